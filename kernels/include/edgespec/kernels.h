@@ -1,0 +1,132 @@
+/* edgespec fp32 kernels: the contract between generated model code and kernels/fp32/.
+ *
+ * Conventions:
+ * - Activations are dense row-major; 4-D activations are NHWC.
+ * - Weights arrive re-laid and packed by the build (src/toolchain): the layout each kernel
+ *   expects is written beside it.
+ * - Every kernel takes a fused clamp (act_min, act_max); pass -INFINITY / INFINITY for none,
+ *   0 / INFINITY for relu, 0 / 6 for relu6.
+ * - No heap, no globals with state, no threads. `out` never aliases an input unless the
+ *   comment says in-place is allowed.
+ * - One kernel, one file (kernels/fp32/<name>.c), so the linker map attributes bytes per op.
+ */
+#ifndef EDGESPEC_KERNELS_H
+#define EDGESPEC_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  int32_t n, h, w, c;
+} es_shape4;
+
+/* conv2d, general case (any kernel, stride, dilation, groups).
+ * weights: [OC][KH][KW][IC/groups]; bias: [OC] or NULL.
+ * pad_top / pad_left: padding before the first row / column; the output size is given by `os`. */
+void es_conv2d_f32(const float *in, es_shape4 is, const float *weights, const float *bias,
+                   float *out, es_shape4 os, int32_t kh, int32_t kw, int32_t stride_h,
+                   int32_t stride_w, int32_t pad_top, int32_t pad_left, int32_t dilation_h,
+                   int32_t dilation_w, int32_t groups, float act_min, float act_max);
+
+/* depthwise conv2d (groups == IC == OC, channel multiplier 1).
+ * weights: [KH][KW][C]; bias: [C] or NULL. */
+void es_conv2d_depthwise_f32(const float *in, es_shape4 is, const float *weights,
+                             const float *bias, float *out, es_shape4 os, int32_t kh, int32_t kw,
+                             int32_t stride_h, int32_t stride_w, int32_t pad_top,
+                             int32_t pad_left, int32_t dilation_h, int32_t dilation_w,
+                             float act_min, float act_max);
+
+/* out[m][n] = clamp(bias[n] + sum_k a[m][k] * w[k][n]).
+ * Serves 1x1 stride-1 convolution (m = N*H*W rows of NHWC) and linear (m = rows of x).
+ * weights: [K][N] (the transpose of torch's linear weight); bias: [N] or NULL. */
+void es_gemm_f32(const float *a, const float *weights, const float *bias, float *out,
+                 int32_t m, int32_t k, int32_t n, float act_min, float act_max);
+
+/* batched matmul of two activations: out[b][m][n] = sum_k a[b*a_bstride + m*K + k] * b[...].
+ * a_bstride / b_bstride are 0 to broadcast a single matrix over the batch. */
+void es_matmul_f32(const float *a, const float *b, float *out, int32_t batch, int32_t m,
+                   int32_t k, int32_t n, int32_t a_bstride, int32_t b_bstride);
+
+/* Elementwise binary ops with broadcasting over up to 4 dims. Shapes are right-aligned and
+ * padded to 4 dims by the caller; a stride of 0 broadcasts. out is dense in out_shape.
+ * In-place (out == a or out == b) is allowed when that operand is not broadcast. */
+void es_add_f32(const float *a, const int32_t a_strides[4], const float *b,
+                const int32_t b_strides[4], float *out, const int32_t out_shape[4],
+                float act_min, float act_max);
+void es_sub_f32(const float *a, const int32_t a_strides[4], const float *b,
+                const int32_t b_strides[4], float *out, const int32_t out_shape[4],
+                float act_min, float act_max);
+void es_mul_f32(const float *a, const int32_t a_strides[4], const float *b,
+                const int32_t b_strides[4], float *out, const int32_t out_shape[4],
+                float act_min, float act_max);
+void es_div_f32(const float *a, const int32_t a_strides[4], const float *b,
+                const int32_t b_strides[4], float *out, const int32_t out_shape[4],
+                float act_min, float act_max);
+
+/* Elementwise with a scalar: out[i] = clamp(a[i] OP s). In-place allowed. */
+void es_add_scalar_f32(const float *a, float s, float *out, int32_t count, float act_min, float act_max);
+void es_mul_scalar_f32(const float *a, float s, float *out, int32_t count, float act_min, float act_max);
+
+/* Unary activations over `count` elements. In-place allowed. */
+void es_clamp_f32(const float *in, float *out, int32_t count, float lo, float hi);
+void es_hardswish_f32(const float *in, float *out, int32_t count);
+void es_hardsigmoid_f32(const float *in, float *out, int32_t count);
+void es_sigmoid_f32(const float *in, float *out, int32_t count);
+void es_silu_f32(const float *in, float *out, int32_t count);
+void es_tanh_f32(const float *in, float *out, int32_t count);
+void es_gelu_f32(const float *in, float *out, int32_t count, int32_t tanh_approximation);
+
+/* Per-channel affine over the innermost axis: out[r][c] = clamp(in[r][c] * scale[c] + shift[c]).
+ * Unfolded batch norm becomes this. In-place allowed. */
+void es_scale_shift_f32(const float *in, const float *scale, const float *shift, float *out,
+                        int32_t rows, int32_t channels, float act_min, float act_max);
+
+/* Pooling over NHWC. Windows are clipped to the input; pad_* as in conv2d.
+ * avg: divisor_override > 0 wins; else count_include_pad counts window cells inside the
+ * padded input (never beyond it), else only cells inside the input. */
+void es_max_pool2d_f32(const float *in, es_shape4 is, float *out, es_shape4 os, int32_t kh,
+                       int32_t kw, int32_t stride_h, int32_t stride_w, int32_t pad_top,
+                       int32_t pad_left, int32_t pad_bottom, int32_t pad_right,
+                       int32_t dilation_h, int32_t dilation_w, float act_min, float act_max);
+void es_avg_pool2d_f32(const float *in, es_shape4 is, float *out, es_shape4 os, int32_t kh,
+                       int32_t kw, int32_t stride_h, int32_t stride_w, int32_t pad_top,
+                       int32_t pad_left, int32_t pad_bottom, int32_t pad_right,
+                       int32_t count_include_pad, int32_t divisor_override, float act_min,
+                       float act_max);
+/* Adaptive average pool, NHWC, PyTorch's bin edges. */
+void es_adaptive_avg_pool2d_f32(const float *in, es_shape4 is, float *out, es_shape4 os);
+
+/* Mean over the middle axis of [outer][reduce][inner] (NHWC global pool: outer=N,
+ * reduce=H*W, inner=C). */
+void es_mean_f32(const float *in, float *out, int32_t outer, int32_t reduce, int32_t inner);
+
+/* Softmax over the middle axis of [outer][axis][inner]. */
+void es_softmax_f32(const float *in, float *out, int32_t outer, int32_t axis, int32_t inner);
+
+/* Concat along the middle axis of [outer][axis_i][inner]: inputs[i] has axis_sizes[i]. */
+void es_concat_f32(const float *const *inputs, const int32_t *axis_sizes, int32_t n_inputs,
+                   float *out, int32_t outer, int32_t inner);
+
+/* Split, the inverse of concat: outputs[i] gets axis_sizes[i] slices. */
+void es_split_f32(const float *in, float *const *outputs, const int32_t *axis_sizes,
+                  int32_t n_outputs, int32_t outer, int32_t inner);
+
+/* Transpose of up to 6 dims: out.shape[k] = in_shape[perm[k]]. */
+void es_transpose_f32(const float *in, const int32_t *in_shape, const int32_t *perm, int32_t rank,
+                      float *out);
+
+/* Constant pad of up to 6 dims: pads[2k] before and pads[2k+1] after dimension k. */
+void es_pad_f32(const float *in, const int32_t *in_shape, const int32_t *pads, int32_t rank,
+                float value, float *out);
+
+/* Dense copy (reshape that cannot alias). */
+void es_copy_f32(const float *in, float *out, int32_t count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,130 @@
+// Shapes of the files that travel between stages (see DESIGN.md "Contracts").
+// Shared by the toolchain (Node) and the lab extension (browser): no Node imports here.
+
+export type DType = 'float32' | 'int8' | 'uint8' | 'int32' | 'int64' | 'bool';
+export type Layout = 'NCHW' | 'NHWC' | 'NC' | 'ANY';
+
+export interface GraphIO {
+  name: string;
+  tensor: string;
+  shape: number[];
+  dtype: DType;
+  layout: Layout;
+}
+
+export interface GraphTensor {
+  shape: number[];
+  dtype: DType;
+  kind: 'input' | 'weight' | 'activation' | 'output';
+  layout?: Layout;
+  module?: string;
+}
+
+export interface GraphNode {
+  name: string;
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  attrs: Record<string, unknown>;
+  framework_ops: string[];
+  module: string;
+  source?: string;
+}
+
+/** graph.json, format edgespec.graph version 1 (src/common/schema/graph.schema.json). */
+export interface Graph {
+  format: 'edgespec.graph';
+  version: 1;
+  name: string;
+  source: {
+    framework: 'pytorch' | 'tensorflow' | 'tflite' | 'onnx';
+    framework_version: string;
+    method: string;
+    producer: string;
+    model_class?: string;
+    entry?: string;
+  };
+  inputs: GraphIO[];
+  outputs: GraphIO[];
+  tensors: Record<string, GraphTensor>;
+  nodes: GraphNode[];
+  weights: { file: 'weights.safetensors'; sha256: string; bytes: number; count: number };
+  reference: { file: 'reference.safetensors'; sha256: string; inputs: string[]; outputs: string[] };
+  op_inventory: Record<string, number>;
+  calibration?: Record<string, { min: number; max: number }>;
+}
+
+/** A number that says how it was measured. */
+export interface Measured {
+  value: number;
+  how: string;
+}
+
+export type FootprintKind = 'code' | 'rodata' | 'weights' | 'data' | 'bss' | 'arena' | 'stack';
+
+/** A node of the footprint tree: a leaf has bytes and a kind, a group has children. */
+export interface FootprintNode {
+  name: string;
+  bytes: number;
+  kind?: FootprintKind;
+  /** What the bytes belong to: `platform`, `libc`, `libm`, `kernel:<file>`, `model`, `layer:<module path>`, `elf`. */
+  source?: string;
+  children?: FootprintNode[];
+}
+
+/** footprint.json, format edgespec.footprint version 1. */
+export interface Footprint {
+  format: 'edgespec.footprint';
+  version: 1;
+  model: string;
+  target: string;
+  dtype: string;
+  image: { file: string; bytes: number; sha256: string };
+  /** root with two children: `flash` (bytes of the image file) and `ram` (bytes that exist only at run time). */
+  tree: FootprintNode;
+  totals: {
+    image_bytes: Measured;
+    weights_bytes: Measured;
+    overhead_bytes: Measured;
+    flash_bytes: Measured;
+    peak_ram_bytes: Measured;
+  };
+  arena: { bytes: number; lower_bound: number; how: string };
+  kernels: { name: string; ops: string[]; bytes: number }[];
+  reference_stack?: { name: string; bytes: number; how: string }[];
+}
+
+/** run.json, format edgespec.run version 1. */
+export interface RunReport {
+  format: 'edgespec.run';
+  version: 1;
+  model: string;
+  target: string;
+  status: 'ok' | 'mismatch' | 'fault' | 'timeout' | 'error';
+  exit_code: number | null;
+  outputs: { name: string; shape: number[]; dtype: DType; file: string; first: number[] }[];
+  agreement?: {
+    max_abs_error: number;
+    max_rel_error: number;
+    max_abs_reference: number;
+    tolerance: number;
+    within_tolerance: boolean;
+    top1_match: boolean;
+    top5_match: boolean;
+    top5: number[];
+    reference_top5: number[];
+  };
+  guest_instructions?: Measured;
+  wall_ms: Measured;
+  console: string;
+  fault?: { exception_class: string; address: string; symbol: string; esr: string };
+  error?: string;
+  input: string;
+}
+
+/** One line of `--json` output (DESIGN.md "CLI events"). */
+export type CliEvent =
+  | { event: 'progress'; stage: string; done: number; total: number; message?: string }
+  | { event: 'log'; level: 'info' | 'warn' | 'debug'; message: string }
+  | { event: 'result'; command: string; data: unknown }
+  | { event: 'error'; code: string; message: string; hint?: string; details?: unknown };

@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { EdgespecError } from './errors';
+import { createReporter, Reporter } from './events';
+import { commands } from './commands';
+
+export interface CommandContext {
+  reporter(opts: { json?: boolean }): Reporter;
+}
+
+/** Entry point of `edgespec`. Exits 0 on success, 1 on an EdgespecError, 2 on a usage error. */
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('edgespec')
+    .description('Build a purpose-built ARM64 image for a captured model, boot it in QEMU, and check its answer.')
+    .exitOverride()
+    .showHelpAfterError();
+  let lastReporter: Reporter = createReporter(argv.includes('--json'));
+  const ctx: CommandContext = {
+    reporter(opts) {
+      lastReporter = createReporter(Boolean(opts.json));
+      return lastReporter;
+    }
+  };
+  for (const register of commands) register(program, ctx);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (e instanceof EdgespecError) {
+      lastReporter.error(e.code, e.message, e.hint, e.details);
+      process.exitCode = 1;
+      return;
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    lastReporter.error('internal', `unexpected failure: ${message}`, 'this is a bug in edgespec; run again with EDGESPEC_DEBUG=1 and report the output');
+    if (process.env.EDGESPEC_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = 1;
+  }
+}

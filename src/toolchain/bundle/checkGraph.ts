@@ -1,0 +1,90 @@
+import { Graph, GraphNode } from '../../common/types';
+import { EdgespecError } from '../errors';
+import { loadOpVocabulary, opNames } from '../ops/vocabulary';
+import { formatShape } from './safetensors';
+
+/** Checks what the schema cannot: every op is in the vocabulary, every tensor a node touches is declared and produced before it is read. */
+export function checkGraph(graph: Graph): void {
+  checkOpsKnown(graph);
+  const problems = [...ioProblems(graph), ...dataflowProblems(graph)];
+  if (problems.length > 0) {
+    throw new EdgespecError(
+      'bundle-graph-inconsistent',
+      `graph.json of '${graph.name}' is inconsistent (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${listLines(problems)}`,
+      'the bundle was written by a broken or different edgespec capture; capture the model again with this version',
+      { problems }
+    );
+  }
+}
+
+function checkOpsKnown(graph: Graph): void {
+  const known = opNames(loadOpVocabulary());
+  const unknown = new Map<string, GraphNode[]>();
+  for (const node of graph.nodes) {
+    if (known.has(node.op)) continue;
+    unknown.set(node.op, [...(unknown.get(node.op) ?? []), node]);
+  }
+  if (unknown.size === 0) return;
+  const lines = [...unknown].map(([op, nodes]) => `${op}: ${nodes.length} node${nodes.length === 1 ? '' : 's'}, first ${describeNode(nodes[0])}`);
+  throw new EdgespecError(
+    'bundle-unknown-op',
+    `graph.json of '${graph.name}' uses ${unknown.size} op${unknown.size === 1 ? '' : 's'} outside the edgespec vocabulary:\n${listLines(lines)}`,
+    'edgespec has no kernel for these; see docs/ops.md for the supported ops, and change the model to use them',
+    { unknown_ops: [...unknown.keys()] }
+  );
+}
+
+export function describeNode(node: GraphNode): string {
+  const parts = [`module '${node.module || '(root)'}'`, `from ${node.framework_ops.join(', ')}`];
+  if (node.source) parts.push(`at ${node.source}`);
+  return `node '${node.name}' (${parts.join(', ')})`;
+}
+
+function ioProblems(graph: Graph): string[] {
+  const problems: string[] = [];
+  for (const [side, list] of [['input', graph.inputs], ['output', graph.outputs]] as const) {
+    for (const io of list) {
+      const tensor = graph.tensors[io.tensor];
+      if (!tensor) {
+        problems.push(`${side} '${io.name}' names tensor '${io.tensor}', which is not declared in tensors`);
+      } else if (tensor.dtype !== io.dtype || formatShape(tensor.shape) !== formatShape(io.shape)) {
+        problems.push(`${side} '${io.name}' is ${io.dtype} ${formatShape(io.shape)} but its tensor '${io.tensor}' is declared ${tensor.dtype} ${formatShape(tensor.shape)}`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** Nodes are in topological order: a node reads only graph inputs, weights and tensors of earlier nodes. */
+function dataflowProblems(graph: Graph): string[] {
+  const problems: string[] = [];
+  const available = new Set<string>();
+  for (const [name, tensor] of Object.entries(graph.tensors)) {
+    if (tensor.kind === 'weight') available.add(name);
+  }
+  for (const io of graph.inputs) available.add(io.tensor);
+  const producer = new Map<string, string>();
+  for (const node of graph.nodes) {
+    for (const input of node.inputs) {
+      if (!(input in graph.tensors)) problems.push(`${describeNode(node)} reads tensor '${input}', which is not declared in tensors`);
+      else if (!available.has(input)) problems.push(`${describeNode(node)} reads tensor '${input}' before any node writes it (nodes must be in topological order)`);
+    }
+    for (const output of node.outputs) {
+      if (!(output in graph.tensors)) problems.push(`${describeNode(node)} writes tensor '${output}', which is not declared in tensors`);
+      const earlier = producer.get(output);
+      if (earlier !== undefined) problems.push(`tensor '${output}' is written by node '${earlier}' and again by node '${node.name}'`);
+      producer.set(output, node.name);
+      available.add(output);
+    }
+  }
+  for (const io of graph.outputs) {
+    if (io.tensor in graph.tensors && !available.has(io.tensor)) problems.push(`output '${io.name}' (tensor '${io.tensor}') is written by no node`);
+  }
+  return problems;
+}
+
+export function listLines(lines: string[], limit = 25): string {
+  const shown = lines.slice(0, limit).map(l => `  - ${l}`);
+  if (lines.length > limit) shown.push(`  ... and ${lines.length - limit} more`);
+  return shown.join('\n');
+}

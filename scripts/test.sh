@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs every test suite of edgespec (installing what is missing first) and ends with one
+# line `N passed, N failed` summing them all. Exit status is non-zero if anything failed.
+#   suites: jest (TypeScript: toolchain, lab data logic), pytest (capture, server, TF),
+#           kernels (C kernels on the host and under QEMU), e2e (JupyterLab in Chromium).
+# EDGESPEC_SUITES="jest pytest" runs a subset.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+
+RESULTS=test-results
+mkdir -p "$RESULTS"
+SUITES=${EDGESPEC_SUITES:-"kernels jest pytest e2e"}
+total_pass=0; total_fail=0
+record() { # suite passed failed
+  printf '%-8s %s passed, %s failed\n' "$1" "$2" "$3" >> "$RESULTS/summary.txt"
+  total_pass=$((total_pass + $2)); total_fail=$((total_fail + $3))
+}
+: > "$RESULTS/summary.txt"
+
+count_junit() { # file -> "passed failed"
+  .venv/bin/python - "$1" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception:
+    print(0, 1); sys.exit()
+suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+t = f = s = 0
+for su in suites:
+    t += int(su.get("tests", 0)); f += int(su.get("failures", 0)) + int(su.get("errors", 0)); s += int(su.get("skipped", 0))
+print(t - f - s, f)
+PY
+}
+
+for suite in $SUITES; do
+  echo "=== suite: $suite ($(date +%T))"
+  start=$(date +%s)
+  case $suite in
+    kernels)
+      out=$(bash test/kernels/run.sh 2>&1); rc=$?
+      echo "$out" | tail -n 40
+      line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -1)
+      p=$(echo "$line" | awk '{print $1}'); f=$(echo "$line" | awk '{print $3}')
+      [ -n "$p" ] || { p=0; f=1; }
+      [ $rc -eq 0 ] || [ "$f" -gt 0 ] || f=1
+      record kernels "$p" "$f" ;;
+    jest)
+      npx jest --ci --json --outputFile="$RESULTS/jest.json" 2>&1 | tail -n 60
+      if [ -f "$RESULTS/jest.json" ]; then
+        read -r p f < <(node -e 'const r=require(process.argv[1]);const broken=r.testResults.filter(t=>t.status==="failed"&&t.assertionResults.length===0).length;console.log(r.numPassedTests, r.numFailedTests+broken)' "$PWD/$RESULTS/jest.json")
+      else p=0; f=1; fi
+      record jest "$p" "$f" ;;
+    pytest)
+      .venv/bin/python -m pytest test/python -q -p no:cacheprovider --junitxml="$RESULTS/pytest.xml" 2>&1 | tail -n 40
+      read -r p f < <(count_junit "$RESULTS/pytest.xml")
+      record pytest "$p" "$f" ;;
+    e2e)
+      .venv/bin/python -m pytest test/e2e -q -p no:cacheprovider --junitxml="$RESULTS/e2e.xml" 2>&1 | tail -n 40
+      read -r p f < <(count_junit "$RESULTS/e2e.xml")
+      record e2e "$p" "$f" ;;
+    *) echo "unknown suite $suite"; record "$suite" 0 1 ;;
+  esac
+  echo "=== $suite took $(( $(date +%s) - start )) s"
+done
+
+echo
+cat "$RESULTS/summary.txt"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]

@@ -1,0 +1,18 @@
+"""Names and checksums of the files in a bundle directory."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+GRAPH_FILE = "graph.json"
+WEIGHTS_FILE = "weights.safetensors"
+REFERENCE_FILE = "reference.safetensors"
+BUNDLE_FILES = (GRAPH_FILE, WEIGHTS_FILE, REFERENCE_FILE)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

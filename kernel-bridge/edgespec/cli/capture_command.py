@@ -1,0 +1,64 @@
+"""`python -m edgespec capture MODEL --input-shape 1x3x224x224 --seed 0 --out DIR [--name N] [--json]`."""
+from __future__ import annotations
+
+import argparse
+from typing import List
+
+from .reporter import Reporter
+
+DEFAULT_TORCHVISION_SHAPE = "1x3x224x224"
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "capture", help="capture a PyTorch model into a bundle",
+        description="Build a model, run it once on seeded random input, and capture it into a bundle "
+                    "(graph.json, weights.safetensors, reference.safetensors).")
+    parser.add_argument("model", help="torchvision:NAME (weights=None) or FILE.py:FACTORY / package.module:FACTORY, "
+                                      "where FACTORY() returns the nn.Module; keras:NAME (keras.applications, "
+                                      "weights=None, NHWC input, default 1x224x224x3); FILE.tflite (float); FILE.onnx")
+    parser.add_argument("--input-shape", action="append", metavar="DxDx...",
+                        help=f"shape of an input, e.g. 1x3x224x224; repeat for several inputs "
+                             f"(required for FILE.py:FACTORY, default {DEFAULT_TORCHVISION_SHAPE} for torchvision:)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for the model's initial weights and the input (default 0)")
+    parser.add_argument("--out", default=None, help="bundle directory (default: edgespec-bundles/<name>)")
+    parser.add_argument("--name", default=None, help="bundle name (default: the torchvision name or the factory name)")
+    parser.add_argument("--randomize-bn", action=argparse.BooleanOptionalAction, default=None,
+                        help="give batch norms seeded random statistics so they are not identities "
+                             "(default: on for torchvision:, whose weights=None batch norms are identities)")
+    parser.add_argument("--json", action="store_true", help="print one JSON event per line")
+    return parser
+
+
+def run(args: argparse.Namespace, reporter: Reporter) -> int:
+    from .. import capture_tf_command  # keras:NAME, FILE.tflite, FILE.onnx (no PyTorch on that path)
+
+    if capture_tf_command.handles(args.model):
+        return capture_tf_command.run(args, reporter)
+    import torch
+
+    from ..capture_torch import capture
+    from ..errors import ModelInputError
+    from ..model_source import DEFAULT_SEED_OFFSET, load_model, parse_shape, randomize_batchnorm
+
+    is_torchvision = args.model.startswith("torchvision:")
+    shapes_text: List[str] = args.input_shape or ([DEFAULT_TORCHVISION_SHAPE] if is_torchvision else [])
+    if not shapes_text:
+        raise ModelInputError("--input-shape is required for a model from your own code",
+                              hint="pass the shape the model is called with, e.g. --input-shape 1x3x32x32")
+    shapes = [parse_shape(s) for s in shapes_text]
+    reporter.progress("load", 0, 1, args.model)
+    model, default_name = load_model(args.model, args.seed)
+    model.eval()
+    randomized = 0
+    if args.randomize_bn if args.randomize_bn is not None else is_torchvision:
+        randomized = randomize_batchnorm(model, args.seed)
+        reporter.log(f"randomized {randomized} batch norms (seed {args.seed}) so that they are not identities", "debug")
+    generator = torch.Generator().manual_seed(args.seed + DEFAULT_SEED_OFFSET)
+    inputs = tuple(torch.randn(shape, generator=generator) for shape in shapes)
+    reporter.progress("load", 1, 1, args.model)
+    result = capture(model, inputs, name=args.name or default_name, out=args.out, entry=args.model,
+                     progress=lambda stage, done, total: reporter.progress("capture", done, total, stage))
+    data = {**result.to_dict(), "entry": args.model, "seed": args.seed, "randomized_batch_norms": randomized}
+    reporter.result("capture", data, result.summary)
+    return 0

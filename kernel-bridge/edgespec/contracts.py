@@ -1,0 +1,36 @@
+"""Where the shared contract files (graph schema, op vocabulary) are found at run time.
+
+A wheel carries a copy in edgespec/_data/; an editable install reads them from the
+repository's src/common/, which stays the single source of truth.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_REPO_COMMON = _PACKAGE_DIR.parent.parent / "src" / "common"
+
+GRAPH_SCHEMA = "schema/graph.schema.json"
+OPS = "ops.json"
+
+
+def contract_path(relative: str) -> Path:
+    candidates = [_PACKAGE_DIR / "_data" / Path(relative).name, _REPO_COMMON / relative]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    from .errors import EdgespecError
+
+    raise EdgespecError(
+        f"the contract file {relative} was not found (looked in {', '.join(str(c) for c in candidates)})",
+        hint="reinstall edgespec (pip install -e kernel-bridge from the repository, or the wheel)",
+    )
+
+
+@lru_cache(maxsize=None)
+def load_contract(relative: str) -> Any:
+    with open(contract_path(relative), encoding="utf-8") as f:
+        return json.load(f)

@@ -1,0 +1,44 @@
+"""What a capture produced, in a form small enough to print, return and serialize."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List
+
+
+@dataclass
+class CaptureResult:
+    name: str
+    path: Path
+    op_inventory: Dict[str, int]
+    parameter_bytes: int
+    weight_count: int
+    nodes: int
+    graph_ops: Dict[str, int]
+    inputs: List[Dict[str, Any]] = field(default_factory=list)
+    outputs: List[Dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"name": self.name, "bundle": str(self.path), "op_inventory": self.op_inventory,
+                "parameter_bytes": self.parameter_bytes, "weight_count": self.weight_count, "nodes": self.nodes,
+                "graph_ops": self.graph_ops, "inputs": self.inputs, "outputs": self.outputs}
+
+    def summary(self) -> str:
+        width = max([len(op) for op in self.op_inventory] + [len("framework op")])
+        lines = [f"bundle      {self.path}",
+                 f"inputs      {', '.join(_io(i) for i in self.inputs)}",
+                 f"outputs     {', '.join(_io(o) for o in self.outputs)}",
+                 f"parameters  {self.parameter_bytes:,} bytes in {self.weight_count} tensors",
+                 f"graph       {self.nodes} nodes: " + ", ".join(f"{op} {n}" for op, n in self.graph_ops.items()),
+                 "",
+                 f"{'framework op':<{width}}  count"]
+        lines += [f"{op:<{width}}  {count:>5}" for op, count in self.op_inventory.items()]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"CaptureResult(name={self.name!r}, path='{self.path}', nodes={self.nodes}, "
+                f"parameter_bytes={self.parameter_bytes})")
+
+
+def _io(io: Dict[str, Any]) -> str:
+    return f"{io['name']} {io['dtype']}[{'x'.join(str(d) for d in io['shape'])}]"

@@ -1,0 +1,44 @@
+"""Shared fixtures of the capture tests: each torchvision model is built, seeded and captured
+once per session; one IPython shell with the extension loaded."""
+import sys
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from capture_helpers import SEED, Captured  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def torchvision_capture(tmp_path_factory) -> Callable[[str], Captured]:
+    """torchvision model NAME (weights=None, seed 0, batch norms randomized) captured into a bundle."""
+    import torch
+
+    import edgespec
+    from edgespec.model_source import load_model, randomize_batchnorm
+
+    root = tmp_path_factory.mktemp("torchvision")
+    cache = {}
+
+    def get(name: str) -> Captured:
+        if name not in cache:
+            model, _ = load_model(f"torchvision:{name}", SEED)
+            model.eval()
+            randomize_batchnorm(model, SEED)
+            x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(SEED + 1000))
+            result = edgespec.capture(model, x, name=name, out=root / name, entry=f"torchvision:{name}")
+            cache[name] = Captured(model, (x,), result)
+        return cache[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def ipython_shell():
+    from IPython.testing.globalipapp import start_ipython
+
+    shell = start_ipython()
+    shell.run_line_magic("load_ext", "edgespec")
+    return shell

@@ -1,0 +1,227 @@
+"""A slow, plain NumPy interpreter of the edgespec op vocabulary (src/common/ops.json).
+
+It runs a bundle's graph.json in float64 straight from the semantics written in the
+vocabulary, independently of PyTorch, so a test can check that capture chose the
+right ops, attributes and layouts before any C kernel exists.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Callable, Dict, List
+
+import numpy as np
+from safetensors.numpy import load_file
+
+OPS: Dict[str, Callable] = {}
+
+
+def op(name: str):
+    def register(fn):
+        OPS[name] = fn
+        return fn
+
+    return register
+
+
+def run_bundle(bundle: Path) -> List[np.ndarray]:
+    """Run the bundle on its reference inputs; returns the outputs in graph order."""
+    graph = json.loads((bundle / "graph.json").read_text())
+    weights = load_file(str(bundle / "weights.safetensors"))
+    reference = load_file(str(bundle / "reference.safetensors"))
+    values: Dict[str, np.ndarray] = {name: w.astype(np.float64) if w.dtype == np.float32 else w for name, w in weights.items()}
+    for io, ref_name in zip(graph["inputs"], graph["reference"]["inputs"]):
+        values[io["tensor"]] = reference[ref_name].astype(np.float64)
+    for node in graph["nodes"]:
+        results = OPS[node["op"]](*[values[name] for name in node["inputs"]], **node["attrs"])
+        results = results if isinstance(results, list) else [results]
+        assert len(results) == len(node["outputs"]), node["name"]
+        for name, value in zip(node["outputs"], results):
+            assert list(value.shape) == graph["tensors"][name]["shape"], (node["name"], value.shape)
+            values[name] = value
+    return [values[io["tensor"]] for io in graph["outputs"]]
+
+
+def reference_outputs(bundle: Path) -> List[np.ndarray]:
+    graph = json.loads((bundle / "graph.json").read_text())
+    reference = load_file(str(bundle / "reference.safetensors"))
+    return [reference[name] for name in graph["reference"]["outputs"]]
+
+
+# ----- convolution and matmul -----
+def _out_size(size, before, after, kernel, stride, dilation, ceil_mode=False):
+    span = size + before + after - dilation * (kernel - 1) - 1
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + before:  # the last window must start inside input or left padding
+        out -= 1
+    return out
+
+
+@op("conv2d")
+def conv2d(x, weight, bias=None, *, stride, padding, dilation, groups, weight_layout="OIHW", activation="none"):
+    if weight_layout == "OHWI":
+        weight = weight.transpose(0, 3, 1, 2)
+    n, c, h, w = x.shape
+    o, cg, kh, kw = weight.shape
+    top, left, bottom, right = padding
+    oh = _out_size(h, top, bottom, kh, stride[0], dilation[0])
+    ow = _out_size(w, left, right, kw, stride[1], dilation[1])
+    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    g = groups
+    w_grouped = weight.reshape(g, o // g, cg, kh, kw)
+    y = np.zeros((n, g, o // g, oh * ow))
+    for i in range(kh):
+        for j in range(kw):
+            r0, c0 = i * dilation[0], j * dilation[1]
+            window = xp[:, :, r0:r0 + stride[0] * (oh - 1) + 1:stride[0], c0:c0 + stride[1] * (ow - 1) + 1:stride[1]]
+            window = window.reshape(n, g, cg, oh * ow)
+            y += np.matmul(w_grouped[:, :, :, i, j][None], window)
+    y = y.reshape(n, o, oh, ow)
+    if bias is not None:
+        y = y + bias.reshape(1, o, 1, 1)
+    if activation == "relu":
+        y = np.maximum(y, 0)
+    elif activation == "relu6":
+        y = np.clip(y, 0, 6)
+    return y
+
+
+@op("linear")
+def linear(x, weight, bias=None):
+    y = x @ weight.T
+    return y + bias if bias is not None else y
+
+
+@op("matmul")
+def matmul(a, b):
+    return np.matmul(a, b)
+
+
+# ----- elementwise -----
+def _binary(fn):
+    def apply(a, b=None, *, scalar=None):
+        return fn(a, scalar if b is None else b)
+
+    return apply
+
+
+op("add")(_binary(np.add))
+op("sub")(_binary(np.subtract))
+op("mul")(_binary(np.multiply))
+op("div")(_binary(np.divide))
+op("relu")(lambda x: np.maximum(x, 0))
+op("sigmoid")(lambda x: 1 / (1 + np.exp(-x)))
+op("silu")(lambda x: x / (1 + np.exp(-x)))
+op("tanh")(np.tanh)
+op("hardsigmoid")(lambda x: np.clip(x + 3, 0, 6) / 6)
+op("hardswish")(lambda x: x * np.clip(x + 3, 0, 6) / 6)
+
+
+@op("clamp")
+def clamp(x, *, min=None, max=None):
+    if min is not None:
+        x = np.maximum(x, min)
+    if max is not None:
+        x = np.minimum(x, max)
+    return x
+
+
+@op("gelu")
+def gelu(x, *, approximate="none"):
+    if approximate == "tanh":
+        return x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))) / 2
+    erf = np.frompyfunc(math.erf, 1, 1)
+    return x * (1 + erf(x / math.sqrt(2)).astype(np.float64)) / 2
+
+
+# ----- pooling and reductions -----
+def _windows(x, kernel, stride, padding, dilation, ceil_mode, fill):
+    n, c, h, w = x.shape
+    top, left, bottom, right = padding
+    oh = _out_size(h, top, bottom, kernel[0], stride[0], dilation[0], ceil_mode)
+    ow = _out_size(w, left, right, kernel[1], stride[1], dilation[1], ceil_mode)
+    need_h = (oh - 1) * stride[0] + dilation[0] * (kernel[0] - 1) + 1
+    need_w = (ow - 1) * stride[1] + dilation[1] * (kernel[1] - 1) + 1
+    extra_b = max(0, need_h - (h + top + bottom))
+    extra_r = max(0, need_w - (w + left + right))
+    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom + extra_b), (left, right + extra_r)), constant_values=fill)
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            r0, c0 = i * dilation[0], j * dilation[1]
+            yield i, j, xp[:, :, r0:r0 + stride[0] * (oh - 1) + 1:stride[0], c0:c0 + stride[1] * (ow - 1) + 1:stride[1]], (oh, ow)
+
+
+@op("max_pool2d")
+def max_pool2d(x, *, kernel, stride, padding, dilation, ceil_mode):
+    y = None
+    for _, _, window, _ in _windows(x, kernel, stride, padding, dilation, ceil_mode, -np.inf):
+        y = window if y is None else np.maximum(y, window)
+    return y
+
+
+@op("avg_pool2d")
+def avg_pool2d(x, *, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override=None):
+    n, c, h, w = x.shape
+    top, left, bottom, right = padding
+    total = None
+    for i, j, window, (oh, ow) in _windows(x, kernel, stride, padding, [1, 1], ceil_mode, 0.0):
+        total = window.copy() if total is None else total + window
+    rows = np.arange(oh)[:, None] * stride[0] - top
+    cols = np.arange(ow)[None, :] * stride[1] - left
+    if divisor_override:
+        return total / divisor_override
+    if count_include_pad:  # the window clipped to the padded input
+        hh = np.minimum(rows + kernel[0], h + bottom) - rows
+        ww = np.minimum(cols + kernel[1], w + right) - cols
+    else:  # the window clipped to the input itself
+        hh = np.minimum(rows + kernel[0], h) - np.maximum(rows, 0)
+        ww = np.minimum(cols + kernel[1], w) - np.maximum(cols, 0)
+    return total / (hh * ww)
+
+
+@op("adaptive_avg_pool2d")
+def adaptive_avg_pool2d(x, *, output_size):
+    n, c, h, w = x.shape
+    oh, ow = output_size
+    y = np.zeros((n, c, oh, ow))
+    for i in range(oh):
+        r0, r1 = (i * h) // oh, -(-((i + 1) * h) // oh)
+        for j in range(ow):
+            c0, c1 = (j * w) // ow, -(-((j + 1) * w) // ow)
+            y[:, :, i, j] = x[:, :, r0:r1, c0:c1].mean(axis=(2, 3))
+    return y
+
+
+@op("mean")
+def mean(x, *, axes, keepdim):
+    return x.mean(axis=tuple(axes), keepdims=keepdim)
+
+
+@op("softmax")
+def softmax(x, *, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@op("batch_norm")
+def batch_norm(x, weight, bias, running_mean, running_var, *, eps):
+    shape = [1, -1] + [1] * (x.ndim - 2)
+    return ((x - running_mean.reshape(shape)) / np.sqrt(running_var.reshape(shape) + eps)
+            * weight.reshape(shape) + bias.reshape(shape))
+
+
+# ----- shape ops -----
+op("reshape")(lambda x, *, shape: x.reshape(shape))
+op("transpose")(lambda x, *, perm: np.transpose(x, perm))
+op("concat")(lambda *xs, axis: np.concatenate(xs, axis=axis))
+
+
+@op("split")
+def split(x, *, axis, sizes):
+    return list(np.split(x, np.cumsum(sizes)[:-1], axis=axis))
+
+
+@op("pad")
+def pad(x, *, pads, value):
+    return np.pad(x, [tuple(p) for p in pads], constant_values=value)

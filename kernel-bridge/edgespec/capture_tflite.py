@@ -1,0 +1,124 @@
+"""Import a float .tflite file into a bundle, and the steps the Keras capture shares with it:
+lowering a flatbuffer, running the TFLite interpreter for reference outputs, writing the bundle.
+
+The reference of a .tflite file is the TFLite interpreter's own output on a seeded
+input (delegates off, so it is TFLite's reference kernels, not XNNPACK's).
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from . import __version__
+from .bundle import write_bundle
+from .capture_tf_flatbuffer import read_flatbuffer
+from .capture_tf_lowering import LoweredTflite, TfliteLowering, scope_module
+from .capture_tf_quiet import captured_output
+from .errors import CaptureError, ModelInputError
+from .result import CaptureResult
+
+Progress = Callable[[str, int, int], None]
+METHOD = "tflite flatbuffer (tensorflow.lite.tools.flatbuffer_utils)"
+INPUT_SEED_OFFSET = 1000  # as the PyTorch CLI: the input has its own random stream
+
+
+def import_tensorflow():
+    """TensorFlow, imported so that torch can still be traced in this process afterwards."""
+    from .capture_tf_coexist import block_triton_before_tensorflow_import
+    from .capture_tf_quiet import quiet_tensorflow_env
+
+    block_triton_before_tensorflow_import()
+    quiet_tensorflow_env()
+    try:
+        if "tensorflow" in sys.modules:
+            import tensorflow as tf
+        else:
+            with captured_output(python_streams=False):  # import-time C++ logs (oneDNN, CPU features)
+                import tensorflow as tf
+    except ImportError:
+        raise ModelInputError("TensorFlow is not installed in this Python",
+                              hint="pip install tensorflow-cpu (the project is tested with 2.21)") from None
+    return tf
+
+
+def lower_tflite(model_bytes: bytes, module_namer: Callable[[str], str] = scope_module) -> LoweredTflite:
+    return TfliteLowering(read_flatbuffer(model_bytes), module_namer).run()
+
+
+def interpreter_outputs(model_bytes: bytes, lowered: LoweredTflite, inputs: Sequence[np.ndarray]) -> List[np.ndarray]:
+    """Run the TFLite interpreter with its builtin reference kernels; inputs and outputs in graph order."""
+    tf = import_tensorflow()
+    with captured_output() as log:
+        try:
+            interpreter = tf.lite.Interpreter(
+                model_content=bytes(model_bytes),
+                experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+            interpreter.allocate_tensors()
+            for index, array in zip(lowered.input_tensors, inputs):
+                interpreter.set_tensor(index, np.ascontiguousarray(array, dtype=np.float32))
+            interpreter.invoke()
+            return [np.array(interpreter.get_tensor(index)) for index in lowered.output_tensors]
+        except Exception as e:
+            failure = f"{type(e).__name__}: {e}"
+    raise CaptureError(f"the TFLite interpreter could not run the model: {failure}",
+                       hint="check that the .tflite file is complete and uses builtin ops only",
+                       details={"log": log.tail()})
+
+
+def seeded_inputs(shapes: Sequence[Sequence[int]], seed: int) -> List[np.ndarray]:
+    rng = np.random.default_rng(seed + INPUT_SEED_OFFSET)
+    return [rng.standard_normal(tuple(shape)).astype(np.float32) for shape in shapes]
+
+
+def write_imported_bundle(builder, op_inventory: Dict[str, int], name: str, out, source: Dict[str, Any],
+                          inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray]) -> CaptureResult:
+    """Write the bundle of an imported graph (TFLite, Keras or ONNX) with its reference; the result to report."""
+    graph = builder.document(name, source, op_inventory)
+    path = write_bundle(Path(out) if out is not None else default_bundle_dir(name), graph, builder.weights,
+                        {f"input.{i}": np.ascontiguousarray(a, dtype=np.float32) for i, a in enumerate(inputs)},
+                        {f"output.{i}": np.ascontiguousarray(a, dtype=np.float32) for i, a in enumerate(outputs)})
+    return CaptureResult(
+        name=name, path=path, op_inventory=graph["op_inventory"],
+        parameter_bytes=int(sum(a.nbytes for a in builder.weights.values())), weight_count=len(builder.weights),
+        nodes=len(builder.nodes), graph_ops=builder.op_counts(),
+        inputs=[{"name": io["name"], "shape": io["shape"], "dtype": io["dtype"]} for io in builder.inputs],
+        outputs=[{"name": io["name"], "shape": io["shape"], "dtype": io["dtype"]} for io in builder.outputs])
+
+
+def capture_tflite_file(path, *, name: Optional[str] = None, out=None, seed: int = 0,
+                        entry: Optional[str] = None, progress: Optional[Progress] = None) -> CaptureResult:
+    """A float .tflite model -> bundle; the reference is the interpreter's output on a seeded input."""
+    file = Path(path)
+    if not file.is_file():
+        raise ModelInputError(f"{path} does not exist", hint="give the path of a .tflite file")
+    model_bytes = file.read_bytes()
+    _report(progress, "lower", 1, 3)
+    tf = import_tensorflow()
+    lowered = lower_tflite(model_bytes)
+    shapes = [io["shape"] for io in lowered.builder.inputs]
+    inputs = seeded_inputs(shapes, seed)
+    _report(progress, "reference", 2, 3)
+    outputs = interpreter_outputs(model_bytes, lowered, inputs)
+    source = {"framework": "tflite", "framework_version": tf.__version__, "method": METHOD,
+              "producer": f"edgespec {__version__}", "model_class": "tflite", "entry": entry or str(path)}
+    _report(progress, "write", 3, 3)
+    return write_imported_bundle(lowered.builder, lowered.op_inventory, bundle_name(name or file.stem), out, source,
+                                 inputs, outputs)
+
+
+def bundle_name(wanted: str) -> str:
+    """The rule of capture_torch.bundle_name, which cannot be imported without importing torch."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", wanted).strip("._") or "model"
+
+
+def default_bundle_dir(name: str) -> Path:
+    return Path.cwd() / "edgespec-bundles" / name
+
+
+def _report(progress: Optional[Progress], stage: str, done: int, total: int) -> None:
+    if progress is not None:
+        progress(stage, done, total)

@@ -6,7 +6,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }],
-    '^.+\\.jsx?$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }]
+    '^.+\\.m?jsx?$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }]
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages})/)`],
   testTimeout: 600000

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .api import RunFailedError, build, run
 from .bundle_validation import validate_bundle
 from .capture_tf_coexist import protect as _protect_torch_tensorflow_coexistence
 from .errors import (BundleError, CaptureError, DataDependentControlFlowError, EdgespecError, ExportFailedError,
@@ -16,7 +17,7 @@ from .errors import (BundleError, CaptureError, DataDependentControlFlowError, E
 # A kernel may import both PyTorch and TensorFlow: keep triton out once TensorFlow is in (see capture_tf_coexist).
 _protect_torch_tensorflow_coexistence()
 
-__all__ = ["capture", "validate_bundle", "load_ipython_extension", "CaptureResult", "EdgespecError", "CaptureError",
+__all__ = ["capture", "build", "run", "RunFailedError", "validate_bundle", "load_ipython_extension", "CaptureResult", "EdgespecError", "CaptureError",
            "BundleError", "DataDependentControlFlowError", "ExportFailedError", "ModelInputError", "NoModelCallError",
            "ToolchainError", "TrainingModeError", "UnsupportedOp", "UnsupportedOpsError", "__version__"]
 

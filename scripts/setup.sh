@@ -45,7 +45,8 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing node modules"
-  npm ci --no-audit --no-fund
+  # onnxruntime-node's install script would fetch CUDA binaries that we neither need nor can reach.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 fi
 
 say "compiling the toolchain and the lab extension"

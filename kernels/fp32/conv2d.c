@@ -1,0 +1,178 @@
+/* es_conv2d_f32: general convolution, NHWC, weights [OC][KH][KW][IC/groups].
+ *
+ * A convolution is a GEMM of patches (one row of KH*KW*IC/groups inputs per output pixel,
+ * zeros where the window leaves the input) by the weights. The reduction is cut into
+ * slices of at most KC; per slice, the weights of as many output-channel strips as fit in
+ * PANEL floats are transposed into packed panels on the stack, then every block of pixels
+ * gathers its patch rows once and runs the register tile of gemm_tile.h against each panel,
+ * accumulating into `out` across slices. Output channels beyond the last whole vector of a
+ * group take plain loops. */
+#include "gemm_tile.h"
+
+ES_OPTIMIZE_REGISTER_HEAVY
+
+enum {
+  MR = ES_TILE_MR,
+  VL = ES_TILE_VL,
+  NV = ES_TILE_NV,
+  KC = 128,           /* reduction slice */
+  PANEL = 4096,       /* floats of packed weights per pass (16 KiB of stack) */
+  MAX_PIECES = KC /* every piece holds at least one reduction index */
+};
+
+typedef struct {
+  const float *w, *bias;
+  int32_t ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, dh, dw, groups, icg, ocg;
+  int32_t k; /* reduction length: weights per output channel */
+} conv_args;
+
+/* A piece of a slice: `len` consecutive reduction indices from channel c of tap (ky, kx),
+ * stored at `dst` in the patch row. Pieces stay within one kernel row; they span several
+ * taps only when those are adjacent in the input too (groups == 1, dilation_w == 1). */
+typedef struct {
+  int32_t ky, kx, c, len, dst;
+} piece;
+
+static int merges_taps(const conv_args *a) { return a->groups == 1 && a->dw == 1; }
+
+/* Splits reduction indices [k0, k0 + kc) into pieces. */
+static int32_t slice_pieces(const conv_args *a, int32_t k0, int32_t kc, piece *pieces) {
+  const int32_t row = a->kw * a->icg; /* reduction indices per kernel row */
+  int32_t n = 0;
+  for (int32_t k = k0; k < k0 + kc;) {
+    const int32_t ky = k / row, in_row = k % row, kx = in_row / a->icg, c = in_row % a->icg;
+    const int32_t end = merges_taps(a) ? ky * row + row : k - c + a->icg;
+    const int32_t len = ES_MIN(end, k0 + kc) - k;
+    pieces[n++] = (piece){ky, kx, c, len, k - k0};
+    k += len;
+  }
+  return n;
+}
+
+/* The patch row of output pixel m (of one image) for a slice: `row` gets kc values, zero
+ * where the window leaves the input. */
+static void gather(const conv_args *a, const float *in, int32_t group, int32_t m,
+                   const piece *pieces, int32_t n_pieces, float *row) {
+  const int32_t y0 = m / a->ow * a->sh - a->pt, x0 = m % a->ow * a->sw - a->pl;
+  const float *base = in + (size_t)group * a->icg;
+  for (int32_t i = 0; i < n_pieces; i++) {
+    const piece *p = &pieces[i];
+    const int32_t y = y0 + p->ky * a->dh, x = x0 + p->kx * a->dw;
+    float *dst = row + p->dst;
+    int32_t lo = 0, hi = 0; /* the elements [lo, hi) that lie inside the input */
+    if (y >= 0 && y < a->ih) {
+      /* Element e is at column x + (p->c + e) / icg (consecutive taps only when merged). */
+      lo = ES_MIN(p->len, ES_MAX(0, -x * a->icg - p->c));
+      hi = ES_MAX(lo, ES_MIN(p->len, (a->iw - x) * a->icg - p->c));
+    }
+    const float *src = base + ((ptrdiff_t)y * a->iw + x) * a->ic + p->c;
+    for (int32_t j = 0; j < lo; j++) dst[j] = 0.0f;
+    for (int32_t j = lo; j < hi; j++) dst[j] = src[j];
+    for (int32_t j = hi; j < p->len; j++) dst[j] = 0.0f;
+  }
+}
+
+/* Weights of output channels [o, o + width) of the slice, transposed: panel[kk][j]. */
+static void pack(const conv_args *a, int32_t o, int32_t width, int32_t k0, int32_t kc, float *panel) {
+  for (int32_t j = 0; j < width; j++) {
+    const float *src = a->w + (size_t)(o + j) * a->k + k0;
+    for (int32_t kk = 0; kk < kc; kk++) panel[(size_t)kk * width + j] = src[kk];
+  }
+}
+
+/* A pass: output channels [o0, o0 + n_strips * strip_width) of one group over one slice. */
+ES_INLINE void pass(const conv_args *a, const float *in, float *out, int32_t group, int32_t o0,
+                    int32_t n_strips, const int nv, int32_t k0, int32_t kc, const piece *pieces,
+                    int32_t n_pieces, float *panel, float *patch, const es_kernel_bounds *bounds) {
+  const int32_t width = nv * VL, m_total = a->oh * a->ow;
+  const int accumulate = k0 > 0, last = k0 + kc == a->k;
+  for (int32_t s = 0; s < n_strips; s++) pack(a, o0 + s * width, width, k0, kc, panel + (size_t)s * kc * width);
+  for (int32_t m = 0; m < m_total; m += MR) {
+    const int32_t rows = ES_MIN(MR, m_total - m);
+    for (int32_t r = 0; r < rows; r++) gather(a, in, group, m + r, pieces, n_pieces, patch + (size_t)r * KC);
+    for (int32_t s = 0; s < n_strips; s++) {
+      const int32_t o = o0 + s * width;
+      const float *bias = a->bias ? a->bias + o : NULL;
+      const float *w = panel + (size_t)s * kc * width;
+      float *dst = out + (size_t)m * a->oc + o;
+      if (rows == MR) {
+        es_tile(patch, KC, w, width, bias, dst, a->oc, kc, MR, nv, accumulate, last ? bounds : NULL);
+      } else {
+        for (int32_t r = 0; r < rows; r++)
+          es_tile(patch + (size_t)r * KC, KC, w, width, bias, dst + (size_t)r * a->oc, a->oc, kc, 1, nv,
+                  accumulate, last ? bounds : NULL);
+      }
+    }
+  }
+}
+
+/* Plain loops for output channels [o_begin, o_end) of one image. */
+static void conv_plain(const conv_args *a, const float *in, float *out, int32_t o_begin,
+                       int32_t o_end, es_bounds bounds) {
+  for (int32_t y = 0; y < a->oh; y++)
+    for (int32_t x = 0; x < a->ow; x++)
+      for (int32_t o = o_begin; o < o_end; o++) {
+        const int32_t g = o / a->ocg;
+        float acc = a->bias ? a->bias[o] : 0.0f;
+        for (int32_t ky = 0; ky < a->kh; ky++) {
+          const int32_t iy = y * a->sh - a->pt + ky * a->dh;
+          if (iy < 0 || iy >= a->ih) continue;
+          for (int32_t kx = 0; kx < a->kw; kx++) {
+            const int32_t ix = x * a->sw - a->pl + kx * a->dw;
+            if (ix < 0 || ix >= a->iw) continue;
+            const float *ip = in + ((size_t)iy * a->iw + ix) * a->ic + (size_t)g * a->icg;
+            const float *wp = a->w + (size_t)o * a->k + ((size_t)ky * a->kw + kx) * a->icg;
+            for (int32_t c = 0; c < a->icg; c++) acc += ip[c] * wp[c];
+          }
+        }
+        out[((size_t)y * a->ow + x) * a->oc + o] = es_bounds_apply(bounds, acc);
+      }
+}
+
+void es_conv2d_f32(const float *in, es_shape4 is, const float *weights, const float *bias,
+                   float *out, es_shape4 os, int32_t kh, int32_t kw, int32_t stride_h,
+                   int32_t stride_w, int32_t pad_top, int32_t pad_left, int32_t dilation_h,
+                   int32_t dilation_w, int32_t groups, float act_min, float act_max) {
+  if (os.n <= 0 || os.h <= 0 || os.w <= 0 || os.c <= 0 || kh <= 0 || kw <= 0 || stride_h <= 0 ||
+      stride_w <= 0 || dilation_h <= 0 || dilation_w <= 0 || groups <= 0 || is.c % groups != 0 ||
+      os.c % groups != 0)
+    return;
+  const conv_args a = {weights, bias, is.h, is.w, is.c, os.h, os.w, os.c, kh, kw, stride_h,
+                       stride_w, pad_top, pad_left, dilation_h, dilation_w, groups, is.c / groups,
+                       os.c / groups, kh * kw * (is.c / groups)};
+  const es_kernel_bounds bounds = es_kernel_bounds_make(act_min, act_max);
+  const int32_t vector_channels = a.ocg / VL * VL; /* per group, through the tile */
+  float panel[PANEL] __attribute__((aligned(64)));
+  float patch[MR * KC] __attribute__((aligned(64)));
+  piece pieces[MAX_PIECES];
+
+  for (int32_t n = 0; n < os.n; n++) {
+    const float *in_n = in + (size_t)n * is.h * is.w * is.c;
+    float *out_n = out + (size_t)n * os.h * os.w * os.c;
+    for (int32_t g = 0; g < groups; g++) {
+      for (int32_t k0 = 0; k0 < a.k; k0 += KC) {
+        const int32_t kc = ES_MIN(KC, a.k - k0);
+        const int32_t n_pieces = slice_pieces(&a, k0, kc, pieces);
+        /* Full-width strips, as many per pass as the panel holds; then one narrower strip
+         * per remaining power of two of vectors. */
+        const int32_t per_pass = ES_MAX(1, PANEL / (kc * NV * VL));
+        int32_t o = 0;
+        while (o + NV * VL <= vector_channels) {
+          const int32_t strips = ES_MIN(per_pass, (vector_channels - o) / (NV * VL));
+          pass(&a, in_n, out_n, g, g * a.ocg + o, strips, NV, k0, kc, pieces, n_pieces, panel, patch, &bounds);
+          o += strips * NV * VL;
+        }
+        if (NV >= 4 && o + 2 * VL <= vector_channels) {
+          pass(&a, in_n, out_n, g, g * a.ocg + o, 1, 2, k0, kc, pieces, n_pieces, panel, patch, &bounds);
+          o += 2 * VL;
+        }
+        if (NV >= 2 && o + VL <= vector_channels) {
+          pass(&a, in_n, out_n, g, g * a.ocg + o, 1, 1, k0, kc, pieces, n_pieces, panel, patch, &bounds);
+          o += VL;
+        }
+      }
+      if (vector_channels < a.ocg)
+        conv_plain(&a, in_n, out_n, g * a.ocg + vector_channels, (g + 1) * a.ocg, es_bounds_make(act_min, act_max));
+    }
+  }
+}

@@ -1,0 +1,167 @@
+/* es_conv2d_depthwise_f32: one filter per channel, NHWC, weights [KH][KW][C].
+ *
+ * Every output pixel is computed over runs of channels with the taps that land inside
+ * the input, so padding costs nothing and any kernel size, stride and dilation works.
+ * With NEON, 3x3 windows fully inside the input take a faster path: four channels at a
+ * time with the nine weight vectors held in registers, four output pixels per step. */
+#include "internal.h"
+
+ES_OPTIMIZE_REGISTER_HEAVY
+
+typedef struct {
+  const float *in;     /* image n */
+  float *out;          /* image n */
+  const float *w, *bias;
+  int32_t ih, iw, c, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw;
+  es_bounds bounds; /* for single channels */
+#if ES_NEON
+  es_bounds4 bounds4;
+#endif
+} dw_args;
+
+/* Output pixel (y, x), channels [c0, c1), with the taps clipped to the input. */
+static void pixel(const dw_args *a, int32_t y, int32_t x, int32_t c0, int32_t c1) {
+  const int32_t iy0 = y * a->sh - a->pt, ix0 = x * a->sw - a->pl;
+  int32_t ky0 = 0, ky1 = a->kh, kx0 = 0, kx1 = a->kw;
+  while (ky0 < ky1 && iy0 + ky0 * a->dh < 0) ky0++;
+  while (ky1 > ky0 && iy0 + (ky1 - 1) * a->dh >= a->ih) ky1--;
+  while (kx0 < kx1 && ix0 + kx0 * a->dw < 0) kx0++;
+  while (kx1 > kx0 && ix0 + (kx1 - 1) * a->dw >= a->iw) kx1--;
+  const int32_t C = a->c;
+  float *o = a->out + ((size_t)y * a->ow + x) * C;
+  int32_t c = c0;
+#if ES_NEON
+  for (; c + 16 <= c1; c += 16) {
+    float32x4_t acc[4];
+    for (int v = 0; v < 4; v++) acc[v] = a->bias ? vld1q_f32(a->bias + c + 4 * v) : vdupq_n_f32(0.0f);
+    for (int32_t ky = ky0; ky < ky1; ky++) {
+      const float *row = a->in + ((size_t)(iy0 + ky * a->dh) * a->iw + ix0) * C + c;
+      const float *wrow = a->w + (size_t)ky * a->kw * C + c;
+      for (int32_t kx = kx0; kx < kx1; kx++) {
+        const float *ip = row + (size_t)kx * a->dw * C, *wp = wrow + (size_t)kx * C;
+        for (int v = 0; v < 4; v++) acc[v] = vfmaq_f32(acc[v], vld1q_f32(ip + 4 * v), vld1q_f32(wp + 4 * v));
+      }
+    }
+    for (int v = 0; v < 4; v++) vst1q_f32(o + c + 4 * v, es_bounds4_apply(&a->bounds4, acc[v]));
+  }
+  for (; c + 4 <= c1; c += 4) {
+    float32x4_t acc = a->bias ? vld1q_f32(a->bias + c) : vdupq_n_f32(0.0f);
+    for (int32_t ky = ky0; ky < ky1; ky++) {
+      const float *row = a->in + ((size_t)(iy0 + ky * a->dh) * a->iw + ix0) * C + c;
+      const float *wrow = a->w + (size_t)ky * a->kw * C + c;
+      for (int32_t kx = kx0; kx < kx1; kx++)
+        acc = vfmaq_f32(acc, vld1q_f32(row + (size_t)kx * a->dw * C), vld1q_f32(wrow + (size_t)kx * C));
+    }
+    vst1q_f32(o + c, es_bounds4_apply(&a->bounds4, acc));
+  }
+#else
+  for (; c + 16 <= c1; c += 16) {
+    float acc[16];
+    for (int j = 0; j < 16; j++) acc[j] = a->bias ? a->bias[c + j] : 0.0f;
+    for (int32_t ky = ky0; ky < ky1; ky++) {
+      const float *row = a->in + ((size_t)(iy0 + ky * a->dh) * a->iw + ix0) * C + c;
+      const float *wrow = a->w + (size_t)ky * a->kw * C + c;
+      for (int32_t kx = kx0; kx < kx1; kx++) {
+        const float *ip = row + (size_t)kx * a->dw * C, *wp = wrow + (size_t)kx * C;
+        for (int j = 0; j < 16; j++) acc[j] += ip[j] * wp[j];
+      }
+    }
+    for (int j = 0; j < 16; j++) o[c + j] = es_bounds_apply(a->bounds, acc[j]);
+  }
+#endif
+  for (; c < c1; c++) {
+    float acc = a->bias ? a->bias[c] : 0.0f;
+    for (int32_t ky = ky0; ky < ky1; ky++)
+      for (int32_t kx = kx0; kx < kx1; kx++)
+        acc += a->in[((size_t)(iy0 + ky * a->dh) * a->iw + ix0 + kx * a->dw) * C + c] *
+               a->w[((size_t)ky * a->kw + kx) * C + c];
+    o[c] = es_bounds_apply(a->bounds, acc);
+  }
+}
+
+#if ES_NEON
+/* 3x3, dilation 1, output row y, columns [x0, x1) whose windows lie inside the input:
+ * channels [0, C & ~3) four at a time. `stride` is 1 or 2 (a constant when inlined). */
+ES_INLINE void interior_3x3(const dw_args *a, int32_t y, int32_t x0, int32_t x1, const int stride) {
+  const int32_t C = a->c, c_end = C & ~3;
+  const size_t pix = (size_t)C; /* floats between neighbouring pixels */
+  const es_bounds4 bounds = a->bounds4;
+  const int32_t iy0 = y * a->sh - a->pt;
+  for (int32_t c = 0; c < c_end; c += 4) {
+    float32x4_t w[9];
+    for (int t = 0; t < 9; t++) w[t] = vld1q_f32(a->w + (size_t)t * C + c);
+    const float32x4_t b = a->bias ? vld1q_f32(a->bias + c) : vdupq_n_f32(0.0f);
+    const float *rows[3];
+    for (int r = 0; r < 3; r++) rows[r] = a->in + (size_t)(iy0 + r) * a->iw * pix + c;
+    float *o = a->out + ((size_t)y * a->ow) * pix + c;
+    int32_t x = x0;
+    for (; x + 4 <= x1; x += 4) {
+      const int32_t ix = x * stride - a->pl;
+      float32x4_t acc[4] = {b, b, b, b};
+      for (int r = 0; r < 3; r++) {
+        const float *ip = rows[r] + (size_t)ix * pix;
+        for (int j = 0; j < 3 * stride + 3; j++) { /* the input columns of the 4 outputs */
+          const float32x4_t v = vld1q_f32(ip + (size_t)j * pix);
+          for (int p = 0; p < 4; p++) {
+            const int t = j - p * stride;
+            if (t >= 0 && t < 3) acc[p] = vfmaq_f32(acc[p], v, w[r * 3 + t]);
+          }
+        }
+      }
+      for (int p = 0; p < 4; p++)
+        vst1q_f32(o + (size_t)(x + p) * pix, es_bounds4_apply(&bounds, acc[p]));
+    }
+    for (; x < x1; x++) {
+      const int32_t ix = x * stride - a->pl;
+      float32x4_t acc = b;
+      for (int r = 0; r < 3; r++)
+        for (int t = 0; t < 3; t++)
+          acc = vfmaq_f32(acc, vld1q_f32(rows[r] + (size_t)(ix + t) * pix), w[r * 3 + t]);
+      vst1q_f32(o + (size_t)x * pix, es_bounds4_apply(&bounds, acc));
+    }
+  }
+}
+#endif
+
+void es_conv2d_depthwise_f32(const float *in, es_shape4 is, const float *weights,
+                             const float *bias, float *out, es_shape4 os, int32_t kh, int32_t kw,
+                             int32_t stride_h, int32_t stride_w, int32_t pad_top,
+                             int32_t pad_left, int32_t dilation_h, int32_t dilation_w,
+                             float act_min, float act_max) {
+  if (os.n <= 0 || os.h <= 0 || os.w <= 0 || os.c <= 0 || kh <= 0 || kw <= 0 || stride_h <= 0 ||
+      stride_w <= 0 || dilation_h <= 0 || dilation_w <= 0 || is.c != os.c)
+    return;
+  dw_args a = {0, 0, weights, bias, is.h, is.w, is.c, os.h, os.w, kh, kw, stride_h, stride_w,
+               pad_top, pad_left, dilation_h, dilation_w, es_bounds_make(act_min, act_max)
+#if ES_NEON
+               , es_bounds4_make(act_min, act_max)
+#endif
+  };
+#if ES_NEON
+  /* Rows and columns whose whole window lies inside the input. */
+  const int32_t y_lo = ES_MIN(os.h, es_first_valid_out(pad_top, 0, dilation_h, stride_h));
+  const int32_t y_hi = ES_MAX(y_lo, ES_MIN(os.h, es_end_valid_out(is.h, pad_top, kh - 1, dilation_h, stride_h)));
+  const int32_t x_lo = ES_MIN(os.w, es_first_valid_out(pad_left, 0, dilation_w, stride_w));
+  const int32_t x_hi = ES_MAX(x_lo, ES_MIN(os.w, es_end_valid_out(is.w, pad_left, kw - 1, dilation_w, stride_w)));
+  const int fast = kh == 3 && kw == 3 && dilation_h == 1 && dilation_w == 1 &&
+                   stride_h == stride_w && (stride_w == 1 || stride_w == 2) && is.c >= 4;
+#endif
+  for (int32_t n = 0; n < os.n; n++) {
+    a.in = in + (size_t)n * is.h * is.w * is.c;
+    a.out = out + (size_t)n * os.h * os.w * os.c;
+    for (int32_t y = 0; y < os.h; y++) {
+#if ES_NEON
+      if (fast && y >= y_lo && y < y_hi && x_hi > x_lo) {
+        for (int32_t x = 0; x < x_lo; x++) pixel(&a, y, x, 0, os.c);
+        if (stride_w == 1) interior_3x3(&a, y, x_lo, x_hi, 1);
+        else interior_3x3(&a, y, x_lo, x_hi, 2);
+        if (os.c & 3)
+          for (int32_t x = x_lo; x < x_hi; x++) pixel(&a, y, x, os.c & ~3, os.c);
+        for (int32_t x = x_hi; x < os.w; x++) pixel(&a, y, x, 0, os.c);
+        continue;
+      }
+#endif
+      for (int32_t x = 0; x < os.w; x++) pixel(&a, y, x, 0, os.c);
+    }
+  }
+}

@@ -1,0 +1,4 @@
+/* es_mul_f32: out = clamp(a * b) with broadcasting (kernels.h). */
+#include "binary.h"
+
+ES_BINARY_KERNEL(es_mul_f32, x * y)

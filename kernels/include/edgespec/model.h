@@ -1,0 +1,37 @@
+/* edgespec model contract: what the generated model code (model.c, from src/toolchain/build)
+ * provides to a platform (kernels/platform/<target>/main.c).
+ *
+ * - Inputs and outputs are dense fp32 tensors in the layout graph.json gives them.
+ * - The platform owns the input bytes (for qemu-virt: where QEMU's loader put them) and the
+ *   output buffers (each 64-byte aligned); the model owns its arena and weights.
+ * - es_model_invoke may be called more than once (the host platform repeats it for timing)
+ *   and must give the same outputs each time; it returns 0 on success. */
+#ifndef EDGESPEC_MODEL_H
+#define EDGESPEC_MODEL_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Most inputs or outputs a model may have (the I/O file header holds this many sizes). */
+#define ES_MAX_TENSORS 16
+
+typedef struct {
+  const char *name;              /* the bundle's model name, printed by the platform */
+  int32_t n_inputs;              /* 1 .. ES_MAX_TENSORS */
+  int32_t n_outputs;             /* 1 .. ES_MAX_TENSORS */
+  const uint32_t *input_bytes;   /* [n_inputs]: byte size of each input */
+  const uint32_t *output_bytes;  /* [n_outputs]: byte size of each output */
+} es_model_info;
+
+extern const es_model_info es_model;
+
+int es_model_invoke(const float *const *inputs, float *const *outputs);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

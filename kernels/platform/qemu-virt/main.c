@@ -1,0 +1,146 @@
+/* qemu-virt model runner: reads the inputs QEMU's loader placed at __es_input_base, runs
+ * the model once, counts guest instructions, writes output.bin through semihosting and
+ * ends QEMU with the run's status (edgespec/platform.h).
+ *
+ * Build with -DES_OUTPUT_BYTES=N, N = sum over outputs of round_up(bytes, 64): the output
+ * buffers are static so the linker map shows them. */
+#include <stdint.h>
+
+#include "console.h"
+#include "edgespec/io_format.h"
+#include "edgespec/model.h"
+#include "edgespec/platform.h"
+#include "semihost.h"
+
+#ifndef ES_OUTPUT_BYTES
+#error "define ES_OUTPUT_BYTES: the sum of the model's output sizes, each rounded up to 64 bytes"
+#endif
+
+#define ES_OUTPUT_FILE "output.bin"
+#define ES_OUTPUT_PARTIAL_FILE "output.bin.partial"
+
+extern const unsigned char __es_input_base[];
+
+static float output_storage[(ES_OUTPUT_BYTES + 3) / 4] __attribute__((aligned(64)));
+
+static uint64_t counter(void) {
+  uint64_t v;
+  __asm__ volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(v) : : "memory");
+  return v;
+}
+
+/* With -icount shift=0 virtual time advances 1 ns per instruction. */
+static uint64_t ticks_to_instructions(uint64_t ticks) {
+  uint64_t frequency;
+  __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(frequency));
+  if (!frequency) return 0;
+  /* Split so that no product overflows 64 bits (and no 128-bit division is linked in). */
+  return ticks / frequency * 1000000000u + ticks % frequency * 1000000000u / frequency;
+}
+
+__attribute__((noreturn)) static void fail_status(es_exit_code code) {
+  es_line line;
+  es_line_start(&line);
+  es_line_str(&line, "status=failed exit=");
+  es_line_dec(&line, code);
+  es_line_end(&line);
+  es_semihost_exit(code);
+}
+
+__attribute__((noreturn)) static void fail(es_exit_code code, const char *what) {
+  es_line line;
+  es_line_start(&line);
+  es_line_str(&line, "error: ");
+  es_line_str(&line, what);
+  es_line_end(&line);
+  fail_status(code);
+}
+
+static void write_outputs(float *const *outputs, uint64_t *written) {
+  es_io_header header;
+  const uint64_t file_size =
+      es_io_make_header(&header, ES_IO_KIND_OUTPUTS, (uint32_t)es_model.n_outputs, es_model.output_bytes);
+  static const unsigned char zeros[ES_IO_ALIGN];
+  const int64_t handle = es_semihost_open_write(ES_OUTPUT_PARTIAL_FILE);
+  if (handle < 0) fail(ES_EXIT_OUTPUT, "cannot create " ES_OUTPUT_PARTIAL_FILE " in QEMU's working directory");
+  const uint64_t header_bytes = 24u + 4u * (uint64_t)es_model.n_outputs;
+  int bad = es_semihost_write(handle, &header, header_bytes);
+  bad |= es_semihost_write(handle, zeros, es_io_data_offset((uint32_t)es_model.n_outputs) - header_bytes);
+  for (int32_t i = 0; i < es_model.n_outputs; i++) {
+    const uint64_t bytes = es_model.output_bytes[i];
+    bad |= es_semihost_write(handle, outputs[i], bytes);
+    if (es_io_round_up(bytes) != bytes) bad |= es_semihost_write(handle, zeros, es_io_round_up(bytes) - bytes);
+  }
+  bad |= es_semihost_close(handle);
+  if (bad) fail(ES_EXIT_OUTPUT, "writing " ES_OUTPUT_PARTIAL_FILE " failed");
+  if (es_semihost_rename(ES_OUTPUT_PARTIAL_FILE, ES_OUTPUT_FILE) != 0)
+    fail(ES_EXIT_OUTPUT, "cannot rename " ES_OUTPUT_PARTIAL_FILE " to " ES_OUTPUT_FILE);
+  *written = file_size;
+}
+
+int main(void) {
+  es_line line;
+  es_line_start(&line);
+  es_line_str(&line, "model=");
+  es_line_str(&line, es_model.name);
+  es_line_str(&line, " inputs=");
+  es_line_dec(&line, (uint64_t)es_model.n_inputs);
+  es_line_str(&line, " outputs=");
+  es_line_dec(&line, (uint64_t)es_model.n_outputs);
+  es_line_end(&line);
+
+  /* A run that fails must not leave an earlier run's output behind. */
+  es_semihost_remove(ES_OUTPUT_FILE);
+
+  if (es_model.n_inputs < 1 || es_model.n_inputs > ES_MAX_TENSORS || es_model.n_outputs < 1 ||
+      es_model.n_outputs > ES_MAX_TENSORS)
+    fail(ES_EXIT_MODEL_ERROR, "the model's input or output count is outside 1..16");
+
+  const void *inputs[ES_MAX_TENSORS];
+  char message[200];
+  const char *problem = es_io_parse(__es_input_base, UINT64_MAX, ES_IO_KIND_INPUTS,
+                                    (uint32_t)es_model.n_inputs, es_model.input_bytes, inputs,
+                                    message, sizeof message);
+  if (problem) {
+    es_line_start(&line);
+    es_line_str(&line, "error: input at ");
+    es_line_hex(&line, (uint64_t)(uintptr_t)__es_input_base);
+    es_line_str(&line, " (QEMU: -device loader,file=input.bin,addr=ADDRESS,force-raw=on): ");
+    es_line_str(&line, problem);
+    es_line_end(&line);
+    fail_status(ES_EXIT_BAD_INPUT);
+  }
+
+  float *outputs[ES_MAX_TENSORS];
+  uint64_t offset = 0;
+  for (int32_t i = 0; i < es_model.n_outputs; i++) {
+    outputs[i] = output_storage + offset / 4;
+    offset += es_io_round_up(es_model.output_bytes[i]);
+  }
+  if (offset > sizeof output_storage)
+    fail(ES_EXIT_MODEL_ERROR, "ES_OUTPUT_BYTES is smaller than the model's outputs; rebuild");
+
+  const uint64_t start = counter();
+  const int rc = es_model_invoke((const float *const *)inputs, outputs);
+  const uint64_t end = counter();
+  if (rc != 0) fail(ES_EXIT_MODEL_ERROR, "es_model_invoke failed");
+
+  es_line_start(&line);
+  es_line_str(&line, "invoke_instructions=");
+  es_line_dec(&line, ticks_to_instructions(end - start));
+  es_line_end(&line);
+
+  uint64_t written = 0;
+  write_outputs(outputs, &written);
+  es_line_start(&line);
+  es_line_str(&line, "output_file=" ES_OUTPUT_FILE " bytes=");
+  es_line_dec(&line, written);
+  es_line_end(&line);
+
+  es_line_start(&line);
+  es_line_str(&line, "run_instructions=");
+  es_line_dec(&line, ticks_to_instructions(counter()));
+  es_line_end(&line);
+  es_semihost_write0("edgespec: status=ok\n");
+  es_semihost_exit(ES_EXIT_OK);
+}

@@ -1,0 +1,523 @@
+/* Checks every fp32 kernel against the naive double references on seeded random data,
+ * including padding, strides, dilation, groups, odd and tiny sizes, broadcasting and
+ * in-place use. Runs on the host and, linked with the qemu-virt platform, bare metal. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edgespec/kernels.h"
+#include "harness.h"
+#include "reference.h"
+
+static double *ref_buffer(size_t n) {
+  double *r = (double *)malloc((n ? n : 1) * sizeof(double));
+  if (!r) {
+    printf("FAIL out of memory\n");
+    exit(2);
+  }
+  return r;
+}
+
+static size_t count4(es_shape4 s) { return (size_t)s.n * s.h * s.w * s.c; }
+
+/* Output size along one axis, floor or ceil mode (ops.json conv2d / max_pool2d). */
+static int out_size(int in, int k, int stride, int pad_a, int pad_b, int dilation, int ceil_mode) {
+  const int span = in + pad_a + pad_b - dilation * (k - 1) - 1;
+  int o = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+  if (ceil_mode && (o - 1) * stride >= in + pad_a) o--; /* last window must start inside */
+  return o;
+}
+
+typedef struct {
+  const char *name;
+  int n, h, w, ic, oc, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups, bias;
+  float lo, hi;
+} conv_case;
+
+static void test_conv(const conv_case *t) {
+  const es_shape4 is = {t->n, t->h, t->w, t->ic};
+  const es_shape4 os = {t->n, out_size(t->h, t->kh, t->sh, t->pt, t->pb, t->dh, 0),
+                        out_size(t->w, t->kw, t->sw, t->pl, t->pr, t->dw, 0), t->oc};
+  float *in = t_random(count4(is), -1, 1);
+  float *w = t_random((size_t)t->oc * t->kh * t->kw * (t->ic / t->groups), -1, 1);
+  float *bias = t->bias ? t_random((size_t)t->oc, -1, 1) : NULL;
+  float *out = t_buffer(count4(os));
+  double *ref = ref_buffer(count4(os));
+  es_conv2d_f32(in, is, w, bias, out, os, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl, t->dh, t->dw,
+                t->groups, t->lo, t->hi);
+  ref_conv2d(in, is, w, bias, ref, os, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl, t->dh, t->dw,
+             t->groups, t->lo, t->hi);
+  char name[96];
+  snprintf(name, sizeof name, "conv2d %s", t->name);
+  t_check(name, out, ref, count4(os), 1e-5);
+  t_free(in), t_free(w), t_free(bias), t_free(out), free(ref);
+}
+
+static void test_depthwise(const conv_case *t) {
+  const es_shape4 is = {t->n, t->h, t->w, t->ic};
+  const es_shape4 os = {t->n, out_size(t->h, t->kh, t->sh, t->pt, t->pb, t->dh, 0),
+                        out_size(t->w, t->kw, t->sw, t->pl, t->pr, t->dw, 0), t->ic};
+  float *in = t_random(count4(is), -1, 1);
+  float *w = t_random((size_t)t->kh * t->kw * t->ic, -1, 1);
+  float *bias = t->bias ? t_random((size_t)t->ic, -1, 1) : NULL;
+  float *out = t_buffer(count4(os));
+  double *ref = ref_buffer(count4(os));
+  es_conv2d_depthwise_f32(in, is, w, bias, out, os, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl,
+                          t->dh, t->dw, t->lo, t->hi);
+  ref_depthwise(in, is, w, bias, ref, os, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl, t->dh, t->dw,
+                t->lo, t->hi);
+  char name[96];
+  snprintf(name, sizeof name, "depthwise %s", t->name);
+  t_check(name, out, ref, count4(os), 1e-5);
+  /* The general kernel with groups == channels must agree too. */
+  float *out2 = t_buffer(count4(os));
+  es_conv2d_f32(in, is, w, bias, out2, os, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl, t->dh, t->dw,
+                t->ic, t->lo, t->hi);
+  /* weights [KH][KW][C] are not [C][KH][KW][1]: rebuild the reference for conv2d's layout */
+  float *w_oihw = t_buffer((size_t)t->kh * t->kw * t->ic);
+  for (int c = 0; c < t->ic; c++)
+    for (int k = 0; k < t->kh * t->kw; k++) w_oihw[(size_t)c * t->kh * t->kw + k] = w[(size_t)k * t->ic + c];
+  es_conv2d_f32(in, is, w_oihw, bias, out2, os, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl, t->dh,
+                t->dw, t->ic, t->lo, t->hi);
+  snprintf(name, sizeof name, "conv2d groups=C %s", t->name);
+  t_check(name, out2, ref, count4(os), 1e-5);
+  t_free(in), t_free(w), t_free(bias), t_free(out), t_free(out2), t_free(w_oihw), free(ref);
+}
+
+static void test_gemm(const char *label, int m, int k, int n, int with_bias, float lo, float hi) {
+  float *a = t_random((size_t)m * k, -1, 1), *w = t_random((size_t)k * n, -1, 1);
+  float *bias = with_bias ? t_random((size_t)n, -1, 1) : NULL;
+  float *out = t_buffer((size_t)m * n);
+  double *ref = ref_buffer((size_t)m * n);
+  es_gemm_f32(a, w, bias, out, m, k, n, lo, hi);
+  ref_gemm(a, w, bias, ref, m, k, n, lo, hi);
+  char name[96];
+  snprintf(name, sizeof name, "gemm %s m=%d k=%d n=%d", label, m, k, n);
+  t_check(name, out, ref, (size_t)m * n, 1e-5);
+  t_free(a), t_free(w), t_free(bias), t_free(out), free(ref);
+}
+
+static void test_matmul(int batch, int m, int k, int n, int broadcast_a) {
+  const int a_bs = broadcast_a ? 0 : m * k, b_bs = k * n;
+  float *a = t_random((size_t)(broadcast_a ? 1 : batch) * m * k, -1, 1);
+  float *b = t_random((size_t)batch * k * n, -1, 1);
+  float *out = t_buffer((size_t)batch * m * n);
+  double *ref = ref_buffer((size_t)batch * m * n);
+  es_matmul_f32(a, b, out, batch, m, k, n, a_bs, b_bs);
+  for (int i = 0; i < batch; i++)
+    ref_gemm(a + (size_t)i * a_bs, b + (size_t)i * b_bs, NULL, ref + (size_t)i * m * n, m, k, n,
+             -INFINITY, INFINITY);
+  char name[96];
+  snprintf(name, sizeof name, "matmul batch=%d m=%d k=%d n=%d%s", batch, m, k, n,
+           broadcast_a ? " broadcast a" : "");
+  t_check(name, out, ref, (size_t)batch * m * n, 1e-5);
+  t_free(a), t_free(b), t_free(out), free(ref);
+}
+
+typedef void (*binary_fn)(const float *, const int32_t[4], const float *, const int32_t[4], float *,
+                          const int32_t[4], float, float);
+
+/* Strides of a dense tensor of `shape` broadcast to `out` (0 where shape[k] == 1 < out[k]). */
+static void broadcast_strides(const int32_t shape[4], const int32_t out[4], int32_t strides[4]) {
+  int32_t s = 1;
+  for (int k = 3; k >= 0; k--) {
+    strides[k] = (shape[k] == 1 && out[k] != 1) ? 0 : s;
+    s *= shape[k];
+  }
+}
+
+static void test_binary(char op, binary_fn fn, const char *label, const int32_t a_shape[4],
+                        const int32_t b_shape[4], int in_place, float lo, float hi) {
+  int32_t out_shape[4], as[4], bs[4];
+  size_t na = 1, nb = 1, no = 1;
+  for (int k = 0; k < 4; k++) {
+    out_shape[k] = a_shape[k] > b_shape[k] ? a_shape[k] : b_shape[k];
+    na *= (size_t)a_shape[k], nb *= (size_t)b_shape[k], no *= (size_t)out_shape[k];
+  }
+  broadcast_strides(a_shape, out_shape, as);
+  broadcast_strides(b_shape, out_shape, bs);
+  float *a = t_random(na, -2, 2), *b = t_random(nb, -2, 2);
+  if (op == '/')
+    for (size_t i = 0; i < nb; i++) b[i] = b[i] < 0 ? b[i] - 0.5f : b[i] + 0.5f;
+  double *ref = ref_buffer(no);
+  ref_binary(op, a, as, b, bs, ref, out_shape, lo, hi);
+  float *out = in_place ? a : t_buffer(no);
+  fn(a, as, b, bs, out, out_shape, lo, hi);
+  char name[128];
+  snprintf(name, sizeof name, "binary %c %s [%d,%d,%d,%d]%s", op, label, out_shape[0], out_shape[1],
+           out_shape[2], out_shape[3], in_place ? " in-place" : "");
+  t_check(name, out, ref, no, 1e-6);
+  if (!in_place) t_free(out);
+  t_free(a), t_free(b), free(ref);
+}
+
+static void test_binaries(void) {
+  static const struct {
+    const char *label;
+    int32_t a[4], b[4];
+  } shapes[] = {
+      {"dense", {2, 5, 7, 9}, {2, 5, 7, 9}},
+      {"per-channel", {1, 6, 5, 19}, {1, 1, 1, 19}},
+      {"scalar", {1, 3, 4, 5}, {1, 1, 1, 1}},
+      {"per-pixel", {2, 4, 3, 8}, {2, 4, 3, 1}},
+      {"outer product", {1, 1, 7, 1}, {1, 1, 1, 6}},
+      {"both broadcast", {3, 1, 5, 1}, {1, 4, 1, 2}},
+      {"scalar a", {1, 1, 1, 1}, {2, 3, 1, 33}},
+  };
+  static const struct {
+    char op;
+    binary_fn fn;
+  } ops[] = {{'+', es_add_f32}, {'-', es_sub_f32}, {'*', es_mul_f32}, {'/', es_div_f32}};
+  for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++)
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+      test_binary(ops[o].op, ops[o].fn, shapes[s].label, shapes[s].a, shapes[s].b, 0, -INFINITY, INFINITY);
+  test_binary('+', es_add_f32, "per-channel relu", shapes[1].a, shapes[1].b, 1, 0.0f, INFINITY);
+  test_binary('*', es_mul_f32, "dense relu6", shapes[0].a, shapes[0].b, 1, 0.0f, 6.0f);
+}
+
+typedef enum { U_CLAMP, U_HARDSWISH, U_HARDSIGMOID, U_SIGMOID, U_SILU, U_TANH, U_GELU, U_GELU_TANH,
+               U_ADD_SCALAR, U_MUL_SCALAR } unary_kind;
+
+static double unary_ref(unary_kind k, double x) {
+  switch (k) {
+    case U_CLAMP: return ref_clamp(x, -0.5, 0.75);
+    case U_HARDSWISH: return x * ref_clamp(x + 3, 0, 6) / 6;
+    case U_HARDSIGMOID: return ref_clamp(x + 3, 0, 6) / 6;
+    case U_SIGMOID: return 1 / (1 + exp(-x));
+    case U_SILU: return x / (1 + exp(-x));
+    case U_TANH: return tanh(x);
+    case U_GELU: return 0.5 * x * (1 + erf(x / sqrt(2.0)));
+    case U_GELU_TANH: return 0.5 * x * (1 + tanh(sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+    case U_ADD_SCALAR: return ref_clamp(x + 1.25, 0, 6);
+    case U_MUL_SCALAR: return ref_clamp(x * -0.75, -INFINITY, INFINITY);
+  }
+  return 0;
+}
+
+static void unary_run(unary_kind k, const float *in, float *out, int32_t n) {
+  switch (k) {
+    case U_CLAMP: es_clamp_f32(in, out, n, -0.5f, 0.75f); break;
+    case U_HARDSWISH: es_hardswish_f32(in, out, n); break;
+    case U_HARDSIGMOID: es_hardsigmoid_f32(in, out, n); break;
+    case U_SIGMOID: es_sigmoid_f32(in, out, n); break;
+    case U_SILU: es_silu_f32(in, out, n); break;
+    case U_TANH: es_tanh_f32(in, out, n); break;
+    case U_GELU: es_gelu_f32(in, out, n, 0); break;
+    case U_GELU_TANH: es_gelu_f32(in, out, n, 1); break;
+    case U_ADD_SCALAR: es_add_scalar_f32(in, 1.25f, out, n, 0.0f, 6.0f); break;
+    case U_MUL_SCALAR: es_mul_scalar_f32(in, -0.75f, out, n, -INFINITY, INFINITY); break;
+  }
+}
+
+static void test_unaries(void) {
+  static const char *names[] = {"clamp", "hardswish", "hardsigmoid", "sigmoid", "silu", "tanh",
+                                "gelu", "gelu tanh", "add_scalar relu6", "mul_scalar"};
+  const int32_t n = 1037;
+  for (int k = 0; k <= U_MUL_SCALAR; k++) {
+    float *in = t_random((size_t)n, -8, 8);
+    in[0] = 0.0f, in[1] = -3.0f, in[2] = 3.0f, in[3] = 100.0f, in[4] = -100.0f, in[5] = 1e-7f;
+    in[6] = NAN;
+    double *ref = ref_buffer((size_t)n);
+    for (int32_t i = 0; i < n; i++) ref[i] = unary_ref((unary_kind)k, in[i]);
+    float *out = t_buffer((size_t)n);
+    unary_run((unary_kind)k, in, out, n);
+    char name[64];
+    snprintf(name, sizeof name, "unary %s", names[k]);
+    /* float libm functions are within a few ulp of the double ones */
+    t_check_elementwise(name, out, ref, (size_t)n, 6e-7, 1e-7);
+    unary_run((unary_kind)k, in, in, n);
+    snprintf(name, sizeof name, "unary %s in-place", names[k]);
+    t_check_elementwise(name, in, ref, (size_t)n, 6e-7, 1e-7);
+    t_free(in), t_free(out), free(ref);
+  }
+}
+
+/* Every kind of bound (none, zero, positive, negative, general) on special values: the
+ * NEON path clamps relu and relu6 on the bit patterns, which must keep NaN and signs right. */
+static void test_clamp_bounds(void) {
+  static const float bounds[][2] = {{0, INFINITY}, {0, 6}, {-INFINITY, 6}, {-1, 1}, {1, INFINITY},
+                                    {-INFINITY, -2}, {-INFINITY, INFINITY}, {-3, 0}};
+  const int32_t n = 64;
+  float *in = t_random((size_t)n, -10, 10);
+  const float specials[] = {-INFINITY, INFINITY, -0.0f, 0.0f, NAN, -NAN, 6.0f, 6.0000005f,
+                            5.9999995f, -1e-45f, 1e-45f, -1.0f, 1.0f, -2.0f, 3.4e38f, -3.4e38f};
+  for (size_t i = 0; i < sizeof specials / sizeof specials[0]; i++) in[i] = specials[i];
+  for (size_t b = 0; b < sizeof bounds / sizeof bounds[0]; b++) {
+    double *ref = ref_buffer((size_t)n);
+    float *out = t_buffer((size_t)n);
+    for (int32_t i = 0; i < n; i++) ref[i] = ref_clamp(in[i], bounds[b][0], bounds[b][1]);
+    es_clamp_f32(in, out, n, bounds[b][0], bounds[b][1]);
+    char name[64];
+    snprintf(name, sizeof name, "clamp bounds [%g, %g] special values", (double)bounds[b][0], (double)bounds[b][1]);
+    t_check(name, out, ref, (size_t)n, 0.0);
+    t_free(out), free(ref);
+  }
+  t_free(in);
+}
+
+static void test_scale_shift(int rows, int channels) {
+  float *in = t_random((size_t)rows * channels, -3, 3), *scale = t_random((size_t)channels, -2, 2);
+  float *shift = t_random((size_t)channels, -1, 1), *out = t_buffer((size_t)rows * channels);
+  double *ref = ref_buffer((size_t)rows * channels);
+  for (int r = 0; r < rows; r++)
+    for (int c = 0; c < channels; c++)
+      ref[(size_t)r * channels + c] = ref_clamp((double)in[(size_t)r * channels + c] * scale[c] + shift[c], 0, 6);
+  es_scale_shift_f32(in, scale, shift, out, rows, channels, 0.0f, 6.0f);
+  t_check("scale_shift relu6", out, ref, (size_t)rows * channels, 1e-6);
+  es_scale_shift_f32(in, scale, shift, in, rows, channels, 0.0f, 6.0f);
+  t_check("scale_shift in-place", in, ref, (size_t)rows * channels, 1e-6);
+  t_free(in), t_free(scale), t_free(shift), t_free(out), free(ref);
+}
+
+typedef struct {
+  const char *name;
+  int n, h, w, c, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, ceil_mode, count_include_pad, divisor;
+} pool_case;
+
+static void test_max_pool(const pool_case *t) {
+  const es_shape4 is = {t->n, t->h, t->w, t->c};
+  const es_shape4 os = {t->n, out_size(t->h, t->kh, t->sh, t->pt, t->pb, t->dh, t->ceil_mode),
+                        out_size(t->w, t->kw, t->sw, t->pl, t->pr, t->dw, t->ceil_mode), t->c};
+  float *in = t_random(count4(is), -1, 1);
+  in[3] = NAN; /* NaN propagates through max */
+  float *out = t_buffer(count4(os));
+  double *ref = ref_buffer(count4(os));
+  es_max_pool2d_f32(in, is, out, os, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl, t->pb, t->pr, t->dh,
+                    t->dw, -INFINITY, INFINITY);
+  ref_max_pool(in, is, ref, os, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl, t->dh, t->dw);
+  char name[96];
+  snprintf(name, sizeof name, "max_pool2d %s", t->name);
+  t_check(name, out, ref, count4(os), 0.0);
+  t_free(in), t_free(out), free(ref);
+}
+
+static void test_avg_pool(const pool_case *t) {
+  const es_shape4 is = {t->n, t->h, t->w, t->c};
+  const es_shape4 os = {t->n, out_size(t->h, t->kh, t->sh, t->pt, t->pb, 1, t->ceil_mode),
+                        out_size(t->w, t->kw, t->sw, t->pl, t->pr, 1, t->ceil_mode), t->c};
+  float *in = t_random(count4(is), -1, 1);
+  float *out = t_buffer(count4(os));
+  double *ref = ref_buffer(count4(os));
+  es_avg_pool2d_f32(in, is, out, os, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl, t->pb, t->pr,
+                    t->count_include_pad, t->divisor, -INFINITY, INFINITY);
+  ref_avg_pool(in, is, ref, os, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl, t->pb, t->pr,
+               t->count_include_pad, t->divisor);
+  char name[96];
+  snprintf(name, sizeof name, "avg_pool2d %s", t->name);
+  t_check(name, out, ref, count4(os), 1e-6);
+  t_free(in), t_free(out), free(ref);
+}
+
+static void test_adaptive(int h, int w, int oh, int ow, int c) {
+  const es_shape4 is = {2, h, w, c}, os = {2, oh, ow, c};
+  float *in = t_random(count4(is), -1, 1), *out = t_buffer(count4(os));
+  double *ref = ref_buffer(count4(os));
+  es_adaptive_avg_pool2d_f32(in, is, out, os);
+  ref_adaptive_avg_pool(in, is, ref, os);
+  char name[96];
+  snprintf(name, sizeof name, "adaptive_avg_pool2d %dx%d->%dx%d c=%d", h, w, oh, ow, c);
+  t_check(name, out, ref, count4(os), 1e-6);
+  t_free(in), t_free(out), free(ref);
+}
+
+static void test_mean(int outer, int reduce, int inner) {
+  float *in = t_random((size_t)outer * reduce * inner, 0, 2), *out = t_buffer((size_t)outer * inner);
+  double *ref = ref_buffer((size_t)outer * inner);
+  for (int o = 0; o < outer; o++)
+    for (int i = 0; i < inner; i++) {
+      double s = 0;
+      for (int r = 0; r < reduce; r++) s += in[((size_t)o * reduce + r) * inner + i];
+      ref[(size_t)o * inner + i] = s / reduce;
+    }
+  es_mean_f32(in, out, outer, reduce, inner);
+  char name[96];
+  snprintf(name, sizeof name, "mean outer=%d reduce=%d inner=%d", outer, reduce, inner);
+  t_check(name, out, ref, (size_t)outer * inner, 2e-6);
+  t_free(in), t_free(out), free(ref);
+}
+
+static void test_softmax(int outer, int axis, int inner, float range, int in_place) {
+  const size_t n = (size_t)outer * axis * inner;
+  float *in = t_random(n, -range, range), *out = in_place ? in : t_buffer(n);
+  double *ref = ref_buffer(n);
+  ref_softmax(in, ref, outer, axis, inner);
+  es_softmax_f32(in, out, outer, axis, inner);
+  char name[96];
+  snprintf(name, sizeof name, "softmax outer=%d axis=%d inner=%d range=%g%s", outer, axis, inner,
+           (double)range, in_place ? " in-place" : "");
+  t_check(name, out, ref, n, 2e-6);
+  if (!in_place) t_free(out);
+  t_free(in), free(ref);
+}
+
+static void test_concat_split(int outer, int inner) {
+  const int32_t sizes[3] = {3, 1, 6};
+  const int total = 10;
+  float *parts[3], *back[3];
+  for (int i = 0; i < 3; i++) parts[i] = t_random((size_t)outer * sizes[i] * inner, -1, 1);
+  float *out = t_buffer((size_t)outer * total * inner);
+  double *ref = ref_buffer((size_t)outer * total * inner);
+  for (int o = 0; o < outer; o++) {
+    int off = 0;
+    for (int i = 0; i < 3; i++)
+      for (int j = 0; j < sizes[i] * inner; j++, off++)
+        ref[(size_t)o * total * inner + off] = parts[i][(size_t)o * sizes[i] * inner + j];
+  }
+  es_concat_f32((const float *const *)parts, sizes, 3, out, outer, inner);
+  char name[64];
+  snprintf(name, sizeof name, "concat outer=%d inner=%d", outer, inner);
+  t_check(name, out, ref, (size_t)outer * total * inner, 0.0);
+  for (int i = 0; i < 3; i++) back[i] = t_buffer((size_t)outer * sizes[i] * inner);
+  es_split_f32(out, back, sizes, 3, outer, inner);
+  for (int i = 0; i < 3; i++) {
+    double *r = ref_buffer((size_t)outer * sizes[i] * inner);
+    for (size_t j = 0; j < (size_t)outer * sizes[i] * inner; j++) r[j] = parts[i][j];
+    snprintf(name, sizeof name, "split part %d outer=%d inner=%d", i, outer, inner);
+    t_check(name, back[i], r, (size_t)outer * sizes[i] * inner, 0.0);
+    free(r);
+    t_free(back[i]), t_free(parts[i]);
+  }
+  t_free(out), free(ref);
+}
+
+static void test_transpose(const char *label, int rank, const int32_t *shape, const int32_t *perm) {
+  size_t n = 1;
+  for (int k = 0; k < rank; k++) n *= (size_t)shape[k];
+  float *in = t_random(n, -1, 1), *out = t_buffer(n);
+  double *ref = ref_buffer(n);
+  ref_transpose(in, shape, perm, rank, ref);
+  es_transpose_f32(in, shape, perm, rank, out);
+  char name[64];
+  snprintf(name, sizeof name, "transpose %s", label);
+  t_check(name, out, ref, n, 0.0);
+  t_free(in), t_free(out), free(ref);
+}
+
+static void test_pad(const char *label, int rank, const int32_t *shape, const int32_t *pads) {
+  size_t n = 1, no = 1;
+  for (int k = 0; k < rank; k++) {
+    n *= (size_t)shape[k];
+    no *= (size_t)(shape[k] + pads[2 * k] + pads[2 * k + 1]);
+  }
+  float *in = t_random(n, -1, 1), *out = t_buffer(no);
+  double *ref = ref_buffer(no);
+  ref_pad(in, shape, pads, rank, -0.5, ref);
+  es_pad_f32(in, shape, pads, rank, -0.5f, out);
+  char name[64];
+  snprintf(name, sizeof name, "pad %s", label);
+  t_check(name, out, ref, no, 0.0);
+  t_free(in), t_free(out), free(ref);
+}
+
+static void test_copy(void) {
+  float *in = t_random(1001, -1, 1), *out = t_buffer(1001);
+  double *ref = ref_buffer(1001);
+  for (int i = 0; i < 1001; i++) ref[i] = in[i];
+  es_copy_f32(in, out, 1001);
+  t_check("copy", out, ref, 1001, 0.0);
+  t_free(in), t_free(out), free(ref);
+}
+
+int main(void) {
+  t_seed(20240601);
+  const float inf = INFINITY;
+
+  /*                name                         n  h   w   ic  oc kh kw sh sw pt pl pb pr dh dw g bias lo    hi */
+  static const conv_case convs[] = {
+      {"first conv 3x3 s2 3->32 relu6",          1, 33, 32, 3,  32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 6},
+      {"3x3 s1 p1 16->20",                       1, 9,  11, 16, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -INFINITY, INFINITY},
+      {"7x7 s2 p3 stem, batch 2",                2, 19, 17, 3,  8,  7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, 1, 0, INFINITY},
+      {"1x1 no bias, odd oc",                    1, 5,  6,  13, 7,  1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, -INFINITY, INFINITY},
+      {"5x5 dilation 2",                         1, 12, 13, 5,  6,  5, 5, 1, 1, 4, 4, 4, 4, 2, 2, 1, 1, -INFINITY, INFINITY},
+      {"groups 2",                               1, 8,  7,  6,  4,  3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, -INFINITY, INFINITY},
+      {"groups 3, 9 oc per group, stride 2x1",   1, 10, 9,  12, 27, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 3, 1, -1, 1},
+      {"asymmetric pad, kernel over input",      1, 4,  3,  8,  9,  5, 4, 1, 2, 2, 0, 3, 1, 1, 1, 1, 1, -INFINITY, INFINITY},
+      {"dilation 1x3 stride 3",                  1, 11, 14, 4,  5,  2, 3, 3, 3, 0, 2, 1, 2, 1, 3, 1, 1, -INFINITY, INFINITY},
+      {"12x12 groups 2 (plain path)",            1, 13, 13, 4,  4,  12, 12, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, -INFINITY, INFINITY},
+      {"1x1 input, 3x3 pad 1",                   1, 1,  1,  64, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -INFINITY, INFINITY},
+      {"3x3 s2 32->72: K slices, panel passes",  1, 13, 11, 32, 72, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 6},
+      {"5x5 groups 2 20->40: per-tap pieces",    1, 9,  9,  20, 40, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 2, 1, -INFINITY, INFINITY},
+      {"3x3 dilation 2 40->24 batch 2",          2, 10, 9,  40, 24, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, 0, -INFINITY, INFINITY},
+      {"1x1 stride 2 130->33",                   1, 7,  8, 130, 33, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, 1, -INFINITY, INFINITY},
+  };
+  for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) test_conv(&convs[i]);
+
+  static const conv_case dws[] = {
+      {"3x3 s1 p1 c=32 relu6",          1, 14, 13, 32, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 6},
+      {"3x3 s2 p1 c=20",                1, 15, 16, 20, 0, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 1, -INFINITY, INFINITY},
+      {"3x3 s2 tf-same pad c=24",       1, 16, 16, 24, 0, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, 0, 0, -INFINITY, INFINITY},
+      {"3x3 s1 c=7 batch 2",            2, 6,  9,  7,  0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -INFINITY, INFINITY},
+      {"5x5 s2 p2 c=40",                1, 13, 11, 40, 0, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 0, 1, 0, INFINITY},
+      {"3x3 dilation 2 c=18",           1, 12, 12, 18, 0, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 0, 1, -INFINITY, INFINITY},
+      {"3x3 on 1x1 input c=16",         1, 1,  1,  16, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -INFINITY, INFINITY},
+      {"3x3 s1 no pad c=4",             1, 7,  10, 4,  0, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 0, 1, -INFINITY, INFINITY},
+      {"3x3 s1 wide c=64",              1, 5,  30, 64, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 6},
+      {"3x1 stride 1x2 c=3",            1, 6,  7,  3,  0, 3, 1, 1, 2, 1, 0, 1, 0, 1, 1, 0, 1, -INFINITY, INFINITY},
+  };
+  for (size_t i = 0; i < sizeof dws / sizeof dws[0]; i++) test_depthwise(&dws[i]);
+
+  test_gemm("tiny", 1, 1, 1, 1, -inf, inf);
+  test_gemm("tile", 4, 16, 16, 1, -inf, inf);
+  test_gemm("edges", 5, 7, 3, 1, -inf, inf);
+  test_gemm("edges relu6", 13, 27, 45, 1, 0, 6);
+  test_gemm("no bias", 9, 32, 24, 0, -inf, inf);
+  test_gemm("pointwise", 49, 96, 160, 1, 0, inf);
+  test_gemm("linear", 1, 320, 1000, 1, -inf, inf);
+  test_gemm("k=0", 3, 0, 5, 1, -inf, inf);
+  test_matmul(3, 5, 7, 9, 0);
+  test_matmul(4, 8, 16, 17, 1);
+
+  test_binaries();
+  test_unaries();
+  test_clamp_bounds();
+  test_scale_shift(7, 37);
+
+  /*                  name                             n  h   w   c  kh kw sh sw pt pl pb pr dh dw ceil incl div */
+  static const pool_case pools[] = {
+      {"3x3 s2 p1 (resnet)",                         1, 16, 15, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 1, 0},
+      {"3x3 s2 ceil (squeezenet)",                   2, 13, 13, 5, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 1, 1, 0},
+      {"2x2 s2 odd input ceil",                      1, 7,  9,  3, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 1, 1, 0},
+      {"3x3 s1 p1 exclude pad",                      1, 6,  5,  17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0},
+      {"3x3 s2 p1 ceil include pad",                 1, 8,  8,  4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0},
+      {"2x3 s2x1 divisor 5",                         1, 6,  7,  2, 2, 3, 2, 1, 1, 0, 1, 0, 1, 1, 0, 1, 5},
+  };
+  for (size_t i = 0; i < sizeof pools / sizeof pools[0]; i++) {
+    test_avg_pool(&pools[i]);
+    if (pools[i].divisor == 0 && pools[i].count_include_pad) test_max_pool(&pools[i]);
+  }
+  static const pool_case dilated = {"3x3 dilation 2 s1 p2", 1, 9, 10, 6, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 0, 1, 0};
+  test_max_pool(&dilated);
+
+  test_adaptive(7, 7, 1, 1, 32);
+  test_adaptive(5, 7, 3, 2, 3);
+  test_adaptive(10, 4, 4, 10, 2);
+  test_mean(2, 12544, 3);
+  test_mean(1, 49, 130);
+  test_mean(3, 1, 5);
+  test_softmax(1, 1000, 1, 10, 0);
+  test_softmax(2, 7, 5, 1000, 0);
+  test_softmax(3, 10, 1, 50, 1);
+  test_concat_split(3, 4);
+  test_concat_split(1, 1);
+
+  const int32_t s4[4] = {2, 3, 4, 5}, nchw_to_nhwc[4] = {0, 2, 3, 1}, nhwc_to_nchw[4] = {0, 3, 1, 2};
+  const int32_t keep_last[4] = {1, 0, 2, 3};
+  test_transpose("nchw->nhwc", 4, s4, nchw_to_nhwc);
+  test_transpose("nhwc->nchw", 4, s4, nhwc_to_nchw);
+  test_transpose("last axis kept", 4, s4, keep_last);
+  const int32_t s6[6] = {2, 1, 3, 2, 4, 3}, p6[6] = {5, 3, 0, 4, 1, 2};
+  test_transpose("rank 6", 6, s6, p6);
+  const int32_t s1[1] = {17}, p1[1] = {0};
+  test_transpose("rank 1", 1, s1, p1);
+
+  const int32_t pads4[8] = {0, 1, 2, 0, 1, 3, 2, 2};
+  test_pad("rank 4", 4, s4, pads4);
+  const int32_t crop4[8] = {0, 0, -1, 1, 1, -2, -1, 2};
+  test_pad("negative (crop)", 4, s4, crop4);
+  const int32_t pads1[2] = {3, 0};
+  test_pad("rank 1", 1, s1, pads1);
+  test_copy();
+
+  return t_summary("kernels") ? 1 : 0;
+}

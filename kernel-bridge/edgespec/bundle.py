@@ -67,13 +67,19 @@ def _c_order(array: np.ndarray) -> np.ndarray:
     return array if array.flags.c_contiguous else array.copy(order="C")
 
 
+BUILDS_DIR = "build"
+
+
 def _check_replaceable(destination: Path) -> None:
     """Only an empty directory or an earlier bundle may be replaced; never a user's files."""
     if not destination.exists():
         return
     if not destination.is_dir():
         raise BundleError(f"{destination} exists and is not a directory", hint="choose another output directory")
-    foreign = sorted(p.name for p in destination.iterdir() if p.name not in BUNDLE_FILES)
+    # `build/` holds the build stage's outputs for this bundle (DESIGN.md's default place);
+    # they are derived from the old bundle, so they go with it.
+    foreign = sorted(p.name for p in destination.iterdir()
+                     if p.name not in BUNDLE_FILES and not (p.name == BUILDS_DIR and p.is_dir()))
     if foreign:
         shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
         raise BundleError(f"{destination} already holds files that are not part of a bundle ({shown})",

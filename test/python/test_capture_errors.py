@@ -131,6 +131,19 @@ def test_capture_refuses_to_overwrite_a_directory_with_other_files(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
 
 
+def test_capture_again_replaces_an_earlier_bundle_and_its_builds(tmp_path):
+    out = tmp_path / "model"
+    edgespec.capture(user_models.build_mlp().eval(), torch.randn(2, 16), out=out)
+    (out / "build" / "host").mkdir(parents=True)
+    (out / "build" / "host" / "image").write_bytes(b"stale image of the old bundle")
+    edgespec.capture(user_models.build_mlp().eval(), torch.randn(2, 16), out=out)
+    assert not (out / "build").exists()
+    validate_bundle(out)
+    (out / "build").write_text("a file named build is not the build stage's")
+    with pytest.raises(edgespec.BundleError, match=r"not part of a bundle \(build\)"):
+        edgespec.capture(user_models.build_mlp().eval(), torch.randn(2, 16), out=out)
+
+
 def test_other_export_failures_name_the_line(tmp_path):
     class ThroughNumpy(nn.Module):
         def forward(self, x):

@@ -128,3 +128,48 @@ export type CliEvent =
   | { event: 'log'; level: 'info' | 'warn' | 'debug'; message: string }
   | { event: 'result'; command: string; data: unknown }
   | { event: 'error'; code: string; message: string; hint?: string; details?: unknown };
+
+/** One input or output of a built image. Its bytes are dense, in the bundle's own layout and dtype. */
+export interface BuildTensor {
+  name: string;
+  /** The graph tensor it carries. */
+  tensor: string;
+  shape: number[];
+  dtype: DType;
+  /** The bundle's layout (e.g. NCHW): the image converts to and from NHWC itself. */
+  layout: Layout;
+  bytes: number;
+  /** Its name in the bundle's reference.safetensors. */
+  reference: string;
+}
+
+/**
+ * build.json, format edgespec.build version 1: what `edgespec build` made and what
+ * `edgespec run` needs to start it. Paths are relative to the build directory.
+ * Inputs and outputs travel in the I/O file format of kernels/include/edgespec/io_format.h.
+ */
+export interface BuildManifest {
+  format: 'edgespec.build';
+  version: 1;
+  model: string;
+  target: 'qemu-virt' | 'host';
+  /** The bundle the image was built from. */
+  bundle: string;
+  /** The image file: a bare-metal ELF (qemu-virt) or an executable (host), stripped. */
+  image: string;
+  image_bytes: number;
+  image_sha256: string;
+  inputs: BuildTensor[];
+  outputs: BuildTensor[];
+  /** qemu-virt: how to boot it. QEMU's loader puts the input file at input_address. */
+  qemu?: { machine: string; cpu: string; memory: string; input_address: string };
+  /** host: the executable's arguments, in order. */
+  host?: { argv: ('INPUT_FILE' | 'OUTPUT_FILE')[] };
+  /** Memory regions of a bare-metal image with the bytes it needs of each. */
+  memory?: { name: string; base: string; size: number; needed: number }[];
+  arena: { bytes: number; lower_bound: number };
+  weights: { file: string; bytes: number; tensors: number };
+  kernels: string[];
+  files: { footprint: string; log: string; map: string; linked: string; model_source: string };
+  producer: string;
+}

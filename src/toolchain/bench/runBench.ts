@@ -1,0 +1,193 @@
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Footprint, Measured, RunReport } from '../../common/types';
+import { buildBundle } from '../build/buildBundle';
+import { loadBundle } from '../bundle/loadBundle';
+import { findTool } from '../doctor/tools';
+import { EdgespecError } from '../errors';
+import { Reporter } from '../events';
+import { computeAgreement, TOLERANCE_SCALE } from '../run/agreement';
+import { writeFileAtomic } from '../run/atomicWrite';
+import { toNumbers } from '../run/dtype';
+import { runBuild } from '../run/runBuild';
+import { benchMarkdown } from './benchMarkdown';
+import { BenchModel, BenchReport } from './benchTypes';
+import { BENCH_INPUT_SHAPE, BENCH_SEED, ensureBundle } from './ensureBundle';
+import { timeHost } from './hostLatency';
+import { PeerInput, timeOnnxruntime } from './onnxruntimePeer';
+import { timeTorch } from './torchPeer';
+
+export const DEFAULT_MODELS = ['mobilenet_v2', 'mobilenet_v3_small', 'resnet18', 'squeezenet1_1', 'shufflenet_v2_x0_5', 'efficientnet_b0'];
+
+export interface BenchOptions {
+  models: string[];
+  cacheDir: string;
+  outDir: string;
+  runs: number;
+  warmup: number;
+  onnxruntime: boolean;
+  torch: boolean;
+  reporter: Reporter;
+}
+
+export interface BenchOutcome {
+  report: BenchReport;
+  markdownFile: string;
+  jsonFile: string;
+}
+
+const HOST_TIMEOUT_S = 600;
+
+const measured = (value: number, how: string): Measured => ({ value, how });
+
+function errorText(e: unknown): string {
+  if (e instanceof EdgespecError) return `${e.message}${e.hint ? ` (fix: ${e.hint})` : ''}`;
+  return e instanceof Error ? e.message : String(e);
+}
+
+function recordRun(row: BenchModel, report: RunReport): void {
+  row.runs.push({
+    target: report.target,
+    status: report.status,
+    ...(report.agreement ? { max_abs_error: report.agreement.max_abs_error, tolerance: report.agreement.tolerance, top5_match: report.agreement.top5_match } : {})
+  });
+  if (report.status !== 'ok') row.errors.push(`${report.target} run: ${report.status}${report.error ? `: ${report.error}` : ''}`);
+}
+
+function recordFootprint(row: BenchModel, footprint: Footprint): void {
+  row.image_bytes = footprint.totals.image_bytes;
+  row.weights_bytes = footprint.totals.weights_bytes;
+  row.overhead_bytes = footprint.totals.overhead_bytes;
+  row.arena_bytes = measured(footprint.arena.bytes, footprint.arena.how);
+  row.arena_lower_bound = measured(footprint.arena.lower_bound, footprint.arena.how);
+}
+
+/** Builds and runs one target; returns the build directory, or undefined when it failed (recorded). */
+async function buildAndRun(row: BenchModel, bundleDir: string, target: 'qemu-virt' | 'host', cacheDir: string, reporter: Reporter): Promise<string | undefined> {
+  const outDir = path.join(cacheDir, row.model, 'build', target);
+  try {
+    reporter.log(`${row.model}: building ${target}`);
+    const built = await buildBundle({ bundleDir, target, outDir });
+    if (target === 'qemu-virt') recordFootprint(row, built.footprint);
+    reporter.log(`${row.model}: running ${target}`);
+    const { report } = await runBuild({ buildDir: outDir, reporter: { ...reporter, progress: () => undefined } });
+    recordRun(row, report);
+    if (target === 'qemu-virt') {
+      if (report.guest_instructions) row.guest_instructions = report.guest_instructions;
+      row.qemu_wall_ms = report.wall_ms;
+    }
+    return report.status === 'ok' ? outDir : undefined;
+  } catch (e) {
+    row.errors.push(`${target}: ${errorText(e)}`);
+    return undefined;
+  }
+}
+
+async function benchModel(model: string, opts: BenchOptions, machine: BenchReport['machine']): Promise<BenchModel> {
+  const { reporter } = opts;
+  const row: BenchModel = { model, agrees: false, runs: [], errors: [] };
+  let bundleDir: string;
+  let inputs: PeerInput[];
+  let reference: Float64Array;
+  try {
+    bundleDir = await ensureBundle(model, opts.cacheDir, reporter);
+    const bundle = await loadBundle(bundleDir);
+    inputs = bundle.graph.reference.inputs.map(name => bundle.reference.tensors.get(name)!);
+    const output = bundle.reference.tensors.get(bundle.graph.reference.outputs[0])!;
+    reference = toNumbers(output.data, output.dtype);
+  } catch (e) {
+    row.errors.push(`bundle: ${errorText(e)}`);
+    return row;
+  }
+
+  await buildAndRun(row, bundleDir, 'qemu-virt', opts.cacheDir, reporter);
+  const hostDir = await buildAndRun(row, bundleDir, 'host', opts.cacheDir, reporter);
+  row.agrees = row.runs.length === 2 && row.runs.every(r => r.status === 'ok');
+
+  const repeats = opts.runs + opts.warmup;
+  if (hostDir) {
+    try {
+      reporter.log(`${model}: timing the host executable (${repeats} calls)`);
+      const host = await timeHost(hostDir, inputs.map(i => i.data), repeats, HOST_TIMEOUT_S);
+      row.host_ms = measured(host.median_ms, `the host executable's --repeat ${repeats}: median CLOCK_MONOTONIC time of one es_model_invoke call over ${repeats} calls in one process (the first, cold call included), -O3 for this machine's CPU, one thread`);
+    } catch (e) {
+      row.errors.push(`host timing: ${errorText(e)}`);
+    }
+  }
+
+  const onnxFile = path.join(opts.cacheDir, model, `${model}.onnx`);
+  if (opts.torch || opts.onnxruntime) {
+    try {
+      reporter.log(`${model}: timing PyTorch${opts.onnxruntime ? ' and exporting ONNX' : ''}`);
+      const torch = await timeTorch(model, bundleDir, onnxFile, opts.runs, opts.warmup);
+      machine.torch = torch.torch_version;
+      if (opts.torch) {
+        row.torch_ms = measured(torch.median_ms, `PyTorch ${torch.torch_version} eager, torch.set_num_threads(1), inference_mode: median of ${torch.runs} calls after ${torch.warmup} warm-up calls (time.perf_counter_ns); weights: ${torch.weights}`);
+      }
+      if (torch.max_abs_error_vs_reference > TOLERANCE_SCALE * reference.reduce((m, v) => Math.max(m, Math.abs(v)), 0)) {
+        row.errors.push(`the PyTorch peer's output differs from the bundle reference by ${torch.max_abs_error_vs_reference.toExponential(2)}: it may not compute the same model (weights: ${torch.weights})`);
+      }
+    } catch (e) {
+      row.errors.push(`PyTorch peer: ${errorText(e)}`);
+    }
+  }
+  if (opts.onnxruntime) {
+    try {
+      reporter.log(`${model}: timing onnxruntime`);
+      const ort = await timeOnnxruntime(onnxFile, inputs.map(i => ({ dtype: i.dtype, shape: i.shape, data: i.data })), opts.runs, opts.warmup);
+      machine.onnxruntime = ort.version;
+      row.onnxruntime_ms = measured(ort.median_ms, `onnxruntime-node ${ort.version} (CPU), intraOpNumThreads 1, interOpNumThreads 1, sequential, all graph optimizations, on the model exported by torch.onnx.export(dynamo=True): median of ${ort.runs} session.run calls after ${ort.warmup} warm-up calls (process.hrtime)`);
+      const { agreement } = computeAgreement([{ output: ort.output, reference }]);
+      if (!agreement.within_tolerance) row.errors.push(`onnxruntime's output differs from the bundle reference by ${agreement.max_abs_error.toExponential(2)} (tolerance ${agreement.tolerance.toExponential(2)})`);
+    } catch (e) {
+      row.errors.push(`onnxruntime peer: ${errorText(e)}`);
+    }
+  }
+  if (row.host_ms && row.onnxruntime_ms) {
+    row.host_vs_onnxruntime = measured(row.host_ms.value / row.onnxruntime_ms.value, 'host ms / onnxruntime ms, both measured in this run on this machine (below 1: edgespec is faster)');
+  }
+  if (row.host_ms && row.torch_ms) {
+    row.host_vs_torch = measured(row.host_ms.value / row.torch_ms.value, 'host ms / PyTorch ms, both measured in this run on this machine (below 1: edgespec is faster)');
+  }
+  return row;
+}
+
+async function describeMachine(): Promise<BenchReport['machine']> {
+  const qemu = await findTool('qemu-system-aarch64');
+  return {
+    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
+    cores: os.cpus().length,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.versions.node,
+    ...(qemu.version ? { qemu: qemu.version } : {})
+  };
+}
+
+/** `npm run bench`: per model, capture (if needed), build both targets, run, time the peers, write the tables. */
+export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
+  const report: BenchReport = {
+    format: 'edgespec.bench',
+    version: 1,
+    date: new Date().toISOString(),
+    machine: await describeMachine(),
+    settings: {
+      runs: opts.runs,
+      warmup: opts.warmup,
+      host_repeats: opts.runs + opts.warmup,
+      input: `each bundle's reference input: seeded random normal, shape ${BENCH_INPUT_SHAPE}, float32 (capture --seed ${BENCH_SEED})`
+    },
+    models: []
+  };
+  for (const [i, model] of opts.models.entries()) {
+    opts.reporter.progress('bench', i, opts.models.length, model);
+    report.models.push(await benchModel(model, opts, report.machine));
+  }
+  opts.reporter.progress('bench', opts.models.length, opts.models.length);
+  await fs.mkdir(opts.outDir, { recursive: true });
+  const jsonFile = path.join(opts.outDir, 'bench.json');
+  const markdownFile = path.join(opts.outDir, 'bench.md');
+  await writeFileAtomic(jsonFile, JSON.stringify(report, null, 2) + '\n');
+  await writeFileAtomic(markdownFile, benchMarkdown(report));
+  return { report, markdownFile, jsonFile };
+}

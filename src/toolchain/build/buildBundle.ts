@@ -1,0 +1,140 @@
+import { createHash } from 'crypto';
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { BuildManifest, Footprint, Graph } from '../../common/types';
+import { loadBundle } from '../bundle/loadBundle';
+import { Reporter } from '../events';
+import { BuildLog, compileAll } from './compile';
+import { parseElf } from './elf';
+import { emitModelSource, kernelsUsed } from './emitModelSource';
+import { measureFootprint } from './footprint';
+import { measureReferenceStack } from '../reference/measureReferenceStack';
+import { compileFlags, linkWithSymbolTable, strip } from './link';
+import { parseLinkerMap } from './linkerMap';
+import { LoweredModel, lowerModel } from './lowerModel';
+import { writeManifest } from './manifest';
+import { checkMemoryBeforeLink, MemoryNeeds, memoryNeeds } from './memoryCheck';
+import { ObjectCache } from './objectCache';
+import { outputStorage, planObjects } from './objectPlan';
+import { assertReplaceable, publish } from './publish';
+import { FlagValues, loadTarget, TargetSpec } from './targets';
+import { requireCompiler } from './toolCheck';
+
+export const IMAGE_FILE = 'image.elf';
+export const LINKED_FILE = 'image.linked.elf';
+export const MAP_FILE = 'image.map';
+export const PRODUCER = 'edgespec build 0.1.0';
+
+export interface BuildOptions {
+  bundleDir: string;
+  target: string;
+  /** Default: <bundle>/build/<target>. */
+  outDir?: string;
+  reporter?: Reporter;
+  /** Object cache directory; null turns it off. Default: ObjectCache.defaultDir(). */
+  cacheDir?: string | null;
+}
+
+export interface BuildResult {
+  dir: string;
+  manifest: BuildManifest;
+  footprint: Footprint;
+}
+
+const quiet: Pick<Reporter, 'progress' | 'log'> = { progress: () => undefined, log: () => undefined };
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Writes the build into `dir` (an empty temporary directory). */
+async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs: MemoryNeeds, bundleDir: string, finalDir: string, target: TargetSpec, reporter: Pick<Reporter, 'progress' | 'log'>, cacheDir: string | undefined): Promise<BuildResult> {
+  const { schedule, plan, blob } = lowered;
+
+  const source = emitModelSource(schedule, plan, blob, PRODUCER);
+  await fs.writeFile(path.join(dir, 'model.c'), source.modelC);
+  await fs.writeFile(path.join(dir, 'weights.S'), source.weightsS);
+  await fs.writeFile(path.join(dir, 'weights.bin'), blob.data);
+  await fs.mkdir(path.join(dir, 'obj'));
+  reporter.progress('codegen', 1, 1, `${schedule.steps.length} steps, ${kernelsUsed(schedule).length} kernels`);
+
+  const objects = planObjects(lowered, target, { ES_OUTPUT_BYTES: outputStorage(lowered) });
+  const log = new BuildLog();
+  log.note(`${PRODUCER}: model ${schedule.model}, target ${target.name}`);
+  const values: FlagValues = { BUILD: dir, IMAGE: LINKED_FILE, MAP: MAP_FILE };
+  const flags = compileFlags(target, values);
+  try {
+    await compileAll(target.cc, flags, objects.units.map(u => ({ ...u, extraFlags: [...(u.extraFlags ?? []), `-frandom-seed=${u.object}`] })), dir, log,
+      (done, total, unit) => reporter.progress('compile', done, total, unit.object), await ObjectCache.open(cacheDir, target.cc));
+    reporter.progress('link', 0, 1);
+    await linkWithSymbolTable(target, objects.units.map(u => u.object), dir, log, flags, values);
+    if (target.symbolTable) objects.sources.set('obj/symbols.o', 'platform');
+    await strip(target, LINKED_FILE, IMAGE_FILE, dir, log);
+    reporter.progress('link', 1, 1);
+  } finally {
+    await fs.writeFile(path.join(dir, 'build.log'), log.text());
+  }
+
+  const image = await fs.readFile(path.join(dir, IMAGE_FILE));
+  const linked = await fs.readFile(path.join(dir, LINKED_FILE));
+  const footprint = measureFootprint({
+    model: schedule.model,
+    target: target.name,
+    imageFile: IMAGE_FILE,
+    image,
+    linked,
+    map: parseLinkerMap(await fs.readFile(path.join(dir, MAP_FILE), 'utf8')),
+    blob,
+    objectSources: objects.sources,
+    kernelOps: objects.kernelOps,
+    arena: { bytes: plan.arenaBytes, lowerBound: plan.lowerBound },
+    ramNote: target.ramNote
+  });
+  reporter.progress('footprint', 0, 1, 'measuring the framework stack this image replaces');
+  const referenceStack = await measureReferenceStack();
+  if (referenceStack.length) footprint.reference_stack = referenceStack;
+  await fs.writeFile(path.join(dir, 'footprint.json'), `${JSON.stringify(footprint, null, 1)}\n`);
+  reporter.progress('footprint', 1, 1, `image ${image.length} bytes, weights ${blob.tensorBytes}`);
+
+  const manifest = writeManifest({
+    graph, target, lowered, image: { file: IMAGE_FILE, bytes: image.length, sha256: sha256(image) }, needs, linked: parseElf(linked),
+    bundle: path.relative(finalDir, path.resolve(bundleDir)) || '.', producer: PRODUCER,
+    files: { footprint: 'footprint.json', log: 'build.log', map: MAP_FILE, linked: LINKED_FILE, model_source: 'model.c' }
+  });
+  await fs.writeFile(path.join(dir, 'build.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+  return { dir: finalDir, manifest, footprint };
+}
+
+/**
+ * `edgespec build`: bundle → passes → plan → C → compile and link → footprint → build.json.
+ * Everything is written into a temporary directory beside the output and renamed into place
+ * at the end; a failed build leaves nothing behind.
+ */
+export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
+  const reporter = options.reporter ?? quiet;
+  const target = loadTarget(options.target);
+  await requireCompiler(target);
+  reporter.progress('load', 0, 1, options.bundleDir);
+  const bundle = await loadBundle(options.bundleDir);
+  reporter.progress('load', 1, 1, bundle.graph.name);
+  // Everything that can reject the model runs before anything is written.
+  const lowered = lowerModel(bundle.graph, name => bundle.weights.tensors.get(name), target.name, (name, i, total) => reporter.progress('passes', i, total, name));
+  reporter.progress('plan', 1, 1, `arena ${lowered.plan.arenaBytes} bytes, lower bound ${lowered.plan.lowerBound}`);
+  const needs = memoryNeeds(target, lowered);
+  checkMemoryBeforeLink(target, needs);
+
+  const finalDir = path.resolve(options.outDir ?? path.join(options.bundleDir, 'build', target.name));
+  await assertReplaceable(finalDir);
+  await fs.mkdir(path.dirname(finalDir), { recursive: true });
+  const tmp = path.join(path.dirname(finalDir), `.${path.basename(finalDir)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+  await fs.mkdir(tmp);
+  try {
+    const cacheDir = options.cacheDir === undefined ? ObjectCache.defaultDir() : options.cacheDir ?? undefined;
+    const result = await buildInto(tmp, bundle.graph, lowered, needs, bundle.dir, finalDir, target, reporter, cacheDir);
+    await publish(tmp, finalDir);
+    return result;
+  } catch (e) {
+    await fs.rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,231 @@
+import { Activation } from './ir';
+import { ArenaPlan } from './planArena';
+import { KernelName, KernelStep, kernelFunction, Schedule, Shape4 } from './schedule';
+import { WeightsBlob } from './weightsBlob';
+
+/** A float as a C literal that converts back to exactly the same float32. */
+export function floatLiteral(value: number): string {
+  if (value === Infinity) return 'INFINITY';
+  if (value === -Infinity) return '-INFINITY';
+  if (Number.isNaN(value)) return 'NAN';
+  let text = String(Math.fround(value));
+  if (!/[.eE]/.test(text)) text += '.0';
+  return `${text}f`;
+}
+
+function commentSafe(text: string): string {
+  return text.replace(/\*\//g, '* /').replace(/[\r\n]+/g, ' ');
+}
+
+function cString(text: string): string {
+  return `"${text.replace(/[\\"]/g, c => `\\${c}`).replace(/[^\x20-\x7e]/g, '?')}"`;
+}
+
+const shape4 = (s: Shape4) => `(es_shape4){${s.n}, ${s.h}, ${s.w}, ${s.c}}`;
+const ints = (values: number[]) => `(const int32_t[]){${values.join(', ')}}`;
+const act = (a: Activation) => `${floatLiteral(a.min)}, ${floatLiteral(a.max)}`;
+
+/** Turns tensor names into C pointer expressions: arena offsets, weight offsets, platform buffers. */
+class Pointers {
+  constructor(private readonly plan: ArenaPlan, private readonly blob: WeightsBlob) {}
+
+  read(name: string): string {
+    const weight = this.blob.byName.get(name);
+    if (weight) return `WEIGHT(${weight.offset})`;
+    return this.location(name);
+  }
+
+  write(name: string): string {
+    return this.location(name);
+  }
+
+  optional(name: string | null): string {
+    return name === null ? 'NULL' : this.read(name);
+  }
+
+  private location(name: string): string {
+    const b = this.plan.bufferOf.get(name);
+    if (!b) throw new Error(`internal: tensor ${name} has no buffer`);
+    if (b.home === 'input') return `inputs[${b.ioIndex}]`;
+    if (b.home === 'output') return `outputs[${b.ioIndex}]`;
+    return `ARENA(${b.offset})`;
+  }
+}
+
+/** The C call of one step (no trailing semicolon), or undefined for a step without code. */
+function callOf(step: KernelStep, p: Pointers): string | undefined {
+  const fn = step.kernel === 'alias' ? '' : kernelFunction(step.kernel);
+  switch (step.kernel) {
+    case 'conv2d': {
+      const a = step.args;
+      return `${fn}(${p.read(a.x)}, ${shape4(a.is)}, ${p.read(a.w)}, ${p.optional(a.b)},\n      ${p.write(a.y)}, ${shape4(a.os)}, ${a.kh}, ${a.kw}, ${a.strideH}, ${a.strideW}, ${a.padTop}, ${a.padLeft}, ${a.dilationH}, ${a.dilationW}, ${a.groups}, ${act(a.act)})`;
+    }
+    case 'conv2d_depthwise': {
+      const a = step.args;
+      return `${fn}(${p.read(a.x)}, ${shape4(a.is)}, ${p.read(a.w)}, ${p.optional(a.b)},\n      ${p.write(a.y)}, ${shape4(a.os)}, ${a.kh}, ${a.kw}, ${a.strideH}, ${a.strideW}, ${a.padTop}, ${a.padLeft}, ${a.dilationH}, ${a.dilationW}, ${act(a.act)})`;
+    }
+    case 'gemm': {
+      const a = step.args;
+      return `${fn}(${p.read(a.a)}, ${p.read(a.w)}, ${p.optional(a.b)}, ${p.write(a.y)}, ${a.m}, ${a.k}, ${a.n}, ${act(a.act)})`;
+    }
+    case 'matmul': {
+      const a = step.args;
+      return `${fn}(${p.read(a.a)}, ${p.read(a.b)}, ${p.write(a.y)}, ${a.batch}, ${a.m}, ${a.k}, ${a.n}, ${a.aBatchStride}, ${a.bBatchStride})`;
+    }
+    case 'add': case 'sub': case 'mul': case 'div': {
+      const a = step.args;
+      return `${fn}(${p.read(a.a)}, ${ints(a.aStrides)}, ${p.read(a.b)}, ${ints(a.bStrides)},\n      ${p.write(a.y)}, ${ints(a.outShape)}, ${act(a.act)})`;
+    }
+    case 'add_scalar': case 'mul_scalar': {
+      const a = step.args;
+      return `${fn}(${p.read(a.x)}, ${floatLiteral(a.s)}, ${p.write(a.y)}, ${a.count}, ${act(a.act)})`;
+    }
+    case 'clamp': {
+      const a = step.args;
+      return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.count}, ${floatLiteral(a.lo)}, ${floatLiteral(a.hi)})`;
+    }
+    case 'hardswish': case 'hardsigmoid': case 'sigmoid': case 'silu': case 'tanh': {
+      const a = step.args;
+      return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.count})`;
+    }
+    case 'gelu': {
+      const a = step.args;
+      return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.count}, ${a.tanh ? 1 : 0})`;
+    }
+    case 'scale_shift': {
+      const a = step.args;
+      return `${fn}(${p.read(a.x)}, ${p.read(a.scale)}, ${p.read(a.shift)}, ${p.write(a.y)}, ${a.rows}, ${a.channels}, ${act(a.act)})`;
+    }
+    case 'max_pool2d': {
+      const a = step.args;
+      return `${fn}(${p.read(a.x)}, ${shape4(a.is)}, ${p.write(a.y)}, ${shape4(a.os)},\n      ${a.kh}, ${a.kw}, ${a.strideH}, ${a.strideW}, ${a.padTop}, ${a.padLeft}, ${a.padBottom}, ${a.padRight}, ${a.dilationH}, ${a.dilationW}, ${act(a.act)})`;
+    }
+    case 'avg_pool2d': {
+      const a = step.args;
+      return `${fn}(${p.read(a.x)}, ${shape4(a.is)}, ${p.write(a.y)}, ${shape4(a.os)},\n      ${a.kh}, ${a.kw}, ${a.strideH}, ${a.strideW}, ${a.padTop}, ${a.padLeft}, ${a.padBottom}, ${a.padRight}, ${a.countIncludePad ? 1 : 0}, ${a.divisorOverride}, ${act(a.act)})`;
+    }
+    case 'adaptive_avg_pool2d': {
+      const a = step.args;
+      return `${fn}(${p.read(a.x)}, ${shape4(a.is)}, ${p.write(a.y)}, ${shape4(a.os)})`;
+    }
+    case 'mean': {
+      const a = step.args;
+      return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.outer}, ${a.reduce}, ${a.inner})`;
+    }
+    case 'softmax': {
+      const a = step.args;
+      return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.outer}, ${a.axis}, ${a.inner})`;
+    }
+    case 'concat': {
+      const a = step.args;
+      return `${fn}((const float *const[]){${a.xs.map(x => p.read(x)).join(', ')}},\n      ${ints(a.sizes)}, ${a.xs.length}, ${p.write(a.y)}, ${a.outer}, ${a.inner})`;
+    }
+    case 'split': {
+      const a = step.args;
+      return `${fn}(${p.read(a.x)}, (float *const[]){${a.ys.map(y => p.write(y)).join(', ')}},\n      ${ints(a.sizes)}, ${a.ys.length}, ${a.outer}, ${a.inner})`;
+    }
+    case 'transpose': {
+      const a = step.args;
+      return `${fn}(${p.read(a.x)}, ${ints(a.inShape)}, ${ints(a.perm)}, ${a.inShape.length}, ${p.write(a.y)})`;
+    }
+    case 'pad': {
+      const a = step.args;
+      return `${fn}(${p.read(a.x)}, ${ints(a.inShape)}, ${ints(a.pads)}, ${a.inShape.length}, ${floatLiteral(a.value)}, ${p.write(a.y)})`;
+    }
+    case 'copy': {
+      const a = step.args;
+      return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.count})`;
+    }
+    case 'alias':
+      return undefined;
+  }
+}
+
+function stepComment(step: KernelStep, index: number, total: number): string {
+  const layer = step.from.module || '(model)';
+  const ops = step.from.frameworkOps.join(', ');
+  const what = step.kernel === 'alias' ? `${step.op}: a view of ${step.reads[0]}, no code` : step.op;
+  return commentSafe(`[${index + 1}/${total}] ${layer}: ${what} <- ${ops}`);
+}
+
+/** The kernels a schedule calls, sorted (the files to compile and link). */
+export function kernelsUsed(schedule: Schedule): KernelName[] {
+  const names = new Set<KernelName>();
+  for (const step of schedule.steps) if (step.kernel !== 'alias') names.add(step.kernel);
+  return [...names].sort();
+}
+
+export interface ModelSource {
+  /** model.c: es_model and es_model_invoke. */
+  modelC: string;
+  /** weights.S: the blob symbol es_weights over weights.bin. */
+  weightsS: string;
+}
+
+/**
+ * model.c calls the kernels in schedule order on arena offsets and weight offsets; it
+ * includes nothing but the kernel API and the model contract, and holds no data but the
+ * arena (bss) and the I/O sizes. The weights stay a binary blob linked from weights.S.
+ */
+export function emitModelSource(schedule: Schedule, plan: ArenaPlan, blob: WeightsBlob, producer: string): ModelSource {
+  const p = new Pointers(plan, blob);
+  const lines: string[] = [];
+  const total = schedule.steps.length;
+  schedule.steps.forEach((step, i) => {
+    lines.push(`  /* ${stepComment(step, i, total)} */`);
+    const call = callOf(step, p);
+    if (call !== undefined) lines.push(`  ${call};`);
+  });
+  const arena = plan.arenaBytes > 0
+    ? `/* ${plan.arenaBytes} bytes for every intermediate tensor, at the planner's offsets (lower bound ${plan.lowerBound}). */\nstatic unsigned char es_arena[${plan.arenaBytes}] __attribute__((aligned(64)));\n#define ARENA(offset) ((float *)(es_arena + (offset)))\n`
+    : '/* Every tensor lives in an input or output buffer: no arena. */\n';
+  const sizes = (list: { bytes: number }[]) => list.map(io => `${io.bytes}u`).join(', ');
+  const ioComment = (kind: string, list: Schedule['inputs']) =>
+    list.map((io, i) => ` *   ${kind} ${i}: ${commentSafe(io.name)} [${io.shape.join(', ')}] float32 ${io.layout === 'plain' ? '' : io.layout}`.trimEnd()).join('\n');
+
+  const modelC = `/* model.c: the schedule of model ${commentSafe(schedule.model)}, generated by ${commentSafe(producer)}. Do not edit.
+ * One kernel call per step, in order. Tensors live in es_arena (offsets from the memory
+ * planner), in the weights blob (offsets into weights.bin), or in the platform's buffers:
+${ioComment('input', schedule.inputs)}
+${ioComment('output', schedule.outputs)}
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edgespec/kernels.h"
+#include "edgespec/model.h"
+
+/* weights.S: weights.bin (${blob.data.length} bytes, ${blob.entries.length} tensors, each 64-byte aligned). */
+extern const unsigned char es_weights[];
+#define WEIGHT(offset) ((const float *)(es_weights + (offset)))
+
+${arena}
+static const uint32_t input_bytes[${schedule.inputs.length}] = {${sizes(schedule.inputs)}};
+static const uint32_t output_bytes[${schedule.outputs.length}] = {${sizes(schedule.outputs)}};
+
+const es_model_info es_model = {${cString(schedule.model)}, ${schedule.inputs.length}, ${schedule.outputs.length}, input_bytes, output_bytes};
+
+int es_model_invoke(const float *const *inputs, float *const *outputs) {
+${lines.join('\n')}
+  (void)inputs;
+  (void)outputs;
+  return 0;
+}
+`;
+
+  const weightsS = `/* weights.S: the weights of model ${commentSafe(schedule.model)} as one blob, generated by ${commentSafe(producer)}.
+ * weights.bin holds every tensor as little-endian float32, each at a 64-byte boundary. */
+  .section .edgespec.weights, "a"
+  .balign 64
+  .global es_weights
+  .type es_weights, %object
+es_weights:
+  .incbin "weights.bin"
+  .size es_weights, . - es_weights
+
+  /* no executable stack wanted (hosted linkers warn otherwise) */
+  .section .note.GNU-stack, "", %progbits
+`;
+  return { modelC, weightsS };
+}

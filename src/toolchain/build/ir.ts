@@ -1,0 +1,140 @@
+// The build stage's internal graph: graph.json with typed attributes, weights in memory,
+// and each tensor's memory layout. Passes take an IrGraph and return a new one.
+
+/**
+ * How a tensor's bytes are ordered. `shape` is always the shape in memory:
+ * - `NCHW`: a 4-D activation in the framework's PyTorch order;
+ * - `NHWC`: a 4-D activation with channels innermost (what the kernels want);
+ * - `plain`: any other tensor (weights, 2-D activations, 5-D views...).
+ */
+export type MemoryLayout = 'NCHW' | 'NHWC' | 'plain';
+
+export type TensorRole = 'input' | 'output' | 'activation' | 'weight';
+
+export interface IrTensor {
+  name: string;
+  shape: number[];
+  role: TensorRole;
+  layout: MemoryLayout;
+  /** The layer that owns a weight (for footprint attribution). */
+  module?: string;
+  /** fp32 contents of a weight, in `shape` order. */
+  data?: Float32Array;
+}
+
+/** A fused clamp applied to an op's result; ±Infinity when absent. */
+export interface Activation {
+  min: number;
+  max: number;
+}
+
+export const NO_ACTIVATION: Activation = Object.freeze({ min: -Infinity, max: Infinity });
+
+export interface Provenance {
+  name: string;
+  module: string;
+  frameworkOps: string[];
+  source?: string;
+}
+
+interface NodeOf<Op extends string, Attrs> extends Provenance {
+  op: Op;
+  inputs: string[];
+  outputs: string[];
+  attrs: Attrs;
+}
+
+export type Pair = [number, number];
+/** Conv weights: [O][I/g][KH][KW], [O][KH][KW][I/g], or TFLite depthwise [1][KH][KW][O]. */
+export type WeightLayout = 'OIHW' | 'OHWI' | '1HWO';
+/** [top, left, bottom, right] */
+export type Padding4 = [number, number, number, number];
+
+export type Conv2dNode = NodeOf<'conv2d', {
+  stride: Pair;
+  padding: Padding4;
+  dilation: Pair;
+  groups: number;
+  weightLayout: WeightLayout;
+  activation: Activation;
+}>;
+export type LinearNode = NodeOf<'linear', { activation: Activation }>;
+export type MatmulNode = NodeOf<'matmul', Record<string, never>>;
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+export type BinaryNode = NodeOf<BinaryOp, { scalar?: number; activation: Activation }>;
+export type UnaryOp = 'relu' | 'hardswish' | 'hardsigmoid' | 'sigmoid' | 'silu' | 'tanh';
+export type UnaryNode = NodeOf<UnaryOp, Record<string, never>>;
+export type ClampNode = NodeOf<'clamp', { min: number; max: number }>;
+export type GeluNode = NodeOf<'gelu', { approximate: 'none' | 'tanh' }>;
+export type MaxPoolNode = NodeOf<'max_pool2d', {
+  kernel: Pair;
+  stride: Pair;
+  padding: Padding4;
+  dilation: Pair;
+  ceilMode: boolean;
+  activation: Activation;
+}>;
+export type AvgPoolNode = NodeOf<'avg_pool2d', {
+  kernel: Pair;
+  stride: Pair;
+  padding: Padding4;
+  ceilMode: boolean;
+  countIncludePad: boolean;
+  divisorOverride: number | null;
+  activation: Activation;
+}>;
+export type AdaptiveAvgPoolNode = NodeOf<'adaptive_avg_pool2d', { outputSize: Pair }>;
+export type MeanNode = NodeOf<'mean', { axes: number[]; keepdim: boolean }>;
+export type SoftmaxNode = NodeOf<'softmax', { axis: number }>;
+/** inputs: x, weight, bias, running_mean, running_var */
+export type BatchNormNode = NodeOf<'batch_norm', { eps: number }>;
+/** Per-channel affine y = x * scale[c] + shift[c], c the index along `axis` (an unfolded batch norm). inputs: x, scale, shift */
+export type ScaleShiftNode = NodeOf<'scale_shift', { axis: number; activation: Activation }>;
+export type ReshapeNode = NodeOf<'reshape', { shape: number[] }>;
+export type TransposeNode = NodeOf<'transpose', { perm: number[] }>;
+export type ConcatNode = NodeOf<'concat', { axis: number }>;
+export type SplitNode = NodeOf<'split', { axis: number; sizes: number[] }>;
+export type PadNode = NodeOf<'pad', { pads: Pair[]; value: number }>;
+
+export type IrNode =
+  | Conv2dNode
+  | LinearNode
+  | MatmulNode
+  | BinaryNode
+  | UnaryNode
+  | ClampNode
+  | GeluNode
+  | MaxPoolNode
+  | AvgPoolNode
+  | AdaptiveAvgPoolNode
+  | MeanNode
+  | SoftmaxNode
+  | BatchNormNode
+  | ScaleShiftNode
+  | ReshapeNode
+  | TransposeNode
+  | ConcatNode
+  | SplitNode
+  | PadNode;
+
+export type IrOp = IrNode['op'];
+
+export interface IrIO {
+  /** The name the framework gave this input or output. */
+  name: string;
+  tensor: string;
+}
+
+export interface IrGraph {
+  name: string;
+  inputs: IrIO[];
+  outputs: IrIO[];
+  tensors: Map<string, IrTensor>;
+  /** Topological order; this order is the schedule. */
+  nodes: IrNode[];
+}
+
+/** Ops whose result may take a fused clamp. */
+export function hasActivation(node: IrNode): node is Extract<IrNode, { attrs: { activation: Activation } }> {
+  return 'activation' in node.attrs;
+}

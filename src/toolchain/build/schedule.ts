@@ -1,0 +1,118 @@
+// The schedule: one kernel call per step, with every argument decided, ready for the
+// memory planner and the code generator. Tensor fields name tensors of the schedule;
+// the code generator turns them into arena, weight or platform-buffer pointers.
+
+import { Activation, Provenance } from './ir';
+
+export type Shape4 = { n: number; h: number; w: number; c: number };
+
+interface StepOf<K extends string, Args> {
+  kernel: K;
+  /** The layer this step computes (module path, framework ops). */
+  from: Provenance;
+  /** The edgespec op the step came from. */
+  op: string;
+  reads: string[];
+  writes: string[];
+  /** Inputs whose buffer the (single) output may take over when they die here (kernel allows in-place). */
+  inPlace: string[];
+  args: Args;
+}
+
+export type Conv2dStep = StepOf<'conv2d', {
+  x: string; w: string; b: string | null; y: string; is: Shape4; os: Shape4; kh: number; kw: number;
+  strideH: number; strideW: number; padTop: number; padLeft: number; dilationH: number; dilationW: number;
+  groups: number; act: Activation;
+}>;
+export type DepthwiseStep = StepOf<'conv2d_depthwise', {
+  x: string; w: string; b: string | null; y: string; is: Shape4; os: Shape4; kh: number; kw: number;
+  strideH: number; strideW: number; padTop: number; padLeft: number; dilationH: number; dilationW: number;
+  act: Activation;
+}>;
+export type GemmStep = StepOf<'gemm', { a: string; w: string; b: string | null; y: string; m: number; k: number; n: number; act: Activation }>;
+export type MatmulStep = StepOf<'matmul', {
+  a: string; b: string; y: string; batch: number; m: number; k: number; n: number; aBatchStride: number; bBatchStride: number;
+}>;
+export type BinaryKernel = 'add' | 'sub' | 'mul' | 'div';
+export type BinaryStep = StepOf<BinaryKernel, {
+  a: string; aStrides: number[]; b: string; bStrides: number[]; y: string; outShape: number[]; act: Activation;
+}>;
+export type ScalarStep = StepOf<'add_scalar' | 'mul_scalar', { x: string; s: number; y: string; count: number; act: Activation }>;
+export type ClampStep = StepOf<'clamp', { x: string; y: string; count: number; lo: number; hi: number }>;
+export type UnaryKernel = 'hardswish' | 'hardsigmoid' | 'sigmoid' | 'silu' | 'tanh';
+export type UnaryStep = StepOf<UnaryKernel, { x: string; y: string; count: number }>;
+export type GeluStep = StepOf<'gelu', { x: string; y: string; count: number; tanh: boolean }>;
+export type ScaleShiftStep = StepOf<'scale_shift', { x: string; scale: string; shift: string; y: string; rows: number; channels: number; act: Activation }>;
+export type MaxPoolStep = StepOf<'max_pool2d', {
+  x: string; y: string; is: Shape4; os: Shape4; kh: number; kw: number; strideH: number; strideW: number;
+  padTop: number; padLeft: number; padBottom: number; padRight: number; dilationH: number; dilationW: number; act: Activation;
+}>;
+export type AvgPoolStep = StepOf<'avg_pool2d', {
+  x: string; y: string; is: Shape4; os: Shape4; kh: number; kw: number; strideH: number; strideW: number;
+  padTop: number; padLeft: number; padBottom: number; padRight: number; countIncludePad: boolean; divisorOverride: number; act: Activation;
+}>;
+export type AdaptiveAvgPoolStep = StepOf<'adaptive_avg_pool2d', { x: string; y: string; is: Shape4; os: Shape4 }>;
+export type MeanStep = StepOf<'mean', { x: string; y: string; outer: number; reduce: number; inner: number }>;
+export type SoftmaxStep = StepOf<'softmax', { x: string; y: string; outer: number; axis: number; inner: number }>;
+export type ConcatStep = StepOf<'concat', { xs: string[]; sizes: number[]; y: string; outer: number; inner: number }>;
+export type SplitStep = StepOf<'split', { x: string; ys: string[]; sizes: number[]; outer: number; inner: number }>;
+export type TransposeStep = StepOf<'transpose', { x: string; inShape: number[]; perm: number[]; y: string }>;
+export type PadStep = StepOf<'pad', { x: string; inShape: number[]; pads: number[]; value: number; y: string }>;
+export type CopyStep = StepOf<'copy', { x: string; y: string; count: number }>;
+/** A reshape whose output shares its input's bytes: no code, the planner gives both one buffer. */
+export type AliasStep = StepOf<'alias', { x: string; y: string }>;
+
+export type KernelStep =
+  | Conv2dStep | DepthwiseStep | GemmStep | MatmulStep | BinaryStep | ScalarStep | ClampStep | UnaryStep | GeluStep
+  | ScaleShiftStep | MaxPoolStep | AvgPoolStep | AdaptiveAvgPoolStep | MeanStep | SoftmaxStep | ConcatStep | SplitStep
+  | TransposeStep | PadStep | CopyStep | AliasStep;
+
+export type KernelName = Exclude<KernelStep['kernel'], 'alias'>;
+
+/** The C function of a kernel (kernels/include/edgespec/kernels.h). */
+export function kernelFunction(kernel: KernelName): string {
+  return `es_${kernel}_f32`;
+}
+
+/** A weight as the kernel that reads it wants it laid out. */
+export interface PackedWeight {
+  name: string;
+  /** The graph.json tensor(s) it was made from. */
+  source: string;
+  /** Layer that owns it, for footprint attribution. */
+  module: string;
+  shape: number[];
+  data: Float32Array;
+  /** How it was re-laid, e.g. "OIHW→[KH][KW][C]". */
+  packing: string;
+}
+
+/** Where an activation tensor of the schedule lives. */
+export type TensorHome = 'arena' | 'input' | 'output';
+
+export interface ScheduledTensor {
+  name: string;
+  shape: number[];
+  bytes: number;
+  home: TensorHome;
+  /** For graph inputs and outputs: their index among the graph's inputs / outputs. */
+  ioIndex?: number;
+}
+
+export interface ScheduleIO {
+  name: string;
+  tensor: string;
+  shape: number[];
+  layout: string;
+  bytes: number;
+}
+
+export interface Schedule {
+  model: string;
+  steps: KernelStep[];
+  tensors: Map<string, ScheduledTensor>;
+  /** In order of first use: the order of the weights blob. */
+  weights: PackedWeight[];
+  inputs: ScheduleIO[];
+  outputs: ScheduleIO[];
+}

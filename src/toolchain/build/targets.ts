@@ -1,0 +1,156 @@
+import { existsSync, readFileSync } from 'fs';
+import * as path from 'path';
+import { EdgespecError } from '../errors';
+import { repoFiles } from '../paths';
+
+export const TARGETS = ['qemu-virt', 'host'] as const;
+export type TargetName = (typeof TARGETS)[number];
+
+/** One memory region of a bare-metal target. */
+export interface MemoryRegion {
+  name: 'image' | 'ram' | 'input';
+  base: number;
+  size: number;
+}
+
+/** Values of the ${NAME} placeholders in a platform's flags. */
+export interface FlagValues {
+  /** The build directory (absolute). */
+  BUILD: string;
+  /** The ELF the link writes, relative to the build directory. */
+  IMAGE: string;
+  /** The linker map, relative to the build directory. */
+  MAP: string;
+}
+
+/** How to build for a target: kernels/platform/<target>/build.json, resolved. */
+export interface TargetSpec {
+  name: TargetName;
+  /** The doctor's tool id for the compiler, to fail early with its install command. */
+  compilerTool?: 'aarch64-gcc';
+  cc: string;
+  strip: string;
+  /** Flags with ${...} placeholders; expand with expandFlags. */
+  cflags: string[];
+  ldflags: string[];
+  libs: string[];
+  /** Platform sources, absolute. */
+  sources: string[];
+  /** Per-source defines the build computes (name → the sources it is for, absolute). */
+  defines: { name: string; for: string[] }[];
+  /** Kernel function → its source (absolute) and the kernel functions it calls. */
+  kernels: Map<string, { source: string; calls: string[] }>;
+  /** Generate the fault symbol table (.edgespec.symbols) with a second link. */
+  symbolTable: boolean;
+  /** Regions the image, its RAM and its input must fit (bare metal only). */
+  memory: MemoryRegion[];
+  qemu?: { machine: string; cpu: string; memory: string; input_address: string };
+  /** What the RAM total leaves out on this target, for footprint.json. */
+  ramNote: string;
+}
+
+/** The fields of kernels/platform/<target>/build.json that the build reads. */
+interface PlatformBuildFile {
+  cc: string;
+  strip?: string;
+  cflags: string[];
+  ldflags: string[];
+  libs?: string[];
+  sources: string[];
+  defines?: Record<string, { for?: string | string[] } | string>;
+  kernels?: Record<string, { source: string; calls?: string[] }>;
+  symbols?: unknown;
+  memory?: { defsym?: Record<string, string> };
+  input?: { address?: string; max_bytes?: number };
+  qemu?: { args?: string[] };
+}
+
+function platformFile(target: TargetName): string {
+  return path.join(repoFiles.kernelsDir, 'platform', target, 'build.json');
+}
+
+function invalid(file: string, problem: string): EdgespecError {
+  return new EdgespecError('platform-invalid', `${file}: ${problem}`, 'the edgespec installation is damaged; reinstall it');
+}
+
+/** The strip of the compiler's toolchain: aarch64-linux-gnu-gcc → aarch64-linux-gnu-strip. */
+function stripFor(cc: string): string {
+  const m = /^(.*-)?(gcc|cc|clang)(-\d+)?$/.exec(path.basename(cc));
+  return `${m?.[1] ?? ''}strip`;
+}
+
+function argAfter(args: string[], flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+function regionsOf(spec: PlatformBuildFile): MemoryRegion[] {
+  const defsym = spec.memory?.defsym;
+  if (!defsym) return [];
+  const regions: MemoryRegion[] = [];
+  for (const name of ['image', 'ram', 'input'] as const) {
+    const base = defsym[`__es_${name}_base`];
+    const size = defsym[`__es_${name}_size`];
+    if (base !== undefined && size !== undefined) regions.push({ name, base: Number(base), size: Number(size) });
+  }
+  return regions;
+}
+
+/** Expands ${KERNELS}, ${BUILD}, ${IMAGE} and ${MAP}; any other placeholder is an error. */
+export function expandFlags(flags: string[], values: FlagValues): string[] {
+  const all: Record<string, string> = { KERNELS: repoFiles.kernelsDir, ...values };
+  return flags.map(f =>
+    f.replace(/\$\{(\w+)\}/g, (_, name: string) => {
+      const v = all[name];
+      if (v === undefined) throw new Error(`internal: the platform flag ${f} uses \${${name}}, which the build does not provide`);
+      return v;
+    })
+  );
+}
+
+export function loadTarget(target: string): TargetSpec {
+  if (!(TARGETS as readonly string[]).includes(target)) {
+    throw new EdgespecError('unknown-target', `unknown target ${target}`, `use one of: ${TARGETS.join(', ')}`);
+  }
+  const name = target as TargetName;
+  const file = platformFile(name);
+  if (!existsSync(file)) {
+    throw new EdgespecError('platform-missing', `the ${name} platform has no build.json (${file})`, 'the edgespec installation is incomplete; reinstall it');
+  }
+  let spec: PlatformBuildFile;
+  try {
+    spec = JSON.parse(readFileSync(file, 'utf8')) as PlatformBuildFile;
+  } catch (e) {
+    throw invalid(file, `not valid JSON: ${(e as Error).message}`);
+  }
+  for (const key of ['cc', 'cflags', 'ldflags', 'sources'] as const) {
+    if (spec[key] === undefined) throw invalid(file, `${key} is missing`);
+  }
+  const fromKernels = (rel: string) => path.resolve(repoFiles.kernelsDir, rel);
+  const defines = Object.entries(spec.defines ?? {}).map(([define, d]) => {
+    const forList = typeof d === 'object' && d.for !== undefined ? (Array.isArray(d.for) ? d.for : [d.for]) : spec.sources;
+    return { name: define, for: forList.map(fromKernels) };
+  });
+  const qemuArgs = spec.qemu?.args;
+  const inputAddress = spec.input?.address;
+  return {
+    name,
+    ...(name === 'qemu-virt' ? { compilerTool: 'aarch64-gcc' as const } : {}),
+    cc: spec.cc,
+    strip: spec.strip ?? stripFor(spec.cc),
+    cflags: spec.cflags,
+    ldflags: spec.ldflags,
+    libs: spec.libs ?? [],
+    sources: spec.sources.map(fromKernels),
+    defines,
+    kernels: new Map(Object.entries(spec.kernels ?? {}).map(([fn, k]) => [fn, { source: fromKernels(k.source), calls: k.calls ?? [] }])),
+    symbolTable: spec.symbols !== undefined,
+    memory: regionsOf(spec),
+    ...(qemuArgs && inputAddress
+      ? { qemu: { machine: argAfter(qemuArgs, '-M') ?? 'virt', cpu: argAfter(qemuArgs, '-cpu') ?? 'max', memory: argAfter(qemuArgs, '-m') ?? '1G', input_address: inputAddress } }
+      : {}),
+    ramNote: name === 'host'
+      ? 'the stack and the input and output buffers belong to the operating system (malloc) and are not counted'
+      : 'the input file sits in its own region where QEMU\'s loader puts it and is not counted; the output storage is the platform\'s, in bss'
+  };
+}

@@ -1,0 +1,20 @@
+import { EdgespecError } from '../errors';
+import { findOnPath } from '../doctor/locate';
+import { requireTool } from '../doctor/tools';
+import { TargetSpec } from './targets';
+
+/**
+ * Fails before any work when the target's compiler is missing, with the doctor's message
+ * (which names the install command).
+ */
+export async function requireCompiler(target: TargetSpec): Promise<void> {
+  if (target.compilerTool) {
+    await requireTool(target.compilerTool);
+    if (target.name === 'qemu-virt') await requireTool('picolibc');
+  }
+  for (const tool of [target.cc, target.strip]) {
+    if (!findOnPath(tool)) {
+      throw new EdgespecError('missing-tool', `missing ${tool}, needed to build for ${target.name}`, `install with: apt-get install -y ${target.name === 'host' ? 'gcc binutils' : 'gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu'}`, { tool });
+    }
+  }
+}

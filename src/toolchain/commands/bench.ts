@@ -1,0 +1,55 @@
+import { InvalidArgumentError } from 'commander';
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { DEFAULT_MODELS, runBench } from '../bench/runBench';
+import { EdgespecError } from '../errors';
+import { repoPath } from '../paths';
+import type { RegisterCommand } from './index';
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('give a whole number of at least 1');
+  return n;
+}
+
+function modelList(value: string): string[] {
+  const models = value.split(',').map(m => m.trim()).filter(Boolean);
+  const bad = models.filter(m => !/^[a-z0-9_]+$/.test(m));
+  if (models.length === 0 || bad.length > 0) throw new InvalidArgumentError(`give torchvision model names separated by commas, e.g. ${DEFAULT_MODELS.slice(0, 2).join(',')}`);
+  return models;
+}
+
+/** `edgespec bench` (also `npm run bench`): the benchmark table of DESIGN.md "Numbers". */
+export const registerBench: RegisterCommand = (program, ctx) => {
+  program
+    .command('bench')
+    .description('capture, build (qemu-virt and host) and run torchvision models; time them against onnxruntime and PyTorch on one thread; write bench.md and bench.json')
+    .option('--models <names>', `comma-separated torchvision models (default: ${DEFAULT_MODELS.join(',')})`, modelList)
+    .option('--out <dir>', 'where bench.md and bench.json go', repoPath('bench-results'))
+    .option('--cache <dir>', 'bundles, builds and ONNX exports, reused between runs (delete to capture again)', repoPath('bench-results', 'cache'))
+    .option('--runs <n>', 'timed runs of each peer and of the host executable', positiveInteger, 20)
+    .option('--warmup <n>', 'untimed runs before timing', positiveInteger, 3)
+    .option('--no-onnxruntime', 'leave out the onnxruntime peer')
+    .option('--no-torch', 'leave out the PyTorch column (its script still exports the ONNX model for onnxruntime)')
+    .option('--json', 'print JSON-line events')
+    .action(async (opts: { models?: string[]; out: string; cache: string; runs: number; warmup: number; onnxruntime: boolean; torch: boolean; json?: boolean }) => {
+      const reporter = ctx.reporter(opts);
+      const outcome = await runBench({
+        models: opts.models ?? DEFAULT_MODELS,
+        outDir: path.resolve(opts.out),
+        cacheDir: path.resolve(opts.cache),
+        runs: opts.runs,
+        warmup: opts.warmup,
+        onnxruntime: opts.onnxruntime,
+        torch: opts.torch,
+        reporter
+      });
+      reporter.result('bench', { ...outcome.report, files: { markdown: outcome.markdownFile, json: outcome.jsonFile } }, () =>
+        `wrote ${outcome.markdownFile} and ${outcome.jsonFile}\n\n${readFileSync(outcome.markdownFile, 'utf8')}`
+      );
+      const failed = outcome.report.models.filter(m => !m.agrees || m.errors.length > 0);
+      if (failed.length > 0) {
+        throw new EdgespecError('bench-problems', `${failed.length} of ${outcome.report.models.length} models had problems: ${failed.map(m => m.model).join(', ')}`, `see the Problems section of ${outcome.markdownFile}`);
+      }
+    });
+};

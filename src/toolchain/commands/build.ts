@@ -1,0 +1,46 @@
+import { InvalidArgumentError } from 'commander';
+import { buildBundle, BuildResult } from '../build/buildBundle';
+import { TARGETS } from '../build/targets';
+import type { RegisterCommand } from './index';
+import { formatBytes, formatTable } from './text';
+
+function parseTarget(value: string): string {
+  if (!(TARGETS as readonly string[]).includes(value)) throw new InvalidArgumentError(`choose one of: ${TARGETS.join(', ')}`);
+  return value;
+}
+
+/** `edgespec build BUNDLE`: passes, memory plan, C, compile and link, footprint.json and build.json. */
+export const registerBuild: RegisterCommand = (program, ctx) => {
+  program
+    .command('build')
+    .description('build a captured bundle into an image: a bare-metal ARM64 unikernel (qemu-virt) or a host executable, with footprint.json')
+    .argument('<bundle>', 'bundle directory written by edgespec capture')
+    .option('--target <target>', `${TARGETS.join(' or ')}`, parseTarget, 'qemu-virt')
+    .option('--out <dir>', 'build directory (default: BUNDLE/build/TARGET)')
+    .option('--json', 'print JSON-line events')
+    .action(async (bundle: string, opts: { target: string; out?: string; json?: boolean }) => {
+      const reporter = ctx.reporter(opts);
+      const result = await buildBundle({ bundleDir: bundle, target: opts.target, outDir: opts.out, reporter });
+      reporter.result('build', { dir: result.dir, manifest: result.manifest, totals: result.footprint.totals }, () => formatBuildSummary(result));
+    });
+};
+
+export function formatBuildSummary(r: BuildResult): string {
+  const { manifest: m, footprint: f } = r;
+  const t = f.totals;
+  const flash = f.tree.children?.find(c => c.name === 'flash');
+  const rows = (flash?.children ?? []).map(g => [g.name, formatBytes(g.bytes)]);
+  return [
+    `built ${m.model} for ${m.target} in ${r.dir}`,
+    `  image     ${m.image} ${formatBytes(t.image_bytes.value)}`,
+    `  weights   ${formatBytes(t.weights_bytes.value)}`,
+    `  overhead  ${formatBytes(t.overhead_bytes.value)} (image - weights)`,
+    `  arena     ${formatBytes(m.arena.bytes)}, lower bound ${formatBytes(m.arena.lower_bound)} (${(m.arena.bytes / Math.max(1, m.arena.lower_bound)).toFixed(3)}x)`,
+    `  peak RAM  ${formatBytes(t.peak_ram_bytes.value)}`,
+    `  kernels   ${m.kernels.join(', ')}`,
+    '',
+    formatTable(['image bytes by part', 'bytes'], rows, [false, true]),
+    '',
+    `next: edgespec run ${r.dir}`
+  ].join('\n');
+}

@@ -1,0 +1,28 @@
+import { InvalidArgumentError } from 'commander';
+import { runBuild } from '../run/runBuild';
+import { runFailureError } from '../run/runFailure';
+import { formatRunSummary } from '../run/summary';
+import type { RegisterCommand } from './index';
+
+function parseTimeout(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new InvalidArgumentError('give the timeout as a positive number of seconds, e.g. --timeout 120');
+  return seconds;
+}
+
+/** `edgespec run BUILD_DIR`: runs the image, compares with the reference, writes run.json. */
+export const registerRun: RegisterCommand = (program, ctx) => {
+  program
+    .command('run')
+    .description("boot a built image (qemu-virt in QEMU, or the host executable), compare its outputs with the bundle's reference and write run.json")
+    .argument('<build-dir>', 'the directory edgespec build wrote (it holds build.json)')
+    .option('--input <file>', "input instead of the bundle's reference: .npy, .safetensors, or the raw bytes of the input (.bin)")
+    .option('--timeout <seconds>', 'stop the guest after this long (default: 60 s plus 1 s per MiB of image)', parseTimeout)
+    .option('--json', 'print JSON-line events')
+    .action(async (buildDir: string, opts: { input?: string; timeout?: number; json?: boolean }) => {
+      const reporter = ctx.reporter(opts);
+      const outcome = await runBuild({ buildDir, inputFile: opts.input, timeoutS: opts.timeout, reporter });
+      reporter.result('run', outcome.report, () => formatRunSummary(outcome.report, outcome.runJson));
+      if (outcome.report.status !== 'ok') throw runFailureError(outcome);
+    });
+};

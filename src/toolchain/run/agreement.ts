@@ -1,0 +1,71 @@
+import { RunReport } from '../../common/types';
+
+export type Agreement = NonNullable<RunReport['agreement']>;
+
+/** fp32 outputs agree when max |out - ref| <= TOLERANCE_SCALE * max |ref| (DESIGN.md "Numbers"). */
+export const TOLERANCE_SCALE = 1e-4;
+
+/**
+ * Relative error divides by max(|ref_i|, REL_ERROR_FLOOR * max|ref|): an element whose
+ * reference is near zero would otherwise report a huge relative error for a tiny difference.
+ */
+export const REL_ERROR_FLOOR = 1e-3;
+
+/** Indices of the k largest values, largest first; ties keep the lower index first. */
+export function topK(values: ArrayLike<number>, k: number): number[] {
+  const order = Array.from({ length: values.length }, (_, i) => i);
+  order.sort((a, b) => values[b] - values[a] || a - b);
+  return order.slice(0, Math.min(k, values.length));
+}
+
+export interface OutputPair {
+  output: ArrayLike<number>;
+  reference: ArrayLike<number>;
+}
+
+/**
+ * Compares every output with its reference. Errors and the tolerance span all outputs;
+ * top-k is taken over the first output (the classifier's logits for the models we serve).
+ * A non-finite output value never agrees.
+ */
+export function computeAgreement(pairs: OutputPair[]): { agreement: Agreement; nonFinite: number } {
+  let maxAbsRef = 0;
+  for (const { reference } of pairs) {
+    for (let i = 0; i < reference.length; i++) maxAbsRef = Math.max(maxAbsRef, Math.abs(reference[i]));
+  }
+  const relFloor = REL_ERROR_FLOOR * maxAbsRef || Number.MIN_VALUE;
+  let maxAbs = 0;
+  let maxRel = 0;
+  let nonFinite = 0;
+  for (const { output, reference } of pairs) {
+    if (output.length !== reference.length) {
+      throw new Error(`output has ${output.length} elements but its reference has ${reference.length}`);
+    }
+    for (let i = 0; i < output.length; i++) {
+      if (!Number.isFinite(output[i])) {
+        nonFinite++;
+        continue;
+      }
+      const abs = Math.abs(output[i] - reference[i]);
+      maxAbs = Math.max(maxAbs, abs);
+      maxRel = Math.max(maxRel, abs / Math.max(Math.abs(reference[i]), relFloor));
+    }
+  }
+  const tolerance = TOLERANCE_SCALE * maxAbsRef;
+  const first = pairs[0];
+  const top5 = topK(first.output, 5);
+  const referenceTop5 = topK(first.reference, 5);
+  const sameSet = top5.length === referenceTop5.length && top5.every(i => referenceTop5.includes(i));
+  const agreement: Agreement = {
+    max_abs_error: maxAbs,
+    max_rel_error: maxRel,
+    max_abs_reference: maxAbsRef,
+    tolerance,
+    within_tolerance: nonFinite === 0 && maxAbs <= tolerance,
+    top1_match: nonFinite === 0 && top5[0] === referenceTop5[0],
+    top5_match: nonFinite === 0 && sameSet,
+    top5,
+    reference_top5: referenceTop5
+  };
+  return { agreement, nonFinite };
+}

@@ -1,0 +1,70 @@
+// `edgespec build` as a user runs it: the real CLI in a subprocess.
+import { existsSync, promises as fs } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { buildToolchain, expectNoStackTrace, jsonEvents, runCli } from '../foundation/cliProcess';
+import { writeBundle } from './helpers/graphBuilder';
+import { SMALL_GRAPHS } from './helpers/smallGraphs';
+
+let workDir: string;
+let bundle: string;
+
+beforeAll(async () => {
+  await buildToolchain();
+  workDir = await fs.mkdtemp(path.join(tmpdir(), 'edgespec-build-cli-'));
+  bundle = path.join(workDir, 'bundle');
+  const built = SMALL_GRAPHS.sequence();
+  const inputs = built.graph.inputs.map(io => new Float32Array(io.shape.reduce((a, b) => a * b, 1)).fill(0.5));
+  const outputs = built.graph.outputs.map(io => new Float32Array(io.shape.reduce((a, b) => a * b, 1)));
+  await writeBundle(bundle, built, inputs, outputs);
+});
+
+afterAll(async () => {
+  await fs.rm(workDir, { recursive: true, force: true });
+});
+
+test('--json prints progress per stage, then the result', async () => {
+  const out = path.join(workDir, 'json-build');
+  const run = await runCli(['build', bundle, '--target', 'host', '--out', out, '--json']);
+  expect(run.exitCode).toBe(0);
+  const events = jsonEvents(run.stdout);
+  const stages = new Set(events.filter(e => e.event === 'progress').map(e => (e as { stage: string }).stage));
+  for (const stage of ['load', 'passes', 'plan', 'codegen', 'compile', 'link', 'footprint']) expect(stages).toContain(stage);
+  const compile = events.filter(e => e.event === 'progress' && e.stage === 'compile') as { done: number; total: number }[];
+  expect(compile[compile.length - 1].done).toBe(compile[compile.length - 1].total);
+  const last = events[events.length - 1];
+  expect(last).toMatchObject({ event: 'result', command: 'build', data: { dir: out, manifest: { model: 'sequence', target: 'host' } } });
+});
+
+test('without --json it prints a summary a person can read', async () => {
+  const run = await runCli(['build', bundle, '--target', 'host']);
+  expect(run.exitCode).toBe(0);
+  expect(run.stdout).toMatch(/built sequence for host in .*build\/host/);
+  expect(run.stdout).toMatch(/overhead/);
+  expect(existsSync(path.join(bundle, 'build', 'host', 'build.json'))).toBe(true);
+});
+
+test('a missing cross compiler fails first, with the command that installs it', async () => {
+  const out = path.join(workDir, 'no-compiler');
+  const run = await runCli(['build', bundle, '--out', out, '--json'], { PATH: path.join(workDir, 'empty-path') });
+  expect(run.exitCode).toBe(1);
+  const error = jsonEvents(run.stdout).find(e => e.event === 'error') as { code: string; message: string; hint: string };
+  expect(error.code).toBe('missing-tool');
+  expect(error.message).toMatch(/cross compiler/);
+  expect(error.hint).toMatch(/apt-get install -y gcc-aarch64-linux-gnu/);
+  expect(existsSync(out)).toBe(false);
+  expectNoStackTrace(run);
+});
+
+test('an unknown target is a usage error', async () => {
+  const run = await runCli(['build', bundle, '--target', 'riscv']);
+  expect(run.exitCode).toBe(2);
+  expect(run.stderr).toMatch(/qemu-virt, host/);
+});
+
+test('a directory that is not a bundle gets a clear error, not a stack trace', async () => {
+  const run = await runCli(['build', workDir, '--target', 'host']);
+  expect(run.exitCode).toBe(1);
+  expect(run.stderr).toMatch(/not an edgespec bundle/);
+  expectNoStackTrace(run);
+});

@@ -1,0 +1,85 @@
+import { computeAgreement, topK } from '../../../src/toolchain/run/agreement';
+
+describe('topK', () => {
+  it('orders the largest first and breaks ties by index', () => {
+    expect(topK([0.1, 5, 3, 5, -1, 4], 5)).toEqual([1, 3, 5, 2, 0]);
+  });
+  it('returns fewer indices for a short output', () => {
+    expect(topK([2, 1], 5)).toEqual([0, 1]);
+  });
+});
+
+describe('computeAgreement', () => {
+  const reference = Float32Array.from([1, -20, 3, 0, 0.5, 7, 2]);
+
+  it('agrees exactly with itself', () => {
+    const { agreement, nonFinite } = computeAgreement([{ output: reference, reference }]);
+    expect(nonFinite).toBe(0);
+    expect(agreement).toMatchObject({
+      max_abs_error: 0,
+      max_rel_error: 0,
+      max_abs_reference: 20,
+      within_tolerance: true,
+      top1_match: true,
+      top5_match: true,
+      top5: [5, 2, 6, 0, 4],
+      reference_top5: [5, 2, 6, 0, 4]
+    });
+    expect(agreement.tolerance).toBeCloseTo(2e-3, 12);
+  });
+
+  it('scales the tolerance with max|reference| and flags an error just above it', () => {
+    const inside = Float32Array.from(reference);
+    inside[0] += 0.0019;
+    expect(computeAgreement([{ output: inside, reference }]).agreement.within_tolerance).toBe(true);
+    const outside = Float32Array.from(reference);
+    outside[0] += 0.0021;
+    const { agreement } = computeAgreement([{ output: outside, reference }]);
+    expect(agreement.within_tolerance).toBe(false);
+    expect(agreement.max_abs_error).toBeCloseTo(0.0021, 6);
+    expect(agreement.top5_match).toBe(true);
+  });
+
+  it('floors the relative error denominator near zero references', () => {
+    const output = Float32Array.from(reference);
+    output[3] = 0.001; // reference 0: divided by 1e-3 * 20, not by 0
+    const { agreement } = computeAgreement([{ output, reference }]);
+    expect(agreement.max_rel_error).toBeCloseTo(0.001 / 0.02, 4);
+  });
+
+  it('reports a changed winner and a changed top-5 set', () => {
+    const output = Float32Array.from(reference);
+    output[1] = 100;
+    const { agreement } = computeAgreement([{ output, reference }]);
+    expect(agreement.top1_match).toBe(false);
+    expect(agreement.top5_match).toBe(false);
+    expect(agreement.top5[0]).toBe(1);
+  });
+
+  it('accepts a reordering inside the top-5 as the same top-5', () => {
+    const output = Float32Array.from(reference);
+    output[4] = 1.0001; // swaps ranks 4 and 5 (indices 0 and 4)
+    const { agreement } = computeAgreement([{ output, reference }]);
+    expect(agreement.top5).toEqual([5, 2, 6, 4, 0]);
+    expect(agreement.top5_match).toBe(true);
+  });
+
+  it('never agrees with a NaN output', () => {
+    const output = Float32Array.from(reference);
+    output[2] = NaN;
+    const { agreement, nonFinite } = computeAgreement([{ output, reference }]);
+    expect(nonFinite).toBe(1);
+    expect(agreement.within_tolerance).toBe(false);
+    expect(Number.isFinite(agreement.max_abs_error)).toBe(true);
+  });
+
+  it('spans several outputs for the errors', () => {
+    const { agreement } = computeAgreement([
+      { output: [1, 2], reference: [1, 2] },
+      { output: [10, 0], reference: [10, 0.5] }
+    ]);
+    expect(agreement.max_abs_reference).toBe(10);
+    expect(agreement.max_abs_error).toBeCloseTo(0.5, 12);
+    expect(agreement.within_tolerance).toBe(false);
+  });
+});

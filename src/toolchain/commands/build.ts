@@ -40,7 +40,22 @@ export function formatBuildSummary(r: BuildResult): string {
     `  kernels   ${m.kernels.join(', ')}`,
     '',
     formatTable(['image bytes by part', 'bytes'], rows, [false, true]),
+    ...formatReferenceStack(f),
     '',
     `next: edgespec run ${r.dir}`
   ].join('\n');
+}
+
+/** The image beside the framework stack it replaces, as measured on this machine. */
+function formatReferenceStack(f: BuildResult['footprint']): string[] {
+  const layers = f.reference_stack ?? [];
+  if (!layers.length) return [];
+  const total = layers.reduce((sum, l) => sum + l.bytes, 0);
+  const image = f.totals.image_bytes.value;
+  return [
+    '',
+    `  against the framework stack on this machine (files on disk; OS not counted unless listed):`,
+    ...layers.map(l => `    ${l.name.padEnd(26)} ${formatBytes(l.bytes)}`),
+    `    ${'total'.padEnd(26)} ${formatBytes(total)}: ${(total / Math.max(1, image)).toFixed(0)}x the image`
+  ];
 }

@@ -15,7 +15,7 @@ import numpy as np
 
 from .capture_tf_recorder import KerasCallRecorder
 from .errors import EdgespecError, ModelInputError, NoModelCallError, UnsupportedOpsError
-from .trace_summary import error_dict
+from .trace_summary import error_dict, unique_name, variable_name
 
 
 class KerasCellTrace:
@@ -58,7 +58,7 @@ class KerasCellTrace:
         taken = [model["name"] for model in summary["models"]]
         for call in self.calls:
             use_wanted = wanted_name and not taken
-            name = _unique(bundle_name(wanted_name if use_wanted else _variable_name(call.model, user_ns)
+            name = unique_name(bundle_name(wanted_name if use_wanted else variable_name(call.model, user_ns)
                                        or call.model.name), taken)
             taken.append(name)
             result = error = None
@@ -128,18 +128,3 @@ def _io_list(values) -> List[Dict[str, Any]]:
 
 def _sorted(counter: Counter) -> Dict[str, int]:
     return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def _variable_name(model, user_ns: Dict[str, Any]) -> Optional[str]:
-    for key, value in user_ns.items():
-        if value is model and not key.startswith("_"):
-            return key
-    return None
-
-
-def _unique(name: str, taken: List[str]) -> str:
-    candidate, suffix = name, 1
-    while candidate in taken:
-        suffix += 1
-        candidate = f"{name}_{suffix}"
-    return candidate

@@ -16,7 +16,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from .errors import EdgespecError, ModelInputError, NoModelCallError, UnsupportedOpsError
-from .trace_summary import mime_bundle, model_entry, new_summary, error_dict
+from .trace_summary import error_dict, mime_bundle, model_entry, new_summary, unique_name, variable_name
 
 DEFAULT_OUT = "edgespec-bundles"
 
@@ -84,9 +84,9 @@ def capture_traced(tracer, wanted_name: Optional[str], out_dir: Path, user_ns: D
         return summary
     taken: List[str] = []
     for index, call in enumerate(finished):
-        base = bundle_name(wanted_name if (wanted_name and index == 0) else _variable_name(call.module, user_ns)
+        base = bundle_name(wanted_name if (wanted_name and index == 0) else variable_name(call.module, user_ns)
                            or type(call.module).__name__.lower())
-        name = _unique(base, taken)
+        name = unique_name(base, taken)
         taken.append(name)
         result = error = None
         unsupported: set = set()
@@ -105,21 +105,6 @@ def capture_traced(tracer, wanted_name: Optional[str], out_dir: Path, user_ns: D
                 error = e
         summary["models"].append(model_entry(name, call, str(result.path) if result else None, result, error, unsupported))
     return summary
-
-
-def _variable_name(module, user_ns: Dict[str, Any]) -> Optional[str]:
-    for key, value in user_ns.items():
-        if value is module and not key.startswith("_"):
-            return key
-    return None
-
-
-def _unique(name: str, taken: List[str]) -> str:
-    candidate, suffix = name, 1
-    while candidate in taken:
-        suffix += 1
-        candidate = f"{name}_{suffix}"
-    return candidate
 
 
 def register_magics(ipython) -> None:

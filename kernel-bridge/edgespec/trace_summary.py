@@ -114,3 +114,20 @@ def model_entry(name: str, call, bundle: Optional[str], result=None, error=None,
         "ops": inventory_rows(call.op_counts, unsupported_ops),
         **({"error": error_dict(error)} if error else {}),
     }
+
+
+def variable_name(model, user_ns: Dict[str, Any]) -> Optional[str]:
+    """The user's name for a traced model: the first public variable of the cell's namespace bound to it."""
+    for key, value in user_ns.items():
+        if value is model and not key.startswith("_"):
+            return key
+    return None
+
+
+def unique_name(name: str, taken: List[str]) -> str:
+    """name, or name_2, name_3, ... when a model of that name is already in this trace."""
+    candidate, suffix = name, 1
+    while candidate in taken:
+        suffix += 1
+        candidate = f"{name}_{suffix}"
+    return candidate

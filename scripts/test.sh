@@ -33,6 +33,16 @@ print(t - f - s, f)
 PY
 }
 
+run_jest() { # suite [jest args...]: counts tests, and a suite file that failed to load as one failure
+  local suite=$1; shift
+  rm -f "$RESULTS/$suite.json"
+  npx jest --ci "$@" --json --outputFile="$RESULTS/$suite.json" 2>&1 | tail -n 60
+  if [ -f "$RESULTS/$suite.json" ]; then
+    read -r p f < <(node -e 'const r=require(process.argv[1]);const broken=r.testResults.filter(t=>t.status==="failed"&&t.assertionResults.length===0).length;console.log(r.numPassedTests, r.numFailedTests+broken)' "$PWD/$RESULTS/$suite.json")
+  else p=0; f=1; fi
+  record "$suite" "$p" "$f"
+}
+
 for suite in $SUITES; do
   echo "=== suite: $suite ($(date +%T))"
   start=$(date +%s)
@@ -46,19 +56,13 @@ for suite in $SUITES; do
       [ $rc -eq 0 ] || [ "$f" -gt 0 ] || f=1
       record kernels "$p" "$f" ;;
     jest)
-      npx jest --ci --json --outputFile="$RESULTS/jest.json" 2>&1 | tail -n 60
-      if [ -f "$RESULTS/jest.json" ]; then
-        read -r p f < <(node -e 'const r=require(process.argv[1]);const broken=r.testResults.filter(t=>t.status==="failed"&&t.assertionResults.length===0).length;console.log(r.numPassedTests, r.numFailedTests+broken)' "$PWD/$RESULTS/jest.json")
-      else p=0; f=1; fi
-      record jest "$p" "$f" ;;
+      run_jest jest ;;
     pytest)
       .venv/bin/python -m pytest test/python -q -p no:cacheprovider --junitxml="$RESULTS/pytest.xml" 2>&1 | tail -n 40
       read -r p f < <(count_junit "$RESULTS/pytest.xml")
       record pytest "$p" "$f" ;;
     e2e)
-      .venv/bin/python -m pytest test/e2e -q -p no:cacheprovider --junitxml="$RESULTS/e2e.xml" 2>&1 | tail -n 40
-      read -r p f < <(count_junit "$RESULTS/e2e.xml")
-      record e2e "$p" "$f" ;;
+      run_jest e2e --config test/e2e/jest.config.js --runInBand ;;
     *) echo "unknown suite $suite"; record "$suite" 0 1 ;;
   esac
   echo "=== $suite took $(( $(date +%s) - start )) s"

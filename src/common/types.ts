@@ -120,6 +120,24 @@ export interface RunReport {
   fault?: { exception_class: string; address: string; symbol: string; esr: string };
   error?: string;
   input: string;
+  /** A profiling build's per-step counts of the run (one inference). */
+  profile?: RunProfile;
+}
+
+/** What build.json says of a profiling build's steps: the order of the counts the guest prints. */
+export interface ProfileManifest {
+  /** What each count is: 'instructions' (qemu-virt, -icount) or 'ns' (host, linux: a clock). */
+  unit: 'instructions' | 'ns';
+  steps: { step: number; op: string; kernel: string; module: string }[];
+}
+
+/** run.json's per-layer profile: the count between the marks before and after each step. */
+export interface RunProfile {
+  unit: 'instructions' | 'ns';
+  how: string;
+  /** Sum of the steps; compare with guest_instructions (qemu-virt) to see what the marks cost. */
+  total: number;
+  steps: { step: number; op: string; kernel: string; module: string; count: number }[];
 }
 
 /** One line of `--json` output (DESIGN.md "CLI events"). */
@@ -152,7 +170,9 @@ export interface BuildManifest {
   format: 'edgespec.build';
   version: 1;
   model: string;
-  target: 'qemu-virt' | 'host';
+  target: 'qemu-virt' | 'host' | 'linux';
+  /** The image's arithmetic (`edgespec build --dtype`); inputs and outputs stay float32. Absent: float32. */
+  dtype?: 'float32' | 'int8';
   /** The bundle the image was built from. */
   bundle: string;
   /** The image file: a bare-metal ELF (qemu-virt) or an executable (host), stripped. */
@@ -163,8 +183,12 @@ export interface BuildManifest {
   outputs: BuildTensor[];
   /** qemu-virt: how to boot it. QEMU's loader puts the input file at input_address. */
   qemu?: { machine: string; cpu: string; memory: string; input_address: string };
-  /** host: the executable's arguments, in order. */
+  /** host and linux: the executable's arguments, in order. */
   host?: { argv: ('INPUT_FILE' | 'OUTPUT_FILE')[] };
+  /** linux: off an ARM64 board the executable runs under this user-mode emulator and CPU. */
+  linux?: { emulator: string; cpu: string };
+  /** A profiling build (edgespec build --profile): the model records a count after each step. */
+  profile?: ProfileManifest;
   /** Memory regions of a bare-metal image with the bytes it needs of each. */
   memory?: { name: string; base: string; size: number; needed: number }[];
   arena: { bytes: number; lower_bound: number };

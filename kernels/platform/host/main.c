@@ -20,6 +20,7 @@
 #include "edgespec/io_format.h"
 #include "edgespec/model.h"
 #include "edgespec/platform.h"
+#include "edgespec/profile.h"
 
 static void finish(es_exit_code code) {
   if (code == ES_EXIT_OK) printf("edgespec: status=ok\n");
@@ -155,6 +156,8 @@ int main(int argc, char **argv) {
   printf("edgespec: invoke_ns=%llu\n", (unsigned long long)times[0]);
   printf("edgespec: invoke_ns_median=%llu\n", (unsigned long long)times[repeat / 2]);
   printf("edgespec: repeats=%ld\n", repeat);
+  fflush(stdout);
+  if (es_profile_report) es_profile_report(); /* profiling builds only: the last run's steps */
   write_outputs(argv[2], outputs);
   finish(ES_EXIT_OK);
   return 0;

@@ -10,6 +10,7 @@
 #include "edgespec/io_format.h"
 #include "edgespec/model.h"
 #include "edgespec/platform.h"
+#include "edgespec/profile.h"
 #include "semihost.h"
 
 #ifndef ES_OUTPUT_BYTES
@@ -129,6 +130,7 @@ int main(void) {
   es_line_str(&line, "invoke_instructions=");
   es_line_dec(&line, ticks_to_instructions(end - start));
   es_line_end(&line);
+  if (es_profile_report) es_profile_report(); /* profiling builds only */
 
   uint64_t written = 0;
   write_outputs(outputs, &written);

@@ -23,7 +23,10 @@ const COLUMNS: Column[] = [
   { title: 'onnxruntime ms', value: m => m.onnxruntime_ms, format: ms },
   { title: 'PyTorch ms', value: m => m.torch_ms, format: ms },
   { title: 'host / onnxruntime', value: m => m.host_vs_onnxruntime, format: ratio },
-  { title: 'host / PyTorch', value: m => m.host_vs_torch, format: ratio }
+  { title: 'host / PyTorch', value: m => m.host_vs_torch, format: ratio },
+  { title: 'linux qemu-aarch64 ms', value: m => m.linux_qemu_ms, format: ms },
+  { title: 'onnxruntime arm64 qemu-aarch64 ms', value: m => m.onnxruntime_arm64_ms, format: ms },
+  { title: 'linux / onnxruntime arm64', value: m => m.linux_vs_onnxruntime_arm64, format: ratio }
 ];
 
 /** The first "how" any model gives for a column (they are the same for every model). */
@@ -57,6 +60,7 @@ export function benchMarkdown(report: BenchReport): string {
   lines.push('', '## How each number was measured', '');
   lines.push('- **agrees**: both the qemu-virt and the host image ran on the bundle\'s reference input and matched PyTorch\'s output: max abs error <= 1e-4 x max|reference| and the same top-5 classes.');
   for (const column of COLUMNS) lines.push(`- **${column.title}**: ${howOf(report, column)}`);
+  if (report.arm64_peer_skipped) lines.push('', `Note: the qemu-aarch64 columns (linux against onnxruntime's arm64 build) were skipped: ${report.arm64_peer_skipped}`);
   const failures = report.models.filter(x => x.errors.length > 0);
   if (failures.length > 0) {
     lines.push('', '## Problems', '');

@@ -18,6 +18,12 @@ export interface BenchModel {
   /** host_ms / onnxruntime_ms: below 1 means edgespec is faster. */
   host_vs_onnxruntime?: Measured;
   host_vs_torch?: Measured;
+  /** The linux executable under qemu-aarch64 (cortex-a72): median of one inference. */
+  linux_qemu_ms?: Measured;
+  /** onnxruntime-node's arm64 build in Debian's arm64 Node.js under the same qemu-aarch64. */
+  onnxruntime_arm64_ms?: Measured;
+  /** linux_qemu_ms / onnxruntime_arm64_ms: below 1 means edgespec is faster. */
+  linux_vs_onnxruntime_arm64?: Measured;
   runs: { target: string; status: string; max_abs_error?: number; tolerance?: number; top5_match?: boolean }[];
   errors: string[];
 }
@@ -28,6 +34,8 @@ export interface BenchReport {
   version: 1;
   date: string;
   machine: { cpu: string; cores: number; os: string; node: string; qemu?: string; torch?: string; onnxruntime?: string };
-  settings: { runs: number; warmup: number; host_repeats: number; input: string };
+  settings: { runs: number; warmup: number; host_repeats: number; input: string; emulated_runs?: number; emulated_warmup?: number };
+  /** Why the columns under qemu-aarch64 are missing, when they are. */
+  arm64_peer_skipped?: string;
   models: BenchModel[];
 }

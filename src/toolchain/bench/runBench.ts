@@ -16,7 +16,9 @@ import { BenchModel, BenchReport } from './benchTypes';
 import { BENCH_INPUT_SHAPE, BENCH_SEED, ensureBundle } from './ensureBundle';
 import { timeHost } from './hostLatency';
 import { PeerInput, timeOnnxruntime } from './onnxruntimePeer';
+import { ensureArm64Sysroot } from './arm64Peer';
 import { timeTorch } from './torchPeer';
+import { benchEmulated, EmulatedSettings } from './benchEmulated';
 
 export const DEFAULT_MODELS = ['mobilenet_v2', 'mobilenet_v3_small', 'resnet18', 'squeezenet1_1', 'shufflenet_v2_x0_5', 'efficientnet_b0'];
 
@@ -28,6 +30,8 @@ export interface BenchOptions {
   warmup: number;
   onnxruntime: boolean;
   torch: boolean;
+  /** linux under qemu-aarch64 against onnxruntime's arm64 build under the same emulator. */
+  arm64?: boolean;
   reporter: Reporter;
 }
 
@@ -84,7 +88,7 @@ async function buildAndRun(row: BenchModel, bundleDir: string, target: 'qemu-vir
   }
 }
 
-async function benchModel(model: string, opts: BenchOptions, machine: BenchReport['machine']): Promise<BenchModel> {
+async function benchModel(model: string, opts: BenchOptions, machine: BenchReport['machine'], emulated?: EmulatedSettings): Promise<BenchModel> {
   const { reporter } = opts;
   const row: BenchModel = { model, agrees: false, runs: [], errors: [] };
   let bundleDir: string;
@@ -150,7 +154,23 @@ async function benchModel(model: string, opts: BenchOptions, machine: BenchRepor
   if (row.host_ms && row.torch_ms) {
     row.host_vs_torch = measured(row.host_ms.value / row.torch_ms.value, 'host ms / PyTorch ms, both measured in this run on this machine (below 1: edgespec is faster)');
   }
+  if (emulated) await benchEmulated(row, bundleDir, onnxFile, inputs, reference, emulated, opts.cacheDir, reporter);
   return row;
+}
+
+/** The emulated columns' settings, or why they are skipped (no sysroot, no onnxruntime, no ONNX export). */
+async function prepareEmulated(opts: BenchOptions): Promise<EmulatedSettings | string> {
+  if (!opts.onnxruntime) return 'left out with --no-onnxruntime';
+  try {
+    opts.reporter.log('making the arm64 Node.js sysroot for onnxruntime under qemu-aarch64 (once)');
+    const sysroot = await ensureArm64Sysroot();
+    // emulation is ~100x slower than native: fewer calls keep ResNet18 to a few minutes
+    return { sysroot, runs: Math.min(opts.runs, 5), warmup: Math.min(opts.warmup, 1) };
+  } catch (e) {
+    const why = errorText(e);
+    opts.reporter.log(`skipping the qemu-aarch64 columns: ${why}`, 'warn');
+    return why;
+  }
 }
 
 async function describeMachine(): Promise<BenchReport['machine']> {
@@ -179,9 +199,19 @@ export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
     },
     models: []
   };
+  let emulated: EmulatedSettings | undefined;
+  if (opts.arm64 !== false) {
+    const prepared = await prepareEmulated(opts);
+    if (typeof prepared === 'string') report.arm64_peer_skipped = prepared;
+    else {
+      emulated = prepared;
+      report.settings.emulated_runs = prepared.runs;
+      report.settings.emulated_warmup = prepared.warmup;
+    }
+  } else report.arm64_peer_skipped = 'left out with --no-arm64';
   for (const [i, model] of opts.models.entries()) {
     opts.reporter.progress('bench', i, opts.models.length, model);
-    report.models.push(await benchModel(model, opts, report.machine));
+    report.models.push(await benchModel(model, opts, report.machine, emulated));
   }
   opts.reporter.progress('bench', opts.models.length, opts.models.length);
   await fs.mkdir(opts.outDir, { recursive: true });

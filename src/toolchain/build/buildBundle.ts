@@ -19,6 +19,8 @@ import { outputStorage, planObjects } from './objectPlan';
 import { assertReplaceable, publish } from './publish';
 import { FlagValues, loadTarget, TargetSpec } from './targets';
 import { requireCompiler } from './toolCheck';
+import { lowerInt8 } from './quantize/lowerInt8';
+import { profileManifest, withProfileSource } from './profileBuild';
 
 export const IMAGE_FILE = 'image.elf';
 export const LINKED_FILE = 'image.linked.elf';
@@ -33,6 +35,12 @@ export interface BuildOptions {
   reporter?: Reporter;
   /** Object cache directory; null turns it off. Default: ObjectCache.defaultDir(). */
   cacheDir?: string | null;
+  /** A profiling build: the model records a count after each step (edgespec/profile.h). */
+  profile?: boolean;
+  /** 'int8': post-training static quantization (src/toolchain/build/quantize). Default 'float32'. */
+  dtype?: 'float32' | 'int8';
+  /** int8: calibration inputs, a .safetensors file or a directory of .npy files. */
+  calibration?: string;
 }
 
 export interface BuildResult {
@@ -48,10 +56,10 @@ function sha256(data: Buffer): string {
 }
 
 /** Writes the build into `dir` (an empty temporary directory). */
-async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs: MemoryNeeds, bundleDir: string, finalDir: string, target: TargetSpec, reporter: Pick<Reporter, 'progress' | 'log'>, cacheDir: string | undefined): Promise<BuildResult> {
+async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs: MemoryNeeds, bundleDir: string, finalDir: string, target: TargetSpec, reporter: Pick<Reporter, 'progress' | 'log'>, cacheDir: string | undefined, profile: boolean, dtype: 'float32' | 'int8'): Promise<BuildResult> {
   const { schedule, plan, blob } = lowered;
 
-  const source = emitModelSource(schedule, plan, blob, PRODUCER);
+  const source = lowered.source ?? emitModelSource(schedule, plan, blob, PRODUCER, { profile });
   await fs.writeFile(path.join(dir, 'model.c'), source.modelC);
   await fs.writeFile(path.join(dir, 'weights.S'), source.weightsS);
   await fs.writeFile(path.join(dir, 'weights.bin'), blob.data);
@@ -61,6 +69,7 @@ async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs
   const objects = planObjects(lowered, target, { ES_OUTPUT_BYTES: outputStorage(lowered) });
   const log = new BuildLog();
   log.note(`${PRODUCER}: model ${schedule.model}, target ${target.name}`);
+  for (const note of lowered.notes ?? []) log.note(note);
   const values: FlagValues = { BUILD: dir, IMAGE: LINKED_FILE, MAP: MAP_FILE };
   const flags = compileFlags(target, values);
   try {
@@ -80,6 +89,7 @@ async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs
   const footprint = measureFootprint({
     model: schedule.model,
     target: target.name,
+    dtype,
     imageFile: IMAGE_FILE,
     image,
     linked,
@@ -98,8 +108,9 @@ async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs
 
   const manifest = writeManifest({
     graph, target, lowered, image: { file: IMAGE_FILE, bytes: image.length, sha256: sha256(image) }, needs, linked: parseElf(linked),
-    bundle: path.relative(finalDir, path.resolve(bundleDir)) || '.', producer: PRODUCER,
-    files: { footprint: 'footprint.json', log: 'build.log', map: MAP_FILE, linked: LINKED_FILE, model_source: 'model.c' }
+    bundle: path.relative(finalDir, path.resolve(bundleDir)) || '.', producer: PRODUCER, dtype,
+    files: { footprint: 'footprint.json', log: 'build.log', map: MAP_FILE, linked: LINKED_FILE, model_source: 'model.c' },
+    ...(profile ? { profile: profileManifest(schedule, target) } : {})
   });
   await fs.writeFile(path.join(dir, 'build.json'), `${JSON.stringify(manifest, null, 1)}\n`);
   return { dir: finalDir, manifest, footprint };
@@ -112,13 +123,15 @@ async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs
  */
 export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const reporter = options.reporter ?? quiet;
-  const target = loadTarget(options.target);
+  const target = options.profile ? withProfileSource(loadTarget(options.target)) : loadTarget(options.target);
   await requireCompiler(target);
   reporter.progress('load', 0, 1, options.bundleDir);
   const bundle = await loadBundle(options.bundleDir);
   reporter.progress('load', 1, 1, bundle.graph.name);
   // Everything that can reject the model runs before anything is written.
-  const lowered = lowerModel(bundle.graph, name => bundle.weights.tensors.get(name), target.name, (name, i, total) => reporter.progress('passes', i, total, name));
+  const lowered = options.dtype === 'int8'
+    ? await lowerInt8(bundle, target.name, { ...options, producer: PRODUCER, log: m => reporter.log(m), progress: (s, d, t, m) => reporter.progress(s, d, t, m) })
+    : lowerModel(bundle.graph, name => bundle.weights.tensors.get(name), target.name, (name, i, total) => reporter.progress('passes', i, total, name));
   reporter.progress('plan', 1, 1, `arena ${lowered.plan.arenaBytes} bytes, lower bound ${lowered.plan.lowerBound}`);
   const needs = memoryNeeds(target, lowered);
   checkMemoryBeforeLink(target, needs);
@@ -130,7 +143,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   await fs.mkdir(tmp);
   try {
     const cacheDir = options.cacheDir === undefined ? ObjectCache.defaultDir() : options.cacheDir ?? undefined;
-    const result = await buildInto(tmp, bundle.graph, lowered, needs, bundle.dir, finalDir, target, reporter, cacheDir);
+    const result = await buildInto(tmp, bundle.graph, lowered, needs, bundle.dir, finalDir, target, reporter, cacheDir, options.profile ?? false, options.dtype ?? 'float32');
     await publish(tmp, finalDir);
     return result;
   } catch (e) {

@@ -26,7 +26,7 @@ const ints = (values: number[]) => `(const int32_t[]){${values.join(', ')}}`;
 const act = (a: Activation) => `${floatLiteral(a.min)}, ${floatLiteral(a.max)}`;
 
 /** Turns tensor names into C pointer expressions: arena offsets, weight offsets, platform buffers. */
-class Pointers {
+export class Pointers {
   constructor(private readonly plan: ArenaPlan, private readonly blob: WeightsBlob) {}
 
   read(name: string): string {
@@ -53,7 +53,7 @@ class Pointers {
 }
 
 /** The C call of one step (no trailing semicolon), or undefined for a step without code. */
-function callOf(step: KernelStep, p: Pointers): string | undefined {
+export function callOf(step: KernelStep, p: Pointers): string | undefined {
   const fn = step.kernel === 'alias' ? '' : kernelFunction(step.kernel);
   switch (step.kernel) {
     case 'conv2d': {
@@ -141,7 +141,7 @@ function callOf(step: KernelStep, p: Pointers): string | undefined {
   }
 }
 
-function stepComment(step: KernelStep, index: number, total: number): string {
+export function stepComment(step: KernelStep, index: number, total: number): string {
   const layer = step.from.module || '(model)';
   const ops = step.from.frameworkOps.join(', ');
   const what = step.kernel === 'alias' ? `${step.op}: a view of ${step.reads[0]}, no code` : step.op;
@@ -167,15 +167,20 @@ export interface ModelSource {
  * includes nothing but the kernel API and the model contract, and holds no data but the
  * arena (bss) and the I/O sizes. The weights stay a binary blob linked from weights.S.
  */
-export function emitModelSource(schedule: Schedule, plan: ArenaPlan, blob: WeightsBlob, producer: string): ModelSource {
+export function emitModelSource(schedule: Schedule, plan: ArenaPlan, blob: WeightsBlob, producer: string, options: { profile?: boolean } = {}): ModelSource {
   const p = new Pointers(plan, blob);
   const lines: string[] = [];
   const total = schedule.steps.length;
+  if (options.profile) lines.push('  es_profile_marks[0] = es_profile_now();');
   schedule.steps.forEach((step, i) => {
     lines.push(`  /* ${stepComment(step, i, total)} */`);
     const call = callOf(step, p);
     if (call !== undefined) lines.push(`  ${call};`);
+    if (options.profile) lines.push(`  es_profile_marks[${i + 1}] = es_profile_now();`);
   });
+  const profile = options.profile
+    ? `\n/* Profiling build: a counter mark before the first step and after each step (edgespec/profile.h). */\nstatic uint64_t es_profile_marks[${total + 1}];\nconst es_profile_info es_profile = {${total}u, es_profile_marks};\n`
+    : '';
   const arena = plan.arenaBytes > 0
     ? `/* ${plan.arenaBytes} bytes for every intermediate tensor, at the planner's offsets (lower bound ${plan.lowerBound}). */\nstatic unsigned char es_arena[${plan.arenaBytes}] __attribute__((aligned(64)));\n#define ARENA(offset) ((float *)(es_arena + (offset)))\n`
     : '/* Every tensor lives in an input or output buffer: no arena. */\n';
@@ -195,7 +200,7 @@ ${ioComment('output', schedule.outputs)}
 
 #include "edgespec/kernels.h"
 #include "edgespec/model.h"
-
+${options.profile ? '#include "edgespec/profile.h"\n' : ''}
 /* weights.S: weights.bin (${blob.data.length} bytes, ${blob.entries.length} tensors, each 64-byte aligned). */
 extern const unsigned char es_weights[];
 #define WEIGHT(offset) ((const float *)(es_weights + (offset)))
@@ -205,7 +210,7 @@ static const uint32_t input_bytes[${schedule.inputs.length}] = {${sizes(schedule
 static const uint32_t output_bytes[${schedule.outputs.length}] = {${sizes(schedule.outputs)}};
 
 const es_model_info es_model = {${cString(schedule.model)}, ${schedule.inputs.length}, ${schedule.outputs.length}, input_bytes, output_bytes};
-
+${profile}
 int es_model_invoke(const float *const *inputs, float *const *outputs) {
 ${lines.join('\n')}
   (void)inputs;

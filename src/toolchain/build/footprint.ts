@@ -7,6 +7,7 @@ import { WeightsBlob } from './weightsBlob';
 export interface FootprintInputs {
   model: string;
   target: string;
+  dtype: 'float32' | 'int8';
   imageFile: string;
   /** The stripped image, byte for byte. */
   image: Buffer;
@@ -239,7 +240,7 @@ export function measureFootprint(inputs: FootprintInputs): Footprint {
     version: 1,
     model: inputs.model,
     target: inputs.target,
-    dtype: 'float32',
+    dtype: inputs.dtype,
     image: { file: inputs.imageFile, bytes: imageBytes, sha256: createHash('sha256').update(inputs.image).digest('hex') },
     tree: { name: inputs.model, bytes: flash.bytes + ram.bytes, children: [flash, ram] },
     totals: {

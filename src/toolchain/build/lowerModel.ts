@@ -7,6 +7,7 @@ import { foldViewChains } from './passes/foldViewChains';
 import { fuseActivation } from './passes/fuseActivation';
 import { toNHWC } from './passes/toNHWC';
 import { ArenaPlan, findOverlaps, planArena, PlanTensor } from './planArena';
+import type { ModelSource } from './emitModelSource';
 import { Schedule } from './schedule';
 import { selectKernels } from './selectKernel';
 import { layoutWeights, WeightsBlob } from './weightsBlob';
@@ -16,6 +17,10 @@ export interface LoweredModel {
   schedule: Schedule;
   plan: ArenaPlan;
   blob: WeightsBlob;
+  /** model.c and weights.S when the lowering writes its own (int8 images); else emitModelSource. */
+  source?: ModelSource;
+  /** Lines for build.log about how the model was lowered. */
+  notes?: string[];
 }
 
 /** The graph passes in order; each takes and returns an IR graph. */

@@ -16,6 +16,8 @@ export interface ManifestInputs {
   bundle: string;
   producer: string;
   files: BuildManifest['files'];
+  profile?: BuildManifest['profile'];
+  dtype: 'float32' | 'int8';
 }
 
 function tensorsOf(list: GraphIO[], references: string[]): BuildTensor[] {
@@ -44,6 +46,7 @@ export function writeManifest(m: ManifestInputs): BuildManifest {
     version: 1,
     model: graph.name,
     target: target.name,
+    dtype: m.dtype,
     bundle: m.bundle,
     image: m.image.file,
     image_bytes: m.image.bytes,
@@ -51,7 +54,9 @@ export function writeManifest(m: ManifestInputs): BuildManifest {
     inputs: tensorsOf(graph.inputs, graph.reference.inputs),
     outputs: tensorsOf(graph.outputs, graph.reference.outputs),
     ...(target.qemu ? { qemu: { ...target.qemu } } : {}),
-    ...(target.name === 'host' ? { host: { argv: ['INPUT_FILE', 'OUTPUT_FILE'] as ('INPUT_FILE' | 'OUTPUT_FILE')[] } } : {}),
+    ...(target.name !== 'qemu-virt' ? { host: { argv: ['INPUT_FILE', 'OUTPUT_FILE'] as ('INPUT_FILE' | 'OUTPUT_FILE')[] } } : {}),
+    ...(target.userMode ? { linux: { ...target.userMode } } : {}),
+    ...(m.profile ? { profile: m.profile } : {}),
     ...(m.needs.regions.length > 0
       ? {
           memory: m.needs.regions.map(r => ({

@@ -35,10 +35,15 @@ export function planObjects(lowered: LoweredModel, target: TargetSpec, computedD
     add(source, `obj/platform-${name}.o`, 'platform', defines);
   }
   const files = kernelFiles(lowered, target);
-  for (const file of files.keys()) add(file, `obj/kernel-${path.basename(file).replace(/\.[cS]$/, '')}.o`, `kernel:${path.basename(file)}`);
+  for (const file of files.keys()) add(file, `obj/kernel-${kernelName(file).replace(/\.[cS]$/, '')}.o`, `kernel:${kernelName(file)}`);
   add('model.c', 'obj/model.o', 'model');
   add('weights.S', 'obj/weights.o', 'weights');
-  return { units, sources, kernelOps: new Map([...files.entries()].map(([file, ops]) => [`kernel:${path.basename(file)}`, [...ops].sort()])) };
+  return { units, sources, kernelOps: new Map([...files.entries()].map(([file, ops]) => [`kernel:${kernelName(file)}`, [...ops].sort()])) };
+}
+
+/** A kernel file's name in objects and the footprint: int8 kernels (kernels/int8) as int8-NAME.c. */
+function kernelName(file: string): string {
+  return path.basename(path.dirname(file)) === 'int8' ? `int8-${path.basename(file)}` : path.basename(file);
 }
 
 /**
@@ -51,7 +56,8 @@ function kernelFiles(lowered: LoweredModel, target: TargetSpec): Map<string, Set
     if (seen.has(fn)) return;
     seen.add(fn);
     const entry = target.kernels.get(fn);
-    const file = entry?.source ?? path.join(repoFiles.kernelsDir, 'fp32', `${fn.replace(/^es_/, '').replace(/_f32$/, '')}.c`);
+    const int8 = fn.endsWith('_s8');
+    const file = entry?.source ?? path.join(repoFiles.kernelsDir, int8 ? 'int8' : 'fp32', `${fn.replace(/^es_/, '').replace(/_(f32|s8)$/, '')}.c`);
     if (!existsSync(file)) {
       throw new EdgespecError('kernel-missing', `the kernel source ${path.relative(repoRoot, file)} (${fn}) is missing`, 'the edgespec installation is incomplete; reinstall it');
     }

@@ -71,7 +71,8 @@ export type KernelName = Exclude<KernelStep['kernel'], 'alias'>;
 
 /** The C function of a kernel (kernels/include/edgespec/kernels.h). */
 export function kernelFunction(kernel: KernelName): string {
-  return `es_${kernel}_f32`;
+  // int8 kernels (src/toolchain/build/quantize) are named with their suffix: conv2d_s8.
+  return kernel.endsWith('_s8') ? `es_${kernel}` : `es_${kernel}_f32`;
 }
 
 /** A weight as the kernel that reads it wants it laid out. */

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { EdgespecError } from '../errors';
 import { repoFiles } from '../paths';
 
-export const TARGETS = ['qemu-virt', 'host'] as const;
+export const TARGETS = ['qemu-virt', 'host', 'linux'] as const;
 export type TargetName = (typeof TARGETS)[number];
 
 /** One memory region of a bare-metal target. */
@@ -45,6 +45,8 @@ export interface TargetSpec {
   /** Regions the image, its RAM and its input must fit (bare metal only). */
   memory: MemoryRegion[];
   qemu?: { machine: string; cpu: string; memory: string; input_address: string };
+  /** linux: the user-mode emulator that runs the executable off an ARM64 board, and its CPU. */
+  userMode?: { emulator: string; cpu: string };
   /** What the RAM total leaves out on this target, for footprint.json. */
   ramNote: string;
 }
@@ -63,6 +65,7 @@ interface PlatformBuildFile {
   memory?: { defsym?: Record<string, string> };
   input?: { address?: string; max_bytes?: number };
   qemu?: { args?: string[] };
+  run?: { binary?: string; args?: string[] };
 }
 
 function platformFile(target: TargetName): string {
@@ -135,7 +138,7 @@ export function loadTarget(target: string): TargetSpec {
   const inputAddress = spec.input?.address;
   return {
     name,
-    ...(name === 'qemu-virt' ? { compilerTool: 'aarch64-gcc' as const } : {}),
+    ...(name !== 'host' ? { compilerTool: 'aarch64-gcc' as const } : {}),
     cc: spec.cc,
     strip: spec.strip ?? stripFor(spec.cc),
     cflags: spec.cflags,
@@ -149,7 +152,8 @@ export function loadTarget(target: string): TargetSpec {
     ...(qemuArgs && inputAddress
       ? { qemu: { machine: argAfter(qemuArgs, '-M') ?? 'virt', cpu: argAfter(qemuArgs, '-cpu') ?? 'max', memory: argAfter(qemuArgs, '-m') ?? '1G', input_address: inputAddress } }
       : {}),
-    ramNote: name === 'host'
+    ...(name === 'linux' ? { userMode: { emulator: spec.run?.binary ?? 'qemu-aarch64', cpu: argAfter(spec.run?.args ?? [], '-cpu') ?? 'cortex-a72' } } : {}),
+    ramNote: name !== 'qemu-virt'
       ? 'the stack and the input and output buffers belong to the operating system (malloc) and are not counted'
       : 'the input file sits in its own region where QEMU\'s loader puts it and is not counted; the output storage is the platform\'s, in bss'
   };

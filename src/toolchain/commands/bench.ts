@@ -30,9 +30,10 @@ export const registerBench: RegisterCommand = (program, ctx) => {
     .option('--runs <n>', 'timed runs of each peer and of the host executable', positiveInteger, 20)
     .option('--warmup <n>', 'untimed runs before timing', positiveInteger, 3)
     .option('--no-onnxruntime', 'leave out the onnxruntime peer')
+    .option('--no-arm64', 'leave out the linux target against onnxruntime arm64, both under qemu-aarch64')
     .option('--no-torch', 'leave out the PyTorch column (its script still exports the ONNX model for onnxruntime)')
     .option('--json', 'print JSON-line events')
-    .action(async (opts: { models?: string[]; out: string; cache: string; runs: number; warmup: number; onnxruntime: boolean; torch: boolean; json?: boolean }) => {
+    .action(async (opts: { models?: string[]; out: string; cache: string; runs: number; warmup: number; onnxruntime: boolean; torch: boolean; arm64: boolean; json?: boolean }) => {
       const reporter = ctx.reporter(opts);
       const outcome = await runBench({
         models: opts.models ?? DEFAULT_MODELS,
@@ -42,6 +43,7 @@ export const registerBench: RegisterCommand = (program, ctx) => {
         warmup: opts.warmup,
         onnxruntime: opts.onnxruntime,
         torch: opts.torch,
+        arm64: opts.arm64,
         reporter
       });
       reporter.result('bench', { ...outcome.report, files: { markdown: outcome.markdownFile, json: outcome.jsonFile } }, () =>

@@ -9,6 +9,11 @@ function parseTarget(value: string): string {
   return value;
 }
 
+function parseDtype(value: string): 'float32' | 'int8' {
+  if (value !== 'float32' && value !== 'int8') throw new InvalidArgumentError('choose one of: float32, int8');
+  return value;
+}
+
 /** `edgespec build BUNDLE`: passes, memory plan, C, compile and link, footprint.json and build.json. */
 export const registerBuild: RegisterCommand = (program, ctx) => {
   program
@@ -17,10 +22,13 @@ export const registerBuild: RegisterCommand = (program, ctx) => {
     .argument('<bundle>', 'bundle directory written by edgespec capture')
     .option('--target <target>', `${TARGETS.join(' or ')}`, parseTarget, 'qemu-virt')
     .option('--out <dir>', 'build directory (default: BUNDLE/build/TARGET)')
+    .option('--profile', 'profiling build: count guest instructions (qemu-virt) or nanoseconds (host, linux) per step; edgespec run puts them in run.json')
+    .option('--dtype <dtype>', 'float32 or int8 (post-training static quantization)', parseDtype, 'float32')
+    .option('--calibration <path>', 'int8: calibration inputs, a .safetensors file or a directory of .npy files (with the bundle\'s reference input)')
     .option('--json', 'print JSON-line events')
-    .action(async (bundle: string, opts: { target: string; out?: string; json?: boolean }) => {
+    .action(async (bundle: string, opts: { target: string; out?: string; profile?: boolean; dtype: 'float32' | 'int8'; calibration?: string; json?: boolean }) => {
       const reporter = ctx.reporter(opts);
-      const result = await buildBundle({ bundleDir: bundle, target: opts.target, outDir: opts.out, reporter });
+      const result = await buildBundle({ bundleDir: bundle, target: opts.target, outDir: opts.out, reporter, profile: opts.profile, dtype: opts.dtype, calibration: opts.calibration });
       reporter.result('build', { dir: result.dir, manifest: result.manifest, totals: result.footprint.totals }, () => formatBuildSummary(result));
     });
 };

@@ -14,7 +14,7 @@ function parseTimeout(value: string): number {
 export const registerRun: RegisterCommand = (program, ctx) => {
   program
     .command('run')
-    .description("boot a built image (qemu-virt in QEMU, or the host executable), compare its outputs with the bundle's reference and write run.json")
+    .description("boot a built image (qemu-virt in QEMU, linux under qemu-aarch64, or the host executable), compare its outputs with the bundle's reference and write run.json")
     .argument('<build-dir>', 'the directory edgespec build wrote (it holds build.json)')
     .option('--input <file>', "input instead of the bundle's reference: .npy, .safetensors, or the raw bytes of the input (.bin)")
     .option('--timeout <seconds>', 'stop the guest after this long (default: 60 s plus 1 s per MiB of image)', parseTimeout)

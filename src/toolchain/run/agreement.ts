@@ -6,6 +6,12 @@ export type Agreement = NonNullable<RunReport['agreement']>;
 export const TOLERANCE_SCALE = 1e-4;
 
 /**
+ * int8 images are judged by top-1 and a looser bound: each quantized layer adds up to half a
+ * quantization step (~0.2 % of its range), and errors of a few dozen layers add up to a few %.
+ */
+export const INT8_TOLERANCE_SCALE = 5e-2;
+
+/**
  * Relative error divides by max(|ref_i|, REL_ERROR_FLOOR * max|ref|): an element whose
  * reference is near zero would otherwise report a huge relative error for a tiny difference.
  */
@@ -28,7 +34,7 @@ export interface OutputPair {
  * top-k is taken over the first output (the classifier's logits for the models we serve).
  * A non-finite output value never agrees.
  */
-export function computeAgreement(pairs: OutputPair[]): { agreement: Agreement; nonFinite: number } {
+export function computeAgreement(pairs: OutputPair[], toleranceScale = TOLERANCE_SCALE): { agreement: Agreement; nonFinite: number } {
   let maxAbsRef = 0;
   for (const { reference } of pairs) {
     for (let i = 0; i < reference.length; i++) maxAbsRef = Math.max(maxAbsRef, Math.abs(reference[i]));
@@ -51,7 +57,7 @@ export function computeAgreement(pairs: OutputPair[]): { agreement: Agreement; n
       maxRel = Math.max(maxRel, abs / Math.max(Math.abs(reference[i]), relFloor));
     }
   }
-  const tolerance = TOLERANCE_SCALE * maxAbsRef;
+  const tolerance = toleranceScale * maxAbsRef;
   const first = pairs[0];
   const top5 = topK(first.output, 5);
   const referenceTop5 = topK(first.reference, 5);

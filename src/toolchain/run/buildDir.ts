@@ -9,7 +9,8 @@ export type TensorSpec = BuildTensor;
 export interface RunnableBuild {
   dir: string;
   model: string;
-  target: 'qemu-virt' | 'host';
+  target: 'qemu-virt' | 'host' | 'linux';
+  dtype: 'float32' | 'int8';
   /** The bundle the image was built from: its reference input and output. */
   bundleDir: string;
   /** Absolute path of the ELF image (qemu-virt) or executable (host). */
@@ -20,9 +21,13 @@ export interface RunnableBuild {
   qemu?: { machine: string; cpu: string; memory: string; inputAddress: string };
   /** host: the executable's arguments, in order. */
   hostArgv?: NonNullable<BuildManifest['host']>['argv'];
+  /** linux: the user-mode emulator and CPU that run the executable here. */
+  userMode?: { emulator: string; cpu: string };
+  /** A profiling build: what the guest's per-step counts are. */
+  profile?: BuildManifest['profile'];
 }
 
-const REBUILD = 'build it again: edgespec build BUNDLE --target qemu-virt|host --out DIR';
+const REBUILD = 'build it again: edgespec build BUNDLE --target qemu-virt|host|linux --out DIR';
 
 export async function readBuildDir(dir: string): Promise<RunnableBuild> {
   const manifestFile = path.join(dir, 'build.json');
@@ -59,7 +64,7 @@ function fromManifest(dir: string, manifest: unknown, file: string): RunnableBui
   };
   const m = manifest as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   if (typeof m !== 'object' || m === null) return bad('the manifest', 'an object');
-  if (m.target !== 'qemu-virt' && m.target !== 'host') return bad('target', '"qemu-virt" or "host" (the targets edgespec run can start)');
+  if (m.target !== 'qemu-virt' && m.target !== 'host' && m.target !== 'linux') return bad('target', '"qemu-virt", "host" or "linux" (the targets edgespec run can start)');
   if (typeof m.model !== 'string') return bad('model', 'a string');
   if (typeof m.bundle !== 'string') return bad('bundle', 'a path');
   if (typeof m.image !== 'string') return bad('image', 'a path');
@@ -77,6 +82,7 @@ function fromManifest(dir: string, manifest: unknown, file: string): RunnableBui
     dir,
     model: m.model,
     target: m.target,
+    dtype: m.dtype === 'int8' ? 'int8' : 'float32',
     bundleDir: path.resolve(dir, m.bundle),
     image: path.resolve(dir, m.image),
     imageBytes: 0,
@@ -94,6 +100,16 @@ function fromManifest(dir: string, manifest: unknown, file: string): RunnableBui
     const argv = m.host?.argv;
     if (!Array.isArray(argv) || !argv.every((a: unknown) => a === 'INPUT_FILE' || a === 'OUTPUT_FILE')) return bad('host.argv', 'a list of INPUT_FILE / OUTPUT_FILE');
     build.hostArgv = argv;
+  }
+  if (m.target === 'linux') {
+    const l = m.linux;
+    if (typeof l?.emulator !== 'string' || typeof l?.cpu !== 'string') return bad('linux', 'an object with emulator and cpu');
+    build.userMode = { emulator: l.emulator, cpu: l.cpu };
+  }
+  if (m.profile !== undefined) {
+    const p = m.profile;
+    if ((p?.unit !== 'instructions' && p?.unit !== 'ns') || !Array.isArray(p.steps)) return bad('profile', 'an object with unit and steps');
+    build.profile = p;
   }
   return build;
 }

@@ -5,7 +5,7 @@ import { DType, RunReport } from '../../common/types';
 import { requireTool } from '../doctor/tools';
 import { EdgespecError } from '../errors';
 import { Reporter } from '../events';
-import { computeAgreement } from './agreement';
+import { computeAgreement, INT8_TOLERANCE_SCALE, TOLERANCE_SCALE } from './agreement';
 import { writeFileAtomic } from './atomicWrite';
 import { readBuildDir, RunnableBuild } from './buildDir';
 import { toNumbers } from './dtype';
@@ -13,6 +13,8 @@ import { GuestConsole, numberField, parseGuestConsole } from './guestConsole';
 import { GuestCommand, hostCommand, INPUT_FILE, OUTPUT_FILE, qemuVirtCommand } from './guestCommand';
 import { decodeIoFile, encodeIoFile, IO_KIND_INPUTS, IO_KIND_OUTPUTS } from './ioFile';
 import { launch, LaunchResult } from './launch';
+import { linuxCommand } from './linuxCommand';
+import { readProfile } from './profile';
 import { encodeNpy } from './npy';
 import { PreparedInput, prepareInput } from './prepareInput';
 
@@ -31,6 +33,11 @@ export interface RunOutcome {
 export const RUN_JSON = 'run.json';
 export const OUTPUTS_DIR = 'run-outputs';
 const CONSOLE_KEEP_BYTES = 64 * 1024;
+const RUNNING: Record<RunnableBuild['target'], string> = {
+  'qemu-virt': 'booting the image in QEMU',
+  host: 'running the host executable',
+  linux: 'running the AArch64 executable under qemu-aarch64'
+};
 const INSTRUCTIONS_HOW = 'cntvct_el0 read by the guest before and after es_model_invoke under -icount shift=0 (one instruction per nanosecond of virtual time)';
 
 /** A guest gets a minute plus a second per MiB of image (larger models compute longer). */
@@ -50,8 +57,10 @@ export async function runBuild(opts: RunOptions): Promise<RunOutcome> {
     await fs.writeFile(path.join(workDir, INPUT_FILE), encodeIoFile(IO_KIND_INPUTS, input.tensors));
     const guest = build.target === 'qemu-virt'
       ? qemuVirtCommand(build, (await requireTool('qemu-system-aarch64')).path, workDir)
-      : hostCommand(build, workDir);
-    reporter.progress('run', 1, 3, `${build.target === 'qemu-virt' ? 'booting the image in QEMU' : 'running the host executable'} (timeout ${timeoutS} s)`);
+      : build.target === 'linux'
+        ? linuxCommand(build, (await requireTool('qemu-aarch64')).path, workDir)
+        : hostCommand(build, workDir);
+    reporter.progress('run', 1, 3, `${RUNNING[build.target]} (timeout ${timeoutS} s)`);
     const launched = await launch({ command: guest.command, args: guest.args, cwd: workDir, timeoutMs: timeoutS * 1000 });
     reporter.progress('run', 2, 3, 'reading the outputs');
     const report = await reportRun(build, input, guest, launched, timeoutS, workDir);
@@ -83,6 +92,10 @@ async function reportRun(build: RunnableBuild, input: PreparedInput, guest: Gues
   };
   const instructions = numberField(parsed, 'invoke_instructions');
   if (instructions !== undefined) report.guest_instructions = { value: instructions, how: INSTRUCTIONS_HOW };
+  if (build.profile) {
+    const profile = readProfile(build.profile, launched.console, build.target);
+    if (profile) report.profile = profile;
+  }
 
   const failure = guestFailure(launched, parsed, timeoutS);
   if (failure) return { ...report, ...failure };
@@ -101,11 +114,13 @@ async function reportRun(build: RunnableBuild, input: PreparedInput, guest: Gues
       input.referenceOutputs.map((ref, i) => ({
         output: toNumbers(outputs[i], build.outputs[i].dtype),
         reference: toNumbers(ref.data, ref.dtype as DType)
-      }))
+      })),
+      build.dtype === 'int8' ? INT8_TOLERANCE_SCALE : TOLERANCE_SCALE
     );
     report.agreement = agreement;
     if (nonFinite > 0) report.error = `${nonFinite} output value${nonFinite === 1 ? ' is' : 's are'} NaN or infinite`;
-    if (!agreement.within_tolerance || !agreement.top5_match) report.status = 'mismatch';
+    const ranksAgree = build.dtype === 'int8' ? agreement.top1_match : agreement.top5_match;
+    if (!agreement.within_tolerance || !ranksAgree) report.status = 'mismatch';
   }
   return report;
 }

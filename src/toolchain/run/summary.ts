@@ -21,7 +21,7 @@ export function formatRunSummary(report: RunReport, runJsonPath: string): string
     const a = report.agreement;
     row(
       'agreement',
-      `max abs error ${number(a.max_abs_error)} ${a.within_tolerance ? '<=' : '>'} tolerance ${number(a.tolerance)} (1e-4 x max|reference| ${number(a.max_abs_reference)}), max rel error ${number(a.max_rel_error)}`
+      `max abs error ${number(a.max_abs_error)} ${a.within_tolerance ? '<=' : '>'} tolerance ${number(a.tolerance)} (${number(a.tolerance / Math.max(a.max_abs_reference, Number.MIN_VALUE))} x max|reference| ${number(a.max_abs_reference)}), max rel error ${number(a.max_rel_error)}`
     );
     row('top-k', `top-1 ${a.top1_match ? 'same' : 'DIFFERENT'}, top-5 ${a.top5_match ? 'same' : 'DIFFERENT'} (${a.top5.join(', ')} vs reference ${a.reference_top5.join(', ')})`);
   } else if (report.status === 'ok' || report.status === 'mismatch') {

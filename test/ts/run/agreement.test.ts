@@ -1,4 +1,4 @@
-import { computeAgreement, topK } from '../../../src/toolchain/run/agreement';
+import { computeAgreement, INT8_TOLERANCE_SCALE, topK } from '../../../src/toolchain/run/agreement';
 
 describe('topK', () => {
   it('orders the largest first and breaks ties by index', () => {
@@ -81,5 +81,24 @@ describe('computeAgreement', () => {
     expect(agreement.max_abs_reference).toBe(10);
     expect(agreement.max_abs_error).toBeCloseTo(0.5, 12);
     expect(agreement.within_tolerance).toBe(false);
+  });
+});
+
+describe('computeAgreement for int8 images', () => {
+  const reference = Float32Array.from([1, -20, 3, 0, 0.5, 7, 2]);
+  const quantized = Float32Array.from([1.2, -19.5, 3.3, 0.1, 0.4, 7.4, 2.2]);
+
+  it('takes the int8 bound (5 % of max|reference|) where the fp32 bound refuses', () => {
+    expect(computeAgreement([{ output: quantized, reference }]).agreement.within_tolerance).toBe(false);
+    const { agreement } = computeAgreement([{ output: quantized, reference }], INT8_TOLERANCE_SCALE);
+    expect(agreement.tolerance).toBeCloseTo(1.0, 6);
+    expect(agreement.within_tolerance).toBe(true);
+    expect(agreement.top1_match).toBe(true);
+  });
+
+  it('still refuses an error beyond the int8 bound', () => {
+    const off = Float32Array.from(quantized);
+    off[1] = -18.5;
+    expect(computeAgreement([{ output: off, reference }], INT8_TOLERANCE_SCALE).agreement.within_tolerance).toBe(false);
   });
 });

@@ -1,0 +1,124 @@
+/* edgespec int8 kernels: the contract between generated model code and kernels/int8/.
+ *
+ * Quantization (post-training, static; TFLite-compatible arithmetic):
+ * - activations: per-tensor asymmetric int8, real = scale * (q - zero_point);
+ * - weights: per-output-channel symmetric int8 in [-127, 127] (zero point 0);
+ * - bias: int32 at scale input_scale * weight_scale[c].
+ * - Requantization: out = zp + MultiplyByQuantizedMultiplier(acc, mult, shift), where
+ *   mult is a Q0.31 fixed-point multiplier in [2^30, 2^31) and shift > 0 shifts left,
+ *   < 0 right (es_requantize below; rounding as TFLite's SaturatingRoundingDoublingHighMul
+ *   and RoundingDivideByPOT).
+ * - act_min / act_max: the fused clamp, already in the output's int8 domain.
+ *
+ * Convolution bias is "zero-point folded" by the build: bias[c] - in_zp * sum of the
+ * channel's weights over the whole window, and padded input pixels read as in_zp. The sum
+ * over the window of q * w then equals TFLite's sum of (q - in_zp) * w exactly.
+ *
+ * Activations are NHWC, as in kernels.h. One kernel, one file (kernels/int8/<name>.c).
+ */
+#ifndef EDGESPEC_KERNELS_INT8_H
+#define EDGESPEC_KERNELS_INT8_H
+
+#include <stdint.h>
+
+#include "edgespec/kernels.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* fp32 <-> int8 at the edges of the int8 part of a model, and around fp32 fallbacks.
+ * quantize: q = clamp(round_half_away(x * inv_scale) + zp, -128, 127). */
+void es_quantize_s8(const float *in, int8_t *out, int32_t count, float inv_scale, int32_t zp);
+/* dequantize: x = scale * (q - zp). */
+void es_dequantize_s8(const int8_t *in, float *out, int32_t count, float scale, int32_t zp);
+
+/* conv2d, general case. weights [OC][KH][KW][IC/groups]; bias [OC] zero-point folded;
+ * mult / shift per output channel. */
+void es_conv2d_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *weights,
+                  const int32_t *bias, int8_t *out, es_shape4 os, int32_t kh, int32_t kw,
+                  int32_t stride_h, int32_t stride_w, int32_t pad_top, int32_t pad_left,
+                  int32_t dilation_h, int32_t dilation_w, int32_t groups, int32_t out_zp,
+                  const int32_t *mult, const int8_t *shift, int32_t act_min, int32_t act_max);
+
+/* depthwise conv2d (channel multiplier 1). weights [KH][KW][C]; bias [C] zero-point folded. */
+void es_conv2d_depthwise_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *weights,
+                            const int32_t *bias, int8_t *out, es_shape4 os, int32_t kh,
+                            int32_t kw, int32_t stride_h, int32_t stride_w, int32_t pad_top,
+                            int32_t pad_left, int32_t dilation_h, int32_t dilation_w,
+                            int32_t out_zp, const int32_t *mult, const int8_t *shift,
+                            int32_t act_min, int32_t act_max);
+
+/* out[m][n] = requant(bias[n] + sum_k a[m][k] * w[n][k]): pointwise conv and linear.
+ * weights [N][K] (rows per output channel); bias [N] zero-point folded (bias - a_zp * sum_k w). */
+void es_gemm_s8(const int8_t *a, const int8_t *weights, const int32_t *bias, int8_t *out,
+                int32_t m, int32_t k, int32_t n, int32_t out_zp, const int32_t *mult,
+                const int8_t *shift, int32_t act_min, int32_t act_max);
+
+/* Elementwise add of two same-shape tensors with their own scales (TFLite's add):
+ * both inputs are shifted left by 20 bits, rescaled to a common scale, summed, requantized.
+ * In-place (out == a or out == b) allowed. */
+void es_add_s8(const int8_t *a, int32_t a_zp, int32_t a_mult, int32_t a_shift, const int8_t *b,
+               int32_t b_zp, int32_t b_mult, int32_t b_shift, int8_t *out, int32_t count,
+               int32_t out_zp, int32_t out_mult, int32_t out_shift, int32_t act_min,
+               int32_t act_max);
+
+/* Pools keep the input's quantization (scale and zero point). */
+void es_max_pool2d_s8(const int8_t *in, es_shape4 is, int8_t *out, es_shape4 os, int32_t kh,
+                      int32_t kw, int32_t stride_h, int32_t stride_w, int32_t pad_top,
+                      int32_t pad_left, int32_t dilation_h, int32_t dilation_w, int32_t act_min,
+                      int32_t act_max);
+/* Average over the window; divisor as kernels.h's es_avg_pool2d_f32 (count_include_pad,
+ * divisor_override): out = zp + round_half_away(sum (q - zp) / divisor). */
+void es_avg_pool2d_s8(const int8_t *in, es_shape4 is, int8_t *out, es_shape4 os, int32_t kh,
+                      int32_t kw, int32_t stride_h, int32_t stride_w, int32_t pad_top,
+                      int32_t pad_left, int32_t pad_bottom, int32_t pad_right,
+                      int32_t count_include_pad, int32_t divisor_override, int32_t zp,
+                      int32_t act_min, int32_t act_max);
+
+/* Mean over the middle axis of [outer][reduce][inner]:
+ * out = out_zp + requant(sum (q - in_zp), mult, shift), mult/shift encoding
+ * in_scale / (out_scale * reduce). */
+void es_mean_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t reduce, int32_t inner,
+                int32_t in_zp, int32_t out_zp, int32_t mult, int32_t shift);
+
+/* Concatenation of [outer][sizes[i]][inner] pieces. Each piece is requantized to the
+ * output's parameters unless mults[i] == 0 (same scale and zero point: a copy). */
+void es_concat_s8(const int8_t *const *ins, const int32_t *sizes, int32_t count, int8_t *out,
+                  int32_t outer, int32_t inner, const int32_t *in_zps, const int32_t *mults,
+                  const int32_t *shifts, int32_t out_zp);
+
+/* Clamp in the int8 domain (same quantization in and out). In-place allowed. */
+void es_clamp_s8(const int8_t *in, int8_t *out, int32_t count, int32_t lo, int32_t hi);
+
+/* The requantization primitive (TFLite's MultiplyByQuantizedMultiplier). */
+static inline int32_t es_saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
+  if (a == b && a == INT32_MIN) return INT32_MAX;
+  int64_t ab = (int64_t)a * (int64_t)b;
+  int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+  return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+static inline int32_t es_rounding_divide_by_pot(int32_t x, int32_t exponent) {
+  int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+  int32_t remainder = x & mask;
+  int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+static inline int32_t es_requantize(int32_t x, int32_t mult, int32_t shift) {
+  int32_t left = shift > 0 ? shift : 0;
+  int32_t right = shift > 0 ? 0 : -shift;
+  return es_rounding_divide_by_pot(
+      es_saturating_rounding_doubling_high_mul((int32_t)((uint32_t)x << left), mult), right);
+}
+
+static inline int8_t es_clamp_to_s8(int32_t v, int32_t lo, int32_t hi) {
+  return (int8_t)(v < lo ? lo : v > hi ? hi : v);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

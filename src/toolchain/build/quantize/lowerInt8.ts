@@ -1,0 +1,59 @@
+import { Bundle } from '../../bundle/loadBundle';
+import { EdgespecError } from '../../errors';
+import { graphToIr } from '../graphToIr';
+import { LoweredModel, planSchedule, runPasses } from '../lowerModel';
+import { Schedule } from '../schedule';
+import { selectKernels } from '../selectKernel';
+import { layoutRawWeights } from './blob';
+import { referenceInputs, userCalibrationInputs } from './calibrationInputs';
+import { emitInt8ModelSource } from './emitInt8Source';
+import { observeRanges } from './interpretSchedule';
+import { QuantizedSchedule, quantizeSchedule, Ranges } from './quantizeSchedule';
+
+export interface Int8Options {
+  /** --calibration: a .safetensors file or a directory of .npy files. */
+  calibration?: string;
+  producer: string;
+  /** A profiling build: not available for int8 yet. */
+  profile?: boolean;
+  log?: (message: string) => void;
+  progress?: (stage: string, done: number, total: number, detail?: string) => void;
+}
+
+export interface LoweredInt8 extends LoweredModel {
+  quantized: QuantizedSchedule;
+}
+
+/**
+ * `edgespec build --dtype int8`: the fp32 lowering, activation ranges (the bundle's
+ * calibration field, else observed on the reference input plus the user's set), then the
+ * int8 schedule, its plan, blob and model.c.
+ */
+export async function lowerInt8(bundle: Bundle, target: string, options: Int8Options): Promise<LoweredInt8> {
+  if (options.profile) {
+    throw new EdgespecError('int8-profile', 'a profiling build (--profile) is not available with --dtype int8 yet', 'profile the fp32 build, or build int8 without --profile');
+  }
+  const ir = runPasses(graphToIr(bundle.graph, name => bundle.weights.tensors.get(name), target));
+  const fp = selectKernels(ir, target);
+  const ranges: Ranges = new Map();
+  const given = bundle.graph.calibration ?? {};
+  const needed = [...fp.tensors.keys()].filter(t => fp.tensors.get(t)!.home !== 'input');
+  if (needed.some(t => !(t in given))) {
+    const sets = [referenceInputs(bundle), ...(options.calibration ? await userCalibrationInputs(options.calibration, bundle) : [])];
+    options.progress?.('calibrate', 0, sets.length, `running the fp32 schedule on ${sets.length} calibration input${sets.length === 1 ? '' : 's'}`);
+    for (const [k, v] of observeRanges(fp, sets)) ranges.set(k, v);
+    options.progress?.('calibrate', sets.length, sets.length);
+  }
+  for (const [k, v] of Object.entries(given)) ranges.set(k, v);
+  const quantized = quantizeSchedule(fp, ranges);
+  const notes = [`int8: post-training static quantization; activation ranges from ${Object.keys(given).length > 0 ? "the bundle's calibration field" : ''}${ranges.size > Object.keys(given).length ? `${Object.keys(given).length > 0 ? ' and ' : ''}the fp32 schedule run on the calibration inputs` : ''}`];
+  if (quantized.fallbacks.length > 0) {
+    notes.push(`int8: ${quantized.fallbacks.length} step(s) have no int8 kernel and run in fp32 between dequantize and quantize: ${quantized.fallbacks.join(', ')}`);
+  }
+  notes.forEach(n => options.log?.(n));
+  const schedule = { ...quantized, steps: quantized.steps } as unknown as Schedule;
+  const plan = planSchedule(schedule);
+  const blob = layoutRawWeights(quantized.weights);
+  const source = emitInt8ModelSource(quantized, plan, blob, options.producer);
+  return { ir, schedule, plan, blob, source, notes, quantized };
+}

@@ -1,0 +1,286 @@
+/* int8 kernels (kernels/int8) against plain reference implementations of the same integer
+ * arithmetic, written here the way TFLite's reference kernels state it: (q - zero_point)
+ * products, padding skipped, no folded bias. Every output must be bit-identical. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edgespec/kernels_int8.h"
+#include "harness.h"
+
+/* --- reference arithmetic ------------------------------------------------------------ */
+
+static int32_t ref_srdhm(int32_t a, int32_t b) {
+  int overflow = a == b && a == INT32_MIN;
+  int64_t ab = (int64_t)a * b;
+  int32_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+  int32_t high = (int32_t)((ab + nudge) / (1ll << 31));
+  return overflow ? INT32_MAX : high;
+}
+
+static int32_t ref_rdbpot(int32_t x, int e) {
+  if (e == 0) return x;
+  /* round half away from zero of x / 2^e */
+  int64_t v = x;
+  int64_t half = 1ll << (e - 1);
+  return (int32_t)(v >= 0 ? (v + half) >> e : -((-v + half) >> e));
+}
+
+static int32_t ref_requant(int32_t x, int32_t mult, int32_t shift) {
+  int64_t scaled = (int64_t)x * ((int64_t)1 << (shift > 0 ? shift : 0));
+  return ref_rdbpot(ref_srdhm((int32_t)scaled, mult), shift > 0 ? 0 : -shift);
+}
+
+static int32_t clampi(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* --- data ---------------------------------------------------------------------------- */
+
+static uint32_t rng_state = 12345;
+static int32_t rnd(int32_t lo, int32_t hi) { /* inclusive */
+  rng_state = rng_state * 1664525u + 1013904223u;
+  return (int32_t)(lo + (int64_t)(rng_state % (uint64_t)((int64_t)hi - lo + 1)));
+}
+static int8_t *rand_s8(size_t n, int lo, int hi) {
+  int8_t *p = malloc(n ? n : 1);
+  for (size_t i = 0; i < n; i++) p[i] = (int8_t)rnd(lo, hi);
+  return p;
+}
+/* Multipliers in [2^30, 2^31) and shifts as real layers have them. */
+static void rand_requant(int32_t *mult, int8_t *shift, int n) {
+  for (int i = 0; i < n; i++) {
+    mult[i] = (int32_t)((1u << 30) + ((uint32_t)rnd(0, 1 << 30) & 0x3fffffff));
+    shift[i] = (int8_t)rnd(-12, -5);
+  }
+}
+
+static void check_s8(const char *name, const int8_t *got, const int8_t *want, size_t n) {
+  size_t bad = 0, first = 0;
+  for (size_t i = 0; i < n; i++) if (got[i] != want[i]) { if (!bad) first = i; bad++; }
+  char detail[160];
+  snprintf(detail, sizeof detail, "%zu of %zu differ, first at %zu: %d vs %d", bad, n, first,
+           bad ? got[first] : 0, bad ? want[first] : 0);
+  t_expect(name, bad == 0, detail);
+}
+
+/* --- conv ------------------------------------------------------------------------------ */
+
+typedef struct {
+  const char *name;
+  int n, h, w, ic, oc, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups, depthwise, bias, lo, hi;
+} conv_case;
+
+static int out_size(int in, int k, int s, int before, int after, int d) {
+  return (in + before + after - d * (k - 1) - 1) / s + 1;
+}
+
+static void test_conv(const conv_case *c) {
+  const int oc = c->depthwise ? c->ic : c->oc;
+  const int icg = c->depthwise ? 1 : c->ic / c->groups, ocg = c->depthwise ? 1 : oc / c->groups;
+  const int oh = out_size(c->h, c->kh, c->sh, c->pt, c->pb, c->dh), ow = out_size(c->w, c->kw, c->sw, c->pl, c->pr, c->dw);
+  const size_t in_n = (size_t)c->n * c->h * c->w * c->ic, out_n = (size_t)c->n * oh * ow * oc;
+  const size_t w_n = (size_t)oc * c->kh * c->kw * icg;
+  int8_t *x = rand_s8(in_n, -128, 127), *w = rand_s8(w_n, -127, 127);
+  int32_t *bias = malloc(sizeof(int32_t) * oc), *folded = malloc(sizeof(int32_t) * oc), *mult = malloc(sizeof(int32_t) * oc);
+  int8_t *shift = malloc(oc), *got = malloc(out_n), *want = malloc(out_n);
+  const int in_zp = rnd(-128, 127), out_zp = rnd(-20, 20);
+  rand_requant(mult, shift, oc);
+  /* weight of output channel o, tap (ky, kx), input channel i of its group */
+  #define W(o, ky, kx, i) (c->depthwise ? w[((size_t)(ky) * c->kw + (kx)) * oc + (o)] \
+                                        : w[(((size_t)(o) * c->kh + (ky)) * c->kw + (kx)) * icg + (i)])
+  for (int o = 0; o < oc; o++) {
+    bias[o] = c->bias ? rnd(-20000, 20000) : 0;
+    int32_t sum = 0;
+    for (int ky = 0; ky < c->kh; ky++) for (int kx = 0; kx < c->kw; kx++) for (int i = 0; i < icg; i++) sum += W(o, ky, kx, i);
+    folded[o] = bias[o] - in_zp * sum;
+  }
+  for (int b = 0; b < c->n; b++) for (int oy = 0; oy < oh; oy++) for (int ox = 0; ox < ow; ox++) for (int o = 0; o < oc; o++) {
+    int32_t acc = bias[o];
+    const int g = o / ocg;
+    for (int ky = 0; ky < c->kh; ky++) for (int kx = 0; kx < c->kw; kx++) {
+      const int iy = oy * c->sh - c->pt + ky * c->dh, ix = ox * c->sw - c->pl + kx * c->dw;
+      if (iy < 0 || iy >= c->h || ix < 0 || ix >= c->w) continue;
+      for (int i = 0; i < icg; i++) {
+        const int ch = c->depthwise ? o : g * icg + i;
+        acc += (x[(((size_t)b * c->h + iy) * c->w + ix) * c->ic + ch] - in_zp) * W(o, ky, kx, i);
+      }
+    }
+    want[(((size_t)b * oh + oy) * ow + ox) * oc + o] = (int8_t)clampi(out_zp + ref_requant(acc, mult[o], shift[o]), c->lo, c->hi);
+  }
+  #undef W
+  es_shape4 is = {c->n, c->h, c->w, c->ic}, os = {c->n, oh, ow, oc};
+  if (c->depthwise) {
+    es_conv2d_depthwise_s8(x, is, in_zp, w, folded, got, os, c->kh, c->kw, c->sh, c->sw, c->pt, c->pl,
+                           c->dh, c->dw, out_zp, mult, shift, c->lo, c->hi);
+  } else {
+    es_conv2d_s8(x, is, in_zp, w, folded, got, os, c->kh, c->kw, c->sh, c->sw, c->pt, c->pl, c->dh, c->dw, c->groups,
+                 out_zp, mult, shift, c->lo, c->hi);
+  }
+  char name[128];
+  snprintf(name, sizeof name, "%s %s", c->depthwise ? "depthwise_s8" : "conv2d_s8", c->name);
+  check_s8(name, got, want, out_n);
+  free(x); free(w); free(bias); free(folded); free(mult); free(shift); free(got); free(want);
+}
+
+/* --- gemm ------------------------------------------------------------------------------ */
+
+static void test_gemm(const char *label, int m, int k, int n, int extreme, int with_bias) {
+  int8_t *a = extreme ? rand_s8((size_t)m * k, -128, -128) : rand_s8((size_t)m * k, -128, 127);
+  int8_t *w = extreme ? rand_s8((size_t)n * k, -127, -127) : rand_s8((size_t)n * k, -127, 127);
+  int32_t *bias = malloc(sizeof(int32_t) * n), *mult = malloc(sizeof(int32_t) * n);
+  int8_t *shift = malloc(n), *got = malloc((size_t)m * n), *want = malloc((size_t)m * n);
+  const int a_zp = rnd(-128, 127), out_zp = rnd(-10, 10);
+  rand_requant(mult, shift, n);
+  for (int j = 0; j < n; j++) {
+    int32_t sum = 0;
+    for (int i = 0; i < k; i++) sum += w[(size_t)j * k + i];
+    bias[j] = (with_bias ? rnd(-5000, 5000) : 0) - a_zp * sum;
+  }
+  for (int r = 0; r < m; r++) for (int j = 0; j < n; j++) {
+    int32_t dot = 0, sum = 0;
+    for (int i = 0; i < k; i++) dot += (a[(size_t)r * k + i] - a_zp) * w[(size_t)j * k + i];
+    for (int i = 0; i < k; i++) sum += w[(size_t)j * k + i];
+    const int32_t acc = (bias[j] + a_zp * sum) + dot; /* the unfolded bias plus TFLite's sum */
+    want[(size_t)r * n + j] = (int8_t)clampi(out_zp + ref_requant(acc, mult[j], shift[j]), -128, 127);
+  }
+  es_gemm_s8(a, w, bias, got, m, k, n, out_zp, mult, shift, -128, 127);
+  char name[96];
+  snprintf(name, sizeof name, "gemm_s8 %s m=%d k=%d n=%d", label, m, k, n);
+  check_s8(name, got, want, (size_t)m * n);
+  free(a); free(w); free(bias); free(mult); free(shift); free(got); free(want);
+}
+
+/* --- elementwise, pools, reductions ----------------------------------------------------- */
+
+static void test_add(void) {
+  const int n = 1000;
+  int8_t *a = rand_s8(n, -128, 127), *b = rand_s8(n, -128, 127), *got = malloc(n), *want = malloc(n);
+  const int32_t a_zp = -3, b_zp = 17, out_zp = -9, am = 1518500250, as = -1, bm = 1207959552, bs = -2, om = 1717986918, os = -18;
+  for (int i = 0; i < n; i++) {
+    int32_t sa = ref_requant((a[i] - a_zp) * (1 << 20), am, as), sb = ref_requant((b[i] - b_zp) * (1 << 20), bm, bs);
+    want[i] = (int8_t)clampi(out_zp + ref_requant(sa + sb, om, os), -100, 120);
+  }
+  es_add_s8(a, a_zp, am, as, b, b_zp, bm, bs, got, n, out_zp, om, os, -100, 120);
+  check_s8("add_s8 1000 elements, clamp [-100, 120]", got, want, n);
+  memcpy(got, a, n);
+  es_add_s8(got, a_zp, am, as, b, b_zp, bm, bs, got, n, out_zp, om, os, -100, 120);
+  check_s8("add_s8 in place", got, want, n);
+  free(a); free(b); free(got); free(want);
+}
+
+static void test_pools(void) {
+  const int h = 9, w = 8, c = 5, k = 3, s = 2, p = 1;
+  const int oh = out_size(h, k, s, p, p, 1), ow = out_size(w, k, s, p, p, 1);
+  int8_t *x = rand_s8((size_t)h * w * c, -128, 127), *got = malloc((size_t)oh * ow * c), *want = malloc((size_t)oh * ow * c);
+  es_shape4 is = {1, h, w, c}, os = {1, oh, ow, c};
+  const int zp = 7;
+  for (int variant = 0; variant < 4; variant++) {
+    for (int oy = 0; oy < oh; oy++) for (int ox = 0; ox < ow; ox++) for (int ch = 0; ch < c; ch++) {
+      int32_t best = -128, sum = 0, valid = 0;
+      for (int ky = 0; ky < k; ky++) for (int kx = 0; kx < k; kx++) {
+        int iy = oy * s - p + ky, ix = ox * s - p + kx;
+        if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+        int v = x[((size_t)iy * w + ix) * c + ch];
+        best = v > best ? v : best;
+        sum += v - zp;
+        valid++;
+      }
+      int y0 = oy * s - p, x0 = ox * s - p;
+      int y1 = y0 + k < h + p ? y0 + k : h + p, x1 = x0 + k < w + p ? x0 + k : w + p;
+      int divisor = variant == 1 ? valid : variant == 2 ? (y1 - y0) * (x1 - x0) : 4;
+      double q = (double)sum / divisor;
+      int32_t avg = (int32_t)(q < 0 ? -floor(-q + 0.5) : floor(q + 0.5));
+      want[((size_t)oy * ow + ox) * c + ch] = (int8_t)(variant == 0 ? clampi(best, -50, 100) : clampi(zp + avg, -128, 127));
+    }
+    if (variant == 0) es_max_pool2d_s8(x, is, got, os, k, k, s, s, p, p, 1, 1, -50, 100);
+    else es_avg_pool2d_s8(x, is, got, os, k, k, s, s, p, p, p, p, variant == 2, variant == 3 ? 4 : 0, zp, -128, 127);
+    static const char *names[] = {"max_pool2d_s8 3x3 s2 p1, clamp", "avg_pool2d_s8 3x3 s2 p1 exclude pad",
+                                  "avg_pool2d_s8 3x3 s2 p1 include pad", "avg_pool2d_s8 divisor override 4"};
+    check_s8(names[variant], got, want, (size_t)oh * ow * c);
+  }
+  free(x); free(got); free(want);
+}
+
+static void test_mean_concat_clamp_quantize(void) {
+  const int outer = 2, reduce = 49, inner = 37;
+  int8_t *x = rand_s8((size_t)outer * reduce * inner, -128, 127), *got = malloc(outer * inner), *want = malloc(outer * inner);
+  const int32_t in_zp = -5, out_zp = 3, m = 1402438301, sh = -5;
+  for (int o = 0; o < outer; o++) for (int i = 0; i < inner; i++) {
+    int32_t sum = 0;
+    for (int r = 0; r < reduce; r++) sum += x[((size_t)o * reduce + r) * inner + i] - in_zp;
+    want[o * inner + i] = (int8_t)clampi(out_zp + ref_requant(sum, m, sh), -128, 127);
+  }
+  es_mean_s8(x, got, outer, reduce, inner, in_zp, out_zp, m, sh);
+  check_s8("mean_s8 [2][49][37]", got, want, (size_t)outer * inner);
+
+  int8_t *p0 = rand_s8(2 * 3 * 4, -128, 127), *p1 = rand_s8(2 * 5 * 4, -128, 127);
+  int8_t cat[2 * 8 * 4], cat_want[2 * 8 * 4];
+  const int32_t zps[2] = {0, -20}, mults[2] = {0, 1610612736}, shifts[2] = {0, 1};
+  for (int o = 0; o < 2; o++) {
+    memcpy(cat_want + o * 32, p0 + o * 12, 12);
+    for (int j = 0; j < 20; j++) cat_want[o * 32 + 12 + j] = (int8_t)clampi(4 + ref_requant(p1[o * 20 + j] + 20, mults[1], shifts[1]), -128, 127);
+  }
+  es_concat_s8((const int8_t *const[]){p0, p1}, (const int32_t[]){3, 5}, 2, cat, 2, 4, zps, mults, shifts, 4);
+  check_s8("concat_s8 copy + requantized piece (scale ratio 1.5)", cat, cat_want, sizeof cat);
+
+  int8_t cl[256], cl_want[256], all[256];
+  for (int i = 0; i < 256; i++) { all[i] = (int8_t)(i - 128); cl_want[i] = (int8_t)clampi(i - 128, -7, 90); }
+  es_clamp_s8(all, cl, 256, -7, 90);
+  check_s8("clamp_s8 every value", cl, cl_want, 256);
+
+  float f[9] = {-1000.0f, -0.25f, 0.25f, 0.75f, 1.25f, 2.5f, 1e9f, NAN, -2.5f};
+  int8_t q[9];
+  const int8_t q_want[9] = {-128, 9, 11, 12, 13, 15, 127, 10, 5};
+  es_quantize_s8(f, q, 9, 2.0f, 10); /* x*2 rounded half away from zero, + 10 */
+  check_s8("quantize_s8 rounding half away, saturation, NaN", q, q_want, 9);
+  float d[3];
+  es_dequantize_s8((const int8_t[]){-128, 10, 127}, d, 3, 0.5f, 10);
+  t_expect("dequantize_s8", d[0] == -69.0f && d[1] == 0.0f && d[2] == 58.5f, "scale * (q - zp)");
+  free(x); free(got); free(want); free(p0); free(p1);
+}
+
+static void test_requantize(void) {
+  int bad = 0;
+  for (int i = 0; i < 20000; i++) {
+    int32_t x = i < 4 ? (int32_t[]){INT32_MIN, INT32_MAX, 0, -1}[i] : (int32_t)(rnd(0, 0x7fffffff) * (rnd(0, 1) ? 1u : -1u)) >> rnd(0, 20);
+    int32_t m = i % 7 == 0 ? INT32_MIN + 0 * i : (int32_t)((1u << 30) + ((uint32_t)rnd(0, 0x3fffffff)));
+    int32_t s = rnd(-31, 0);
+    if (m == INT32_MIN) { if (es_saturating_rounding_doubling_high_mul(INT32_MIN, INT32_MIN) != INT32_MAX) bad++; continue; }
+    if (es_requantize(x, m, s) != ref_requant(x, m, s)) bad++;
+    int32_t small = x >> 12;
+    int32_t ls = rnd(1, 8);
+    if (es_requantize(small, m, ls) != ref_requant(small, m, ls)) bad++;
+  }
+  char detail[64];
+  snprintf(detail, sizeof detail, "%d mismatches", bad);
+  t_expect("es_requantize == reference on 20000 values (shifts -31..8, INT32_MIN saturation)", bad == 0, detail);
+}
+
+int main(void) {
+  /*                 name                                 n  h   w   ic  oc  kh kw sh sw pt pl pb pr dh dw g  dw b  lo    hi */
+  static const conv_case convs[] = {
+      {"first conv 3x3 s2 3->32, clamp",                1, 17, 16, 3,  32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 1, -40, 127},
+      {"3x3 s1 p1 16->20",                              1, 9,  11, 16, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -128, 127},
+      {"7x7 s2 p3, batch 2",                            2, 11, 10, 3,  8,  7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, 0, 1, -128, 127},
+      {"groups 3, dilation 2, asymmetric pad",          1, 10, 9,  12, 9,  3, 3, 1, 2, 2, 0, 2, 1, 2, 2, 3, 0, 0, -128, 127},
+      {"1x1 stride 2 130->33",                          1, 7,  8,  130, 33, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, 0, 1, -128, 127},
+  };
+  static const conv_case dws[] = {
+      {"3x3 s1 p1 c=32, clamp",                         1, 14, 13, 32, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, -128, 60},
+      {"3x3 s2 p1 c=20",                                1, 15, 16, 20, 0, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 1, 1, -128, 127},
+      {"5x5 s2 p2 c=300 (two channel blocks), batch 2", 2, 9,  8,  300, 0, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 0, 1, 1, -128, 127},
+      {"3x3 dilation 2 c=18",                           1, 12, 12, 18, 0, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 0, 1, 1, -128, 127},
+  };
+  for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) test_conv(&convs[i]);
+  for (size_t i = 0; i < sizeof dws / sizeof dws[0]; i++) test_conv(&dws[i]);
+  test_gemm("", 5, 7, 9, 0, 1);
+  test_gemm("NEON tails", 3, 33, 17, 0, 1);
+  test_gemm("pointwise", 49, 160, 96, 0, 1);
+  test_gemm("fully connected", 1, 1280, 40, 0, 0);
+  test_gemm("extreme values (-128 x -127, int16 pairs)", 2, 64, 4, 1, 1);
+  test_add();
+  test_pools();
+  test_mean_concat_clamp_quantize();
+  test_requantize();
+  return t_summary("quantized kernels") ? 1 : 0;
+}

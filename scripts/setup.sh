@@ -39,7 +39,6 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     }
   fi
   "$VPY" -m pip install -q -r scripts/requirements-dev.txt
-  "$VPY" -m pip install -q -e kernel-bridge
   echo "$want" > "$stamp"
 fi
 
@@ -50,4 +49,14 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 say "compiling the toolchain and the lab extension"
-npm run --silent build
+PATH="$ROOT/.venv/bin:$PATH" npm run --silent build > .venv/.edgespec-build.log 2>&1 || { cat .venv/.edgespec-build.log; exit 1; }
+
+# The editable install copies the built lab extension and the server-extension switch into
+# the environment (share/jupyter, etc/jupyter), so it follows every build of the extension.
+lab_stamp=.venv/.edgespec-labextension
+lab_want=$(cd kernel-bridge && find edgespec/labextension jupyter-config pyproject.toml -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+if [ "$(cat "$lab_stamp" 2>/dev/null)" != "$lab_want" ]; then
+  say "installing the edgespec Python package with its lab and server extensions"
+  "$VPY" -m pip install -q -e kernel-bridge
+  echo "$lab_want" > "$lab_stamp"
+fi

@@ -91,10 +91,14 @@ export class EdgespecRenderer extends Widget implements IRenderMime.IRenderer {
     }
     this.view = rendered.view;
     (this.layout as PanelLayout).addWidget(this.view);
-    const missing = Object.entries(rendered.fallback).filter(([type]) => model.data[type] === undefined);
-    if (missing.length > 0) {
-      model.setData({ data: { ...model.data, ...Object.fromEntries(missing) } });
-    }
+    // Deferred: the output area is still inserting this output while it renders, and a
+    // synchronous setData makes it look up a widget it has not added yet.
+    setTimeout(() => {
+      const missing = Object.entries(rendered.fallback).filter(([type]) => model.data[type] === undefined);
+      if (missing.length > 0) {
+        model.setData({ data: { ...model.data, ...Object.fromEntries(missing) } });
+      }
+    }, 0);
   }
 }
 

@@ -1,0 +1,266 @@
+"""The service behind the REST handlers: a queue of build and run jobs.
+
+At most `max_jobs` jobs run at once (first come, first served), and never two on the
+same build directory. Each job is one edgespec CLI command (cli_process.py); its events
+become the job's progress, log, result and error, and every change is saved to the job
+file so a reloaded page or a restarted server still sees it.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+from .cli_process import CliOutcome, CliProcess
+from .errors import ApiError
+from .jobs import MAX_STORED_JOBS, Job, JobStore, new_job_id, utc_now
+from .paths import contained_in_root, relative_to_root, resolve_in_root
+
+TARGETS = ("qemu-virt", "linux", "linux-vm", "host")
+DEFAULT_TARGET = "qemu-virt"
+SAVE_DELAY_SECONDS = 0.5
+
+
+class JobQueue:
+    def __init__(self, root_dir: str, cli_argv: Callable[[], List[str]], max_jobs: int = 1,
+                 job_timeout: Optional[float] = None, log: Optional[logging.Logger] = None):
+        if max_jobs < 1:
+            raise ValueError("max_jobs must be at least 1")
+        self.root_dir = root_dir
+        self.cli_argv = cli_argv
+        self.max_jobs = max_jobs
+        self.job_timeout = job_timeout
+        self.log = log or logging.getLogger("edgespec.server")
+        self.store = JobStore(Path(root_dir) / ".edgespec" / "jobs.json")
+        self._jobs: Dict[str, Job] = {job.id: job for job in self.store.load()}
+        self._processes: Dict[str, CliProcess] = {}
+        self._tasks: Dict[str, asyncio.Task] = {}
+        self._cancel_requested: set = set()
+        self._save_handle: Optional[asyncio.TimerHandle] = None
+        if self._jobs:
+            self.store.save(list(self._jobs.values()))
+
+    # -- what the handlers call -------------------------------------------------------
+
+    def submit(self, request: Any) -> Job:
+        if not isinstance(request, dict):
+            raise ApiError(400, "The request body must be a JSON object.",
+                           "Send {\"kind\": \"build\", \"bundle\": \"<dir>\"} or {\"kind\": \"run\", \"build\": \"<dir>\"}.")
+        kind = request.get("kind")
+        if kind == "build":
+            job = self._new_build_job(request)
+        elif kind == "run":
+            job = self._new_run_job(request)
+        else:
+            raise ApiError(400, f"Unknown job kind {kind!r}.", "Use kind 'build' (needs 'bundle') or 'run' (needs 'build').")
+        self._jobs[job.id] = job
+        self._forget_oldest()
+        self._save_now()
+        self._start_what_fits()
+        return job
+
+    def _forget_oldest(self) -> None:
+        finished = [job_id for job_id, job in self._jobs.items() if not job.active]
+        for job_id in finished[:max(0, len(self._jobs) - MAX_STORED_JOBS)]:
+            del self._jobs[job_id]
+
+    def list(self) -> List[Job]:
+        """Newest first (the dict keeps submission order)."""
+        return list(reversed(self._jobs.values()))
+
+    def get(self, job_id: str) -> Job:
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise ApiError(404, f"There is no job '{job_id}'.", "List the jobs with GET /edgespec/jobs.")
+        return job
+
+    async def cancel(self, job_id: str) -> Job:
+        job = self.get(job_id)
+        if not job.active:
+            raise ApiError(409, f"Job {job_id} has already finished ({job.status}); there is nothing to cancel.",
+                           "Start a new job instead.")
+        if job.status == "queued":
+            job.finish("cancelled", {"message": "Cancelled before it started."})
+            self._save_now()
+            return job
+        self._cancel_requested.add(job_id)
+        process = self._processes.get(job_id)
+        if process is not None:
+            await process.stop()
+        task = self._tasks.get(job_id)
+        if task is not None:
+            await asyncio.wait({task}, timeout=10)
+        return job
+
+    async def shutdown(self) -> None:
+        """Stop every running job (the server is stopping) and save the final state."""
+        for job_id, process in list(self._processes.items()):
+            self._cancel_requested.add(job_id)
+            await process.stop()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks.values()), timeout=10)
+        for job in self._jobs.values():
+            if job.active:
+                job.finish("failed", {"message": "The Jupyter server stopped before this job finished.",
+                                      "hint": "Start the job again."})
+        self._save_now()
+
+    # -- submission ------------------------------------------------------------------------
+
+    def _target(self, request: Dict[str, Any], default: str) -> str:
+        target = request.get("target") or default
+        if target not in TARGETS:
+            raise ApiError(400, f"Unknown target {target!r}.", f"Use one of: {', '.join(TARGETS)}.")
+        return target
+
+    def _new_build_job(self, request: Dict[str, Any]) -> Job:
+        bundle = resolve_in_root(self.root_dir, request.get("bundle"), "bundle")
+        if not (bundle / "graph.json").is_file():
+            raise ApiError(404, f"No bundle at '{request['bundle']}': it has no graph.json.",
+                           "Trace the model first (%%edgespec trace in a cell, or python -m edgespec capture).")
+        target = self._target(request, DEFAULT_TARGET)
+        return Job(id=new_job_id(), kind="build", target=target,
+                   bundle=relative_to_root(self.root_dir, bundle),
+                   build=relative_to_root(self.root_dir, bundle / "build" / target))
+
+    def _new_run_job(self, request: Dict[str, Any]) -> Job:
+        build = resolve_in_root(self.root_dir, request.get("build"), "build")
+        manifest = read_build_manifest(build)
+        if manifest is None:
+            raise ApiError(404, f"No build at '{request['build']}': it has no build.json.",
+                           "Build the bundle first (the Build action, or edgespec build BUNDLE).")
+        target = self._target(request, str(manifest.get("target") or DEFAULT_TARGET))
+        return Job(id=new_job_id(), kind="run", target=target, bundle=self._bundle_of(build, manifest),
+                   build=relative_to_root(self.root_dir, build))
+
+    def _bundle_of(self, build: Path, manifest: Dict[str, Any]) -> Optional[str]:
+        """The bundle a build came from, when the manifest names it or the default layout shows it."""
+        candidates = []
+        named = manifest.get("bundle")
+        if isinstance(named, str):
+            candidates.append(build / named)
+        candidates.append(build.parent.parent)
+        for candidate in candidates:
+            try:
+                path = contained_in_root(self.root_dir, candidate, "bundle")
+            except ApiError:
+                continue
+            if (path / "graph.json").is_file():
+                return relative_to_root(self.root_dir, path)
+        return None
+
+    # -- running -----------------------------------------------------------------------------
+
+    def _start_what_fits(self) -> None:
+        busy_builds = {self._jobs[i].build for i in self._tasks}
+        for job in list(self._jobs.values()):
+            if len(self._tasks) >= self.max_jobs:
+                break
+            if job.status == "queued" and job.build not in busy_builds:
+                busy_builds.add(job.build)
+                job.status = "running"
+                job.started = utc_now()
+                self._tasks[job.id] = asyncio.ensure_future(self._run(job))
+        self._save_now()
+
+    def _argv(self, job: Job) -> List[str]:
+        root = Path(self.root_dir)
+        if job.kind == "build":
+            return [*self.cli_argv(), "build", str(root / job.bundle), "--target", job.target,
+                    "--out", str(root / job.build), "--json"]
+        return [*self.cli_argv(), "run", str(root / job.build), "--json"]
+
+    async def _run(self, job: Job) -> None:
+        try:
+            outcome = await self._run_process(job)
+            self._finish(job, outcome)
+        except Exception as e:  # a fault of ours must still end the job, with a reason
+            self.log.exception("edgespec job %s failed", job.id)
+            job.finish("failed", {"message": f"The job could not run: {e}", "hint": "See the Jupyter server log."})
+        finally:
+            self._processes.pop(job.id, None)
+            self._tasks.pop(job.id, None)
+            self._cancel_requested.discard(job.id)
+            self._save_now()
+            self._start_what_fits()
+
+    async def _run_process(self, job: Job) -> Optional[CliOutcome]:
+        try:
+            argv = self._argv(job)
+        except ApiError as e:  # the CLI is missing or not built
+            job.finish("failed", e.body())
+            return None
+        process = CliProcess(argv, self.root_dir, lambda event: self._on_event(job, event))
+        self._processes[job.id] = process
+        job.add_log("$ " + " ".join(argv))
+        if job.id in self._cancel_requested:
+            return CliOutcome(exit_code=None)
+        try:
+            return await process.run(self.job_timeout)
+        except FileNotFoundError:
+            job.finish("failed", {"message": f"Cannot start '{argv[0]}': it is not installed or not on PATH.",
+                                  "hint": "Install Node.js 20 or newer, or set EDGESPEC_CLI to the edgespec command."})
+            return None
+
+    def _on_event(self, job: Job, event: Dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "progress":
+            job.progress = {k: event[k] for k in ("stage", "done", "total", "message") if k in event}
+        elif kind == "log":
+            level = event.get("level", "info")
+            message = str(event.get("message", ""))
+            if level != "debug":
+                job.add_log(message if level == "info" else f"{level}: {message}")
+        elif kind == "error":
+            job.add_log(f"error: {event.get('message', '')}")
+        self._save_soon()
+
+    def _finish(self, job: Job, outcome: Optional[CliOutcome]) -> None:
+        if outcome is None:
+            return
+        job.result = outcome.result
+        if job.id in self._cancel_requested:
+            job.finish("cancelled", {"message": "Cancelled while running; its process was stopped."})
+        elif outcome.timed_out:
+            job.finish("failed", {"message": f"The job ran longer than {self.job_timeout:g} s and was stopped.",
+                                  "hint": "Raise EdgespecApp.job_timeout in the Jupyter server config if it needs longer."})
+        elif outcome.exit_code == 0 and outcome.error is None:
+            job.finish("done")
+        elif outcome.error is not None:
+            job.finish("failed", outcome.error)
+        else:
+            detail = "; ".join(outcome.stderr_tail[-3:])
+            job.finish("failed", {"message": f"edgespec {job.kind} exited with status {outcome.exit_code}"
+                                             + (f": {detail}" if detail else "."),
+                                  "hint": "Read the job's log for the full output."})
+
+    # -- saving ------------------------------------------------------------------------------
+
+    def _save_soon(self) -> None:
+        if self._save_handle is None:
+            loop = asyncio.get_event_loop()
+            self._save_handle = loop.call_later(SAVE_DELAY_SECONDS, self._save_now)
+
+    def _save_now(self) -> None:
+        if self._save_handle is not None:
+            self._save_handle.cancel()
+            self._save_handle = None
+        try:
+            self.store.save(list(self._jobs.values()))
+        except OSError as e:
+            self.log.warning("edgespec: cannot save the job list to %s: %s", self.store.path, e)
+
+
+def read_build_manifest(build: Path) -> Optional[Dict[str, Any]]:
+    """build.json of a build directory, or None when there is none."""
+    try:
+        data = json.loads((build / "build.json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except ValueError as e:
+        raise ApiError(422, f"build.json in '{build.name}' is not valid JSON: {e}", "Build the bundle again.")
+    if not isinstance(data, dict):
+        raise ApiError(422, f"build.json in '{build.name}' is not a JSON object.", "Build the bundle again.")
+    return data

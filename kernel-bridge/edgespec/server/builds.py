@@ -74,6 +74,8 @@ def _summary(root: str, path: Path) -> Dict[str, Any] | None:
         "model": str(footprint.get("model", real.name)),
         "target": str(footprint.get("target", "")),
         "image_bytes": int(image.get("bytes", 0)) if isinstance(image, dict) else 0,
+        # lets a footprint view find the build it came from (src/lab/api.ts BuildSummary)
+        **({"image_sha256": image["sha256"]} if isinstance(image, dict) and isinstance(image.get("sha256"), str) else {}),
         "modified": modified.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "has_run": (real / "run.json").is_file(),
     }

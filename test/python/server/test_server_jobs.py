@@ -71,6 +71,7 @@ async def test_build_then_run_lifecycle(jp_fetch, jp_root_dir, tiny_bundle):
     status, builds = await request(jp_fetch, "GET", "edgespec", "builds")
     assert [(b["build"], b["target"], b["has_run"]) for b in builds] == [(job["build"], "qemu-virt", False)]
     assert builds[0]["image_bytes"] == footprint["image"]["bytes"] > 0
+    assert builds[0]["image_sha256"] == footprint["image"]["sha256"]
 
     run_id = await submit(jp_fetch, {"kind": "run", "build": job["build"]})
     run = await wait_for(jp_fetch, run_id, finished)

@@ -1,5 +1,5 @@
 import { Measured } from '../../common/types';
-import { BenchModel, BenchReport } from './benchTypes';
+import { BENCH_DTYPES, BenchDtype, BenchModel, BenchReport } from './benchTypes';
 
 interface Column {
   title: string;
@@ -29,14 +29,26 @@ const COLUMNS: Column[] = [
   { title: 'linux / onnxruntime arm64', value: m => m.linux_vs_onnxruntime_arm64, format: ratio }
 ];
 
-/** The first "how" any model gives for a column (they are the same for every model). */
-function howOf(report: BenchReport, column: Column): string {
-  for (const m of report.models) {
-    const v = column.value(m);
-    if (v) return v.how;
-  }
-  return 'not measured';
+const dtypeOf = (m: BenchModel): BenchDtype => m.dtype ?? 'float32';
+
+/**
+ * A column's "how" lines: the first "how" any row of each dtype gives (the same for every
+ * model of a dtype); one line when all dtypes share it, else one per dtype.
+ */
+function howLines(report: BenchReport, column: Column): string[] {
+  const present = BENCH_DTYPES.filter(d => report.models.some(m => dtypeOf(m) === d));
+  const hows = present.map(dtype => {
+    const row = report.models.find(m => dtypeOf(m) === dtype && column.value(m));
+    return { dtype, how: row ? column.value(row)!.how : 'not measured' };
+  });
+  if (hows.length <= 1 || hows.every(h => h.how === hows[0].how)) return [`- **${column.title}**: ${hows[0]?.how ?? 'not measured'}`];
+  return hows.map(h => `- **${column.title}** (${h.dtype}): ${h.how}`);
 }
+
+const AGREES_HOW = [
+  "- **agrees** (float32): both the qemu-virt and the host image ran on the bundle's reference input and matched PyTorch's output: max abs error <= 1e-4 x max|reference| and the same top-5 classes.",
+  "- **agrees** (int8): both int8 images (edgespec build --dtype int8) ran on the bundle's reference input and matched PyTorch's fp32 output as edgespec run judges int8: max abs error <= 5e-2 x max|reference| and the same top-1 class."
+];
 
 export function benchMarkdown(report: BenchReport): string {
   const m = report.machine;
@@ -45,26 +57,30 @@ export function benchMarkdown(report: BenchReport): string {
     '',
     `${report.date} on ${m.cpu} (${m.cores} cores), ${m.os}; node ${m.node}` +
       `${m.qemu ? `, QEMU ${m.qemu}` : ''}${m.torch ? `, PyTorch ${m.torch}` : ''}${m.onnxruntime ? `, onnxruntime ${m.onnxruntime}` : ''}.`,
-    `Input: ${report.settings.input}. Peers: median of ${report.settings.runs} runs after ${report.settings.warmup} warm-up runs.`,
+    `Input: ${report.settings.input}. Peers: median of ${report.settings.runs} runs after ${report.settings.warmup} warm-up runs.` +
+      `${report.settings.dtypes ? ` Dtypes: ${report.settings.dtypes}.` : ''}`,
     '',
-    `| model | agrees | ${COLUMNS.map(c => c.title).join(' | ')} |`,
-    `|---|---|${COLUMNS.map(() => '---:').join('|')}|`
+    `| model | dtype | agrees | ${COLUMNS.map(c => c.title).join(' | ')} |`,
+    `|---|---|---|${COLUMNS.map(() => '---:').join('|')}|`
   ];
   for (const model of report.models) {
     const cells = COLUMNS.map(c => {
       const v = c.value(model);
       return v ? c.format(v.value) : '–';
     });
-    lines.push(`| ${model.model} | ${model.agrees ? 'yes' : '**no**'} | ${cells.join(' | ')} |`);
+    lines.push(`| ${model.model} | ${dtypeOf(model)} | ${model.agrees ? 'yes' : '**no**'} | ${cells.join(' | ')} |`);
   }
   lines.push('', '## How each number was measured', '');
-  lines.push('- **agrees**: both the qemu-virt and the host image ran on the bundle\'s reference input and matched PyTorch\'s output: max abs error <= 1e-4 x max|reference| and the same top-5 classes.');
-  for (const column of COLUMNS) lines.push(`- **${column.title}**: ${howOf(report, column)}`);
+  for (const dtype of BENCH_DTYPES) if (report.models.some(m => dtypeOf(m) === dtype)) lines.push(AGREES_HOW[BENCH_DTYPES.indexOf(dtype)]);
+  for (const column of COLUMNS) lines.push(...howLines(report, column));
+  if (report.models.some(m => dtypeOf(m) === 'int8')) {
+    lines.push('', 'int8 rows: the onnxruntime columns are onnxruntime on its own statically quantized model; PyTorch and the qemu-aarch64 columns are measured for float32 only.');
+  }
   if (report.arm64_peer_skipped) lines.push('', `Note: the qemu-aarch64 columns (linux against onnxruntime's arm64 build) were skipped: ${report.arm64_peer_skipped}`);
   const failures = report.models.filter(x => x.errors.length > 0);
   if (failures.length > 0) {
     lines.push('', '## Problems', '');
-    for (const f of failures) for (const e of f.errors) lines.push(`- ${f.model}: ${e.replace(/\n/g, ' ')}`);
+    for (const f of failures) for (const e of f.errors) lines.push(`- ${f.model} ${dtypeOf(f)}: ${e.replace(/\n/g, ' ')}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -1,9 +1,14 @@
 import { Measured } from '../../common/types';
 
+export type BenchDtype = 'float32' | 'int8';
+export const BENCH_DTYPES: readonly BenchDtype[] = ['float32', 'int8'];
+
 /** One model's line of the benchmark; every number says how it was measured. */
 export interface BenchModel {
   model: string;
-  /** Whether both targets agree with PyTorch (max abs error <= 1e-4 x max|reference|, same top-5). */
+  /** The images' arithmetic (`edgespec build --dtype`) and the onnxruntime peer's; absent in older files: float32. */
+  dtype?: BenchDtype;
+  /** Whether both targets agree with PyTorch as `edgespec run` judges them (float32: max abs error <= 1e-4 x max|reference|, same top-5; int8: <= 5e-2 x max|reference|, same top-1). */
   agrees: boolean;
   image_bytes?: Measured;
   weights_bytes?: Measured;
@@ -24,7 +29,7 @@ export interface BenchModel {
   onnxruntime_arm64_ms?: Measured;
   /** linux_qemu_ms / onnxruntime_arm64_ms: below 1 means edgespec is faster. */
   linux_vs_onnxruntime_arm64?: Measured;
-  runs: { target: string; status: string; max_abs_error?: number; tolerance?: number; top5_match?: boolean }[];
+  runs: { target: string; status: string; max_abs_error?: number; tolerance?: number; top1_match?: boolean; top5_match?: boolean }[];
   errors: string[];
 }
 
@@ -34,7 +39,7 @@ export interface BenchReport {
   version: 1;
   date: string;
   machine: { cpu: string; cores: number; os: string; node: string; qemu?: string; torch?: string; onnxruntime?: string };
-  settings: { runs: number; warmup: number; host_repeats: number; input: string; emulated_runs?: number; emulated_warmup?: number };
+  settings: { runs: number; dtypes?: string; warmup: number; host_repeats: number; input: string; emulated_runs?: number; emulated_warmup?: number };
   /** Why the columns under qemu-aarch64 are missing, when they are. */
   arm64_peer_skipped?: string;
   models: BenchModel[];

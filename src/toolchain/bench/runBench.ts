@@ -1,4 +1,4 @@
-import { promises as fs } from 'fs';
+import { existsSync, promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Footprint, Measured, RunReport } from '../../common/types';
@@ -7,12 +7,14 @@ import { loadBundle } from '../bundle/loadBundle';
 import { findTool } from '../doctor/tools';
 import { EdgespecError } from '../errors';
 import { Reporter } from '../events';
-import { computeAgreement, TOLERANCE_SCALE } from '../run/agreement';
+import { computeAgreement, INT8_TOLERANCE_SCALE, TOLERANCE_SCALE } from '../run/agreement';
 import { writeFileAtomic } from '../run/atomicWrite';
 import { toNumbers } from '../run/dtype';
 import { runBuild } from '../run/runBuild';
 import { benchMarkdown } from './benchMarkdown';
-import { BenchModel, BenchReport } from './benchTypes';
+import { BenchDtype, BenchModel, BenchReport } from './benchTypes';
+import { benchPlan, DEFAULT_MODELS, describeDtypes } from './benchPlan';
+import { quantizeOnnx } from './ortQuantize';
 import { BENCH_INPUT_SHAPE, BENCH_SEED, ensureBundle } from './ensureBundle';
 import { timeHost } from './hostLatency';
 import { PeerInput, timeOnnxruntime } from './onnxruntimePeer';
@@ -20,10 +22,12 @@ import { ensureArm64Sysroot } from './arm64Peer';
 import { timeTorch } from './torchPeer';
 import { benchEmulated, EmulatedSettings } from './benchEmulated';
 
-export const DEFAULT_MODELS = ['mobilenet_v2', 'mobilenet_v3_small', 'resnet18', 'squeezenet1_1', 'shufflenet_v2_x0_5', 'efficientnet_b0'];
+export { DEFAULT_MODELS };
 
 export interface BenchOptions {
   models: string[];
+  /** Every model in each of these; absent: float32 for all, int8 too for DEFAULT_INT8_MODELS. */
+  dtypes?: BenchDtype[];
   cacheDir: string;
   outDir: string;
   runs: number;
@@ -54,7 +58,7 @@ function recordRun(row: BenchModel, report: RunReport): void {
   row.runs.push({
     target: report.target,
     status: report.status,
-    ...(report.agreement ? { max_abs_error: report.agreement.max_abs_error, tolerance: report.agreement.tolerance, top5_match: report.agreement.top5_match } : {})
+    ...(report.agreement ? { max_abs_error: report.agreement.max_abs_error, tolerance: report.agreement.tolerance, top1_match: report.agreement.top1_match, top5_match: report.agreement.top5_match } : {})
   });
   if (report.status !== 'ok') row.errors.push(`${report.target} run: ${report.status}${report.error ? `: ${report.error}` : ''}`);
 }
@@ -68,11 +72,11 @@ function recordFootprint(row: BenchModel, footprint: Footprint): void {
 }
 
 /** Builds and runs one target; returns the build directory, or undefined when it failed (recorded). */
-async function buildAndRun(row: BenchModel, bundleDir: string, target: 'qemu-virt' | 'host', cacheDir: string, reporter: Reporter): Promise<string | undefined> {
-  const outDir = path.join(cacheDir, row.model, 'build', target);
+async function buildAndRun(row: BenchModel, dtype: BenchDtype, bundleDir: string, target: 'qemu-virt' | 'host', cacheDir: string, reporter: Reporter): Promise<string | undefined> {
+  const outDir = path.join(cacheDir, row.model, 'build', dtype === 'int8' ? `${target}-int8` : target);
   try {
-    reporter.log(`${row.model}: building ${target}`);
-    const built = await buildBundle({ bundleDir, target, outDir });
+    reporter.log(`${row.model}: building ${target}${dtype === 'int8' ? ' --dtype int8' : ''}`);
+    const built = await buildBundle({ bundleDir, target, outDir, dtype });
     if (target === 'qemu-virt') recordFootprint(row, built.footprint);
     reporter.log(`${row.model}: running ${target}`);
     const { report } = await runBuild({ buildDir: outDir, reporter: { ...reporter, progress: () => undefined } });
@@ -88,9 +92,48 @@ async function buildAndRun(row: BenchModel, bundleDir: string, target: 'qemu-vir
   }
 }
 
-async function benchModel(model: string, opts: BenchOptions, machine: BenchReport['machine'], emulated?: EmulatedSettings): Promise<BenchModel> {
+function compareWithPeers(row: BenchModel, dtype: BenchDtype): void {
+  const kind = dtype === 'int8' ? 'int8 ' : '';
+  if (row.host_ms && row.onnxruntime_ms) {
+    row.host_vs_onnxruntime = measured(row.host_ms.value / row.onnxruntime_ms.value, `host ${kind}ms / onnxruntime ${kind}ms, both measured in this run on this machine (below 1: edgespec is faster)`);
+  }
+  if (row.host_ms && row.torch_ms) {
+    row.host_vs_torch = measured(row.host_ms.value / row.torch_ms.value, 'host ms / PyTorch ms, both measured in this run on this machine (below 1: edgespec is faster)');
+  }
+}
+
+/**
+ * onnxruntime on its own int8 model: the fp32 export (made by the PyTorch peer when missing)
+ * quantized statically by onnxruntime.quantization, timed like the fp32 peer, and judged
+ * against the fp32 reference as `edgespec run` judges int8 images (top-1, 5 % of max|ref|).
+ */
+async function timeOnnxruntimeInt8(row: BenchModel, bundleDir: string, onnxFile: string, inputs: PeerInput[], reference: Float64Array, opts: BenchOptions, machine: BenchReport['machine']): Promise<void> {
   const { reporter } = opts;
-  const row: BenchModel = { model, agrees: false, runs: [], errors: [] };
+  const int8File = onnxFile.replace(/\.onnx$/, '.int8.onnx');
+  try {
+    if (!existsSync(onnxFile)) {
+      reporter.log(`${row.model}: exporting ONNX (the PyTorch peer)`);
+      await timeTorch(row.model, bundleDir, onnxFile, 1, 0);
+    }
+    reporter.log(`${row.model}: quantizing the ONNX model with onnxruntime.quantization`);
+    const made = await quantizeOnnx(onnxFile, bundleDir, int8File);
+    if (made) reporter.log(`${row.model}: ${path.basename(int8File)}: ${made.bytes} bytes in ${made.quantize_s.toFixed(1)} s (onnxruntime ${made.onnxruntime_version})`);
+    reporter.log(`${row.model}: timing onnxruntime int8`);
+    const ort = await timeOnnxruntime(int8File, inputs.map(i => ({ dtype: i.dtype, shape: i.shape, data: i.data })), opts.runs, opts.warmup);
+    machine.onnxruntime = ort.version;
+    row.onnxruntime_ms = measured(ort.median_ms, `onnxruntime-node ${ort.version} (CPU), intraOpNumThreads 1, interOpNumThreads 1, sequential, all graph optimizations, on the fp32 export statically quantized by onnxruntime.quantization.quantize_static (quant_pre_process first; QDQ format, per-channel int8 weights, int8 activations, MinMax calibration on the bundle's reference input, the set edgespec calibrates on): median of ${ort.runs} session.run calls after ${ort.warmup} warm-up calls (process.hrtime)`);
+    const { agreement } = computeAgreement([{ output: ort.output, reference }], INT8_TOLERANCE_SCALE);
+    if (!agreement.within_tolerance || !agreement.top1_match) {
+      row.errors.push(`onnxruntime int8's output differs from the bundle reference: max abs error ${agreement.max_abs_error.toExponential(2)} (int8 tolerance ${agreement.tolerance.toExponential(2)}), top-1 ${agreement.top1_match ? 'same' : `${agreement.top5[0]} instead of ${agreement.reference_top5[0]}`}`);
+    }
+  } catch (e) {
+    row.errors.push(`onnxruntime int8 peer: ${errorText(e)}`);
+  }
+}
+
+async function benchModel(model: string, dtype: BenchDtype, opts: BenchOptions, machine: BenchReport['machine'], emulated?: EmulatedSettings): Promise<BenchModel> {
+  const { reporter } = opts;
+  const row: BenchModel = { model, dtype, agrees: false, runs: [], errors: [] };
   let bundleDir: string;
   let inputs: PeerInput[];
   let reference: Float64Array;
@@ -105,8 +148,8 @@ async function benchModel(model: string, opts: BenchOptions, machine: BenchRepor
     return row;
   }
 
-  await buildAndRun(row, bundleDir, 'qemu-virt', opts.cacheDir, reporter);
-  const hostDir = await buildAndRun(row, bundleDir, 'host', opts.cacheDir, reporter);
+  await buildAndRun(row, dtype, bundleDir, 'qemu-virt', opts.cacheDir, reporter);
+  const hostDir = await buildAndRun(row, dtype, bundleDir, 'host', opts.cacheDir, reporter);
   row.agrees = row.runs.length === 2 && row.runs.every(r => r.status === 'ok');
 
   const repeats = opts.runs + opts.warmup;
@@ -114,13 +157,19 @@ async function benchModel(model: string, opts: BenchOptions, machine: BenchRepor
     try {
       reporter.log(`${model}: timing the host executable (${repeats} calls)`);
       const host = await timeHost(hostDir, inputs.map(i => i.data), repeats, HOST_TIMEOUT_S);
-      row.host_ms = measured(host.median_ms, `the host executable's --repeat ${repeats}: median CLOCK_MONOTONIC time of one es_model_invoke call over ${repeats} calls in one process (the first, cold call included), -O3 for this machine's CPU, one thread`);
+      row.host_ms = measured(host.median_ms, `${dtype === 'int8' ? 'the int8 image (edgespec build --dtype int8, calibrated on the reference input): ' : ''}the host executable's --repeat ${repeats}: median CLOCK_MONOTONIC time of one es_model_invoke call over ${repeats} calls in one process (the first, cold call included), -O3 for this machine's CPU, one thread`);
     } catch (e) {
       row.errors.push(`host timing: ${errorText(e)}`);
     }
   }
 
   const onnxFile = path.join(opts.cacheDir, model, `${model}.onnx`);
+  if (dtype === 'int8') {
+    // PyTorch has no int8 row: eager int8 is a different quantization, not the same model
+    if (opts.onnxruntime) await timeOnnxruntimeInt8(row, bundleDir, onnxFile, inputs, reference, opts, machine);
+    compareWithPeers(row, dtype);
+    return row;
+  }
   if (opts.torch || opts.onnxruntime) {
     try {
       reporter.log(`${model}: timing PyTorch${opts.onnxruntime ? ' and exporting ONNX' : ''}`);
@@ -148,12 +197,7 @@ async function benchModel(model: string, opts: BenchOptions, machine: BenchRepor
       row.errors.push(`onnxruntime peer: ${errorText(e)}`);
     }
   }
-  if (row.host_ms && row.onnxruntime_ms) {
-    row.host_vs_onnxruntime = measured(row.host_ms.value / row.onnxruntime_ms.value, 'host ms / onnxruntime ms, both measured in this run on this machine (below 1: edgespec is faster)');
-  }
-  if (row.host_ms && row.torch_ms) {
-    row.host_vs_torch = measured(row.host_ms.value / row.torch_ms.value, 'host ms / PyTorch ms, both measured in this run on this machine (below 1: edgespec is faster)');
-  }
+  compareWithPeers(row, dtype);
   if (emulated) await benchEmulated(row, bundleDir, onnxFile, inputs, reference, emulated, opts.cacheDir, reporter);
   return row;
 }
@@ -195,12 +239,16 @@ export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
       runs: opts.runs,
       warmup: opts.warmup,
       host_repeats: opts.runs + opts.warmup,
+      dtypes: describeDtypes(opts.dtypes),
       input: `each bundle's reference input: seeded random normal, shape ${BENCH_INPUT_SHAPE}, float32 (capture --seed ${BENCH_SEED})`
     },
     models: []
   };
+  const plan = benchPlan(opts.models, opts.dtypes);
   let emulated: EmulatedSettings | undefined;
-  if (opts.arm64 !== false) {
+  if (opts.arm64 === false) report.arm64_peer_skipped = 'left out with --no-arm64';
+  else if (!plan.some(e => e.dtype === 'float32')) report.arm64_peer_skipped = 'measured for float32 rows only, and there are none';
+  else {
     const prepared = await prepareEmulated(opts);
     if (typeof prepared === 'string') report.arm64_peer_skipped = prepared;
     else {
@@ -208,12 +256,13 @@ export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
       report.settings.emulated_runs = prepared.runs;
       report.settings.emulated_warmup = prepared.warmup;
     }
-  } else report.arm64_peer_skipped = 'left out with --no-arm64';
-  for (const [i, model] of opts.models.entries()) {
-    opts.reporter.progress('bench', i, opts.models.length, model);
-    report.models.push(await benchModel(model, opts, report.machine, emulated));
   }
-  opts.reporter.progress('bench', opts.models.length, opts.models.length);
+  for (const [i, { model, dtype }] of plan.entries()) {
+    opts.reporter.progress('bench', i, plan.length, `${model} ${dtype}`);
+    // the qemu-aarch64 columns are float32 only for now
+    report.models.push(await benchModel(model, dtype, opts, report.machine, dtype === 'float32' ? emulated : undefined));
+  }
+  opts.reporter.progress('bench', plan.length, plan.length);
   await fs.mkdir(opts.outDir, { recursive: true });
   const jsonFile = path.join(opts.outDir, 'bench.json');
   const markdownFile = path.join(opts.outDir, 'bench.md');

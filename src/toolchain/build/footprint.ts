@@ -247,7 +247,7 @@ export function measureFootprint(inputs: FootprintInputs): Footprint {
       image_bytes: { value: imageBytes, how: `st_size of ${inputs.imageFile} after strip` },
       weights_bytes: {
         value: weightsBytes,
-        how: `sum of the ${inputs.blob.entries.length} packed fp32 weight tensors in section .edgespec.weights (their ${padding} bytes of 64-byte alignment padding count as overhead)`
+        how: `sum of the ${inputs.blob.entries.length} packed ${inputs.dtype === 'int8' ? 'int8 weight, int32 bias and requantization' : 'fp32 weight'} tensors in section .edgespec.weights (their ${padding} bytes of 64-byte alignment padding count as overhead)`
       },
       overhead_bytes: { value: imageBytes - weightsBytes, how: 'image_bytes - weights_bytes: boot and platform code, libc, kernels, schedule, ELF headers and padding' },
       flash_bytes: { value: loadBytes, how: `sum of p_filesz of the PT_LOAD segments of ${inputs.imageFile}: the bytes loaded into memory` },

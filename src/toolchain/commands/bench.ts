@@ -1,7 +1,9 @@
 import { InvalidArgumentError } from 'commander';
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { DEFAULT_MODELS, runBench } from '../bench/runBench';
+import { DEFAULT_INT8_MODELS, DEFAULT_MODELS } from '../bench/benchPlan';
+import { BENCH_DTYPES, BenchDtype } from '../bench/benchTypes';
+import { runBench } from '../bench/runBench';
 import { EdgespecError } from '../errors';
 import { repoPath } from '../paths';
 import type { RegisterCommand } from './index';
@@ -19,12 +21,20 @@ function modelList(value: string): string[] {
   return models;
 }
 
+function dtypeList(value: string): BenchDtype[] {
+  const dtypes = [...new Set(value.split(',').map(d => d.trim()).filter(Boolean))];
+  const bad = dtypes.filter(d => !(BENCH_DTYPES as readonly string[]).includes(d));
+  if (dtypes.length === 0 || bad.length > 0) throw new InvalidArgumentError(`${bad.length > 0 ? `${bad.join(', ')} is not a dtype the bench builds; ` : ''}give ${BENCH_DTYPES.join(' and/or ')} separated by a comma, e.g. float32,int8`);
+  return dtypes as BenchDtype[];
+}
+
 /** `edgespec bench` (also `npm run bench`): the benchmark table of DESIGN.md "Numbers". */
 export const registerBench: RegisterCommand = (program, ctx) => {
   program
     .command('bench')
-    .description('capture, build (qemu-virt and host) and run torchvision models; time them against onnxruntime and PyTorch on one thread; write bench.md and bench.json')
+    .description('capture, build (qemu-virt and host; float32 and int8) and run torchvision models; time them against onnxruntime and PyTorch on one thread; write bench.md and bench.json')
     .option('--models <names>', `comma-separated torchvision models (default: ${DEFAULT_MODELS.join(',')})`, modelList)
+    .option('--dtypes <list>', `build and time every model in each of these (float32,int8); default: float32 for every model, int8 too for ${DEFAULT_INT8_MODELS.join(' and ')}`, dtypeList)
     .option('--out <dir>', 'where bench.md and bench.json go', repoPath('bench-results'))
     .option('--cache <dir>', 'bundles, builds and ONNX exports, reused between runs (delete to capture again)', repoPath('bench-results', 'cache'))
     .option('--runs <n>', 'timed runs of each peer and of the host executable', positiveInteger, 20)
@@ -33,10 +43,11 @@ export const registerBench: RegisterCommand = (program, ctx) => {
     .option('--no-arm64', 'leave out the linux target against onnxruntime arm64, both under qemu-aarch64')
     .option('--no-torch', 'leave out the PyTorch column (its script still exports the ONNX model for onnxruntime)')
     .option('--json', 'print JSON-line events')
-    .action(async (opts: { models?: string[]; out: string; cache: string; runs: number; warmup: number; onnxruntime: boolean; torch: boolean; arm64: boolean; json?: boolean }) => {
+    .action(async (opts: { models?: string[]; dtypes?: BenchDtype[]; out: string; cache: string; runs: number; warmup: number; onnxruntime: boolean; torch: boolean; arm64: boolean; json?: boolean }) => {
       const reporter = ctx.reporter(opts);
       const outcome = await runBench({
         models: opts.models ?? DEFAULT_MODELS,
+        dtypes: opts.dtypes,
         outDir: path.resolve(opts.out),
         cacheDir: path.resolve(opts.cache),
         runs: opts.runs,
@@ -51,7 +62,7 @@ export const registerBench: RegisterCommand = (program, ctx) => {
       );
       const failed = outcome.report.models.filter(m => !m.agrees || m.errors.length > 0);
       if (failed.length > 0) {
-        throw new EdgespecError('bench-problems', `${failed.length} of ${outcome.report.models.length} models had problems: ${failed.map(m => m.model).join(', ')}`, `see the Problems section of ${outcome.markdownFile}`);
+        throw new EdgespecError('bench-problems', `${failed.length} of ${outcome.report.models.length} rows had problems: ${failed.map(m => `${m.model} ${m.dtype ?? 'float32'}`).join(', ')}`, `see the Problems section of ${outcome.markdownFile}`);
       }
     });
 };

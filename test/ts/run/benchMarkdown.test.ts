@@ -1,5 +1,6 @@
 import { benchMarkdown } from '../../../src/toolchain/bench/benchMarkdown';
 import { BenchReport } from '../../../src/toolchain/bench/benchTypes';
+import { benchPlan, describeDtypes } from '../../../src/toolchain/bench/benchPlan';
 import { median } from '../../../src/toolchain/bench/stats';
 
 const report: BenchReport = {
@@ -19,7 +20,20 @@ const report: BenchReport = {
       runs: [],
       errors: []
     },
-    { model: 'resnet18', agrees: false, runs: [], errors: ['qemu-virt run: mismatch: max abs error 1'] }
+    {
+      model: 'mobilenet_v2',
+      dtype: 'int8',
+      agrees: true,
+      image_bytes: { value: 3512000, how: 'st_size of image.elf' },
+      guest_instructions: { value: 123456789, how: 'QEMU icount' },
+      host_ms: { value: 3.2, how: 'the int8 image: median of 23 calls' },
+      onnxruntime_ms: { value: 4, how: 'onnxruntime on its quantize_static QDQ model' },
+      host_vs_onnxruntime: { value: 0.8, how: 'host int8 ms / onnxruntime int8 ms' },
+      runs: [],
+      errors: []
+    },
+    { model: 'resnet18', agrees: false, runs: [], errors: ['qemu-virt run: mismatch: max abs error 1'] },
+    { model: 'resnet18', dtype: 'int8', agrees: false, runs: [], errors: ['onnxruntime int8 peer: quantizing failed'] }
   ]
 };
 
@@ -28,17 +42,69 @@ describe('benchMarkdown', () => {
 
   it('writes one table row per model, with a dash for what was not measured', () => {
     const rows = md.split('\n').filter(l => l.startsWith('| mobilenet_v2') || l.startsWith('| resnet18'));
-    expect(rows[0]).toContain('| yes | 14,009,512 |');
+    expect(rows).toHaveLength(4);
+    expect(rows[0]).toMatch(/^\| mobilenet_v2 \| float32 \| yes \| 14,009,512 \|/);
     expect(rows[0]).toContain('| 5.50 | 4.40 |');
     expect(rows[0]).toContain('| 1.25x |');
-    expect(rows[1]).toMatch(/^\| resnet18 \| \*\*no\*\* \| – \|/);
+    expect(rows[2]).toMatch(/^\| resnet18 \| float32 \| \*\*no\*\* \| – \|/);
   });
 
-  it('says how every column was measured, and lists the problems', () => {
+  it('labels each row with its dtype: a model measured in int8 gets its own row', () => {
+    const header = md.split('\n').find(l => l.startsWith('| model'))!;
+    expect(header).toMatch(/^\| model \| dtype \| agrees \| image bytes \|/);
+    const separator = md.split('\n')[header ? md.split('\n').indexOf(header) + 1 : 0];
+    expect(separator.split('|').length).toBe(header.split('|').length);
+    const int8 = md.split('\n').find(l => l.startsWith('| mobilenet_v2 | int8 |'))!;
+    expect(int8).toContain('| yes | 3,512,000 |');
+    expect(int8).toContain('| 123,456,789 |');
+    expect(int8).toContain('| 3.20 | 4.00 | – | 0.80x | – |');
+  });
+
+  it('says how every column was measured, once when the dtypes share it, once per dtype when not', () => {
     expect(md).toContain('- **image bytes**: st_size of image.elf');
-    expect(md).toContain('- **host / onnxruntime**: host ms / onnxruntime ms');
+    expect(md).not.toContain('- **image bytes** (');
+    expect(md).toContain('- **host / onnxruntime** (float32): host ms / onnxruntime ms');
+    expect(md).toContain('- **host / onnxruntime** (int8): host int8 ms / onnxruntime int8 ms');
+    expect(md).toContain('- **onnxruntime ms** (int8): onnxruntime on its quantize_static QDQ model');
+    expect(md).toContain('- **guest instructions** (float32): not measured');
+    expect(md).toContain('- **guest instructions** (int8): QEMU icount');
     expect(md).toContain('- **PyTorch ms**: not measured');
-    expect(md).toContain('## Problems\n\n- resnet18: qemu-virt run: mismatch: max abs error 1');
+    expect(md).toContain('- **agrees** (int8):');
+    expect(md).toContain('int8 rows: the onnxruntime columns are onnxruntime on its own statically quantized model');
+  });
+
+  it('lists the problems of each row by model and dtype', () => {
+    expect(md).toContain('## Problems\n\n- resnet18 float32: qemu-virt run: mismatch: max abs error 1\n- resnet18 int8: onnxruntime int8 peer: quantizing failed');
+  });
+
+  it('reads older bench.json files without dtypes as float32 only', () => {
+    const old = benchMarkdown({ ...report, models: [report.models[0]] });
+    expect(old).toContain('| mobilenet_v2 | float32 | yes |');
+    expect(old).toContain('- **host / onnxruntime**: host ms / onnxruntime ms');
+    expect(old).not.toContain('(int8)');
+    expect(old).not.toContain('int8 rows:');
+  });
+});
+
+describe('benchPlan', () => {
+  it('by default measures float32 for every model and int8 too for MobileNetV2 and ResNet18', () => {
+    expect(benchPlan(['mobilenet_v2', 'squeezenet1_1', 'resnet18'])).toEqual([
+      { model: 'mobilenet_v2', dtype: 'float32' },
+      { model: 'mobilenet_v2', dtype: 'int8' },
+      { model: 'squeezenet1_1', dtype: 'float32' },
+      { model: 'resnet18', dtype: 'float32' },
+      { model: 'resnet18', dtype: 'int8' }
+    ]);
+    expect(describeDtypes()).toBe('float32 for every model; int8 also for mobilenet_v2, resnet18');
+  });
+
+  it('with --dtypes measures every model in each dtype given, float32 before int8', () => {
+    expect(benchPlan(['squeezenet1_1', 'mobilenet_v2'], ['int8'])).toEqual([
+      { model: 'squeezenet1_1', dtype: 'int8' },
+      { model: 'mobilenet_v2', dtype: 'int8' }
+    ]);
+    expect(benchPlan(['resnet18'], ['int8', 'float32']).map(e => e.dtype)).toEqual(['float32', 'int8']);
+    expect(describeDtypes(['float32', 'int8'])).toBe('float32,int8');
   });
 });
 

@@ -88,13 +88,13 @@ static void bench_conv(int h, int ic, int oc, int k, int stride, double budget) 
   t_free(in), t_free(w), t_free(b), t_free(out);
 }
 
-/* Elementwise kernels: instructions per element (libm's expf dominates sigmoid and silu). */
+/* Elementwise kernels: instructions per element (libm's expf took 93 in sigmoid and silu). */
 static void bench_elementwise(void) {
   const int32_t n = 56 * 56 * 96;
   float *x = t_random((size_t)n, -4, 4), *y = t_random((size_t)n, -4, 4), *out = t_buffer((size_t)n);
   const int32_t shape[4] = {1, 56, 56, 96}, dense[4] = {n, 56 * 96, 96, 1};
   static const char *const names[] = {"add (residual)", "add + relu6", "hardswish", "sigmoid", "silu"};
-  static const double budgets[] = {2.0, 4.7, 3.9, 103, 103}; /* measured + 10 % */
+  static const double budgets[] = {2.0, 4.7, 3.9, 8.0, 8.0}; /* measured + 10 % */
   for (int k = 0; k < 5; k++) {
     const double s0 = seconds_now();
     const uint64_t t0 = instructions_now();

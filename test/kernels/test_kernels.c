@@ -233,6 +233,30 @@ static void test_unaries(void) {
   }
 }
 
+/* sigmoid and silu compute exp with their own polynomial (kernels/fp32/exp_approx.h): a
+ * dense sweep over the whole range where exp(-x) is finite and beyond, held to 3e-7 of
+ * each value (atol only for the results below 1e-36, where the exp input is clamped), and
+ * the infinities. n is odd so the vector tails are covered. */
+static void test_logistic_sweep(void) {
+  const int32_t n = 36001;
+  float *in = t_buffer((size_t)n), *out = t_buffer((size_t)n);
+  double *ref = ref_buffer((size_t)n);
+  for (int k = 0; k < 2; k++) {
+    for (int32_t i = 0; i < n; i++) in[i] = -90.0f + 180.0f * (float)i / (float)(n - 1) + t_uniform(0, 0.005f);
+    const unary_kind kind = k ? U_SILU : U_SIGMOID;
+    for (int32_t i = 0; i < n; i++) ref[i] = unary_ref(kind, in[i]);
+    unary_run(kind, in, out, n);
+    t_check_elementwise(k ? "silu sweep [-90, 90]" : "sigmoid sweep [-90, 90]", out, ref, (size_t)n, 3e-7, 1e-36);
+  }
+  const float inf[2] = {INFINITY, -INFINITY};
+  float got[2];
+  es_sigmoid_f32(inf, got, 2);
+  t_expect("sigmoid(+inf) = 1, sigmoid(-inf) = 0", got[0] == 1.0f && got[1] == 0.0f, "wrong limits");
+  es_silu_f32(inf, got, 2);
+  t_expect("silu(+inf) = +inf, silu(-inf) = NaN (-inf / inf)", got[0] == INFINITY && isnan(got[1]), "wrong limits");
+  t_free(in), t_free(out), free(ref);
+}
+
 /* Every kind of bound (none, zero, positive, negative, general) on special values: the
  * NEON path clamps relu and relu6 on the bit patterns, which must keep NaN and signs right. */
 static void test_clamp_bounds(void) {
@@ -470,6 +494,7 @@ int main(void) {
 
   test_binaries();
   test_unaries();
+  test_logistic_sweep();
   test_clamp_bounds();
   test_scale_shift(7, 37);
 

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -98,7 +99,7 @@ export async function measureReferenceStack(cacheDir = path.join(os.homedir(), '
   }
   if (!located.torch) return [];
   const torchVersion = await fs.readFile(path.join(located.torch, 'version.py'), 'utf8').then(t => /__version__\s*=\s*'([^']+)'/.exec(t)?.[1] ?? 'unknown').catch(() => 'unknown');
-  const key = Buffer.from(`${located.executable}|${located.torch}|${torchVersion}`).toString('base64url').slice(0, 48);
+  const key = createHash('sha256').update(`${located.executable}|${located.torch}|${torchVersion}`).digest('hex').slice(0, 16);
   const cacheFile = path.join(cacheDir, `reference-stack-${key}.json`);
   try {
     return JSON.parse(await fs.readFile(cacheFile, 'utf8')) as StackLayer[];

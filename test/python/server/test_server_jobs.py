@@ -137,16 +137,21 @@ async def test_cancel_stops_a_running_guest_and_a_queued_job(jp_fetch, jp_root_d
     assert (await get_job(jp_fetch, queued_id))["started"] is None
 
 
-async def test_at_most_one_job_runs_by_default(jp_fetch, jp_root_dir, tiny_bundle):
-    root = Path(jp_root_dir)
-    ids = [await submit(jp_fetch, {"kind": "build", "bundle": place(tiny_bundle, root, name)}) for name in ("a", "b", "c")]
+async def run_to_completion(jp_fetch, ids):
+    """Polls the jobs until all have finished: their last state, and the most that ran at once."""
     most_running = 0
     while True:
         jobs = await snapshot(jp_fetch, ids)
         most_running = max(most_running, sum(j["status"] == "running" for j in jobs))
         if all(finished(j) for j in jobs):
-            break
+            return jobs, most_running
         await asyncio.sleep(0.05)
+
+
+async def test_at_most_one_job_runs_by_default(jp_fetch, jp_root_dir, tiny_bundle):
+    root = Path(jp_root_dir)
+    ids = [await submit(jp_fetch, {"kind": "build", "bundle": place(tiny_bundle, root, name)}) for name in ("a", "b", "c")]
+    jobs, most_running = await run_to_completion(jp_fetch, ids)
     assert most_running == 1
     assert [j["status"] for j in jobs] == ["done", "done", "done"]
     for earlier, later in zip(jobs, jobs[1:]):  # first come, first served, one after the other
@@ -157,13 +162,7 @@ async def test_at_most_one_job_runs_by_default(jp_fetch, jp_root_dir, tiny_bundl
 async def test_max_jobs_lets_two_run_at_once(jp_fetch, jp_root_dir, slow_bundle):
     root = Path(jp_root_dir)
     ids = [await submit(jp_fetch, {"kind": "build", "bundle": place(slow_bundle, root, name)}) for name in ("a", "b", "c")]
-    most_running = 0
-    while True:
-        jobs = await snapshot(jp_fetch, ids)
-        most_running = max(most_running, sum(j["status"] == "running" for j in jobs))
-        if all(finished(j) for j in jobs):
-            break
-        await asyncio.sleep(0.05)
+    jobs, most_running = await run_to_completion(jp_fetch, ids)
     assert most_running == 2
     assert [j["status"] for j in jobs] == ["done", "done", "done"]
     assert jobs[2]["started"] >= min(jobs[0]["finished"], jobs[1]["finished"])

@@ -56,16 +56,7 @@ def conv_2d(low: TfliteLowering, op: FbOperator) -> None:
     out_channels, kh, kw, group_channels = filters.shape
     if channels % group_channels:
         raise Unmappable(f"input channels {channels} are not a multiple of the filter's {group_channels}")
-    stride = [op.options["strideH"], op.options["strideW"]]
-    dilation = [op.options.get("dilationHFactor", 1), op.options.get("dilationWFactor", 1)]
-    padding = _window_padding(low, op, [kh, kw], stride, dilation)
-    inputs = [low.value(op.inputs[0]), low.weight(op.inputs[1])]
-    if _input(op, 2) >= 0:
-        low.constant(op.inputs[2], "bias")
-        inputs.append(low.weight(op.inputs[2]))
-    low.emit("conv2d", inputs, {"stride": stride, "padding": padding, "dilation": dilation,
-                                "groups": channels // group_channels, "weight_layout": "OHWI"},
-             op.options.get("fusedActivationFunction", 0))
+    _emit_conv2d(low, op, kh, kw, channels // group_channels, "OHWI")
 
 
 def depthwise_conv_2d(low: TfliteLowering, op: FbOperator) -> None:
@@ -74,6 +65,11 @@ def depthwise_conv_2d(low: TfliteLowering, op: FbOperator) -> None:
     one, kh, kw, out_channels = filters.shape
     if one != 1 or out_channels % channels:
         raise Unmappable(f"its filter {list(filters.shape)} is not [1, KH, KW, multiple of {channels}]")
+    _emit_conv2d(low, op, kh, kw, channels, "1HWO")
+
+
+def _emit_conv2d(low: TfliteLowering, op: FbOperator, kh: int, kw: int, groups: int, weight_layout: str) -> None:
+    """CONV_2D and DEPTHWISE_CONV_2D share their options, inputs and fused activation."""
     stride = [op.options["strideH"], op.options["strideW"]]
     dilation = [op.options.get("dilationHFactor", 1), op.options.get("dilationWFactor", 1)]
     padding = _window_padding(low, op, [kh, kw], stride, dilation)
@@ -82,7 +78,7 @@ def depthwise_conv_2d(low: TfliteLowering, op: FbOperator) -> None:
         low.constant(op.inputs[2], "bias")
         inputs.append(low.weight(op.inputs[2]))
     low.emit("conv2d", inputs, {"stride": stride, "padding": padding, "dilation": dilation,
-                                "groups": channels, "weight_layout": "1HWO"},
+                                "groups": groups, "weight_layout": weight_layout},
              op.options.get("fusedActivationFunction", 0))
 
 

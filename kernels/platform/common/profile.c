@@ -16,20 +16,12 @@
 /* Bare metal (qemu-virt): with -icount shift=0 the virtual counter advances one
  * nanosecond of virtual time per instruction. */
 #define ES_PROFILE_UNIT "instructions"
+#include "../qemu-virt/virtual_counter.h"
 void es_semihost_write0(const char *text);
 
-uint64_t es_profile_now(void) {
-  uint64_t v;
-  __asm__ volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(v) : : "memory");
-  return v;
-}
+uint64_t es_profile_now(void) { return es_virtual_counter(); }
 
-static uint64_t to_count(uint64_t ticks) {
-  uint64_t frequency;
-  __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(frequency));
-  if (!frequency) return 0;
-  return ticks / frequency * 1000000000u + ticks % frequency * 1000000000u / frequency;
-}
+static uint64_t to_count(uint64_t ticks) { return es_ticks_to_instructions(ticks); }
 
 static void write_text(const char *text) { es_semihost_write0(text); }
 #else

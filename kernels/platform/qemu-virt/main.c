@@ -12,6 +12,7 @@
 #include "edgespec/platform.h"
 #include "edgespec/profile.h"
 #include "semihost.h"
+#include "virtual_counter.h"
 
 #ifndef ES_OUTPUT_BYTES
 #error "define ES_OUTPUT_BYTES: the sum of the model's output sizes, each rounded up to 64 bytes"
@@ -24,20 +25,6 @@ extern const unsigned char __es_input_base[];
 
 static float output_storage[(ES_OUTPUT_BYTES + 3) / 4] __attribute__((aligned(64)));
 
-static uint64_t counter(void) {
-  uint64_t v;
-  __asm__ volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(v) : : "memory");
-  return v;
-}
-
-/* With -icount shift=0 virtual time advances 1 ns per instruction. */
-static uint64_t ticks_to_instructions(uint64_t ticks) {
-  uint64_t frequency;
-  __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(frequency));
-  if (!frequency) return 0;
-  /* Split so that no product overflows 64 bits (and no 128-bit division is linked in). */
-  return ticks / frequency * 1000000000u + ticks % frequency * 1000000000u / frequency;
-}
 
 __attribute__((noreturn)) static void fail_status(es_exit_code code) {
   es_line line;
@@ -121,14 +108,14 @@ int main(void) {
   if (offset > sizeof output_storage)
     fail(ES_EXIT_MODEL_ERROR, "ES_OUTPUT_BYTES is smaller than the model's outputs; rebuild");
 
-  const uint64_t start = counter();
+  const uint64_t start = es_virtual_counter();
   const int rc = es_model_invoke((const float *const *)inputs, outputs);
-  const uint64_t end = counter();
+  const uint64_t end = es_virtual_counter();
   if (rc != 0) fail(ES_EXIT_MODEL_ERROR, "es_model_invoke failed");
 
   es_line_start(&line);
   es_line_str(&line, "invoke_instructions=");
-  es_line_dec(&line, ticks_to_instructions(end - start));
+  es_line_dec(&line, es_ticks_to_instructions(end - start));
   es_line_end(&line);
   if (es_profile_report) es_profile_report(); /* profiling builds only */
 
@@ -141,7 +128,7 @@ int main(void) {
 
   es_line_start(&line);
   es_line_str(&line, "run_instructions=");
-  es_line_dec(&line, ticks_to_instructions(counter()));
+  es_line_dec(&line, es_ticks_to_instructions(es_virtual_counter()));
   es_line_end(&line);
   es_semihost_write0("edgespec: status=ok\n");
   es_semihost_exit(ES_EXIT_OK);

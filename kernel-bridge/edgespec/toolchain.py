@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import threading
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from .errors import ToolchainError
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+STOP_GRACE_SECONDS = 5.0
 _BUILD_HINT = "build it: cd to the repository and run `npm install && npx tsc -p tsconfig.toolchain.json`"
 
 Event = Dict[str, Any]
@@ -80,11 +82,19 @@ def run_cli(args: Sequence[str], on_event: Optional[Callable[[Event], None]] = N
     `error` event or a non-zero exit raises ToolchainError carrying the CLI's message and hint.
     """
     argv = [*find_cli(), *args, *([] if "--json" in args else ["--json"])]
-    process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+    # Its own process group, so that stopping it also stops what it started (the compiler, QEMU).
+    process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+                               start_new_session=True)
     stderr_chunks: List[str] = []
     reader = threading.Thread(target=lambda: stderr_chunks.append(process.stderr.read()), daemon=True)
     reader.start()
-    timer = threading.Timer(timeout, process.kill) if timeout else None
+    timed_out = threading.Event()
+
+    def stop_for_timeout() -> None:
+        timed_out.set()
+        _stop_group(process)
+
+    timer = threading.Timer(timeout, stop_for_timeout) if timeout else None
     if timer:
         timer.start()
     run = CliRun(returncode=-1)
@@ -102,14 +112,32 @@ def run_cli(args: Sequence[str], on_event: Optional[Callable[[Event], None]] = N
     finally:
         if timer:
             timer.cancel()
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        if process.poll() is None:  # interrupted (KeyboardInterrupt in a notebook) or an on_event error
+            _stop_group(process)
         reader.join(timeout=5)
     run.stderr = "".join(stderr_chunks)
     if check:
-        _raise_on_failure(run, argv, timed_out=bool(timer and not timer.is_alive() and run.returncode < 0))
+        _raise_on_failure(run, argv, timed_out=timed_out.is_set())
     return run
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM the CLI's process group so it can clean up, then SIGKILL whatever is left after a grace period."""
+    _signal_group(process, signal.SIGTERM)
+    try:
+        process.wait(STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        pass
+    # Children (QEMU, the compiler) may outlive the CLI; kill the group either way.
+    _signal_group(process, signal.SIGKILL)
+    process.wait()
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _parse_event(line: str) -> Optional[Event]:

@@ -59,3 +59,28 @@ def test_both_sides_validate_a_user_model_bundle(tmp_path):
     bundle = edgespec.capture(user_models.build_small_cnn().eval(), torch.randn(1, 3, 20, 20), out=tmp_path / "cnn").path
     run = run_cli(["inspect", str(bundle)])
     assert run.result["name"] == "smallcnn" and run.result["node_count"] == len(edgespec.validate_bundle(bundle)["nodes"])
+
+
+def test_a_timed_out_command_is_stopped_with_everything_it_started(monkeypatch, tmp_path):
+    # A stand-in CLI that starts a long child (as `edgespec run` starts QEMU) and never finishes.
+    import os
+    import time
+
+    child_pid_file = tmp_path / "child.pid"
+    script = tmp_path / "slow-cli"
+    script.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {child_pid_file}\nwait\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("EDGESPEC_CLI", str(script))
+    started = time.monotonic()
+    with pytest.raises(ToolchainError, match="did not finish in time"):
+        run_cli(["run", "somewhere"], timeout=1.5)
+    assert time.monotonic() - started < 15
+    child = int(child_pid_file.read_text())
+    for _ in range(50):  # the kill is sent; give the kernel a moment to reap
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the CLI's child {child} outlived the timeout")

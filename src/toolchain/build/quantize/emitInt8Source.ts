@@ -11,15 +11,20 @@ const cString = (text: string) => `"${text.replace(/[\\"]/g, c => `\\${c}`).repl
  * model.c of an int8 image: like emitModelSource's, but tensors have mixed dtypes, so the
  * ARENA and WEIGHT macros give void pointers (C converts them to each kernel's type).
  */
-export function emitInt8ModelSource(q: QuantizedSchedule, plan: ArenaPlan, blob: WeightsBlob, producer: string): ModelSource {
+export function emitInt8ModelSource(q: QuantizedSchedule, plan: ArenaPlan, blob: WeightsBlob, producer: string, options: { profile?: boolean } = {}): ModelSource {
   const p = new Pointers(plan, blob);
   const total = q.steps.length;
   const lines: string[] = [];
+  if (options.profile) lines.push('  es_profile_marks[0] = es_profile_now();');
   q.steps.forEach((step, i) => {
     lines.push(`  /* ${stepComment(step as KernelStep, i, total)} */`);
     const call = isInt8Step(step) ? step.call(p) : callOf(step, p);
     if (call !== undefined) lines.push(`  ${call};`);
+    if (options.profile) lines.push(`  es_profile_marks[${i + 1}] = es_profile_now();`);
   });
+  const profile = options.profile
+    ? `\n/* Profiling build: a counter mark before the first step and after each step (edgespec/profile.h). */\nstatic uint64_t es_profile_marks[${total + 1}];\nconst es_profile_info es_profile = {${total}u, es_profile_marks};\n`
+    : '';
   const arena = plan.arenaBytes > 0
     ? `/* ${plan.arenaBytes} bytes for every intermediate tensor (int8 and fp32), at the planner's offsets (lower bound ${plan.lowerBound}). */\nstatic unsigned char es_arena[${plan.arenaBytes}] __attribute__((aligned(64)));\n#define ARENA(offset) ((void *)(es_arena + (offset)))\n`
     : '/* Every tensor lives in an input or output buffer: no arena. */\n';
@@ -35,7 +40,7 @@ export function emitInt8ModelSource(q: QuantizedSchedule, plan: ArenaPlan, blob:
 #include "edgespec/kernels.h"
 #include "edgespec/kernels_int8.h"
 #include "edgespec/model.h"
-
+${options.profile ? '#include "edgespec/profile.h"\n' : ''}
 /* weights.S: weights.bin (${blob.data.length} bytes, ${blob.entries.length} tensors, each 64-byte aligned). */
 extern const unsigned char es_weights[];
 #define WEIGHT(offset) ((const void *)(es_weights + (offset)))
@@ -45,7 +50,7 @@ static const uint32_t input_bytes[${q.inputs.length}] = {${sizes(q.inputs)}};
 static const uint32_t output_bytes[${q.outputs.length}] = {${sizes(q.outputs)}};
 
 const es_model_info es_model = {${cString(q.model)}, ${q.inputs.length}, ${q.outputs.length}, input_bytes, output_bytes};
-
+${profile}
 int es_model_invoke(const float *const *inputs, float *const *outputs) {
 ${lines.join('\n')}
   (void)inputs;

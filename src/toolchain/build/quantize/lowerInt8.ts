@@ -1,5 +1,4 @@
 import { Bundle } from '../../bundle/loadBundle';
-import { EdgespecError } from '../../errors';
 import { graphToIr } from '../graphToIr';
 import { LoweredModel, planSchedule, runPasses } from '../lowerModel';
 import { Schedule } from '../schedule';
@@ -14,7 +13,7 @@ export interface Int8Options {
   /** --calibration: a .safetensors file or a directory of .npy files. */
   calibration?: string;
   producer: string;
-  /** A profiling build: not available for int8 yet. */
+  /** A profiling build: a counter mark after each step (edgespec/profile.h). */
   profile?: boolean;
   log?: (message: string) => void;
   progress?: (stage: string, done: number, total: number, detail?: string) => void;
@@ -30,9 +29,6 @@ export interface LoweredInt8 extends LoweredModel {
  * int8 schedule, its plan, blob and model.c.
  */
 export async function lowerInt8(bundle: Bundle, target: string, options: Int8Options): Promise<LoweredInt8> {
-  if (options.profile) {
-    throw new EdgespecError('int8-profile', 'a profiling build (--profile) is not available with --dtype int8 yet', 'profile the fp32 build, or build int8 without --profile');
-  }
   const ir = runPasses(graphToIr(bundle.graph, name => bundle.weights.tensors.get(name), target));
   const fp = selectKernels(ir, target);
   const ranges: Ranges = new Map();
@@ -54,6 +50,6 @@ export async function lowerInt8(bundle: Bundle, target: string, options: Int8Opt
   const schedule = { ...quantized, steps: quantized.steps } as unknown as Schedule;
   const plan = planSchedule(schedule);
   const blob = layoutRawWeights(quantized.weights);
-  const source = emitInt8ModelSource(quantized, plan, blob, options.producer);
+  const source = emitInt8ModelSource(quantized, plan, blob, options.producer, { profile: options.profile });
   return { ir, schedule, plan, blob, source, notes, quantized };
 }

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { EdgespecError } from './errors';
 import { createReporter, Reporter } from './events';
 import { commands } from './commands';
+import { stopCleanlyOnSignals } from './interrupt';
 
 export interface CommandContext {
   reporter(opts: { json?: boolean }): Reporter;
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<void> {
     }
   };
   for (const register of commands) register(program, ctx);
+  stopCleanlyOnSignals(signal => lastReporter.error('interrupted', `stopped by ${signal} before finishing; nothing was published`, 'run the command again'));
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

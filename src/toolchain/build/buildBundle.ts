@@ -21,6 +21,7 @@ import { FlagValues, loadTarget, TargetSpec } from './targets';
 import { requireCompiler } from './toolCheck';
 import { lowerInt8 } from './quantize/lowerInt8';
 import { profileManifest, withProfileSource } from './profileBuild';
+import { removeOnInterrupt } from '../interrupt';
 
 export const IMAGE_FILE = 'image.elf';
 export const LINKED_FILE = 'image.linked.elf';
@@ -141,6 +142,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   await fs.mkdir(path.dirname(finalDir), { recursive: true });
   const tmp = path.join(path.dirname(finalDir), `.${path.basename(finalDir)}.tmp-${process.pid}-${Date.now().toString(36)}`);
   await fs.mkdir(tmp);
+  const forgetTmp = removeOnInterrupt(tmp);
   try {
     const cacheDir = options.cacheDir === undefined ? ObjectCache.defaultDir() : options.cacheDir ?? undefined;
     const result = await buildInto(tmp, bundle.graph, lowered, needs, bundle.dir, finalDir, target, reporter, cacheDir, options.profile ?? false, options.dtype ?? 'float32');
@@ -149,5 +151,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   } catch (e) {
     await fs.rm(tmp, { recursive: true, force: true });
     throw e;
+  } finally {
+    forgetTmp();
   }
 }

@@ -17,6 +17,7 @@ import { linuxCommand } from './linuxCommand';
 import { readProfile } from './profile';
 import { encodeNpy } from './npy';
 import { PreparedInput, prepareInput } from './prepareInput';
+import { removeOnInterrupt } from '../interrupt';
 
 export interface RunOptions {
   buildDir: string;
@@ -53,6 +54,7 @@ export async function runBuild(opts: RunOptions): Promise<RunOutcome> {
   const timeoutS = opts.timeoutS ?? defaultTimeoutS(build);
 
   const workDir = await fs.mkdtemp(path.join(tmpdir(), 'edgespec-run-'));
+  const forgetWorkDir = removeOnInterrupt(workDir);
   try {
     await fs.writeFile(path.join(workDir, INPUT_FILE), encodeIoFile(IO_KIND_INPUTS, input.tensors));
     const guest = build.target === 'qemu-virt'
@@ -71,6 +73,7 @@ export async function runBuild(opts: RunOptions): Promise<RunOutcome> {
     reporter.progress('run', 3, 3, report.status);
     return { report, runJson };
   } finally {
+    forgetWorkDir();
     await fs.rm(workDir, { recursive: true, force: true });
   }
 }

@@ -1,10 +1,12 @@
 // `edgespec build` as a user runs it: the real CLI in a subprocess.
+import execa from 'execa';
 import { existsSync, promises as fs } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { buildToolchain, expectNoStackTrace, jsonEvents, runCli } from '../foundation/cliProcess';
 import { writeBundle } from './helpers/graphBuilder';
 import { SMALL_GRAPHS } from './helpers/smallGraphs';
+import { repoPath } from '../../../src/toolchain/paths';
 
 let workDir: string;
 let bundle: string;
@@ -67,4 +69,27 @@ test('a directory that is not a bundle gets a clear error, not a stack trace', a
   expect(run.exitCode).toBe(1);
   expect(run.stderr).toMatch(/not an edgespec bundle/);
   expectNoStackTrace(run);
+});
+
+test('SIGTERM during a build stops it with a clear error and leaves neither the build nor its staging directory', async () => {
+  const parent = path.join(workDir, 'interrupted');
+  await fs.mkdir(parent);
+  const out = path.join(parent, 'build');
+  const child = execa(process.execPath, [repoPath('bin', 'edgespec'), 'build', bundle, '--target', 'host', '--out', out, '--json'], {
+    reject: false,
+    env: { EDGESPEC_CACHE_DIR: 'off' }
+  });
+  // The staging directory appears once the model is lowered, before the compiler runs.
+  const deadline = Date.now() + 60_000;
+  while (!(await fs.readdir(parent)).some(name => name.includes('.tmp-'))) {
+    if (Date.now() > deadline) throw new Error('the build never created its staging directory');
+    await new Promise(resolve => setTimeout(resolve, 20));
+  }
+  child.kill('SIGTERM');
+  const run = await child;
+  expect(run.exitCode).toBe(143);
+  const last = jsonEvents(run.stdout).pop();
+  expect(last).toMatchObject({ event: 'error', code: 'interrupted' });
+  expect(await fs.readdir(parent)).toEqual([]);
+  expectNoStackTrace({ exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr });
 });

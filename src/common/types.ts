@@ -173,6 +173,8 @@ export interface BuildManifest {
   target: 'qemu-virt' | 'host' | 'linux';
   /** The image's arithmetic (`edgespec build --dtype`); inputs and outputs stay float32. Absent: float32. */
   dtype?: 'float32' | 'int8';
+  /** `edgespec build --kernel-variant`: 'portable' compiled every source with -DES_NO_NEON. Absent: 'neon'. */
+  kernel_variant?: 'neon' | 'portable';
   /** The bundle the image was built from. */
   bundle: string;
   /** The image file: a bare-metal ELF (qemu-virt) or an executable (host), stripped. */

@@ -17,7 +17,7 @@ import { checkMemoryBeforeLink, MemoryNeeds, memoryNeeds } from './memoryCheck';
 import { ObjectCache } from './objectCache';
 import { outputStorage, planObjects } from './objectPlan';
 import { assertReplaceable, publish } from './publish';
-import { FlagValues, loadTarget, TargetSpec } from './targets';
+import { FlagValues, KernelVariant, kernelVariantFlags, loadTarget, TargetSpec } from './targets';
 import { requireCompiler } from './toolCheck';
 import { lowerInt8 } from './quantize/lowerInt8';
 import { profileManifest, withProfileSource } from './profileBuild';
@@ -42,6 +42,8 @@ export interface BuildOptions {
   dtype?: 'float32' | 'int8';
   /** int8: calibration inputs, a .safetensors file or a directory of .npy files. */
   calibration?: string;
+  /** 'portable': every source compiled with -DES_NO_NEON (no hand-written NEON paths). Default 'neon'. */
+  kernelVariant?: KernelVariant;
 }
 
 export interface BuildResult {
@@ -57,7 +59,7 @@ function sha256(data: Buffer): string {
 }
 
 /** Writes the build into `dir` (an empty temporary directory). */
-async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs: MemoryNeeds, bundleDir: string, finalDir: string, target: TargetSpec, reporter: Pick<Reporter, 'progress' | 'log'>, cacheDir: string | undefined, profile: boolean, dtype: 'float32' | 'int8'): Promise<BuildResult> {
+async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs: MemoryNeeds, bundleDir: string, finalDir: string, target: TargetSpec, reporter: Pick<Reporter, 'progress' | 'log'>, cacheDir: string | undefined, profile: boolean, dtype: 'float32' | 'int8', kernelVariant: KernelVariant): Promise<BuildResult> {
   const { schedule, plan, blob } = lowered;
 
   const source = lowered.source ?? emitModelSource(schedule, plan, blob, PRODUCER, { profile });
@@ -69,10 +71,11 @@ async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs
 
   const objects = planObjects(lowered, target, { ES_OUTPUT_BYTES: outputStorage(lowered) });
   const log = new BuildLog();
-  log.note(`${PRODUCER}: model ${schedule.model}, target ${target.name}`);
+  log.note(`${PRODUCER}: model ${schedule.model}, target ${target.name}, kernel variant ${kernelVariant}`);
   for (const note of lowered.notes ?? []) log.note(note);
   const values: FlagValues = { BUILD: dir, IMAGE: LINKED_FILE, MAP: MAP_FILE };
-  const flags = compileFlags(target, values);
+  // the variant's define is part of every unit's flags, so the object cache keys differ too
+  const flags = [...compileFlags(target, values), ...kernelVariantFlags(kernelVariant)];
   try {
     await compileAll(target.cc, flags, objects.units.map(u => ({ ...u, extraFlags: [...(u.extraFlags ?? []), `-frandom-seed=${u.object}`] })), dir, log,
       (done, total, unit) => reporter.progress('compile', done, total, unit.object), await ObjectCache.open(cacheDir, target.cc));
@@ -109,7 +112,7 @@ async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs
 
   const manifest = writeManifest({
     graph, target, lowered, image: { file: IMAGE_FILE, bytes: image.length, sha256: sha256(image) }, needs, linked: parseElf(linked),
-    bundle: path.relative(finalDir, path.resolve(bundleDir)) || '.', producer: PRODUCER, dtype,
+    bundle: path.relative(finalDir, path.resolve(bundleDir)) || '.', producer: PRODUCER, dtype, kernelVariant,
     files: { footprint: 'footprint.json', log: 'build.log', map: MAP_FILE, linked: LINKED_FILE, model_source: 'model.c' },
     ...(profile ? { profile: profileManifest(schedule, target) } : {})
   });
@@ -145,7 +148,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const forgetTmp = removeOnInterrupt(tmp);
   try {
     const cacheDir = options.cacheDir === undefined ? ObjectCache.defaultDir() : options.cacheDir ?? undefined;
-    const result = await buildInto(tmp, bundle.graph, lowered, needs, bundle.dir, finalDir, target, reporter, cacheDir, options.profile ?? false, options.dtype ?? 'float32');
+    const result = await buildInto(tmp, bundle.graph, lowered, needs, bundle.dir, finalDir, target, reporter, cacheDir, options.profile ?? false, options.dtype ?? 'float32', options.kernelVariant ?? 'neon');
     await publish(tmp, finalDir);
     return result;
   } catch (e) {

@@ -3,7 +3,7 @@ import { ElfFile } from './elf';
 import { kernelsUsed } from './emitModelSource';
 import { LoweredModel } from './lowerModel';
 import { MemoryNeeds } from './memoryCheck';
-import { TargetSpec } from './targets';
+import { KernelVariant, TargetSpec } from './targets';
 
 export interface ManifestInputs {
   graph: Graph;
@@ -18,6 +18,7 @@ export interface ManifestInputs {
   files: BuildManifest['files'];
   profile?: BuildManifest['profile'];
   dtype: 'float32' | 'int8';
+  kernelVariant: KernelVariant;
 }
 
 function tensorsOf(list: GraphIO[], references: string[]): BuildTensor[] {
@@ -47,6 +48,7 @@ export function writeManifest(m: ManifestInputs): BuildManifest {
     model: graph.name,
     target: target.name,
     dtype: m.dtype,
+    kernel_variant: m.kernelVariant,
     bundle: m.bundle,
     image: m.image.file,
     image_bytes: m.image.bytes,

@@ -6,6 +6,21 @@ import { repoFiles } from '../paths';
 export const TARGETS = ['qemu-virt', 'host', 'linux'] as const;
 export type TargetName = (typeof TARGETS)[number];
 
+/**
+ * Which code paths the kernels compile to (`edgespec build --kernel-variant`): 'neon', the
+ * default, takes the hand-written Advanced SIMD paths where a kernel has them (AArch64
+ * targets); 'portable' defines ES_NO_NEON, leaving the portable C paths (GNU C vector
+ * extensions and plain loops) that the compiler still vectorizes at the target's -O3.
+ * On host, which has no NEON, both compile the same paths.
+ */
+export const KERNEL_VARIANTS = ['neon', 'portable'] as const;
+export type KernelVariant = (typeof KERNEL_VARIANTS)[number];
+
+/** The compile flags a kernel variant adds to the platform's. */
+export function kernelVariantFlags(variant: KernelVariant): string[] {
+  return variant === 'portable' ? ['-DES_NO_NEON'] : [];
+}
+
 /** One memory region of a bare-metal target. */
 export interface MemoryRegion {
   name: 'image' | 'ram' | 'input';

@@ -1,12 +1,17 @@
 import { InvalidArgumentError } from 'commander';
 import { buildBundle, BuildResult } from '../build/buildBundle';
-import { TARGETS } from '../build/targets';
+import { KERNEL_VARIANTS, KernelVariant, TARGETS } from '../build/targets';
 import type { RegisterCommand } from './index';
 import { formatBytes, formatTable } from './text';
 
 function parseTarget(value: string): string {
   if (!(TARGETS as readonly string[]).includes(value)) throw new InvalidArgumentError(`choose one of: ${TARGETS.join(', ')}`);
   return value;
+}
+
+function parseKernelVariant(value: string): KernelVariant {
+  if (!(KERNEL_VARIANTS as readonly string[]).includes(value)) throw new InvalidArgumentError(`choose one of: ${KERNEL_VARIANTS.join(', ')}`);
+  return value as KernelVariant;
 }
 
 function parseDtype(value: string): 'float32' | 'int8' {
@@ -25,10 +30,11 @@ export const registerBuild: RegisterCommand = (program, ctx) => {
     .option('--profile', 'profiling build: count guest instructions (qemu-virt) or nanoseconds (host, linux) per step; edgespec run puts them in run.json')
     .option('--dtype <dtype>', 'float32 or int8 (post-training static quantization)', parseDtype, 'float32')
     .option('--calibration <path>', 'int8: calibration inputs, a .safetensors file or a directory of .npy files (with the bundle\'s reference input)')
+    .option('--kernel-variant <variant>', 'neon: the hand-written NEON paths where a kernel has them (AArch64 targets); portable: compile with -DES_NO_NEON, only the portable C paths (GNU C vector extensions and plain loops, which gcc still vectorizes at -O3), to measure what the NEON paths buy; host has no NEON paths', parseKernelVariant, 'neon')
     .option('--json', 'print JSON-line events')
-    .action(async (bundle: string, opts: { target: string; out?: string; profile?: boolean; dtype: 'float32' | 'int8'; calibration?: string; json?: boolean }) => {
+    .action(async (bundle: string, opts: { target: string; out?: string; profile?: boolean; dtype: 'float32' | 'int8'; calibration?: string; kernelVariant: KernelVariant; json?: boolean }) => {
       const reporter = ctx.reporter(opts);
-      const result = await buildBundle({ bundleDir: bundle, target: opts.target, outDir: opts.out, reporter, profile: opts.profile, dtype: opts.dtype, calibration: opts.calibration });
+      const result = await buildBundle({ bundleDir: bundle, target: opts.target, outDir: opts.out, reporter, profile: opts.profile, dtype: opts.dtype, calibration: opts.calibration, kernelVariant: opts.kernelVariant });
       reporter.result('build', { dir: result.dir, manifest: result.manifest, totals: result.footprint.totals }, () => formatBuildSummary(result));
     });
 };
@@ -45,7 +51,7 @@ export function formatBuildSummary(r: BuildResult): string {
     `  overhead  ${formatBytes(t.overhead_bytes.value)} (image - weights)`,
     `  arena     ${formatBytes(m.arena.bytes)}, lower bound ${formatBytes(m.arena.lower_bound)} (${(m.arena.bytes / Math.max(1, m.arena.lower_bound)).toFixed(3)}x)`,
     `  peak RAM  ${formatBytes(t.peak_ram_bytes.value)}`,
-    `  kernels   ${m.kernels.join(', ')}`,
+    `  kernels   ${m.kernels.join(', ')}${m.kernel_variant === 'portable' ? ' (portable variant: -DES_NO_NEON)' : ''}`,
     '',
     formatTable(['image bytes by part', 'bytes'], rows, [false, true]),
     ...formatReferenceStack(f),

@@ -2,8 +2,8 @@
 
 Beyond the schema: every op is in the vocabulary, every node reads tensors that exist
 before it and writes tensors nobody else writes, the weights file holds exactly the
-weight tensors with their declared shapes and dtypes, and both data files match the
-size and sha256 that graph.json records.
+weight tensors with their declared shapes and dtypes, both data files match the
+size and sha256 that graph.json records, and every given quantization fits its tensor.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ def validate_bundle(path) -> Dict[str, Any]:
     graph = _load_graph(bundle)
     _check_schema(bundle, graph)
     _check_graph(bundle, graph)
+    _check_quantization(bundle, graph)
     _check_weights(bundle, graph)
     _check_reference(bundle, graph)
     return graph
@@ -96,6 +97,43 @@ def _check_graph(bundle: Path, graph: Dict[str, Any]) -> None:
     for io in graph["outputs"]:
         if io["tensor"] not in available:
             raise _fail(bundle, f"output '{io['name']}' (tensor '{io['tensor']}') is never written by a node")
+
+
+# zero points each quantized dtype can hold: int8 codes, int32 biases (always 0)
+_ZERO_POINTS = {"int8": (-128, 127), "int32": (0, 0)}
+
+
+def quantization_problems(tensors: Dict[str, Any]) -> List[str]:
+    """What is wrong with the `quantization` records of graph.json's tensors (the rule of checkGraph.ts too)."""
+    problems = []
+    for name, tensor in tensors.items():
+        q = tensor.get("quantization")
+        if q is None:
+            if tensor["dtype"] == "int8":
+                problems.append(f"tensor '{name}' is int8 without a quantization (scale and zero_point)")
+            continue
+        if tensor["dtype"] not in _ZERO_POINTS:
+            problems.append(f"tensor '{name}' is {tensor['dtype']} but has a quantization; only int8 and int32 "
+                            "tensors are quantized")
+            continue
+        count = len(q["scale"])
+        if len(q["zero_point"]) != count:
+            problems.append(f"tensor '{name}' has {count} scales but {len(q['zero_point'])} zero points")
+        if count > 1:
+            axis = q.get("axis")
+            if axis is None or axis >= len(tensor["shape"]) or tensor["shape"][axis] != count:
+                problems.append(f"tensor '{name}' of shape {tensor['shape']} has {count} scales along axis {axis}; "
+                                "per-channel scales need an axis of that size")
+        low, high = _ZERO_POINTS[tensor["dtype"]]
+        if any(not low <= z <= high for z in q["zero_point"]):
+            problems.append(f"tensor '{name}' ({tensor['dtype']}) has zero points outside [{low}, {high}]")
+    return problems
+
+
+def _check_quantization(bundle: Path, graph: Dict[str, Any]) -> None:
+    problems = quantization_problems(graph["tensors"])
+    if problems:
+        raise _fail(bundle, "its quantization does not fit its tensors:\n  " + "\n  ".join(problems[:10]))
 
 
 def _check_data_file(bundle: Path, name: str, expected_sha: str, expected_bytes: int = -1) -> Path:

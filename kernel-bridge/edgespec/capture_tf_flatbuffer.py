@@ -34,6 +34,9 @@ class FbTensor:
     type_name: str
     constant: Optional[np.ndarray]  # the buffer's data when the tensor is a constant
     quantized: bool
+    scale: Optional[List[float]] = None  # real = scale * (q - zero_point): one entry, or one per index along axis
+    zero_point: Optional[List[int]] = None
+    axis: int = 0
 
 
 @dataclass
@@ -99,7 +102,12 @@ def _tensor(index: int, t, model, model_bytes: bytes) -> FbTensor:
         constant = np.frombuffer(bytes(data), dtype=_NUMPY_TYPES[int(t.type)]).reshape(shape).copy()
     q = t.quantization
     quantized = bool(q is not None and q.scale is not None and len(q.scale) > 0)
-    return FbTensor(index, _name(t.name), shape, type_name, constant, quantized)
+    if not quantized:
+        return FbTensor(index, _name(t.name), shape, type_name, constant, False)
+    scale = [float(np.float32(v)) for v in q.scale]
+    zero_point = [int(v) for v in q.zeroPoint] if q.zeroPoint is not None else [0] * len(scale)
+    return FbTensor(index, _name(t.name), shape, type_name, constant, True, scale, zero_point,
+                    int(q.quantizedDimension or 0))
 
 
 def _buffer_bytes(model, buffer_index: int, model_bytes: bytes):

@@ -16,10 +16,13 @@ import numpy as np
 
 from .capture_tf_flatbuffer import ACTIVATIONS, FbModel, FbOperator, FbTensor
 from .capture_tf_lowering_base import UnsupportedCollector
+from .capture_tflite_int8 import dequantized, is_int8_model, quantization_record
 from .errors import ModelInputError, UnsupportedOpsError
 from .graph_builder import GraphBuilder
 
 FRAMEWORK_PREFIX = "tflite."
+# framework_ops of the quantize / dequantize nodes that turn an int8 model input or output into float32
+INT8_INPUT, INT8_OUTPUT = FRAMEWORK_PREFIX + "int8-input", FRAMEWORK_PREFIX + "int8-output"
 
 # vocabulary ops that take TFLite's fused relu / relu6 as their `activation` attribute (ops.json)
 TAKES_ACTIVATION = {"conv2d", "linear", "add", "sub", "mul", "div", "max_pool2d", "avg_pool2d"}
@@ -51,6 +54,7 @@ class LoweredTflite:
     op_inventory: Dict[str, int]
     input_tensors: List[int]  # TFLite tensor indices, in graph input order
     output_tensors: List[int]
+    int8: bool = False  # the model keeps its own int8 quantization
 
 
 def io_name(tensor_name: str) -> str:
@@ -80,17 +84,26 @@ class TfliteLowering:
         self._weights: Dict[int, str] = {}
         self.op: Optional[FbOperator] = None
         self.module = ""
+        self.int8 = is_int8_model(model)  # keep the model's own quantization (capture_tflite_int8)
 
     # ----- the walk -----
     def run(self) -> LoweredTflite:
         from .capture_tf_rules import RULES
 
-        self._refuse_quantized_model()
+        if not self.int8:
+            self._refuse_quantized_model()
         for index in self.model.inputs:
             tensor = self.tensor(index)
             name = self.builder.add_tensor(tensor.name, tensor.shape, "float32", "input")
             self.builder.add_input(self.model.signature_names.get(index) or io_name(tensor.name), name)
             self.names[index] = name
+            if tensor.type_name == "int8":
+                quantized = self.declare(index, ".int8")
+                self._edge_node("quantize", name, quantized, INT8_INPUT)
+                self.names[index] = quantized
+            elif tensor.type_name != "float32":
+                raise ModelInputError(f"the TFLite model's input '{tensor.name}' is {tensor.type_name}",
+                                      hint="edgespec takes float32 and int8 model inputs")
         for op in self.model.operators:
             framework_op = FRAMEWORK_PREFIX + op.op
             self.inventory[framework_op] += 1
@@ -113,10 +126,16 @@ class TfliteLowering:
             if index not in self.names:
                 raise ModelInputError(f"the model's output '{self.tensor(index).name}' is a constant, not computed",
                                       hint="export a model whose outputs depend on its inputs")
-            self.builder.add_output(self.model.signature_names.get(index) or io_name(self.tensor(index).name),
-                                    self.names[index])
+            result = self.names[index]
+            if self.builder.tensors[result]["dtype"] == "int8":
+                real = self.builder.add_tensor(self.tensor(index).name + ".real", self.tensor(index).shape, "float32",
+                                               "activation")
+                self._edge_node("dequantize", result, real, INT8_OUTPUT)
+                result = real
+            self.builder.add_output(self.model.signature_names.get(index) or io_name(self.tensor(index).name), result)
         self.builder.drop_unread_tensors()
-        return LoweredTflite(self.builder, dict(self.inventory), list(self.model.inputs), list(self.model.outputs))
+        return LoweredTflite(self.builder, dict(self.inventory), list(self.model.inputs), list(self.model.outputs),
+                             self.int8)
 
     def _refuse_quantized_model(self) -> None:
         for index in self.model.inputs + self.model.outputs:
@@ -170,18 +189,38 @@ class TfliteLowering:
 
     def weight(self, index: int) -> str:
         if index not in self._weights:
-            array = self.constants[index]
-            if array.dtype != np.float32:
-                raise Unmappable(f"its constant '{self.tensor(index).name}' is {array.dtype}; "
-                                 "edgespec imports float32 models")
-            self._weights[index] = self.builder.add_weight(self.tensor(index).name, array, self.module)
+            tensor, array = self.tensor(index), self.constants[index]
+            quantized = self.int8 and tensor.quantized and array.dtype in (np.int8, np.int32)
+            if array.dtype != np.float32 and not quantized:
+                raise Unmappable(f"its constant '{tensor.name}' is {array.dtype}; "
+                                 "edgespec imports float32 and int8 models")
+            name = self.builder.add_weight(tensor.name, array, self.module)
+            if quantized:
+                self.builder.tensors[name]["quantization"] = quantization_record(tensor)
+            self._weights[index] = name
         return self._weights[index]
+
+    def real_constant(self, index: int, what: str) -> np.ndarray:
+        """A constant's real values: dequantized when the model stores it quantized."""
+        array = self.constant(index, what)
+        tensor = self.tensor(index)
+        return dequantized(array, tensor) if tensor.quantized and array.dtype in (np.int8, np.int32) else array
 
     def declare(self, index: int, suffix: str = "") -> str:
         tensor = self.tensor(index)
+        return self.declare_like(index, tensor.name + suffix, tensor.shape)
+
+    def declare_like(self, index: int, wanted: str, shape: Sequence[int]) -> str:
+        """A new activation with the dtype and quantization of TFLite tensor `index` (another shape allowed)."""
+        tensor = self.tensor(index)
+        if tensor.type_name == "int8" and self.int8:
+            name = self.builder.add_tensor(wanted, shape, "int8", "activation")
+            self.builder.tensors[name]["quantization"] = quantization_record(tensor)
+            return name
         if tensor.type_name != "float32":
-            raise Unmappable(f"it computes a {tensor.type_name} tensor '{tensor.name}'; edgespec imports float32 models")
-        return self.builder.add_tensor(tensor.name + suffix, tensor.shape, "float32", "activation")
+            raise Unmappable(f"it computes a {tensor.type_name} tensor '{tensor.name}'; "
+                             "edgespec imports float32 and int8 models")
+        return self.builder.add_tensor(wanted, shape, "float32", "activation")
 
     # ----- nodes -----
     def emit(self, vocab_op: str, inputs: Sequence[str], attrs: Dict[str, Any],
@@ -207,6 +246,10 @@ class TfliteLowering:
                                            "tanh": ("tanh", {})}[activation]
         self.add_node(activation_op, [before], [after], activation_attrs)
         self.names[output] = after
+
+    def _edge_node(self, vocab_op: str, source: str, result: str, framework_op: str) -> None:
+        """The quantize / dequantize that makes an int8 model input or output float32 in the bundle."""
+        self.builder.add_node(f"{result}.{vocab_op}", vocab_op, [source], [result], {}, [framework_op], "", None)
 
     def alias(self, output: int, existing: str) -> None:
         """The op computes nothing (identity): its output is the existing tensor."""

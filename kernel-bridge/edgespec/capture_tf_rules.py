@@ -92,7 +92,7 @@ def fully_connected(low: TfliteLowering, op: FbOperator) -> None:
     in_shape = low.shape(op.inputs[0])
     if len(in_shape) != 2 and not op.options.get("keepNumDims", False):
         flat = [product(in_shape) // weights.shape[1], int(weights.shape[1])]
-        flattened = low.builder.add_tensor(low.tensor(op.inputs[0]).name + ".flat", flat, "float32", "activation")
+        flattened = low.declare_like(op.inputs[0], low.tensor(op.inputs[0]).name + ".flat", flat)
         low.add_node("reshape", [x], [flattened], {"shape": flat})
         x = flattened
     inputs = [x, low.weight(op.inputs[1])]
@@ -111,7 +111,7 @@ def _binary(vocab_op: str, commutative: bool) -> Callable[[TfliteLowering, FbOpe
                 raise Unmappable("its first operand is a constant and the second computed (constant - x)")
             a, b = b, a
         if low.is_constant(b) and low.constant(b, "operand").size == 1 and low.shape(op.outputs[0]) == low.shape(a):
-            scalar = float(low.constant(b, "operand").reshape(-1)[0])
+            scalar = float(low.real_constant(b, "operand").reshape(-1)[0])
             low.emit(vocab_op, [low.value(a)], {"scalar": scalar}, fused)
         else:
             low.emit(vocab_op, [low.value(a), low.value(b)], {}, fused)
@@ -154,6 +154,8 @@ def softmax(low: TfliteLowering, op: FbOperator) -> None:
     x = low.value(op.inputs[0])
     beta = float(op.options.get("beta", 1.0))
     if beta != 1.0:  # softmax(beta * x)
+        if low.tensor(op.inputs[0]).type_name != "float32":
+            raise Unmappable(f"its beta is {beta} on an int8 input; edgespec takes beta 1 there")
         scaled = low.builder.add_tensor(low.tensor(op.inputs[0]).name + ".scaled", low.shape(op.inputs[0]),
                                         "float32", "activation")
         low.add_node("mul", [x], [scaled], {"scalar": beta})
@@ -176,7 +178,7 @@ def pad(low: TfliteLowering, op: FbOperator) -> None:
     pads = low.constant(op.inputs[1], "paddings").astype(np.int64).reshape(-1, 2)
     value = 0.0
     if _input(op, 2) >= 0:
-        value = float(low.constant(op.inputs[2], "padding value").reshape(-1)[0])
+        value = float(low.real_constant(op.inputs[2], "padding value").reshape(-1)[0])
     low.emit("pad", [low.value(op.inputs[0])], {"pads": pads.tolist(), "value": value})
 
 
@@ -212,11 +214,25 @@ def batch_matmul(low: TfliteLowering, op: FbOperator) -> None:
 
 
 def dequantize(low: TfliteLowering, op: FbOperator) -> None:
-    """float16 weights are stored as a constant plus DEQUANTIZE: fold that into a float32 weight."""
+    """float16 weights are stored as a constant plus DEQUANTIZE: fold that into a float32 weight.
+    In an int8 model, DEQUANTIZE of a computed tensor gives its real values (float32)."""
     source = op.inputs[0]
-    if not low.is_constant(source) or low.constants[source].dtype != np.float16:
-        raise Unmappable("it dequantizes a run-time tensor; edgespec imports float32 models")
-    low.constants[op.outputs[0]] = low.constants[source].astype(np.float32)
+    if low.is_constant(source) and low.constants[source].dtype == np.float16:
+        low.constants[op.outputs[0]] = low.constants[source].astype(np.float32)
+        return
+    if low.is_constant(source) or not low.int8 or low.tensor(source).type_name != "int8":
+        raise Unmappable(f"it dequantizes a {low.tensor(source).type_name} "
+                         f"{'constant' if low.is_constant(source) else 'run-time tensor'}; edgespec dequantizes "
+                         "float16 constants and computed int8 tensors")
+    low.emit("dequantize", [low.value(source)], {})
+
+
+def quantize(low: TfliteLowering, op: FbOperator) -> None:
+    """float32 -> int8 at the edge of an int8 model, or int8 -> int8 with other parameters (requantize)."""
+    if low.tensor(op.outputs[0]).type_name != "int8" or low.tensor(op.inputs[0]).type_name not in ("float32", "int8"):
+        raise Unmappable(f"it quantizes {low.tensor(op.inputs[0]).type_name} to {low.tensor(op.outputs[0]).type_name}; "
+                         "edgespec quantizes float32 or int8 to int8")
+    low.emit("quantize", [low.value(op.inputs[0])], {})
 
 
 RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
@@ -249,4 +265,5 @@ RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
     "SPLIT_V": split_v,
     "BATCH_MATMUL": batch_matmul,
     "DEQUANTIZE": dequantize,
+    "QUANTIZE": quantize,
 }

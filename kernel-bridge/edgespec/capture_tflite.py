@@ -1,5 +1,6 @@
-"""Import a float .tflite file into a bundle, and the steps the Keras capture shares with it:
-lowering a flatbuffer, running the TFLite interpreter for reference outputs, writing the bundle.
+"""Import a float or int8 .tflite file into a bundle, and the steps the Keras capture shares
+with it: lowering a flatbuffer, running the TFLite interpreter for reference outputs, writing
+the bundle. An int8 model keeps its own quantization (capture_tflite_int8).
 
 The reference of a .tflite file is the TFLite interpreter's own output on a seeded
 input (delegates off, so it is TFLite's reference kernels, not XNNPACK's).
@@ -18,6 +19,7 @@ from .bundle import write_bundle
 from .capture_tf_flatbuffer import read_flatbuffer
 from .capture_tf_lowering import LoweredTflite, TfliteLowering, scope_module
 from .capture_tf_quiet import captured_output
+from .capture_tflite_int8 import from_interpreter_output, on_input_grid, to_interpreter_input
 from .errors import CaptureError, ModelInputError
 from .result import CaptureResult
 
@@ -50,23 +52,43 @@ def lower_tflite(model_bytes: bytes, module_namer: Callable[[str], str] = scope_
 
 
 def interpreter_outputs(model_bytes: bytes, lowered: LoweredTflite, inputs: Sequence[np.ndarray]) -> List[np.ndarray]:
-    """Run the TFLite interpreter with its builtin reference kernels; inputs and outputs in graph order."""
-    tf = import_tensorflow()
+    """Run the TFLite interpreter with its builtin kernels (no delegates); float32 inputs and outputs in graph
+    order, quantized for and dequantized from an int8 model's int8 inputs and outputs."""
     with captured_output() as log:
         try:
-            interpreter = tf.lite.Interpreter(
-                model_content=bytes(model_bytes),
-                experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
-            interpreter.allocate_tensors()
+            interpreter = _interpreter(model_bytes)
+            details = _details(interpreter.get_input_details())
             for index, array in zip(lowered.input_tensors, inputs):
-                interpreter.set_tensor(index, np.ascontiguousarray(array, dtype=np.float32))
+                interpreter.set_tensor(index, to_interpreter_input(array, details[index]))
             interpreter.invoke()
-            return [np.array(interpreter.get_tensor(index)) for index in lowered.output_tensors]
+            details = _details(interpreter.get_output_details())
+            return [from_interpreter_output(np.array(interpreter.get_tensor(index)), details[index])
+                    for index in lowered.output_tensors]
         except Exception as e:
             failure = f"{type(e).__name__}: {e}"
     raise CaptureError(f"the TFLite interpreter could not run the model: {failure}",
                        hint="check that the .tflite file is complete and uses builtin ops only",
                        details={"log": log.tail()})
+
+
+def model_inputs_on_grid(model_bytes: bytes, lowered: LoweredTflite, inputs: Sequence[np.ndarray]) -> List[np.ndarray]:
+    """The inputs, moved onto the input grid of an int8-input model (capture_tflite_int8.on_input_grid)."""
+    with captured_output():
+        details = _details(_interpreter(model_bytes).get_input_details())
+    return on_input_grid(inputs, [details[index] for index in lowered.input_tensors])
+
+
+def _interpreter(model_bytes: bytes):
+    tf = import_tensorflow()
+    interpreter = tf.lite.Interpreter(
+        model_content=bytes(model_bytes),
+        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+def _details(listed) -> Dict[int, Dict[str, Any]]:
+    return {int(d["index"]): d for d in listed}
 
 
 def seeded_inputs(shapes: Sequence[Sequence[int]], seed: int) -> List[np.ndarray]:
@@ -91,7 +113,7 @@ def write_imported_bundle(builder, op_inventory: Dict[str, int], name: str, out,
 
 def capture_tflite_file(path, *, name: Optional[str] = None, out=None, seed: int = 0,
                         entry: Optional[str] = None, progress: Optional[Progress] = None) -> CaptureResult:
-    """A float .tflite model -> bundle; the reference is the interpreter's output on a seeded input."""
+    """A float or int8 .tflite model -> bundle; the reference is the interpreter's output on a seeded input."""
     file = Path(path)
     if not file.is_file():
         raise ModelInputError(f"{path} does not exist", hint="give the path of a .tflite file")
@@ -101,6 +123,8 @@ def capture_tflite_file(path, *, name: Optional[str] = None, out=None, seed: int
     lowered = lower_tflite(model_bytes)
     shapes = [io["shape"] for io in lowered.builder.inputs]
     inputs = seeded_inputs(shapes, seed)
+    if lowered.int8:
+        inputs = model_inputs_on_grid(model_bytes, lowered, inputs)
     _report(progress, "reference", 2, 3)
     outputs = interpreter_outputs(model_bytes, lowered, inputs)
     source = {"framework": "tflite", "framework_version": tf.__version__, "method": METHOD,

@@ -18,6 +18,15 @@ export interface GraphTensor {
   kind: 'input' | 'weight' | 'activation' | 'output';
   layout?: Layout;
   module?: string;
+  /** Given quantization (e.g. from an int8 .tflite): real = scale * (q - zero_point). */
+  quantization?: TensorQuantization;
+}
+
+/** One scale and zero point for the tensor, or one per index along `axis` (per-channel weights). */
+export interface TensorQuantization {
+  scale: number[];
+  zero_point: number[];
+  axis?: number;
 }
 
 export interface GraphNode {

@@ -55,11 +55,11 @@ def test_unsupported_tflite_ops_are_all_listed_and_nothing_is_written(refused_tf
     assert outcome["left"] == []
 
 
-def test_quantized_tflite_is_refused_with_a_fix(refused_tflite):
-    outcome = refused_tflite["int8"]
+def test_int16_quantized_tflite_is_refused_with_a_fix(refused_tflite):
+    outcome = refused_tflite["int16"]
     assert not outcome["ok"] and outcome["code"] == "bad_input"
-    assert "int8" in outcome["message"] and "float32" in outcome["message"]
-    assert "quantization" in outcome["hint"]
+    assert "int16" in outcome["message"] and "int8" in outcome["message"]
+    assert "TFLITE_BUILTINS_INT8" in outcome["hint"]
     assert outcome["left"] == []
 
 

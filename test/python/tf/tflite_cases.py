@@ -24,10 +24,8 @@ def make_models(out: Path) -> None:
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: ([np.random.rand(1, 8, 8, 3).astype("float32")] for _ in range(4))
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
-    (out / "int8.tflite").write_bytes(converter.convert())
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    (out / "int16.tflite").write_bytes(converter.convert())
     (out / "garbage.tflite").write_bytes(b"this is not a flatbuffer" * 10)
 
 
@@ -36,7 +34,7 @@ def import_each(out: Path) -> dict:
     from edgespec.capture_tflite import capture_tflite_file
 
     outcomes = {}
-    for name in ("unsupported", "int8", "garbage"):
+    for name in ("unsupported", "int16", "garbage"):
         target = out / f"bundle_{name}"
         try:
             capture_tflite_file(out / f"{name}.tflite", out=target)

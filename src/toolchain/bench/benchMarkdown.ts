@@ -1,4 +1,5 @@
 import { Measured } from '../../common/types';
+import { ISSUE_MODELS } from './benchPlan';
 import { BENCH_DTYPES, BenchDtype, BenchModel, BenchReport } from './benchTypes';
 
 interface Column {
@@ -18,6 +19,8 @@ const COLUMNS: Column[] = [
   { title: 'arena', value: m => m.arena_bytes, format: bytes },
   { title: 'lower bound', value: m => m.arena_lower_bound, format: bytes },
   { title: 'guest instructions', value: m => m.guest_instructions, format: bytes },
+  { title: 'guest instructions, portable kernels', value: m => m.guest_instructions_portable, format: bytes },
+  { title: 'NEON / portable', value: m => m.neon_vs_portable, format: ratio },
   { title: 'QEMU wall ms', value: m => m.qemu_wall_ms, format: ms },
   { title: 'host ms', value: m => m.host_ms, format: ms },
   { title: 'onnxruntime ms', value: m => m.onnxruntime_ms, format: ms },
@@ -30,6 +33,38 @@ const COLUMNS: Column[] = [
 ];
 
 const dtypeOf = (m: BenchModel): BenchDtype => m.dtype ?? 'float32';
+
+const column = (title: string): Column => COLUMNS.find(c => c.title === title)!;
+/** The summary's columns: the ratios to onnxruntime the issue asks for, and what NEON buys. */
+const SUMMARY: { title: string; column: Column }[] = [
+  { title: 'host / onnxruntime', column: column('host / onnxruntime') },
+  { title: 'linux / onnxruntime arm64 (qemu-aarch64)', column: column('linux / onnxruntime arm64') },
+  { title: 'guest instructions, portable kernels', column: column('guest instructions, portable kernels') },
+  { title: 'guest instructions, NEON kernels', column: column('guest instructions') },
+  { title: 'NEON / portable', column: column('NEON / portable') }
+];
+const SPEED_RATIOS = ['host / onnxruntime', 'linux / onnxruntime arm64'];
+
+/** The rows of the models issue 6 names, with the ratios it asks for and how many meet the goal. */
+function summaryLines(report: BenchReport): string[] {
+  const rows = report.models.filter(m => ISSUE_MODELS.includes(m.model));
+  if (rows.length === 0) return [];
+  const ratios = rows.flatMap(m => SPEED_RATIOS.map(t => column(t).value(m)).filter((v): v is Measured => v !== undefined));
+  const within = ratios.filter(r => r.value <= 1).length;
+  return [
+    '## Against onnxruntime, and what the NEON kernels buy',
+    '',
+    `| model | dtype | ${SUMMARY.map(c => c.title).join(' | ')} |`,
+    `|---|---|${SUMMARY.map(() => '---:').join('|')}|`,
+    ...rows.map(m => `| ${m.model} | ${dtypeOf(m)} | ${SUMMARY.map(c => {
+      const v = c.column.value(m);
+      return v ? c.column.format(v.value) : '–';
+    }).join(' | ')} |`),
+    '',
+    `Goal: at most 1.00x against onnxruntime in every cell; ${within} of ${ratios.length} measured cells meet it. Ratios below 1: edgespec is faster (or, for NEON / portable, the NEON paths run fewer guest instructions). How each is measured: below.`,
+    ''
+  ];
+}
 
 /**
  * A column's "how" lines: the first "how" any row of each dtype gives (the same for every
@@ -60,6 +95,9 @@ export function benchMarkdown(report: BenchReport): string {
     `Input: ${report.settings.input}. Peers: median of ${report.settings.runs} runs after ${report.settings.warmup} warm-up runs.` +
       `${report.settings.dtypes ? ` Dtypes: ${report.settings.dtypes}.` : ''}`,
     '',
+    ...summaryLines(report),
+    '## Every model',
+    '',
     `| model | dtype | agrees | ${COLUMNS.map(c => c.title).join(' | ')} |`,
     `|---|---|---|${COLUMNS.map(() => '---:').join('|')}|`
   ];
@@ -74,7 +112,7 @@ export function benchMarkdown(report: BenchReport): string {
   for (const dtype of BENCH_DTYPES) if (report.models.some(m => dtypeOf(m) === dtype)) lines.push(AGREES_HOW[BENCH_DTYPES.indexOf(dtype)]);
   for (const column of COLUMNS) lines.push(...howLines(report, column));
   if (report.models.some(m => dtypeOf(m) === 'int8')) {
-    lines.push('', 'int8 rows: the onnxruntime columns are onnxruntime on its own statically quantized model; PyTorch and the qemu-aarch64 columns are measured for float32 only.');
+    lines.push('', 'int8 rows: both onnxruntime columns (native and arm64 under qemu-aarch64) are onnxruntime on its own statically quantized model; PyTorch is measured for float32 only.');
   }
   if (report.arm64_peer_skipped) lines.push('', `Note: the qemu-aarch64 columns (linux against onnxruntime's arm64 build) were skipped: ${report.arm64_peer_skipped}`);
   const failures = report.models.filter(x => x.errors.length > 0);

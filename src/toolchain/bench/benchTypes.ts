@@ -16,6 +16,10 @@ export interface BenchModel {
   arena_bytes?: Measured;
   arena_lower_bound?: Measured;
   guest_instructions?: Measured;
+  /** The same qemu-virt image built with --kernel-variant portable (no hand-written NEON paths). */
+  guest_instructions_portable?: Measured;
+  /** guest_instructions / guest_instructions_portable: below 1 means the NEON paths save instructions. */
+  neon_vs_portable?: Measured;
   qemu_wall_ms?: Measured;
   host_ms?: Measured;
   onnxruntime_ms?: Measured;
@@ -39,7 +43,7 @@ export interface BenchReport {
   version: 1;
   date: string;
   machine: { cpu: string; cores: number; os: string; node: string; qemu?: string; torch?: string; onnxruntime?: string };
-  settings: { runs: number; dtypes?: string; warmup: number; host_repeats: number; input: string; emulated_runs?: number; emulated_warmup?: number };
+  settings: { runs: number; dtypes?: string; warmup: number; host_repeats: number; input: string; emulated_runs?: number; emulated_warmup?: number; portable_models?: string[] };
   /** Why the columns under qemu-aarch64 are missing, when they are. */
   arm64_peer_skipped?: string;
   models: BenchModel[];

@@ -13,7 +13,8 @@ import { toNumbers } from '../run/dtype';
 import { runBuild } from '../run/runBuild';
 import { benchMarkdown } from './benchMarkdown';
 import { BenchDtype, BenchModel, BenchReport } from './benchTypes';
-import { benchPlan, DEFAULT_MODELS, describeDtypes } from './benchPlan';
+import { BenchEntry, benchPlan, DEFAULT_MODELS, describeDtypes, ISSUE_MODELS } from './benchPlan';
+import { benchPortable } from './benchPortable';
 import { quantizeOnnx } from './ortQuantize';
 import { BENCH_INPUT_SHAPE, BENCH_SEED, ensureBundle } from './ensureBundle';
 import { timeHost } from './hostLatency';
@@ -36,6 +37,8 @@ export interface BenchOptions {
   torch: boolean;
   /** linux under qemu-aarch64 against onnxruntime's arm64 build under the same emulator. */
   arm64?: boolean;
+  /** Models whose qemu-virt image is also built with --kernel-variant portable; absent: ISSUE_MODELS. */
+  portableModels?: string[];
   reporter: Reporter;
 }
 
@@ -107,7 +110,7 @@ function compareWithPeers(row: BenchModel, dtype: BenchDtype): void {
  * quantized statically by onnxruntime.quantization, timed like the fp32 peer, and judged
  * against the fp32 reference as `edgespec run` judges int8 images (top-1, 5 % of max|ref|).
  */
-async function timeOnnxruntimeInt8(row: BenchModel, bundleDir: string, onnxFile: string, inputs: PeerInput[], reference: Float64Array, opts: BenchOptions, machine: BenchReport['machine']): Promise<void> {
+async function timeOnnxruntimeInt8(row: BenchModel, bundleDir: string, onnxFile: string, inputs: PeerInput[], reference: Float64Array, opts: BenchOptions, machine: BenchReport['machine']): Promise<string | undefined> {
   const { reporter } = opts;
   const int8File = onnxFile.replace(/\.onnx$/, '.int8.onnx');
   try {
@@ -126,12 +129,14 @@ async function timeOnnxruntimeInt8(row: BenchModel, bundleDir: string, onnxFile:
     if (!agreement.within_tolerance || !agreement.top1_match) {
       row.errors.push(`onnxruntime int8's output differs from the bundle reference: max abs error ${agreement.max_abs_error.toExponential(2)} (int8 tolerance ${agreement.tolerance.toExponential(2)}), top-1 ${agreement.top1_match ? 'same' : `${agreement.top5[0]} instead of ${agreement.reference_top5[0]}`}`);
     }
+    return int8File;
   } catch (e) {
     row.errors.push(`onnxruntime int8 peer: ${errorText(e)}`);
+    return undefined;
   }
 }
 
-async function benchModel(model: string, dtype: BenchDtype, opts: BenchOptions, machine: BenchReport['machine'], emulated?: EmulatedSettings): Promise<BenchModel> {
+async function benchModel({ model, dtype, portable }: BenchEntry, opts: BenchOptions, machine: BenchReport['machine'], emulated?: EmulatedSettings): Promise<BenchModel> {
   const { reporter } = opts;
   const row: BenchModel = { model, dtype, agrees: false, runs: [], errors: [] };
   let bundleDir: string;
@@ -151,6 +156,7 @@ async function benchModel(model: string, dtype: BenchDtype, opts: BenchOptions, 
   await buildAndRun(row, dtype, bundleDir, 'qemu-virt', opts.cacheDir, reporter);
   const hostDir = await buildAndRun(row, dtype, bundleDir, 'host', opts.cacheDir, reporter);
   row.agrees = row.runs.length === 2 && row.runs.every(r => r.status === 'ok');
+  if (portable) await benchPortable(row, dtype, bundleDir, opts.cacheDir, reporter);
 
   const repeats = opts.runs + opts.warmup;
   if (hostDir) {
@@ -166,8 +172,9 @@ async function benchModel(model: string, dtype: BenchDtype, opts: BenchOptions, 
   const onnxFile = path.join(opts.cacheDir, model, `${model}.onnx`);
   if (dtype === 'int8') {
     // PyTorch has no int8 row: eager int8 is a different quantization, not the same model
-    if (opts.onnxruntime) await timeOnnxruntimeInt8(row, bundleDir, onnxFile, inputs, reference, opts, machine);
+    const int8File = opts.onnxruntime ? await timeOnnxruntimeInt8(row, bundleDir, onnxFile, inputs, reference, opts, machine) : undefined;
     compareWithPeers(row, dtype);
+    if (emulated && int8File) await benchEmulated(row, dtype, bundleDir, int8File, inputs, reference, emulated, opts.cacheDir, reporter);
     return row;
   }
   if (opts.torch || opts.onnxruntime) {
@@ -198,7 +205,7 @@ async function benchModel(model: string, dtype: BenchDtype, opts: BenchOptions, 
     }
   }
   compareWithPeers(row, dtype);
-  if (emulated) await benchEmulated(row, bundleDir, onnxFile, inputs, reference, emulated, opts.cacheDir, reporter);
+  if (emulated) await benchEmulated(row, dtype, bundleDir, onnxFile, inputs, reference, emulated, opts.cacheDir, reporter);
   return row;
 }
 
@@ -244,10 +251,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
     },
     models: []
   };
-  const plan = benchPlan(opts.models, opts.dtypes);
+  const portableModels = opts.portableModels ?? ISSUE_MODELS;
+  const plan = benchPlan(opts.models, opts.dtypes, portableModels);
+  report.settings.portable_models = opts.models.filter(m => portableModels.includes(m));
   let emulated: EmulatedSettings | undefined;
   if (opts.arm64 === false) report.arm64_peer_skipped = 'left out with --no-arm64';
-  else if (!plan.some(e => e.dtype === 'float32')) report.arm64_peer_skipped = 'measured for float32 rows only, and there are none';
   else {
     const prepared = await prepareEmulated(opts);
     if (typeof prepared === 'string') report.arm64_peer_skipped = prepared;
@@ -257,10 +265,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
       report.settings.emulated_warmup = prepared.warmup;
     }
   }
-  for (const [i, { model, dtype }] of plan.entries()) {
-    opts.reporter.progress('bench', i, plan.length, `${model} ${dtype}`);
-    // the qemu-aarch64 columns are float32 only for now
-    report.models.push(await benchModel(model, dtype, opts, report.machine, dtype === 'float32' ? emulated : undefined));
+  for (const [i, entry] of plan.entries()) {
+    opts.reporter.progress('bench', i, plan.length, `${entry.model} ${entry.dtype}`);
+    report.models.push(await benchModel(entry, opts, report.machine, emulated));
   }
   opts.reporter.progress('bench', plan.length, plan.length);
   await fs.mkdir(opts.outDir, { recursive: true });

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { DEFAULT_INT8_MODELS, DEFAULT_MODELS } from '../bench/benchPlan';
+import { DEFAULT_INT8_MODELS, DEFAULT_MODELS, ISSUE_MODELS } from '../bench/benchPlan';
 import { BENCH_DTYPES, BenchDtype } from '../bench/benchTypes';
 import { runBench } from '../bench/runBench';
 import { EdgespecError } from '../errors';
@@ -32,7 +32,7 @@ function dtypeList(value: string): BenchDtype[] {
 export const registerBench: RegisterCommand = (program, ctx) => {
   program
     .command('bench')
-    .description('capture, build (qemu-virt and host; float32 and int8) and run torchvision models; time them against onnxruntime and PyTorch on one thread; write bench.md and bench.json')
+    .description('capture, build (qemu-virt, host and linux; float32 and int8) and run torchvision models; time them against onnxruntime and PyTorch on one thread, natively and under qemu-aarch64; count guest instructions with and without the NEON kernels; write bench.md and bench.json')
     .option('--models <names>', `comma-separated torchvision models (default: ${DEFAULT_MODELS.join(',')})`, modelList)
     .option('--dtypes <list>', `build and time every model in each of these (float32,int8); default: float32 for every model, int8 too for ${DEFAULT_INT8_MODELS.join(' and ')}`, dtypeList)
     .option('--out <dir>', 'where bench.md and bench.json go', repoPath('bench-results'))
@@ -42,8 +42,10 @@ export const registerBench: RegisterCommand = (program, ctx) => {
     .option('--no-onnxruntime', 'leave out the onnxruntime peer')
     .option('--no-arm64', 'leave out the linux target against onnxruntime arm64, both under qemu-aarch64')
     .option('--no-torch', 'leave out the PyTorch column (its script still exports the ONNX model for onnxruntime)')
+    .option('--portable-models <names>', `models whose qemu-virt image is also built with --kernel-variant portable (no hand-written NEON) for the guest instructions before NEON (default: ${ISSUE_MODELS.join(',')})`, modelList)
+    .option('--no-portable', 'leave out the portable-kernel runs')
     .option('--json', 'print JSON-line events')
-    .action(async (opts: { models?: string[]; dtypes?: BenchDtype[]; out: string; cache: string; runs: number; warmup: number; onnxruntime: boolean; torch: boolean; arm64: boolean; json?: boolean }) => {
+    .action(async (opts: { models?: string[]; dtypes?: BenchDtype[]; out: string; cache: string; runs: number; warmup: number; onnxruntime: boolean; torch: boolean; arm64: boolean; portable: boolean; portableModels?: string[]; json?: boolean }) => {
       const reporter = ctx.reporter(opts);
       const outcome = await runBench({
         models: opts.models ?? DEFAULT_MODELS,
@@ -55,6 +57,7 @@ export const registerBench: RegisterCommand = (program, ctx) => {
         onnxruntime: opts.onnxruntime,
         torch: opts.torch,
         arm64: opts.arm64,
+        portableModels: opts.portable ? opts.portableModels ?? ISSUE_MODELS : [],
         reporter
       });
       reporter.result('bench', { ...outcome.report, files: { markdown: outcome.markdownFile, json: outcome.jsonFile } }, () =>

@@ -1,38 +1,107 @@
-#include "edgespec/kernels_int8.h"
+/* es_conv2d_s8: general convolution as a GEMM of patches.
+ *
+ * Per group, blocks of 4 consecutive output pixels gather their patch rows (KH*KW*ICg
+ * values in the weights' [KH][KW][ICg] order, in_zp where the window leaves the input)
+ * into a stack buffer, and the 4 x 4 tile of tile_s8.h multiplies them by 4 output
+ * channels' weight rows at a time. Reductions longer than KC are cut into slices whose
+ * int32 partial sums wait in `partial`; output channels are taken OCC at a time so that
+ * both buffers stay small (about 15 KiB of stack in all). */
+#include "tile_s8.h"
+
+ES_S8_REGISTER_HEAVY
+
+enum {
+  KC = 2048, /* patch bytes per row and slice */
+  OCC = 256  /* output channels per chunk */
+};
+
+typedef struct {
+  const int8_t *in;
+  int32_t ih, iw, ic, ow, kh, kw, sh, sw, pt, pl, dh, dw, icg, k;
+  int8_t zp;
+} patch_args;
+
+/* Bytes [kb, kb + len) of a patch row: copied from src, or in_zp if src is NULL; only the
+ * part inside the slice [k0, k0 + kc) is written, at row + (kb - k0). */
+static inline void put(const patch_args *p, int8_t *row, int32_t k0, int32_t kc, int32_t kb, const int8_t *src, int32_t len) {
+  int32_t lo = kb > k0 ? kb : k0, hi = kb + len < k0 + kc ? kb + len : k0 + kc;
+  if (lo >= hi) return;
+  if (src) memcpy(row + (lo - k0), src + (lo - kb), (size_t)(hi - lo));
+  else memset(row + (lo - k0), p->zp, (size_t)(hi - lo));
+}
+
+/* The slice [k0, k0 + kc) of the patch row of output pixel `pixel` (of one image) for the
+ * input channels starting at `c0` (the group's). */
+static void gather(const patch_args *p, int32_t pixel, int32_t c0, int32_t k0, int32_t kc, int8_t *row) {
+  const int32_t y0 = pixel / p->ow * p->sh - p->pt, x0 = pixel % p->ow * p->sw - p->pl;
+  const int32_t row_len = p->kw * p->icg; /* patch bytes per kernel row */
+  const int merged = p->dw == 1 && p->icg == p->ic; /* a kernel row is one span of the input */
+  for (int32_t ky = 0; ky < p->kh; ky++) {
+    const int32_t kb = ky * row_len;
+    if (kb >= k0 + kc || kb + row_len <= k0) continue;
+    const int32_t y = y0 + ky * p->dh;
+    if (y < 0 || y >= p->ih) {
+      put(p, row, k0, kc, kb, NULL, row_len);
+      continue;
+    }
+    const int8_t *line = p->in + (size_t)y * p->iw * p->ic + c0;
+    if (merged) {
+      /* Taps [first, last) lie inside the input. */
+      const int32_t first = x0 < 0 ? (-x0 < p->kw ? -x0 : p->kw) : 0;
+      const int32_t last = p->iw - x0 < p->kw ? (p->iw - x0 > first ? p->iw - x0 : first) : p->kw;
+      put(p, row, k0, kc, kb, NULL, first * p->icg);
+      put(p, row, k0, kc, kb + first * p->icg, line + (ptrdiff_t)(x0 + first) * p->ic, (last - first) * p->icg);
+      put(p, row, k0, kc, kb + last * p->icg, NULL, (p->kw - last) * p->icg);
+      continue;
+    }
+    for (int32_t kx = 0; kx < p->kw; kx++) {
+      const int32_t x = x0 + kx * p->dw;
+      put(p, row, k0, kc, kb + kx * p->icg, x < 0 || x >= p->iw ? NULL : line + (ptrdiff_t)x * p->ic, p->icg);
+    }
+  }
+}
 
 void es_conv2d_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *weights,
                   const int32_t *bias, int8_t *out, es_shape4 os, int32_t kh, int32_t kw,
                   int32_t stride_h, int32_t stride_w, int32_t pad_top, int32_t pad_left,
                   int32_t dilation_h, int32_t dilation_w, int32_t groups, int32_t out_zp,
                   const int32_t *mult, const int8_t *shift, int32_t act_min, int32_t act_max) {
-  const int32_t icg = is.c / groups;
-  const int32_t ocg = os.c / groups;
+  const int32_t icg = is.c / groups, ocg = os.c / groups, k = kh * kw * icg;
+  const int32_t pixels = os.h * os.w;
+  if (pixels <= 0 || os.c <= 0) return;
+  const es_s8_output o = {out_zp, act_min, act_max};
+  int8_t patch[4][KC];
+  int32_t partial[OCC / 4][16];
+  es_s8_columns columns[OCC / 4];
   for (int32_t b = 0; b < os.n; b++) {
-    for (int32_t oy = 0; oy < os.h; oy++) {
-      for (int32_t ox = 0; ox < os.w; ox++) {
-        int8_t *o = out + (((int64_t)b * os.h + oy) * os.w + ox) * os.c;
-        for (int32_t oc = 0; oc < os.c; oc++) {
-          const int32_t g = oc / ocg;
-          const int8_t *wc = weights + (int64_t)oc * kh * kw * icg;
-          int32_t acc = bias ? bias[oc] : 0;
-          for (int32_t ky = 0; ky < kh; ky++) {
-            const int32_t iy = oy * stride_h - pad_top + ky * dilation_h;
-            for (int32_t kx = 0; kx < kw; kx++) {
-              const int32_t ix = ox * stride_w - pad_left + kx * dilation_w;
-              const int8_t *w = wc + ((int64_t)ky * kw + kx) * icg;
-              int32_t sum = 0;
-              if (iy < 0 || iy >= is.h || ix < 0 || ix >= is.w) {
-                /* A padded pixel reads as in_zp (real zero): see the bias folding in kernels_int8.h. */
-                for (int32_t c = 0; c < icg; c++) sum += w[c];
-                acc += in_zp * sum;
-                continue;
-              }
-              const int8_t *x = in + (((int64_t)b * is.h + iy) * is.w + ix) * is.c + (int64_t)g * icg;
-              for (int32_t c = 0; c < icg; c++) sum += (int32_t)x[c] * (int32_t)w[c];
-              acc += sum;
+    const patch_args p = {in + (size_t)b * is.h * is.w * is.c, is.h, is.w, is.c, os.w, kh, kw, stride_h, stride_w,
+                          pad_top, pad_left, dilation_h, dilation_w, icg, k, (int8_t)in_zp};
+    int8_t *out_b = out + (size_t)b * pixels * os.c;
+    for (int32_t g = 0; g < groups; g++) {
+      for (int32_t c0 = 0; c0 < ocg; c0 += OCC) {
+        const int32_t chunk = ocg - c0 < OCC ? ocg - c0 : OCC;
+        const int32_t oc0 = g * ocg + c0; /* first output channel of the chunk */
+        for (int32_t j0 = 0; j0 < chunk; j0 += 4)
+          es_s8_columns_make(&columns[j0 / 4], weights + (size_t)oc0 * k, k, bias ? bias + oc0 : NULL, mult + oc0,
+                             shift + oc0, j0, chunk - j0 < 4 ? chunk - j0 : 4);
+        for (int32_t p0 = 0; p0 < pixels; p0 += 4) {
+          const int32_t rows = pixels - p0 < 4 ? pixels - p0 : 4;
+          const int8_t *rp[4];
+          for (int32_t r = 0; r < 4; r++) rp[r] = patch[r < rows ? r : rows - 1];
+          for (int32_t k0 = 0; k0 < k; k0 += KC) {
+            const int32_t kc = k - k0 < KC ? k - k0 : KC;
+            const int last_slice = k0 + kc >= k;
+            for (int32_t r = 0; r < rows; r++) gather(&p, p0 + r, g * icg, k0, kc, patch[r]);
+            for (int32_t j0 = 0; j0 < chunk; j0 += 4) {
+              const int32_t cols = chunk - j0 < 4 ? chunk - j0 : 4;
+              const int8_t *w[4];
+              for (int32_t j = 0; j < 4; j++) w[j] = weights + (size_t)(oc0 + j0 + (j < cols ? j : cols - 1)) * k + k0;
+              es_s8_tile t = k0 == 0 ? es_s8_tile_zero() : es_s8_tile_load(partial[j0 / 4]);
+              es_s8_tile_dot(&t, rp, w, kc);
+              if (last_slice) es_s8_tile_store(&t, &columns[j0 / 4], &o, out_b + (size_t)p0 * os.c + oc0 + j0, os.c, rows, cols);
+              else es_s8_tile_save(&t, partial[j0 / 4]);
             }
           }
-          o[oc] = es_clamp_to_s8(out_zp + es_requantize(acc, mult[oc], shift[oc]), act_min, act_max);
         }
       }
     }

@@ -1,7 +1,146 @@
-#include "edgespec/kernels_int8.h"
+/* es_conv2d_depthwise_s8: depthwise convolution (channel multiplier 1), vectorized over
+ * channels.
+ *
+ * Per output pixel, the taps' input pointers are found once (NULL where the window leaves
+ * the input: those taps read in_zp); then 16 channels at a time accumulate every tap in
+ * int32 lanes and are requantized together (requant_s8.h).
+ * - NEON: smull / smlal(2) put two taps' products in one int16 lane (2 * 128 * 127 <
+ *   2^15), saddw(2) widens them into the int32 accumulators.
+ * - AVX-512: sign-extend to int32, vpmulld, vpaddd.
+ * - Portable: int32 lanes in plain loops. Channels past the last block of 16 take the
+ *   portable loop everywhere. */
+#include "requant_s8.h"
 
-/* Channels per block: the int32 accumulators of one output pixel live on the stack. */
-#define ES_DW_BLOCK 256
+enum { MAX_TAPS = 64 }; /* taps whose pointers are found once per pixel; larger kernels take one pass per 64 */
+
+typedef struct {
+  const int8_t *w;
+  const int32_t *bias, *mult;
+  const int8_t *shift;
+  int32_t channels, in_zp;
+  es_s8_output o;
+} dw_args;
+
+/* Channels [c, c + n) of one output pixel, from taps [t0, t0 + taps) of the pixel's
+ * pointers src (NULL: padding), accumulated onto acc (int32, n values). */
+static void portable_channels(const dw_args *d, const int8_t *const *src, int32_t t0, int32_t taps, int32_t c, int32_t n,
+                              int32_t *acc) {
+  for (int32_t t = 0; t < taps; t++) {
+    const int8_t *w = d->w + (size_t)(t0 + t) * d->channels + c;
+    if (src[t]) for (int32_t i = 0; i < n; i++) acc[i] += (int32_t)src[t][c + i] * (int32_t)w[i];
+    else for (int32_t i = 0; i < n; i++) acc[i] += d->in_zp * (int32_t)w[i];
+  }
+}
+
+#if defined(ES_S8_NEON)
+
+typedef struct {
+  int32x4_t v[4];
+} acc16;
+
+static inline void block16(const dw_args *d, const int8_t *const *src, int32_t t0, int32_t taps, int32_t c, acc16 *a) {
+  const int8x16_t zp = vdupq_n_s8((int8_t)d->in_zp);
+  const int8_t *w = d->w + (size_t)t0 * d->channels + c;
+  int32_t t = 0;
+  for (; t + 2 <= taps; t += 2, w += 2 * (size_t)d->channels) {
+    const int8x16_t x0 = src[t] ? vld1q_s8(src[t] + c) : zp, x1 = src[t + 1] ? vld1q_s8(src[t + 1] + c) : zp;
+    const int8x16_t w0 = vld1q_s8(w), w1 = vld1q_s8(w + d->channels);
+    const int16x8_t lo = vmlal_s8(vmull_s8(vget_low_s8(x0), vget_low_s8(w0)), vget_low_s8(x1), vget_low_s8(w1));
+    const int16x8_t hi = vmlal_high_s8(vmull_high_s8(x0, w0), x1, w1);
+    a->v[0] = vaddw_s16(a->v[0], vget_low_s16(lo));
+    a->v[1] = vaddw_high_s16(a->v[1], lo);
+    a->v[2] = vaddw_s16(a->v[2], vget_low_s16(hi));
+    a->v[3] = vaddw_high_s16(a->v[3], hi);
+  }
+  if (t < taps) {
+    const int8x16_t x0 = src[t] ? vld1q_s8(src[t] + c) : zp, w0 = vld1q_s8(w);
+    const int16x8_t lo = vmull_s8(vget_low_s8(x0), vget_low_s8(w0)), hi = vmull_high_s8(x0, w0);
+    a->v[0] = vaddw_s16(a->v[0], vget_low_s16(lo));
+    a->v[1] = vaddw_high_s16(a->v[1], lo);
+    a->v[2] = vaddw_s16(a->v[2], vget_low_s16(hi));
+    a->v[3] = vaddw_high_s16(a->v[3], hi);
+  }
+}
+
+static inline acc16 acc16_start(const dw_args *d, int32_t c) {
+  acc16 a;
+  for (int i = 0; i < 4; i++) a.v[i] = d->bias ? vld1q_s32(d->bias + c + 4 * i) : vdupq_n_s32(0);
+  return a;
+}
+
+static inline void acc16_store(const dw_args *d, const acc16 *a, int32_t c, int8_t *out) {
+  int16x4_t narrow[4];
+  for (int i = 0; i < 4; i++) {
+    const es_s8_requant4_consts q = es_s8_requant4_make(vld1q_s32(d->mult + c + 4 * i), d->shift + c + 4 * i, &d->o);
+    narrow[i] = vmovn_s32(es_s8_requant4(&q, a->v[i]));
+  }
+  vst1q_s8(out + c, vcombine_s8(vmovn_s16(vcombine_s16(narrow[0], narrow[1])), vmovn_s16(vcombine_s16(narrow[2], narrow[3]))));
+}
+
+
+#elif defined(ES_S8_VNNI)
+
+typedef struct {
+  __m512i v;
+} acc16;
+
+static inline void block16(const dw_args *d, const int8_t *const *src, int32_t t0, int32_t taps, int32_t c, acc16 *a) {
+  const __m512i zp = _mm512_set1_epi32(d->in_zp);
+  const int8_t *w = d->w + (size_t)t0 * d->channels + c;
+  __m512i acc = a->v;
+  for (int32_t t = 0; t < taps; t++, w += d->channels) {
+    const __m512i x = src[t] ? _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(src[t] + c))) : zp;
+    acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(x, _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)w))));
+  }
+  a->v = acc;
+}
+
+static inline acc16 acc16_start(const dw_args *d, int32_t c) {
+  acc16 a = {d->bias ? _mm512_loadu_si512(d->bias + c) : _mm512_setzero_si512()};
+  return a;
+}
+
+static inline void acc16_store(const dw_args *d, const acc16 *a, int32_t c, int8_t *out) {
+  const __m512i mult = _mm512_loadu_si512(d->mult + c);
+  const __m512i shift = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(d->shift + c)));
+  _mm_storeu_si128((__m128i *)(out + c), _mm512_cvtepi32_epi8(es_s8_requant16(a->v, mult, shift, &d->o)));
+}
+
+
+#else
+
+typedef struct {
+  int32_t v[16];
+} acc16;
+
+static inline void block16(const dw_args *d, const int8_t *const *src, int32_t t0, int32_t taps, int32_t c, acc16 *a) {
+  portable_channels(d, src, t0, taps, c, 16, a->v);
+}
+
+static inline acc16 acc16_start(const dw_args *d, int32_t c) {
+  acc16 a;
+  for (int i = 0; i < 16; i++) a.v[i] = d->bias ? d->bias[c + i] : 0;
+  return a;
+}
+
+static inline void acc16_store(const dw_args *d, const acc16 *a, int32_t c, int8_t *out) {
+  for (int i = 0; i < 16; i++)
+    out[c + i] = es_clamp_to_s8(d->o.out_zp + es_requantize(a->v[i], d->mult[c + i], d->shift[c + i]), d->o.act_min, d->o.act_max);
+}
+
+
+#endif
+
+/* The input pointers of taps [t0, t0 + n) of output pixel (oy, ox), NULL for padding. */
+static void find_taps(const int8_t *in_b, es_shape4 is, int32_t oy, int32_t ox, int32_t kw, int32_t stride_h,
+                      int32_t stride_w, int32_t pad_top, int32_t pad_left, int32_t dilation_h, int32_t dilation_w,
+                      int32_t t0, int32_t n, const int8_t **src) {
+  for (int32_t t = 0; t < n; t++) {
+    const int32_t ky = (t0 + t) / kw, kx = (t0 + t) % kw;
+    const int32_t iy = oy * stride_h - pad_top + ky * dilation_h, ix = ox * stride_w - pad_left + kx * dilation_w;
+    src[t] = iy < 0 || iy >= is.h || ix < 0 || ix >= is.w ? NULL : in_b + ((size_t)iy * is.w + ix) * is.c;
+  }
+}
 
 void es_conv2d_depthwise_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *weights,
                             const int32_t *bias, int8_t *out, es_shape4 os, int32_t kh,
@@ -9,33 +148,42 @@ void es_conv2d_depthwise_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const
                             int32_t pad_left, int32_t dilation_h, int32_t dilation_w,
                             int32_t out_zp, const int32_t *mult, const int8_t *shift,
                             int32_t act_min, int32_t act_max) {
-  const int32_t channels = os.c;
-  int32_t acc[ES_DW_BLOCK];
+  const int32_t channels = os.c, taps = kh * kw;
+  const dw_args d = {weights, bias, mult, shift, channels, in_zp, {out_zp, act_min, act_max}};
+  const int32_t vec_end = channels / 16 * 16;
+  const int one_pass = taps <= MAX_TAPS;
+  const int8_t *src[MAX_TAPS];
+#define TAPS(t0, n) find_taps(in_b, is, oy, ox, kw, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, t0, n, src)
   for (int32_t b = 0; b < os.n; b++) {
+    const int8_t *in_b = in + (size_t)b * is.h * is.w * is.c;
     for (int32_t oy = 0; oy < os.h; oy++) {
       for (int32_t ox = 0; ox < os.w; ox++) {
-        int8_t *o = out + (((int64_t)b * os.h + oy) * os.w + ox) * channels;
-        for (int32_t c0 = 0; c0 < channels; c0 += ES_DW_BLOCK) {
-          const int32_t cn = channels - c0 < ES_DW_BLOCK ? channels - c0 : ES_DW_BLOCK;
-          for (int32_t c = 0; c < cn; c++) acc[c] = bias ? bias[c0 + c] : 0;
-          for (int32_t ky = 0; ky < kh; ky++) {
-            const int32_t iy = oy * stride_h - pad_top + ky * dilation_h;
-            for (int32_t kx = 0; kx < kw; kx++) {
-              const int32_t ix = ox * stride_w - pad_left + kx * dilation_w;
-              const int8_t *w = weights + ((int64_t)ky * kw + kx) * channels + c0;
-              if (iy < 0 || iy >= is.h || ix < 0 || ix >= is.w) {
-                for (int32_t c = 0; c < cn; c++) acc[c] += in_zp * (int32_t)w[c];
-                continue;
-              }
-              const int8_t *x = in + (((int64_t)b * is.h + iy) * is.w + ix) * is.c + c0;
-              for (int32_t c = 0; c < cn; c++) acc[c] += (int32_t)x[c] * (int32_t)w[c];
+        int8_t *o = out + (((size_t)b * os.h + oy) * os.w + ox) * channels;
+        if (one_pass) TAPS(0, taps);
+        for (int32_t c = 0; c < vec_end; c += 16) {
+          acc16 a = acc16_start(&d, c);
+          if (one_pass) {
+            block16(&d, src, 0, taps, c, &a);
+          } else {
+            for (int32_t t0 = 0; t0 < taps; t0 += MAX_TAPS) {
+              const int32_t n = taps - t0 < MAX_TAPS ? taps - t0 : MAX_TAPS;
+              TAPS(t0, n);
+              block16(&d, src, t0, n, c, &a);
             }
           }
-          for (int32_t c = 0; c < cn; c++) {
-            o[c0 + c] = es_clamp_to_s8(out_zp + es_requantize(acc[c], mult[c0 + c], shift[c0 + c]), act_min, act_max);
+          acc16_store(&d, &a, c, o);
+        }
+        for (int32_t c = vec_end; c < channels; c++) {
+          int32_t acc = bias ? bias[c] : 0;
+          for (int32_t t0 = 0; t0 < taps; t0 += MAX_TAPS) {
+            const int32_t n = taps - t0 < MAX_TAPS ? taps - t0 : MAX_TAPS;
+            if (!one_pass) TAPS(t0, n);
+            portable_channels(&d, src, t0, n, c, 1, &acc);
           }
+          o[c] = es_clamp_to_s8(out_zp + es_requantize(acc, mult[c], shift[c]), act_min, act_max);
         }
       }
     }
   }
+#undef TAPS
 }

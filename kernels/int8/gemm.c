@@ -1,41 +1,31 @@
-#include "edgespec/kernels_int8.h"
+/* es_gemm_s8: out[m][n] = requant(bias[n] + sum_k a[m][k] * w[n][k]).
+ *
+ * 4 x 4 tiles of tile_s8.h over the whole of K, each output written once. Columns are the
+ * outer loop, in groups of 4: a group's constants (bias less the column offset, mult,
+ * shift) are made once and its 4 weight rows stay in cache while the rows of `a` stream
+ * past. Edge rows and columns repeat the last valid one inside the tile. */
+#include "tile_s8.h"
 
-#if defined(__ARM_NEON) && !defined(ES_NO_NEON)
-#include <arm_neon.h>
-#define ES_NEON 1
-#endif
-
-/* Sum over k of a[k] * w[k]. Weights are in [-127, 127], so two products fit an int16 lane
- * (2 * 128 * 127 < 2^15): multiply-long, multiply-accumulate-long, then pairwise-add into
- * int32 (cortex-a72 has no sdot). */
-static inline int32_t dot_s8(const int8_t *a, const int8_t *w, int32_t k) {
-  int32_t i = 0;
-  int32_t sum = 0;
-#if ES_NEON
-  int32x4_t acc = vdupq_n_s32(0);
-  for (; i + 16 <= k; i += 16) {
-    int8x16_t va = vld1q_s8(a + i);
-    int8x16_t vw = vld1q_s8(w + i);
-    int16x8_t p = vmull_s8(vget_low_s8(va), vget_low_s8(vw));
-    p = vmlal_high_s8(p, va, vw);
-    acc = vpadalq_s16(acc, p);
-  }
-  for (; i + 8 <= k; i += 8) acc = vpadalq_s16(acc, vmull_s8(vld1_s8(a + i), vld1_s8(w + i)));
-  sum = vaddvq_s32(acc);
-#endif
-  for (; i < k; i++) sum += (int32_t)a[i] * (int32_t)w[i];
-  return sum;
-}
+ES_S8_REGISTER_HEAVY
 
 void es_gemm_s8(const int8_t *a, const int8_t *weights, const int32_t *bias, int8_t *out,
                 int32_t m, int32_t k, int32_t n, int32_t out_zp, const int32_t *mult,
                 const int8_t *shift, int32_t act_min, int32_t act_max) {
-  for (int32_t row = 0; row < m; row++) {
-    const int8_t *ar = a + (int64_t)row * k;
-    int8_t *o = out + (int64_t)row * n;
-    for (int32_t col = 0; col < n; col++) {
-      int32_t acc = dot_s8(ar, weights + (int64_t)col * k, k) + (bias ? bias[col] : 0);
-      o[col] = es_clamp_to_s8(out_zp + es_requantize(acc, mult[col], shift[col]), act_min, act_max);
+  if (m <= 0 || n <= 0) return;
+  const es_s8_output o = {out_zp, act_min, act_max};
+  for (int32_t j0 = 0; j0 < n; j0 += 4) {
+    const int32_t cols = n - j0 < 4 ? n - j0 : 4;
+    es_s8_columns c;
+    es_s8_columns_make(&c, weights, k, bias, mult, shift, j0, cols);
+    const int8_t *w[4];
+    for (int32_t j = 0; j < 4; j++) w[j] = weights + (size_t)(j0 + (j < cols ? j : cols - 1)) * k;
+    for (int32_t r0 = 0; r0 < m; r0 += 4) {
+      const int32_t rows = m - r0 < 4 ? m - r0 : 4;
+      const int8_t *rp[4];
+      for (int32_t r = 0; r < 4; r++) rp[r] = a + (size_t)(r0 + (r < rows ? r : rows - 1)) * k;
+      es_s8_tile t = es_s8_tile_zero();
+      es_s8_tile_dot(&t, rp, w, k);
+      es_s8_tile_store(&t, &c, &o, out + (size_t)r0 * n + j0, n, rows, cols);
     }
   }
 }

@@ -50,7 +50,8 @@ static int8_t *rand_s8(size_t n, int lo, int hi) {
 static void rand_requant(int32_t *mult, int8_t *shift, int n) {
   for (int i = 0; i < n; i++) {
     mult[i] = (int32_t)((1u << 30) + ((uint32_t)rnd(0, 1 << 30) & 0x3fffffff));
-    shift[i] = (int8_t)rnd(-12, -5);
+    /* Mostly as real layers have them; every seventh channel anywhere in [-31, 2]. */
+    shift[i] = (int8_t)(i % 7 == 3 ? rnd(-31, 2) : rnd(-12, -5));
   }
 }
 
@@ -68,6 +69,7 @@ static void check_s8(const char *name, const int8_t *got, const int8_t *want, si
 typedef struct {
   const char *name;
   int n, h, w, ic, oc, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups, depthwise, bias, lo, hi;
+  int extreme; /* every input -128 and every weight -127: the largest int16 pairs and int32 sums */
 } conv_case;
 
 static int out_size(int in, int k, int s, int before, int after, int d) {
@@ -80,10 +82,11 @@ static void test_conv(const conv_case *c) {
   const int oh = out_size(c->h, c->kh, c->sh, c->pt, c->pb, c->dh), ow = out_size(c->w, c->kw, c->sw, c->pl, c->pr, c->dw);
   const size_t in_n = (size_t)c->n * c->h * c->w * c->ic, out_n = (size_t)c->n * oh * ow * oc;
   const size_t w_n = (size_t)oc * c->kh * c->kw * icg;
-  int8_t *x = rand_s8(in_n, -128, 127), *w = rand_s8(w_n, -127, 127);
+  int8_t *x = c->extreme ? rand_s8(in_n, -128, -128) : rand_s8(in_n, -128, 127);
+  int8_t *w = c->extreme ? rand_s8(w_n, -127, -127) : rand_s8(w_n, -127, 127);
   int32_t *bias = malloc(sizeof(int32_t) * oc), *folded = malloc(sizeof(int32_t) * oc), *mult = malloc(sizeof(int32_t) * oc);
   int8_t *shift = malloc(oc), *got = malloc(out_n), *want = malloc(out_n);
-  const int in_zp = rnd(-128, 127), out_zp = rnd(-20, 20);
+  const int in_zp = c->extreme ? -128 : rnd(-128, 127), out_zp = rnd(-20, 20);
   rand_requant(mult, shift, oc);
   /* weight of output channel o, tap (ky, kx), input channel i of its group */
   #define W(o, ky, kx, i) (c->depthwise ? w[((size_t)(ky) * c->kw + (kx)) * oc + (o)] \
@@ -257,19 +260,32 @@ static void test_requantize(void) {
 }
 
 int main(void) {
-  /*                 name                                 n  h   w   ic  oc  kh kw sh sw pt pl pb pr dh dw g  dw b  lo    hi */
+  /*                 name                                 n  h   w   ic  oc  kh kw sh sw pt pl pb pr dh dw g  dw b  lo    hi  extreme */
   static const conv_case convs[] = {
-      {"first conv 3x3 s2 3->32, clamp",                1, 17, 16, 3,  32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 1, -40, 127},
-      {"3x3 s1 p1 16->20",                              1, 9,  11, 16, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -128, 127},
-      {"7x7 s2 p3, batch 2",                            2, 11, 10, 3,  8,  7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, 0, 1, -128, 127},
-      {"groups 3, dilation 2, asymmetric pad",          1, 10, 9,  12, 9,  3, 3, 1, 2, 2, 0, 2, 1, 2, 2, 3, 0, 0, -128, 127},
-      {"1x1 stride 2 130->33",                          1, 7,  8,  130, 33, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, 0, 1, -128, 127},
+      {"first conv 3x3 s2 3->32, clamp",                1, 17, 16, 3,  32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 1, -40, 127, 0},
+      {"3x3 s1 p1 16->20",                              1, 9,  11, 16, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -128, 127, 0},
+      {"7x7 s2 p3, batch 2",                            2, 11, 10, 3,  8,  7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, 0, 1, -128, 127, 0},
+      {"groups 3, dilation 2, asymmetric pad",          1, 10, 9,  12, 9,  3, 3, 1, 2, 2, 0, 2, 1, 2, 2, 3, 0, 0, -128, 127, 0},
+      {"1x1 stride 2 130->33",                          1, 7,  8,  130, 33, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, 0, 1, -128, 127, 0},
+      {"3x3 s1 p1 64->38 (K=576, channel tail)",        1, 6,  7,  64, 38, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -128, 127, 0},
+      {"3x3 p1 256->9 (K=2304: two slices)",            1, 5,  6,  256, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -128, 127, 0},
+      {"1x1 8->300 (two chunks of output channels)",    1, 3,  5,  8,  300, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 1, -128, 127, 0},
+      {"5x5 s3 groups 2, 6 per group, pad 2/1",         1, 13, 11, 10, 12, 5, 5, 3, 3, 2, 2, 1, 1, 1, 1, 2, 0, 1, -100, 100, 0},
+      {"7x7 s2 p3 3->64 (ResNet stem), batch 2",        2, 21, 20, 3,  64, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, 0, 1, 0, 127, 0},
+      {"1x3 s(1,2) dilation (1,3), no bias",            1, 6,  17, 5,  7,  1, 3, 1, 2, 0, 2, 0, 1, 1, 3, 1, 0, 0, -128, 127, 0},
+      {"3x3 p1 512->5 extreme values (K=4608: three slices)", 1, 4, 3, 512, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -128, 127, 1},
+      {"3x3 s2 p1 3->32 extreme values",                1, 9,  8,  3,  32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 1, -128, 127, 1},
   };
   static const conv_case dws[] = {
-      {"3x3 s1 p1 c=32, clamp",                         1, 14, 13, 32, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, -128, 60},
-      {"3x3 s2 p1 c=20",                                1, 15, 16, 20, 0, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 1, 1, -128, 127},
-      {"5x5 s2 p2 c=300 (two channel blocks), batch 2", 2, 9,  8,  300, 0, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 0, 1, 1, -128, 127},
-      {"3x3 dilation 2 c=18",                           1, 12, 12, 18, 0, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 0, 1, 1, -128, 127},
+      {"3x3 s1 p1 c=32, clamp",                         1, 14, 13, 32, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, -128, 60, 0},
+      {"3x3 s2 p1 c=20",                                1, 15, 16, 20, 0, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 1, 1, -128, 127, 0},
+      {"5x5 s2 p2 c=300 (two channel blocks), batch 2", 2, 9,  8,  300, 0, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 0, 1, 1, -128, 127, 0},
+      {"3x3 dilation 2 c=18",                           1, 12, 12, 18, 0, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 0, 1, 1, -128, 127, 0},
+      {"3x3 s1 p1 c=37 (two blocks of 16 and 5)",       1, 7,  9,  37, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, -128, 127, 0},
+      {"3x3 s2 no pad c=48, clamp, no bias",            1, 11, 10, 48, 0, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 0, 1, 0, -10, 90, 0},
+      {"9x9 p4 c=21 (81 taps: two passes)",             1, 10, 9,  21, 0, 9, 9, 1, 1, 4, 4, 4, 4, 1, 1, 0, 1, 1, -128, 127, 0},
+      {"9x9 p4 c=32 extreme values (81 taps)",          1, 6,  5,  32, 0, 9, 9, 1, 1, 4, 4, 4, 4, 1, 1, 0, 1, 1, -128, 127, 1},
+      {"3x3 s1 p1 c=960 extreme values",                1, 3,  3,  960, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, -128, 127, 1},
   };
   for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) test_conv(&convs[i]);
   for (size_t i = 0; i < sizeof dws / sizeof dws[0]; i++) test_conv(&dws[i]);
@@ -278,6 +294,13 @@ int main(void) {
   test_gemm("pointwise", 49, 160, 96, 0, 1);
   test_gemm("fully connected", 1, 1280, 40, 0, 0);
   test_gemm("extreme values (-128 x -127, int16 pairs)", 2, 64, 4, 1, 1);
+  test_gemm("extreme values, long K", 5, 4099, 6, 1, 1);
+  test_gemm("one full tile", 4, 16, 4, 0, 1);
+  test_gemm("row and column tails, K=27", 7, 27, 6, 0, 1);
+  test_gemm("K=1", 13, 1, 3, 0, 1);
+  test_gemm("K=72 n=130", 9, 72, 130, 0, 0);
+  test_gemm("fully connected 1280->1001", 1, 1280, 1001, 0, 1);
+  test_gemm("expand 24->144", 50, 24, 144, 0, 1);
   test_add();
   test_pools();
   test_mean_concat_clamp_quantize();

@@ -1,0 +1,83 @@
+/* Vectorized es_requantize (kernels_int8.h) plus output zero point and clamp, for the int8
+ * kernels (not part of the kernel API). Bit-exact with the scalar arithmetic for every
+ * int32 accumulator, given multipliers >= 0 (the build makes them in [2^30, 2^31) or 0).
+ *
+ * - NEON: sshl is the wrapping left shift; sqrdmulh is SaturatingRoundingDoublingHighMul;
+ *   srshl rounds half up, and subtracting 1 from negative values first (only where there
+ *   is a right shift, via the sign bit of the negated shift) makes it RoundingDivideByPOT's
+ *   half away from zero.
+ * - AVX-512: the high multiply as 64-bit products of the even and odd lanes,
+ *   (x * mult + 2^30) >> 31, which equals the rounding doubling high multiply; the divide
+ *   as an arithmetic shift plus one where the remainder passes TFLite's threshold. */
+#ifndef EDGESPEC_INT8_REQUANT_S8_H
+#define EDGESPEC_INT8_REQUANT_S8_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "edgespec/kernels_int8.h"
+
+#if defined(__ARM_NEON) && !defined(ES_NO_NEON)
+#define ES_S8_NEON 1
+#include <arm_neon.h>
+#elif defined(__AVX512VNNI__) && defined(__AVX512BW__) && defined(__AVX512VL__) && !defined(ES_NO_X86_SIMD)
+#define ES_S8_VNNI 1
+#include <immintrin.h>
+#endif
+
+#define ES_S8_INLINE static inline __attribute__((always_inline))
+
+/* The output side of a call: zero point and fused clamp, in the output's int8 domain. */
+typedef struct {
+  int32_t out_zp, act_min, act_max;
+} es_s8_output;
+
+#if defined(ES_S8_NEON)
+
+typedef struct {
+  int32x4_t mult, left, right, zp, lo, hi; /* right: minus the right shift (<= 0) */
+} es_s8_requant4_consts;
+
+ES_S8_INLINE es_s8_requant4_consts es_s8_requant4_make(int32x4_t mult, const int8_t *shift4, const es_s8_output *o) {
+  int32_t s[4];
+  for (int j = 0; j < 4; j++) s[j] = shift4[j];
+  const int32x4_t shift = vld1q_s32(s);
+  es_s8_requant4_consts q = {mult, vmaxq_s32(shift, vdupq_n_s32(0)), vminq_s32(shift, vdupq_n_s32(0)),
+                      vdupq_n_s32(o->out_zp), vdupq_n_s32(o->act_min), vdupq_n_s32(o->act_max)};
+  return q;
+}
+
+/* clamp(out_zp + requant(x)) in int32 lanes (already within the int8 range). */
+ES_S8_INLINE int32x4_t es_s8_requant4(const es_s8_requant4_consts *q, int32x4_t x) {
+  x = vqrdmulhq_s32(vshlq_s32(x, q->left), q->mult);
+  const int32x4_t fixup = vshrq_n_s32(vandq_s32(x, q->right), 31);
+  x = vrshlq_s32(vqaddq_s32(x, fixup), q->right);
+  return vminq_s32(vmaxq_s32(vaddq_s32(x, q->zp), q->lo), q->hi);
+}
+
+#elif defined(ES_S8_VNNI)
+
+/* clamp(out_zp + requant(x)) for 16 lanes with their own mult and shift. */
+ES_S8_INLINE __m512i es_s8_requant16(__m512i x, __m512i mult, __m512i shift, const es_s8_output *o) {
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i left = _mm512_max_epi32(shift, zero);
+  const __m512i right = _mm512_sub_epi32(zero, _mm512_min_epi32(shift, zero));
+  x = _mm512_sllv_epi32(x, left);
+  const __m512i nudge = _mm512_set1_epi64((int64_t)1 << 30);
+  const __m512i even = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, mult), nudge), 31);
+  const __m512i odd = _mm512_srai_epi64(
+      _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(mult, 32)), nudge), 31);
+  x = _mm512_mask_blend_epi32((__mmask16)0xaaaa, even, _mm512_slli_epi64(odd, 32));
+  const __m512i one = _mm512_set1_epi32(1);
+  const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, right), one);
+  const __m512i remainder = _mm512_and_si512(x, mask);
+  const __m512i threshold = _mm512_sub_epi32(_mm512_srai_epi32(mask, 1), _mm512_srai_epi32(x, 31));
+  x = _mm512_srav_epi32(x, right);
+  x = _mm512_mask_add_epi32(x, _mm512_cmpgt_epi32_mask(remainder, threshold), x, one);
+  x = _mm512_add_epi32(x, _mm512_set1_epi32(o->out_zp));
+  return _mm512_min_epi32(_mm512_max_epi32(x, _mm512_set1_epi32(o->act_min)), _mm512_set1_epi32(o->act_max));
+}
+
+#endif
+
+#endif

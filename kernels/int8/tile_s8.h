@@ -1,0 +1,259 @@
+/* The 4x4 register tile shared by es_gemm_s8 and es_conv2d_s8 (not part of the kernel API):
+ *   sum[r][j] = sum_i a_r[i] * w_j[i]   for 4 rows a_r and 4 weight rows w_j, both K-contiguous
+ * (weights [N][K], as the build lays them out), then the bias, TFLite's requantization, the
+ * output zero point and the clamp, vectorized over the tile.
+ *
+ * Three implementations of one arithmetic, bit for bit:
+ * - NEON (AArch64; cortex-a72 has no sdot): smull + smlal2 multiply 16 int8 pairs into
+ *   8 int16 lanes (two products per lane fit: 2 * 128 * 127 < 2^15 because weights are in
+ *   [-127, 127]), sadalp adds them pairwise into the int32 accumulator of the (row, column)
+ *   pair; a pairwise-add tree reduces the 16 accumulators to one int32x4 per row.
+ *   Requantization: requant_s8.h.
+ * - AVX-512 VNNI (x86 hosts with -march=native): vpdpbusd multiplies u8 by s8 and adds four
+ *   products into int32 without saturating; the activations are made unsigned by
+ *   flipping their sign bit (a + 128), and the caller subtracts 128 * sum_i w_j[i] from
+ *   the bias of column j (es_s8_column_offset). A shuffle tree reduces the 16
+ *   accumulators to one vector holding the whole tile, row-major.
+ * - Portable C for everything else (ES_NO_NEON, other hosts).
+ *
+ * Rows and columns past the edge of the matrix repeat a valid pointer (their results are
+ * computed and not stored), so the tile always works on 4 x 4. */
+#ifndef EDGESPEC_INT8_TILE_S8_H
+#define EDGESPEC_INT8_TILE_S8_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "requant_s8.h"
+
+/* GCC's first scheduling pass hoists the loads of the 4x4 tile far ahead and makes its
+ * 16 accumulators spill; as in kernels/fp32/internal.h. */
+#if defined(ES_S8_NEON) && defined(__GNUC__) && !defined(__clang__)
+#define ES_S8_REGISTER_HEAVY _Pragma("GCC optimize(\"no-schedule-insns\")")
+#else
+#define ES_S8_REGISTER_HEAVY
+#endif
+
+/* Requantization constants of 4 consecutive output columns (padded by repetition at the
+ * right edge). */
+typedef struct {
+  int32_t bias[4], mult[4];
+  int8_t shift[4];
+} es_s8_columns;
+
+/* What the bias of a column must lose for the dot products of this file: 128 * sum of the
+ * column's weights with VNNI (the activations are read as a + 128), else 0. */
+ES_S8_INLINE int32_t es_s8_column_offset(const int8_t *w, int32_t k) {
+#if defined(ES_S8_VNNI)
+  int32_t sum = 0;
+  for (int32_t i = 0; i < k; i++) sum += w[i];
+  return 128 * sum;
+#else
+  (void)w;
+  (void)k;
+  return 0;
+#endif
+}
+
+/* Columns j0 .. j0 + 3 of a call (cols of them valid): bias (0 if NULL) less the column
+ * offset, mult, shift. */
+ES_S8_INLINE void es_s8_columns_make(es_s8_columns *c, const int8_t *weights, int32_t k, const int32_t *bias,
+                                     const int32_t *mult, const int8_t *shift, int32_t j0, int32_t cols) {
+  for (int32_t j = 0; j < 4; j++) {
+    const int32_t col = j0 + (j < cols ? j : cols - 1);
+    c->bias[j] = (bias ? bias[col] : 0) - es_s8_column_offset(weights + (size_t)col * k, k);
+    c->mult[j] = mult[col];
+    c->shift[j] = shift[col];
+  }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+#if defined(ES_S8_NEON)
+
+typedef struct {
+  int32x4_t row[4]; /* row r: columns 0..3 */
+} es_s8_tile;
+
+ES_S8_INLINE es_s8_tile es_s8_tile_zero(void) {
+  es_s8_tile t;
+  for (int r = 0; r < 4; r++) t.row[r] = vdupq_n_s32(0);
+  return t;
+}
+
+ES_S8_INLINE es_s8_tile es_s8_tile_load(const int32_t *p) {
+  es_s8_tile t;
+  for (int r = 0; r < 4; r++) t.row[r] = vld1q_s32(p + 4 * r);
+  return t;
+}
+
+ES_S8_INLINE void es_s8_tile_save(const es_s8_tile *t, int32_t *p) {
+  for (int r = 0; r < 4; r++) vst1q_s32(p + 4 * r, t->row[r]);
+}
+
+/* t += the dot products over [0, k). */
+ES_S8_INLINE void es_s8_tile_dot(es_s8_tile *t, const int8_t *const a[4], const int8_t *const w[4], int32_t k) {
+  int32x4_t acc[4][4];
+  for (int r = 0; r < 4; r++)
+    for (int j = 0; j < 4; j++) acc[r][j] = vdupq_n_s32(0);
+  int32_t i = 0;
+  for (; i + 16 <= k; i += 16) {
+    int8x16_t va[4], vw[4];
+    for (int r = 0; r < 4; r++) va[r] = vld1q_s8(a[r] + i);
+    for (int j = 0; j < 4; j++) vw[j] = vld1q_s8(w[j] + i);
+    for (int r = 0; r < 4; r++) {
+      for (int j = 0; j < 4; j++) {
+        int16x8_t p = vmull_s8(vget_low_s8(va[r]), vget_low_s8(vw[j]));
+        p = vmlal_high_s8(p, va[r], vw[j]);
+        acc[r][j] = vpadalq_s16(acc[r][j], p);
+      }
+    }
+  }
+  if (i + 8 <= k) {
+    int8x8_t va[4], vw[4];
+    for (int r = 0; r < 4; r++) va[r] = vld1_s8(a[r] + i);
+    for (int j = 0; j < 4; j++) vw[j] = vld1_s8(w[j] + i);
+    for (int r = 0; r < 4; r++)
+      for (int j = 0; j < 4; j++) acc[r][j] = vpadalq_s16(acc[r][j], vmull_s8(va[r], vw[j]));
+    i += 8;
+  }
+  for (int r = 0; r < 4; r++) {
+    int32x4_t sum = vpaddq_s32(vpaddq_s32(acc[r][0], acc[r][1]), vpaddq_s32(acc[r][2], acc[r][3]));
+    if (i < k) {
+      int32_t tail[4];
+      for (int j = 0; j < 4; j++) {
+        int32_t s = 0;
+        for (int32_t p = i; p < k; p++) s += (int32_t)a[r][p] * (int32_t)w[j][p];
+        tail[j] = s;
+      }
+      sum = vaddq_s32(sum, vld1q_s32(tail));
+    }
+    t->row[r] = vaddq_s32(t->row[r], sum);
+  }
+}
+
+/* out[r * ldo + j] for r < rows, j < cols: clamp(out_zp + requant(t + bias)). */
+ES_S8_INLINE void es_s8_tile_store(const es_s8_tile *t, const es_s8_columns *c, const es_s8_output *o,
+                                   int8_t *out, ptrdiff_t ldo, int32_t rows, int32_t cols) {
+  const int32x4_t bias = vld1q_s32(c->bias);
+  const es_s8_requant4_consts q = es_s8_requant4_make(vld1q_s32(c->mult), c->shift, o);
+  int16x4_t narrow[4];
+  for (int r = 0; r < 4; r++) narrow[r] = vmovn_s32(es_s8_requant4(&q, vaddq_s32(t->row[r], bias)));
+  const int8x16_t bytes = vcombine_s8(vmovn_s16(vcombine_s16(narrow[0], narrow[1])),
+                                      vmovn_s16(vcombine_s16(narrow[2], narrow[3])));
+  int8_t all[16];
+  vst1q_s8(all, bytes);
+  for (int32_t r = 0; r < rows; r++) {
+    if (cols == 4) memcpy(out + r * ldo, all + 4 * r, 4);
+    else for (int32_t j = 0; j < cols; j++) out[r * ldo + j] = all[4 * r + j];
+  }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+#elif defined(ES_S8_VNNI)
+
+typedef struct {
+  __m512i v; /* lane 4 * r + j: row r, column j */
+} es_s8_tile;
+
+ES_S8_INLINE es_s8_tile es_s8_tile_zero(void) {
+  es_s8_tile t = {_mm512_setzero_si512()};
+  return t;
+}
+
+ES_S8_INLINE es_s8_tile es_s8_tile_load(const int32_t *p) {
+  es_s8_tile t = {_mm512_loadu_si512(p)};
+  return t;
+}
+
+ES_S8_INLINE void es_s8_tile_save(const es_s8_tile *t, int32_t *p) { _mm512_storeu_si512(p, t->v); }
+
+/* Four accumulators of one row -> one vector whose 128-bit lanes each hold partial sums of
+ * columns 0..3. */
+ES_S8_INLINE __m512i es_s8_fold4(__m512i c0, __m512i c1, __m512i c2, __m512i c3) {
+  const __m512i s01 = _mm512_add_epi32(_mm512_unpacklo_epi32(c0, c1), _mm512_unpackhi_epi32(c0, c1));
+  const __m512i s23 = _mm512_add_epi32(_mm512_unpacklo_epi32(c2, c3), _mm512_unpackhi_epi32(c2, c3));
+  return _mm512_add_epi32(_mm512_unpacklo_epi64(s01, s23), _mm512_unpackhi_epi64(s01, s23));
+}
+
+ES_S8_INLINE void es_s8_tile_dot(es_s8_tile *t, const int8_t *const a[4], const int8_t *const w[4], int32_t k) {
+  __m512i acc[4][4];
+  for (int r = 0; r < 4; r++)
+    for (int j = 0; j < 4; j++) acc[r][j] = _mm512_setzero_si512();
+  const __m512i flip = _mm512_set1_epi8((char)0x80);
+  for (int32_t i = 0; i < k; i += 64) {
+    const __mmask64 m = k - i >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (k - i)) - 1);
+    __m512i va[4], vw[4];
+    /* Masked-off bytes load as 0: a + 128 is then 128, times a weight of 0. */
+    for (int r = 0; r < 4; r++) va[r] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, a[r] + i), flip);
+    for (int j = 0; j < 4; j++) vw[j] = _mm512_maskz_loadu_epi8(m, w[j] + i);
+    for (int r = 0; r < 4; r++)
+      for (int j = 0; j < 4; j++) acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], va[r], vw[j]);
+  }
+  __m512i rows[4];
+  for (int r = 0; r < 4; r++) rows[r] = es_s8_fold4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]);
+  /* Sum each row's four 128-bit lanes: [r0, r1, r2, r3] totals in the four lanes. */
+  const __m512i t01 = _mm512_add_epi32(_mm512_shuffle_i32x4(rows[0], rows[1], 0x88), _mm512_shuffle_i32x4(rows[0], rows[1], 0xdd));
+  const __m512i t23 = _mm512_add_epi32(_mm512_shuffle_i32x4(rows[2], rows[3], 0x88), _mm512_shuffle_i32x4(rows[2], rows[3], 0xdd));
+  const __m512i sum = _mm512_add_epi32(_mm512_shuffle_i32x4(t01, t23, 0x88), _mm512_shuffle_i32x4(t01, t23, 0xdd));
+  t->v = _mm512_add_epi32(t->v, sum);
+}
+
+ES_S8_INLINE void es_s8_tile_store(const es_s8_tile *t, const es_s8_columns *c, const es_s8_output *o,
+                                   int8_t *out, ptrdiff_t ldo, int32_t rows, int32_t cols) {
+  const __m512i bias = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)c->bias));
+  const __m512i mult = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)c->mult));
+  int32_t s4;
+  memcpy(&s4, c->shift, 4);
+  const __m512i shift = _mm512_broadcast_i32x4(_mm_cvtepi8_epi32(_mm_cvtsi32_si128(s4)));
+  const __m512i x = es_s8_requant16(_mm512_add_epi32(t->v, bias), mult, shift, o);
+  int8_t all[16];
+  _mm_storeu_si128((__m128i *)all, _mm512_cvtepi32_epi8(x));
+  for (int32_t r = 0; r < rows; r++) {
+    if (cols == 4) memcpy(out + r * ldo, all + 4 * r, 4);
+    else for (int32_t j = 0; j < cols; j++) out[r * ldo + j] = all[4 * r + j];
+  }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+#else
+
+typedef struct {
+  int32_t v[4][4];
+} es_s8_tile;
+
+ES_S8_INLINE es_s8_tile es_s8_tile_zero(void) {
+  es_s8_tile t;
+  memset(&t, 0, sizeof t);
+  return t;
+}
+
+ES_S8_INLINE es_s8_tile es_s8_tile_load(const int32_t *p) {
+  es_s8_tile t;
+  memcpy(t.v, p, sizeof t.v);
+  return t;
+}
+
+ES_S8_INLINE void es_s8_tile_save(const es_s8_tile *t, int32_t *p) { memcpy(p, t->v, sizeof t->v); }
+
+ES_S8_INLINE void es_s8_tile_dot(es_s8_tile *t, const int8_t *const a[4], const int8_t *const w[4], int32_t k) {
+  for (int r = 0; r < 4; r++) {
+    for (int j = 0; j < 4; j++) {
+      int32_t s = 0;
+      for (int32_t i = 0; i < k; i++) s += (int32_t)a[r][i] * (int32_t)w[j][i];
+      t->v[r][j] += s;
+    }
+  }
+}
+
+ES_S8_INLINE void es_s8_tile_store(const es_s8_tile *t, const es_s8_columns *c, const es_s8_output *o,
+                                   int8_t *out, ptrdiff_t ldo, int32_t rows, int32_t cols) {
+  for (int32_t r = 0; r < rows; r++)
+    for (int32_t j = 0; j < cols; j++)
+      out[r * ldo + j] = es_clamp_to_s8(o->out_zp + es_requantize(t->v[r][j] + c->bias[j], c->mult[j], c->shift[j]),
+                                        o->act_min, o->act_max);
+}
+
+#endif
+
+#endif

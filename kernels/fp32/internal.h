@@ -149,7 +149,11 @@ ES_INLINE es_vf es_vf_load(const float *p) {
 
 ES_INLINE void es_vf_store(float *p, const es_vf *v) { memcpy(p, v, sizeof *v); }
 
-ES_INLINE es_vf es_vf_splat(float x) { return (es_vf){0} + x; }
+#if ES_VF_LANES == 16
+ES_INLINE es_vf es_vf_splat(float x) { return (es_vf){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
+#else
+ES_INLINE es_vf es_vf_splat(float x) { return es_v8_splat(x); }
+#endif
 
 /* es_v8_bounds_apply for es_vf. */
 ES_INLINE void es_vf_bounds_apply(const es_bounds *b, es_vf *v) {

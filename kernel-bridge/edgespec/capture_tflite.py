@@ -3,7 +3,9 @@ with it: lowering a flatbuffer, running the TFLite interpreter for reference out
 the bundle. An int8 model keeps its own quantization (capture_tflite_int8).
 
 The reference of a .tflite file is the TFLite interpreter's own output on a seeded
-input (delegates off, so it is TFLite's reference kernels, not XNNPACK's).
+input, with delegates off (TFLite's builtin kernels, not XNNPACK's). An int8 model runs on
+TFLite's reference kernels (BUILTIN_REF): its optimized int8 kernels round some results
+differently from them, and the reference kernels are the arithmetic edgespec reproduces.
 """
 from __future__ import annotations
 
@@ -56,7 +58,7 @@ def interpreter_outputs(model_bytes: bytes, lowered: LoweredTflite, inputs: Sequ
     order, quantized for and dequantized from an int8 model's int8 inputs and outputs."""
     with captured_output() as log:
         try:
-            interpreter = _interpreter(model_bytes)
+            interpreter = _interpreter(model_bytes, reference_kernels=lowered.int8)
             details = _details(interpreter.get_input_details())
             for index, array in zip(lowered.input_tensors, inputs):
                 interpreter.set_tensor(index, to_interpreter_input(array, details[index]))
@@ -78,11 +80,12 @@ def model_inputs_on_grid(model_bytes: bytes, lowered: LoweredTflite, inputs: Seq
     return on_input_grid(inputs, [details[index] for index in lowered.input_tensors])
 
 
-def _interpreter(model_bytes: bytes):
+def _interpreter(model_bytes: bytes, reference_kernels: bool = False):
     tf = import_tensorflow()
+    kernels = tf.lite.experimental.OpResolverType
     interpreter = tf.lite.Interpreter(
         model_content=bytes(model_bytes),
-        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+        experimental_op_resolver_type=kernels.BUILTIN_REF if reference_kernels else kernels.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
     interpreter.allocate_tensors()
     return interpreter
 

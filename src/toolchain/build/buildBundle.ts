@@ -3,6 +3,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { BuildManifest, Footprint, Graph } from '../../common/types';
 import { loadBundle } from '../bundle/loadBundle';
+import { EdgespecError } from '../errors';
 import { Reporter } from '../events';
 import { BuildLog, compileAll } from './compile';
 import { parseElf } from './elf';
@@ -20,6 +21,7 @@ import { assertReplaceable, publish } from './publish';
 import { FlagValues, KernelVariant, kernelVariantFlags, loadTarget, TargetSpec } from './targets';
 import { requireCompiler } from './toolCheck';
 import { lowerInt8 } from './quantize/lowerInt8';
+import { hasGivenQuantization } from './quantize/givenQuantization';
 import { profileManifest, withProfileSource } from './profileBuild';
 import { removeOnInterrupt } from '../interrupt';
 
@@ -38,7 +40,10 @@ export interface BuildOptions {
   cacheDir?: string | null;
   /** A profiling build: the model records a count after each step (edgespec/profile.h). */
   profile?: boolean;
-  /** 'int8': post-training static quantization (src/toolchain/build/quantize). Default 'float32'. */
+  /**
+   * 'int8': post-training static quantization (src/toolchain/build/quantize), or the bundle's
+   * own quantization when it carries one. Default: 'int8' for such a bundle, else 'float32'.
+   */
   dtype?: 'float32' | 'int8';
   /** int8: calibration inputs, a .safetensors file or a directory of .npy files. */
   calibration?: string;
@@ -120,6 +125,15 @@ async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs
   return { dir: finalDir, manifest, footprint };
 }
 
+/** The image's arithmetic: as asked, else int8 for a bundle that carries its own quantization. */
+function buildDtype(graph: Graph, asked: 'float32' | 'int8' | undefined): 'float32' | 'int8' {
+  if (!hasGivenQuantization(graph)) return asked ?? 'float32';
+  if (asked === 'float32') {
+    throw new EdgespecError('int8-given-quantization', `${graph.name} is an int8 model with its own quantization (from ${graph.source.framework}); it builds as int8 only`, 'build it without --dtype (or with --dtype int8); capture a float model to build float32');
+  }
+  return 'int8';
+}
+
 /**
  * `edgespec build`: bundle → passes → plan → C → compile and link → footprint → build.json.
  * Everything is written into a temporary directory beside the output and renamed into place
@@ -132,8 +146,9 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   reporter.progress('load', 0, 1, options.bundleDir);
   const bundle = await loadBundle(options.bundleDir);
   reporter.progress('load', 1, 1, bundle.graph.name);
+  const dtype = buildDtype(bundle.graph, options.dtype);
   // Everything that can reject the model runs before anything is written.
-  const lowered = options.dtype === 'int8'
+  const lowered = dtype === 'int8'
     ? await lowerInt8(bundle, target.name, { ...options, producer: PRODUCER, log: m => reporter.log(m), progress: (s, d, t, m) => reporter.progress(s, d, t, m) })
     : lowerModel(bundle.graph, name => bundle.weights.tensors.get(name), target.name, (name, i, total) => reporter.progress('passes', i, total, name));
   reporter.progress('plan', 1, 1, `arena ${lowered.plan.arenaBytes} bytes, lower bound ${lowered.plan.lowerBound}`);
@@ -148,7 +163,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const forgetTmp = removeOnInterrupt(tmp);
   try {
     const cacheDir = options.cacheDir === undefined ? ObjectCache.defaultDir() : options.cacheDir ?? undefined;
-    const result = await buildInto(tmp, bundle.graph, lowered, needs, bundle.dir, finalDir, target, reporter, cacheDir, options.profile ?? false, options.dtype ?? 'float32', options.kernelVariant ?? 'neon');
+    const result = await buildInto(tmp, bundle.graph, lowered, needs, bundle.dir, finalDir, target, reporter, cacheDir, options.profile ?? false, dtype, options.kernelVariant ?? 'neon');
     await publish(tmp, finalDir);
     return result;
   } catch (e) {

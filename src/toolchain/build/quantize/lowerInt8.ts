@@ -1,4 +1,5 @@
 import { Bundle } from '../../bundle/loadBundle';
+import { EdgespecError } from '../../errors';
 import { graphToIr } from '../graphToIr';
 import { LoweredModel, planSchedule, runPasses } from '../lowerModel';
 import { Schedule } from '../schedule';
@@ -6,6 +7,7 @@ import { selectKernels } from '../selectKernel';
 import { layoutRawWeights } from './blob';
 import { referenceInputs, userCalibrationInputs } from './calibrationInputs';
 import { emitInt8ModelSource } from './emitInt8Source';
+import { floatView, givenQuantizationSummary, hasGivenQuantization } from './givenQuantization';
 import { observeRanges } from './interpretSchedule';
 import { QuantizedSchedule, quantizeSchedule, Ranges } from './quantizeSchedule';
 
@@ -26,9 +28,11 @@ export interface LoweredInt8 extends LoweredModel {
 /**
  * `edgespec build --dtype int8`: the fp32 lowering, activation ranges (the bundle's
  * calibration field, else observed on the reference input plus the user's set), then the
- * int8 schedule, its plan, blob and model.c.
+ * int8 schedule, its plan, blob and model.c. A bundle with its own quantization (an int8
+ * .tflite) is lowered with its parameters as given instead (lowerGivenInt8).
  */
 export async function lowerInt8(bundle: Bundle, target: string, options: Int8Options): Promise<LoweredInt8> {
+  if (hasGivenQuantization(bundle.graph)) return lowerGivenInt8(bundle, target, options);
   const ir = runPasses(graphToIr(bundle.graph, name => bundle.weights.tensors.get(name), target));
   const fp = selectKernels(ir, target);
   const ranges: Ranges = new Map();
@@ -46,6 +50,26 @@ export async function lowerInt8(bundle: Bundle, target: string, options: Int8Opt
   if (quantized.fallbacks.length > 0) {
     notes.push(`int8: ${quantized.fallbacks.length} step(s) have no int8 kernel and run in fp32 between dequantize and quantize: ${quantized.fallbacks.join(', ')}`);
   }
+  return finish(ir, quantized, notes, options);
+}
+
+/** A bundle with its own quantization (an int8 .tflite): its parameters as given, no calibration. */
+function lowerGivenInt8(bundle: Bundle, target: string, options: Int8Options): LoweredInt8 {
+  if (options.calibration) {
+    throw new EdgespecError('int8-given-quantization', `${bundle.graph.name} carries its own quantization (from its ${bundle.graph.source.framework} model), so --calibration does not apply`, 'build without --calibration; the model\'s scales and zero points are used as given');
+  }
+  const view = floatView(bundle, target);
+  const ir = runPasses(graphToIr(view.graph, view.weights, target));
+  const quantized = quantizeSchedule(selectKernels(ir, target), new Map(), view.given);
+  const count = givenQuantizationSummary(bundle.graph);
+  const notes = [`int8: quantization given by the bundle (${bundle.graph.source.framework}): ${count.activations} activation tensors, ${count.weights} weights (${count.perChannelWeights} per channel); no calibration`];
+  if (quantized.fallbacks.length > 0) {
+    notes.push(`int8: ${quantized.fallbacks.length} step(s) have no int8 kernel and run in fp32 between dequantize and quantize (with the model's parameters): ${quantized.fallbacks.join(', ')}`);
+  }
+  return finish(ir, quantized, notes, options);
+}
+
+function finish(ir: LoweredInt8['ir'], quantized: QuantizedSchedule, notes: string[], options: Int8Options): LoweredInt8 {
   notes.forEach(n => options.log?.(n));
   const schedule = { ...quantized, steps: quantized.steps } as unknown as Schedule;
   const plan = planSchedule(schedule);

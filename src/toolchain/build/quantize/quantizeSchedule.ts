@@ -1,13 +1,18 @@
 // fp32 schedule + activation ranges → a mixed schedule: int8 kernels where one exists,
 // fp32 kernels (with dequantize / quantize around them) elsewhere. The image keeps fp32
 // inputs and outputs: the graph input is quantized inside the image, outputs dequantized.
+// With given quantization (an int8 .tflite, givenQuantization.ts) every tensor keeps the
+// model's own parameters and weights its own integers and biases, and each op rounds as
+// TFLite's int8 kernel does.
 
+import { EdgespecError } from '../../errors';
 import { Provenance } from '../ir';
 import { KernelStep, PackedWeight, Schedule, ScheduledTensor, Shape4 } from '../schedule';
 import { numel } from '../shape';
 import {
   activationBounds, activationParams, FixedMultiplier, fixedMultiplier, QParams, quantizePerChannel, roundHalfAway
 } from './params';
+import { GivenQuantization, GivenWeight } from './givenQuantization';
 
 export type Dtype = 'f32' | 's8';
 
@@ -81,8 +86,9 @@ function denseStrides(shape: number[]): number[] {
   return shape.map((_, d) => shape.slice(d + 1).reduce((p, q) => p * q, 1));
 }
 
-export function quantizeSchedule(fp: Schedule, ranges: Ranges): QuantizedSchedule {
-  return new Quantizer(fp, ranges).run();
+/** `given`: the bundle's own quantization; then `ranges` are not used. */
+export function quantizeSchedule(fp: Schedule, ranges: Ranges, given?: GivenQuantization): QuantizedSchedule {
+  return new Quantizer(fp, ranges, given).run();
 }
 
 class Quantizer {
@@ -95,7 +101,7 @@ class Quantizer {
   private readonly fallbacks: string[] = [];
   private readonly fpWeights: Map<string, PackedWeight>;
 
-  constructor(private readonly fp: Schedule, private readonly ranges: Ranges) {
+  constructor(private readonly fp: Schedule, private readonly ranges: Ranges, private readonly given?: GivenQuantization) {
     this.fpWeights = new Map(fp.weights.map(w => [w.name, w]));
   }
 
@@ -126,6 +132,11 @@ class Quantizer {
   }
 
   private rangeParams(name: string): QParams {
+    if (this.given) {
+      const p = this.given.activations.get(name);
+      if (!p) throw new EdgespecError('int8-given-quantization', `the bundle gives no quantization for tensor ${name}, which the int8 image holds in int8`, 'capture the .tflite again; every int8 tensor of the model must carry its scale and zero point');
+      return p;
+    }
     const r = this.ranges.get(name);
     if (!r) throw new Error(`internal: no calibration range for tensor ${name}`);
     return activationParams(r.min, r.max);
@@ -178,6 +189,12 @@ class Quantizer {
     });
   }
 
+  /** Given quantization: x and y have the same parameters (ops that keep them, as TFLite's pools require). */
+  private sameGivenParams(x: string, y: string): boolean {
+    const a = this.given!.activations.get(x), b = this.given!.activations.get(y);
+    return a !== undefined && b !== undefined && a.scale === b.scale && a.zp === b.zp;
+  }
+
   private addWeight(w: RawWeight): string {
     if (!this.weights.has(w.name)) this.weights.set(w.name, w);
     return w.name;
@@ -198,6 +215,7 @@ class Quantizer {
       case 'concat': return this.concat(step);
       case 'clamp': {
         const a = step.args;
+        if (this.given && !this.sameGivenParams(a.x, a.y)) return this.fallback(step);
         const x = this.as(a.x, 's8', step.from);
         const p = this.params.get(x)!;
         const [lo, hi] = activationBounds(a.lo, a.hi, p);
@@ -240,11 +258,24 @@ class Quantizer {
         rename.set(r, this.as(r, 'f32', step.from));
       }
     }
-    for (const y of step.writes) this.register(y, 'f32', y);
     if (step.kernel !== 'alias' && step.kernel !== 'copy' && step.kernel !== 'transpose') this.fallbacks.push(`${step.op} (${step.from.module || step.from.name})`);
+    // Given quantization: the model holds this result in int8, so it is rounded to its parameters as the model's would be.
+    const rounded = this.given ? step.writes.filter(y => this.given!.activations.has(y) && step.kernel !== 'alias') : [];
+    for (const y of step.writes) this.register(rounded.includes(y) ? `${y}#f32` : y, 'f32', y);
+    for (const y of rounded) rename.set(y, `${y}#f32`);
     if (rename.size === 0 || [...rename].every(([k, v]) => k === v)) { this.steps.push(step); return; }
     const swap = (t: string) => rename.get(t) ?? t;
-    this.steps.push({ ...step, reads: step.reads.map(swap), inPlace: step.inPlace.map(swap), args: renameTensors(step.args, swap) } as KernelStep);
+    const inPlace = step.inPlace.map(swap).filter(t => !rounded.some(y => t === `${y}#f32`));
+    this.steps.push({ ...step, reads: step.reads.map(swap), writes: step.writes.map(swap), inPlace, args: renameTensors(step.args, swap) } as KernelStep);
+    for (const y of rounded) {
+      const f = `${y}#f32`;
+      const p = this.rangeParams(y);
+      const count = numel(this.shapeOf(y));
+      this.outputS8(y, p, target => this.steps.push({
+        kernel: 'quantize_s8', from: step.from, op: 'quantize', reads: [f], writes: [target], inPlace: [],
+        call: ptr => `es_quantize_s8(${ptr.read(f)}, ${ptr.write(target)}, ${count}, ${floatLit(1 / p.scale)}, ${p.zp})`
+      }), step.from);
+    }
   }
 
   private convLike(step: Extract<KernelStep, { kernel: 'conv2d' | 'conv2d_depthwise' | 'gemm' }>): void {
@@ -266,21 +297,29 @@ class Quantizer {
       packing = `${fw.packing}→[N][K], int8 per channel`;
     }
     const axis = step.kernel === 'conv2d_depthwise' ? 2 : 0;
-    const { q, scales } = quantizePerChannel(data, shape, axis);
+    const givenWeight = this.given?.weights.get(fw.source);
+    const { q, scales } = givenWeight ? givenIntegers(data, shape, axis, givenWeight, fw.source) : quantizePerChannel(data, shape, axis);
     const channels = shape[axis];
     const inner = numel(shape.slice(axis + 1));
     const sums = new Float64Array(channels);
     for (let i = 0; i < q.length; i++) sums[Math.floor(i / inner) % channels] += q[i];
     const bias = a.b ? this.fpWeights.get(a.b)!.data : null;
+    const givenBias = a.b && this.given ? this.given.weights.get(this.fpWeights.get(a.b)!.source) : undefined;
+    if (givenWeight && a.b && !givenBias) throw new EdgespecError('int8-given-quantization', `the int8 weight ${fw.source} has a float bias ${this.fpWeights.get(a.b)!.source}`, 'convert the model with the TFLite converter\'s full-integer quantization (int32 biases)');
     const pout = this.rangeParams(a.y);
     const mults = new Int32Array(channels);
     const shifts = new Int8Array(channels);
     const qbias = new Int32Array(channels);
+    // TFLite's int8 FULLY_CONNECTED rounds once ((acc * mult + half) >> (31 - shift)), its convolutions twice.
+    const roundOnce = this.given !== undefined && step.kernel === 'gemm' && step.op === 'linear';
     for (let c = 0; c < channels; c++) {
-      const m: FixedMultiplier = fixedMultiplier((pin.scale * scales[c]) / pout.scale);
+      const exact: FixedMultiplier = fixedMultiplier((pin.scale * scales[c]) / pout.scale);
+      const m = roundOnce ? singleRounding(exact) : exact;
       mults[c] = m.mult;
       shifts[c] = m.shift;
-      qbias[c] = (bias ? roundHalfAway(bias[c] / (pin.scale * scales[c])) : 0) - pin.zp * sums[c];
+      const b = givenBias ? givenBias.values[c] : bias ? roundHalfAway(bias[c] / (pin.scale * scales[c])) : 0;
+      qbias[c] = b - pin.zp * sums[c];
+      if (qbias[c] !== (qbias[c] | 0)) throw new EdgespecError('int8-bias-overflow', `the folded int32 bias of ${fw.source}, channel ${c}, does not fit 32 bits`, 'the input zero point times the channel\'s weight sum is too large; requantize the model');
     }
     const module = fw.module;
     const wq = this.addWeight({ name: `${a.w}#s8`, source: fw.source, module, shape, packing, bytes: Buffer.from(q.buffer, q.byteOffset, q.byteLength), elementBytes: 1 });
@@ -329,8 +368,11 @@ class Quantizer {
 
   private pool(step: Extract<KernelStep, { kernel: 'max_pool2d' | 'avg_pool2d' }>): void {
     const s = step.args;
+    if (this.given && !this.sameGivenParams(s.x, s.y)) return this.fallback(step);
     const x = this.as(s.x, 's8', step.from);
     const p = this.params.get(x)!;
+    // TFLite averages the raw codes (same parameters in and out): a zero point of 0 gives its rounding exactly.
+    const averageZp = this.given ? 0 : p.zp;
     const [lo, hi] = activationBounds(s.act.min, s.act.max, p);
     const common = `${s.kh}, ${s.kw}, ${s.strideH}, ${s.strideW}, ${s.padTop}, ${s.padLeft}`;
     this.outputS8(s.y, p, y => {
@@ -344,7 +386,7 @@ class Quantizer {
         const v = step.args;
         this.steps.push({
           kernel: 'avg_pool2d_s8', from: step.from, op: step.op, reads: [x], writes: [y], inPlace: [],
-          call: ptr => `es_avg_pool2d_s8(${ptr.read(x)}, ${shape4(s.is)}, ${ptr.write(y)}, ${shape4(s.os)}, ${common}, ${v.padBottom}, ${v.padRight}, ${v.countIncludePad ? 1 : 0}, ${v.divisorOverride}, ${p.zp}, ${lo}, ${hi})`
+          call: ptr => `es_avg_pool2d_s8(${ptr.read(x)}, ${shape4(s.is)}, ${ptr.write(y)}, ${shape4(s.os)}, ${common}, ${v.padBottom}, ${v.padRight}, ${v.countIncludePad ? 1 : 0}, ${v.divisorOverride}, ${averageZp}, ${lo}, ${hi})`
         });
       }
     }, step.from);
@@ -373,6 +415,37 @@ class Quantizer {
       call: p => `es_concat_s8((const int8_t *const[]){${xs.map(t => p.read(t)).join(', ')}}, ${ints(s.sizes)}, ${xs.length},\n      ${p.write(y)}, ${s.outer}, ${s.inner}, ${ints(ps.map(q => q.zp))}, ${ints(ms.map(m => m.mult))}, ${ints(ms.map(m => m.shift))}, ${pout.zp})`
     }), step.from);
   }
+}
+
+/**
+ * A multiplier whose double rounding (es_requantize) gives TFLite's single rounding: the right
+ * shift moves into the multiplier, so only the rounding of the high multiply is left. The
+ * multiplier keeps 31 + shift bits (about 23 for a layer's usual shift of -8); the results
+ * differ only where acc * mult lies within that precision of a rounding boundary.
+ */
+function singleRounding(m: FixedMultiplier): FixedMultiplier {
+  return m.shift >= 0 ? m : { mult: Math.round(m.mult / 2 ** -m.shift), shift: 0 };
+}
+
+/**
+ * The model's own int8 weights in the packed layout: the packed fp32 data holds
+ * float32(scale[c] * q) (givenQuantization.realValues, re-laid by the packing), and dividing
+ * by scale[c] gives q back exactly (|q| ≤ 127, float32 relative error ≤ 2^-24).
+ */
+function givenIntegers(data: Float32Array, shape: number[], axis: number, g: GivenWeight, name: string): { q: Int8Array; scales: Float64Array } {
+  if (g.values instanceof Int32Array) throw new EdgespecError('int8-given-quantization', `weight ${name} is int32; the int8 kernels take int8 weights`, 'convert the model with int8 weights');
+  if (g.zeroPoints.some(z => z !== 0)) throw new EdgespecError('int8-given-quantization', `weight ${name} has nonzero zero points; the int8 kernels take symmetric weights`, 'convert the model with the TFLite converter\'s int8 quantization (symmetric weights)');
+  const channels = shape[axis];
+  if (g.scales.length !== 1 && g.scales.length !== channels) throw new Error(`internal: weight ${name} has ${g.scales.length} scales for ${channels} channels`);
+  const scales = Float64Array.from({ length: channels }, (_, c) => g.scales.length === 1 ? g.scales[0] : g.scales[c]);
+  const inner = numel(shape.slice(axis + 1));
+  const q = new Int8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const exact = data[i] / scales[Math.floor(i / inner) % channels];
+    q[i] = Math.round(exact);
+    if (Math.abs(exact - q[i]) > 1e-3) throw new Error(`internal: packed weight ${name}[${i}] is not an integer multiple of its scale`);
+  }
+  return { q, scales };
 }
 
 /** A step's arguments with every tensor name (a string, or strings in arrays) renamed. */

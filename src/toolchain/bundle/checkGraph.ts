@@ -3,10 +3,13 @@ import { EdgespecError } from '../errors';
 import { loadOpVocabulary, opNames } from '../ops/vocabulary';
 import { formatShape } from './safetensors';
 
-/** Checks what the schema cannot: every op is in the vocabulary, every tensor a node touches is declared and produced before it is read. */
+/**
+ * Checks what the schema cannot: every op is in the vocabulary, every tensor a node touches is
+ * declared and produced before it is read, every given quantization fits its tensor.
+ */
 export function checkGraph(graph: Graph): void {
   checkOpsKnown(graph);
-  const problems = [...ioProblems(graph), ...dataflowProblems(graph)];
+  const problems = [...ioProblems(graph), ...dataflowProblems(graph), ...quantizationProblems(graph)];
   if (problems.length > 0) {
     throw new EdgespecError(
       'bundle-graph-inconsistent',
@@ -79,6 +82,32 @@ function dataflowProblems(graph: Graph): string[] {
   }
   for (const io of graph.outputs) {
     if (io.tensor in graph.tensors && !available.has(io.tensor)) problems.push(`output '${io.name}' (tensor '${io.tensor}') is written by no node`);
+  }
+  return problems;
+}
+
+/** Zero points each quantized dtype can hold: int8 codes, int32 biases (always 0). The rule of bundle_validation.py too. */
+const ZERO_POINTS: Partial<Record<string, [number, number]>> = { int8: [-128, 127], int32: [0, 0] };
+
+function quantizationProblems(graph: Graph): string[] {
+  const problems: string[] = [];
+  for (const [name, t] of Object.entries(graph.tensors)) {
+    const q = t.quantization;
+    if (!q) {
+      if (t.dtype === 'int8') problems.push(`tensor '${name}' is int8 without a quantization (scale and zero_point)`);
+      continue;
+    }
+    const range = ZERO_POINTS[t.dtype];
+    if (!range) {
+      problems.push(`tensor '${name}' is ${t.dtype} but has a quantization; only int8 and int32 tensors are quantized`);
+      continue;
+    }
+    const count = q.scale.length;
+    if (q.zero_point.length !== count) problems.push(`tensor '${name}' has ${count} scales but ${q.zero_point.length} zero points`);
+    if (count > 1 && (q.axis === undefined || q.axis >= t.shape.length || t.shape[q.axis] !== count)) {
+      problems.push(`tensor '${name}' of shape ${formatShape(t.shape)} has ${count} scales along axis ${q.axis}; per-channel scales need an axis of that size`);
+    }
+    if (q.zero_point.some(z => z < range[0] || z > range[1])) problems.push(`tensor '${name}' (${t.dtype}) has zero points outside [${range[0]}, ${range[1]}]`);
   }
   return problems;
 }

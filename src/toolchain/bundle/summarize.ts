@@ -1,4 +1,5 @@
 import { Graph, GraphIO } from '../../common/types';
+import { givenQuantizationSummary, hasGivenQuantization } from '../build/quantize/givenQuantization';
 import { removedFrameworkOps } from '../ops/vocabulary';
 import { Bundle } from './loadBundle';
 import { elementCount } from './safetensors';
@@ -23,6 +24,8 @@ export interface BundleSummary {
   op_inventory: InventoryRow[];
   edgespec_ops: { op: string; count: number }[];
   parameters: { tensors: number; elements: number; bytes: number };
+  /** Present when the bundle carries its own quantization (an int8 .tflite): edgespec build makes it int8 with it. */
+  quantization?: { dtype: 'int8'; given_by: string; activation_tensors: number; weights: number; per_channel_weights: number };
   checksums: Record<'weights' | 'reference', { file: string; sha256: string; bytes: number; status: 'ok' }>;
 }
 
@@ -46,11 +49,17 @@ export function summarizeBundle(bundle: Bundle): BundleSummary {
     op_inventory: inventoryRows(graph),
     edgespec_ops: byCountThenName(countBy(graph.nodes.map(n => n.op))).map(([op, count]) => ({ op, count })),
     parameters: { tensors: bundle.weights.tensors.size, elements, bytes },
+    ...(hasGivenQuantization(graph) ? { quantization: quantizationOf(graph) } : {}),
     checksums: {
       weights: { file: graph.weights.file, sha256: graph.weights.sha256, bytes: bundle.weights.byteLength, status: 'ok' },
       reference: { file: graph.reference.file, sha256: graph.reference.sha256, bytes: bundle.reference.byteLength, status: 'ok' }
     }
   };
+}
+
+function quantizationOf(graph: Graph): NonNullable<BundleSummary['quantization']> {
+  const count = givenQuantizationSummary(graph);
+  return { dtype: 'int8', given_by: graph.source.framework, activation_tensors: count.activations, weights: count.weights, per_channel_weights: count.perChannelWeights };
 }
 
 function inventoryRows(graph: Graph): InventoryRow[] {

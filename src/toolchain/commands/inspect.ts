@@ -27,6 +27,7 @@ function formatSummary(s: BundleSummary): string {
     `outputs     ${io(s.outputs)}`,
     `nodes       ${s.node_count}`,
     `parameters  ${s.parameters.elements.toLocaleString('en-US')} values in ${s.parameters.tensors} tensors, ${formatBytes(s.parameters.bytes)}`,
+    ...(s.quantization ? [`quantized   int8 with the quantization given by the ${s.quantization.given_by} model: ${s.quantization.activation_tensors} activation tensors, ${s.quantization.weights} weights (${s.quantization.per_channel_weights} per channel); edgespec build uses it (int8, no calibration)`] : []),
     `checksums   ${s.checksums.weights.file} sha256 ${s.checksums.weights.status} (${s.checksums.weights.sha256.slice(0, 12)}…), ` +
       `${s.checksums.reference.file} sha256 ${s.checksums.reference.status} (${s.checksums.reference.sha256.slice(0, 12)}…)`,
     '',

@@ -5,7 +5,10 @@
  * into a stack buffer, and the 4 x 4 tile of tile_s8.h multiplies them by 4 output
  * channels' weight rows at a time. Reductions longer than KC are cut into slices whose
  * int32 partial sums wait in `partial`; output channels are taken OCC at a time so that
- * both buffers stay small (about 15 KiB of stack in all). */
+ * both buffers stay small (about 15 KiB of stack in all).
+ * With AVX-512 VNNI, a reduction of at most PANEL_KMAX and enough pixels, each group's output channels
+ * are packed 32 at a time (panel_vnni.h) and blocks of 8 pixels gathered for each. */
+#include "panel_vnni.h"
 #include "tile_s8.h"
 
 ES_S8_REGISTER_HEAVY
@@ -70,6 +73,34 @@ void es_conv2d_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *w
   const int32_t pixels = os.h * os.w;
   if (pixels <= 0 || os.c <= 0) return;
   const es_s8_output o = {out_zp, act_min, act_max};
+#if defined(ES_S8_VNNI)
+  if (k <= PANEL_KMAX && pixels >= PANEL_MIN_ROWS) {
+    es_s8_panel panel;
+    int8_t rows_buf[PANEL_MR][PANEL_KMAX];
+    for (int32_t b = 0; b < os.n; b++) {
+      const patch_args p = {in + (size_t)b * is.h * is.w * is.c, is.h, is.w, is.c, os.w, kh, kw, stride_h, stride_w,
+                            pad_top, pad_left, dilation_h, dilation_w, icg, k, (int8_t)in_zp};
+      int8_t *out_b = out + (size_t)b * pixels * os.c;
+      for (int32_t g = 0; g < groups; g++) {
+        const int8_t *wg = weights + (size_t)g * ocg * k;
+        for (int32_t n0 = 0; n0 < ocg; n0 += PANEL_N) {
+          es_s8_panel_pack(&panel, wg, k, n0, ocg - n0 < PANEL_N ? ocg - n0 : PANEL_N, bias ? bias + g * ocg : NULL,
+                           mult + g * ocg, shift + g * ocg);
+          for (int32_t p0 = 0; p0 < pixels; p0 += PANEL_MR) {
+            const int32_t rows = pixels - p0 < PANEL_MR ? pixels - p0 : PANEL_MR;
+            const int8_t *rp[PANEL_MR];
+            for (int32_t r = 0; r < PANEL_MR; r++) {
+              if (r < rows) gather(&p, p0 + r, g * icg, 0, k, rows_buf[r]);
+              rp[r] = rows_buf[r < rows ? r : rows - 1];
+            }
+            es_s8_panel_rows(&panel, rp, rows, &o, out_b + (size_t)p0 * os.c + g * ocg + n0, os.c);
+          }
+        }
+      }
+    }
+    return;
+  }
+#endif
   int8_t patch[4][KC];
   int32_t partial[OCC / 4][16];
   es_s8_columns columns[OCC / 4];

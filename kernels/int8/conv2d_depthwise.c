@@ -135,10 +135,11 @@ static inline void acc16_store(const dw_args *d, const acc16 *a, int32_t c, int8
 static void find_taps(const int8_t *in_b, es_shape4 is, int32_t oy, int32_t ox, int32_t kw, int32_t stride_h,
                       int32_t stride_w, int32_t pad_top, int32_t pad_left, int32_t dilation_h, int32_t dilation_w,
                       int32_t t0, int32_t n, const int8_t **src) {
+  int32_t ky = t0 / kw, kx = t0 % kw;
   for (int32_t t = 0; t < n; t++) {
-    const int32_t ky = (t0 + t) / kw, kx = (t0 + t) % kw;
     const int32_t iy = oy * stride_h - pad_top + ky * dilation_h, ix = ox * stride_w - pad_left + kx * dilation_w;
     src[t] = iy < 0 || iy >= is.h || ix < 0 || ix >= is.w ? NULL : in_b + ((size_t)iy * is.w + ix) * is.c;
+    if (++kx == kw) kx = 0, ky++;
   }
 }
 

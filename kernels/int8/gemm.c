@@ -3,7 +3,10 @@
  * 4 x 4 tiles of tile_s8.h over the whole of K, each output written once. Columns are the
  * outer loop, in groups of 4: a group's constants (bias less the column offset, mult,
  * shift) are made once and its 4 weight rows stay in cache while the rows of `a` stream
- * past. Edge rows and columns repeat the last valid one inside the tile. */
+ * past. Edge rows and columns repeat the last valid one inside the tile.
+ * With AVX-512 VNNI, K <= PANEL_KMAX and at least PANEL_MIN_ROWS rows, panels of 32 packed columns instead
+ * (panel_vnni.h). */
+#include "panel_vnni.h"
 #include "tile_s8.h"
 
 ES_S8_REGISTER_HEAVY
@@ -13,6 +16,21 @@ void es_gemm_s8(const int8_t *a, const int8_t *weights, const int32_t *bias, int
                 const int8_t *shift, int32_t act_min, int32_t act_max) {
   if (m <= 0 || n <= 0) return;
   const es_s8_output o = {out_zp, act_min, act_max};
+#if defined(ES_S8_VNNI)
+  if (k <= PANEL_KMAX && m >= PANEL_MIN_ROWS) {
+    es_s8_panel panel;
+    for (int32_t n0 = 0; n0 < n; n0 += PANEL_N) {
+      es_s8_panel_pack(&panel, weights, k, n0, n - n0 < PANEL_N ? n - n0 : PANEL_N, bias, mult, shift);
+      for (int32_t r0 = 0; r0 < m; r0 += PANEL_MR) {
+        const int32_t rows = m - r0 < PANEL_MR ? m - r0 : PANEL_MR;
+        const int8_t *rp[PANEL_MR];
+        for (int32_t r = 0; r < PANEL_MR; r++) rp[r] = a + (size_t)(r0 + (r < rows ? r : rows - 1)) * k;
+        es_s8_panel_rows(&panel, rp, rows, &o, out + (size_t)r0 * n + n0, n);
+      }
+    }
+    return;
+  }
+#endif
   for (int32_t j0 = 0; j0 < n; j0 += 4) {
     const int32_t cols = n - j0 < 4 ? n - j0 : 4;
     es_s8_columns c;

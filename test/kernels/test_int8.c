@@ -236,6 +236,22 @@ static void test_mean_concat_clamp_quantize(void) {
   const int8_t q_want[9] = {-128, 9, 11, 12, 13, 15, 127, 10, 5};
   es_quantize_s8(f, q, 9, 2.0f, 10); /* x*2 rounded half away from zero, + 10 */
   check_s8("quantize_s8 rounding half away, saturation, NaN", q, q_want, 9);
+  /* Long enough for the vector paths: halves, near-halves, infinities, NaN, large values. */
+  enum { QN = 1003 };
+  float fq[QN];
+  int8_t qq[QN], qq_want[QN];
+  static const float special[] = {0.25f, 0.5f, -0.5f, 1.5f, -1.5f, 2.5f, -2.5f, 0.49999997f, -0.49999997f,
+                                  63.5f, -64.5f, 1e30f, -1e30f, INFINITY, -INFINITY, NAN, -0.0f, 1023.5f, -1025.5f};
+  for (int i = 0; i < QN; i++) {
+    fq[i] = i < (int)(sizeof special / sizeof special[0]) ? special[i] / 0.75f
+                                                           : (float)rnd(-400000, 400000) / (i % 3 ? 1000.0f : 2.0f);
+    float v = fq[i] * 0.75f;
+    if (v != v) v = 0.0f;
+    v = v < -1024.0f ? -1024.0f : v > 1024.0f ? 1024.0f : v;
+    qq_want[i] = (int8_t)clampi((int32_t)roundf(v) - 3, -128, 127);
+  }
+  es_quantize_s8(fq, qq, QN, 0.75f, -3);
+  check_s8("quantize_s8 1003 values (halves, infinities, NaN)", qq, qq_want, QN);
   float d[3];
   es_dequantize_s8((const int8_t[]){-128, 10, 127}, d, 3, 0.5f, 10);
   t_expect("dequantize_s8", d[0] == -69.0f && d[1] == 0.0f && d[2] == 58.5f, "scale * (q - zp)");

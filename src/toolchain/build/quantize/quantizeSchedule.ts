@@ -397,7 +397,7 @@ class Quantizer {
     const x = this.as(s.x, 's8', step.from);
     const pin = this.params.get(x)!;
     const pout = this.rangeParams(s.y);
-    const m = fixedMultiplier(pin.scale / (pout.scale * s.reduce));
+    const m = this.given ? tfliteMeanMultiplier(pin.scale / pout.scale, s.reduce) : fixedMultiplier(pin.scale / (pout.scale * s.reduce));
     this.outputS8(s.y, pout, y => this.steps.push({
       kernel: 'mean_s8', from: step.from, op: step.op, reads: [x], writes: [y], inPlace: [],
       call: p => `es_mean_s8(${p.read(x)}, ${p.write(y)}, ${s.outer}, ${s.reduce}, ${s.inner}, ${pin.zp}, ${pout.zp}, ${m.mult}, ${m.shift})`
@@ -415,6 +415,16 @@ class Quantizer {
       call: p => `es_concat_s8((const int8_t *const[]){${xs.map(t => p.read(t)).join(', ')}}, ${ints(s.sizes)}, ${xs.length},\n      ${p.write(y)}, ${s.outer}, ${s.inner}, ${ints(ps.map(q => q.zp))}, ${ints(ms.map(m => m.mult))}, ${ints(ms.map(m => m.shift))}, ${pout.zp})`
     }), step.from);
   }
+}
+
+/**
+ * TFLite's int8 MEAN: the multiplier of in_scale / out_scale, then 1/count folded in by
+ * integer division after shifting left by floor(log2(count)) (at most 32, and at most 31 + shift).
+ */
+function tfliteMeanMultiplier(real: number, count: number): FixedMultiplier {
+  const m = fixedMultiplier(real);
+  const shift = Math.min(Math.floor(Math.log2(count)), 32, 31 + m.shift);
+  return { mult: Number((BigInt(m.mult) << BigInt(shift)) / BigInt(count)), shift: m.shift - shift };
 }
 
 /**

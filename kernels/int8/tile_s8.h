@@ -68,6 +68,14 @@ ES_S8_INLINE void es_s8_columns_make(es_s8_columns *c, const int8_t *weights, in
   }
 }
 
+/* The rows x cols corner of a finished tile (row-major 4 x 4 bytes in `all`). Out of line
+ * and kept from becoming memcpy calls: edge tiles only. */
+static __attribute__((noinline, unused, optimize("no-tree-loop-distribute-patterns"))) void es_s8_store_partial(
+    const int8_t *all, int8_t *out, ptrdiff_t ldo, int32_t rows, int32_t cols) {
+  for (int32_t r = 0; r < rows; r++)
+    for (int32_t j = 0; j < cols; j++) out[r * ldo + j] = all[4 * r + j];
+}
+
 /* ---------------------------------------------------------------------------------------- */
 #if defined(ES_S8_NEON)
 
@@ -91,45 +99,62 @@ ES_S8_INLINE void es_s8_tile_save(const es_s8_tile *t, int32_t *p) {
   for (int r = 0; r < 4; r++) vst1q_s32(p + 4 * r, t->row[r]);
 }
 
+/* One (row, column) pair over 16 values: smull + smlal2 into 8 int16 lanes, sadalp. */
+#define ES_S8_MAC16(acc, x, y) acc = vpadalq_s16(acc, vmlal_high_s8(vmull_s8(vget_low_s8(x), vget_low_s8(y)), x, y))
+#define ES_S8_MAC8(acc, x, y) acc = vpadalq_s16(acc, vmull_s8(x, y))
+/* All 16 pairs of rows x0..x3 and columns y0..y3 (named variables, not arrays: GCC kept
+ * an array of accumulators on the stack). */
+#define ES_S8_MAC_ALL(MAC, x0, x1, x2, x3, y0, y1, y2, y3)                                            \
+  MAC(c00, x0, y0); MAC(c01, x0, y1); MAC(c02, x0, y2); MAC(c03, x0, y3);                             \
+  MAC(c10, x1, y0); MAC(c11, x1, y1); MAC(c12, x1, y2); MAC(c13, x1, y3);                             \
+  MAC(c20, x2, y0); MAC(c21, x2, y1); MAC(c22, x2, y2); MAC(c23, x2, y3);                             \
+  MAC(c30, x3, y0); MAC(c31, x3, y1); MAC(c32, x3, y2); MAC(c33, x3, y3)
+
 /* t += the dot products over [0, k). */
 ES_S8_INLINE void es_s8_tile_dot(es_s8_tile *t, const int8_t *const a[4], const int8_t *const w[4], int32_t k) {
-  int32x4_t acc[4][4];
-  for (int r = 0; r < 4; r++)
-    for (int j = 0; j < 4; j++) acc[r][j] = vdupq_n_s32(0);
+  const int8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+  const int8_t *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
+  int32x4_t c00 = vdupq_n_s32(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+  int32x4_t c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
   int32_t i = 0;
   for (; i + 16 <= k; i += 16) {
-    int8x16_t va[4], vw[4];
-    for (int r = 0; r < 4; r++) va[r] = vld1q_s8(a[r] + i);
-    for (int j = 0; j < 4; j++) vw[j] = vld1q_s8(w[j] + i);
-    for (int r = 0; r < 4; r++) {
-      for (int j = 0; j < 4; j++) {
-        int16x8_t p = vmull_s8(vget_low_s8(va[r]), vget_low_s8(vw[j]));
-        p = vmlal_high_s8(p, va[r], vw[j]);
-        acc[r][j] = vpadalq_s16(acc[r][j], p);
-      }
-    }
+    const int8x16_t x0 = vld1q_s8(a0 + i), x1 = vld1q_s8(a1 + i), x2 = vld1q_s8(a2 + i), x3 = vld1q_s8(a3 + i);
+    const int8x16_t y0 = vld1q_s8(w0 + i), y1 = vld1q_s8(w1 + i), y2 = vld1q_s8(w2 + i), y3 = vld1q_s8(w3 + i);
+    ES_S8_MAC_ALL(ES_S8_MAC16, x0, x1, x2, x3, y0, y1, y2, y3);
   }
   if (i + 8 <= k) {
-    int8x8_t va[4], vw[4];
-    for (int r = 0; r < 4; r++) va[r] = vld1_s8(a[r] + i);
-    for (int j = 0; j < 4; j++) vw[j] = vld1_s8(w[j] + i);
-    for (int r = 0; r < 4; r++)
-      for (int j = 0; j < 4; j++) acc[r][j] = vpadalq_s16(acc[r][j], vmull_s8(va[r], vw[j]));
+    const int8x8_t x0 = vld1_s8(a0 + i), x1 = vld1_s8(a1 + i), x2 = vld1_s8(a2 + i), x3 = vld1_s8(a3 + i);
+    const int8x8_t y0 = vld1_s8(w0 + i), y1 = vld1_s8(w1 + i), y2 = vld1_s8(w2 + i), y3 = vld1_s8(w3 + i);
+    ES_S8_MAC_ALL(ES_S8_MAC8, x0, x1, x2, x3, y0, y1, y2, y3);
     i += 8;
   }
-  for (int r = 0; r < 4; r++) {
-    int32x4_t sum = vpaddq_s32(vpaddq_s32(acc[r][0], acc[r][1]), vpaddq_s32(acc[r][2], acc[r][3]));
-    if (i < k) {
+  if (i < k && k >= 8) {
+    /* The last 1 to 7 values: the 8 bytes that end the rows, with the lanes already
+     * counted zeroed in a. */
+    static const int8_t ones[16] = {0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1};
+    const int8x8_t keep = vld1_s8(ones + (k - i));
+    const int8x8_t x0 = vand_s8(vld1_s8(a0 + k - 8), keep), x1 = vand_s8(vld1_s8(a1 + k - 8), keep);
+    const int8x8_t x2 = vand_s8(vld1_s8(a2 + k - 8), keep), x3 = vand_s8(vld1_s8(a3 + k - 8), keep);
+    const int8x8_t y0 = vld1_s8(w0 + k - 8), y1 = vld1_s8(w1 + k - 8), y2 = vld1_s8(w2 + k - 8), y3 = vld1_s8(w3 + k - 8);
+    ES_S8_MAC_ALL(ES_S8_MAC8, x0, x1, x2, x3, y0, y1, y2, y3);
+    i = k;
+  }
+  int32x4_t sum[4] = {vpaddq_s32(vpaddq_s32(c00, c01), vpaddq_s32(c02, c03)),
+                      vpaddq_s32(vpaddq_s32(c10, c11), vpaddq_s32(c12, c13)),
+                      vpaddq_s32(vpaddq_s32(c20, c21), vpaddq_s32(c22, c23)),
+                      vpaddq_s32(vpaddq_s32(c30, c31), vpaddq_s32(c32, c33))};
+  if (i < k) { /* k < 8: plain loops */
+    for (int r = 0; r < 4; r++) {
       int32_t tail[4];
       for (int j = 0; j < 4; j++) {
         int32_t s = 0;
         for (int32_t p = i; p < k; p++) s += (int32_t)a[r][p] * (int32_t)w[j][p];
         tail[j] = s;
       }
-      sum = vaddq_s32(sum, vld1q_s32(tail));
+      sum[r] = vaddq_s32(sum[r], vld1q_s32(tail));
     }
-    t->row[r] = vaddq_s32(t->row[r], sum);
   }
+  for (int r = 0; r < 4; r++) t->row[r] = vaddq_s32(t->row[r], sum[r]);
 }
 
 /* out[r * ldo + j] for r < rows, j < cols: clamp(out_zp + requant(t + bias)). */
@@ -141,12 +166,18 @@ ES_S8_INLINE void es_s8_tile_store(const es_s8_tile *t, const es_s8_columns *c, 
   for (int r = 0; r < 4; r++) narrow[r] = vmovn_s32(es_s8_requant4(&q, vaddq_s32(t->row[r], bias)));
   const int8x16_t bytes = vcombine_s8(vmovn_s16(vcombine_s16(narrow[0], narrow[1])),
                                       vmovn_s16(vcombine_s16(narrow[2], narrow[3])));
+  if (rows == 4 && cols == 4) {
+    /* Four 4-byte lane stores (no alignment needed); a memcpy call here would spill the tile. */
+    const uint32x4_t words = vreinterpretq_u32_s8(bytes);
+    vst1q_lane_u32((uint32_t *)(void *)out, words, 0);
+    vst1q_lane_u32((uint32_t *)(void *)(out + ldo), words, 1);
+    vst1q_lane_u32((uint32_t *)(void *)(out + 2 * ldo), words, 2);
+    vst1q_lane_u32((uint32_t *)(void *)(out + 3 * ldo), words, 3);
+    return;
+  }
   int8_t all[16];
   vst1q_s8(all, bytes);
-  for (int32_t r = 0; r < rows; r++) {
-    if (cols == 4) memcpy(out + r * ldo, all + 4 * r, 4);
-    else for (int32_t j = 0; j < cols; j++) out[r * ldo + j] = all[4 * r + j];
-  }
+  es_s8_store_partial(all, out, ldo, rows, cols);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -209,10 +240,7 @@ ES_S8_INLINE void es_s8_tile_store(const es_s8_tile *t, const es_s8_columns *c, 
   const __m512i x = es_s8_requant16(_mm512_add_epi32(t->v, bias), mult, shift, o);
   int8_t all[16];
   _mm_storeu_si128((__m128i *)all, _mm512_cvtepi32_epi8(x));
-  for (int32_t r = 0; r < rows; r++) {
-    if (cols == 4) memcpy(out + r * ldo, all + 4 * r, 4);
-    else for (int32_t j = 0; j < cols; j++) out[r * ldo + j] = all[4 * r + j];
-  }
+  es_s8_store_partial(all, out, ldo, rows, cols);
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -38,12 +38,15 @@ typedef struct {
   int32x4_t v[4];
 } acc16;
 
-static inline void block16(const dw_args *d, const int8_t *const *src, int32_t t0, int32_t taps, int32_t c, acc16 *a) {
+/* padded == 0 (a constant where inlined): every src is valid, no checks. */
+static inline __attribute__((always_inline)) void block16(const dw_args *d, const int8_t *const *src, int32_t t0,
+                                                          int32_t taps, int32_t c, acc16 *a, const int padded) {
   const int8x16_t zp = vdupq_n_s8((int8_t)d->in_zp);
   const int8_t *w = d->w + (size_t)t0 * d->channels + c;
   int32_t t = 0;
   for (; t + 2 <= taps; t += 2, w += 2 * (size_t)d->channels) {
-    const int8x16_t x0 = src[t] ? vld1q_s8(src[t] + c) : zp, x1 = src[t + 1] ? vld1q_s8(src[t + 1] + c) : zp;
+    const int8x16_t x0 = !padded || src[t] ? vld1q_s8(src[t] + c) : zp;
+    const int8x16_t x1 = !padded || src[t + 1] ? vld1q_s8(src[t + 1] + c) : zp;
     const int8x16_t w0 = vld1q_s8(w), w1 = vld1q_s8(w + d->channels);
     const int16x8_t lo = vmlal_s8(vmull_s8(vget_low_s8(x0), vget_low_s8(w0)), vget_low_s8(x1), vget_low_s8(w1));
     const int16x8_t hi = vmlal_high_s8(vmull_high_s8(x0, w0), x1, w1);
@@ -53,7 +56,7 @@ static inline void block16(const dw_args *d, const int8_t *const *src, int32_t t
     a->v[3] = vaddw_high_s16(a->v[3], hi);
   }
   if (t < taps) {
-    const int8x16_t x0 = src[t] ? vld1q_s8(src[t] + c) : zp, w0 = vld1q_s8(w);
+    const int8x16_t x0 = !padded || src[t] ? vld1q_s8(src[t] + c) : zp, w0 = vld1q_s8(w);
     const int16x8_t lo = vmull_s8(vget_low_s8(x0), vget_low_s8(w0)), hi = vmull_high_s8(x0, w0);
     a->v[0] = vaddw_s16(a->v[0], vget_low_s16(lo));
     a->v[1] = vaddw_high_s16(a->v[1], lo);
@@ -69,9 +72,13 @@ static inline acc16 acc16_start(const dw_args *d, int32_t c) {
 }
 
 static inline void acc16_store(const dw_args *d, const acc16 *a, int32_t c, int8_t *out) {
+  const int8x16_t shift8 = vld1q_s8(d->shift + c);
+  const int16x8_t shift_lo = vmovl_s8(vget_low_s8(shift8)), shift_hi = vmovl_high_s8(shift8);
+  const int32x4_t shift[4] = {vmovl_s16(vget_low_s16(shift_lo)), vmovl_high_s16(shift_lo), vmovl_s16(vget_low_s16(shift_hi)),
+                              vmovl_high_s16(shift_hi)};
   int16x4_t narrow[4];
   for (int i = 0; i < 4; i++) {
-    const es_s8_requant4_consts q = es_s8_requant4_make(vld1q_s32(d->mult + c + 4 * i), d->shift + c + 4 * i, &d->o);
+    const es_s8_requant4_consts q = es_s8_requant4_make(vld1q_s32(d->mult + c + 4 * i), shift[i], &d->o);
     narrow[i] = vmovn_s32(es_s8_requant4(&q, a->v[i]));
   }
   vst1q_s8(out + c, vcombine_s8(vmovn_s16(vcombine_s16(narrow[0], narrow[1])), vmovn_s16(vcombine_s16(narrow[2], narrow[3]))));
@@ -84,12 +91,13 @@ typedef struct {
   __m512i v;
 } acc16;
 
-static inline void block16(const dw_args *d, const int8_t *const *src, int32_t t0, int32_t taps, int32_t c, acc16 *a) {
+static inline __attribute__((always_inline)) void block16(const dw_args *d, const int8_t *const *src, int32_t t0,
+                                                          int32_t taps, int32_t c, acc16 *a, const int padded) {
   const __m512i zp = _mm512_set1_epi32(d->in_zp);
   const int8_t *w = d->w + (size_t)t0 * d->channels + c;
   __m512i acc = a->v;
   for (int32_t t = 0; t < taps; t++, w += d->channels) {
-    const __m512i x = src[t] ? _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(src[t] + c))) : zp;
+    const __m512i x = !padded || src[t] ? _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(src[t] + c))) : zp;
     acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(x, _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)w))));
   }
   a->v = acc;
@@ -113,7 +121,9 @@ typedef struct {
   int32_t v[16];
 } acc16;
 
-static inline void block16(const dw_args *d, const int8_t *const *src, int32_t t0, int32_t taps, int32_t c, acc16 *a) {
+static inline void block16(const dw_args *d, const int8_t *const *src, int32_t t0, int32_t taps, int32_t c, acc16 *a,
+                           const int padded) {
+  (void)padded;
   portable_channels(d, src, t0, taps, c, 16, a->v);
 }
 
@@ -131,16 +141,20 @@ static inline void acc16_store(const dw_args *d, const acc16 *a, int32_t c, int8
 
 #endif
 
-/* The input pointers of taps [t0, t0 + n) of output pixel (oy, ox), NULL for padding. */
-static void find_taps(const int8_t *in_b, es_shape4 is, int32_t oy, int32_t ox, int32_t kw, int32_t stride_h,
+/* The input pointers of taps [t0, t0 + n) of output pixel (oy, ox), NULL for padding;
+ * returns how many are padding. */
+static int32_t find_taps(const int8_t *in_b, es_shape4 is, int32_t oy, int32_t ox, int32_t kw, int32_t stride_h,
                       int32_t stride_w, int32_t pad_top, int32_t pad_left, int32_t dilation_h, int32_t dilation_w,
                       int32_t t0, int32_t n, const int8_t **src) {
-  int32_t ky = t0 / kw, kx = t0 % kw;
+  int32_t ky = t0 / kw, kx = t0 % kw, padded = 0;
   for (int32_t t = 0; t < n; t++) {
     const int32_t iy = oy * stride_h - pad_top + ky * dilation_h, ix = ox * stride_w - pad_left + kx * dilation_w;
-    src[t] = iy < 0 || iy >= is.h || ix < 0 || ix >= is.w ? NULL : in_b + ((size_t)iy * is.w + ix) * is.c;
+    const int outside = iy < 0 || iy >= is.h || ix < 0 || ix >= is.w;
+    src[t] = outside ? NULL : in_b + ((size_t)iy * is.w + ix) * is.c;
+    padded += outside;
     if (++kx == kw) kx = 0, ky++;
   }
+  return padded;
 }
 
 void es_conv2d_depthwise_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *weights,
@@ -160,16 +174,18 @@ void es_conv2d_depthwise_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const
     for (int32_t oy = 0; oy < os.h; oy++) {
       for (int32_t ox = 0; ox < os.w; ox++) {
         int8_t *o = out + (((size_t)b * os.h + oy) * os.w + ox) * channels;
-        if (one_pass) TAPS(0, taps);
+        const int32_t padded = one_pass ? TAPS(0, taps) : 1;
         for (int32_t c = 0; c < vec_end; c += 16) {
           acc16 a = acc16_start(&d, c);
-          if (one_pass) {
-            block16(&d, src, 0, taps, c, &a);
+          if (one_pass && !padded) {
+            block16(&d, src, 0, taps, c, &a, 0);
+          } else if (one_pass) {
+            block16(&d, src, 0, taps, c, &a, 1);
           } else {
             for (int32_t t0 = 0; t0 < taps; t0 += MAX_TAPS) {
               const int32_t n = taps - t0 < MAX_TAPS ? taps - t0 : MAX_TAPS;
               TAPS(t0, n);
-              block16(&d, src, t0, n, c, &a);
+              block16(&d, src, t0, n, c, &a, 1);
             }
           }
           acc16_store(&d, &a, c, o);

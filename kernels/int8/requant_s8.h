@@ -38,10 +38,7 @@ typedef struct {
   int32x4_t mult, left, right, zp, lo, hi; /* right: minus the right shift (<= 0) */
 } es_s8_requant4_consts;
 
-ES_S8_INLINE es_s8_requant4_consts es_s8_requant4_make(int32x4_t mult, const int8_t *shift4, const es_s8_output *o) {
-  int32_t s[4];
-  for (int j = 0; j < 4; j++) s[j] = shift4[j];
-  const int32x4_t shift = vld1q_s32(s);
+ES_S8_INLINE es_s8_requant4_consts es_s8_requant4_make(int32x4_t mult, int32x4_t shift, const es_s8_output *o) {
   es_s8_requant4_consts q = {mult, vmaxq_s32(shift, vdupq_n_s32(0)), vminq_s32(shift, vdupq_n_s32(0)),
                       vdupq_n_s32(o->out_zp), vdupq_n_s32(o->act_min), vdupq_n_s32(o->act_max)};
   return q;

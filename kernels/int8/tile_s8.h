@@ -38,8 +38,7 @@
 /* Requantization constants of 4 consecutive output columns (padded by repetition at the
  * right edge). */
 typedef struct {
-  int32_t bias[4], mult[4];
-  int8_t shift[4];
+  int32_t bias[4], mult[4], shift[4];
 } es_s8_columns;
 
 /* What the bias of a column must lose for the dot products of this file: 128 * sum of the
@@ -161,7 +160,7 @@ ES_S8_INLINE void es_s8_tile_dot(es_s8_tile *t, const int8_t *const a[4], const 
 ES_S8_INLINE void es_s8_tile_store(const es_s8_tile *t, const es_s8_columns *c, const es_s8_output *o,
                                    int8_t *out, ptrdiff_t ldo, int32_t rows, int32_t cols) {
   const int32x4_t bias = vld1q_s32(c->bias);
-  const es_s8_requant4_consts q = es_s8_requant4_make(vld1q_s32(c->mult), c->shift, o);
+  const es_s8_requant4_consts q = es_s8_requant4_make(vld1q_s32(c->mult), vld1q_s32(c->shift), o);
   int16x4_t narrow[4];
   for (int r = 0; r < 4; r++) narrow[r] = vmovn_s32(es_s8_requant4(&q, vaddq_s32(t->row[r], bias)));
   const int8x16_t bytes = vcombine_s8(vmovn_s16(vcombine_s16(narrow[0], narrow[1])),
@@ -234,9 +233,7 @@ ES_S8_INLINE void es_s8_tile_store(const es_s8_tile *t, const es_s8_columns *c, 
                                    int8_t *out, ptrdiff_t ldo, int32_t rows, int32_t cols) {
   const __m512i bias = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)c->bias));
   const __m512i mult = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)c->mult));
-  int32_t s4;
-  memcpy(&s4, c->shift, 4);
-  const __m512i shift = _mm512_broadcast_i32x4(_mm_cvtepi8_epi32(_mm_cvtsi32_si128(s4)));
+  const __m512i shift = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)c->shift));
   const __m512i x = es_s8_requant16(_mm512_add_epi32(t->v, bias), mult, shift, o);
   int8_t all[16];
   _mm_storeu_si128((__m128i *)all, _mm512_cvtepi32_epi8(x));

@@ -225,7 +225,8 @@ def main():
             "max_difference_in_steps": float(steps.max()),
             "bit_identical_inputs": int((diff.max(axis=1) == 0).sum()),
             "elements_off_by_one_step": int((np.round(steps) == 1).sum()), "elements": int(diff.size)}
-        ok = ok and steps.max() <= 1 + 1e-6 and (same_top1 == args.count or r != "BUILTIN_REF")
+        # 1e-4: the difference of two float32 dequantized outputs is itself rounded
+        ok = ok and steps.max() <= 1 + 1e-4 and (same_top1 == args.count or r != "BUILTIN_REF")
     ref, opt = (np.array(theirs[r]) for r in ("BUILTIN_REF", "BUILTIN_WITHOUT_DEFAULT_DELEGATES"))
     result["tflite_optimized_vs_reference"] = {
         "same_top1": int((ref.argmax(axis=1) == opt.argmax(axis=1)).sum()),

@@ -41,8 +41,8 @@ def _check_agreement(proc, report, work):
     assert proc.returncode == 0 and report["pass"], proc.stdout[-3000:]
     reference = report["kernel_sets"]["BUILTIN_REF"]
     assert reference["same_top1"] == 200
-    assert reference["max_difference_in_steps"] <= 1.0 + 1e-6
-    assert report["kernel_sets"]["BUILTIN_WITHOUT_DEFAULT_DELEGATES"]["max_difference_in_steps"] <= 1.0 + 1e-6
+    assert reference["max_difference_in_steps"] <= 1.0 + 1e-4
+    assert report["kernel_sets"]["BUILTIN_WITHOUT_DEFAULT_DELEGATES"]["max_difference_in_steps"] <= 1.0 + 1e-4
     # the top-1 class depends on the input, so agreeing on it means something
     assert report["distinct_top1_classes"] >= 3 and report["most_common_top1_inputs"] < 200
 
@@ -92,7 +92,7 @@ def test_float32_build_and_calibration_of_an_int8_bundle_are_refused_clearly(cnn
         proc = subprocess.run([EDGESPEC, "build", str(bundle), "--target", "host", "--out", str(out), *extra],
                               capture_output=True, text=True, timeout=300)
         assert proc.returncode != 0 and words in proc.stderr + proc.stdout
-        assert "at " not in proc.stderr.split("\n")[-2] and not out.exists()
+        assert "    at " not in proc.stderr and "Traceback" not in proc.stderr and not out.exists()
 
 
 UNSUPPORTED = """

@@ -85,6 +85,66 @@ static inline void acc16_store(const dw_args *d, const acc16 *a, int32_t c, int8
 }
 
 
+
+/* 3x3, 16 channels: two taps' products in one int16 lane, widened onto the accumulators. */
+#define DW_PAIR(xa, wa, xb, wb)                                                                      \
+  do {                                                                                           \
+    const int16x8_t lo_ = vmlal_s8(vmull_s8(vget_low_s8(xa), vget_low_s8(wa)), vget_low_s8(xb), vget_low_s8(wb)); \
+    const int16x8_t hi_ = vmlal_high_s8(vmull_high_s8(xa, wa), xb, wb);                          \
+    acc0 = vaddw_s16(acc0, vget_low_s16(lo_));                                                     \
+    acc1 = vaddw_high_s16(acc1, lo_);                                                              \
+    acc2 = vaddw_s16(acc2, vget_low_s16(hi_));                                                     \
+    acc3 = vaddw_high_s16(acc3, hi_);                                                              \
+  } while (0)
+
+/* `count` output pixels of one row whose 3x3 windows lie inside the input: rows[ky] is
+ * input row ky of the windows, x0 the input column of the first window, step the input
+ * columns between windows, dx the columns between taps. The 9 weight vectors of a block of
+ * 16 channels stay in registers while the pixels go by. */
+static void interior_3x3(const dw_args *d, const int8_t *const rows[3], int32_t x0, int32_t count, int32_t step,
+                         int32_t dx, int8_t *out) {
+  const size_t channels = (size_t)d->channels, tap_dx = (size_t)dx * channels;
+  for (int32_t c = 0; c + 16 <= d->channels; c += 16) {
+    const int8_t *w = d->w + c;
+    const int8x16_t w0 = vld1q_s8(w), w1 = vld1q_s8(w + channels), w2 = vld1q_s8(w + 2 * channels);
+    const int8x16_t w3 = vld1q_s8(w + 3 * channels), w4 = vld1q_s8(w + 4 * channels), w5 = vld1q_s8(w + 5 * channels);
+    const int8x16_t w6 = vld1q_s8(w + 6 * channels), w7 = vld1q_s8(w + 7 * channels), w8 = vld1q_s8(w + 8 * channels);
+    const int8x16_t shift8 = vld1q_s8(d->shift + c);
+    const int16x8_t shift_lo = vmovl_s8(vget_low_s8(shift8)), shift_hi = vmovl_high_s8(shift8);
+    const es_s8_requant4_consts q[4] = {
+        es_s8_requant4_make(vld1q_s32(d->mult + c), vmovl_s16(vget_low_s16(shift_lo)), &d->o),
+        es_s8_requant4_make(vld1q_s32(d->mult + c + 4), vmovl_high_s16(shift_lo), &d->o),
+        es_s8_requant4_make(vld1q_s32(d->mult + c + 8), vmovl_s16(vget_low_s16(shift_hi)), &d->o),
+        es_s8_requant4_make(vld1q_s32(d->mult + c + 12), vmovl_high_s16(shift_hi), &d->o)};
+    for (int32_t i = 0; i < count; i++) {
+      const size_t at = (size_t)(x0 + i * step) * channels + (size_t)c;
+      const int8_t *p0 = rows[0] + at, *p1 = rows[1] + at, *p2 = rows[2] + at;
+      int32x4_t acc0, acc1, acc2, acc3;
+      if (d->bias) {
+        acc0 = vld1q_s32(d->bias + c), acc1 = vld1q_s32(d->bias + c + 4);
+        acc2 = vld1q_s32(d->bias + c + 8), acc3 = vld1q_s32(d->bias + c + 12);
+      } else {
+        acc0 = acc1 = acc2 = acc3 = vdupq_n_s32(0);
+      }
+      DW_PAIR(vld1q_s8(p0), w0, vld1q_s8(p0 + tap_dx), w1);
+      DW_PAIR(vld1q_s8(p0 + 2 * tap_dx), w2, vld1q_s8(p1), w3);
+      DW_PAIR(vld1q_s8(p1 + tap_dx), w4, vld1q_s8(p1 + 2 * tap_dx), w5);
+      DW_PAIR(vld1q_s8(p2), w6, vld1q_s8(p2 + tap_dx), w7);
+      {
+        const int8x16_t x8 = vld1q_s8(p2 + 2 * tap_dx);
+        const int16x8_t lo = vmull_s8(vget_low_s8(x8), vget_low_s8(w8)), hi = vmull_high_s8(x8, w8);
+        acc0 = vaddw_s16(acc0, vget_low_s16(lo));
+        acc1 = vaddw_high_s16(acc1, lo);
+        acc2 = vaddw_s16(acc2, vget_low_s16(hi));
+        acc3 = vaddw_high_s16(acc3, hi);
+      }
+      const int16x8_t n01 = vcombine_s16(vmovn_s32(es_s8_requant4(&q[0], acc0)), vmovn_s32(es_s8_requant4(&q[1], acc1)));
+      const int16x8_t n23 = vcombine_s16(vmovn_s32(es_s8_requant4(&q[2], acc2)), vmovn_s32(es_s8_requant4(&q[3], acc3)));
+      vst1q_s8(out + (size_t)i * channels + c, vcombine_s8(vmovn_s16(n01), vmovn_s16(n23)));
+    }
+  }
+}
+
 #elif defined(ES_S8_VNNI)
 
 typedef struct {
@@ -114,6 +174,33 @@ static inline void acc16_store(const dw_args *d, const acc16 *a, int32_t c, int8
   _mm_storeu_si128((__m128i *)(out + c), _mm512_cvtepi32_epi8(es_s8_requant16(a->v, mult, shift, &d->o)));
 }
 
+
+
+/* As the NEON interior_3x3: the 9 weight vectors (as int32) stay in registers. */
+static void interior_3x3(const dw_args *d, const int8_t *const rows[3], int32_t x0, int32_t count, int32_t step,
+                         int32_t dx, int8_t *out) {
+  const size_t channels = (size_t)d->channels, tap_dx = (size_t)dx * channels;
+#define DW_LOAD(p) _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p)))
+  for (int32_t c = 0; c + 16 <= d->channels; c += 16) {
+    __m512i w[9];
+    for (int t = 0; t < 9; t++) w[t] = DW_LOAD(d->w + (size_t)t * channels + c);
+    const __m512i mult = _mm512_loadu_si512(d->mult + c);
+    const __m512i shift = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(d->shift + c)));
+    const __m512i bias = d->bias ? _mm512_loadu_si512(d->bias + c) : _mm512_setzero_si512();
+    for (int32_t i = 0; i < count; i++) {
+      const size_t at = (size_t)(x0 + i * step) * channels + (size_t)c;
+      __m512i acc = bias;
+      for (int ky = 0; ky < 3; ky++) {
+        const int8_t *p = rows[ky] + at;
+        acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(DW_LOAD(p), w[3 * ky]));
+        acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(DW_LOAD(p + tap_dx), w[3 * ky + 1]));
+        acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(DW_LOAD(p + 2 * tap_dx), w[3 * ky + 2]));
+      }
+      _mm_storeu_si128((__m128i *)(out + (size_t)i * channels + c), _mm512_cvtepi32_epi8(es_s8_requant16(acc, mult, shift, &d->o)));
+    }
+  }
+#undef DW_LOAD
+}
 
 #else
 
@@ -168,12 +255,33 @@ void es_conv2d_depthwise_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const
   const int32_t vec_end = channels / 16 * 16;
   const int one_pass = taps <= MAX_TAPS;
   const int8_t *src[MAX_TAPS];
+#if defined(ES_S8_NEON) || defined(ES_S8_VNNI)
+  /* Output columns [x_lo, x_hi) have 3x3 windows inside the input horizontally. */
+  const int fast_3x3 = kh == 3 && kw == 3 && vec_end == channels;
+  int32_t x_lo = (pad_left + stride_w - 1) / stride_w, x_hi = (is.w - 1 - 2 * dilation_w + pad_left) / stride_w + 1;
+  if (is.w - 1 - 2 * dilation_w + pad_left < 0) x_hi = 0;
+  x_hi = x_hi > os.w ? os.w : x_hi;
+  if (x_lo > x_hi) x_lo = x_hi;
+#endif
 #define TAPS(t0, n) find_taps(in_b, is, oy, ox, kw, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, t0, n, src)
   for (int32_t b = 0; b < os.n; b++) {
     const int8_t *in_b = in + (size_t)b * is.h * is.w * is.c;
     for (int32_t oy = 0; oy < os.h; oy++) {
+      int8_t *out_row = out + ((size_t)b * os.h + oy) * os.w * channels;
+      int32_t skip_lo = os.w, skip_hi = os.w; /* columns done by interior_3x3 */
+#if defined(ES_S8_NEON) || defined(ES_S8_VNNI)
+      const int32_t iy = oy * stride_h - pad_top;
+      if (fast_3x3 && iy >= 0 && iy + 2 * dilation_h < is.h && x_lo < x_hi) {
+        const int8_t *rows[3];
+        for (int ky = 0; ky < 3; ky++) rows[ky] = in_b + (size_t)(iy + ky * dilation_h) * is.w * is.c;
+        interior_3x3(&d, rows, x_lo * stride_w - pad_left, x_hi - x_lo, stride_w, dilation_w, out_row + (size_t)x_lo * channels);
+        skip_lo = x_lo, skip_hi = x_hi;
+      }
+#endif
       for (int32_t ox = 0; ox < os.w; ox++) {
-        int8_t *o = out + (((size_t)b * os.h + oy) * os.w + ox) * channels;
+        if (ox == skip_lo) ox = skip_hi;
+        if (ox >= os.w) break;
+        int8_t *o = out_row + (size_t)ox * channels;
         const int32_t padded = one_pass ? TAPS(0, taps) : 1;
         for (int32_t c = 0; c < vec_end; c += 16) {
           acc16 a = acc16_start(&d, c);

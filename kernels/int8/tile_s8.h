@@ -100,6 +100,7 @@ ES_S8_INLINE void es_s8_tile_save(const es_s8_tile *t, int32_t *p) {
 
 /* One (row, column) pair over 16 values: smull + smlal2 into 8 int16 lanes, sadalp. */
 #define ES_S8_MAC16(acc, x, y) acc = vpadalq_s16(acc, vmlal_high_s8(vmull_s8(vget_low_s8(x), vget_low_s8(y)), x, y))
+#define ES_S8_START16(acc, x, y) acc = vpaddlq_s16(vmlal_high_s8(vmull_s8(vget_low_s8(x), vget_low_s8(y)), x, y))
 #define ES_S8_MAC8(acc, x, y) acc = vpadalq_s16(acc, vmull_s8(x, y))
 /* All 16 pairs of rows x0..x3 and columns y0..y3 (named variables, not arrays: GCC kept
  * an array of accumulators on the stack). */
@@ -113,9 +114,18 @@ ES_S8_INLINE void es_s8_tile_save(const es_s8_tile *t, int32_t *p) {
 ES_S8_INLINE void es_s8_tile_dot(es_s8_tile *t, const int8_t *const a[4], const int8_t *const w[4], int32_t k) {
   const int8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
   const int8_t *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
-  int32x4_t c00 = vdupq_n_s32(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-  int32x4_t c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+  int32x4_t c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33;
   int32_t i = 0;
+  if (k >= 16) {
+    /* The first 16 values start the accumulators (saddlp): no zeroing moves. */
+    const int8x16_t x0 = vld1q_s8(a0), x1 = vld1q_s8(a1), x2 = vld1q_s8(a2), x3 = vld1q_s8(a3);
+    const int8x16_t y0 = vld1q_s8(w0), y1 = vld1q_s8(w1), y2 = vld1q_s8(w2), y3 = vld1q_s8(w3);
+    ES_S8_MAC_ALL(ES_S8_START16, x0, x1, x2, x3, y0, y1, y2, y3);
+    i = 16;
+  } else {
+    c00 = vdupq_n_s32(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+    c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+  }
   for (; i + 16 <= k; i += 16) {
     const int8x16_t x0 = vld1q_s8(a0 + i), x1 = vld1q_s8(a1 + i), x2 = vld1q_s8(a2 + i), x3 = vld1q_s8(a3 + i);
     const int8x16_t y0 = vld1q_s8(w0 + i), y1 = vld1q_s8(w1 + i), y2 = vld1q_s8(w2 + i), y3 = vld1q_s8(w3 + i);

@@ -26,6 +26,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--randomize-bn", action=argparse.BooleanOptionalAction, default=None,
                         help="give batch norms seeded random statistics so they are not identities "
                              "(default: on for torchvision:, whose weights=None batch norms are identities)")
+    parser.add_argument("--recalibrate", type=int, default=0, metavar="N",
+                        help="random-weight classifiers: set batch-norm statistics from N seeded inputs and centre "
+                             "the last linear layer's bias on their mean logit, so the answer depends on the input "
+                             "(see edgespec/recalibrate.py; default 0: off)")
     parser.add_argument("--json", action="store_true", help="print one JSON event per line")
     return parser
 
@@ -54,11 +58,18 @@ def run(args: argparse.Namespace, reporter: Reporter) -> int:
     if args.randomize_bn if args.randomize_bn is not None else is_torchvision:
         randomized = randomize_batchnorm(model, args.seed)
         reporter.log(f"randomized {randomized} batch norms (seed {args.seed}) so that they are not identities", "debug")
+    recalibrated = {}
+    if args.recalibrate:
+        from ..recalibrate import recalibrate
+        recalibrated = recalibrate(model, shapes, args.recalibrate, args.seed)
+        reporter.log(f"recalibrated {recalibrated['recalibrated_batch_norms']} batch norms on {args.recalibrate} seeded "
+                     f"inputs and centred {recalibrated['centred_bias']}", "debug")
     generator = torch.Generator().manual_seed(args.seed + DEFAULT_SEED_OFFSET)
     inputs = tuple(torch.randn(shape, generator=generator) for shape in shapes)
     reporter.progress("load", 1, 1, args.model)
     result = capture(model, inputs, name=args.name or default_name, out=args.out, entry=args.model,
                      progress=lambda stage, done, total: reporter.progress("capture", done, total, stage))
-    data = {**result.to_dict(), "entry": args.model, "seed": args.seed, "randomized_batch_norms": randomized}
+    data = {**result.to_dict(), "entry": args.model, "seed": args.seed, "randomized_batch_norms": randomized,
+            **recalibrated}
     reporter.result("capture", data, result.summary)
     return 0

@@ -1,7 +1,6 @@
 /* es_add_s8: TFLite's int8 add. Both inputs, less their zero points, are shifted left by
  * 20 bits (precision through the rescale), requantized to a common scale, summed and
- * requantized to the output. 16 elements at a time with NEON or AVX-512 (requant_s8.h;
- * the input rescale has no zero point and no clamp: bounds of the whole int32 range). */
+ * requantized to the output. 16 elements at a time with NEON or AVX-512 (requant_s8.h). */
 #include "requant_s8.h"
 
 /* TFLite's int8 add: inputs shifted left by 20 bits keep precision through the rescale. */
@@ -13,11 +12,11 @@ void es_add_s8(const int8_t *a, int32_t a_zp, int32_t a_mult, int32_t a_shift, c
                int32_t act_max) {
   int32_t i = 0;
 #if defined(ES_S8_NEON) || defined(ES_S8_VNNI)
-  const es_s8_output raw = {0, INT32_MIN, INT32_MAX}, o = {out_zp, act_min, act_max};
+  const es_s8_output o = {out_zp, act_min, act_max};
 #endif
 #if defined(ES_S8_NEON)
-  const es_s8_requant4_consts qa = es_s8_requant4_make(vdupq_n_s32(a_mult), vdupq_n_s32(a_shift), &raw);
-  const es_s8_requant4_consts qb = es_s8_requant4_make(vdupq_n_s32(b_mult), vdupq_n_s32(b_shift), &raw);
+  const es_s8_requant4_consts qa = es_s8_requant4_make(vdupq_n_s32(a_mult), vdupq_n_s32(a_shift), &o);
+  const es_s8_requant4_consts qb = es_s8_requant4_make(vdupq_n_s32(b_mult), vdupq_n_s32(b_shift), &o);
   const es_s8_requant4_consts qo = es_s8_requant4_make(vdupq_n_s32(out_mult), vdupq_n_s32(out_shift), &o);
   const int32x4_t a_off = vdupq_n_s32(a_zp * (1 << ES_ADD_LEFT_SHIFT)), b_off = vdupq_n_s32(b_zp * (1 << ES_ADD_LEFT_SHIFT));
   for (; i + 16 <= count; i += 16) {
@@ -26,15 +25,16 @@ void es_add_s8(const int8_t *a, int32_t a_zp, int32_t a_mult, int32_t a_shift, c
     const int16x8_t b_lo = vmovl_s8(vget_low_s8(vb)), b_hi = vmovl_high_s8(vb);
     const int32x4_t xa[4] = {vmovl_s16(vget_low_s16(a_lo)), vmovl_high_s16(a_lo), vmovl_s16(vget_low_s16(a_hi)), vmovl_high_s16(a_hi)};
     const int32x4_t xb[4] = {vmovl_s16(vget_low_s16(b_lo)), vmovl_high_s16(b_lo), vmovl_s16(vget_low_s16(b_hi)), vmovl_high_s16(b_hi)};
-    int16x4_t narrow[4];
+    int32x4_t r[4];
     for (int j = 0; j < 4; j++) {
       const int32x4_t sa = es_s8_requant4(&qa, vsubq_s32(vshlq_n_s32(xa[j], ES_ADD_LEFT_SHIFT), a_off));
       const int32x4_t sb = es_s8_requant4(&qb, vsubq_s32(vshlq_n_s32(xb[j], ES_ADD_LEFT_SHIFT), b_off));
-      narrow[j] = vmovn_s32(es_s8_requant4(&qo, vaddq_s32(sa, sb)));
+      r[j] = es_s8_requant4(&qo, vaddq_s32(sa, sb));
     }
-    vst1q_s8(out + i, vcombine_s8(vmovn_s16(vcombine_s16(narrow[0], narrow[1])), vmovn_s16(vcombine_s16(narrow[2], narrow[3]))));
+    vst1q_s8(out + i, es_s8_narrow16(&qo, r[0], r[1], r[2], r[3]));
   }
 #elif defined(ES_S8_VNNI)
+  const es_s8_output raw = {0, INT32_MIN, INT32_MAX}; /* the input rescale: no zero point, no clamp */
   const __m512i ma = _mm512_set1_epi32(a_mult), sha = _mm512_set1_epi32(a_shift);
   const __m512i mb = _mm512_set1_epi32(b_mult), shb = _mm512_set1_epi32(b_shift);
   const __m512i mo = _mm512_set1_epi32(out_mult), sho = _mm512_set1_epi32(out_shift);

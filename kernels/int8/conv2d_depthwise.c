@@ -76,12 +76,13 @@ static inline void acc16_store(const dw_args *d, const acc16 *a, int32_t c, int8
   const int16x8_t shift_lo = vmovl_s8(vget_low_s8(shift8)), shift_hi = vmovl_high_s8(shift8);
   const int32x4_t shift[4] = {vmovl_s16(vget_low_s16(shift_lo)), vmovl_high_s16(shift_lo), vmovl_s16(vget_low_s16(shift_hi)),
                               vmovl_high_s16(shift_hi)};
-  int16x4_t narrow[4];
+  int32x4_t r[4];
+  es_s8_requant4_consts q;
   for (int i = 0; i < 4; i++) {
-    const es_s8_requant4_consts q = es_s8_requant4_make(vld1q_s32(d->mult + c + 4 * i), shift[i], &d->o);
-    narrow[i] = vmovn_s32(es_s8_requant4(&q, a->v[i]));
+    q = es_s8_requant4_make(vld1q_s32(d->mult + c + 4 * i), shift[i], &d->o);
+    r[i] = es_s8_requant4(&q, a->v[i]);
   }
-  vst1q_s8(out + c, vcombine_s8(vmovn_s16(vcombine_s16(narrow[0], narrow[1])), vmovn_s16(vcombine_s16(narrow[2], narrow[3]))));
+  vst1q_s8(out + c, es_s8_narrow16(&q, r[0], r[1], r[2], r[3]));
 }
 
 
@@ -138,9 +139,9 @@ static void interior_3x3(const dw_args *d, const int8_t *const rows[3], int32_t 
         acc2 = vaddw_s16(acc2, vget_low_s16(hi));
         acc3 = vaddw_high_s16(acc3, hi);
       }
-      const int16x8_t n01 = vcombine_s16(vmovn_s32(es_s8_requant4(&q[0], acc0)), vmovn_s32(es_s8_requant4(&q[1], acc1)));
-      const int16x8_t n23 = vcombine_s16(vmovn_s32(es_s8_requant4(&q[2], acc2)), vmovn_s32(es_s8_requant4(&q[3], acc3)));
-      vst1q_s8(out + (size_t)i * channels + c, vcombine_s8(vmovn_s16(n01), vmovn_s16(n23)));
+      vst1q_s8(out + (size_t)i * channels + c,
+               es_s8_narrow16(&q[0], es_s8_requant4(&q[0], acc0), es_s8_requant4(&q[1], acc1), es_s8_requant4(&q[2], acc2),
+                              es_s8_requant4(&q[3], acc3)));
     }
   }
 }

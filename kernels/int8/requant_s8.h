@@ -5,7 +5,7 @@
  * - NEON: sshl is the wrapping left shift; sqrdmulh is SaturatingRoundingDoublingHighMul;
  *   srshl rounds half up, and subtracting 1 from negative values first (only where there
  *   is a right shift, via the sign bit of the negated shift) makes it RoundingDivideByPOT's
- *   half away from zero.
+ *   half away from zero. Zero point and clamp come after narrowing (es_s8_narrow16).
  * - AVX-512: the high multiply as 64-bit products of the even and odd lanes,
  *   (x * mult + 2^30) >> 31, which equals the rounding doubling high multiply; the divide
  *   as an arithmetic shift plus one where the remainder passes TFLite's threshold. */
@@ -35,21 +35,33 @@ typedef struct {
 #if defined(ES_S8_NEON)
 
 typedef struct {
-  int32x4_t mult, left, right, zp, lo, hi; /* right: minus the right shift (<= 0) */
+  int32x4_t mult, left, right; /* right: minus the right shift (<= 0) */
+  int16x8_t zp;
+  int8x16_t lo, hi;
 } es_s8_requant4_consts;
 
 ES_S8_INLINE es_s8_requant4_consts es_s8_requant4_make(int32x4_t mult, int32x4_t shift, const es_s8_output *o) {
   es_s8_requant4_consts q = {mult, vmaxq_s32(shift, vdupq_n_s32(0)), vminq_s32(shift, vdupq_n_s32(0)),
-                      vdupq_n_s32(o->out_zp), vdupq_n_s32(o->act_min), vdupq_n_s32(o->act_max)};
+                             vdupq_n_s16((int16_t)o->out_zp), vdupq_n_s8((int8_t)o->act_min), vdupq_n_s8((int8_t)o->act_max)};
   return q;
 }
 
-/* clamp(out_zp + requant(x)) in int32 lanes (already within the int8 range). */
+/* requant(x) in int32 lanes, without zero point or clamp. */
 ES_S8_INLINE int32x4_t es_s8_requant4(const es_s8_requant4_consts *q, int32x4_t x) {
   x = vqrdmulhq_s32(vshlq_s32(x, q->left), q->mult);
   const int32x4_t fixup = vshrq_n_s32(vandq_s32(x, q->right), 31);
-  x = vrshlq_s32(vqaddq_s32(x, fixup), q->right);
-  return vminq_s32(vmaxq_s32(vaddq_s32(x, q->zp), q->lo), q->hi);
+  return vrshlq_s32(vqaddq_s32(x, fixup), q->right);
+}
+
+/* 16 requantized values (es_s8_requant4) -> clamp(out_zp + r, act_min, act_max) as bytes.
+ * The zero point is added after saturating to int16: a value beyond int16 is beyond
+ * int8 either way, so this equals the int32 sum clamped (act_min, act_max in [-128, 127]). */
+ES_S8_INLINE int8x16_t es_s8_narrow16(const es_s8_requant4_consts *q, int32x4_t r0, int32x4_t r1, int32x4_t r2,
+                                      int32x4_t r3) {
+  const int16x8_t n01 = vqaddq_s16(vcombine_s16(vqmovn_s32(r0), vqmovn_s32(r1)), q->zp);
+  const int16x8_t n23 = vqaddq_s16(vcombine_s16(vqmovn_s32(r2), vqmovn_s32(r3)), q->zp);
+  const int8x16_t bytes = vcombine_s8(vqmovn_s16(n01), vqmovn_s16(n23));
+  return vminq_s8(vmaxq_s8(bytes, q->lo), q->hi);
 }
 
 #elif defined(ES_S8_VNNI)

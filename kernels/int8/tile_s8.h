@@ -171,10 +171,10 @@ ES_S8_INLINE void es_s8_tile_store(const es_s8_tile *t, const es_s8_columns *c, 
                                    int8_t *out, ptrdiff_t ldo, int32_t rows, int32_t cols) {
   const int32x4_t bias = vld1q_s32(c->bias);
   const es_s8_requant4_consts q = es_s8_requant4_make(vld1q_s32(c->mult), vld1q_s32(c->shift), o);
-  int16x4_t narrow[4];
-  for (int r = 0; r < 4; r++) narrow[r] = vmovn_s32(es_s8_requant4(&q, vaddq_s32(t->row[r], bias)));
-  const int8x16_t bytes = vcombine_s8(vmovn_s16(vcombine_s16(narrow[0], narrow[1])),
-                                      vmovn_s16(vcombine_s16(narrow[2], narrow[3])));
+  const int8x16_t bytes = es_s8_narrow16(&q, es_s8_requant4(&q, vaddq_s32(t->row[0], bias)),
+                                         es_s8_requant4(&q, vaddq_s32(t->row[1], bias)),
+                                         es_s8_requant4(&q, vaddq_s32(t->row[2], bias)),
+                                         es_s8_requant4(&q, vaddq_s32(t->row[3], bias)));
   if (rows == 4 && cols == 4) {
     /* Four 4-byte lane stores (no alignment needed); a memcpy call here would spill the tile. */
     const uint32x4_t words = vreinterpretq_u32_s8(bytes);

@@ -1,18 +1,20 @@
 #!/usr/bin/env python3
 """int8 agreement: top-1 of an int8 image against the fp32 framework over seeded inputs.
 
-    .venv/bin/python scripts/int8-agreement.py [BUNDLE] [--model torchvision:mobilenet_v2]
-        [--count 200] [--calibration-count 16] [--min-distinct 20] [--qemu 3] [--work DIR]
+    .venv/bin/python scripts/int8-agreement.py [BUNDLE] [--inputs task|randn] [--count 200]
+        [--calibration-count 16] [--min-distinct 20] [--qemu 3] [--work DIR]
 
-Without BUNDLE, captures --model first with `edgespec capture --seed 0 --recalibrate 64`:
-seeded random weights whose batch-norm statistics and last bias are set from 64 seeded
-inputs (kernel-bridge/edgespec/recalibrate.py), so the answer depends on the input. A
-model captured without it answers one class for every input and the check is vacuous.
+Without BUNDLE, makes the model first: torchvision's MobileNetV2 trained on the seeded task
+of scripts/agreement_task.py (scripts/agreement-model.py, about 6 minutes), checked on
+inputs of that task. A random-weight model is no fit: as captured by default it answers one
+class for every input (the check is vacuous), and with `capture --recalibrate` its answers
+hinge on fine noise (`--inputs randn` with such a bundle shows it; scripts/int8-sensitivity.py
+says why).
 
 Builds BUNDLE with `edgespec build --dtype int8` for `host`, calibrated on the bundle's
-reference input plus --calibration-count seeded inputs (torch.randn, seeds 100000+i); runs
-the host image on --count other seeded inputs (seeds 2000+i; none is a calibration input)
-and compares its logits with PyTorch's on the same inputs: the model is rebuilt from
+reference input plus --calibration-count seeded inputs (seeds 100000+i); runs the host
+image on --count other seeded inputs (seeds 2000+i; none is a calibration input) and
+compares its logits with PyTorch's on the same inputs: the model is rebuilt from
 torchvision and loaded with the bundle's own weights. With --qemu N, also builds for
 qemu-virt and checks that the first N inputs give bit-identical outputs under
 qemu-system-aarch64 (same C code).
@@ -33,6 +35,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.numpy import load_file
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from agreement_task import task_input  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EDGESPEC = ROOT / "bin" / "edgespec"
@@ -68,10 +73,23 @@ CALIBRATION_SEED = 100000
 RECALIBRATION_INPUTS = 64
 
 
-def capture(model, out):
-    """The model captured with seeded weights recalibrated on seeded inputs (see the docstring)."""
-    subprocess.run([sys.executable, "-m", "edgespec", "capture", model, "--seed", "0",
-                    "--recalibrate", str(RECALIBRATION_INPUTS), "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
+def make_model(model, out, inputs):
+    """task: MobileNetV2 trained on the seeded task (scripts/agreement-model.py); randn: seeded
+    random weights recalibrated on seeded inputs (edgespec capture --recalibrate)."""
+    if inputs == "task":
+        if model != "torchvision:mobilenet_v2":
+            sys.exit("the task model is MobileNetV2: pass a BUNDLE (and --inputs randn) for other models")
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "agreement-model.py"), "--out", str(out)], check=True)
+    else:
+        subprocess.run([sys.executable, "-m", "edgespec", "capture", model, "--seed", "0",
+                        "--recalibrate", str(RECALIBRATION_INPUTS), "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
+
+
+def seeded_input(kind, seed, shape):
+    """One seeded input of the chosen kind, shaped like the model's."""
+    if kind == "task":
+        return task_input(seed, shape[-1])
+    return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
 
 
 def rounded_to_int8(x):
@@ -90,21 +108,26 @@ def margins(logits):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("bundle", type=Path, nargs="?", help="default: capture --model with --recalibrate into WORK/bundle")
+    ap.add_argument("bundle", type=Path, nargs="?", help="default: train the task model into WORK/bundle")
     ap.add_argument("--model", default="torchvision:mobilenet_v2")
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--calibration-count", type=int, default=16)
     ap.add_argument("--min-distinct", type=int, default=20,
                     help="fewest distinct fp32 top-1 classes over the inputs for the check to mean anything")
+    ap.add_argument("--inputs", choices=["task", "randn"], default=None,
+                    help="task: seeded inputs of scripts/agreement_task.py (the default without BUNDLE); "
+                         "randn: torch.randn (the default with BUNDLE)")
     ap.add_argument("--qemu", type=int, default=0, help="inputs to also run on qemu-virt (bit-exact with host)")
     ap.add_argument("--work", type=Path)
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="edgespec-int8-agreement-"))
     work.mkdir(parents=True, exist_ok=True)
     if args.bundle is None:
+        args.inputs = args.inputs or "task"
         args.bundle = work / "bundle"
         if not (args.bundle / "graph.json").exists():
-            capture(args.model, args.bundle)
+            make_model(args.model, args.bundle, args.inputs)
+    args.inputs = args.inputs or "randn"
 
     graph = json.loads((args.bundle / "graph.json").read_text())
     shape = graph["inputs"][0]["shape"]
@@ -126,8 +149,7 @@ def main():
     calibration = work / "calibration"
     calibration.mkdir(exist_ok=True)
     for i in range(args.calibration_count):
-        g = torch.Generator().manual_seed(CALIBRATION_SEED + i)
-        np.save(calibration / f"{i:03d}.npy", torch.randn(shape, generator=g).numpy())
+        np.save(calibration / f"{i:03d}.npy", seeded_input(args.inputs, CALIBRATION_SEED + i, shape).numpy())
     build(args.bundle, "host", work / "host", calibration)
     if args.qemu:
         build(args.bundle, "qemu-virt", work / "qemu-virt", calibration)
@@ -135,8 +157,7 @@ def main():
     fp32_all, int8_all, rounded_all = [], [], []
     qemu_identical = 0
     for i in range(args.count):
-        g = torch.Generator().manual_seed(TEST_SEED + i)
-        x = torch.randn(shape, generator=g)
+        x = seeded_input(args.inputs, TEST_SEED + i, shape)
         if np.array_equal(x.numpy(), reference_input):
             sys.exit(f"test input {TEST_SEED + i} is the bundle's reference input, which the int8 build calibrates on")
         with torch.no_grad():
@@ -171,7 +192,7 @@ def main():
     vacuous = distinct < args.min_distinct or most_common > args.count // 2
     pct = lambda v: {"median": float(np.median(v)), "p10": float(np.percentile(v, 10)), "min": float(np.min(v))}  # noqa: E731
     result = {
-        "model": graph["name"], "bundle": str(args.bundle), "inputs": args.count,
+        "model": graph["name"], "bundle": str(args.bundle), "inputs": args.count, "input_kind": args.inputs,
         "test_seeds": f"{TEST_SEED}..{TEST_SEED + args.count - 1}",
         "calibration": f"the bundle's reference input + seeds {CALIBRATION_SEED}..{CALIBRATION_SEED + args.calibration_count - 1}",
         "top1_agreement": agree / args.count,
@@ -191,7 +212,7 @@ def main():
                        "max_abs_error_over_max_ref": float(rel_errors[i])} for i in range(args.count)],
     }
     (work / "agreement.json").write_text(json.dumps(result, indent=1) + "\n")
-    print(f"{graph['name']} int8 (host) vs PyTorch fp32 over {args.count} seeded inputs (seeds {result['test_seeds']}; "
+    print(f"{graph['name']} int8 (host) vs PyTorch fp32 over {args.count} seeded {args.inputs} inputs (seeds {result['test_seeds']}; "
           f"calibration: {result['calibration']})")
     print(f"  top-1 agreement   {agree}/{args.count} = {100 * agree / args.count:.1f} %")
     print(f"  int8 top-1 among the fp32 top-5: {int8_in_fp32_top5}/{args.count}")
@@ -209,7 +230,7 @@ def main():
     if vacuous:
         print(f"  VACUOUS: the fp32 model answers {distinct} distinct classes ({most_common} of {args.count} inputs one "
               f"class; need at least {args.min_distinct}, none on more than half): any image computing roughly the "
-              f"right constant agrees. Capture with --recalibrate (run without BUNDLE).", file=sys.stderr)
+              f"right constant agrees. Run without BUNDLE for a model whose answer depends on the input.", file=sys.stderr)
     print(f"  report {work / 'agreement.json'}")
     return 0 if agree / args.count >= 0.99 and qemu_identical == args.qemu and not vacuous else 1
 

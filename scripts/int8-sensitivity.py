@@ -2,7 +2,7 @@
 """Why an int8 image of a torchvision model disagrees with fp32: how sensitive the fp32 model is.
 
     .venv/bin/python scripts/int8-sensitivity.py BUNDLE [--model torchvision:mobilenet_v2]
-        [--count 100] [--per-layer]
+        [--inputs randn|task] [--count 100] [--per-layer]
 
 All in PyTorch, on the bundle's weights, over the seeded inputs scripts/int8-agreement.py
 evaluates (seeds 2000+i) and the calibration set it builds with (the bundle's reference
@@ -38,6 +38,8 @@ def main():
     ap.add_argument("bundle", type=Path)
     ap.add_argument("--model", default="torchvision:mobilenet_v2")
     ap.add_argument("--count", type=int, default=100)
+    ap.add_argument("--inputs", choices=["randn", "task"], default="randn",
+                    help="the kind of seeded inputs, as in scripts/int8-agreement.py")
     ap.add_argument("--per-layer", action="store_true")
     args = ap.parse_args()
     import torchvision
@@ -52,7 +54,13 @@ def main():
     reference = load_file(str(args.bundle / "reference.safetensors"))
     reference_input = torch.from_numpy(next(v for k, v in reference.items() if k.startswith("input")))
     shape = list(reference_input.shape)
-    seeded = lambda seed: torch.randn(shape, generator=torch.Generator().manual_seed(seed))  # noqa: E731
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from agreement_task import task_input
+
+    def seeded(seed):
+        if args.inputs == "task":
+            return task_input(seed, shape[-1])
+        return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
     calibration = torch.cat([reference_input] + [seeded(100000 + i) for i in range(16)])
     test = torch.cat([seeded(2000 + i) for i in range(args.count)])
     with torch.no_grad():

@@ -3,8 +3,6 @@ import json
 import subprocess
 import sys
 
-
-
 from capture_helpers import REPO
 
 SCRIPT = REPO / "scripts" / "int8-agreement.py"

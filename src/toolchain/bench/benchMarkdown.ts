@@ -82,7 +82,7 @@ function howLines(report: BenchReport, column: Column): string[] {
 
 const AGREES_HOW = [
   "- **agrees** (float32): both the qemu-virt and the host image ran on the bundle's reference input and matched PyTorch's output: max abs error <= 1e-4 x max|reference| and the same top-5 classes.",
-  "- **agrees** (int8): both int8 images (edgespec build --dtype int8) ran on the bundle's reference input and matched PyTorch's fp32 output as edgespec run judges int8: max abs error <= 5e-2 x max|reference| and the same top-1 class. The bench's bundles have seeded random weights and answer one class for nearly every input, so top-1 says little here; scripts/int8-agreement.py measures it on a model whose answer depends on the input (capture --recalibrate)."
+  "- **agrees** (int8): both int8 images (edgespec build --dtype int8) ran on the bundle's reference input and matched PyTorch's fp32 output as edgespec run judges int8: max abs error <= 5e-2 x max|reference| and the same top-1 class. The bench's bundles have seeded random weights and answer one class for nearly every input, so top-1 says little here; scripts/int8-agreement.py measures it on a model whose answer depends on the input (MobileNetV2 trained on a seeded task)."
 ];
 
 export function benchMarkdown(report: BenchReport): string {

@@ -88,26 +88,50 @@ enum { ES_TILE_MR = 8, ES_TILE_VL = 8, ES_TILE_NV = 4 };
 enum { ES_TILE_MR = 6, ES_TILE_VL = 8, ES_TILE_NV = 2 };
 #endif
 
+/* NAME(a, lda, w, ldw, bias, out, ldo, k, mr, nv, accumulate): the tile without the clamp,
+ * nv vectors of type VEC (LANES floats) per row. */
+#define ES_DEFINE_TILE(NAME, VEC, LANES, LOAD, STORE, SPLAT)                                 \
+  ES_INLINE void NAME(const float *a, int32_t lda, const float *w, int32_t ldw,              \
+                      const float *bias, float *out, int32_t ldo, int32_t k, const int mr,   \
+                      const int nv, int accumulate) {                                        \
+    VEC acc[ES_TILE_MR][ES_TILE_NV];                                                         \
+    for (int r = 0; r < mr; r++)                                                             \
+      for (int v = 0; v < nv; v++)                                                           \
+        acc[r][v] = accumulate ? LOAD(out + (size_t)r * ldo + LANES * v)                     \
+                    : bias     ? LOAD(bias + LANES * v)                                      \
+                               : SPLAT(0.0f);                                                \
+    for (int32_t p = 0; p < k; p++) {                                                        \
+      const float *wp = w + (size_t)p * ldw;                                                 \
+      VEC b[ES_TILE_NV];                                                                     \
+      for (int v = 0; v < nv; v++) b[v] = LOAD(wp + LANES * v);                              \
+      for (int r = 0; r < mr; r++) {                                                         \
+        const VEC av = SPLAT(a[(size_t)r * lda + p]);                                        \
+        for (int v = 0; v < nv; v++) acc[r][v] += av * b[v];                                 \
+      }                                                                                      \
+    }                                                                                        \
+    for (int r = 0; r < mr; r++)                                                             \
+      for (int v = 0; v < nv; v++) STORE(out + (size_t)r * ldo + LANES * v, &acc[r][v]);     \
+  }
+
+ES_DEFINE_TILE(es_tile_v8, es_v8, 8, es_v8_load, es_v8_store, es_v8_splat)
+#if ES_VF_LANES == 16
+ES_DEFINE_TILE(es_tile_vf, es_vf, 16, es_vf_load, es_vf_store, es_vf_splat)
+#endif
+
+/* With AVX-512, pairs of 8-lane vectors run as one 16-lane vector: the 8 x 32 tile in 8-lane
+ * vectors needs 32 accumulators + 4 weight vectors + 1 broadcast, more than the 32 registers,
+ * and GCC kept 5 accumulators on the stack (a load and a store each per step of K); in 16
+ * accumulators nothing spills. ResNet18 host 40.0 -> 38.9 ms, MobileNetV2 unchanged. The layout stays 8-lane
+ * vectors, so odd strips (8 columns) still take es_v8. */
 ES_INLINE void es_tile(const float *a, int32_t lda, const float *w, int32_t ldw,
                        const float *bias, float *out, int32_t ldo, int32_t k, const int mr,
                        const int nv, int accumulate, const es_kernel_bounds *bounds) {
-  es_v8 acc[ES_TILE_MR][ES_TILE_NV];
-  for (int r = 0; r < mr; r++)
-    for (int v = 0; v < nv; v++)
-      acc[r][v] = accumulate ? es_v8_load(out + (size_t)r * ldo + 8 * v)
-                  : bias     ? es_v8_load(bias + 8 * v)
-                             : es_v8_splat(0.0f);
-  for (int32_t p = 0; p < k; p++) {
-    const float *wp = w + (size_t)p * ldw;
-    es_v8 b[ES_TILE_NV];
-    for (int v = 0; v < nv; v++) b[v] = es_v8_load(wp + 8 * v);
-    for (int r = 0; r < mr; r++) {
-      const es_v8 av = es_v8_splat(a[(size_t)r * lda + p]);
-      for (int v = 0; v < nv; v++) acc[r][v] += av * b[v];
-    }
-  }
-  for (int r = 0; r < mr; r++)
-    for (int v = 0; v < nv; v++) es_v8_store(out + (size_t)r * ldo + 8 * v, &acc[r][v]);
+#if ES_VF_LANES == 16
+  if (nv % 2 == 0)
+    es_tile_vf(a, lda, w, ldw, bias, out, ldo, k, mr, nv / 2, accumulate);
+  else
+#endif
+    es_tile_v8(a, lda, w, ldw, bias, out, ldo, k, mr, nv, accumulate);
   if (bounds) es_tile_clamp(out, ldo, mr, nv * 8, bounds);
 }
 

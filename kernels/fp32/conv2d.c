@@ -62,6 +62,7 @@ static void gather(const conv_args *a, const float *in, int32_t group, int32_t m
                    const piece *pieces, int32_t n_pieces, float *row) {
   const int32_t y0 = m / a->ow * a->sh - a->pt, x0 = m % a->ow * a->sw - a->pl;
   const float *base = in + (size_t)group * a->icg;
+  const float *in_end = in + (size_t)a->ih * a->iw * a->ic;
   for (int32_t i = 0; i < n_pieces; i++) {
     const piece *p = &pieces[i];
     const int32_t y = y0 + p->ky * a->dh, x = x0 + p->kx * a->dw;
@@ -73,6 +74,19 @@ static void gather(const conv_args *a, const float *in, int32_t group, int32_t m
       hi = ES_MAX(lo, ES_MIN(p->len, (a->iw - x) * a->icg - p->c));
     }
     const float *src = base + ((ptrdiff_t)y * a->iw + x) * a->ic + p->c;
+#if !ES_NEON
+    /* A piece wholly inside the input is copied in whole vectors: up to 7 floats past its
+     * end are read (when that stays inside the input) and written (over the next piece or
+     * row, written after it, or the patch's spare vector). Element by element, the gather
+     * took a third of the time of convolutions with 3 input channels (ResNet18's stem). */
+    if (lo == 0 && hi == p->len && src + hi + VL - 1 <= in_end) {
+      for (int32_t j = 0; j < hi; j += 8) {
+        const es_v8 v = es_v8_load(src + j);
+        es_v8_store(dst + j, &v);
+      }
+      continue;
+    }
+#endif
     for (int32_t j = 0; j < lo; j++) dst[j] = 0.0f;
     for (int32_t j = lo; j < hi; j++) dst[j] = src[j];
     for (int32_t j = hi; j < p->len; j++) dst[j] = 0.0f;
@@ -193,7 +207,7 @@ void es_conv2d_f32(const float *in, es_shape4 is, const float *weights, const fl
   const es_kernel_bounds bounds = es_kernel_bounds_make(act_min, act_max);
   const int32_t vector_channels = a.ocg / VL * VL; /* per group, through the tile */
   float panel[PANEL] __attribute__((aligned(64)));
-  float patch[MR * KC] __attribute__((aligned(64)));
+  float patch[MR * KC + VL] __attribute__((aligned(64))); /* + a vector gather may overwrite */
   piece pieces[MAX_PIECES];
 
   for (int32_t n = 0; n < os.n; n++) {

@@ -144,6 +144,17 @@ static void pack(const conv_args *a, int32_t o, int32_t width, int32_t k0, int32
 #endif
 }
 
+/* Rows per tile for m pixels. On x86, MR - 1 where that divides m and MR does not (7x7 and
+ * 14x14 maps with MR = 8): a last row left over runs alone at about a quarter of the tile's
+ * rate. */
+static int32_t tile_rows(int32_t m) {
+#if !ES_NEON
+  if (m % MR != 0 && m % (MR - 1) == 0) return MR - 1;
+#endif
+  (void)m;
+  return MR;
+}
+
 /* A pass: output channels [o0, o0 + n_strips * strip_width) of one group over one slice. */
 ES_INLINE void pass(const conv_args *a, const float *in, float *out, int32_t group, int32_t o0,
                     int32_t n_strips, const int nv, int32_t k0, int32_t kc, const piece *pieces,
@@ -151,8 +162,9 @@ ES_INLINE void pass(const conv_args *a, const float *in, float *out, int32_t gro
   const int32_t width = nv * VL, m_total = a->oh * a->ow;
   const int accumulate = k0 > 0, last = k0 + kc == a->k;
   for (int32_t s = 0; s < n_strips; s++) pack(a, o0 + s * width, width, k0, kc, panel + (size_t)s * kc * width);
-  for (int32_t m = 0; m < m_total; m += MR) {
-    const int32_t rows = ES_MIN(MR, m_total - m);
+  const int32_t step = tile_rows(m_total);
+  for (int32_t m = 0; m < m_total; m += step) {
+    const int32_t rows = ES_MIN(step, m_total - m);
     for (int32_t r = 0; r < rows; r++) gather(a, in, group, m + r, pieces, n_pieces, patch + (size_t)r * KC);
     for (int32_t s = 0; s < n_strips; s++) {
       const int32_t o = o0 + s * width;
@@ -161,6 +173,10 @@ ES_INLINE void pass(const conv_args *a, const float *in, float *out, int32_t gro
       float *dst = out + (size_t)m * a->oc + o;
       if (rows == MR) {
         es_tile(patch, KC, w, width, bias, dst, a->oc, kc, MR, nv, accumulate, last ? bounds : NULL);
+#if !ES_NEON
+      } else if (rows == MR - 1) {
+        es_tile(patch, KC, w, width, bias, dst, a->oc, kc, MR - 1, nv, accumulate, last ? bounds : NULL);
+#endif
       } else {
         for (int32_t r = 0; r < rows; r++)
           es_tile(patch + (size_t)r * KC, KC, w, width, bias, dst + (size_t)r * a->oc, a->oc, kc, 1, nv,

@@ -15,6 +15,15 @@ ES_INLINE void strip(const float *a, const float *w, const float *bias, float *o
                      int32_t k, int32_t n, int32_t n0, const int nv, const es_kernel_bounds *bounds) {
   const float *bias_n0 = bias ? bias + n0 : NULL;
   int32_t r = 0;
+#if !ES_NEON
+  /* MR - 1 rows per tile where that divides m and MR does not (49 and 196 pixels with MR = 8):
+   * rows left over run alone at about a quarter of the tile's rate. */
+  if (m % MR != 0 && m % (MR - 1) == 0) {
+    for (; r < m; r += MR - 1)
+      es_tile(a + (size_t)r * k, k, w + n0, n, bias_n0, out + (size_t)r * n + n0, n, k, MR - 1, nv, 0, bounds);
+    return;
+  }
+#endif
   for (; r + MR <= m; r += MR)
     es_tile(a + (size_t)r * k, k, w + n0, n, bias_n0, out + (size_t)r * n + n0, n, k, MR, nv, 0, bounds);
   for (; r < m; r++)

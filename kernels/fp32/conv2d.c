@@ -62,7 +62,9 @@ static void gather(const conv_args *a, const float *in, int32_t group, int32_t m
                    const piece *pieces, int32_t n_pieces, float *row) {
   const int32_t y0 = m / a->ow * a->sh - a->pt, x0 = m % a->ow * a->sw - a->pl;
   const float *base = in + (size_t)group * a->icg;
+#if !ES_NEON
   const float *in_end = in + (size_t)a->ih * a->iw * a->ic;
+#endif
   for (int32_t i = 0; i < n_pieces; i++) {
     const piece *p = &pieces[i];
     const int32_t y = y0 + p->ky * a->dh, x = x0 + p->kx * a->dw;
@@ -144,17 +146,6 @@ static void pack(const conv_args *a, int32_t o, int32_t width, int32_t k0, int32
 #endif
 }
 
-/* Rows per tile for m pixels. On x86, MR - 1 where that divides m and MR does not (7x7 and
- * 14x14 maps with MR = 8): a last row left over runs alone at about a quarter of the tile's
- * rate. */
-static int32_t tile_rows(int32_t m) {
-#if !ES_NEON
-  if (m % MR != 0 && m % (MR - 1) == 0) return MR - 1;
-#endif
-  (void)m;
-  return MR;
-}
-
 /* A pass: output channels [o0, o0 + n_strips * strip_width) of one group over one slice. */
 ES_INLINE void pass(const conv_args *a, const float *in, float *out, int32_t group, int32_t o0,
                     int32_t n_strips, const int nv, int32_t k0, int32_t kc, const piece *pieces,
@@ -162,9 +153,16 @@ ES_INLINE void pass(const conv_args *a, const float *in, float *out, int32_t gro
   const int32_t width = nv * VL, m_total = a->oh * a->ow;
   const int accumulate = k0 > 0, last = k0 + kc == a->k;
   for (int32_t s = 0; s < n_strips; s++) pack(a, o0 + s * width, width, k0, kc, panel + (size_t)s * kc * width);
-  const int32_t step = tile_rows(m_total);
+#if ES_NEON
+  for (int32_t m = 0; m < m_total; m += MR) {
+    const int32_t rows = ES_MIN(MR, m_total - m);
+#else
+  /* MR - 1 rows per tile where that divides the pixels and MR does not (7x7 and 14x14 maps
+   * with MR = 8): a last row left over runs alone at about a quarter of the tile's rate. */
+  const int32_t step = m_total % MR != 0 && m_total % (MR - 1) == 0 ? MR - 1 : MR;
   for (int32_t m = 0; m < m_total; m += step) {
     const int32_t rows = ES_MIN(step, m_total - m);
+#endif
     for (int32_t r = 0; r < rows; r++) gather(a, in, group, m + r, pieces, n_pieces, patch + (size_t)r * KC);
     for (int32_t s = 0; s < n_strips; s++) {
       const int32_t o = o0 + s * width;
@@ -223,7 +221,8 @@ void es_conv2d_f32(const float *in, es_shape4 is, const float *weights, const fl
   const es_kernel_bounds bounds = es_kernel_bounds_make(act_min, act_max);
   const int32_t vector_channels = a.ocg / VL * VL; /* per group, through the tile */
   float panel[PANEL] __attribute__((aligned(64)));
-  float patch[MR * KC + VL] __attribute__((aligned(64))); /* + a vector gather may overwrite */
+  /* x86: + the vector that gather may write past the last row */
+  float patch[MR * KC + (ES_NEON ? 0 : VL)] __attribute__((aligned(64)));
   piece pieces[MAX_PIECES];
 
   for (int32_t n = 0; n < os.n; n++) {

@@ -5,7 +5,9 @@
  * slices of at most KC; per slice, the weights of as many output-channel strips as fit in
  * PANEL floats are transposed into packed panels on the stack, then every block of pixels
  * gathers its patch rows once and runs the register tile of gemm_tile.h against each panel,
- * accumulating into `out` across slices. Output channels beyond the last whole vector of a
+ * accumulating into `out` across slices. On x86, a block of pixels whose windows lie inside
+ * the input, when the reduction is one slice, skips the gather: the tile reads its patch rows
+ * in place, one segment per kernel row. Output channels beyond the last whole vector of a
  * group take plain loops. */
 #include "gemm_tile.h"
 
@@ -146,6 +148,23 @@ static void pack(const conv_args *a, int32_t o, int32_t width, int32_t k0, int32
 #endif
 }
 
+#if !ES_NEON
+/* Where the patch rows of pixels [m, m + rows) can be read in place: the start of the first
+ * one's window in `in`, when the whole reduction is one slice, taps are merged, the pixels
+ * share an output row and their windows lie inside the input; else NULL. Row r's kernel row
+ * ky then starts r * sw * ic + ky * dh * iw * ic floats further on. */
+static const float *in_place_rows(const conv_args *a, const float *in, int32_t m, int32_t rows,
+                                  int32_t kc) {
+  if (!merges_taps(a) || kc != a->k) return NULL;
+  const int32_t oy = m / a->ow, ox = m % a->ow;
+  if (ox + rows > a->ow) return NULL;
+  const int32_t y0 = oy * a->sh - a->pt, x0 = ox * a->sw - a->pl;
+  if (y0 < 0 || y0 + (a->kh - 1) * a->dh >= a->ih) return NULL;
+  if (x0 < 0 || x0 + (rows - 1) * a->sw + a->kw - 1 >= a->iw) return NULL;
+  return in + ((size_t)y0 * a->iw + x0) * a->ic;
+}
+#endif
+
 /* A pass: output channels [o0, o0 + n_strips * strip_width) of one group over one slice. */
 ES_INLINE void pass(const conv_args *a, const float *in, float *out, int32_t group, int32_t o0,
                     int32_t n_strips, const int nv, int32_t k0, int32_t kc, const piece *pieces,
@@ -162,6 +181,23 @@ ES_INLINE void pass(const conv_args *a, const float *in, float *out, int32_t gro
   const int32_t step = m_total % MR != 0 && m_total % (MR - 1) == 0 ? MR - 1 : MR;
   for (int32_t m = 0; m < m_total; m += step) {
     const int32_t rows = ES_MIN(step, m_total - m);
+    /* Convolutions with few input channels (first layers) spent most of their time
+     * gathering; a block whose windows lie inside the input is read where it is. */
+    const float *direct = k0 == 0 && rows >= MR - 1 ? in_place_rows(a, in, m, rows, kc) : NULL;
+    if (direct) {
+      for (int32_t s = 0; s < n_strips; s++) {
+        const int32_t o = o0 + s * width;
+        const float *w = panel + (size_t)s * kc * width;
+        const float *bias = a->bias ? a->bias + o : NULL;
+        float *dst = out + (size_t)m * a->oc + o;
+        const int32_t lda = a->sw * a->ic, seg_stride = a->dh * a->iw * a->ic, seg = a->kw * a->ic;
+        if (rows == MR)
+          es_tile_segments(direct, lda, a->kh, seg_stride, w, width, bias, dst, a->oc, seg, MR, nv, bounds);
+        else
+          es_tile_segments(direct, lda, a->kh, seg_stride, w, width, bias, dst, a->oc, seg, MR - 1, nv, bounds);
+      }
+      continue;
+    }
 #endif
     for (int32_t r = 0; r < rows; r++) gather(a, in, group, m + r, pieces, n_pieces, patch + (size_t)r * KC);
     for (int32_t s = 0; s < n_strips; s++) {

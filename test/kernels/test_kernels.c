@@ -464,6 +464,10 @@ int main(void) {
       {"5x5 groups 2 20->40: per-tap pieces",    1, 9,  9,  20, 40, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 2, 1, -INFINITY, INFINITY},
       {"3x3 dilation 2 40->24 batch 2",          2, 10, 9,  40, 24, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, 0, -INFINITY, INFINITY},
       {"1x1 stride 2 130->33",                   1, 7,  8, 130, 33, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, 1, -INFINITY, INFINITY},
+      /* Patches read in place from the input (x86): 8-row blocks inside one output row, a
+       * 16 + 8 channel split, dilation of rows; then 7-row blocks (a 7x7 map). */
+      {"in place: 3x3 dilation 2x1 3->24, batch 2", 2, 20, 21, 3, 24, 3, 3, 1, 1, 2, 1, 2, 1, 2, 1, 1, 0, 0, INFINITY},
+      {"in place: 5x5 s2 4->40 7x7 map relu6",   1, 17, 17, 4, 40, 5, 5, 2, 2, 0, 0, 0, 0, 1, 1, 1, 1, 0, 6},
   };
   for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) test_conv(&convs[i]);
 

@@ -133,24 +133,28 @@ ES_DEFINE_TILE(es_tile_v8, es_v8, 8, es_v8_load, es_v8_store, es_v8_splat, es_v8
 ES_DEFINE_TILE(es_tile_vf, es_vf, 16, es_vf_load, es_vf_store, es_vf_splat, es_vf_bounds_apply)
 #endif
 
-/* NAME(a, lda, n_seg, seg_stride, w, ldw, bias, out, ldo, k, mr, nv, bounds): a tile started
- * from bias over n_seg * k reduction indices, index s * k + p of row r read at
- * a[r * lda + s * seg_stride + p]: a convolution reads its patches in place from the input.
- * Kept apart from ES_DEFINE_TILE: a segment loop there, even of one segment, made GCC's
- * register allocation of the GEMM 3-5 % slower. */
+/* NAME(a, lda, n_seg, seg_offset, seg_len, w, ldw, bias, out, ldo, mr, nv, accumulate,
+ * bounds): the tile over the reduction indices of n_seg segments in turn, index p of segment
+ * s of row r read at a[r * lda + seg_offset[s] + p] (p < seg_len[s]), the weights' rows
+ * following one another: a convolution reads its patches in place from the input. Kept
+ * apart from ES_DEFINE_TILE: a segment loop there, even of one segment, made GCC's register
+ * allocation of the GEMM 3-5 % slower. */
 #define ES_DEFINE_TILE_SEGMENTS(NAME, VEC, LANES, LOAD, STORE, SPLAT, CLAMP)                 \
-  ES_INLINE void NAME(const float *a, int32_t lda, int32_t n_seg, int32_t seg_stride,        \
-                      const float *w, int32_t ldw, const float *bias, float *out, int32_t ldo, \
-                      int32_t k, const int mr, const int nv, const es_kernel_bounds *bounds) { \
+  ES_INLINE void NAME(const float *a, int32_t lda, int32_t n_seg, const int32_t *seg_offset, \
+                      const int32_t *seg_len, const float *w, int32_t ldw, const float *bias, \
+                      float *out, int32_t ldo, const int mr, const int nv, int accumulate,   \
+                      const es_kernel_bounds *bounds) {                                      \
     VEC acc[ES_TILE_MR][ES_TILE_NV];                                                         \
     for (int r = 0; r < mr; r++)                                                             \
-      for (int v = 0; v < nv; v++) acc[r][v] = bias ? LOAD(bias + LANES * v) : SPLAT(0.0f);  \
+      for (int v = 0; v < nv; v++)                                                           \
+        acc[r][v] = accumulate ? LOAD(out + (size_t)r * ldo + LANES * v)                     \
+                    : bias     ? LOAD(bias + LANES * v)                                      \
+                               : SPLAT(0.0f);                                                \
     for (int32_t s = 0; s < n_seg; s++) {                                                    \
-      const float *as = a + (size_t)s * seg_stride, *ws = w + (size_t)s * k * ldw;           \
-      for (int32_t p = 0; p < k; p++) {                                                      \
-        const float *wp = ws + (size_t)p * ldw;                                              \
+      const float *as = a + seg_offset[s];                                                   \
+      for (int32_t p = 0; p < seg_len[s]; p++, w += ldw) {                                   \
         VEC b[ES_TILE_NV];                                                                   \
-        for (int v = 0; v < nv; v++) b[v] = LOAD(wp + LANES * v);                            \
+        for (int v = 0; v < nv; v++) b[v] = LOAD(w + LANES * v);                             \
         for (int r = 0; r < mr; r++) {                                                       \
           const VEC av = SPLAT(as[(size_t)r * lda + p]);                                     \
           for (int v = 0; v < nv; v++) acc[r][v] += av * b[v];                               \
@@ -174,16 +178,18 @@ ES_DEFINE_TILE_SEGMENTS(es_tile_segments_vf, es_vf, 16, es_vf_load, es_vf_store,
                         es_vf_bounds_apply)
 #endif
 
-ES_INLINE void es_tile_segments(const float *a, int32_t lda, int32_t n_seg, int32_t seg_stride,
-                                const float *w, int32_t ldw, const float *bias, float *out,
-                                int32_t ldo, int32_t k, const int mr, const int nv,
-                                const es_kernel_bounds *bounds) {
+ES_INLINE void es_tile_segments(const float *a, int32_t lda, int32_t n_seg, const int32_t *seg_offset,
+                                const int32_t *seg_len, const float *w, int32_t ldw,
+                                const float *bias, float *out, int32_t ldo, const int mr,
+                                const int nv, int accumulate, const es_kernel_bounds *bounds) {
 #if ES_VF_LANES == 16
   if (nv % 2 == 0)
-    es_tile_segments_vf(a, lda, n_seg, seg_stride, w, ldw, bias, out, ldo, k, mr, nv / 2, bounds);
+    es_tile_segments_vf(a, lda, n_seg, seg_offset, seg_len, w, ldw, bias, out, ldo, mr, nv / 2,
+                        accumulate, bounds);
   else
 #endif
-    es_tile_segments_v8(a, lda, n_seg, seg_stride, w, ldw, bias, out, ldo, k, mr, nv, bounds);
+    es_tile_segments_v8(a, lda, n_seg, seg_offset, seg_len, w, ldw, bias, out, ldo, mr, nv,
+                        accumulate, bounds);
 }
 
 /* With AVX-512, pairs of 8-lane vectors run as one 16-lane vector: the 8 x 32 tile in 8-lane

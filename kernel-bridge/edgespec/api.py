@@ -35,14 +35,28 @@ class RunFailedError(ToolchainError):
 
 
 def build(bundle: PathLike, target: str = "qemu-virt", out: Optional[PathLike] = None,
-          on_event: Optional[EventHandler] = None) -> Dict[str, Any]:
-    """Build the bundle directory into an image for `target` (`qemu-virt` or `host`).
+          on_event: Optional[EventHandler] = None, *, dtype: Optional[str] = None,
+          calibration: Optional[PathLike] = None, profile: bool = False,
+          kernel_variant: Optional[str] = None) -> Dict[str, Any]:
+    """Build the bundle directory into an image for `target` (`qemu-virt`, `host` or `linux`).
 
+    As `edgespec build`: `dtype` "float32" or "int8" (post-training static quantization;
+    default: float32, or int8 for a bundle captured from an int8 .tflite), `calibration` a
+    .safetensors file or a directory of .npy inputs for int8, `profile` counts each layer,
+    `kernel_variant` "portable" leaves out the hand-written NEON kernels.
     Returns the build command's result: {"dir": the build directory, "manifest": build.json, "totals": the footprint totals}.
     """
     args = ["build", os.fspath(bundle), "--target", target]
     if out is not None:
         args += ["--out", os.fspath(out)]
+    if dtype is not None:
+        args += ["--dtype", dtype]
+    if calibration is not None:
+        args += ["--calibration", os.fspath(calibration)]
+    if profile:
+        args += ["--profile"]
+    if kernel_variant is not None:
+        args += ["--kernel-variant", kernel_variant]
     return _call(args, on_event)
 
 

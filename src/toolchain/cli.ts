@@ -28,6 +28,11 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode === 0 ? 0 : 2;
+      // commander has printed the problem and the help on stderr; --json readers also get an event
+      if (e.exitCode !== 0 && argv.includes('--json')) {
+        const command = argv.find(a => !a.startsWith('-'));
+        lastReporter.error('usage', e.message.replace(/^error: /, ''), `see edgespec ${command ? `${command} ` : ''}--help`);
+      }
       return;
     }
     if (e instanceof EdgespecError) {

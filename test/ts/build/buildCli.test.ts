@@ -64,6 +64,14 @@ test('an unknown target is a usage error', async () => {
   expect(run.stderr).toMatch(/qemu-virt, host/);
 });
 
+test('with --json a usage error is also an error event, for programs that read stdout only', async () => {
+  const run = await runCli(['build', bundle, '--dtype', 'int16', '--json']);
+  expect(run.exitCode).toBe(2);
+  expect(jsonEvents(run.stdout)).toEqual([
+    { event: 'error', code: 'usage', message: expect.stringMatching(/'int16' is invalid.*float32, int8/), hint: 'see edgespec build --help' }
+  ]);
+});
+
 test('a directory that is not a bundle gets a clear error, not a stack trace', async () => {
   const run = await runCli(['build', workDir, '--target', 'host']);
   expect(run.exitCode).toBe(1);

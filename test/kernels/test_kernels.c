@@ -539,6 +539,9 @@ int main(void) {
   test_transpose("rank 6", 6, s6, p6);
   const int32_t s1[1] = {17}, p1[1] = {0};
   test_transpose("rank 1", 1, s1, p1);
+  const int32_t s2[2] = {7, 9}, p2[2] = {1, 0}, s3[3] = {3, 5, 4}, p3[3] = {2, 0, 1};
+  test_transpose("rank 2", 2, s2, p2);
+  test_transpose("last axis first (merged pair)", 3, s3, p3);
 
   const int32_t pads4[8] = {0, 1, 2, 0, 1, 3, 2, 2};
   test_pad("rank 4", 4, s4, pads4);

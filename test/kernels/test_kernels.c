@@ -517,6 +517,8 @@ int main(void) {
   }
   static const pool_case dilated = {"3x3 dilation 2 s1 p2", 1, 9, 10, 6, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 0, 1, 0};
   test_max_pool(&dilated);
+  static const pool_case wide = {"3x3 s2 p1 19 channels", 1, 11, 12, 19, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 1, 0};
+  test_max_pool(&wide); /* 8-channel vectors and a remainder */
 
   test_adaptive(7, 7, 1, 1, 32);
   test_adaptive(5, 7, 3, 2, 3);

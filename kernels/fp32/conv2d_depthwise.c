@@ -80,98 +80,71 @@ static void pixel(const dw_args *a, int32_t y, int32_t x, int32_t c0, int32_t c1
   }
 }
 
+/* The vector of channels the 3x3 interior path works on: NEON's 4 lanes, else es_vf. */
 #if ES_NEON
-/* 3x3, dilation 1, output row y, columns [x0, x1) whose windows lie inside the input:
- * channels [0, C & ~3) four at a time. `stride` is 1 or 2 (a constant when inlined). */
-ES_INLINE void interior_3x3(const dw_args *a, int32_t y, int32_t x0, int32_t x1, const int stride) {
-  const int32_t C = a->c, c_end = C & ~3;
-  const size_t pix = (size_t)C; /* floats between neighbouring pixels */
-  const es_bounds4 bounds = a->bounds4;
-  const int32_t iy0 = y * a->sh - a->pt;
-  for (int32_t c = 0; c < c_end; c += 4) {
-    float32x4_t w[9];
-    for (int t = 0; t < 9; t++) w[t] = vld1q_f32(a->w + (size_t)t * C + c);
-    const float32x4_t b = a->bias ? vld1q_f32(a->bias + c) : vdupq_n_f32(0.0f);
-    const float *rows[3];
-    for (int r = 0; r < 3; r++) rows[r] = a->in + (size_t)(iy0 + r) * a->iw * pix + c;
-    float *o = a->out + ((size_t)y * a->ow) * pix + c;
-    int32_t x = x0;
-    for (; x + 4 <= x1; x += 4) {
-      const int32_t ix = x * stride - a->pl;
-      float32x4_t acc[4] = {b, b, b, b};
-      for (int r = 0; r < 3; r++) {
-        const float *ip = rows[r] + (size_t)ix * pix;
-        for (int j = 0; j < 3 * stride + 3; j++) { /* the input columns of the 4 outputs */
-          const float32x4_t v = vld1q_f32(ip + (size_t)j * pix);
-          for (int p = 0; p < 4; p++) {
-            const int t = j - p * stride;
-            if (t >= 0 && t < 3) acc[p] = vfmaq_f32(acc[p], v, w[r * 3 + t]);
-          }
-        }
-      }
-      for (int p = 0; p < 4; p++)
-        vst1q_f32(o + (size_t)(x + p) * pix, es_bounds4_apply(&bounds, acc[p]));
-    }
-    for (; x < x1; x++) {
-      const int32_t ix = x * stride - a->pl;
-      float32x4_t acc = b;
-      for (int r = 0; r < 3; r++)
-        for (int t = 0; t < 3; t++)
-          acc = vfmaq_f32(acc, vld1q_f32(rows[r] + (size_t)(ix + t) * pix), w[r * 3 + t]);
-      vst1q_f32(o + (size_t)x * pix, es_bounds4_apply(&bounds, acc));
-    }
-  }
-}
+#define ES_DW_LANES 4
+typedef float32x4_t dw_vec;
+typedef es_bounds4 dw_bounds;
+ES_INLINE dw_vec dw_load(const float *p) { return vld1q_f32(p); }
+ES_INLINE dw_vec dw_zero(void) { return vdupq_n_f32(0.0f); }
+ES_INLINE dw_vec dw_fma(dw_vec acc, dw_vec x, dw_vec w) { return vfmaq_f32(acc, x, w); }
+ES_INLINE dw_bounds dw_bounds_of(const dw_args *a) { return a->bounds4; }
+ES_INLINE void dw_store(const dw_bounds *b, float *p, dw_vec v) { vst1q_f32(p, es_bounds4_apply(b, v)); }
 #else
-/* interior_3x3 above with es_vf: channels [0, C - C % ES_VF_LANES). */
-ES_INLINE void interior_3x3(const dw_args *a, int32_t y, int32_t x0, int32_t x1, const int stride) {
-  const int32_t C = a->c, c_end = C - C % ES_VF_LANES;
-  const size_t pix = (size_t)C;
-  const int32_t iy0 = y * a->sh - a->pt;
-  for (int32_t c = 0; c < c_end; c += ES_VF_LANES) {
-    es_vf w[9];
-    for (int t = 0; t < 9; t++) w[t] = es_vf_load(a->w + (size_t)t * C + c);
-    const es_vf b = a->bias ? es_vf_load(a->bias + c) : es_vf_splat(0.0f);
-    const float *rows[3];
-    for (int r = 0; r < 3; r++) rows[r] = a->in + (size_t)(iy0 + r) * a->iw * pix + c;
-    float *o = a->out + ((size_t)y * a->ow) * pix + c;
-    int32_t x = x0;
-    for (; x + 4 <= x1; x += 4) {
-      const int32_t ix = x * stride - a->pl;
-      es_vf acc[4] = {b, b, b, b};
-      for (int r = 0; r < 3; r++) {
-        const float *ip = rows[r] + (size_t)ix * pix;
-        for (int j = 0; j < 3 * stride + 3; j++) {
-          const es_vf v = es_vf_load(ip + (size_t)j * pix);
-          for (int p = 0; p < 4; p++) {
-            const int t = j - p * stride;
-            if (t >= 0 && t < 3) acc[p] += v * w[r * 3 + t];
-          }
-        }
-      }
-      for (int p = 0; p < 4; p++) {
-        es_vf_bounds_apply(&a->bounds, &acc[p]);
-        es_vf_store(o + (size_t)(x + p) * pix, &acc[p]);
-      }
-    }
-    for (; x < x1; x++) {
-      const int32_t ix = x * stride - a->pl;
-      es_vf acc = b;
-      for (int r = 0; r < 3; r++)
-        for (int t = 0; t < 3; t++) acc += es_vf_load(rows[r] + (size_t)(ix + t) * pix) * w[r * 3 + t];
-      es_vf_bounds_apply(&a->bounds, &acc);
-      es_vf_store(o + (size_t)x * pix, &acc);
-    }
-  }
+#define ES_DW_LANES ES_VF_LANES
+typedef es_vf dw_vec;
+typedef es_bounds dw_bounds;
+ES_INLINE dw_vec dw_load(const float *p) { return es_vf_load(p); }
+ES_INLINE dw_vec dw_zero(void) { return es_vf_splat(0.0f); }
+ES_INLINE dw_vec dw_fma(dw_vec acc, dw_vec x, dw_vec w) { return acc + x * w; }
+ES_INLINE dw_bounds dw_bounds_of(const dw_args *a) { return a->bounds; }
+ES_INLINE void dw_store(const dw_bounds *b, float *p, dw_vec v) {
+  es_vf_bounds_apply(b, &v);
+  es_vf_store(p, &v);
 }
 #endif
 
-/* Channels the 3x3 interior path leaves to pixel(). */
-#if ES_NEON
-#define ES_DW_LANES 4
-#else
-#define ES_DW_LANES ES_VF_LANES
-#endif
+/* 3x3, dilation 1, output row y, columns [x0, x1) whose windows lie inside the input:
+ * channels [0, C - C % ES_DW_LANES) a vector at a time. `stride` is 1 or 2 (a constant when
+ * inlined). */
+ES_INLINE void interior_3x3(const dw_args *a, int32_t y, int32_t x0, int32_t x1, const int stride) {
+  const int32_t C = a->c, c_end = C - C % ES_DW_LANES;
+  const size_t pix = (size_t)C; /* floats between neighbouring pixels */
+  const dw_bounds bounds = dw_bounds_of(a);
+  const int32_t iy0 = y * a->sh - a->pt;
+  for (int32_t c = 0; c < c_end; c += ES_DW_LANES) {
+    dw_vec w[9];
+    for (int t = 0; t < 9; t++) w[t] = dw_load(a->w + (size_t)t * C + c);
+    const dw_vec b = a->bias ? dw_load(a->bias + c) : dw_zero();
+    const float *rows[3];
+    for (int r = 0; r < 3; r++) rows[r] = a->in + (size_t)(iy0 + r) * a->iw * pix + c;
+    float *o = a->out + ((size_t)y * a->ow) * pix + c;
+    int32_t x = x0;
+    for (; x + 4 <= x1; x += 4) {
+      const int32_t ix = x * stride - a->pl;
+      dw_vec acc[4] = {b, b, b, b};
+      for (int r = 0; r < 3; r++) {
+        const float *ip = rows[r] + (size_t)ix * pix;
+        for (int j = 0; j < 3 * stride + 3; j++) { /* the input columns of the 4 outputs */
+          const dw_vec v = dw_load(ip + (size_t)j * pix);
+          for (int p = 0; p < 4; p++) {
+            const int t = j - p * stride;
+            if (t >= 0 && t < 3) acc[p] = dw_fma(acc[p], v, w[r * 3 + t]);
+          }
+        }
+      }
+      for (int p = 0; p < 4; p++) dw_store(&bounds, o + (size_t)(x + p) * pix, acc[p]);
+    }
+    for (; x < x1; x++) {
+      const int32_t ix = x * stride - a->pl;
+      dw_vec acc = b;
+      for (int r = 0; r < 3; r++)
+        for (int t = 0; t < 3; t++) acc = dw_fma(acc, dw_load(rows[r] + (size_t)(ix + t) * pix), w[r * 3 + t]);
+      dw_store(&bounds, o + (size_t)x * pix, acc);
+    }
+  }
+}
+
 
 void es_conv2d_depthwise_f32(const float *in, es_shape4 is, const float *weights,
                              const float *bias, float *out, es_shape4 os, int32_t kh, int32_t kw,

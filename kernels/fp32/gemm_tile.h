@@ -93,6 +93,26 @@ enum { ES_TILE_MR = 6, ES_TILE_VL = 8, ES_TILE_NV = 2 };
  * (K = 96, 32 columns: 52 -> 31 GMAC/s). */
 #define ES_OPAQUE(p) __asm__("" : "+r"(p))
 
+/* The accumulators of a tile: from `out` (a later slice of K), else `bias`, else 0. */
+#define ES_TILE_START(VEC, LANES, LOAD, SPLAT)                                              \
+  VEC acc[ES_TILE_MR][ES_TILE_NV];                                                           \
+  for (int r = 0; r < mr; r++)                                                               \
+    for (int v = 0; v < nv; v++)                                                             \
+      acc[r][v] = accumulate ? LOAD(out + (size_t)r * ldo + LANES * v)                       \
+                  : bias     ? LOAD(bias + LANES * v)                                        \
+                             : SPLAT(0.0f);
+
+/* Stores the accumulators, clamped in registers when the tile is full width. */
+#define ES_TILE_FINISH(LANES, STORE, CLAMP)                                                 \
+  const int full_width = nv * LANES == ES_TILE_NV * ES_TILE_VL;                               \
+  ES_OPAQUE(bounds);                                                                         \
+  if (bounds && full_width)                                                                  \
+    for (int r = 0; r < mr; r++)                                                             \
+      for (int v = 0; v < nv; v++) CLAMP(bounds, &acc[r][v]);                                \
+  for (int r = 0; r < mr; r++)                                                               \
+    for (int v = 0; v < nv; v++) STORE(out + (size_t)r * ldo + LANES * v, &acc[r][v]);       \
+  if (bounds && !full_width) es_tile_clamp(out, ldo, mr, nv * LANES, bounds);
+
 /* NAME(a, lda, w, ldw, bias, out, ldo, k, mr, nv, accumulate, bounds): the tile in nv
  * vectors of type VEC (LANES floats) per row. A full-width tile (nv * LANES = ES_TILE_NV *
  * ES_TILE_VL) is clamped in registers before its one store: at small K a second pass over
@@ -103,12 +123,7 @@ enum { ES_TILE_MR = 6, ES_TILE_VL = 8, ES_TILE_NV = 2 };
   ES_INLINE void NAME(const float *a, int32_t lda, const float *w, int32_t ldw,              \
                       const float *bias, float *out, int32_t ldo, int32_t k, const int mr,   \
                       const int nv, int accumulate, const es_kernel_bounds *bounds) {        \
-    VEC acc[ES_TILE_MR][ES_TILE_NV];                                                         \
-    for (int r = 0; r < mr; r++)                                                             \
-      for (int v = 0; v < nv; v++)                                                           \
-        acc[r][v] = accumulate ? LOAD(out + (size_t)r * ldo + LANES * v)                     \
-                    : bias     ? LOAD(bias + LANES * v)                                      \
-                               : SPLAT(0.0f);                                                \
+    ES_TILE_START(VEC, LANES, LOAD, SPLAT)                                                   \
     for (int32_t p = 0; p < k; p++) {                                                        \
       const float *wp = w + (size_t)p * ldw;                                                 \
       VEC b[ES_TILE_NV];                                                                     \
@@ -118,14 +133,7 @@ enum { ES_TILE_MR = 6, ES_TILE_VL = 8, ES_TILE_NV = 2 };
         for (int v = 0; v < nv; v++) acc[r][v] += av * b[v];                                 \
       }                                                                                      \
     }                                                                                        \
-    const int full_width = nv * LANES == ES_TILE_NV * ES_TILE_VL;                             \
-    ES_OPAQUE(bounds);                                                                       \
-    if (bounds && full_width)                                                                \
-      for (int r = 0; r < mr; r++)                                                           \
-        for (int v = 0; v < nv; v++) CLAMP(bounds, &acc[r][v]);                              \
-    for (int r = 0; r < mr; r++)                                                             \
-      for (int v = 0; v < nv; v++) STORE(out + (size_t)r * ldo + LANES * v, &acc[r][v]);     \
-    if (bounds && !full_width) es_tile_clamp(out, ldo, mr, nv * LANES, bounds);              \
+    ES_TILE_FINISH(LANES, STORE, CLAMP)                                                      \
   }
 
 ES_DEFINE_TILE(es_tile_v8, es_v8, 8, es_v8_load, es_v8_store, es_v8_splat, es_v8_bounds_apply)
@@ -144,12 +152,7 @@ ES_DEFINE_TILE(es_tile_vf, es_vf, 16, es_vf_load, es_vf_store, es_vf_splat, es_v
                       const int32_t *seg_len, const float *w, int32_t ldw, const float *bias, \
                       float *out, int32_t ldo, const int mr, const int nv, int accumulate,   \
                       const es_kernel_bounds *bounds) {                                      \
-    VEC acc[ES_TILE_MR][ES_TILE_NV];                                                         \
-    for (int r = 0; r < mr; r++)                                                             \
-      for (int v = 0; v < nv; v++)                                                           \
-        acc[r][v] = accumulate ? LOAD(out + (size_t)r * ldo + LANES * v)                     \
-                    : bias     ? LOAD(bias + LANES * v)                                      \
-                               : SPLAT(0.0f);                                                \
+    ES_TILE_START(VEC, LANES, LOAD, SPLAT)                                                   \
     for (int32_t s = 0; s < n_seg; s++) {                                                    \
       const float *as = a + seg_offset[s];                                                   \
       for (int32_t p = 0; p < seg_len[s]; p++, w += ldw) {                                   \
@@ -161,14 +164,7 @@ ES_DEFINE_TILE(es_tile_vf, es_vf, 16, es_vf_load, es_vf_store, es_vf_splat, es_v
         }                                                                                    \
       }                                                                                      \
     }                                                                                        \
-    const int full_width = nv * LANES == ES_TILE_NV * ES_TILE_VL;                             \
-    ES_OPAQUE(bounds);                                                                       \
-    if (bounds && full_width)                                                                \
-      for (int r = 0; r < mr; r++)                                                           \
-        for (int v = 0; v < nv; v++) CLAMP(bounds, &acc[r][v]);                              \
-    for (int r = 0; r < mr; r++)                                                             \
-      for (int v = 0; v < nv; v++) STORE(out + (size_t)r * ldo + LANES * v, &acc[r][v]);     \
-    if (bounds && !full_width) es_tile_clamp(out, ldo, mr, nv * LANES, bounds);              \
+    ES_TILE_FINISH(LANES, STORE, CLAMP)                                                      \
   }
 
 ES_DEFINE_TILE_SEGMENTS(es_tile_segments_v8, es_v8, 8, es_v8_load, es_v8_store, es_v8_splat,

@@ -73,6 +73,7 @@ def _summary(root: str, path: Path) -> Dict[str, Any] | None:
         "build": relative_to_root(root, real),
         "model": str(footprint.get("model", real.name)),
         "target": str(footprint.get("target", "")),
+        "dtype": str(footprint.get("dtype") or "float32"),
         "image_bytes": int(image.get("bytes", 0)) if isinstance(image, dict) else 0,
         # lets a footprint view find the build it came from (src/lab/api.ts BuildSummary)
         **({"image_sha256": image["sha256"]} if isinstance(image, dict) and isinstance(image.get("sha256"), str) else {}),

@@ -20,6 +20,7 @@ from .paths import contained_in_root, relative_to_root, resolve_in_root
 
 TARGETS = ("qemu-virt", "linux", "linux-vm", "host")
 DEFAULT_TARGET = "qemu-virt"
+DTYPES = ("float32", "int8")
 SAVE_DELAY_SECONDS = 0.5
 
 
@@ -115,15 +116,27 @@ class JobQueue:
             raise ApiError(400, f"Unknown target {target!r}.", f"Use one of: {', '.join(TARGETS)}.")
         return target
 
+    def _dtype(self, request: Dict[str, Any]) -> Optional[str]:
+        """The requested arithmetic, or None: the CLI then picks (float32, or int8 for a bundle
+        with its own quantization, e.g. from an int8 .tflite)."""
+        dtype = request.get("dtype")
+        if dtype is None:
+            return None
+        if dtype not in DTYPES:
+            raise ApiError(400, f"Unknown dtype {dtype!r}.",
+                           f"Use one of: {', '.join(DTYPES)}, or leave it out for the bundle's own default.")
+        return dtype
+
     def _new_build_job(self, request: Dict[str, Any]) -> Job:
         bundle = resolve_in_root(self.root_dir, request.get("bundle"), "bundle")
         if not (bundle / "graph.json").is_file():
             raise ApiError(404, f"No bundle at '{request['bundle']}': it has no graph.json.",
                            "Trace the model first (%%edgespec trace in a cell, or python -m edgespec capture).")
         target = self._target(request, DEFAULT_TARGET)
-        return Job(id=new_job_id(), kind="build", target=target,
+        dtype = self._dtype(request)
+        return Job(id=new_job_id(), kind="build", target=target, dtype=dtype,
                    bundle=relative_to_root(self.root_dir, bundle),
-                   build=relative_to_root(self.root_dir, bundle / "build" / target))
+                   build=relative_to_root(self.root_dir, bundle / "build" / build_dir_name(target, dtype)))
 
     def _new_run_job(self, request: Dict[str, Any]) -> Job:
         build = resolve_in_root(self.root_dir, request.get("build"), "build")
@@ -132,7 +145,8 @@ class JobQueue:
             raise ApiError(404, f"No build at '{request['build']}': it has no build.json.",
                            "Build the bundle first (the Build action, or edgespec build BUNDLE).")
         target = self._target(request, str(manifest.get("target") or DEFAULT_TARGET))
-        return Job(id=new_job_id(), kind="run", target=target, bundle=self._bundle_of(build, manifest),
+        dtype = manifest.get("dtype") if manifest.get("dtype") in DTYPES else "float32"
+        return Job(id=new_job_id(), kind="run", target=target, dtype=dtype, bundle=self._bundle_of(build, manifest),
                    build=relative_to_root(self.root_dir, build))
 
     def _bundle_of(self, build: Path, manifest: Dict[str, Any]) -> Optional[str]:
@@ -168,7 +182,8 @@ class JobQueue:
     def _argv(self, job: Job) -> List[str]:
         root = Path(self.root_dir)
         if job.kind == "build":
-            return [*self.cli_argv(), "build", str(root / job.bundle), "--target", job.target,
+            dtype = ["--dtype", job.dtype] if job.dtype else []
+            return [*self.cli_argv(), "build", str(root / job.bundle), "--target", job.target, *dtype,
                     "--out", str(root / job.build), "--json"]
         return [*self.cli_argv(), "run", str(root / job.build), "--json"]
 
@@ -227,6 +242,8 @@ class JobQueue:
             job.finish("failed", {"message": f"The job ran longer than {self.job_timeout:g} s and was stopped.",
                                   "hint": "Raise EdgespecApp.job_timeout in the Jupyter server config if it needs longer."})
         elif outcome.exit_code == 0 and outcome.error is None:
+            if job.kind == "build" and job.dtype is None:
+                job.dtype = built_dtype(outcome.result)
             job.finish("done")
         elif outcome.error is not None:
             job.finish("failed", outcome.error)
@@ -251,6 +268,18 @@ class JobQueue:
             self.store.save(list(self._jobs.values()))
         except OSError as e:
             self.log.warning("edgespec: cannot save the job list to %s: %s", self.store.path, e)
+
+
+def build_dir_name(target: str, dtype: Optional[str]) -> str:
+    """`<target>`, or `<target>-int8` so an int8 build sits beside the float32 one (as in the bench cache)."""
+    return f"{target}-int8" if dtype == "int8" else target
+
+
+def built_dtype(result: Any) -> Optional[str]:
+    """The dtype a finished build's result event reports (its build.json manifest), if any."""
+    manifest = result.get("manifest") if isinstance(result, dict) else None
+    dtype = manifest.get("dtype") if isinstance(manifest, dict) else None
+    return dtype if dtype in DTYPES else None
 
 
 def read_build_manifest(build: Path) -> Optional[Dict[str, Any]]:

@@ -35,6 +35,9 @@ class Job:
     target: str
     bundle: Optional[str]
     build: Optional[str]
+    # float32 or int8; None for a build that leaves it to the CLI (until it reports what it
+    # built) and for jobs saved before the field existed
+    dtype: Optional[str] = None
     status: str = "queued"
     progress: Optional[Dict[str, Any]] = None
     log: List[str] = field(default_factory=list)

@@ -31,7 +31,7 @@ async def test_restarted_server_lists_earlier_jobs(jp_fetch, jp_root_dir):
     status, jobs = await request(jp_fetch, "GET", "edgespec", "jobs")
     assert status == 200
     assert [j["id"] for j in jobs] == ["bbbbbbbbbbbb", "aaaaaaaaaaaa"]
-    assert jobs[1] == DONE
+    assert jobs[1] == {**DONE, "dtype": None}  # saved before jobs had a dtype
     assert jobs[0]["status"] == "failed" and "stopped while this job was running" in jobs[0]["error"]["message"]
     assert jobs[0]["finished"]
     status, body = await request(jp_fetch, "DELETE", "edgespec", "jobs", "bbbbbbbbbbbb")

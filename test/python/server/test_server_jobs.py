@@ -182,3 +182,30 @@ async def test_a_job_over_its_time_limit_is_stopped(jp_fetch, jp_root_dir, slow_
     assert "job_timeout" in job["error"]["hint"]
     await asyncio.sleep(1)
     assert processes_mentioning(str(root)) == []
+
+
+async def test_an_int8_build_sits_beside_the_float32_build(jp_fetch, jp_root_dir, tiny_bundle):
+    root = Path(jp_root_dir)
+    bundle = place(tiny_bundle, root, "models/tiny")
+    float_id = await submit(jp_fetch, {"kind": "build", "bundle": bundle, "target": "host"})
+    float_job = await wait_for(jp_fetch, float_id, finished)
+    int8_id = await submit(jp_fetch, {"kind": "build", "bundle": bundle, "target": "host", "dtype": "int8"})
+    int8_job = await wait_for(jp_fetch, int8_id, finished)
+    assert float_job["status"] == "done" and int8_job["status"] == "done", int8_job
+    assert float_job["build"] == "models/tiny/build/host" and float_job["dtype"] == "float32"
+    assert int8_job["build"] == "models/tiny/build/host-int8" and int8_job["dtype"] == "int8"
+    assert "--dtype int8" in int8_job["log"][0] and "--dtype" not in float_job["log"][0]
+    assert json.loads((root / int8_job["build"] / "build.json").read_text())["dtype"] == "int8"
+    assert json.loads((root / float_job["build"] / "build.json").read_text()).get("dtype", "float32") == "float32"
+
+    status, builds = await request(jp_fetch, "GET", "edgespec", "builds")
+    assert status == 200
+    assert sorted((b["build"], b["target"], b["dtype"]) for b in builds) == [
+        ("models/tiny/build/host", "host", "float32"), ("models/tiny/build/host-int8", "host", "int8")]
+
+    run_id = await submit(jp_fetch, {"kind": "run", "build": int8_job["build"]})
+    run = await wait_for(jp_fetch, run_id, finished)
+    assert run["status"] == "done", run
+    assert run["dtype"] == "int8" and run["target"] == "host" and run["bundle"] == "models/tiny"
+    report = json.loads((root / int8_job["build"] / "run.json").read_text())
+    assert report["status"] == "ok"

@@ -92,6 +92,8 @@ async def test_absolute_path_inside_the_root_is_accepted_and_answered_relative(j
     ({"kind": "build", "bundle": "missing"}, 404, "no graph.json"),
     ({"kind": "run", "build": "missing"}, 404, "no build.json"),
     ({"kind": "build", "bundle": "b", "target": "x86"}, 400, "Unknown target"),
+    ({"kind": "build", "bundle": "b", "dtype": "int16"}, 400, "Unknown dtype 'int16'"),
+    ({"kind": "build", "bundle": "b", "dtype": 8}, 400, "Unknown dtype 8"),
 ])
 async def test_malformed_job_requests_get_a_json_error(jp_fetch, jp_root_dir, tiny_bundle, body, expected, words):
     place(tiny_bundle, jp_root_dir, "b")

@@ -41,6 +41,10 @@ import { describeHttpError } from './model/httpErrors';
 export type Target = 'qemu-virt' | 'linux' | 'linux-vm' | 'host';
 export const DEFAULT_TARGET: Target = 'qemu-virt';
 
+/** The image's arithmetic (`edgespec build --dtype`); int8 is post-training static quantization. */
+export type BuildDtype = 'float32' | 'int8';
+export const BUILD_DTYPES: readonly BuildDtype[] = ['float32', 'int8'];
+
 export type JobKind = 'build' | 'run';
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -62,8 +66,13 @@ export interface ApiErrorBody {
 }
 
 export type CreateJobRequest =
-  /** Build the bundle directory (holding graph.json) for a target. Default target qemu-virt. */
-  | { kind: 'build'; bundle: string; target?: Target }
+  /**
+   * Build the bundle directory (holding graph.json) for a target. Default target qemu-virt.
+   * `dtype` left out: the CLI decides (float32, or int8 for a bundle with its own
+   * quantization, e.g. from an int8 .tflite); any other value than float32/int8 → 400.
+   * An int8 build goes to `<bundle>/build/<target>-int8`, beside the float32 one.
+   */
+  | { kind: 'build'; bundle: string; target?: Target; dtype?: BuildDtype }
   /** Run a build directory (holding build.json) in QEMU (or natively for `host`). */
   | { kind: 'run'; build: string; target?: Target };
 
@@ -91,11 +100,17 @@ export interface Job {
   started: string | null;
   finished: string | null;
   target: Target;
+  /**
+   * The build's arithmetic: for a build job the requested dtype, or, when the request left
+   * it to the CLI, null until the build reports what it built; for a run job its build's.
+   * Absent or null for jobs of older servers.
+   */
+  dtype?: BuildDtype | null;
   /** Root-relative bundle directory (build jobs; for run jobs the build's bundle when known). */
   bundle: string | null;
   /**
    * Root-relative build directory: the input of a run job; for a build job the output
-   * directory, known from submission (default `<bundle>/build/<target>`).
+   * directory, known from submission (`<bundle>/build/<target>`, `<target>-int8` for int8).
    */
   build: string | null;
 }
@@ -105,6 +120,8 @@ export interface BuildSummary {
   build: string;
   model: string;
   target: string;
+  /** footprint.json's dtype ('float32' or 'int8'); absent from older servers. */
+  dtype?: string;
   image_bytes: number;
   /**
    * footprint.json's image.sha256: lets a view find the build its footprint came from.

@@ -8,12 +8,12 @@ import type { ICodeCellModel } from '@jupyterlab/cells';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
-import { EdgespecClient, Job, Target } from './api';
+import { BuildDtype, EdgespecClient, Job, Target } from './api';
 import { edgespecIcon, traceIcon } from './icons';
 import { JobTracker } from './jobTracker';
 import { LabActions } from './labActions';
 import { TRACE_MIME } from './mime';
-import { jobTitle } from './model/jobs';
+import { jobTitle, parseBuildDtype } from './model/jobs';
 import { resolveOutputPath } from './model/paths';
 import { buildBlocker, TraceReport } from './model/traceTable';
 import { parseTraceReport } from './model/validate';
@@ -81,6 +81,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       for (const command of [CommandIDs.traceCell, CommandIDs.build, CommandIDs.run, CommandIDs.openBuilds]) {
         palette.addItem({ command, category: PALETTE_CATEGORY, args: { isPalette: true } });
       }
+      palette.addItem({ command: CommandIDs.build, category: PALETTE_CATEGORY, args: { isPalette: true, dtype: 'int8' } });
     }
   }
 };
@@ -121,14 +122,22 @@ function addCommands(
   });
 
   commands.addCommand(CommandIDs.build, {
-    label: args => (args.bundle ? `Build ${String(args.bundle)}` : 'Build the Traced Model'),
-    caption: 'Build a traced bundle into an image (default target qemu-virt)',
+    label: args =>
+      (args.bundle ? `Build ${String(args.bundle)}` : 'Build the Traced Model') + (args.dtype === 'int8' ? ' (int8)' : ''),
+    caption: 'Build a traced bundle into an image (default target qemu-virt; dtype "int8" quantizes it)',
     icon: edgespecIcon,
     execute: async args => {
       const target = (args.target as Target | undefined) ?? undefined;
+      let dtype: BuildDtype | undefined;
+      try {
+        dtype = parseBuildDtype(args.dtype);
+      } catch (error) {
+        actions.reportError('Cannot build', error);
+        return;
+      }
       const bundle = (args.bundle as string | undefined) ?? bundleFromActiveCell(notebooks) ?? (await askPath('Build a bundle', 'Bundle folder (holds graph.json), relative to the server root'));
       if (bundle) {
-        await actions.build(bundle, target);
+        await actions.build(bundle, target, dtype);
       }
     }
   });

@@ -5,7 +5,7 @@
  */
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
-import { CreateJobRequest, EdgespecApiError, EdgespecClient, Job, Target, DEFAULT_TARGET } from './api';
+import { BuildDtype, CreateJobRequest, EdgespecApiError, EdgespecClient, Job, Target, DEFAULT_TARGET } from './api';
 import { IDLE_POLL_MS, newlyFinished, pollInterval, sameJobs, sortJobs } from './model/jobs';
 
 export class JobTracker {
@@ -54,8 +54,9 @@ export class JobTracker {
     await this._poll.tick.catch(() => undefined);
   }
 
-  async submitBuild(bundle: string, target: Target = DEFAULT_TARGET): Promise<string> {
-    return this.submit({ kind: 'build', bundle, target });
+  /** `dtype` left out: the CLI decides (float32 unless the bundle carries its own int8 quantization). */
+  async submitBuild(bundle: string, target: Target = DEFAULT_TARGET, dtype?: BuildDtype): Promise<string> {
+    return this.submit(dtype ? { kind: 'build', bundle, target, dtype } : { kind: 'build', bundle, target });
   }
 
   async submitRun(build: string, target?: Target): Promise<string> {

@@ -3,7 +3,7 @@ import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { MainAreaWidget, Notification } from '@jupyterlab/apputils';
 import type { Widget } from '@lumino/widgets';
 import type { EdgespecActions } from './actions';
-import { EdgespecApiError, EdgespecClient, Target } from './api';
+import { BuildDtype, EdgespecApiError, EdgespecClient, Target } from './api';
 import { JobTracker } from './jobTracker';
 import { formatBytes } from './model/format';
 import { basename, describeBuild } from './model/paths';
@@ -21,9 +21,9 @@ export class LabActions implements EdgespecActions {
     private readonly showPanel: () => void
   ) {}
 
-  async build(bundle: string, target?: Target): Promise<void> {
+  async build(bundle: string, target?: Target, dtype?: BuildDtype): Promise<void> {
     try {
-      await this.jobs.submitBuild(bundle, target);
+      await this.jobs.submitBuild(bundle, target, dtype);
       this.showPanel();
     } catch (error) {
       this.reportError(`Cannot start the build of ${bundle}`, error);

@@ -1,5 +1,5 @@
 /** Logic of the builds panel: titles, progress, what changed between two polls. Pure, no DOM. */
-import type { Job, JobStatus } from '../api';
+import { BUILD_DTYPES, BuildDtype, Job, JobStatus } from '../api';
 import { basename } from './paths';
 
 export const STATUS_LABELS: Record<JobStatus, string> = {
@@ -34,14 +34,30 @@ export function jobModelName(job: Job): string {
   return job.id;
 }
 
-/** "build for qemu-virt" / "run on qemu-virt": the second line of a job in the panel. */
+/** "build for qemu-virt · int8" / "run on qemu-virt · float32": the second line of a job in the panel. */
 export function jobSubtitle(job: Job): string {
-  return job.kind === 'build' ? `build for ${job.target}` : `run on ${job.target}`;
+  const what = job.kind === 'build' ? `build for ${job.target}` : `run on ${job.target}`;
+  return job.dtype ? `${what} · ${job.dtype}` : what;
 }
 
+/** "Build mobilenet_v2 · qemu-virt", with " · int8" for an int8 build or run. */
 export function jobTitle(job: Job): string {
   const verb = job.kind === 'build' ? 'Build' : 'Run';
-  return `${verb} ${jobModelName(job)} · ${job.target}`;
+  return `${verb} ${jobModelName(job)} · ${job.target}${job.dtype === 'int8' ? ' · int8' : ''}`;
+}
+
+/**
+ * The `dtype` argument of the build command: undefined when absent (the CLI decides), the
+ * dtype when valid; anything else is an error naming the choices.
+ */
+export function parseBuildDtype(value: unknown): BuildDtype | undefined {
+  if (value === undefined || value === null || value === '') {
+    return undefined;
+  }
+  if (typeof value === 'string' && (BUILD_DTYPES as readonly string[]).includes(value)) {
+    return value as BuildDtype;
+  }
+  throw new Error(`Unknown dtype ${JSON.stringify(value)}: use ${BUILD_DTYPES.join(' or ')}, or leave it out.`);
 }
 
 /** 0..1, or null when the job has not reported progress (or it is indeterminate). */

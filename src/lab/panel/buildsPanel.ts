@@ -13,6 +13,7 @@ import {
   jobSubtitle,
   jobTitle,
   logTail,
+  parseBuildDtype,
   progressFraction,
   progressText,
   STATUS_LABELS
@@ -75,6 +76,13 @@ export class BuildsPanel extends Widget {
       attrs: { type: 'text', placeholder: 'bundle folder, e.g. edgespec-bundles/mobilenet_v2', 'aria-label': 'bundle folder' }
     });
     const target = h('select', { className: 'jp-mod-styled', attrs: { 'aria-label': 'target' } }, ...TARGETS.map(name => h('option', { attrs: { value: name } }, name)));
+    // '' leaves the dtype to the CLI: float32, or int8 for a bundle with its own quantization
+    const dtype = h(
+      'select',
+      { className: 'jp-mod-styled', attrs: { 'aria-label': 'dtype', title: 'int8: post-training static quantization, built into <target>-int8' } },
+      h('option', { attrs: { value: '' } }, 'default dtype'),
+      h('option', { attrs: { value: 'int8' } }, 'int8')
+    );
     const message = h('div', 'jp-edgespec-form-message');
     const submit = async (): Promise<void> => {
       const path = bundle.value.trim();
@@ -83,7 +91,7 @@ export class BuildsPanel extends Widget {
         message.textContent = 'Enter the folder of a bundle (it holds graph.json), relative to the server root.';
         return;
       }
-      await this.actions.build(path, target.value as Target);
+      await this.actions.build(path, target.value as Target, parseBuildDtype(dtype.value));
     };
     bundle.addEventListener('keydown', event => {
       if (event.key === 'Enter') {
@@ -95,7 +103,7 @@ export class BuildsPanel extends Widget {
       'jp-edgespec-new-build',
       h('summary', {}, 'Build a bundle by path'),
       h('div', 'jp-edgespec-form-row', bundle),
-      h('div', 'jp-edgespec-form-row', target, button('Build', submit, { accent: true })),
+      h('div', 'jp-edgespec-form-row', target, dtype, button('Build', submit, { accent: true })),
       message
     );
   }
@@ -224,7 +232,7 @@ class JobCard {
     if (job.status !== 'done' || !build) {
       if (job.kind === 'build' && job.bundle && job.status !== 'done') {
         const bundle = job.bundle;
-        this.buttons.append(button('Build again', () => actions.build(bundle, job.target)));
+        this.buttons.append(button('Build again', () => actions.build(bundle, job.target, job.dtype ?? undefined)));
       }
       return;
     }

@@ -140,11 +140,25 @@ class ModelSection {
       },
       { accent: true, title: blocker ?? `Build ${this.model.name} into an image for the chosen target` }
     );
+    const buildInt8 = button(
+      'Build int8',
+      async () => {
+        if (this.bundle) {
+          await actions.build(this.bundle, target.value as Target, 'int8');
+        }
+      },
+      {
+        title:
+          blocker ??
+          `Build ${this.model.name} with int8 weights and activations (post-training static quantization, calibrated on the traced inputs) into <bundle>/build/<target>-int8`
+      }
+    );
     if (blocker) {
       build.disabled = true;
+      buildInt8.disabled = true;
       bar.append(h('span', 'jp-edgespec-bad', this.model.error && !this.model.bundle ? 'capture failed' : 'unsupported ops'));
     }
-    bar.append(target, build);
+    bar.append(target, build, buildInt8);
     return bar;
   }
 
@@ -215,7 +229,7 @@ class ModelSection {
     const actions = this.options.actions;
     if (footprint && build && actions) {
       this.buildInfo.append(
-        h('span', {}, `Built for ${build.target}: image ${formatBytes(footprint.totals.image_bytes.value)}, of which weights ${formatBytes(footprint.totals.weights_bytes.value)}.`),
+        h('span', {}, `Built for ${build.target}${build.dtype === 'int8' ? ' in int8' : ''}: image ${formatBytes(footprint.totals.image_bytes.value)}, of which weights ${formatBytes(footprint.totals.weights_bytes.value)}.`),
         button('Footprint', () => actions.openFootprint(build.build)),
         button('Run in QEMU', () => actions.run(build.build)),
         button('Download', () => actions.download(build.build))

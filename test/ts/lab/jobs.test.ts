@@ -7,6 +7,7 @@ import {
   jobTitle,
   logTail,
   newlyFinished,
+  parseBuildDtype,
   pollInterval,
   progressFraction,
   progressText,
@@ -40,6 +41,25 @@ describe('builds panel logic', () => {
     expect(jobTitle(job({ kind: 'run', bundle: null, build: 'out/x' }))).toBe('Run x · qemu-virt');
     expect(jobSubtitle(job({}))).toBe('build for qemu-virt');
     expect(jobSubtitle(job({ kind: 'run', target: 'host' }))).toBe('run on host');
+  });
+
+  it('shows an int8 build in the title and any known dtype in the subtitle', () => {
+    const int8 = { dtype: 'int8' as const, build: 'work/edgespec-bundles/mobilenet_v2/build/qemu-virt-int8' };
+    expect(jobTitle(job(int8))).toBe('Build mobilenet_v2 · qemu-virt · int8');
+    expect(jobSubtitle(job(int8))).toBe('build for qemu-virt · int8');
+    expect(jobTitle(job({ kind: 'run', bundle: null, ...int8 }))).toBe('Run mobilenet_v2 · qemu-virt · int8');
+    expect(jobTitle(job({ dtype: 'float32' }))).toBe('Build mobilenet_v2 · qemu-virt');
+    expect(jobSubtitle(job({ dtype: 'float32', kind: 'run', target: 'host' }))).toBe('run on host · float32');
+    expect(jobSubtitle(job({ dtype: null }))).toBe('build for qemu-virt');
+  });
+
+  it('reads the build command\'s dtype argument', () => {
+    expect(parseBuildDtype(undefined)).toBeUndefined();
+    expect(parseBuildDtype('')).toBeUndefined();
+    expect(parseBuildDtype('int8')).toBe('int8');
+    expect(parseBuildDtype('float32')).toBe('float32');
+    expect(() => parseBuildDtype('int16')).toThrow('Unknown dtype "int16": use float32 or int8, or leave it out.');
+    expect(() => parseBuildDtype(8)).toThrow('Unknown dtype 8');
   });
 
   it('computes progress and its text', () => {

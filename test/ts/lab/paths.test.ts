@@ -28,5 +28,7 @@ describe('paths', () => {
     expect(basename('a/b/c/')).toBe('c');
     expect(describeBuild('ex/edgespec-bundles/m/build/qemu-virt/')).toBe('m · qemu-virt');
     expect(describeBuild('out/x')).toBe('x');
+    expect(describeBuild('ex/edgespec-bundles/m/build/host-int8')).toBe('m · host-int8');
+    expect(isBuildOf('ex/edgespec-bundles/m/build/qemu-virt-int8', 'ex/edgespec-bundles/m')).toBe(true);
   });
 });

@@ -15,11 +15,14 @@
  *
  * Endpoints:
  *   POST   /edgespec/jobs                 CreateJobRequest          → CreateJobResponse (201)
+ *                                         a build takes `target` and `dtype` ('float32' | 'int8';
+ *                                         left out, the CLI decides); int8 builds go to
+ *                                         `<bundle>/build/<target>-int8`
  *   GET    /edgespec/jobs                                           → Job[] (newest first)
  *   GET    /edgespec/jobs/<id>                                      → Job
  *   DELETE /edgespec/jobs/<id>            cancels a queued/running job → Job (its state after
  *                                         cancelling); a finished job → 409
- *   GET    /edgespec/builds                                         → BuildSummary[] (newest first)
+ *   GET    /edgespec/builds                                         → BuildSummary[] (newest first, with dtype)
  *   GET    /edgespec/footprint?build=<p>                            → footprint.json (Footprint)
  *   GET    /edgespec/run?build=<p>                                  → run.json (RunReport); 404 if never run
  *   POST   /edgespec/archive              ArchiveRequest            → ArchiveResponse

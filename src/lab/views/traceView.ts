@@ -150,7 +150,7 @@ class ModelSection {
       {
         title:
           blocker ??
-          `Build ${this.model.name} with int8 weights and activations (post-training static quantization, calibrated on the traced inputs) into <bundle>/build/<target>-int8`
+          `Build ${this.model.name} with int8 weights and activations (post-training static quantization, calibrated on the input seen while tracing) into <bundle>/build/<target>-int8`
       }
     );
     if (blocker) {

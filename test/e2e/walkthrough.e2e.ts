@@ -207,5 +207,39 @@ async function walkthrough(): Promise<void> {
   expect(remote).toEqual([]);
   await report.close();
 
+  // 9. Build int8 from the trace view: a second build beside the float32 one, int8 in the
+  // panel and in the footprint caption, and its run judged by top-1.
+  const buildCards = page.locator('.jp-edgespec-panel .jp-edgespec-job[data-kind="build"]');
+  const buildsBefore = await buildCards.count();
+  await page.locator('.lm-TabBar-tab').filter({ hasText: 'walkthrough.ipynb' }).click();
+  await traceCell.locator('.jp-edgespec-trace').scrollIntoViewIfNeeded();
+  await traceCell.locator('.jp-edgespec-trace .jp-edgespec-actions').getByRole('button', { name: 'Build int8', exact: true }).click();
+  await page.waitForFunction(
+    before => document.querySelectorAll('.jp-edgespec-panel .jp-edgespec-job[data-kind="build"]').length > before,
+    buildsBefore,
+    { timeout: 30000, polling: 250 }
+  );
+  const int8Card = await waitForJob('build', 10 * MINUTE);
+  expect(await int8Card.locator('.jp-edgespec-job-subtitle').innerText()).toBe('build for qemu-virt · int8');
+  await shot('10-builds-panel-int8-build-done');
+  await int8Card.getByRole('button', { name: 'Footprint' }).click();
+  const int8Footprint = page.locator('.jp-edgespec-main .jp-edgespec-footprint').filter({ hasText: 'qemu-virt · int8' });
+  await int8Footprint.locator('svg path, svg rect').first().waitFor({ timeout: MINUTE });
+  const runCards = page.locator('.jp-edgespec-panel .jp-edgespec-job[data-kind="run"]');
+  const runsBefore = await runCards.count();
+  await int8Card.getByRole('button', { name: 'Run in QEMU' }).click();
+  await page.waitForFunction(
+    before => document.querySelectorAll('.jp-edgespec-panel .jp-edgespec-job[data-kind="run"]').length > before,
+    runsBefore,
+    { timeout: 30000, polling: 250 }
+  );
+  const int8Run = await waitForJob('run', 5 * MINUTE);
+  expect(await int8Run.locator('.jp-edgespec-job-subtitle').innerText()).toBe('run on qemu-virt · int8');
+  await int8Run.getByRole('button', { name: 'Result' }).click();
+  const int8RunView = page.locator('.jp-edgespec-main:not(.lm-mod-hidden) .jp-edgespec-run');
+  await int8RunView.waitFor({ timeout: MINUTE });
+  expect(await int8RunView.innerText()).toMatch(/top-1 matches/);
+  await shot('11-int8-run');
+
   expect(pageErrors).toEqual([]);
 }

@@ -41,7 +41,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import type { Footprint, RunReport } from '../common/types';
 import { describeHttpError } from './model/httpErrors';
 
-export type Target = 'qemu-virt' | 'linux' | 'linux-vm' | 'host';
+export type Target = 'qemu-virt' | 'linux' | 'host';
 export const DEFAULT_TARGET: Target = 'qemu-virt';
 
 /** The image's arithmetic (`edgespec build --dtype`); int8 is post-training static quantization. */

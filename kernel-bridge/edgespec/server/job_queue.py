@@ -18,7 +18,7 @@ from .errors import ApiError
 from .jobs import MAX_STORED_JOBS, Job, JobStore, new_job_id, utc_now
 from .paths import contained_in_root, relative_to_root, resolve_in_root
 
-TARGETS = ("qemu-virt", "linux", "linux-vm", "host")
+TARGETS = ("qemu-virt", "linux", "host")  # the CLI's targets (src/toolchain/build/targets.ts)
 DEFAULT_TARGET = "qemu-virt"
 DTYPES = ("float32", "int8")
 SAVE_DELAY_SECONDS = 0.5

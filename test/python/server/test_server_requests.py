@@ -92,6 +92,7 @@ async def test_absolute_path_inside_the_root_is_accepted_and_answered_relative(j
     ({"kind": "build", "bundle": "missing"}, 404, "no graph.json"),
     ({"kind": "run", "build": "missing"}, 404, "no build.json"),
     ({"kind": "build", "bundle": "b", "target": "x86"}, 400, "Unknown target"),
+    ({"kind": "build", "bundle": "b", "target": "linux-vm"}, 400, "Unknown target"),  # not a CLI target (yet)
     ({"kind": "build", "bundle": "b", "dtype": "int16"}, 400, "Unknown dtype 'int16'"),
     ({"kind": "build", "bundle": "b", "dtype": 8}, 400, "Unknown dtype 8"),
 ])

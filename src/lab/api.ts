@@ -141,7 +141,7 @@ export interface ArchiveRequest {
   build: string;
 }
 
-/** A .zip written under the server root (e.g. `.edgespec/archives/<model>-<target>.zip`). */
+/** A .zip written under the server root (e.g. `.edgespec/archives/<model>-<target>[-int8].zip`). */
 export interface ArchiveResponse {
   path: string;
   bytes: number;

@@ -1,6 +1,6 @@
 """One downloadable .zip of a build: everything needed to boot it and to judge it offline.
 
-<model>-<target>/
+<model>-<target>[-int8]/
   <image>            the image, as built
   input.bin          the bundle's reference input in the image's input format
   boot.sh            boots the image with QEMU, exactly as `edgespec run` does
@@ -11,7 +11,8 @@
   README.txt         what each file is
   SHA256SUMS         `sha256sum -c SHA256SUMS` checks all of the above
 
-The zip is written next to the build (`<build>/<model>-<target>.zip`) through a temporary
+The zip is written next to the build (`<build>/<model>-<target>[-int8].zip`; int8 builds say
+so in the name, as their directory does) through a temporary
 file, so a failed or concurrent request never leaves a half-written archive behind.
 """
 from __future__ import annotations
@@ -39,6 +40,7 @@ def write_archive(root: str, build: Path) -> Dict[str, Any]:
     run_report = _read_json(build / "run.json", "run.json") if (build / "run.json").is_file() else None
     model = _safe_name(str(footprint.get("model") or manifest.get("model") or build.parent.parent.name))
     target = _safe_name(str(footprint.get("target") or manifest.get("target") or build.name))
+    stem = f"{model}-{target}" + ("-int8" if manifest.get("dtype") == "int8" else "")
 
     files: List[Tuple[str, bytes, int]] = []  # (name, content, unix mode)
     for name, content, mode in boot_files(root, build, manifest):
@@ -52,8 +54,8 @@ def write_archive(root: str, build: Path) -> Dict[str, Any]:
     sums = "".join(f"{hashlib.sha256(content).hexdigest()}  {name}\n" for name, content, _ in files)
     files.append(("SHA256SUMS", sums.encode("ascii"), 0o644))
 
-    destination = build / f"{model}-{target}.zip"
-    _write_zip(destination, f"{model}-{target}", files)
+    destination = build / f"{stem}.zip"
+    _write_zip(destination, stem, files)
     data = destination.read_bytes()
     return {"path": relative_to_root(root, destination), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 

@@ -135,3 +135,14 @@ async def test_archive_refuses_a_build_whose_bundle_lies_outside_the_root(jp_fet
     status, body = await request(jp_fetch, "POST", "edgespec", "archive", body={"build": build})
     assert status == 403 and "outside" in body["message"], body
     assert not list((root / build).glob("*.zip"))
+
+
+async def test_the_archive_of_an_int8_build_says_int8_in_its_name(jp_fetch, jp_root_dir, tiny_bundle):
+    root = Path(jp_root_dir)
+    bundle = place(tiny_bundle, root, "models/tiny8")
+    build = (await finished_job(jp_fetch, {"kind": "build", "bundle": bundle, "target": "host", "dtype": "int8"}))["build"]
+    status, archive = await request(jp_fetch, "POST", "edgespec", "archive", body={"build": build})
+    assert status == 200, archive
+    assert archive["path"] == f"{build}/tiny_cnn-host-int8.zip"
+    with zipfile.ZipFile(io.BytesIO(await download(jp_fetch, archive["path"]))) as z:
+        assert all(name.startswith("tiny_cnn-host-int8/") for name in z.namelist())

@@ -141,7 +141,7 @@ export interface ArchiveRequest {
   build: string;
 }
 
-/** A .zip written under the server root (e.g. `.edgespec/archives/<model>-<target>[-int8].zip`). */
+/** A .zip written next to the build (`<build>/<model>-<target>[-int8].zip`); `path` is relative to the server root. */
 export interface ArchiveResponse {
   path: string;
   bytes: number;

@@ -109,6 +109,8 @@ export interface RunReport {
   version: 1;
   model: string;
   target: string;
+  /** The build's dtype (float32 when an older run.json has none). */
+  dtype?: 'float32' | 'int8';
   status: 'ok' | 'mismatch' | 'fault' | 'timeout' | 'error';
   exit_code: number | null;
   outputs: { name: string; shape: number[]; dtype: DType; file: string; first: number[] }[];

@@ -39,7 +39,7 @@ def test_an_int8_host_build_with_calibration_and_profile_runs_and_agrees(bundle,
     assert built["manifest"]["dtype"] == manifest["dtype"] == "int8"
     assert any(e.get("stage") == "calibrate" for e in events if e.get("event") == "progress")
     report = edgespec.run(built["dir"])
-    assert report["status"] == "ok" and report["agreement"]["top1_match"]
+    assert report["status"] == "ok" and report["agreement"]["top1_match"] and report["dtype"] == "int8"
     assert report["profile"]["steps"], "a profiling build reports per-step counts"
 
 

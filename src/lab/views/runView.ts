@@ -36,7 +36,7 @@ export class RunView extends Widget {
           'jp-edgespec-title',
           h('span', 'jp-edgespec-kicker', 'edgespec run'),
           h('span', 'jp-edgespec-name', report.model),
-          h('span', 'jp-edgespec-subtitle', `${report.target} · input: ${report.input} · status ${report.status}`)
+          h('span', 'jp-edgespec-subtitle', `${report.target} · ${report.dtype ?? 'float32'} · input: ${report.input} · status ${report.status}`)
         ),
         bar
       ),

@@ -86,6 +86,7 @@ async function reportRun(build: RunnableBuild, input: PreparedInput, guest: Gues
     version: 1,
     model: build.model,
     target: build.target,
+    dtype: build.dtype,
     status: 'ok',
     exit_code: launched.exitCode,
     outputs: [],

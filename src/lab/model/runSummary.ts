@@ -66,6 +66,12 @@ export interface AgreementRow {
   detail?: string;
 }
 
+/** "1e-4 × " (fp32) or "5e-2 × " (int8): the factor `edgespec run` judged with, from the report itself. */
+function toleranceFactor(agreement: NonNullable<RunReport['agreement']>): string {
+  const factor = agreement.tolerance / agreement.max_abs_reference;
+  return Number.isFinite(factor) && factor > 0 ? `${factor.toExponential(0)} × ` : '';
+}
+
 export function agreementRows(report: RunReport): AgreementRow[] {
   const agreement = report.agreement;
   if (!agreement) {
@@ -76,7 +82,7 @@ export function agreementRows(report: RunReport): AgreementRow[] {
       label: 'max abs error',
       value: formatFloat(agreement.max_abs_error),
       ok: agreement.within_tolerance,
-      detail: `tolerance ${formatFloat(agreement.tolerance)} = 1e-4 × max|reference| (${formatFloat(agreement.max_abs_reference)})`
+      detail: `tolerance ${formatFloat(agreement.tolerance)} = ${toleranceFactor(agreement)}max|reference| (${formatFloat(agreement.max_abs_reference)})`
     },
     { label: 'max rel error', value: formatFloat(agreement.max_rel_error), ok: null },
     { label: 'top-1', value: agreement.top1_match ? 'same class' : 'different class', ok: agreement.top1_match },

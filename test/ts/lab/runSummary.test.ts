@@ -46,6 +46,15 @@ describe('run summary', () => {
     expect(agreementRows({ ...run, agreement: undefined })).toEqual([]);
   });
 
+  it('names the tolerance factor the run was judged with: 1e-4 for fp32, 5e-2 for int8', () => {
+    const run = sampleRun();
+    const detail = (tolerance: number, max: number) =>
+      agreementRows({ ...run, agreement: { ...run.agreement!, tolerance, max_abs_reference: max } })[0].detail;
+    expect(detail(3.1e-4, 3.1)).toBe('tolerance 3.10e-4 = 1e-4 × max|reference| (3.1)');
+    expect(detail(0.00829, 0.1658)).toBe('tolerance 0.00829 = 5e-2 × max|reference| (0.1658)');
+    expect(detail(0, 0)).toBe('tolerance 0 = max|reference| (0)');
+  });
+
   it('reports numbers with how they were measured', () => {
     expect(measurements(sampleRun())).toEqual([
       { label: 'wall time', value: '413 ms', how: 'process.hrtime from QEMU start to result' },

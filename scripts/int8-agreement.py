@@ -26,7 +26,6 @@ the work directory; exits 1 below 99 % or when vacuous.
 """
 import argparse
 import json
-import struct
 import subprocess
 import sys
 import tempfile
@@ -38,29 +37,15 @@ from safetensors.numpy import load_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from agreement_task import task_input  # noqa: E402
+from edgespec.io_file import encode_inputs, first_tensor  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EDGESPEC = ROOT / "bin" / "edgespec"
 
 
-def input_file(tensors):
-    """input.bin (kernels/include/edgespec/io_format.h)."""
-    up = lambda n: (n + 63) // 64 * 64  # noqa: E731
-    sizes = [t.nbytes for t in tensors]
-    head = b"EDGESPEC" + struct.pack("<4I", 1, 1, len(tensors), 0) + struct.pack(f"<{len(sizes)}I", *sizes)
-    out = head + b"\0" * (up(len(head)) - len(head))
-    for t in tensors:
-        b = np.ascontiguousarray(t, dtype="<f4").tobytes()
-        out += b + b"\0" * (up(len(b)) - len(b))
-    return out
-
-
 def read_output(path):
-    data = Path(path).read_bytes()
-    count = struct.unpack_from("<I", data, 16)[0]
-    size = struct.unpack_from("<I", data, 24)[0]
-    offset = (24 + 4 * count + 63) // 64 * 64
-    return np.frombuffer(data, dtype="<f4", count=size // 4, offset=offset)
+    """The first output of an output.bin, as float32."""
+    return np.frombuffer(first_tensor(Path(path).read_bytes()), dtype="<f4").copy()
 
 
 def build(bundle, target, out, calibration):
@@ -163,10 +148,10 @@ def main():
         with torch.no_grad():
             fp32_all.append(model(x).numpy().reshape(-1))
             rounded_all.append(model(rounded_to_int8(x)).numpy().reshape(-1))
-        (work / "input.bin").write_bytes(input_file([x.numpy()]))
+        (work / "input.bin").write_bytes(encode_inputs([np.ascontiguousarray(x.numpy(), dtype="<f4").tobytes()]))
         subprocess.run([str(work / "host" / "image.elf"), str(work / "input.bin"), str(work / "output.bin")],
                        check=True, stdout=subprocess.DEVNULL)
-        int8_all.append(read_output(work / "output.bin").copy())
+        int8_all.append(read_output(work / "output.bin"))
         if i < args.qemu:
             subprocess.run(["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-m", "1G", "-nodefaults",
                             "-display", "none", "-monitor", "none", "-serial", "none", "-chardev", "stdio,id=console",

@@ -28,13 +28,14 @@ Writes agreement.json into the work directory.
 import argparse
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from edgespec.io_file import encode_inputs, first_tensor
 
 ROOT = Path(__file__).resolve().parent.parent
 EDGESPEC = ROOT / "bin" / "edgespec"
@@ -141,20 +142,9 @@ def output_step(model_bytes):
     return float(interpreter._get_tensor_details(int(last["inputs"][0]), 0)["quantization"][0])
 
 
-def input_file(x):
-    """input.bin (kernels/include/edgespec/io_format.h), one float32 tensor."""
-    data = np.ascontiguousarray(x, dtype="<f4").tobytes()
-    head = b"EDGESPEC" + struct.pack("<4I", 1, 1, 1, 0) + struct.pack("<I", len(data))
-    pad = lambda b: b + b"\0" * ((-len(b)) % 64)  # noqa: E731
-    return pad(head) + pad(data)
-
-
 def read_output(path):
-    data = Path(path).read_bytes()
-    count = struct.unpack_from("<I", data, 16)[0]
-    size = struct.unpack_from("<I", data, 24)[0]
-    offset = (24 + 4 * count + 63) // 64 * 64
-    return np.frombuffer(data, dtype="<f4", count=size // 4, offset=offset).copy()
+    """The first output of an output.bin, as float32."""
+    return np.frombuffer(first_tensor(Path(path).read_bytes()), dtype="<f4").copy()
 
 
 def edgespec(*args):
@@ -199,7 +189,7 @@ def main():
             x = ((q - np.float32(zp)) * np.float32(scale)).astype(np.float32)
         for r, run in runners.items():
             theirs[r].append(run(x))
-        (work / "input.bin").write_bytes(input_file(x))
+        (work / "input.bin").write_bytes(encode_inputs([np.ascontiguousarray(x, dtype="<f4").tobytes()]))
         subprocess.run([str(work / "host" / "image.elf"), str(work / "input.bin"), str(work / "output.bin")],
                        check=True, stdout=subprocess.DEVNULL)
         ours.append(read_output(work / "output.bin"))

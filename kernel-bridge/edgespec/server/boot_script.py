@@ -16,14 +16,11 @@ import struct
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
+from ..io_file import encode_inputs, file_bytes
 from ..safetensors_header import SafetensorsFormatError, read_safetensors_header
 from .errors import ApiError
 from .paths import contained_in_root
 
-IO_MAGIC = b"EDGESPEC"
-IO_VERSION = 1
-IO_KIND_INPUTS = 1
-IO_ALIGN = 64
 REBUILD = "Build the bundle again (edgespec build BUNDLE), then make the archive again."
 
 
@@ -45,19 +42,6 @@ def boot_files(root: str, build: Path, manifest: Dict[str, Any]) -> List[Tuple[s
         raise ApiError(422, f"build.json names target {target!r}, which edgespec cannot boot.", REBUILD)
     return [(image.name, image.read_bytes(), 0o755), ("input.bin", input_file, 0o644),
             ("boot.sh", script.encode("utf-8"), 0o755)]
-
-
-def encode_inputs(tensors: List[bytes]) -> bytes:
-    """The edgespec I/O file of kind `inputs`: header, sizes, then each tensor 64-byte aligned."""
-    def round_up(n: int) -> int:
-        return (n + IO_ALIGN - 1) // IO_ALIGN * IO_ALIGN
-
-    header = IO_MAGIC + struct.pack("<IIII", IO_VERSION, IO_KIND_INPUTS, len(tensors), 0)
-    header += b"".join(struct.pack("<I", len(t)) for t in tensors)
-    out = bytearray(header.ljust(round_up(len(header)), b"\0"))
-    for tensor in tensors:
-        out += tensor.ljust(round_up(len(tensor)), b"\0")
-    return bytes(out)
 
 
 def _inside(root: str, build: Path, value: Any, field: str) -> Path:
@@ -112,10 +96,7 @@ def _describe_inputs(specs: List[Dict[str, Any]]) -> str:
 
 def _input_check(specs: List[Dict[str, Any]]) -> str:
     """Shell lines that refuse an input file of the wrong size before QEMU starts."""
-    def round_up(n: int) -> int:
-        return (n + IO_ALIGN - 1) // IO_ALIGN * IO_ALIGN
-
-    size = round_up(24 + 4 * len(specs)) + sum(round_up(s["bytes"]) for s in specs)
+    size = file_bytes([s["bytes"] for s in specs])
     return (f'size=$(wc -c < "$input")\n'
             f'if [ "$size" -ne {size} ]; then\n'
             f'  echo "boot.sh: $input is $size bytes; this image takes an edgespec input file of {size} bytes '

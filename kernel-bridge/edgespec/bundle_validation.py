@@ -32,7 +32,13 @@ def validate_bundle(path) -> Dict[str, Any]:
     return graph
 
 
+# a message quotes names from graph.json; a pathological one (megabytes of name) is cut, not echoed whole
+_MAX_PROBLEM_CHARS = 2000
+
+
 def _fail(bundle: Path, problem: str, hint: str = _RECAPTURE) -> BundleError:
+    if len(problem) > _MAX_PROBLEM_CHARS:
+        problem = problem[:_MAX_PROBLEM_CHARS] + f"... ({len(problem) - _MAX_PROBLEM_CHARS} more characters)"
     return BundleError(f"bundle {bundle}: {problem}", hint=hint)
 
 
@@ -44,8 +50,10 @@ def _load_graph(bundle: Path) -> Dict[str, Any]:
         raise _fail(bundle, f"{GRAPH_FILE} is missing")
     try:
         with open(graph_path, encoding="utf-8") as f:
-            graph = json.load(f)
-    except ValueError as e:
+            graph = json.load(f, parse_constant=_reject_constant)
+    except RecursionError:
+        raise _fail(bundle, f"{GRAPH_FILE} nests arrays or objects too deeply to be a graph") from None
+    except ValueError as e:  # also a file that is not UTF-8
         raise _fail(bundle, f"{GRAPH_FILE} is not valid JSON ({e})") from None
     if not isinstance(graph, dict):
         raise _fail(bundle, f"{GRAPH_FILE} does not hold a JSON object")
@@ -120,7 +128,7 @@ def quantization_problems(tensors: Dict[str, Any]) -> List[str]:
         if len(q["zero_point"]) != count:
             problems.append(f"tensor '{name}' has {count} scales but {len(q['zero_point'])} zero points")
         if count > 1:
-            axis = q.get("axis")
+            axis = _integer(q.get("axis"))
             if axis is None or axis >= len(tensor["shape"]) or tensor["shape"][axis] != count:
                 problems.append(f"tensor '{name}' of shape {tensor['shape']} has {count} scales along axis {axis}; "
                                 "per-channel scales need an axis of that size")
@@ -128,6 +136,15 @@ def quantization_problems(tensors: Dict[str, Any]) -> List[str]:
         if any(not low <= z <= high for z in q["zero_point"]):
             problems.append(f"tensor '{name}' ({tensor['dtype']}) has zero points outside [{low}, {high}]")
     return problems
+
+
+def _integer(value: Any) -> Any:
+    """The schema's "integer" admits 1.0 (JSON does not tell 1.0 from 1); as an index it must be an int."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _check_quantization(bundle: Path, graph: Dict[str, Any]) -> None:

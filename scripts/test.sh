@@ -2,7 +2,9 @@
 # Runs every test suite of edgespec (installing what is missing first) and ends with one
 # line `N passed, N failed` summing them all. Exit status is non-zero if anything failed.
 #   suites: jest (TypeScript: toolchain, lab data logic), pytest (capture, server, TF),
-#           kernels (C kernels on the host and under QEMU), e2e (JupyterLab in Chromium).
+#           kernels (C kernels on the host and under QEMU), e2e (JupyterLab in Chromium),
+#           fuzz (each parser of graph.json, safetensors, .tflite and .onnx fuzzed for
+#           EDGESPEC_FUZZ_SECONDS, default 20 s, from the corpus in test/fuzz/corpus).
 # EDGESPEC_SUITES="jest pytest" runs a subset.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +12,7 @@ bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 
 
 RESULTS=test-results
 mkdir -p "$RESULTS"
-SUITES=${EDGESPEC_SUITES:-"kernels jest pytest e2e"}
+SUITES=${EDGESPEC_SUITES:-"kernels jest pytest fuzz e2e"}
 total_pass=0; total_fail=0
 record() { # suite passed failed
   printf '%-8s %s passed, %s failed\n' "$1" "$2" "$3" >> "$RESULTS/summary.txt"
@@ -61,6 +63,14 @@ for suite in $SUITES; do
       .venv/bin/python -m pytest test/python -q -p no:cacheprovider --junitxml="$RESULTS/pytest.xml" 2>&1 | tail -n 40
       read -r p f < <(count_junit "$RESULTS/pytest.xml")
       record pytest "$p" "$f" ;;
+    fuzz)
+      out=$(bash test/fuzz/run.sh "${EDGESPEC_FUZZ_SECONDS:-20}" 2>&1); rc=$?
+      echo "$out" | tail -n 60
+      line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -1)
+      p=$(echo "$line" | awk '{print $1}'); f=$(echo "$line" | awk '{print $3}')
+      [ -n "$p" ] || { p=0; f=1; }
+      [ $rc -eq 0 ] || [ "$f" -gt 0 ] || f=1
+      record fuzz "$p" "$f" ;;
     e2e)
       run_jest e2e --config test/e2e/jest.config.js --runInBand ;;
     *) echo "unknown suite $suite"; record "$suite" 0 1 ;;

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { EdgespecError } from './errors';
+import { EdgespecError, fromSystemError } from './errors';
 import { createReporter, Reporter } from './events';
 import { commands } from './commands';
 import { stopCleanlyOnSignals } from './interrupt';
@@ -35,8 +35,11 @@ export async function main(argv: string[]): Promise<void> {
       }
       return;
     }
-    if (e instanceof EdgespecError) {
-      lastReporter.error(e.code, e.message, e.hint, e.details);
+    // A problem of the user's files or system (EACCES, ENOSPC, EROFS, ...) is said as one, not as a bug.
+    const known = e instanceof EdgespecError ? e : fromSystemError(e);
+    if (known) {
+      lastReporter.error(known.code, known.message, known.hint, known.details);
+      if (process.env.EDGESPEC_DEBUG && !(e instanceof EdgespecError) && e instanceof Error) process.stderr.write(`${e.stack}\n`);
       process.exitCode = 1;
       return;
     }

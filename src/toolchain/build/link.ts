@@ -1,6 +1,6 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { BuildLog, runTool } from './compile';
+import { BuildLog, COMPILER_PROBE, runTool } from './compile';
 import { parseElf } from './elf';
 import { explainLinkOverflow } from './memoryCheck';
 import { emitSymbolTable, functionSymbols, sameAddresses } from './symbolTable';
@@ -19,7 +19,7 @@ async function link(target: TargetSpec, objects: string[], dir: string, log: Bui
   if (!target.ldflags.some(f => f.includes('${IMAGE}'))) flags.push('-o', values.IMAGE);
   if (!flags.includes('-Wl,--gc-sections')) flags.push('-Wl,--gc-sections');
   try {
-    await runTool(target.cc, [...flags, ...objects, ...target.libs], dir, log, 'linking the image');
+    await runTool(target.cc, [...flags, ...objects, ...target.libs], dir, log, 'linking the image', COMPILER_PROBE);
   } catch (e) {
     throw explainLinkOverflow(e, target);
   }
@@ -35,7 +35,7 @@ export async function linkWithSymbolTable(target: TargetSpec, objects: string[],
   let symbols = functionSymbols(parseElf(await fs.readFile(path.join(dir, values.IMAGE))));
   for (let attempt = 0; attempt < 3; attempt++) {
     await fs.writeFile(path.join(dir, 'symbols.c'), emitSymbolTable(symbols));
-    await runTool(target.cc, [...flags, '-frandom-seed=obj/symbols.o', '-c', 'symbols.c', '-o', 'obj/symbols.o'], dir, log, 'compiling the symbol table');
+    await runTool(target.cc, [...flags, '-frandom-seed=obj/symbols.o', '-c', 'symbols.c', '-o', 'obj/symbols.o'], dir, log, 'compiling the symbol table', COMPILER_PROBE);
     await link(target, [...objects, 'obj/symbols.o'], dir, log, values);
     const relinked = functionSymbols(parseElf(await fs.readFile(path.join(dir, values.IMAGE))));
     if (sameAddresses(symbols, relinked)) return;

@@ -3,7 +3,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { BuildManifest, Footprint, Graph } from '../../common/types';
 import { loadBundle } from '../bundle/loadBundle';
-import { EdgespecError } from '../errors';
+import { EdgespecError, fromSystemError } from '../errors';
 import { Reporter } from '../events';
 import { BuildLog, compileAll } from './compile';
 import { parseElf } from './elf';
@@ -24,6 +24,8 @@ import { lowerInt8 } from './quantize/lowerInt8';
 import { hasGivenQuantization } from './quantize/givenQuantization';
 import { profileManifest, withProfileSource } from './profileBuild';
 import { removeOnInterrupt } from '../interrupt';
+import { keepFailedBuildLog, removeFailedBuildLog } from './failedBuildLog';
+import { stagingDirFor, sweepDeadBuilds } from './staging';
 
 export const IMAGE_FILE = 'image.elf';
 export const LINKED_FILE = 'image.linked.elf';
@@ -134,14 +136,40 @@ function buildDtype(graph: Graph, asked: 'float32' | 'int8' | undefined): 'float
   return 'int8';
 }
 
+/** The output directory, absolute; an --out that is a symbolic link to a directory means that directory. */
+async function resolveOutDir(options: BuildOptions, target: TargetSpec): Promise<string> {
+  const asked = path.resolve(options.outDir ?? path.join(options.bundleDir, 'build', target.name));
+  const stat = await fs.lstat(asked).catch(() => undefined);
+  if (!stat?.isSymbolicLink()) return asked;
+  const real = await fs.realpath(asked).catch(() => undefined);
+  if (!real || !(await fs.stat(real)).isDirectory()) {
+    throw new EdgespecError('out-not-build', `${asked} is a symbolic link that does not lead to a directory; nothing was changed`, 'pass a directory (or a path that does not exist yet) as --out');
+  }
+  return real;
+}
+
+/** A failed build's error, pointing to the log kept beside the output (when there is one). */
+function withKeptLog(e: unknown, log: string | undefined): unknown {
+  if (!log) return e;
+  const error = e instanceof EdgespecError ? e : fromSystemError(e);
+  if (!error) return e;
+  const hint = error.hint?.replace(/; the full command lines and output are in build\.log of the failed build$/, '');
+  const details = typeof error.details === 'object' && error.details !== null ? { ...error.details, build_log: log } : { build_log: log };
+  return new EdgespecError(error.code, error.message, `${hint ? `${hint}; ` : ''}the full command lines and output are in ${log}`, details);
+}
+
 /**
  * `edgespec build`: bundle → passes → plan → C → compile and link → footprint → build.json.
- * Everything is written into a temporary directory beside the output and renamed into place
- * at the end; a failed build leaves nothing behind.
+ * Everything is written into a staging directory beside the output and renamed into place
+ * at the end; a failed build leaves nothing behind but its log (OUT.failed-build.log).
  */
 export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const reporter = options.reporter ?? quiet;
   const target = options.profile ? withProfileSource(loadTarget(options.target)) : loadTarget(options.target);
+  const finalDir = await resolveOutDir(options, target);
+  // Leftovers of builds of this output that were killed: the previous build put back, staging removed.
+  for (const note of await sweepDeadBuilds(finalDir)) reporter.log(note, 'warn');
+  await assertReplaceable(finalDir);
   await requireCompiler(target);
   reporter.progress('load', 0, 1, options.bundleDir);
   const bundle = await loadBundle(options.bundleDir);
@@ -155,20 +183,21 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const needs = memoryNeeds(target, lowered);
   checkMemoryBeforeLink(target, needs);
 
-  const finalDir = path.resolve(options.outDir ?? path.join(options.bundleDir, 'build', target.name));
-  await assertReplaceable(finalDir);
+  await assertReplaceable(finalDir); // again: the directory may have changed while the model was lowered
   await fs.mkdir(path.dirname(finalDir), { recursive: true });
-  const tmp = path.join(path.dirname(finalDir), `.${path.basename(finalDir)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+  const tmp = stagingDirFor(finalDir);
   await fs.mkdir(tmp);
   const forgetTmp = removeOnInterrupt(tmp);
   try {
     const cacheDir = options.cacheDir === undefined ? ObjectCache.defaultDir() : options.cacheDir ?? undefined;
     const result = await buildInto(tmp, bundle.graph, lowered, needs, bundle.dir, finalDir, target, reporter, cacheDir, options.profile ?? false, dtype, options.kernelVariant ?? 'neon');
     await publish(tmp, finalDir);
+    await removeFailedBuildLog(finalDir).catch(() => undefined);
     return result;
   } catch (e) {
-    await fs.rm(tmp, { recursive: true, force: true });
-    throw e;
+    const log = await keepFailedBuildLog(tmp, finalDir);
+    await fs.rm(tmp, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+    throw withKeptLog(e, log);
   } finally {
     forgetTmp();
   }

@@ -167,9 +167,12 @@ describe('a failed build leaves nothing behind', () => {
     const bundle = await bundleOf('sequence2', SMALL_GRAPHS.sequence());
     const out = path.join(workDir, 'rebuilt');
     await buildBundle({ bundleDir: bundle, target: 'host', outDir: out });
-    await fs.writeFile(path.join(out, 'stale.txt'), 'from before');
+    // files a build or a run writes, left from before (a qemu-virt build's symbols.c, a run's report)
+    await fs.writeFile(path.join(out, 'symbols.c'), 'from before');
+    await fs.writeFile(path.join(out, 'run.json'), '{}');
     await buildBundle({ bundleDir: bundle, target: 'host', outDir: out });
-    expect(await entries(out)).not.toContain('stale.txt');
+    expect(await entries(out)).not.toContain('symbols.c');
+    expect(await entries(out)).not.toContain('run.json');
     expect(await entries(out)).toContain('build.json');
   });
 });

@@ -109,7 +109,7 @@ class AtenLowering:
         if spec.kind == InputKind.USER_INPUT:
             dtype = self._dtype(node, node.meta["val"].dtype)
             name = self.builder.add_tensor(node.name, self.shape_of(node), dtype, "input")
-            self.builder.add_input(node.name, name)
+            name = self.builder.add_input(node.name, name)
             self.env[node] = name
             return
         if spec.kind in (InputKind.PARAMETER, InputKind.BUFFER, InputKind.CONSTANT_TENSOR):
@@ -150,8 +150,7 @@ class AtenLowering:
                 raise ModelInputError(
                     f"output {index} of the model is not computed by the model (it is an input, a weight or a constant)",
                     hint="capture a module whose outputs are computed from its inputs")
-            self.builder.add_output(f"output.{index}", value)
-            names.append(value)
+            names.append(self.builder.add_output(f"output.{index}", value))
         return names
 
     def _refuse_dynamic_shapes(self) -> None:

@@ -1,65 +1,111 @@
 """Write a bundle directory atomically, and validate one (see bundle_validation).
 
-A bundle is written into a temporary directory next to its destination, validated
-there, and only then renamed into place: on any failure nothing is left behind and an
-older bundle at the destination stays as it was.
+A bundle is written into a staging directory next to its destination, validated there,
+and only then renamed into place: on any failure, SIGTERM or SIGINT nothing is left
+behind and an earlier bundle at the destination stays as it was. The destination must be
+new, empty or an earlier bundle (bundle_destination); the builds made from an earlier
+bundle stay when the new bundle is the same, and are removed, with a note saying which,
+when it differs. Staging directories that a killed capture left are swept (staging).
 """
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
 import shutil
-import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, List, Mapping
 
 import numpy as np
 
+from .bundle_destination import Destination, inspect_destination
 from .bundle_files import BUNDLE_FILES, GRAPH_FILE, REFERENCE_FILE, WEIGHTS_FILE, sha256_of
 from .bundle_validation import validate_bundle
-from .errors import BundleError
+from .errors import BundleWriteError
+from .staging import BUILDS_DIR, make_staging, signals_held, sweep_stale_staging
 
-__all__ = ["write_bundle", "validate_bundle"]
+__all__ = ["write_bundle", "validate_bundle", "WrittenBundle", "check_destination"]
+
+
+@dataclass
+class WrittenBundle:
+    path: Path
+    notes: List[str] = field(default_factory=list)  # what the user must hear: builds removed or kept
+
+
+def check_destination(out) -> None:
+    """Fail early (before a long capture) if `out` holds anything capture must not replace."""
+    destination = Path(out).resolve()
+    try:
+        inspect_destination(destination)
+    except OSError as e:
+        raise write_error(e, destination) from None
 
 
 def write_bundle(out, graph: Dict[str, Any], weights: Mapping[str, np.ndarray],
-                 reference_inputs: Mapping[str, np.ndarray], reference_outputs: Mapping[str, np.ndarray]) -> Path:
+                 reference_inputs: Mapping[str, np.ndarray], reference_outputs: Mapping[str, np.ndarray]) -> WrittenBundle:
     """Write graph.json, weights.safetensors and reference.safetensors into `out`.
 
     `graph` is complete except for its `weights` and `reference` records, which are
     filled in here from the files as written.
     """
     destination = Path(out).resolve()
-    _check_replaceable(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=destination.parent))
+    staging = None
     try:
-        os.chmod(staging, 0o755)  # mkdtemp makes it private; a bundle is an ordinary directory
-        _write_files(staging, graph, weights, reference_inputs, reference_outputs)
-        validate_bundle(staging)
-        _move_into_place(staging, destination)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return destination
+        inspect_destination(destination)
+        sweep_stale_staging(destination.parent)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with signals_held():
+                staging = make_staging(destination, "partial")
+            os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes it private; a bundle is an ordinary directory
+            _write_files(staging, graph, weights, reference_inputs, reference_outputs)
+            validate_bundle(staging)
+            found = inspect_destination(destination, check_builds=True)
+            if found.is_bundle and _same_bundle(staging, destination):
+                shutil.rmtree(staging, ignore_errors=True)
+                _make_ordinary(destination)
+                return WrittenBundle(destination, _kept_notes(found))
+            notes = _move_into_place(staging, found)
+        except BaseException:
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            raise
+    except OSError as e:
+        raise write_error(e, destination) from None
+    return WrittenBundle(destination, notes)
 
 
 def _write_files(staging: Path, graph: Dict[str, Any], weights, reference_inputs, reference_outputs) -> None:
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save
 
-    weights_path = staging / WEIGHTS_FILE
-    save_file({name: _c_order(a) for name, a in weights.items()}, str(weights_path))
-    reference_path = staging / REFERENCE_FILE
+    weights_data = save({name: _c_order(a) for name, a in weights.items()})
+    _write_new(staging / WEIGHTS_FILE, weights_data)
     reference = {**reference_inputs, **reference_outputs}
-    save_file({name: _c_order(a) for name, a in reference.items()}, str(reference_path))
+    reference_data = save({name: _c_order(a) for name, a in reference.items()})
+    _write_new(staging / REFERENCE_FILE, reference_data)
     graph = dict(graph)
-    graph["weights"] = {"file": WEIGHTS_FILE, "sha256": sha256_of(weights_path),
-                        "bytes": weights_path.stat().st_size, "count": len(weights)}
-    graph["reference"] = {"file": REFERENCE_FILE, "sha256": sha256_of(reference_path),
+    graph["weights"] = {"file": WEIGHTS_FILE, "sha256": hashlib.sha256(weights_data).hexdigest(),
+                        "bytes": len(weights_data), "count": len(weights)}
+    graph["reference"] = {"file": REFERENCE_FILE, "sha256": hashlib.sha256(reference_data).hexdigest(),
                           "inputs": list(reference_inputs), "outputs": list(reference_outputs)}
-    with open(staging / GRAPH_FILE, "w", encoding="utf-8") as f:
-        json.dump(graph, f, indent=1, allow_nan=False)
-        f.write("\n")
+    _write_new(staging / GRAPH_FILE, (json.dumps(graph, indent=1, allow_nan=False) + "\n").encode("utf-8"))
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """A new file of mode 0666 less the umask (an ordinary file, like the rest of the bundle)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, str(path)) from None
 
 
 def _c_order(array: np.ndarray) -> np.ndarray:
@@ -67,35 +113,100 @@ def _c_order(array: np.ndarray) -> np.ndarray:
     return array if array.flags.c_contiguous else array.copy(order="C")
 
 
-BUILDS_DIR = "build"
-
-
-def _check_replaceable(destination: Path) -> None:
-    """Only an empty directory or an earlier bundle may be replaced; never a user's files."""
-    if not destination.exists():
-        return
-    if not destination.is_dir():
-        raise BundleError(f"{destination} exists and is not a directory", hint="choose another output directory")
-    # `build/` holds the build stage's outputs for this bundle (DESIGN.md's default place);
-    # they are derived from the old bundle, so they go with it.
-    foreign = sorted(p.name for p in destination.iterdir()
-                     if p.name not in BUNDLE_FILES and not (p.name == BUILDS_DIR and p.is_dir()))
-    if foreign:
-        shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
-        raise BundleError(f"{destination} already holds files that are not part of a bundle ({shown})",
-                          hint="choose an output directory that is empty, new, or an earlier bundle")
-
-
-def _move_into_place(staging: Path, destination: Path) -> None:
-    if not destination.exists():
-        os.rename(staging, destination)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{destination.name}.old-", dir=destination.parent))
-    os.rmdir(retired)
-    os.rename(destination, retired)
+def current_umask() -> int:
     try:
-        os.rename(staging, destination)
-    except BaseException:
-        os.rename(retired, destination)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # no other way to read it; set it straight back
+    os.umask(mask)
+    return mask
+
+
+def _same_bundle(staging: Path, destination: Path) -> bool:
+    """The bundle at `destination` is byte for byte the new one (graph.json records the data files' sha256)."""
+    new_graph = (staging / GRAPH_FILE).read_bytes()
+    if (destination / GRAPH_FILE).read_bytes() != new_graph:
+        return False
+    graph = json.loads(new_graph)
+    for name, record in ((WEIGHTS_FILE, graph["weights"]), (REFERENCE_FILE, graph["reference"])):
+        old = destination / name
+        if old.is_symlink() or not old.is_file() or sha256_of(old) != record["sha256"]:
+            return False
+    return True
+
+
+def _make_ordinary(bundle: Path) -> None:
+    """Mode 0666 less the umask for the bundle's files (earlier versions wrote private data files)."""
+    mode = 0o666 & ~current_umask()
+    for name in BUNDLE_FILES:
+        try:
+            os.chmod(bundle / name, mode)
+        except OSError:
+            pass
+
+
+def _kept_notes(found: Destination) -> List[str]:
+    builds = found.builds_of_this_bundle
+    if not builds:
+        return [f"{found.path} already held this very bundle (same graph, weights and reference); it was left as it was"]
+    return [f"{found.path} already held this very bundle (same graph, weights and reference); it was left as it was, "
+            f"and so were its builds: {', '.join(b.describe(found.path) for b in builds)}"]
+
+
+def _move_into_place(staging: Path, found: Destination) -> List[str]:
+    destination = found.path
+    if not found.exists or not found.is_bundle:
+        with signals_held():
+            os.rename(staging, destination)  # over nothing, or over an empty directory
+        return []
+    replaced = found.builds_of_this_bundle
+    kept = [b for b in found.builds if not b.of_this_bundle]
+    with signals_held():
+        retired = make_staging(destination, "old")
+        os.rmdir(retired)
+        os.rename(destination, retired)
+        carried: List[str] = []
+        try:
+            if kept:
+                (staging / BUILDS_DIR).mkdir()
+            for build in kept:
+                os.rename(retired / BUILDS_DIR / build.path.name, staging / BUILDS_DIR / build.path.name)
+                carried.append(build.path.name)
+            os.rename(staging, destination)
+        except BaseException:
+            for name in carried:
+                os.rename(staging / BUILDS_DIR / name, retired / BUILDS_DIR / name)
+            os.rename(retired, destination)
+            raise
+    shutil.rmtree(retired, ignore_errors=True)  # the earlier bundle and the builds made from it
+    if not replaced:
+        return []
+    return [f"the new bundle differs from the one {destination} held, so the builds made from that one were removed: "
+            f"{'; '.join(b.describe(destination) for b in replaced)}. Build again with: edgespec build {destination}"]
+
+
+_WRITE_HINTS = {
+    errno.ENOSPC: "free space on that file system, or capture to a directory on another one (--out)",
+    errno.EDQUOT: "your disk quota is used up: free space, or capture to a directory on another file system (--out)",
+    errno.EROFS: "that file system is read-only: capture to a directory you can write to (--out)",
+    errno.EACCES: "you may not write there: capture to a directory you can write to (--out), or change its permissions",
+    errno.EPERM: "you may not write there: capture to a directory you can write to (--out), or change its permissions",
+    errno.EFBIG: "the file is larger than this file system or your file size limit (ulimit -f) allows",
+    errno.ENAMETOOLONG: "choose a shorter output path (--out)",
+    errno.EXDEV: "the output directory is a mount point: capture to a directory inside it (--out)",
+    errno.EBUSY: "the output directory is in use as a mount point: capture to a directory inside it (--out)",
+}
+
+
+def write_error(e: OSError, destination: Path) -> BundleWriteError:
+    """One clear message for a file-system failure while writing a bundle: the path, the reason, the errno."""
+    code = errno.errorcode.get(e.errno or 0, str(e.errno))
+    where = e.filename or destination
+    return BundleWriteError(f"cannot write the bundle {destination}: {e.strerror or e} ({code}) at {where}; "
+                            "nothing was changed there",
+                            hint=_WRITE_HINTS.get(e.errno, "check that the output directory can be written (--out)"),
+                            details={"path": str(where), "errno": code})

@@ -14,8 +14,11 @@ import numpy as np
 
 from . import __version__
 from .capture_onnx_lowering import LoweredOnnx, OnnxLowering, onnx_dtype_name
-from .capture_tflite import bundle_name, seeded_inputs, write_imported_bundle
+from .capture_tflite import seeded_inputs, write_imported_bundle
 from .errors import CaptureError, ModelInputError
+from .malformed_model import malformed_model_errors
+from .names import resolve_bundle_name
+from .user_code import readable_file
 from .result import CaptureResult
 
 Progress = Callable[[str, int, int], None]
@@ -33,9 +36,7 @@ def _import_onnx():
 
 def load_onnx(path) -> "object":
     onnx = _import_onnx()
-    file = Path(path)
-    if not file.is_file():
-        raise ModelInputError(f"{path} does not exist", hint="give the path of an .onnx file")
+    file = readable_file(str(path), "an .onnx file")
     try:
         return onnx.load(str(file))
     except Exception as e:
@@ -96,10 +97,18 @@ def infer_static_shapes(model):
 
 def lower_onnx(model, input_shapes=None) -> LoweredOnnx:
     onnx = _import_onnx()
-    fix_input_shapes(model, input_shapes)
-    inferred, shapes, dtypes = infer_static_shapes(model)
-    constants = {t.name: onnx.numpy_helper.to_array(t) for t in inferred.graph.initializer}
-    return OnnxLowering(inferred, shapes, dtypes, constants).run()
+    lowering: Optional[OnnxLowering] = None
+    with malformed_model_errors("ONNX", lambda: _node_text(lowering and lowering.node),
+                                "check the model with onnx.checker.check_model and export it again"):
+        fix_input_shapes(model, input_shapes)
+        inferred, shapes, dtypes = infer_static_shapes(model)
+        constants = {t.name: onnx.numpy_helper.to_array(t) for t in inferred.graph.initializer}
+        lowering = OnnxLowering(inferred, shapes, dtypes, constants)
+        return lowering.run()
+
+
+def _node_text(node) -> Optional[str]:
+    return f"node '{node.name[:100]}' ({node.op_type})" if node is not None else None
 
 
 def onnxruntime_outputs(model, lowered: LoweredOnnx, inputs: Sequence[np.ndarray]) -> List[np.ndarray]:
@@ -142,8 +151,9 @@ def capture_onnx_file(path, *, name: Optional[str] = None, out=None, seed: int =
               "method": METHOD, "producer": f"edgespec {__version__}", "model_class": "onnx",
               "entry": entry or str(path)}
     _report(progress, "write", 3, 3)
-    return write_imported_bundle(builder, lowered.op_inventory, bundle_name(name or Path(path).stem), out, source,
-                                 inputs, outputs)
+    name, name_note = resolve_bundle_name(name, Path(path).stem)
+    return write_imported_bundle(builder, lowered.op_inventory, name, out, source, inputs, outputs,
+                                 [name_note] if name_note else [])
 
 
 def _opset(model) -> int:

@@ -86,7 +86,7 @@ class OnnxLowering:
                 raise ModelInputError(f"the ONNX model's input '{name}' is {self.dtypes.get(name)}; "
                                       "edgespec imports float32 models", hint="export the model with float32 inputs")
             tensor = self.builder.add_tensor(name, self.shapes[name], "float32", "input")
-            self.builder.add_input(name, tensor)
+            tensor = self.builder.add_input(name, tensor)
             self.names[name] = tensor
         for node in self.graph.node:
             framework_op = FRAMEWORK_PREFIX + node.op_type

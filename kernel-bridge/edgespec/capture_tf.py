@@ -26,10 +26,11 @@ from typing import Any, Callable, List, Optional, Sequence, Set
 import numpy as np
 
 from . import __version__
-from .capture_tflite import (bundle_name, import_tensorflow, interpreter_outputs, lower_tflite, seeded_inputs,
+from .capture_tflite import (import_tensorflow, interpreter_outputs, lower_tflite, seeded_inputs,
                              write_imported_bundle)
 from .capture_tf_quiet import captured_output
 from .errors import CaptureError, ExportFailedError, ModelInputError
+from .names import resolve_bundle_name
 from .result import CaptureResult
 
 Progress = Callable[[str, int, int], None]
@@ -66,8 +67,9 @@ def capture_keras(model, inputs, *, outputs=None, name: Optional[str] = None, ou
     if entry:
         source["entry"] = entry
     _report(progress, "write", 4, 4)
-    return write_imported_bundle(lowered.builder, lowered.op_inventory, bundle_name(name or model.name), out, source,
-                                 arrays, reference)
+    name, name_note = resolve_bundle_name(name, model.name)
+    return write_imported_bundle(lowered.builder, lowered.op_inventory, name, out, source, arrays, reference,
+                                 [name_note] if name_note else [])
 
 
 def _keras(model):

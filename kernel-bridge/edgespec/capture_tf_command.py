@@ -6,11 +6,11 @@ capture_command.run hands these specs over here; no PyTorch is imported on this 
 from __future__ import annotations
 
 import argparse
-import re
-from pathlib import Path
 from typing import List, Optional
 
+from . import input_shape
 from .errors import ModelInputError
+from .user_code import readable_file
 
 DEFAULT_KERAS_SHAPE = [1, 224, 224, 3]
 
@@ -21,12 +21,7 @@ def handles(spec: str) -> bool:
 
 def parse_shape(text: str) -> List[int]:
     """'1x224x224x3' -> [1, 224, 224, 3] (model_source.parse_shape's grammar; that module imports torch)."""
-    if not re.fullmatch(r"\d+(x\d+)*", text.strip()):
-        raise ModelInputError(f"input shape '{text}' is not dimensions joined by x", hint="write it like 1x224x224x3")
-    dims = [int(d) for d in text.strip().split("x")]
-    if any(d == 0 for d in dims):
-        raise ModelInputError(f"input shape '{text}' has a zero dimension", hint="every dimension must be at least 1")
-    return dims
+    return input_shape.parse_shape(text, "1x224x224x3")
 
 
 def run(args: argparse.Namespace, reporter) -> int:
@@ -61,11 +56,11 @@ def run(args: argparse.Namespace, reporter) -> int:
         reporter.progress("load", 1, 1, spec)
         result = capture_onnx_file(spec, name=args.name, out=args.out, seed=args.seed, input_shapes=shapes,
                                    entry=spec, progress=progress)
-    data = {**result.to_dict(), "entry": spec, "seed": args.seed, **extra}
-    reporter.result("capture", data, result.summary)
+    from .cli.capture_command import report_result
+
+    report_result(reporter, result, {"entry": spec, "seed": args.seed, **extra})
     return 0
 
 
 def _require_file(spec: str) -> None:
-    if not Path(spec).is_file():
-        raise ModelInputError(f"{spec} does not exist", hint="give the path of the model file")
+    readable_file(spec, "the model file")

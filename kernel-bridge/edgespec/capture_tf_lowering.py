@@ -95,7 +95,7 @@ class TfliteLowering:
         for index in self.model.inputs:
             tensor = self.tensor(index)
             name = self.builder.add_tensor(tensor.name, tensor.shape, "float32", "input")
-            self.builder.add_input(self.model.signature_names.get(index) or io_name(tensor.name), name)
+            name = self.builder.add_input(self.model.signature_names.get(index) or io_name(tensor.name), name)
             self.names[index] = name
             if tensor.type_name == "int8":
                 quantized = self.declare(index, ".int8")

@@ -96,6 +96,7 @@ def _model_entry(name: str, call, result, error, inventory: Dict[str, int], unsu
         "nodes": result.nodes if result else None,
         "ops": inventory_rows(inventory, unsupported),
         "tensorflow_ops": {"eager": _sorted(call.eager_ops), "traced": _sorted(call.traced_ops)},
+        **({"notes": list(result.notes)} if result and result.notes else {}),
         **({"error": error_dict(error)} if error else {}),
     }
 

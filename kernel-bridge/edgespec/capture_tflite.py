@@ -9,7 +9,6 @@ differently from them, and the reference kernels are the arithmetic edgespec rep
 """
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -22,7 +21,11 @@ from .capture_tf_flatbuffer import read_flatbuffer
 from .capture_tf_lowering import LoweredTflite, TfliteLowering, scope_module
 from .capture_tf_quiet import captured_output
 from .capture_tflite_int8 import from_interpreter_output, on_input_grid, to_interpreter_input
+from .input_shape import check_input_size
+from .names import derived_bundle_name, resolve_bundle_name
+from .user_code import read_model_file
 from .errors import CaptureError, ModelInputError
+from .malformed_model import malformed_model_errors
 from .result import CaptureResult
 
 Progress = Callable[[str, int, int], None]
@@ -50,7 +53,17 @@ def import_tensorflow():
 
 
 def lower_tflite(model_bytes: bytes, module_namer: Callable[[str], str] = scope_module) -> LoweredTflite:
-    return TfliteLowering(read_flatbuffer(model_bytes), module_namer).run()
+    lowering: Optional[TfliteLowering] = None
+    with malformed_model_errors("TFLite", lambda: _operator_text(lowering and lowering.op), _MALFORMED_HINT):
+        lowering = TfliteLowering(read_flatbuffer(model_bytes), module_namer)
+        return lowering.run()
+
+
+_MALFORMED_HINT = "pass a .tflite file written by the TFLite converter, unmodified"
+
+
+def _operator_text(op) -> Optional[str]:
+    return f"operator {op.index} ({op.op})" if op is not None else None
 
 
 def interpreter_outputs(model_bytes: bytes, lowered: LoweredTflite, inputs: Sequence[np.ndarray]) -> List[np.ndarray]:
@@ -95,32 +108,34 @@ def _details(listed) -> Dict[int, Dict[str, Any]]:
 
 
 def seeded_inputs(shapes: Sequence[Sequence[int]], seed: int) -> List[np.ndarray]:
+    for index, shape in enumerate(shapes):
+        check_input_size(shape, f"the model's input {index} of shape {'x'.join(str(d) for d in shape)}")
     rng = np.random.default_rng(seed + INPUT_SEED_OFFSET)
     return [rng.standard_normal(tuple(shape)).astype(np.float32) for shape in shapes]
 
 
 def write_imported_bundle(builder, op_inventory: Dict[str, int], name: str, out, source: Dict[str, Any],
-                          inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray]) -> CaptureResult:
+                          inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray],
+                          notes: Sequence[str] = ()) -> CaptureResult:
     """Write the bundle of an imported graph (TFLite, Keras or ONNX) with its reference; the result to report."""
     graph = builder.document(name, source, op_inventory)
-    path = write_bundle(Path(out) if out is not None else default_bundle_dir(name), graph, builder.weights,
-                        {f"input.{i}": np.ascontiguousarray(a, dtype=np.float32) for i, a in enumerate(inputs)},
-                        {f"output.{i}": np.ascontiguousarray(a, dtype=np.float32) for i, a in enumerate(outputs)})
+    written = write_bundle(Path(out) if out is not None else default_bundle_dir(name), graph, builder.weights,
+                           {f"input.{i}": np.ascontiguousarray(a, dtype=np.float32) for i, a in enumerate(inputs)},
+                           {f"output.{i}": np.ascontiguousarray(a, dtype=np.float32) for i, a in enumerate(outputs)})
     return CaptureResult(
-        name=name, path=path, op_inventory=graph["op_inventory"],
+        name=name, path=written.path, op_inventory=graph["op_inventory"],
         parameter_bytes=int(sum(a.nbytes for a in builder.weights.values())), weight_count=len(builder.weights),
         nodes=len(builder.nodes), graph_ops=builder.op_counts(),
         inputs=[{"name": io["name"], "shape": io["shape"], "dtype": io["dtype"]} for io in builder.inputs],
-        outputs=[{"name": io["name"], "shape": io["shape"], "dtype": io["dtype"]} for io in builder.outputs])
+        outputs=[{"name": io["name"], "shape": io["shape"], "dtype": io["dtype"]} for io in builder.outputs],
+        notes=[*notes, *builder.notes, *written.notes])
 
 
 def capture_tflite_file(path, *, name: Optional[str] = None, out=None, seed: int = 0,
                         entry: Optional[str] = None, progress: Optional[Progress] = None) -> CaptureResult:
     """A float or int8 .tflite model -> bundle; the reference is the interpreter's output on a seeded input."""
     file = Path(path)
-    if not file.is_file():
-        raise ModelInputError(f"{path} does not exist", hint="give the path of a .tflite file")
-    model_bytes = file.read_bytes()
+    model_bytes = read_model_file(path, "a .tflite file", TFLITE_MAX_BYTES)
     _report(progress, "lower", 1, 3)
     tf = import_tensorflow()
     lowered = lower_tflite(model_bytes)
@@ -133,13 +148,17 @@ def capture_tflite_file(path, *, name: Optional[str] = None, out=None, seed: int
     source = {"framework": "tflite", "framework_version": tf.__version__, "method": METHOD,
               "producer": f"edgespec {__version__}", "model_class": "tflite", "entry": entry or str(path)}
     _report(progress, "write", 3, 3)
-    return write_imported_bundle(lowered.builder, lowered.op_inventory, bundle_name(name or file.stem), out, source,
-                                 inputs, outputs)
+    name, name_note = resolve_bundle_name(name, file.stem)
+    return write_imported_bundle(lowered.builder, lowered.op_inventory, name, out, source, inputs, outputs,
+                                 [name_note] if name_note else [])
+
+
+TFLITE_MAX_BYTES = 2 << 30  # a flatbuffer's offsets are 32-bit: no .tflite file is larger
 
 
 def bundle_name(wanted: str) -> str:
     """The rule of capture_torch.bundle_name, which cannot be imported without importing torch."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", wanted).strip("._") or "model"
+    return derived_bundle_name(wanted)[0]
 
 
 def default_bundle_dir(name: str) -> Path:

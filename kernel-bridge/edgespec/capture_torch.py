@@ -1,7 +1,6 @@
 """edgespec.capture for PyTorch: model + example inputs -> a validated bundle directory."""
 from __future__ import annotations
 
-import re
 from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence, Tuple
@@ -12,8 +11,10 @@ from . import __version__
 from .aten_lowering import lower_exported_program, torch_dtype_name
 from .bundle import write_bundle
 from .errors import ModelInputError, TrainingModeError
+from .names import derived_bundle_name, resolve_bundle_name
 from .op_inventory import OpCounter
 from .result import CaptureResult
+from .user_code import user_location
 from .torch_export import METHOD, export_core_aten
 
 Progress = Callable[[str, int, int], None]
@@ -44,7 +45,9 @@ def capture(model: torch.nn.Module, example_inputs, *, name: Optional[str] = Non
     except Exception as e:  # the model's own failure, e.g. inputs of the wrong shape
         shapes = ", ".join(f"{str(t.dtype).replace('torch.', '')}{list(t.shape)}" for t in inputs)
         message = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        raise ModelInputError(f"the model raised {type(e).__name__} when called with {shapes}: {message}",
+        where = user_location(e.__traceback__)
+        raise ModelInputError(f"the model raised {type(e).__name__} when called with {shapes}: {message}"
+                              + (f" (at {where})" if where else ""),
                               hint="check the example inputs (--input-shape on the command line): the model must "
                                    "run on them eagerly") from None
     return capture_call(model, reference_inputs, outputs, counter.counts, name=name, out=out, entry=entry,
@@ -58,7 +61,7 @@ def capture_call(model: torch.nn.Module, inputs: Sequence[torch.Tensor], outputs
     inputs = as_input_tuple(inputs)
     check_capturable(model, inputs)
     flat_outputs = _flat_outputs(outputs)
-    name = bundle_name(name or type(model).__name__.lower())
+    name, name_note = resolve_bundle_name(name, type(model).__name__.lower())
     _report(progress, "export")
     program = export_core_aten(model, inputs)
     _report(progress, "lower")
@@ -71,15 +74,16 @@ def capture_call(model: torch.nn.Module, inputs: Sequence[torch.Tensor], outputs
         source["entry"] = entry
     graph = builder.document(name, source, dict(Counter(op_inventory)))
     _report(progress, "write")
-    path = write_bundle(Path(out) if out is not None else default_bundle_dir(name), graph, builder.weights,
-                        {f"input.{i}": _array(t) for i, t in enumerate(inputs)},
-                        {f"output.{i}": _array(t) for i, t in enumerate(flat_outputs)})
+    written = write_bundle(Path(out) if out is not None else default_bundle_dir(name), graph, builder.weights,
+                           {f"input.{i}": _array(t) for i, t in enumerate(inputs)},
+                           {f"output.{i}": _array(t) for i, t in enumerate(flat_outputs)})
     return CaptureResult(
-        name=name, path=path, op_inventory=graph["op_inventory"],
+        name=name, path=written.path, op_inventory=graph["op_inventory"],
         parameter_bytes=int(sum(a.nbytes for a in builder.weights.values())), weight_count=len(builder.weights),
         nodes=len(builder.nodes), graph_ops=builder.op_counts(),
         inputs=[{"name": io["name"], "shape": io["shape"], "dtype": io["dtype"]} for io in builder.inputs],
-        outputs=[{"name": io["name"], "shape": io["shape"], "dtype": io["dtype"]} for io in builder.outputs])
+        outputs=[{"name": io["name"], "shape": io["shape"], "dtype": io["dtype"]} for io in builder.outputs],
+        notes=([name_note] if name_note else []) + builder.notes + written.notes)
 
 
 def default_bundle_dir(name: str) -> Path:
@@ -87,8 +91,8 @@ def default_bundle_dir(name: str) -> Path:
 
 
 def bundle_name(wanted: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", wanted).strip("._") or "model"
-    return name
+    """A valid bundle name made from a variable, class or file name (names.derived_bundle_name)."""
+    return derived_bundle_name(wanted)[0]
 
 
 def as_input_tuple(example_inputs) -> Tuple[torch.Tensor, ...]:

@@ -102,6 +102,12 @@ class BundleError(CaptureError):
     code = "invalid_bundle"
 
 
+class BundleWriteError(BundleError):
+    """The file system refused the bundle: no space, read-only, no permission; the message names the path and errno."""
+
+    code = "write_failed"
+
+
 class ToolchainError(EdgespecError):
     """The TypeScript toolchain CLI is missing or reported an error."""
 

@@ -6,6 +6,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from .names import IO_NAME, IO_NAME_RULE, bounded_text, io_name, unique
+
 DTYPE_NAMES = {"float32", "int8", "uint8", "int32", "int64", "bool"}
 
 
@@ -26,13 +28,11 @@ class GraphBuilder:
         self.outputs: List[Dict[str, Any]] = []
         self.weights: Dict[str, np.ndarray] = {}
         self._node_names: set = set()
+        self._renamed: Dict[str, str] = {}  # framework-named io tensor -> its io-safe name
+        self.notes: List[str] = []  # names capture had to change, said to the user
 
     def unique_tensor_name(self, wanted: str) -> str:
-        name, suffix = wanted, 1
-        while name in self.tensors:
-            suffix += 1
-            name = f"{wanted}_{suffix}"
-        return name
+        return unique(bounded_text(wanted), self.tensors)
 
     def add_tensor(self, wanted: str, shape: Sequence[int], dtype: str, kind: str, module: Optional[str] = None) -> str:
         name = self.unique_tensor_name(wanted)
@@ -40,7 +40,7 @@ class GraphBuilder:
         if kind != "weight":
             tensor["layout"] = default_layout(shape, self.four_d_layout)
         if module is not None:
-            tensor["module"] = module
+            tensor["module"] = bounded_text(module)
         self.tensors[name] = tensor
         return name
 
@@ -49,29 +49,62 @@ class GraphBuilder:
         self.weights[name] = array
         return name
 
-    def add_input(self, io_name: str, tensor: str) -> None:
-        self.inputs.append(self._io(io_name, tensor))
+    def add_input(self, wanted_name: str, tensor: str) -> str:
+        """Declare `tensor` a graph input; returns its tensor name, which is renamed if it is not a valid io name."""
+        tensor = self._io_safe_tensor(tensor, "input")
+        self.inputs.append(self._io(self._io_name(wanted_name, "input"), tensor))
+        return tensor
 
-    def add_output(self, io_name: str, tensor: str) -> None:
+    def add_output(self, wanted_name: str, tensor: str) -> str:
+        """Declare `tensor` a graph output; returns its tensor name, which is renamed if it is not a valid io name."""
+        tensor = self._io_safe_tensor(tensor, "output")
         self.tensors[tensor]["kind"] = "output"
-        self.outputs.append(self._io(io_name, tensor))
+        self.outputs.append(self._io(self._io_name(wanted_name, "output"), tensor))
+        return tensor
 
-    def _io(self, io_name: str, tensor: str) -> Dict[str, Any]:
+    def _io(self, name: str, tensor: str) -> Dict[str, Any]:
         t = self.tensors[tensor]
-        return {"name": io_name, "tensor": tensor, "shape": list(t["shape"]), "dtype": t["dtype"],
+        return {"name": name, "tensor": tensor, "shape": list(t["shape"]), "dtype": t["dtype"],
                 "layout": default_layout(t["shape"], self.four_d_layout)}
+
+    def _io_name(self, wanted: str, side: str) -> str:
+        """Input and output names reach generated code and scripts: a strict pattern, unique across both sides."""
+        taken = [io["name"] for io in self.inputs + self.outputs]
+        name = io_name(wanted, taken)
+        if name != wanted:
+            self.notes.append(f"{side} {_shown(wanted)} is named '{name}' in the bundle ({_why(wanted, taken)})")
+        return name
+
+    def _io_safe_tensor(self, tensor: str, side: str) -> str:
+        tensor = self._renamed.get(tensor, tensor)
+        if IO_NAME.fullmatch(tensor):
+            return tensor
+        new = io_name(tensor, self.tensors)
+        self._rename_tensor(tensor, new)
+        self._renamed[tensor] = new
+        self.notes.append(f"the {side} tensor {_shown(tensor)} is named '{new}' in the bundle ({IO_NAME_RULE})")
+        return new
+
+    def _rename_tensor(self, old: str, new: str) -> None:
+        self.tensors = {(new if name == old else name): t for name, t in self.tensors.items()}
+        if old in self.weights:
+            self.weights[new] = self.weights.pop(old)
+        for node in self.nodes:
+            node["inputs"] = [new if n == old else n for n in node["inputs"]]
+            node["outputs"] = [new if n == old else n for n in node["outputs"]]
+        for io in self.inputs + self.outputs:
+            if io["tensor"] == old:
+                io["tensor"] = new
 
     def add_node(self, wanted_name: str, op: str, inputs: Sequence[str], outputs: Sequence[str],
                  attrs: Dict[str, Any], framework_ops: Sequence[str], module: str, source: Optional[str]) -> None:
-        name, suffix = wanted_name, 1
-        while name in self._node_names:
-            suffix += 1
-            name = f"{wanted_name}_{suffix}"
+        name = unique(bounded_text(wanted_name), self._node_names)
         self._node_names.add(name)
         node: Dict[str, Any] = {"name": name, "op": op, "inputs": list(inputs), "outputs": list(outputs),
-                                "attrs": attrs, "framework_ops": list(framework_ops), "module": module}
+                                "attrs": attrs, "framework_ops": [bounded_text(f) for f in framework_ops],
+                                "module": bounded_text(module)}
         if source:
-            node["source"] = source
+            node["source"] = bounded_text(source)
         self.nodes.append(node)
 
     def drop_unread_tensors(self) -> None:
@@ -89,6 +122,18 @@ class GraphBuilder:
 
     def document(self, name: str, source: Dict[str, Any], op_inventory: Dict[str, int]) -> Dict[str, Any]:
         """graph.json without the `weights` and `reference` records (the bundle writer adds those)."""
-        return {"format": "edgespec.graph", "version": 1, "name": name, "source": source,
+        inventory: Dict[str, int] = Counter()
+        for op, count in op_inventory.items():
+            inventory[bounded_text(op)] += count
+        return {"format": "edgespec.graph", "version": 1, "name": name,
+                "source": {key: bounded_text(str(value)) for key, value in source.items()},
                 "inputs": self.inputs, "outputs": self.outputs, "tensors": self.tensors, "nodes": self.nodes,
-                "op_inventory": dict(sorted(op_inventory.items(), key=lambda kv: (-kv[1], kv[0])))}
+                "op_inventory": dict(sorted(inventory.items(), key=lambda kv: (-kv[1], kv[0])))}
+
+
+def _shown(name: str) -> str:
+    return repr(name if len(name) <= 200 else name[:200] + "...")
+
+
+def _why(wanted: str, taken: Sequence[str]) -> str:
+    return "that name is already taken" if wanted in taken else f"io names use {IO_NAME_RULE}"

@@ -33,6 +33,15 @@ class EdgespecMagics(Magics):
     def edgespec(self, line: str, cell: str):
         """Run the cell, then capture every top-level nn.Module call it made into a bundle."""
         args = parse_argstring(self.edgespec, line)
+        if args.name is not None:
+            from .names import check_bundle_name
+
+            try:
+                check_bundle_name(args.name, "--name")
+            except ModelInputError as e:  # before the cell runs, as for any other bad argument
+                summary = new_summary()
+                summary["error"] = error_dict(e)
+                return self._show(summary)
         from .capture_tf_magic import KerasCellTrace  # Keras models; imports neither TensorFlow nor Keras
 
         keras_trace = KerasCellTrace()

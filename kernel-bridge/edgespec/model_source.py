@@ -6,22 +6,18 @@ import importlib.util
 import re
 import sys
 from pathlib import Path
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 
+from . import input_shape
 from .errors import ModelInputError
+from .user_code import exception_text, readable_file, syntax_error, user_location
 
 
 def parse_shape(text: str) -> List[int]:
-    """'1x3x224x224' -> [1, 3, 224, 224]."""
-    if not re.fullmatch(r"\d+(x\d+)*", text.strip()):
-        raise ModelInputError(f"input shape '{text}' is not dimensions joined by x",
-                              hint="write it like 1x3x224x224")
-    dims = [int(d) for d in text.strip().split("x")]
-    if any(d == 0 for d in dims):
-        raise ModelInputError(f"input shape '{text}' has a zero dimension", hint="every dimension must be at least 1")
-    return dims
+    """'1x3x224x224' -> [1, 3, 224, 224] (bounded: input_shape.parse_shape)."""
+    return input_shape.parse_shape(text, "1x3x224x224")
 
 
 def load_model(spec: str, seed: int) -> Tuple[torch.nn.Module, str]:
@@ -33,11 +29,12 @@ def load_model(spec: str, seed: int) -> Tuple[torch.nn.Module, str]:
         raise ModelInputError(f"model '{spec}' is neither torchvision:NAME nor FILE.py:FACTORY",
                               hint="for example torchvision:mobilenet_v2 or my_model.py:build")
     location, factory_name = spec.rsplit(":", 1)
-    factory = getattr(_import(location), factory_name, None)
+    module = _import(location)
+    factory = getattr(module, factory_name, None)
     if factory is None or not callable(factory):
         raise ModelInputError(f"{location} has no callable '{factory_name}'",
                               hint="name a function (or class) that returns the model, e.g. my_model.py:build")
-    model = factory()
+    model = _call_factory(factory, factory_name, getattr(module, "__file__", None))
     if not isinstance(model, torch.nn.Module):
         raise ModelInputError(f"{spec} returned a {type(model).__name__}, not a torch.nn.Module",
                               hint="the factory must return the model instance")
@@ -59,23 +56,56 @@ def _torchvision_model(name: str) -> torch.nn.Module:
 
 def _import(location: str):
     if location.endswith(".py"):
-        path = Path(location).resolve()
-        if not path.is_file():
-            raise ModelInputError(f"{location} does not exist", hint="give the path of the Python file that defines the model")
+        path = readable_file(location, "the Python file that defines the model").resolve()
         module_name = f"edgespec_user_{re.sub(r'[^A-Za-z0-9_]', '_', path.stem)}"
         spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module
         sys.path.insert(0, str(path.parent))  # let the file import its neighbours
         try:
-            spec.loader.exec_module(module)
+            with _users_code(f"importing {location}", location, str(path)):
+                spec.loader.exec_module(module)
         finally:
             sys.path.remove(str(path.parent))
         return module
     try:
-        return importlib.import_module(location)
-    except ImportError as e:
-        raise ModelInputError(f"cannot import {location}: {e}", hint="give FILE.py:FACTORY or an importable module") from None
+        with _users_code(f"importing {location}", location, None):
+            return importlib.import_module(location)
+    except ModuleNotFoundError as e:  # only the module itself: _users_code reports failures inside it
+        raise ModelInputError(f"cannot import {location}: {e}",
+                              hint="give FILE.py:FACTORY or an importable module") from None
+
+
+class _users_code:
+    """Turns an exception of the user's code (import or factory call) into a ModelInputError naming file:line."""
+
+    def __init__(self, doing: str, importing: str, user_file: Optional[str]):
+        self.doing, self.importing, self.user_file = doing, importing, user_file
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, e, tb):
+        if e is None or isinstance(e, (KeyboardInterrupt, ModelInputError)) or not isinstance(e, (Exception, SystemExit)):
+            return False
+        if isinstance(e, ModuleNotFoundError) and self.user_file is None and e.name and \
+                (self.importing == e.name or self.importing.startswith(e.name + ".")):
+            return False  # the module itself is missing: _import says so
+        if isinstance(e, SyntaxError):
+            raise syntax_error(e, self.doing) from None
+        where = user_location(tb, self.user_file)
+        at = f" at {where}" if where else ""
+        if isinstance(e, SystemExit):
+            raise ModelInputError(f"{self.doing} called sys.exit({e.code!r}){at}",
+                                  hint="keep script code under `if __name__ == \"__main__\":` so that importing the "
+                                       "file only defines the model") from None
+        raise ModelInputError(f"{self.doing} raised {exception_text(e)}{at}",
+                              hint=f"fix the error{at or ' in your code'}; capture runs it to build the model") from None
+
+
+def _call_factory(factory, name: str, user_file: Optional[str]) -> torch.nn.Module:
+    with _users_code(f"calling your factory {name}()", "", user_file):
+        return factory()
 
 
 def randomize_batchnorm(model: torch.nn.Module, seed: int) -> int:

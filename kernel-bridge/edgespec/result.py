@@ -17,11 +17,12 @@ class CaptureResult:
     graph_ops: Dict[str, int]
     inputs: List[Dict[str, Any]] = field(default_factory=list)
     outputs: List[Dict[str, Any]] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)  # names capture changed, builds it kept or removed
 
     def to_dict(self) -> Dict[str, Any]:
         return {"name": self.name, "bundle": str(self.path), "op_inventory": self.op_inventory,
                 "parameter_bytes": self.parameter_bytes, "weight_count": self.weight_count, "nodes": self.nodes,
-                "graph_ops": self.graph_ops, "inputs": self.inputs, "outputs": self.outputs}
+                "graph_ops": self.graph_ops, "inputs": self.inputs, "outputs": self.outputs, "notes": self.notes}
 
     def summary(self) -> str:
         width = max([len(op) for op in self.op_inventory] + [len("framework op")])
@@ -33,6 +34,8 @@ class CaptureResult:
                  "",
                  f"{'framework op':<{width}}  count"]
         lines += [f"{op:<{width}}  {count:>5}" for op, count in self.op_inventory.items()]
+        if self.notes:
+            lines += [""] + [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -40,6 +40,7 @@ def render_text(summary: Dict[str, Any]) -> str:
         lines.append(f"  outputs: {', '.join(_shape(o) for o in model['outputs']) or '-'}")
         if model["parameter_bytes"] is not None:
             lines.append(f"  parameters: {model['parameter_bytes']:,} bytes; graph: {model['nodes']} nodes")
+        lines += [f"  note: {note}" for note in model.get("notes", [])]
         if model.get("error"):
             lines += _error_text(model["error"])
         if model["ops"]:
@@ -65,6 +66,7 @@ def render_html(summary: Dict[str, Any]) -> str:
                      f"outputs: {esc(', '.join(_shape(o) for o in model['outputs']) or '-')}</li>")
         if model["parameter_bytes"] is not None:
             parts.append(f"<li>parameters: {model['parameter_bytes']:,} bytes; graph: {model['nodes']} nodes</li>")
+        parts += [f"<li>note: {esc(note)}</li>" for note in model.get("notes", [])]
         parts.append("</ul>")
         if model.get("error"):
             parts.append(_error_html(model["error"]))
@@ -112,6 +114,7 @@ def model_entry(name: str, call, bundle: Optional[str], result=None, error=None,
         "parameter_bytes": result.parameter_bytes if result else None,
         "nodes": result.nodes if result else None,
         "ops": inventory_rows(call.op_counts, unsupported_ops),
+        **({"notes": list(result.notes)} if result and result.notes else {}),
         **({"error": error_dict(error)} if error else {}),
     }
 
@@ -125,9 +128,7 @@ def variable_name(model, user_ns: Dict[str, Any]) -> Optional[str]:
 
 
 def unique_name(name: str, taken: List[str]) -> str:
-    """name, or name_2, name_3, ... when a model of that name is already in this trace."""
-    candidate, suffix = name, 1
-    while candidate in taken:
-        suffix += 1
-        candidate = f"{name}_{suffix}"
-    return candidate
+    """name, or name_2, name_3, ... when a model of that name is already in this trace (a valid bundle name still)."""
+    from .names import NAME_LIMIT, unique
+
+    return unique(name, taken, NAME_LIMIT)

@@ -131,16 +131,19 @@ def test_capture_refuses_to_overwrite_a_directory_with_other_files(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
 
 
-def test_capture_again_replaces_an_earlier_bundle_and_its_builds(tmp_path):
+def test_capture_again_replaces_an_earlier_bundle_and_the_builds_made_from_it(tmp_path):
     out = tmp_path / "model"
     edgespec.capture(user_models.build_mlp().eval(), torch.randn(2, 16), out=out)
-    (out / "build" / "host").mkdir(parents=True)
-    (out / "build" / "host" / "image").write_bytes(b"stale image of the old bundle")
-    edgespec.capture(user_models.build_mlp().eval(), torch.randn(2, 16), out=out)
+    host = out / "build" / "host"
+    host.mkdir(parents=True)
+    (host / "build.json").write_text('{"format": "edgespec.build", "bundle": "../.."}')
+    (host / "image.elf").write_bytes(b"stale image of the old bundle")
+    again = edgespec.capture(user_models.build_mlp().eval(), torch.ones(2, 16), out=out)  # another reference
     assert not (out / "build").exists()
+    assert any("build/host" in note and "removed" in note for note in again.notes)
     validate_bundle(out)
     (out / "build").write_text("a file named build is not the build stage's")
-    with pytest.raises(edgespec.BundleError, match=r"not part of a bundle \(build\)"):
+    with pytest.raises(edgespec.BundleError, match=r"holds build, which is not the directory of its builds"):
         edgespec.capture(user_models.build_mlp().eval(), torch.randn(2, 16), out=out)
 
 

@@ -7,6 +7,23 @@ from typing import List
 from .reporter import Reporter
 
 DEFAULT_TORCHVISION_SHAPE = "1x3x224x224"
+MAX_SEED = 2 ** 32 - 1
+MAX_RECALIBRATE = 10_000
+
+
+def bounded_int(low: int, high: int):
+    """An argparse type: an integer from `low` to `high`, else a usage error saying so."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text[:40]}' is not an integer") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -20,13 +37,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--input-shape", action="append", metavar="DxDx...",
                         help=f"shape of an input, e.g. 1x3x224x224; repeat for several inputs "
                              f"(required for FILE.py:FACTORY, default {DEFAULT_TORCHVISION_SHAPE} for torchvision:)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the model's initial weights and the input (default 0)")
+    parser.add_argument("--seed", type=bounded_int(0, MAX_SEED), default=0,
+                        help=f"seed for the model's initial weights and the input, 0 to {MAX_SEED} (default 0)")
     parser.add_argument("--out", default=None, help="bundle directory (default: edgespec-bundles/<name>)")
-    parser.add_argument("--name", default=None, help="bundle name (default: the torchvision name or the factory name)")
+    parser.add_argument("--name", default=None, help="bundle name: 1 to 128 letters, digits, '_', '.' or '-', starting "
+                                                     "with a letter, a digit or '_' (default: the torchvision name, "
+                                                     "the factory name or the file name)")
     parser.add_argument("--randomize-bn", action=argparse.BooleanOptionalAction, default=None,
                         help="give batch norms seeded random statistics so they are not identities "
                              "(default: on for torchvision:, whose weights=None batch norms are identities)")
-    parser.add_argument("--recalibrate", type=int, default=0, metavar="N",
+    parser.add_argument("--recalibrate", type=bounded_int(0, MAX_RECALIBRATE), default=0, metavar="N",
                         help="random-weight classifiers: set batch-norm statistics from N seeded inputs and centre "
                              "the last linear layer's bias on their mean logit, so the answer depends on the input "
                              "(see edgespec/recalibrate.py; default 0: off)")
@@ -36,7 +56,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, reporter: Reporter) -> int:
     from .. import capture_tf_command  # keras:NAME, FILE.tflite, FILE.onnx (no PyTorch on that path)
+    from ..bundle import check_destination
+    from ..names import check_bundle_name
 
+    if args.name is not None:
+        check_bundle_name(args.name, "--name")
+    if args.out is not None:
+        check_destination(args.out)  # before a long capture, not after it
     if capture_tf_command.handles(args.model):
         return capture_tf_command.run(args, reporter)
     import torch
@@ -44,6 +70,7 @@ def run(args: argparse.Namespace, reporter: Reporter) -> int:
     from ..capture_torch import capture
     from ..errors import ModelInputError
     from ..model_source import DEFAULT_SEED_OFFSET, load_model, parse_shape, randomize_batchnorm
+    from ..names import derived_bundle_name
 
     is_torchvision = args.model.startswith("torchvision:")
     shapes_text: List[str] = args.input_shape or ([DEFAULT_TORCHVISION_SHAPE] if is_torchvision else [])
@@ -67,9 +94,19 @@ def run(args: argparse.Namespace, reporter: Reporter) -> int:
     generator = torch.Generator().manual_seed(args.seed + DEFAULT_SEED_OFFSET)
     inputs = tuple(torch.randn(shape, generator=generator) for shape in shapes)
     reporter.progress("load", 1, 1, args.model)
-    result = capture(model, inputs, name=args.name or default_name, out=args.out, entry=args.model,
+    name, name_note = (args.name, None) if args.name is not None else derived_bundle_name(default_name)
+    result = capture(model, inputs, name=name, out=args.out, entry=args.model,
                      progress=lambda stage, done, total: reporter.progress("capture", done, total, stage))
-    data = {**result.to_dict(), "entry": args.model, "seed": args.seed, "randomized_batch_norms": randomized,
-            **recalibrated}
-    reporter.result("capture", data, result.summary)
+    if name_note:
+        result.notes.insert(0, name_note)
+    report_result(reporter, result, {"entry": args.model, "seed": args.seed, "randomized_batch_norms": randomized,
+                                     **recalibrated})
     return 0
+
+
+def report_result(reporter: Reporter, result, extra: dict) -> None:
+    """The notes (names changed, builds kept or removed) as log events, then the result."""
+    if reporter.json:
+        for note in result.notes:
+            reporter.log(note, "warn")
+    reporter.result("capture", {**result.to_dict(), **extra}, result.summary)

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
 from typing import List, Optional
 
 from ..errors import EdgespecError
+from ..staging import Stopped, stop_on_signals
+from ..user_code import os_error_text
 from . import capture_command
 from .reporter import Reporter
 
@@ -39,20 +42,33 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _forward(argv)
     reporter = Reporter("--json" in argv)
     try:
-        args = build_parser().parse_args(argv)
-        if args.command is None:
-            build_parser().print_help()
-            return 0
-        return capture_command.run(args, reporter)
+        with stop_on_signals():
+            args = build_parser().parse_args(argv)
+            if args.command is None:
+                build_parser().print_help()
+                return 0
+            return capture_command.run(args, reporter)
     except UsageError as e:
         reporter.error("usage", str(e))
         return 2
     except EdgespecError as e:
         reporter.error(e.code, e.message, e.hint, e.details)
         return 1
-    except KeyboardInterrupt:
-        reporter.error("interrupted", "interrupted")
-        return 130
+    except (Stopped, KeyboardInterrupt) as e:
+        stopped = e if isinstance(e, Stopped) else Stopped(signal.SIGINT)
+        reporter.error("interrupted", f"capture stopped by {stopped.signal_name} before it finished; nothing "
+                                      "half-written was left behind",
+                       "run the capture again")
+        return stopped.exit_code
+    except OSError as e:  # the file system or the machine, not edgespec: say which path and why
+        where = f" at {e.filename}" if e.filename else ""
+        reporter.error("os_error", f"{os_error_text(e)}{where}",
+                       "check that the path exists and can be read and written, and that its disk has space")
+        return 1
+    except MemoryError:
+        reporter.error("out_of_memory", "the capture ran out of memory",
+                       "capture with a smaller --input-shape, or on a machine with more memory")
+        return 1
     except Exception as e:  # anything else is our bug: one line for the user, the stack on request
         reporter.error("internal", f"unexpected failure: {type(e).__name__}: {e}",
                        "this is a bug in edgespec; run again with EDGESPEC_DEBUG=1 and report the output")

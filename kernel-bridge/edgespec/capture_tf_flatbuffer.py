@@ -71,17 +71,41 @@ def read_flatbuffer(model_bytes: bytes) -> FbModel:
     graph = model.subgraphs[0]
     tensors = [_tensor(i, t, model, model_bytes) for i, t in enumerate(graph.tensors or [])]
     operators = [_operator(i, op, model) for i, op in enumerate(graph.operators or [])]
-    return FbModel(tensors, operators, _ints(graph.inputs), _ints(graph.outputs), len(model.subgraphs),
-                   _signature_names(model))
+    result = FbModel(tensors, operators, _ints(graph.inputs), _ints(graph.outputs), len(model.subgraphs),
+                     _signature_names(model, len(tensors)))
+    _check_references(result)
+    return result
 
 
-def _signature_names(model) -> Dict[int, str]:
+def _damaged(problem: str) -> ModelInputError:
+    return ModelInputError(f"the TFLite model is damaged: {problem}",
+                           hint="pass a .tflite file written by the TFLite converter, unmodified")
+
+
+def _check_references(model: FbModel) -> None:
+    """Every tensor index the graph and its operators use names a tensor (-1, an omitted optional
+    input, only among operator inputs), so the lowering can follow them."""
+    count = len(model.tensors)
+    for side, indices in (("input", model.inputs), ("output", model.outputs)):
+        for index in indices:
+            if not 0 <= index < count:
+                raise _damaged(f"graph {side} {index} is not one of its {count} tensors")
+    for op in model.operators:
+        for side, indices, lowest in (("reads", op.inputs, -1), ("writes", op.outputs, 0)):
+            for index in indices:
+                if not lowest <= index < count:
+                    raise _damaged(f"operator {op.index} ({op.op}) {side} tensor {index}, "
+                                   f"not one of the {count} tensors")
+
+
+def _signature_names(model, tensor_count: int) -> Dict[int, str]:
     names: Dict[int, str] = {}
     for signature in model.signatureDefs or []:
         if signature.subgraphIndex:
             continue
         for entry in list(signature.inputs or []) + list(signature.outputs or []):
-            names.setdefault(int(entry.tensorIndex), _name(entry.name))
+            if 0 <= int(entry.tensorIndex) < tensor_count:  # a name for a tensor that is not there names nothing
+                names.setdefault(int(entry.tensorIndex), _name(entry.name))
     return names
 
 
@@ -95,23 +119,46 @@ def _name(raw) -> str:
 
 def _tensor(index: int, t, model, model_bytes: bytes) -> FbTensor:
     shape = _ints(t.shape)
+    name = _name(t.name)
+    label = f"tensor {index} ('{name[:100]}')"
+    if any(d < 0 for d in shape):
+        raise _damaged(f"{label} has the shape {shape}, with a negative dimension")
     type_name = _TYPE_NAMES.get(int(t.type), f"type{int(t.type)}")
     data = _buffer_bytes(model, t.buffer, model_bytes)
     constant = None
     if data is not None and int(t.type) in _NUMPY_TYPES:
-        constant = np.frombuffer(bytes(data), dtype=_NUMPY_TYPES[int(t.type)]).reshape(shape).copy()
+        if t.sparsity is not None:
+            raise ModelInputError(f"{label} is a sparse constant, which edgespec does not import",
+                                  hint="convert the model without sparsity (dense weights)")
+        dtype = np.dtype(_NUMPY_TYPES[int(t.type)])
+        needed = product(shape) * dtype.itemsize
+        if len(data) != needed:
+            raise _damaged(f"{label} holds {len(data)} bytes of constant data, its {type_name} shape {shape} "
+                           f"needs {needed}")
+        constant = np.frombuffer(bytes(data), dtype=dtype).reshape(shape).copy()
     q = t.quantization
     quantized = bool(q is not None and q.scale is not None and len(q.scale) > 0)
     if not quantized:
-        return FbTensor(index, _name(t.name), shape, type_name, constant, False)
+        return FbTensor(index, name, shape, type_name, constant, False)
     scale = [float(np.float32(v)) for v in q.scale]
     zero_point = [int(v) for v in q.zeroPoint] if q.zeroPoint is not None else [0] * len(scale)
-    return FbTensor(index, _name(t.name), shape, type_name, constant, True, scale, zero_point,
-                    int(q.quantizedDimension or 0))
+    axis = int(q.quantizedDimension or 0)
+    if len(zero_point) != len(scale):
+        raise _damaged(f"{label} has {len(scale)} quantization scales but {len(zero_point)} zero points")
+    if len(scale) > 1 and not (0 <= axis < len(shape) and shape[axis] == len(scale)):
+        raise _damaged(f"{label} of shape {shape} has {len(scale)} quantization scales along dimension {axis}")
+    return FbTensor(index, name, shape, type_name, constant, True, scale, zero_point, axis)
+
+
+def product(values: List[int]) -> int:
+    result = 1
+    for v in values:
+        result *= v
+    return result
 
 
 def _buffer_bytes(model, buffer_index: int, model_bytes: bytes):
-    if not buffer_index or buffer_index >= len(model.buffers):
+    if not buffer_index or buffer_index < 0 or buffer_index >= len(model.buffers or []):
         return None
     buffer = model.buffers[buffer_index]
     if buffer.data is not None and len(buffer.data) > 0:
@@ -126,7 +173,10 @@ def _buffer_bytes(model, buffer_index: int, model_bytes: bytes):
 def _operator(index: int, op, model) -> FbOperator:
     from tensorflow.lite.tools import flatbuffer_utils
 
-    code = model.operatorCodes[op.opcodeIndex]
+    codes = model.operatorCodes or []
+    if not 0 <= op.opcodeIndex < len(codes):
+        raise _damaged(f"operator {index} uses operator code {op.opcodeIndex}, not one of the {len(codes)} it lists")
+    code = codes[op.opcodeIndex]
     name = flatbuffer_utils.opcode_to_name(model, op.opcodeIndex) or f"BUILTIN_{code.builtinCode}"
     if name == "CUSTOM":
         name = f"CUSTOM({_name(code.customCode)})"

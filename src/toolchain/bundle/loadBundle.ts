@@ -65,6 +65,8 @@ async function readGraph(dir: string): Promise<Graph> {
       { errors }
     );
   }
+  // tensor names come from the file: 'constructor' or 'toString' must not find Object.prototype's members
+  Object.setPrototypeOf((graph as Graph).tensors, null);
   return graph as Graph;
 }
 

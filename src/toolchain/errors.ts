@@ -54,7 +54,8 @@ const DOING: Record<string, string> = {
 };
 
 function systemErrorFields(e: unknown): SystemErrorFields | undefined {
-  if (!(e instanceof Error)) return undefined;
+  // not `instanceof Error`: errors made in another realm (a vm context) are errors too
+  if (typeof e !== 'object' || e === null || typeof (e as Error).message !== 'string') return undefined;
   const code = (e as Partial<SystemErrorFields>).code;
   if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) return undefined;
   return e as unknown as SystemErrorFields;
@@ -78,7 +79,7 @@ export function fromSystemError(e: unknown): EdgespecError | undefined {
   const where = fields.path ?? fields.dest;
   const doing = fields.syscall ? DOING[fields.syscall.replace(/^spawn .*/, 'spawn')] ?? fields.syscall : undefined;
   const target = where ? `${fields.dest && fields.path ? `${fields.path} to ${fields.dest}` : where}` : undefined;
-  const what = doing && target ? `cannot ${doing} ${target}` : target ? `cannot use ${target}` : doing ? `cannot ${doing}` : 'a system call failed';
+  const what = target ? `cannot ${doing ?? 'use'} ${target}` : `a file operation${fields.syscall ? ` (${fields.syscall})` : ''} failed`;
   const details = { errno: fields.code, ...(fields.syscall ? { syscall: fields.syscall } : {}), ...(where ? { path: where } : {}) };
   if (!meaning) {
     return new EdgespecError('system-error', `${what}: ${(e as Error).message.replace(/^[A-Z0-9]+: /, '')}`, `the operating system refused (${fields.code}); check ${where ?? 'the files involved'} and run the command again`, details);

@@ -148,11 +148,28 @@ async function resolveOutDir(options: BuildOptions, target: TargetSpec): Promise
   return real;
 }
 
-/** A failed build's error, pointing to the log kept beside the output (when there is one). */
-function withKeptLog(e: unknown, log: string | undefined): unknown {
-  if (!log) return e;
-  const error = e instanceof EdgespecError ? e : fromSystemError(e);
+/** A path in the staging directory, said as the path it would have had in the output (the staging directory is gone). */
+function asPublished(file: string | undefined, staging: string, finalDir: string): string | undefined {
+  if (file === undefined) return undefined;
+  return file === staging || file.startsWith(`${staging}${path.sep}`) ? finalDir + file.slice(staging.length) : file;
+}
+
+/**
+ * A failed build's error as the user sees it: an error of the system names the output's
+ * path (not the staging directory's), and the log kept beside the output is named.
+ */
+function explainFailure(e: unknown, staging: string, finalDir: string, log: string | undefined): unknown {
+  let error: EdgespecError | undefined;
+  if (e instanceof EdgespecError) {
+    error = e;
+  } else if (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string') {
+    const system = e as NodeJS.ErrnoException & { dest?: string };
+    // a failed write names no path: it was one of the build's files
+    const where = asPublished(system.path, staging, finalDir) ?? finalDir;
+    error = fromSystemError(Object.assign(new Error(e.message), { code: system.code, syscall: system.syscall, path: where, dest: asPublished(system.dest, staging, finalDir) }));
+  }
   if (!error) return e;
+  if (!log) return error;
   const hint = error.hint?.replace(/; the full command lines and output are in build\.log of the failed build$/, '');
   const details = typeof error.details === 'object' && error.details !== null ? { ...error.details, build_log: log } : { build_log: log };
   return new EdgespecError(error.code, error.message, `${hint ? `${hint}; ` : ''}the full command lines and output are in ${log}`, details);
@@ -184,11 +201,11 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   checkMemoryBeforeLink(target, needs);
 
   await assertReplaceable(finalDir); // again: the directory may have changed while the model was lowered
-  await fs.mkdir(path.dirname(finalDir), { recursive: true });
   const tmp = stagingDirFor(finalDir);
-  await fs.mkdir(tmp);
   const forgetTmp = removeOnInterrupt(tmp);
   try {
+    await fs.mkdir(path.dirname(finalDir), { recursive: true });
+    await fs.mkdir(tmp);
     const cacheDir = options.cacheDir === undefined ? ObjectCache.defaultDir() : options.cacheDir ?? undefined;
     const result = await buildInto(tmp, bundle.graph, lowered, needs, bundle.dir, finalDir, target, reporter, cacheDir, options.profile ?? false, dtype, options.kernelVariant ?? 'neon');
     await publish(tmp, finalDir);
@@ -197,7 +214,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   } catch (e) {
     const log = await keepFailedBuildLog(tmp, finalDir);
     await fs.rm(tmp, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
-    throw withKeptLog(e, log);
+    throw explainFailure(e, tmp, finalDir, log);
   } finally {
     forgetTmp();
   }

@@ -5,7 +5,8 @@ import { Graph, GraphIO } from '../../common/types';
 import { EdgespecError } from '../errors';
 import { checkGraph, listLines } from './checkGraph';
 import { graphSchemaErrors } from './graphSchema';
-import { formatShape, parseSafetensors, SafetensorsError, SafetensorsFile } from './safetensors';
+import { elementCount, formatShape, ITEM_BYTES, parseSafetensors, SafetensorsError, SafetensorsFile } from './safetensors';
+import { readRegularFile } from '../readRegularFile';
 
 /** A captured model, checked: graph.json valid and consistent, both tensor files intact and matching it. */
 export interface Bundle {
@@ -14,6 +15,12 @@ export interface Bundle {
   weights: SafetensorsFile;
   reference: SafetensorsFile;
 }
+
+/** graph.json of the largest models is a few MB; anything near this is not one edgespec wrote. */
+export const GRAPH_JSON_MAX_BYTES = 64 * 1024 * 1024;
+/** reference.safetensors holds the reference inputs and outputs; its JSON header gets this much room. */
+const REFERENCE_HEADER_ALLOWANCE = 16 * 1024 * 1024;
+const REGULAR_FILE_HINT = 'bundle files are regular files written by edgespec capture; capture the model again';
 
 const EXAMPLE_CAPTURE = 'edgespec capture torchvision:mobilenet_v2 --input-shape 1x3x224x224 --seed 0 --out DIR';
 
@@ -24,7 +31,7 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   checkGraph(graph);
   const weights = await readCheckedFile(dir, graph.weights.file, graph.weights.sha256, recapture, graph.weights.bytes);
   checkWeights(graph, weights, recapture);
-  const reference = await readCheckedFile(dir, graph.reference.file, graph.reference.sha256, recapture);
+  const reference = await readCheckedFile(dir, graph.reference.file, graph.reference.sha256, recapture, undefined, referenceMaxBytes(graph));
   checkReference(graph, reference, recapture);
   return { dir, graph, weights, reference };
 }
@@ -45,8 +52,9 @@ async function readGraph(dir: string): Promise<Graph> {
   const file = path.join(dir, 'graph.json');
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = (await readRegularFile(file, { what: 'bundle file', maxBytes: GRAPH_JSON_MAX_BYTES, why: 'no model edgespec captures has a graph.json that large', hint: REGULAR_FILE_HINT })).toString('utf8');
   } catch (e) {
+    if (e instanceof EdgespecError) throw e;
     if (errorCode(e) !== 'ENOENT') throw unreadable(file, e);
     throw new EdgespecError('bundle-missing-graph', `${dir} is not an edgespec bundle: it has no graph.json`, `pass the directory written by edgespec capture, or capture a model into it: ${EXAMPLE_CAPTURE.replace('DIR', dir)}`);
   }
@@ -70,13 +78,31 @@ async function readGraph(dir: string): Promise<Graph> {
   return graph as Graph;
 }
 
-/** Reads a bundle file whole, checking its size (where declared) and sha256 before parsing it. */
-async function readCheckedFile(dir: string, name: string, sha256: string, recapture: string, declaredBytes?: number): Promise<SafetensorsFile> {
+/** The most bytes reference.safetensors can hold: the graph's inputs and outputs, and a header. */
+function referenceMaxBytes(graph: Graph): number {
+  const bytes = [...graph.inputs, ...graph.outputs].reduce((sum, io) => sum + elementCount(io.shape) * (ITEM_BYTES[io.dtype] ?? 8), 0);
+  return 8 + REFERENCE_HEADER_ALLOWANCE + bytes;
+}
+
+/**
+ * Reads a bundle file whole (a regular file, at most its declared size or `maxBytes`),
+ * checking its size (where declared) and sha256 before parsing it.
+ */
+async function readCheckedFile(dir: string, name: string, sha256: string, recapture: string, declaredBytes?: number, maxBytes = Number.MAX_SAFE_INTEGER): Promise<SafetensorsFile> {
   const file = path.join(dir, name);
   let buffer: Buffer;
   try {
-    buffer = await fs.readFile(file);
+    buffer = await readRegularFile(file, {
+      what: 'bundle file',
+      maxBytes: declaredBytes ?? maxBytes,
+      hint: recapture,
+      tooLarge: bytes =>
+        declaredBytes === undefined
+          ? new EdgespecError('bundle-file-size', `${file} is ${bytes ?? `more than ${maxBytes}`} bytes, more than the ${maxBytes} that the graph's reference inputs and outputs with a header can take`, recapture)
+          : new EdgespecError('bundle-file-size', `${file} is ${bytes ?? `more than ${declaredBytes}`} bytes but graph.json declares ${declaredBytes}: it has extra bytes`, recapture)
+    });
   } catch (e) {
+    if (e instanceof EdgespecError) throw e;
     if (errorCode(e) !== 'ENOENT') throw unreadable(file, e);
     throw new EdgespecError('bundle-missing-file', `${file} is missing (graph.json refers to it)`, recapture);
   }

@@ -2,6 +2,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { DType } from '../../common/types';
 import { EdgespecError } from '../errors';
+import { readRegularFile } from '../readRegularFile';
 
 /**
  * Reader and writer of the safetensors format: an 8-byte little-endian header length, a
@@ -168,11 +169,13 @@ function checkLayout(entries: HeaderEntry[], dataBytes: number, fail: (problem: 
   if (position !== dataBytes) fail(`the data section is ${dataBytes} bytes but the tensors end at ${position}: ${dataBytes - position} bytes belong to no tensor`);
 }
 
-export async function readSafetensors(file: string, label = path.basename(file)): Promise<SafetensorsFile> {
+/** Reads a regular file of at most `maxBytes` (a FIFO or device is refused, never read). */
+export async function readSafetensors(file: string, label = path.basename(file), maxBytes = Number.MAX_SAFE_INTEGER): Promise<SafetensorsFile> {
   let buffer: Buffer;
   try {
-    buffer = await fs.readFile(file);
+    buffer = await readRegularFile(file, { what: 'safetensors file', maxBytes, hint: 'pass a regular .safetensors file' });
   } catch (e) {
+    if (e instanceof EdgespecError) throw e;
     throw new EdgespecError('file-unreadable', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check that the file exists and is readable');
   }
   return parseSafetensors(buffer, label);

@@ -1,4 +1,3 @@
-import { promises as fs } from 'fs';
 import * as path from 'path';
 import { DType } from '../../common/types';
 import { EdgespecError } from '../errors';
@@ -6,6 +5,11 @@ import { formatShape, parseSafetensors, SafetensorsError } from '../bundle/safet
 import { byteSize } from './dtype';
 import { decodeIoFile, IO_KIND_INPUTS } from './ioFile';
 import { NpyFormatError, parseNpy } from './npy';
+import { readRegularFile } from '../readRegularFile';
+
+/** Room for the header of a .npy, .safetensors or I/O file beyond the tensor bytes themselves. */
+export const INPUT_HEADER_ALLOWANCE = 1024 * 1024;
+const INPUT_HINT = 'pass an existing .npy, .safetensors or raw .bin file with --input';
 
 /** What the image reads for one model input. */
 export interface InputSpec {
@@ -56,12 +60,19 @@ function checkTensor(file: string, spec: InputSpec, got: { dtype: DType; shape: 
  * the raw little-endian bytes of all inputs one after another, and its size must match.
  */
 export async function readInputFile(file: string, specs: InputSpec[]): Promise<Buffer[]> {
+  const tensorBytes = specs.reduce((sum, s) => sum + byteSize(s.shape, s.dtype), 0);
   let content: Buffer;
   try {
-    content = await fs.readFile(file);
+    content = await readRegularFile(file, {
+      what: 'input file',
+      maxBytes: tensorBytes + INPUT_HEADER_ALLOWANCE,
+      why: `the model's input${specs.length === 1 ? '' : 's'} ${describeAll(specs)} and a header of at most ${INPUT_HEADER_ALLOWANCE} bytes`,
+      hint: INPUT_HINT
+    });
   } catch (e) {
+    if (e instanceof EdgespecError) throw inputError(e.message, INPUT_HINT);
     const code = (e as NodeJS.ErrnoException).code;
-    throw inputError(`cannot read input file ${file}: ${code === 'ENOENT' ? 'it does not exist' : code ?? (e as Error).message}`, 'pass an existing .npy, .safetensors or raw .bin file with --input');
+    throw inputError(`cannot read input file ${file}: ${code === 'ENOENT' ? 'it does not exist' : code ?? (e as Error).message}`, INPUT_HINT);
   }
   const ext = path.extname(file).toLowerCase();
   if (ext === '.npy') return [readNpyInput(file, content, specs)];

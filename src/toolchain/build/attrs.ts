@@ -1,19 +1,36 @@
 import { EdgespecError } from '../errors';
+import { AttrContext, attrMessage, OP_ATTRS } from '../ops/attrRules';
 import { Activation, NO_ACTIVATION, Pair, Padding4 } from './ir';
 
-/** Reads one node's attributes from graph.json, with errors that name the node and attribute. */
+/** Rules that depend on the input's shape are left to checkGraph, which knows it. */
+const NO_SHAPES: AttrContext = { inputShapes: [] };
+
+/**
+ * Reads one node's attributes from graph.json, with errors that name the node and attribute.
+ * Every value read is first held to the op's rule (src/toolchain/ops/attrRules.ts), the one
+ * `edgespec inspect` applies, so that the build refuses exactly what inspect refuses.
+ */
 export class AttrReader {
+  private readonly attrs: Record<string, unknown>;
+
   constructor(
     private readonly nodeName: string,
     private readonly op: string,
-    private readonly attrs: Record<string, unknown>
-  ) {}
+    attrs: Record<string, unknown>
+  ) {
+    const rules = OP_ATTRS[op] ?? {};
+    for (const [key, value] of Object.entries(attrs ?? {})) {
+      const rule = rules[key]?.rule;
+      if (rule && value !== undefined && !rule.accepts(value, NO_SHAPES)) this.fail(key, rule.allowed(NO_SHAPES), value);
+    }
+    this.attrs = attrs ?? {};
+  }
 
-  private fail(key: string, expected: string): never {
+  private fail(key: string, expected: string, value: unknown = this.attrs[key]): never {
     throw new EdgespecError(
       'bad-graph',
-      `node ${this.nodeName} (${this.op}): attribute ${key} must be ${expected}, got ${JSON.stringify(this.attrs[key])}`,
-      'the bundle does not follow src/common/ops.json; capture the model again with this version of edgespec'
+      attrMessage(this.nodeName, this.op, key, value, OP_ATTRS[this.op]?.[key]?.rule.allowed(NO_SHAPES) ?? expected),
+      'the bundle does not follow src/common/ops.json (see docs/ops.md); capture the model again with this version of edgespec'
     );
   }
 

@@ -1,5 +1,6 @@
 import { Graph, GraphNode } from '../../common/types';
 import { EdgespecError } from '../errors';
+import { attrProblems } from '../ops/attrRules';
 import { loadOpVocabulary, opNames } from '../ops/vocabulary';
 import { formatShape } from './safetensors';
 
@@ -9,6 +10,8 @@ import { formatShape } from './safetensors';
  */
 export function checkGraph(graph: Graph): void {
   checkOpsKnown(graph);
+  checkTensorSizes(graph);
+  checkAttrs(graph);
   const problems = [...ioProblems(graph), ...dataflowProblems(graph), ...quantizationProblems(graph)];
   if (problems.length > 0) {
     throw new EdgespecError(
@@ -34,6 +37,54 @@ function checkOpsKnown(graph: Graph): void {
     `graph.json of '${graph.name}' uses ${unknown.size} op${unknown.size === 1 ? '' : 's'} outside the edgespec vocabulary:\n${listLines(lines)}`,
     'edgespec has no kernel for these; see docs/ops.md for the supported ops, and change the model to use them',
     { unknown_ops: [...unknown.keys()] }
+  );
+}
+
+/**
+ * Every tensor must fit what the kernels and any target can hold: the kernels count elements
+ * with int32_t and model.h gives I/O sizes as uint32_t. A larger shape is refused here, before
+ * anything multiplies it out.
+ */
+export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
+export const MAX_TENSOR_BYTES = 2 ** 32 - 1;
+const ITEM_BYTES: Record<string, number> = { float32: 4, int32: 4, int64: 8, float64: 8, float16: 2, bfloat16: 2, int16: 2, int8: 1, uint8: 1, bool: 1 };
+
+function checkTensorSizes(graph: Graph): void {
+  const problems: string[] = [];
+  const sized = [
+    ...Object.entries(graph.tensors).map(([name, t]) => ({ label: `tensor '${name}'`, shape: t.shape, dtype: t.dtype })),
+    ...[...graph.inputs, ...graph.outputs].map(io => ({ label: `${graph.inputs.includes(io) ? 'input' : 'output'} '${io.name}'`, shape: io.shape, dtype: io.dtype }))
+  ];
+  for (const { label: name, ...t } of sized) {
+    let elements = 1;
+    for (const d of t.shape) elements *= d;
+    const bytes = elements * (ITEM_BYTES[t.dtype] ?? 8);
+    if (elements > MAX_TENSOR_ELEMENTS) {
+      problems.push(`${name} of shape ${formatShape(t.shape)} has ${elements.toExponential(3)} elements, more than the ${MAX_TENSOR_ELEMENTS} (2^31 - 1) an edgespec kernel can index`);
+    } else if (bytes > MAX_TENSOR_BYTES) {
+      problems.push(`${name} of shape ${formatShape(t.shape)} (${t.dtype}) is ${bytes} bytes, more than the ${MAX_TENSOR_BYTES} (4 GiB - 1) an image can hold`);
+    }
+  }
+  if (problems.length === 0) return;
+  throw new EdgespecError(
+    'bundle-tensor-too-large',
+    `graph.json of '${graph.name}' has ${problems.length} tensor${problems.length === 1 ? '' : 's'} too large for any target:\n${listLines(problems)}`,
+    'capture the model with a smaller input shape (--input-shape), or check the shapes in graph.json',
+    { problems }
+  );
+}
+
+/** Every node's attributes follow the op's rules (src/toolchain/ops/attrRules.ts), as the build reads them. */
+function checkAttrs(graph: Graph): void {
+  const problems = graph.nodes.flatMap(node =>
+    attrProblems(node, { inputShapes: node.inputs.map(t => graph.tensors[t]?.shape), outputCount: node.outputs.length })
+  );
+  if (problems.length === 0) return;
+  throw new EdgespecError(
+    'bundle-bad-attribute',
+    `graph.json of '${graph.name}' has ${problems.length} node attribute${problems.length === 1 ? '' : 's'} outside the op vocabulary:\n${listLines(problems)}`,
+    'the bundle does not follow src/common/ops.json (see docs/ops.md); capture the model again with this version of edgespec, or correct graph.json',
+    { problems }
   );
 }
 

@@ -1,6 +1,7 @@
 // Test helper: builds tiny real images around hand-written "models" with the platforms of
 // kernels/platform (their build.json gives compiler, flags and sources), and writes the
 // build.json a real build would, so `edgespec run` can be tested without the build stage.
+import { createHash } from 'crypto';
 import execa from 'execa';
 import { promises as fs, readFileSync } from 'fs';
 import * as path from 'path';
@@ -68,7 +69,7 @@ export async function buildToyImage(target: Target, dir: string, modelSource: st
 /** build.json for a toy image of `count` float32 values in and out, built from `bundle`. */
 export async function writeToyManifest(dir: string, target: Target, image: string, count: number, bundle: string): Promise<void> {
   const tensor = (name: string, reference: string): BuildTensor => ({ name, tensor: name, shape: [1, count], dtype: 'float32', layout: 'NC', bytes: count * 4, reference });
-  const size = (await fs.stat(image)).size;
+  const bytes = await fs.readFile(image);
   const manifest: BuildManifest = {
     format: 'edgespec.build',
     version: 1,
@@ -76,8 +77,8 @@ export async function writeToyManifest(dir: string, target: Target, image: strin
     target,
     bundle: path.relative(dir, bundle),
     image: path.basename(image),
-    image_bytes: size,
-    image_sha256: '0'.repeat(64),
+    image_bytes: bytes.length,
+    image_sha256: createHash('sha256').update(bytes).digest('hex'),
     inputs: [tensor('x', 'input.0')],
     outputs: [tensor('output.0', 'output.0')],
     ...(target === 'qemu-virt'

@@ -1,0 +1,123 @@
+import { BuildManifest, BuildTensor, DType } from '../../common/types';
+import { byteSize } from './dtype';
+import { ITEM_BYTES } from '../bundle/safetensors';
+import { EdgespecError } from '../errors';
+import { loadTarget } from '../build/targets';
+
+/** The fields of build.json that `edgespec run` uses, each checked. */
+export interface ManifestFields {
+  model: string;
+  target: 'qemu-virt' | 'host' | 'linux';
+  dtype: 'float32' | 'int8';
+  bundle: string;
+  /** A plain file name inside the build directory. */
+  image: string;
+  imageSha256: string;
+  inputs: BuildTensor[];
+  outputs: BuildTensor[];
+  qemu?: { machine: string; cpu: string; memory: string; inputAddress: string };
+  hostArgv?: NonNullable<BuildManifest['host']>['argv'];
+  userMode?: { emulator: string; cpu: string };
+  profile?: BuildManifest['profile'];
+}
+
+/** The I/O file format stores each tensor's size in 32 bits and holds at most 16 tensors. */
+const MAX_TENSOR_BYTES = 0xffffffff;
+const MAX_TENSORS = 16;
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * build.json is data a user can edit or receive from someone else, and some of it reaches a
+ * command line (QEMU's machine, CPU, memory and loader address; the emulator and its CPU;
+ * the image path). Everything is checked here, and what reaches a command line must be the
+ * very value this edgespec's platform files (kernels/platform/<target>/build.json) give.
+ */
+export function checkedManifestFields(manifest: unknown, file: string, rebuild: string): ManifestFields {
+  const bad = (field: string, want: string): never => {
+    throw new EdgespecError('build-manifest-invalid', `${file}: ${field} is missing or not ${want}`, rebuild);
+  };
+  const notOurs = (field: string, got: unknown, want: string): never => {
+    throw new EdgespecError(
+      'build-manifest-invalid',
+      `${file}: ${field} is ${JSON.stringify(got)}, but edgespec runs this target with ${JSON.stringify(want)}; build.json was edited or written by another edgespec version`,
+      rebuild
+    );
+  };
+  if (!isObject(manifest)) return bad('the manifest', 'an object');
+  const m = manifest;
+  if (m.format !== 'edgespec.build') return bad('format', '"edgespec.build"');
+  if (m.target !== 'qemu-virt' && m.target !== 'host' && m.target !== 'linux') return bad('target', '"qemu-virt", "host" or "linux" (the targets edgespec run can start)');
+  if (typeof m.model !== 'string') return bad('model', 'a string');
+  if (typeof m.bundle !== 'string' || m.bundle === '' || m.bundle.includes('\0')) return bad('bundle', 'a path');
+  if (typeof m.image !== 'string' || !/^[^/\\\0]+$/.test(m.image) || m.image === '.' || m.image === '..') {
+    return bad('image', 'the name of a file inside the build directory (no directory part)');
+  }
+  if (typeof m.image_sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.image_sha256)) return bad('image_sha256', 'a sha256 in 64 lowercase hex digits');
+  if (m.dtype !== undefined && m.dtype !== 'float32' && m.dtype !== 'int8') return bad('dtype', '"float32" or "int8"');
+
+  const tensors = (field: 'inputs' | 'outputs'): BuildTensor[] => {
+    const list = m[field];
+    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_TENSORS) return bad(field, `a list of 1 to ${MAX_TENSORS} tensors`);
+    return list.map((t: unknown, i: number) => {
+      const where = `${field}[${i}]`;
+      if (!isObject(t) || typeof t.name !== 'string' || typeof t.reference !== 'string') return bad(where, 'an object with name, shape, dtype, bytes and reference');
+      if (typeof t.dtype !== 'string' || !(t.dtype in ITEM_BYTES)) return bad(`${where}.dtype`, `one of ${Object.keys(ITEM_BYTES).join(', ')}`);
+      const dtype = t.dtype as DType;
+      if (!Array.isArray(t.shape) || !t.shape.every(isCount)) return bad(`${where}.shape`, 'a list of non-negative integers');
+      const shape = t.shape as number[];
+      const bytes = byteSize(shape, dtype);
+      if (!isCount(t.bytes) || t.bytes !== bytes || bytes > MAX_TENSOR_BYTES) return bad(`${where}.bytes`, `the size of its dtype and shape (${bytes}), at most ${MAX_TENSOR_BYTES}`);
+      return { ...(t as unknown as BuildTensor), dtype, shape };
+    });
+  };
+
+  const fields: ManifestFields = {
+    model: m.model,
+    target: m.target,
+    dtype: m.dtype === 'int8' ? 'int8' : 'float32',
+    bundle: m.bundle,
+    image: m.image,
+    imageSha256: m.image_sha256,
+    inputs: tensors('inputs'),
+    outputs: tensors('outputs')
+  };
+  const platform = loadTarget(m.target);
+
+  if (m.target === 'qemu-virt') {
+    const q = m.qemu;
+    const expected = platform.qemu;
+    if (!isObject(q)) return bad('qemu', 'an object');
+    if (!expected) throw new Error('internal: the qemu-virt platform has no qemu settings');
+    for (const key of ['machine', 'cpu', 'memory', 'input_address'] as const) {
+      if (q[key] !== expected[key]) notOurs(`qemu.${key}`, q[key], expected[key]);
+    }
+    fields.qemu = { machine: expected.machine, cpu: expected.cpu, memory: expected.memory, inputAddress: expected.input_address };
+  } else {
+    const argv = isObject(m.host) ? m.host.argv : undefined;
+    if (!Array.isArray(argv) || argv.length !== 2 || !argv.includes('INPUT_FILE') || !argv.includes('OUTPUT_FILE')) return bad('host.argv', 'INPUT_FILE and OUTPUT_FILE, in the order the executable takes them');
+    fields.hostArgv = argv as ('INPUT_FILE' | 'OUTPUT_FILE')[];
+  }
+  if (m.target === 'linux') {
+    const l = m.linux;
+    const expected = platform.userMode;
+    if (!isObject(l)) return bad('linux', 'an object with emulator and cpu');
+    if (!expected) throw new Error('internal: the linux platform has no user-mode emulator');
+    if (l.emulator !== expected.emulator) notOurs('linux.emulator', l.emulator, expected.emulator);
+    if (l.cpu !== expected.cpu) notOurs('linux.cpu', l.cpu, expected.cpu);
+    fields.userMode = { emulator: expected.emulator, cpu: expected.cpu };
+  }
+  if (m.profile !== undefined) {
+    const p = m.profile;
+    if (!isObject(p) || (p.unit !== 'instructions' && p.unit !== 'ns') || !Array.isArray(p.steps)) return bad('profile', 'an object with unit and steps');
+    p.steps.forEach((s: unknown, i: number) => {
+      if (!isObject(s) || !isCount(s.step) || typeof s.op !== 'string' || typeof s.kernel !== 'string' || typeof s.module !== 'string') {
+        bad(`profile.steps[${i}]`, 'an object with step, op, kernel and module');
+      }
+    });
+    fields.profile = p as unknown as BuildManifest['profile'];
+  }
+  return fields;
+}

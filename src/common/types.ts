@@ -133,6 +133,8 @@ export interface RunReport {
   input: string;
   /** A profiling build's per-step counts of the run (one inference). */
   profile?: RunProfile;
+  /** NaN and ±Inf values in the input and (once read) the outputs; absent in an older run.json. */
+  non_finite?: { inputs: number; outputs?: number };
 }
 
 /** What build.json says of a profiling build's steps: the order of the counts the guest prints. */

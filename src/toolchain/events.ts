@@ -1,4 +1,5 @@
 import { CliEvent } from '../common/types';
+import { undoAll } from './interrupt';
 
 /**
  * Where a command reports what it does. With `--json` every event is one JSON line on
@@ -13,7 +14,33 @@ export interface Reporter {
   error(code: string, message: string, hint?: string, details?: unknown): void;
 }
 
-export function createReporter(json: boolean, out: (line: string) => void = l => process.stdout.write(l + '\n'), err: (line: string) => void = l => process.stderr.write(l + '\n')): Reporter {
+/** The status of a process killed by SIGPIPE, which is what a C tool would have died of. */
+export const BROKEN_PIPE_EXIT = 141;
+let brokenPipeHandled = false;
+
+/**
+ * When the reader of stdout or stderr goes away (`edgespec run ... | head`), writing fails
+ * with EPIPE. Nobody is left to read what the command would say, so it stops quietly, after
+ * undoing what an interrupt undoes (the guest, the run's work directory, staging directories).
+ */
+export function stopQuietlyOnBrokenPipe(): void {
+  if (brokenPipeHandled) return;
+  brokenPipeHandled = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      undoAll();
+      process.exit(BROKEN_PIPE_EXIT);
+    });
+  }
+}
+
+export function createReporter(json: boolean, out?: (line: string) => void, err?: (line: string) => void): Reporter {
+  if (!out || !err) stopQuietlyOnBrokenPipe();
+  return createReporterTo(json, out ?? (l => process.stdout.write(l + '\n')), err ?? (l => process.stderr.write(l + '\n')));
+}
+
+function createReporterTo(json: boolean, out: (line: string) => void, err: (line: string) => void): Reporter {
   const emit = (event: CliEvent) => out(JSON.stringify(event));
   return {
     json,

@@ -4,9 +4,14 @@ import { runFailureError } from '../run/runFailure';
 import { formatRunSummary } from '../run/summary';
 import type { RegisterCommand } from './index';
 
-function parseTimeout(value: string): number {
+/** One day: no model edgespec builds computes longer, and the guest's timers stay far from their limits. */
+export const MAX_TIMEOUT_S = 24 * 60 * 60;
+
+export function parseTimeout(value: string): number {
   const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new InvalidArgumentError('give the timeout as a positive number of seconds, e.g. --timeout 120');
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) throw new InvalidArgumentError('give the timeout as a positive number of seconds, e.g. --timeout 120');
+  if (seconds < 0.001) throw new InvalidArgumentError(`${value} s is shorter than a millisecond; give the timeout in seconds, e.g. --timeout 120`);
+  if (seconds > MAX_TIMEOUT_S) throw new InvalidArgumentError(`${value} s is more than the ${MAX_TIMEOUT_S} s (one day) a run may take; give the timeout in seconds, e.g. --timeout 3600`);
   return seconds;
 }
 

@@ -32,24 +32,31 @@ export interface OutputPair {
 /**
  * Compares every output with its reference. Errors and the tolerance span all outputs;
  * top-k is taken over the first output (the classifier's logits for the models we serve).
- * A non-finite output value never agrees.
+ * A non-finite output value agrees only with the same non-finite reference value (a model
+ * whose reference holds -Inf, e.g. a mask, may reproduce it); `nonFinite` counts the others.
+ * A non-finite reference value with a finite output disagrees as well.
  */
 export function computeAgreement(pairs: OutputPair[], toleranceScale = TOLERANCE_SCALE): { agreement: Agreement; nonFinite: number } {
   let maxAbsRef = 0;
   for (const { reference } of pairs) {
-    for (let i = 0; i < reference.length; i++) maxAbsRef = Math.max(maxAbsRef, Math.abs(reference[i]));
+    for (let i = 0; i < reference.length; i++) if (Number.isFinite(reference[i])) maxAbsRef = Math.max(maxAbsRef, Math.abs(reference[i]));
   }
   const relFloor = REL_ERROR_FLOOR * maxAbsRef || Number.MIN_VALUE;
   let maxAbs = 0;
   let maxRel = 0;
   let nonFinite = 0;
+  let unmatchedReference = 0;
   for (const { output, reference } of pairs) {
     if (output.length !== reference.length) {
       throw new Error(`output has ${output.length} elements but its reference has ${reference.length}`);
     }
     for (let i = 0; i < output.length; i++) {
       if (!Number.isFinite(output[i])) {
-        nonFinite++;
+        if (!Object.is(output[i], reference[i])) nonFinite++;
+        continue;
+      }
+      if (!Number.isFinite(reference[i])) {
+        unmatchedReference++;
         continue;
       }
       const abs = Math.abs(output[i] - reference[i]);
@@ -67,7 +74,7 @@ export function computeAgreement(pairs: OutputPair[], toleranceScale = TOLERANCE
     max_rel_error: maxRel,
     max_abs_reference: maxAbsRef,
     tolerance,
-    within_tolerance: nonFinite === 0 && maxAbs <= tolerance,
+    within_tolerance: nonFinite === 0 && unmatchedReference === 0 && maxAbs <= tolerance,
     top1_match: nonFinite === 0 && top5[0] === referenceTop5[0],
     top5_match: nonFinite === 0 && sameSet,
     top5,

@@ -12,9 +12,14 @@ const roundUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 const dataOffset = (count: number) => roundUp(24 + 4 * count);
 const kindName = (kind: number) => (kind === IO_KIND_INPUTS ? 'inputs' : kind === IO_KIND_OUTPUTS ? 'outputs' : `kind ${kind}`);
 
+/** The size of an I/O file holding tensors of these sizes. */
+export function encodedIoFileBytes(tensorBytes: readonly number[]): number {
+  return dataOffset(tensorBytes.length) + tensorBytes.reduce((sum, b) => sum + roundUp(b), 0);
+}
+
 export function encodeIoFile(kind: number, tensors: readonly Uint8Array[]): Buffer {
   if (tensors.length < 1 || tensors.length > MAX_TENSORS) throw new Error(`an edgespec I/O file holds 1 to ${MAX_TENSORS} tensors, not ${tensors.length}`);
-  const size = dataOffset(tensors.length) + tensors.reduce((sum, t) => sum + roundUp(t.byteLength), 0);
+  const size = encodedIoFileBytes(tensors.map(t => t.byteLength));
   const file = Buffer.alloc(size);
   MAGIC.copy(file, 0);
   file.writeUInt32LE(VERSION, 8);

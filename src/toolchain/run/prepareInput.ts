@@ -5,6 +5,8 @@ import { Bundle, loadBundle } from '../bundle/loadBundle';
 import { formatShape } from '../bundle/safetensors';
 import { RunnableBuild, TensorSpec } from './buildDir';
 import { readInputFile } from './inputFile';
+import { countNonFinite } from './nonFinite';
+import { DType } from '../../common/types';
 
 export interface PreparedInput {
   /** The raw bytes of each model input, in input order. */
@@ -13,6 +15,8 @@ export interface PreparedInput {
   description: string;
   /** The reference outputs to compare with, when the input is the bundle's reference input. */
   referenceOutputs?: { spec: TensorSpec; data: Buffer; dtype: string }[];
+  /** NaN and ±Inf in the bundle's reference outputs, when the bundle could be read: may the model produce any? */
+  referenceOutputsNonFinite?: number;
 }
 
 function checkBundleMatchesBuild(bundle: Bundle, build: RunnableBuild): void {
@@ -70,12 +74,14 @@ export async function prepareInput(build: RunnableBuild, inputFile: string | und
     bundle = undefined;
   }
   const reference = bundle && referenceTensors(bundle, build);
+  const referenceOutputsNonFinite = reference?.outputs.reduce((sum, o) => sum + countNonFinite(o.data, o.dtype as DType), 0);
   if (!inputFile) {
     if (!reference) throw new Error('unreachable: the bundle loaded or threw');
     return {
       tensors: reference.inputs,
       description: `the bundle's reference input (${build.inputs.map(i => i.reference).join(', ')} in ${path.join(bundle!.dir, 'reference.safetensors')})`,
-      referenceOutputs: reference.outputs
+      referenceOutputs: reference.outputs,
+      referenceOutputsNonFinite
     };
   }
   const tensors = await readInputFile(inputFile, build.inputs);
@@ -83,6 +89,7 @@ export async function prepareInput(build: RunnableBuild, inputFile: string | und
   return {
     tensors,
     description: isReference ? `${inputFile} (the same bytes as the bundle's reference input)` : inputFile,
-    referenceOutputs: isReference ? reference!.outputs : undefined
+    referenceOutputs: isReference ? reference!.outputs : undefined,
+    referenceOutputsNonFinite
   };
 }

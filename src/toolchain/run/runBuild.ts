@@ -1,5 +1,4 @@
 import { promises as fs } from 'fs';
-import { tmpdir } from 'os';
 import * as path from 'path';
 import { DType, RunReport } from '../../common/types';
 import { requireTool } from '../doctor/tools';
@@ -7,17 +6,22 @@ import { EdgespecError } from '../errors';
 import { Reporter } from '../events';
 import { computeAgreement, INT8_TOLERANCE_SCALE, TOLERANCE_SCALE } from './agreement';
 import { writeFileAtomic } from './atomicWrite';
-import { readBuildDir, RunnableBuild } from './buildDir';
+import { isEdgespecBuildDir, readBuildDir, RunnableBuild } from './buildDir';
 import { toNumbers } from './dtype';
 import { GuestConsole, numberField, parseGuestConsole } from './guestConsole';
 import { GuestCommand, hostCommand, INPUT_FILE, OUTPUT_FILE, qemuVirtCommand } from './guestCommand';
-import { decodeIoFile, encodeIoFile, IO_KIND_INPUTS, IO_KIND_OUTPUTS } from './ioFile';
+import { decodeIoFile, encodedIoFileBytes, encodeIoFile, IO_KIND_INPUTS, IO_KIND_OUTPUTS } from './ioFile';
 import { launch, LaunchResult } from './launch';
 import { linuxCommand } from './linuxCommand';
 import { readProfile } from './profile';
 import { encodeNpy } from './npy';
 import { PreparedInput, prepareInput } from './prepareInput';
 import { removeOnInterrupt } from '../interrupt';
+import { elementCount } from '../bundle/safetensors';
+import { readRegularFile } from '../readRegularFile';
+import { tallyNonFinite, values } from './nonFinite';
+import { stageImage } from './stageImage';
+import { makeWorkDir } from './workDir';
 
 export interface RunOptions {
   buildDir: string;
@@ -49,26 +53,46 @@ export function defaultTimeoutS(build: RunnableBuild): number {
 export async function runBuild(opts: RunOptions): Promise<RunOutcome> {
   const { reporter } = opts;
   reporter.progress('run', 0, 3, 'reading the build and the input');
-  const build = await readBuildDir(opts.buildDir);
+  let build: RunnableBuild;
+  try {
+    build = await readBuildDir(opts.buildDir);
+  } catch (e) {
+    if (await isEdgespecBuildDir(opts.buildDir)) await discardRunResults(path.resolve(opts.buildDir));
+    throw e;
+  }
+  try {
+    return await runReadBuild(build, opts);
+  } catch (e) {
+    // whatever failed, nothing on disk may still claim that an earlier run of this image went well
+    await discardRunResults(build.dir);
+    throw e;
+  }
+}
+
+async function runReadBuild(build: RunnableBuild, opts: RunOptions): Promise<RunOutcome> {
+  const { reporter } = opts;
   const input = await prepareInput(build, opts.inputFile, reporter);
   const timeoutS = opts.timeoutS ?? defaultTimeoutS(build);
 
-  const workDir = await fs.mkdtemp(path.join(tmpdir(), 'edgespec-run-'));
+  const workDir = await makeWorkDir();
   const forgetWorkDir = removeOnInterrupt(workDir);
   try {
+    const image = await stageImage(build, workDir);
     await fs.writeFile(path.join(workDir, INPUT_FILE), encodeIoFile(IO_KIND_INPUTS, input.tensors));
+    const staged = { ...build, image };
     const guest = build.target === 'qemu-virt'
-      ? qemuVirtCommand(build, (await requireTool('qemu-system-aarch64')).path, workDir)
+      ? qemuVirtCommand(staged, (await requireTool('qemu-system-aarch64')).path, workDir)
       : build.target === 'linux'
-        ? linuxCommand(build, (await requireTool('qemu-aarch64')).path, workDir)
-        : hostCommand(build, workDir);
+        ? linuxCommand(staged, (await requireTool('qemu-aarch64')).path, workDir)
+        : hostCommand(staged, workDir);
+    await discardRunResults(build.dir);
     reporter.progress('run', 1, 3, `${RUNNING[build.target]} (timeout ${timeoutS} s)`);
     const launched = await launch({ command: guest.command, args: guest.args, cwd: workDir, timeoutMs: timeoutS * 1000 });
     reporter.progress('run', 2, 3, 'reading the outputs');
-    const report = await reportRun(build, input, guest, launched, timeoutS, workDir);
+    const { report, outputs } = await reportRun(build, input, guest, launched, timeoutS, workDir);
     const runJson = path.join(build.dir, RUN_JSON);
-    await writeFileAtomic(runJson, JSON.stringify(report, null, 2) + '\n').catch(e => {
-      throw new EdgespecError('run-json-unwritable', `cannot write ${runJson}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'make the build directory writable, or copy it somewhere writable and run that copy');
+    await publishRunResults(build, report, outputs).catch(e => {
+      throw new EdgespecError('run-json-unwritable', `cannot write ${runJson}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'make the build directory writable (and free some space), or copy it somewhere writable and run that copy');
     });
     reporter.progress('run', 3, 3, report.status);
     return { report, runJson };
@@ -78,9 +102,42 @@ export async function runBuild(opts: RunOptions): Promise<RunOutcome> {
   }
 }
 
-async function reportRun(build: RunnableBuild, input: PreparedInput, guest: GuestCommand, launched: LaunchResult, timeoutS: number, workDir: string): Promise<RunReport> {
+/** Removes run.json and the saved outputs of an earlier run, so that they cannot describe this one. */
+export async function discardRunResults(dir: string): Promise<void> {
+  await fs.rm(path.join(dir, RUN_JSON), { force: true }).catch(() => undefined);
+  await fs.rm(path.join(dir, OUTPUTS_DIR), { recursive: true, force: true }).catch(() => undefined);
+}
+
+/**
+ * Writes the outputs, then run.json last: run.json says what the outputs are, so it appears
+ * only beside a complete set. On any failure neither is left.
+ */
+async function publishRunResults(build: RunnableBuild, report: RunReport, outputs: Buffer[] | undefined): Promise<void> {
+  const staging = path.join(build.dir, `.${OUTPUTS_DIR}.tmp-${process.pid}`);
+  const forgetStaging = removeOnInterrupt(staging);
+  try {
+    if (outputs) {
+      await fs.rm(staging, { recursive: true, force: true });
+      await fs.mkdir(staging);
+      await Promise.all(build.outputs.map((spec, i) => fs.writeFile(path.join(staging, outputFileName(i, spec.name)), encodeNpy({ dtype: spec.dtype, shape: spec.shape, data: outputs[i] }))));
+      await fs.rename(staging, path.join(build.dir, OUTPUTS_DIR));
+    }
+    await writeFileAtomic(path.join(build.dir, RUN_JSON), JSON.stringify(report, null, 2) + '\n');
+  } catch (e) {
+    await fs.rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    await discardRunResults(build.dir);
+    throw e;
+  } finally {
+    forgetStaging();
+  }
+}
+
+/** The run's report, and its outputs when the guest wrote usable ones. */
+async function reportRun(
+  build: RunnableBuild, input: PreparedInput, guest: GuestCommand, launched: LaunchResult, timeoutS: number, workDir: string
+): Promise<{ report: RunReport; outputs?: Buffer[] }> {
   const parsed = parseGuestConsole(launched.console);
-  await fs.rm(path.join(build.dir, OUTPUTS_DIR), { recursive: true, force: true });
+  const inputsNonFinite = tallyNonFinite(build.inputs.map((spec, i) => ({ name: spec.name, dtype: spec.dtype, data: input.tensors[i], elements: elementCount(spec.shape) })));
   const report: RunReport = {
     format: 'edgespec.run',
     version: 1,
@@ -92,7 +149,8 @@ async function reportRun(build: RunnableBuild, input: PreparedInput, guest: Gues
     outputs: [],
     wall_ms: { value: round(launched.wallMs, 3), how: guest.wallHow },
     console: keepReadable(launched.console),
-    input: input.description
+    input: input.description,
+    non_finite: { inputs: inputsNonFinite.total }
   };
   const instructions = numberField(parsed, 'invoke_instructions');
   if (instructions !== undefined) report.guest_instructions = { value: instructions, how: INSTRUCTIONS_HOW };
@@ -102,16 +160,18 @@ async function reportRun(build: RunnableBuild, input: PreparedInput, guest: Gues
   }
 
   const failure = guestFailure(launched, parsed, timeoutS);
-  if (failure) return { ...report, ...failure };
+  if (failure) return { report: { ...report, ...failure } };
 
   let outputs: Buffer[];
   try {
-    outputs = decodeIoFile(await fs.readFile(path.join(workDir, OUTPUT_FILE)), IO_KIND_OUTPUTS, build.outputs.map(o => o.bytes));
+    outputs = decodeIoFile(await readOutputFile(build, workDir), IO_KIND_OUTPUTS, build.outputs.map(o => o.bytes));
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it was not written' : (e as Error).message;
-    return { ...report, status: 'error', error: `the run ended with status 0 but ${OUTPUT_FILE} is unusable: ${why}` };
+    return { report: { ...report, status: 'error', error: `the run ended with status 0 but ${OUTPUT_FILE} is unusable: ${why}` } };
   }
-  report.outputs = await saveOutputs(build, outputs);
+  report.outputs = describeOutputs(build, outputs);
+  const outputsNonFinite = tallyNonFinite(build.outputs.map((spec, i) => ({ name: spec.name, dtype: spec.dtype, data: outputs[i], elements: elementCount(spec.shape) })));
+  report.non_finite = { inputs: inputsNonFinite.total, outputs: outputsNonFinite.total };
 
   if (input.referenceOutputs) {
     const { agreement, nonFinite } = computeAgreement(
@@ -122,11 +182,31 @@ async function reportRun(build: RunnableBuild, input: PreparedInput, guest: Gues
       build.dtype === 'int8' ? INT8_TOLERANCE_SCALE : TOLERANCE_SCALE
     );
     report.agreement = agreement;
-    if (nonFinite > 0) report.error = `${nonFinite} output value${nonFinite === 1 ? ' is' : 's are'} NaN or infinite`;
+    if (nonFinite > 0) {
+      const cause = inputsNonFinite.total > 0 ? `; the input holds ${values(inputsNonFinite.total)}` : '';
+      report.error = `${nonFinite} output value${nonFinite === 1 ? ' is' : 's are'} NaN or infinite where the reference's are not${cause}`;
+    }
     const ranksAgree = build.dtype === 'int8' ? agreement.top1_match : agreement.top5_match;
     if (!agreement.within_tolerance || !ranksAgree) report.status = 'mismatch';
+  } else if (outputsNonFinite.total > 0 && !input.referenceOutputsNonFinite) {
+    // not compared, but the model's reference outputs are finite (or unknown): these outputs are not an answer
+    const reference = input.referenceOutputsNonFinite === 0 ? "while the bundle's reference outputs are all finite" : '(no reference to compare with)';
+    const cause = inputsNonFinite.total > 0 ? `; the input holds ${values(inputsNonFinite.total)} (${inputsNonFinite.where.join(', ')})` : '';
+    report.status = 'error';
+    report.error = `the outputs hold ${values(outputsNonFinite.total)} (${outputsNonFinite.where.join(', ')}) ${reference}${cause}`;
   }
-  return report;
+  return { report, outputs };
+}
+
+/** output.bin is written by the guest: read it as a regular file of at most the size the outputs need. */
+async function readOutputFile(build: RunnableBuild, workDir: string): Promise<Buffer> {
+  const expected = encodedIoFileBytes(build.outputs.map(o => o.bytes));
+  return readRegularFile(path.join(workDir, OUTPUT_FILE), {
+    what: 'the guest\'s output file',
+    maxBytes: expected,
+    hint: 'the image writes more than its outputs; build it again',
+    tooLarge: bytes => new EdgespecError('run-output-invalid', `${OUTPUT_FILE} is ${bytes ?? `more than ${expected}`} bytes, more than the ${expected} the outputs take`)
+  });
 }
 
 /** The run's failure (timeout, fault, non-zero status), or undefined when the guest finished well. */
@@ -146,17 +226,15 @@ function guestFailure(launched: LaunchResult, parsed: GuestConsole, timeoutS: nu
   return undefined;
 }
 
-async function saveOutputs(build: RunnableBuild, outputs: Buffer[]): Promise<RunReport['outputs']> {
-  const dir = path.join(build.dir, OUTPUTS_DIR);
-  await fs.mkdir(dir, { recursive: true });
-  return Promise.all(
-    build.outputs.map(async (spec, i) => {
-      const file = path.join(OUTPUTS_DIR, `${i}-${spec.name.replace(/[^A-Za-z0-9_.-]/g, '_')}.npy`);
-      await writeFileAtomic(path.join(build.dir, file), encodeNpy({ dtype: spec.dtype, shape: spec.shape, data: outputs[i] }));
-      const values = toNumbers(outputs[i].subarray(0, 8 * 8), spec.dtype);
-      return { name: spec.name, shape: spec.shape, dtype: spec.dtype, file, first: Array.from(values.slice(0, 8)) };
-    })
-  );
+function outputFileName(index: number, name: string): string {
+  return `${index}-${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.npy`;
+}
+
+function describeOutputs(build: RunnableBuild, outputs: Buffer[]): RunReport['outputs'] {
+  return build.outputs.map((spec, i) => {
+    const values = toNumbers(outputs[i].subarray(0, 8 * 8), spec.dtype);
+    return { name: spec.name, shape: spec.shape, dtype: spec.dtype, file: path.join(OUTPUTS_DIR, outputFileName(i, spec.name)), first: Array.from(values.slice(0, 8)) };
+  });
 }
 
 function lastLines(consoleText: string): string {

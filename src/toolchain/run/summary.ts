@@ -27,6 +27,11 @@ export function formatRunSummary(report: RunReport, runJsonPath: string): string
   } else if (report.status === 'ok' || report.status === 'mismatch') {
     row('agreement', 'not compared (the input is not the bundle reference input)');
   }
+  const nonFinite = report.non_finite;
+  if (nonFinite && (nonFinite.inputs > 0 || (nonFinite.outputs ?? 0) > 0)) {
+    const outputs = nonFinite.outputs === undefined ? 'outputs not read' : `outputs ${nonFinite.outputs}`;
+    row('non-finite', `NaN or infinite values: input ${nonFinite.inputs}, ${outputs}`);
+  }
   if (report.fault) {
     row('fault', `${report.fault.exception_class} at ${report.fault.address} in ${report.fault.symbol} (ESR ${report.fault.esr})`);
   }

@@ -16,7 +16,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Optional
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from .bundle_destination import Destination, inspect_destination
 from .bundle_files import BUNDLE_FILES, GRAPH_FILE, REFERENCE_FILE, WEIGHTS_FILE, sha256_of
 from .bundle_validation import validate_bundle
 from .errors import BundleWriteError
-from .staging import BUILDS_DIR, make_staging, signals_held, sweep_stale_staging
+from .staging import BUILDS_DIR, STAGING_NAME, make_staging, signals_held, sweep_stale_staging
 
 __all__ = ["write_bundle", "validate_bundle", "WrittenBundle", "check_destination"]
 
@@ -74,7 +74,7 @@ def write_bundle(out, graph: Dict[str, Any], weights: Mapping[str, np.ndarray],
                 shutil.rmtree(staging, ignore_errors=True)
             raise
     except OSError as e:
-        raise write_error(e, destination) from None
+        raise write_error(e, destination, staging) from None
     return WrittenBundle(destination, notes)
 
 
@@ -202,10 +202,18 @@ _WRITE_HINTS = {
 }
 
 
-def write_error(e: OSError, destination: Path) -> BundleWriteError:
-    """One clear message for a file-system failure while writing a bundle: the path, the reason, the errno."""
+def write_error(e: OSError, destination: Path, staging: Optional[Path] = None) -> BundleWriteError:
+    """One clear message for a file-system failure while writing a bundle: the path, the reason, the errno.
+
+    Paths inside the staging directory are shown as the files of the destination they stand for;
+    a staging directory that could not be made, as the directory it was to be made in.
+    """
     code = errno.errorcode.get(e.errno or 0, str(e.errno))
-    where = e.filename or destination
+    where = str(e.filename or destination)
+    if staging is not None and (where == str(staging) or where.startswith(str(staging) + os.sep)):
+        where = str(destination) + where[len(str(staging)):]
+    elif STAGING_NAME.match(os.path.basename(where)):
+        where = os.path.dirname(where)
     return BundleWriteError(f"cannot write the bundle {destination}: {e.strerror or e} ({code}) at {where}; "
                             "nothing was changed there",
                             hint=_WRITE_HINTS.get(e.errno, "check that the output directory can be written (--out)"),

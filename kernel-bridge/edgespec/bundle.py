@@ -36,8 +36,10 @@ class WrittenBundle:
 
 
 def check_destination(out) -> None:
-    """Fail early (before a long capture) if `out` holds anything capture must not replace."""
+    """Before a long capture: sweep what killed captures left beside `out`, and fail if `out` holds
+    anything capture must not replace."""
     destination = Path(out).resolve()
+    sweep_stale_staging(destination.parent)
     try:
         inspect_destination(destination)
     except OSError as e:

@@ -20,16 +20,19 @@ from .errors import BundleError
 from .staging import BUILDS_DIR, process_is_alive
 
 # What `edgespec build` writes into a build directory, `edgespec run` adds, and the Jupyter
-# server's archive puts beside them (src/toolchain/build/buildBundle.ts, run/runBuild.ts,
-# server/archive.py).
-BUILD_FILES = {"build.json", "build.log", "footprint.json", "model.c", "weights.S", "weights.bin", "image.elf",
-               "image.linked.elf", "image.map", "run.json"}
-BUILD_DIRS = {"obj", "run-outputs"}
+# server's archive puts beside them, with the temporary names each uses while writing: the
+# rule of src/toolchain/build/buildDirContents.ts, which decides what a build may replace.
+BUILD_FILES = {"build.json", "build.log", "footprint.json", "model.c", "weights.S", "weights.bin", "symbols.c",
+               "image.elf", "image.linked.elf", "image.map", "run.json"}
 BUILD_FILE_PATTERNS = (
-    re.compile(r"^[A-Za-z0-9_.+-]+\.zip$"),                 # archives: <model>-<target>[-int8].zip
-    re.compile(r"^\.archive-[A-Za-z0-9_]+\.zip\.tmp$"),     # an archive being written
-    re.compile(r"^.+\.tmp-\d+-[A-Za-z0-9]+$"),              # run.json, outputs being written (writeFileAtomic)
+    re.compile(r"^[\w.+-]+\.zip$"),             # archives: <model>-<target>[-int8].zip
+    re.compile(r"^\.archive-[^/]*$"),            # an archive being written
+    re.compile(r"^run\.json\.tmp-\d+-\d+$"),     # run.json being written
 )
+OBJECT_FILE = re.compile(r"^[\w.+-]+\.o$")
+OUTPUT_FILE = re.compile(r"^[\w.+-]+\.npy(\.tmp-\d+-\d+)?$")
+BUILD_DIRS = {"obj": OBJECT_FILE, "run-outputs": OUTPUT_FILE}
+RUN_OUTPUTS_STAGING = re.compile(r"^\.run-outputs\.tmp-\d+$")
 BUILD_STAGING = re.compile(r"^\..+\.tmp-(?P<pid>\d+)-")     # a build being written: .TARGET.tmp-PID-TIME
 
 
@@ -153,9 +156,13 @@ def _require_build_entries(bundle: Path, build: Path) -> None:
         if path.is_symlink():
             foreign.append(name)
         elif path.is_dir():
-            if name not in BUILD_DIRS:
-                foreign.append(name)
-        elif name not in BUILD_FILES and not any(p.match(name) for p in BUILD_FILE_PATTERNS):
+            rule = BUILD_DIRS.get(name) or (OUTPUT_FILE if RUN_OUTPUTS_STAGING.match(name) else None)
+            if rule is None:
+                foreign.append(f"{name}/")
+            else:
+                foreign += [f"{name}/{e.name}" for e in os.scandir(path)
+                            if e.is_symlink() or not e.is_file() or not rule.match(e.name)]
+        elif not path.is_file() or (name not in BUILD_FILES and not any(p.match(name) for p in BUILD_FILE_PATTERNS)):
             foreign.append(name)
     if foreign:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")

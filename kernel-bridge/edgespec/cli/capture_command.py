@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import List
 
 from .reporter import Reporter
@@ -58,11 +59,14 @@ def run(args: argparse.Namespace, reporter: Reporter) -> int:
     from .. import capture_tf_command  # keras:NAME, FILE.tflite, FILE.onnx (no PyTorch on that path)
     from ..bundle import check_destination
     from ..names import check_bundle_name
+    from ..staging import sweep_stale_staging
 
     if args.name is not None:
         check_bundle_name(args.name, "--name")
     if args.out is not None:
         check_destination(args.out)  # before a long capture, not after it
+    else:  # the bundle's name is known later; what killed captures left is swept now
+        sweep_stale_staging(Path.cwd() / "edgespec-bundles")
     if capture_tf_command.handles(args.model):
         return capture_tf_command.run(args, reporter)
     import torch

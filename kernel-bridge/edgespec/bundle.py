@@ -66,11 +66,12 @@ def write_bundle(out, graph: Dict[str, Any], weights: Mapping[str, np.ndarray],
             _write_files(staging, graph, weights, reference_inputs, reference_outputs)
             validate_bundle(staging)
             found = inspect_destination(destination, check_builds=True)
-            if found.is_bundle and _same_bundle(staging, destination):
+            same = _compare(staging, destination) if found.is_bundle else DIFFERENT
+            if same == SAME:
                 shutil.rmtree(staging, ignore_errors=True)
                 _make_ordinary(destination)
                 return WrittenBundle(destination, _kept_notes(found))
-            notes = _move_into_place(staging, found)
+            notes = _move_into_place(staging, found, keep_builds=same == SAME_MODEL)
         except BaseException:
             if staging is not None:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -128,17 +129,28 @@ def current_umask() -> int:
     return mask
 
 
-def _same_bundle(staging: Path, destination: Path) -> bool:
-    """The bundle at `destination` is byte for byte the new one (graph.json records the data files' sha256)."""
-    new_graph = (staging / GRAPH_FILE).read_bytes()
-    if (destination / GRAPH_FILE).read_bytes() != new_graph:
-        return False
-    graph = json.loads(new_graph)
-    for name, record in ((WEIGHTS_FILE, graph["weights"]), (REFERENCE_FILE, graph["reference"])):
-        old = destination / name
-        if old.is_symlink() or not old.is_file() or sha256_of(old) != record["sha256"]:
-            return False
-    return True
+SAME, SAME_MODEL, DIFFERENT = "same", "same model", "different"
+
+
+def _compare(staging: Path, destination: Path) -> str:
+    """SAME: the bundle at `destination` is byte for byte the new one. SAME_MODEL: only graph.json's
+    `source` differs (how the model was given, e.g. another path to the same file), which no build
+    reads. DIFFERENT otherwise. graph.json records the data files' sha256, so equal records and
+    old files that still match them mean equal data."""
+    new_bytes = (staging / GRAPH_FILE).read_bytes()
+    old_bytes = (destination / GRAPH_FILE).read_bytes()
+    try:
+        new, old = json.loads(new_bytes), json.loads(old_bytes)
+    except (ValueError, RecursionError):
+        return DIFFERENT
+    if not isinstance(old, dict) or {k: v for k, v in new.items() if k != "source"} != \
+            {k: v for k, v in old.items() if k != "source"}:
+        return DIFFERENT
+    for name, record in ((WEIGHTS_FILE, new["weights"]), (REFERENCE_FILE, new["reference"])):
+        path = destination / name
+        if path.is_symlink() or not path.is_file() or sha256_of(path) != record["sha256"]:
+            return DIFFERENT
+    return SAME if new_bytes == old_bytes else SAME_MODEL
 
 
 def _make_ordinary(bundle: Path) -> None:
@@ -151,22 +163,28 @@ def _make_ordinary(bundle: Path) -> None:
             pass
 
 
-def _kept_notes(found: Destination) -> List[str]:
+def _kept_notes(found: Destination, replaced_source: bool = False) -> List[str]:
     builds = found.builds_of_this_bundle
+    if replaced_source:
+        if not builds:
+            return []
+        return [f"{found.path} held the same model (same graph, weights and reference; only its source record "
+                f"changed), so its builds were kept: {', '.join(b.describe(found.path) for b in builds)}"]
     if not builds:
         return [f"{found.path} already held this very bundle (same graph, weights and reference); it was left as it was"]
     return [f"{found.path} already held this very bundle (same graph, weights and reference); it was left as it was, "
             f"and so were its builds: {', '.join(b.describe(found.path) for b in builds)}"]
 
 
-def _move_into_place(staging: Path, found: Destination) -> List[str]:
+def _move_into_place(staging: Path, found: Destination, keep_builds: bool = False) -> List[str]:
+    """Swap the new bundle in; carry over the builds of other bundles, and this bundle's if `keep_builds`."""
     destination = found.path
     if not found.exists or not found.is_bundle:
         with signals_held():
             os.rename(staging, destination)  # over nothing, or over an empty directory
         return []
-    replaced = found.builds_of_this_bundle
-    kept = [b for b in found.builds if not b.of_this_bundle]
+    replaced = [] if keep_builds else found.builds_of_this_bundle
+    kept = [b for b in found.builds if keep_builds or not b.of_this_bundle]
     with signals_held():
         retired = make_staging(destination, "old")
         os.rmdir(retired)
@@ -185,6 +203,8 @@ def _move_into_place(staging: Path, found: Destination) -> List[str]:
             os.rename(retired, destination)
             raise
     shutil.rmtree(retired, ignore_errors=True)  # the earlier bundle and the builds made from it
+    if keep_builds:
+        return _kept_notes(found, replaced_source=True)
     if not replaced:
         return []
     return [f"the new bundle differs from the one {destination} held, so the builds made from that one were removed: "

@@ -120,3 +120,14 @@ def test_a_changed_bundle_says_so_in_the_text_output(tmp_path):
     notes = [line for line in done.stdout.splitlines() if line.startswith("note: ")]
     assert len(notes) == 1 and "removed: build/qemu-virt." in notes[0]
     assert not (out / "build").exists()
+
+
+def test_the_same_model_given_another_way_keeps_its_builds_and_records_the_new_source(tmp_path):
+    out = tmp_path / "b"
+    edgespec.capture(user_models.build_mlp().eval(), torch.randn(2, 16), out=out, entry="models.py:build_mlp")
+    build = snapshot(fake_build(out, "host"))
+    again = edgespec.capture(user_models.build_mlp().eval(), torch.randn(2, 16), out=out,
+                             entry="/home/me/models.py:build_mlp")
+    assert edgespec.validate_bundle(out)["source"]["entry"] == "/home/me/models.py:build_mlp"
+    assert snapshot(out / "build" / "host") == build
+    assert len(again.notes) == 1 and "only its source record changed), so its builds were kept: build/host" in again.notes[0]

@@ -154,3 +154,16 @@ def test_a_recapture_makes_the_private_files_of_an_earlier_version_ordinary(tmp_
     (out / "weights.safetensors").chmod(0o600)
     edgespec.capture(user_models.build_mlp().eval(), torch.randn(2, 16), out=out)  # the same bundle: kept
     assert stat.S_IMODE((out / "weights.safetensors").stat().st_mode) == 0o666 & ~current_umask()
+
+
+def test_the_trace_magic_refuses_an_invalid_name_before_the_cell_runs(ipython_shell, tmp_path):
+    from IPython.utils.capture import capture_output
+
+    from edgespec.trace_summary import TRACE_MIME
+
+    ipython_shell.user_ns.pop("cell_ran", None)
+    with capture_output() as captured:
+        ipython_shell.run_cell(f"%%edgespec trace --name 'my model' --out {tmp_path}\ncell_ran = True")
+    (summary,) = [o.data[TRACE_MIME] for o in captured.outputs if TRACE_MIME in o.data]
+    assert "is not a valid bundle name" in summary["error"]["message"] and summary["models"] == []
+    assert "cell_ran" not in ipython_shell.user_ns and list(tmp_path.iterdir()) == []

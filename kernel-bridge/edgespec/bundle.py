@@ -38,7 +38,7 @@ class WrittenBundle:
 def check_destination(out) -> None:
     """Before a long capture: sweep what killed captures left beside `out`, and fail if `out` holds
     anything capture must not replace."""
-    destination = Path(out).resolve()
+    destination = Path(os.path.realpath(out))  # Path.resolve raises RuntimeError on a symlink loop
     sweep_stale_staging(destination.parent)
     try:
         inspect_destination(destination)
@@ -53,7 +53,7 @@ def write_bundle(out, graph: Dict[str, Any], weights: Mapping[str, np.ndarray],
     `graph` is complete except for its `weights` and `reference` records, which are
     filled in here from the files as written.
     """
-    destination = Path(out).resolve()
+    destination = Path(os.path.realpath(out))  # Path.resolve raises RuntimeError on a symlink loop
     staging = None
     try:
         inspect_destination(destination)

@@ -69,6 +69,7 @@ def inspect_destination(destination: Path, check_builds: bool = False) -> Destin
     edgespec writes there (they are removed when the bundle changes).
     """
     if not os.path.lexists(destination):
+        _require_directory_parents(destination)
         return Destination(destination)
     if destination.is_symlink() or not destination.is_dir():
         raise BundleError(f"{destination} exists and is not a directory",
@@ -81,6 +82,17 @@ def inspect_destination(destination: Path, check_builds: bool = False) -> Destin
     if BUILDS_DIR in entries:
         found.builds = _builds(destination, check_builds)
     return found
+
+
+def _require_directory_parents(destination: Path) -> None:
+    """The nearest existing parent of a new destination must be a directory (not a file, nor a link loop)."""
+    parent = destination.parent
+    while not os.path.lexists(parent) and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        kind = "a symbolic link that leads nowhere" if parent.is_symlink() and not parent.exists() else "not a directory"
+        raise BundleError(f"{destination} cannot be made: {parent} is {kind}",
+                          hint="choose an output directory (--out) under a directory that exists or can be made")
 
 
 def _refuse(destination: Path, problem: str) -> BundleError:

@@ -131,3 +131,16 @@ def test_the_same_model_given_another_way_keeps_its_builds_and_records_the_new_s
     assert edgespec.validate_bundle(out)["source"]["entry"] == "/home/me/models.py:build_mlp"
     assert snapshot(out / "build" / "host") == build
     assert len(again.notes) == 1 and "only its source record changed), so its builds were kept: build/host" in again.notes[0]
+
+
+def test_an_output_that_cannot_be_a_directory_is_refused_before_the_capture(tmp_path):
+    (tmp_path / "afile").write_text("mine")
+    os.symlink("loop_b", tmp_path / "loop_a")
+    os.symlink("loop_a", tmp_path / "loop_b")
+    for out, fragment in (("afile", "afile exists and is not a directory"),
+                          ("afile/b", "afile is not a directory"),
+                          ("loop_a/b", "loop_a is a symbolic link that leads nowhere")):
+        done = run(["capture", "keras:MobileNetV2", "--out", out, "--json"], cwd=tmp_path)
+        assert_user_error(done, fragment)
+        assert [e["event"] for e in events(done.stdout)] == ["error"]  # refused before loading anything
+    assert (tmp_path / "afile").read_text() == "mine"

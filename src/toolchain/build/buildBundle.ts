@@ -162,15 +162,15 @@ function explainFailure(e: unknown, staging: string, finalDir: string, log: stri
   let error: EdgespecError | undefined;
   if (e instanceof EdgespecError) {
     error = e;
-  } else if (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string') {
+  } else if (typeof e === 'object' && e !== null && typeof (e as NodeJS.ErrnoException).code === 'string') {
     const system = e as NodeJS.ErrnoException & { dest?: string };
     // a failed write names no path: it was one of the build's files
     const where = asPublished(system.path, staging, finalDir) ?? finalDir;
-    error = fromSystemError(Object.assign(new Error(e.message), { code: system.code, syscall: system.syscall, path: where, dest: asPublished(system.dest, staging, finalDir) }));
+    error = fromSystemError(Object.assign(new Error(system.message), { code: system.code, syscall: system.syscall, path: where, dest: asPublished(system.dest, staging, finalDir) }));
   }
   if (!error) return e;
-  if (!log) return error;
   const hint = error.hint?.replace(/; the full command lines and output are in build\.log of the failed build$/, '');
+  if (!log) return hint === error.hint ? error : new EdgespecError(error.code, error.message, `${hint}; the build's log could not be kept beside ${finalDir}`, error.details);
   const details = typeof error.details === 'object' && error.details !== null ? { ...error.details, build_log: log } : { build_log: log };
   return new EdgespecError(error.code, error.message, `${hint ? `${hint}; ` : ''}the full command lines and output are in ${log}`, details);
 }

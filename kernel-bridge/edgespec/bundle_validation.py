@@ -42,12 +42,28 @@ def _fail(bundle: Path, problem: str, hint: str = _RECAPTURE) -> BundleError:
     return BundleError(f"bundle {bundle}: {problem}", hint=hint)
 
 
+# graph.json of the largest models is a few MB (the toolchain's loader has the same limit)
+_MAX_GRAPH_BYTES = 64 * 1024 * 1024
+
+
+def _check_regular(bundle: Path, path: Path) -> None:
+    """A bundle file exists and is a regular file: a FIFO or a device would block or never end when read."""
+    if not path.exists():
+        raise _fail(bundle, f"{path.name} is missing")
+    if not path.is_file():
+        raise _fail(bundle, f"{path.name} is not a regular file (a directory, FIFO or device)",
+                    hint="bundle files are regular files written by edgespec capture; capture the model again")
+
+
 def _load_graph(bundle: Path) -> Dict[str, Any]:
     if not bundle.is_dir():
         raise BundleError(f"{bundle} is not a directory", hint="pass the bundle directory that capture wrote (it holds graph.json)")
     graph_path = bundle / GRAPH_FILE
-    if not graph_path.is_file():
-        raise _fail(bundle, f"{GRAPH_FILE} is missing")
+    _check_regular(bundle, graph_path)
+    size = graph_path.stat().st_size
+    if size > _MAX_GRAPH_BYTES:
+        raise _fail(bundle, f"{GRAPH_FILE} is {size} bytes, more than the {_MAX_GRAPH_BYTES} a graph can take: "
+                            "it is not one that edgespec capture wrote")
     try:
         with open(graph_path, encoding="utf-8") as f:
             graph = json.load(f, parse_constant=_reject_constant)
@@ -155,8 +171,7 @@ def _check_quantization(bundle: Path, graph: Dict[str, Any]) -> None:
 
 def _check_data_file(bundle: Path, name: str, expected_sha: str, expected_bytes: int = -1) -> Path:
     path = bundle / name
-    if not path.is_file():
-        raise _fail(bundle, f"{name} is missing")
+    _check_regular(bundle, path)
     size = path.stat().st_size
     if expected_bytes >= 0 and size != expected_bytes:
         kind = "truncated" if size < expected_bytes else "longer than recorded"

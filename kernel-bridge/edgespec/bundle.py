@@ -65,12 +65,14 @@ def write_bundle(out, graph: Dict[str, Any], weights: Mapping[str, np.ndarray],
             os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes it private; a bundle is an ordinary directory
             _write_files(staging, graph, weights, reference_inputs, reference_outputs)
             validate_bundle(staging)
-            found = inspect_destination(destination, check_builds=True)
+            found = inspect_destination(destination)  # again: it may have changed while the model was captured
             same = _compare(staging, destination) if found.is_bundle else DIFFERENT
             if same == SAME:
                 shutil.rmtree(staging, ignore_errors=True)
                 _make_ordinary(destination)
                 return WrittenBundle(destination, _kept_notes(found))
+            if same == DIFFERENT and found.builds_of_this_bundle:
+                found = inspect_destination(destination, check_builds=True)  # they go: only edgespec's files in them
             notes = _move_into_place(staging, found, keep_builds=same == SAME_MODEL)
         except BaseException:
             if staging is not None:

@@ -144,3 +144,12 @@ def test_an_output_that_cannot_be_a_directory_is_refused_before_the_capture(tmp_
         assert_user_error(done, fragment)
         assert [e["event"] for e in events(done.stdout)] == ["error"]  # refused before loading anything
     assert (tmp_path / "afile").read_text() == "mine"
+
+
+def test_user_files_in_the_builds_of_an_unchanged_bundle_do_not_stop_the_capture(tmp_path):
+    out = tmp_path / "b"
+    edgespec.capture(user_models.build_mlp().eval(), torch.randn(2, 16), out=out)
+    fake_build(out, "host", extra=["notes.txt"])
+    before = snapshot(tmp_path)
+    result = edgespec.capture(user_models.build_mlp().eval(), torch.randn(2, 16), out=out)  # seeded: the same bundle
+    assert snapshot(tmp_path) == before and "left as it was" in result.notes[0]

@@ -1,14 +1,14 @@
 """Build directories under the server root: find them, and read their reports."""
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterable, List
 
 from .errors import ApiError
-from .paths import relative_to_root, resolve_in_root
+from .files import read_json_in_root
+from .paths import relative_to_root, resolve_in_root, shown
 
 # Where to look for builds the job list does not know (made in a terminal, or before a
 # reset of the job list): a bounded walk, so a large root stays cheap to list.
@@ -21,19 +21,16 @@ def build_dir(root: str, value: object) -> Path:
     """The build directory a request names; 404 when it holds no build."""
     path = resolve_in_root(root, value, "build")
     if not (path / "build.json").is_file() and not (path / "footprint.json").is_file():
-        raise ApiError(404, f"No build at '{value}': it has neither build.json nor footprint.json.",
+        raise ApiError(404, f"No build at '{shown(str(value))}': it has neither build.json nor footprint.json.",
                        "Build the bundle first (the Build action, or edgespec build BUNDLE).")
     return path
 
 
-def read_report(build: Path, name: str, hint: str) -> Any:
-    path = build / name
+def read_report(root: str, build: Path, name: str, hint: str) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return read_json_in_root(root, build / name, hint)
     except FileNotFoundError:
-        raise ApiError(404, f"The build has no {name} yet.", hint)
-    except ValueError as e:
-        raise ApiError(422, f"{name} of this build is not valid JSON: {e}", hint)
+        raise ApiError(404, f"The build has no {name} yet.", hint) from None
 
 
 def list_builds(root: str, known: Iterable[str] = ()) -> List[Dict[str, Any]]:
@@ -62,7 +59,7 @@ def _summary(root: str, path: Path) -> Dict[str, Any] | None:
     try:
         real = resolve_in_root(root, str(path), "build")
         footprint_file = real / "footprint.json"
-        footprint = json.loads(footprint_file.read_text(encoding="utf-8"))
+        footprint = read_json_in_root(root, footprint_file, "")
         modified = datetime.fromtimestamp(footprint_file.stat().st_mtime, timezone.utc)
     except (ApiError, OSError, ValueError):
         return None

@@ -17,9 +17,16 @@ from jupyter_server.utils import url_path_join
 from . import builds
 from .archive import write_archive
 from .errors import ApiError
+from .files import os_problem
+from .request_body import parse_request_body
 from .job_queue import JobQueue
 
 QUEUE_SETTING = "edgespec_job_queue"
+
+
+async def in_thread(function: Callable[..., Any], *args: Any) -> Any:
+    """Run file system work in a worker thread: the event loop serves every kernel and the file browser."""
+    return await asyncio.get_running_loop().run_in_executor(None, functools.partial(function, *args))
 
 
 def json_errors(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -31,10 +38,15 @@ def json_errors(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitabl
             return await method(self, *args, **kwargs)
         except ApiError as e:
             self.reply(e.status, e.body())
-        except Exception as e:  # noqa: BLE001 - the client gets a message instead of a traceback
+        except OSError as e:  # the file system refused; say which way, never with the exception's text
+            self.log.warning("edgespec: %s %s: %s", self.request.method, self.request.path, e)
+            error = os_problem(e, "use", "a file of this request")
+            self.reply(error.status, error.body())
+        except Exception:  # noqa: BLE001 - the client gets a message instead of a traceback
             self.log.exception("edgespec: %s %s failed", self.request.method, self.request.path)
-            self.reply(500, {"message": f"The edgespec server extension failed: {e}",
-                             "hint": "See the Jupyter server log for details; this is a bug worth reporting."})
+            self.reply(500, {"message": "The edgespec server extension failed on this request (an internal error).",
+                             "hint": "See the Jupyter server log for details; this is a bug worth reporting.",
+                             "code": "internal"})
 
     return wrapper
 
@@ -64,10 +76,7 @@ class EdgespecHandler(APIHandler):
                                 "hint": hints.get(status_code, "See the Jupyter server log for details.")}))
 
     def json_body(self) -> Any:
-        try:
-            return json.loads(self.request.body or b"null")
-        except ValueError as e:
-            raise ApiError(400, f"The request body is not valid JSON: {e}", "Send a JSON object.")
+        return parse_request_body(self.request.body or b"")
 
     def build_argument(self) -> str:
         value = self.get_query_argument("build", default=None)
@@ -86,7 +95,7 @@ class JobsHandler(EdgespecHandler):
     @tornado.web.authenticated
     @json_errors
     async def post(self) -> None:
-        job = self.queue.submit(self.json_body())
+        job = await self.queue.submit(self.json_body())
         self.set_header("Location", url_path_join(self.base_url, "edgespec", "jobs", job.id))
         self.reply(201, {"id": job.id})
 
@@ -109,8 +118,7 @@ class BuildsHandler(EdgespecHandler):
     @json_errors
     async def get(self) -> None:
         known = [job.build for job in self.queue.list() if job.build]
-        found = await asyncio.get_running_loop().run_in_executor(
-            None, builds.list_builds, self.root_dir, known)
+        found = await in_thread(builds.list_builds, self.root_dir, known)
         self.reply(200, found)
 
 
@@ -118,16 +126,23 @@ class FootprintHandler(EdgespecHandler):
     @tornado.web.authenticated
     @json_errors
     async def get(self) -> None:
-        build = builds.build_dir(self.root_dir, self.build_argument())
-        self.reply(200, builds.read_report(build, "footprint.json", "Build the bundle again."))
+        self.reply(200, await in_thread(self._read, self.build_argument()))
+
+    def _read(self, value: str) -> Any:
+        build = builds.build_dir(self.root_dir, value)
+        return builds.read_report(self.root_dir, build, "footprint.json", "Build the bundle again.")
 
 
 class RunReportHandler(EdgespecHandler):
     @tornado.web.authenticated
     @json_errors
     async def get(self) -> None:
-        build = builds.build_dir(self.root_dir, self.build_argument())
-        self.reply(200, builds.read_report(build, "run.json", "Run the build in QEMU first (Run in QEMU, or edgespec run BUILD)."))
+        self.reply(200, await in_thread(self._read, self.build_argument()))
+
+    def _read(self, value: str) -> Any:
+        build = builds.build_dir(self.root_dir, value)
+        return builds.read_report(self.root_dir, build, "run.json",
+                                  "Run the build in QEMU first (Run in QEMU, or edgespec run BUILD).")
 
 
 class ArchiveHandler(EdgespecHandler):
@@ -137,9 +152,10 @@ class ArchiveHandler(EdgespecHandler):
         body = self.json_body()
         if not isinstance(body, dict):
             raise ApiError(400, "The request body must be a JSON object {\"build\": \"<dir>\"}.", "Send the build directory.")
-        build = builds.build_dir(self.root_dir, body.get("build"))
-        archive = await asyncio.get_running_loop().run_in_executor(None, write_archive, self.root_dir, build)
-        self.reply(200, archive)
+        self.reply(200, await in_thread(self._archive, body.get("build")))
+
+    def _archive(self, value: Any) -> Any:
+        return write_archive(self.root_dir, builds.build_dir(self.root_dir, value))
 
 
 def handlers(base_url: str) -> list:

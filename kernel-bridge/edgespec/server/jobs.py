@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional
+
+from .files import write_atomically
 
 ACTIVE = ("queued", "running")
 FINISHED = ("done", "failed", "cancelled")
@@ -103,11 +104,5 @@ class JobStore:
     def save(self, jobs: List[Job]) -> None:
         kept = jobs[-MAX_STORED_JOBS:]
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".jobs-", suffix=".json", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"format": "edgespec.jobs", "version": 1, "jobs": [j.to_dict() for j in kept]}, f)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        data = json.dumps({"format": "edgespec.jobs", "version": 1, "jobs": [j.to_dict() for j in kept]})
+        write_atomically(self.path, lambda f: f.write(data.encode("utf-8")), ".jobs-")

@@ -11,6 +11,7 @@ from typing import Dict, List
 
 import pytest
 
+from live_server import alive, descendants
 from server_helpers import finished, get_job, place, request, submit, wait_for
 
 pytestmark = pytest.mark.usefixtures("toolchain_built")
@@ -115,12 +116,14 @@ async def test_cancel_stops_a_running_guest_and_a_queued_job(jp_fetch, jp_root_d
     queued_id = await submit(jp_fetch, {"kind": "run", "build": built["build"]})
     assert (await get_job(jp_fetch, queued_id))["status"] == "queued"
 
-    # Cancel once QEMU is really running the image.
+    # Cancel once QEMU is really running the image (a copy of it, in the run's own temporary
+    # directory: QEMU is found as a child of this process, which runs the server).
     deadline = time.monotonic() + 120
-    while not [c for c in processes_mentioning(str(root)) if "qemu-system-aarch64" in c]:
+    while not [c for c in descendants(os.getpid()).values() if "qemu-system-aarch64" in c]:
         assert time.monotonic() < deadline, "QEMU never started"
         assert (await get_job(jp_fetch, running_id))["status"] == "running"
         await asyncio.sleep(0.1)
+    children = list(descendants(os.getpid()))
 
     status, job = await request(jp_fetch, "DELETE", "edgespec", "jobs", queued_id)
     assert status == 200 and job["status"] == "cancelled" and job["started"] is None
@@ -130,8 +133,8 @@ async def test_cancel_stops_a_running_guest_and_a_queued_job(jp_fetch, jp_root_d
     assert job["status"] == "cancelled" and "Cancelled" in job["error"]["message"]
 
     deadline = time.monotonic() + 10
-    while processes_mentioning(str(root)):
-        assert time.monotonic() < deadline, f"left running after cancel: {processes_mentioning(str(root))}"
+    while processes_mentioning(str(root)) or alive(children):
+        assert time.monotonic() < deadline, f"left running after cancel: {processes_mentioning(str(root))}, {alive(children)}"
         await asyncio.sleep(0.2)
     assert not (root / built["build"] / "run.json").exists()
     assert (await get_job(jp_fetch, queued_id))["started"] is None

@@ -27,6 +27,7 @@ from edgespec.server.footprint_report import render_footprint_report
 from server_helpers import finished, place, request, submit, wait_for
 
 pytestmark = pytest.mark.usefixtures("toolchain_built")
+REPO = Path(__file__).resolve().parents[3]
 
 HOSTILE = [
     'x" >&2; exit 2; fi; touch PWNED1; if false; then echo "',
@@ -198,6 +199,8 @@ BAD_QEMU = [
     ("machine", "raspi3b"),
     ("cpu", "max -monitor stdio"),
     ("cpu", "host"),
+    ("cpu", "max"),
+    ("memory", "2G"),
     ("memory", "1G -s"),
     ("memory", "$(touch PWNED)"),
     ("input_address", "0x70000000,file=/etc/passwd"),
@@ -217,6 +220,16 @@ async def test_qemu_settings_outside_the_targets_values_are_refused(jp_fetch, jp
     assert status == 422, answer
     assert f"qemu.{field}" in answer["message"] and answer["hint"], answer
     assert list(build.glob("*.zip")) == [] and not [p for p in build.iterdir() if p.name.startswith(".archive-")]
+
+
+def test_the_qemu_settings_boot_sh_accepts_are_the_platform_s_own():
+    """boot.sh boots as `edgespec run` does: with the settings of kernels/platform/qemu-virt/build.json."""
+    from edgespec.server.boot_script import QEMU_VIRT
+
+    platform = json.loads((REPO / "kernels" / "platform" / "qemu-virt" / "build.json").read_text())
+    args = platform["qemu"]["args"]
+    assert QEMU_VIRT == {"machine": args[args.index("-M") + 1], "cpu": args[args.index("-cpu") + 1],
+                         "memory": args[args.index("-m") + 1], "input_address": platform["input"]["address"]}
 
 
 @pytest.mark.parametrize("image", ["x;touch PWNED", "-rf", "../../../../bin/sh", "/bin/sh", "a b", ".hidden", "é.elf"])

@@ -1,17 +1,10 @@
-import { Activation } from './ir';
+import { floatLiteral } from '../ops/cText';
+import { kernelOf } from '../ops/registry';
 import { ArenaPlan } from './planArena';
-import { KernelName, KernelStep, kernelFunction, Schedule, Shape4 } from './schedule';
+import { KernelName, KernelStep, kernelFunction, Schedule } from './schedule';
 import { WeightsBlob } from './weightsBlob';
 
-/** A float as a C literal that converts back to exactly the same float32. */
-export function floatLiteral(value: number): string {
-  if (value === Infinity) return 'INFINITY';
-  if (value === -Infinity) return '-INFINITY';
-  if (Number.isNaN(value)) return 'NAN';
-  let text = String(Math.fround(value));
-  if (!/[.eE]/.test(text)) text += '.0';
-  return `${text}f`;
-}
+export { floatLiteral };
 
 export function commentSafe(text: string): string {
   return text.replace(/\*\//g, '* /').replace(/[\r\n]+/g, ' ');
@@ -20,10 +13,6 @@ export function commentSafe(text: string): string {
 function cString(text: string): string {
   return `"${text.replace(/[\\"]/g, c => `\\${c}`).replace(/[^\x20-\x7e]/g, '?')}"`;
 }
-
-const shape4 = (s: Shape4) => `(es_shape4){${s.n}, ${s.h}, ${s.w}, ${s.c}}`;
-const ints = (values: number[]) => `(const int32_t[]){${values.join(', ')}}`;
-const act = (a: Activation) => `${floatLiteral(a.min)}, ${floatLiteral(a.max)}`;
 
 /** Turns tensor names into C pointer expressions: arena offsets, weight offsets, platform buffers. */
 export class Pointers {
@@ -55,90 +44,7 @@ export class Pointers {
 /** The C call of one step (no trailing semicolon), or undefined for a step without code. */
 export function callOf(step: KernelStep, p: Pointers): string | undefined {
   const fn = step.kernel === 'alias' ? '' : kernelFunction(step.kernel);
-  switch (step.kernel) {
-    case 'conv2d': {
-      const a = step.args;
-      return `${fn}(${p.read(a.x)}, ${shape4(a.is)}, ${p.read(a.w)}, ${p.optional(a.b)},\n      ${p.write(a.y)}, ${shape4(a.os)}, ${a.kh}, ${a.kw}, ${a.strideH}, ${a.strideW}, ${a.padTop}, ${a.padLeft}, ${a.dilationH}, ${a.dilationW}, ${a.groups}, ${act(a.act)})`;
-    }
-    case 'conv2d_depthwise': {
-      const a = step.args;
-      return `${fn}(${p.read(a.x)}, ${shape4(a.is)}, ${p.read(a.w)}, ${p.optional(a.b)},\n      ${p.write(a.y)}, ${shape4(a.os)}, ${a.kh}, ${a.kw}, ${a.strideH}, ${a.strideW}, ${a.padTop}, ${a.padLeft}, ${a.dilationH}, ${a.dilationW}, ${act(a.act)})`;
-    }
-    case 'gemm': {
-      const a = step.args;
-      return `${fn}(${p.read(a.a)}, ${p.read(a.w)}, ${p.optional(a.b)}, ${p.write(a.y)}, ${a.m}, ${a.k}, ${a.n}, ${act(a.act)})`;
-    }
-    case 'matmul': {
-      const a = step.args;
-      return `${fn}(${p.read(a.a)}, ${p.read(a.b)}, ${p.write(a.y)}, ${a.batch}, ${a.m}, ${a.k}, ${a.n}, ${a.aBatchStride}, ${a.bBatchStride})`;
-    }
-    case 'add': case 'sub': case 'mul': case 'div': {
-      const a = step.args;
-      return `${fn}(${p.read(a.a)}, ${ints(a.aStrides)}, ${p.read(a.b)}, ${ints(a.bStrides)},\n      ${p.write(a.y)}, ${ints(a.outShape)}, ${act(a.act)})`;
-    }
-    case 'add_scalar': case 'mul_scalar': {
-      const a = step.args;
-      return `${fn}(${p.read(a.x)}, ${floatLiteral(a.s)}, ${p.write(a.y)}, ${a.count}, ${act(a.act)})`;
-    }
-    case 'clamp': {
-      const a = step.args;
-      return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.count}, ${floatLiteral(a.lo)}, ${floatLiteral(a.hi)})`;
-    }
-    case 'hardswish': case 'hardsigmoid': case 'sigmoid': case 'silu': case 'tanh': {
-      const a = step.args;
-      return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.count})`;
-    }
-    case 'gelu': {
-      const a = step.args;
-      return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.count}, ${a.tanh ? 1 : 0})`;
-    }
-    case 'scale_shift': {
-      const a = step.args;
-      return `${fn}(${p.read(a.x)}, ${p.read(a.scale)}, ${p.read(a.shift)}, ${p.write(a.y)}, ${a.rows}, ${a.channels}, ${act(a.act)})`;
-    }
-    case 'max_pool2d': {
-      const a = step.args;
-      return `${fn}(${p.read(a.x)}, ${shape4(a.is)}, ${p.write(a.y)}, ${shape4(a.os)},\n      ${a.kh}, ${a.kw}, ${a.strideH}, ${a.strideW}, ${a.padTop}, ${a.padLeft}, ${a.padBottom}, ${a.padRight}, ${a.dilationH}, ${a.dilationW}, ${act(a.act)})`;
-    }
-    case 'avg_pool2d': {
-      const a = step.args;
-      return `${fn}(${p.read(a.x)}, ${shape4(a.is)}, ${p.write(a.y)}, ${shape4(a.os)},\n      ${a.kh}, ${a.kw}, ${a.strideH}, ${a.strideW}, ${a.padTop}, ${a.padLeft}, ${a.padBottom}, ${a.padRight}, ${a.countIncludePad ? 1 : 0}, ${a.divisorOverride}, ${act(a.act)})`;
-    }
-    case 'adaptive_avg_pool2d': {
-      const a = step.args;
-      return `${fn}(${p.read(a.x)}, ${shape4(a.is)}, ${p.write(a.y)}, ${shape4(a.os)})`;
-    }
-    case 'mean': {
-      const a = step.args;
-      return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.outer}, ${a.reduce}, ${a.inner})`;
-    }
-    case 'softmax': {
-      const a = step.args;
-      return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.outer}, ${a.axis}, ${a.inner})`;
-    }
-    case 'concat': {
-      const a = step.args;
-      return `${fn}((const float *const[]){${a.xs.map(x => p.read(x)).join(', ')}},\n      ${ints(a.sizes)}, ${a.xs.length}, ${p.write(a.y)}, ${a.outer}, ${a.inner})`;
-    }
-    case 'split': {
-      const a = step.args;
-      return `${fn}(${p.read(a.x)}, (float *const[]){${a.ys.map(y => p.write(y)).join(', ')}},\n      ${ints(a.sizes)}, ${a.ys.length}, ${a.outer}, ${a.inner})`;
-    }
-    case 'transpose': {
-      const a = step.args;
-      return `${fn}(${p.read(a.x)}, ${ints(a.inShape)}, ${ints(a.perm)}, ${a.inShape.length}, ${p.write(a.y)})`;
-    }
-    case 'pad': {
-      const a = step.args;
-      return `${fn}(${p.read(a.x)}, ${ints(a.inShape)}, ${ints(a.pads)}, ${a.inShape.length}, ${floatLiteral(a.value)}, ${p.write(a.y)})`;
-    }
-    case 'copy': {
-      const a = step.args;
-      return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.count})`;
-    }
-    case 'alias':
-      return undefined;
-  }
+  return kernelOf(step.kernel).call(step, p, fn);
 }
 
 export function stepComment(step: KernelStep, index: number, total: number): string {

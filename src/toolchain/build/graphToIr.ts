@@ -1,5 +1,6 @@
 import { Graph, GraphNode } from '../../common/types';
 import { EdgespecError } from '../errors';
+import { opRuleOf } from '../ops/registry';
 import { AttrReader } from './attrs';
 import { IrGraph, IrNode, IrTensor, MemoryLayout, Provenance, TensorRole } from './ir';
 import { formatShape, numel, sameShape } from './shape';
@@ -15,15 +16,6 @@ export type WeightLookup = (name: string) => WeightTensor | undefined;
 
 /** ES_MAX_TENSORS of kernels/include/edgespec/model.h. */
 const MAX_IO_TENSORS = 16;
-
-const UNARY_OPS = ['relu', 'hardswish', 'hardsigmoid', 'sigmoid', 'silu', 'tanh'] as const;
-const BINARY_OPS = ['add', 'sub', 'mul', 'div'] as const;
-
-/** Ops of the vocabulary that this build maps onto kernels. */
-export const SUPPORTED_OPS: readonly string[] = [
-  'conv2d', 'linear', 'matmul', ...BINARY_OPS, ...UNARY_OPS, 'clamp', 'gelu', 'max_pool2d', 'avg_pool2d',
-  'adaptive_avg_pool2d', 'mean', 'softmax', 'batch_norm', 'reshape', 'transpose', 'concat', 'split', 'pad'
-];
 
 /** A node the build cannot map onto a kernel, and why. */
 export interface Unsupported {
@@ -80,71 +72,9 @@ function loadWeight(name: string, declared: number[], weights: WeightLookup): Fl
 
 function toTypedNode(node: GraphNode, prov: Provenance): IrNode | string {
   const a = new AttrReader(node.name, node.op, node.attrs);
-  const base = { ...prov, inputs: [...node.inputs], outputs: [...node.outputs] };
-  switch (node.op) {
-    case 'conv2d':
-      return {
-        ...base, op: 'conv2d',
-        attrs: {
-          stride: a.pair('stride', [1, 1]), padding: a.padding('padding'), dilation: a.pair('dilation', [1, 1]),
-          groups: a.int('groups', 1), weightLayout: a.oneOf('weight_layout', ['OIHW', 'OHWI', '1HWO'] as const, 'OIHW'),
-          activation: a.activation()
-        }
-      };
-    case 'linear':
-      return { ...base, op: 'linear', attrs: { activation: a.activation() } };
-    case 'matmul':
-      return { ...base, op: 'matmul', attrs: {} };
-    case 'add': case 'sub': case 'mul': case 'div':
-      return { ...base, op: node.op, attrs: { ...(a.has('scalar') ? { scalar: a.number('scalar') } : {}), activation: a.activation() } };
-    case 'relu': case 'hardswish': case 'hardsigmoid': case 'sigmoid': case 'silu': case 'tanh':
-      return { ...base, op: node.op, attrs: {} };
-    case 'clamp':
-      return { ...base, op: 'clamp', attrs: { min: a.optionalNumber('min') ?? -Infinity, max: a.optionalNumber('max') ?? Infinity } };
-    case 'gelu':
-      return { ...base, op: 'gelu', attrs: { approximate: a.oneOf('approximate', ['none', 'tanh'] as const, 'none') } };
-    case 'max_pool2d': {
-      const kernel = a.pair('kernel');
-      return {
-        ...base, op: 'max_pool2d',
-        attrs: {
-          kernel, stride: a.pair('stride', kernel), padding: a.padding('padding'), dilation: a.pair('dilation', [1, 1]),
-          ceilMode: a.bool('ceil_mode', false), activation: a.activation()
-        }
-      };
-    }
-    case 'avg_pool2d': {
-      const kernel = a.pair('kernel');
-      const divisor = a.optionalNumber('divisor_override');
-      return {
-        ...base, op: 'avg_pool2d',
-        attrs: {
-          kernel, stride: a.pair('stride', kernel), padding: a.padding('padding'), ceilMode: a.bool('ceil_mode', false),
-          countIncludePad: a.bool('count_include_pad', true), divisorOverride: divisor, activation: a.activation()
-        }
-      };
-    }
-    case 'adaptive_avg_pool2d':
-      return { ...base, op: 'adaptive_avg_pool2d', attrs: { outputSize: a.pair('output_size') } };
-    case 'mean':
-      return { ...base, op: 'mean', attrs: { axes: a.ints('axes'), keepdim: a.bool('keepdim', false) } };
-    case 'softmax':
-      return { ...base, op: 'softmax', attrs: { axis: a.int('axis') } };
-    case 'batch_norm':
-      return { ...base, op: 'batch_norm', attrs: { eps: a.number('eps', 1e-5) } };
-    case 'reshape':
-      return { ...base, op: 'reshape', attrs: { shape: a.ints('shape') } };
-    case 'transpose':
-      return { ...base, op: 'transpose', attrs: { perm: a.ints('perm') } };
-    case 'concat':
-      return { ...base, op: 'concat', attrs: { axis: a.int('axis') } };
-    case 'split':
-      return { ...base, op: 'split', attrs: { axis: a.int('axis'), sizes: a.ints('sizes') } };
-    case 'pad':
-      return { ...base, op: 'pad', attrs: { pads: a.pairs('pads'), value: a.number('value', 0) } };
-    default:
-      return 'no kernel implements this op';
-  }
+  const rule = opRuleOf(node.op);
+  if (!rule?.toIr) return 'no kernel implements this op';
+  return rule.toIr(node, a, { ...prov, inputs: [...node.inputs], outputs: [...node.outputs] });
 }
 
 function roleOf(kind: string): TensorRole {

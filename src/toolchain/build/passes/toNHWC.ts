@@ -1,7 +1,8 @@
-import { EdgespecError } from '../../errors';
+import { irRuleOf } from '../../ops/registry';
+import { LayoutContext } from '../../ops/opModule';
 import { cloneGraph, freshName, pruneTensors } from '../graphIndex';
-import { IrGraph, IrNode, IrTensor, MemoryLayout, Pair } from '../ir';
-import { inversePerm, isIdentityPerm, layoutChangeIsFree, permute, transposeData } from '../shape';
+import { IrGraph, IrNode, IrTensor, MemoryLayout } from '../ir';
+import { inversePerm, layoutChangeIsFree, permute, transposeData } from '../shape';
 
 const TO_NHWC: readonly number[] = [0, 2, 3, 1];
 const TO_NCHW: readonly number[] = [0, 3, 1, 2];
@@ -31,7 +32,7 @@ export function toNHWC(graph: IrGraph): IrGraph {
   return new LayoutRewriter(graph).run();
 }
 
-class LayoutRewriter {
+class LayoutRewriter implements LayoutContext {
   private readonly g: IrGraph;
   private readonly original = new Map<string, MemoryLayout>();
   private readonly nodes: IrNode[] = [];
@@ -48,7 +49,7 @@ class LayoutRewriter {
    * shufflenet 26 of its 43 transposes, but makes its channel split and concat per-pixel
    * copies and its shuffle a 2-wide interleave: 2.6% more guest instructions, measured.)
    */
-  private agnosticLayout(inputs: string[]): MemoryLayout {
+  agnosticLayout(inputs: string[]): MemoryLayout {
     return this.commonLayout(inputs);
   }
 
@@ -70,26 +71,30 @@ class LayoutRewriter {
     return this.g;
   }
 
-  private tensor(name: string): IrTensor {
+  tensor(name: string): IrTensor {
     return this.g.tensors.get(name)!;
   }
 
-  private originalLayout(name: string): MemoryLayout {
+  originalLayout(name: string): MemoryLayout {
     return this.original.get(name) ?? this.tensor(name).layout;
   }
 
-  private is4d(name: string): boolean {
+  is4d(name: string): boolean {
     return this.tensor(name).shape.length === 4 && this.tensor(name).layout !== 'plain';
   }
 
+  memoryOrder(name: string, layout: MemoryLayout): number[] {
+    return memoryOrder(layout, this.originalLayout(name), this.tensor(name).shape.length);
+  }
+
   /** The memory dim that holds original dim `axis` of `name` once it is stored in `layout`. */
-  private memoryAxis(name: string, axis: number, layout: MemoryLayout): number {
+  memoryAxis(name: string, axis: number, layout: MemoryLayout): number {
     const rank = this.tensor(name).shape.length;
     return inversePerm(memoryOrder(layout, this.originalLayout(name), rank))[axis];
   }
 
   /** Puts a freshly produced tensor into `layout` (it is still in its original layout). */
-  private produce(name: string, layout: MemoryLayout): void {
+  produce(name: string, layout: MemoryLayout): void {
     const t = this.tensor(name);
     if (t.shape.length !== 4 || t.layout === layout || layout === 'plain' || t.layout === 'plain') return;
     t.shape = permute(t.shape, layout === 'NHWC' ? TO_NHWC : TO_NCHW);
@@ -97,7 +102,7 @@ class LayoutRewriter {
   }
 
   /** A tensor holding `name` in `layout`, converting it once if needed. */
-  private want(name: string, layout: MemoryLayout, module: string): string {
+  want(name: string, layout: MemoryLayout, module: string): string {
     const t = this.tensor(name);
     if (t.shape.length !== 4 || t.layout === layout || t.layout === 'plain' || layout === 'plain') return name;
     const key = `${name}@${layout}`;
@@ -126,7 +131,7 @@ class LayoutRewriter {
    * (NumPy aligns shapes on the right): a weight gets a padded copy of its shape, an
    * activation a free re-view.
    */
-  private expandTo4d(name: string, layout: MemoryLayout, module: string): string {
+  expandTo4d(name: string, layout: MemoryLayout, module: string): string {
     const t = this.tensor(name);
     if (t.shape.length === 4 && t.layout !== 'plain') return name;
     const shape = [...new Array<number>(4 - t.shape.length).fill(1), ...t.shape];
@@ -147,125 +152,11 @@ class LayoutRewriter {
   }
 
   private rewrite(node: IrNode): void {
-    const m = node.module;
-    switch (node.op) {
-      case 'conv2d':
-      case 'max_pool2d':
-      case 'avg_pool2d':
-      case 'adaptive_avg_pool2d': {
-        if (!this.is4d(node.inputs[0])) {
-          throw new EdgespecError('unsupported-graph', `${node.op} ${node.name} (${m}) takes a ${this.tensor(node.inputs[0]).shape.length}-D input; it needs a 4-D image tensor`, 'only 2-D convolution and pooling over [N, C, H, W] are supported');
-        }
-        node.inputs[0] = this.want(node.inputs[0], 'NHWC', m);
-        this.produce(node.outputs[0], 'NHWC');
-        return;
-      }
-      case 'scale_shift': {
-        const x = node.inputs[0];
-        if (this.is4d(x)) {
-          const axis = this.memoryAxis(x, node.attrs.axis, 'NHWC');
-          node.inputs[0] = this.want(x, 'NHWC', m);
-          node.attrs = { ...node.attrs, axis };
-          this.produce(node.outputs[0], 'NHWC');
-        }
-        return;
-      }
-      case 'relu': case 'hardswish': case 'hardsigmoid': case 'sigmoid': case 'silu': case 'tanh': case 'clamp': case 'gelu': {
-        const x = node.inputs[0];
-        if (!this.is4d(x)) return;
-        const layout = this.agnosticLayout([x]);
-        node.inputs[0] = this.want(x, layout, m);
-        this.produce(node.outputs[0], layout);
-        return;
-      }
-      case 'add': case 'sub': case 'mul': case 'div': {
-        const y = node.outputs[0];
-        if (this.tensor(y).shape.length !== 4) return;
-        const yLayout = this.originalLayout(y);
-        const operands = node.inputs.map(t => this.expandTo4d(t, yLayout, m));
-        const activations = operands.filter(t => this.tensor(t).role !== 'weight');
-        const layout = this.agnosticLayout(activations.length > 0 ? activations : operands);
-        node.inputs = operands.map(t => this.want(t, layout, m));
-        this.produce(y, layout);
-        return;
-      }
-      case 'concat': {
-        const y = node.outputs[0];
-        if (!this.is4d(y)) return;
-        const layout = this.agnosticLayout(node.inputs);
-        const axis = this.memoryAxis(node.inputs[0], node.attrs.axis, layout);
-        node.inputs = node.inputs.map(t => this.want(t, layout, m));
-        node.attrs = { axis };
-        this.produce(y, layout);
-        return;
-      }
-      case 'split': {
-        const x = node.inputs[0];
-        if (!this.is4d(x)) return;
-        const layout = this.agnosticLayout([x]);
-        node.inputs[0] = this.want(x, layout, m);
-        node.attrs = { ...node.attrs, axis: this.memoryAxis(x, node.attrs.axis, layout) };
-        for (const y of node.outputs) this.produce(y, layout);
-        return;
-      }
-      case 'softmax': {
-        const x = node.inputs[0];
-        if (!this.is4d(x)) return;
-        const layout = this.agnosticLayout([x]);
-        node.inputs[0] = this.want(x, layout, m);
-        node.attrs = { axis: this.memoryAxis(x, node.attrs.axis, layout) };
-        this.produce(node.outputs[0], layout);
-        return;
-      }
-      case 'mean': {
-        const x = node.inputs[0];
-        if (!this.is4d(x)) return;
-        let layout = this.agnosticLayout([x]);
-        if (!node.attrs.keepdim && !this.keepsOrder(x, node.attrs.axes, layout)) layout = this.originalLayout(x);
-        node.inputs[0] = this.want(x, layout, m);
-        node.attrs = { ...node.attrs, axes: node.attrs.axes.map(a => this.memoryAxis(x, a, layout)).sort((p, q) => p - q) };
-        if (node.attrs.keepdim) this.produce(node.outputs[0], layout);
-        return;
-      }
-      case 'pad': {
-        const x = node.inputs[0];
-        if (!this.is4d(x)) return;
-        const layout = this.agnosticLayout([x]);
-        node.inputs[0] = this.want(x, layout, m);
-        const order = memoryOrder(layout, this.originalLayout(x), 4);
-        node.attrs = { ...node.attrs, pads: order.map(d => [...node.attrs.pads[d]] as Pair) };
-        this.produce(node.outputs[0], layout);
-        return;
-      }
-      case 'transpose': {
-        const x = node.inputs[0];
-        const y = node.outputs[0];
-        const rank = this.tensor(x).shape.length;
-        const xOrder = memoryOrder(this.tensor(x).layout, this.originalLayout(x), rank);
-        if (this.is4d(y)) this.produce(y, 'NHWC');
-        const yOrder = memoryOrder(this.tensor(y).layout, this.originalLayout(y), rank);
-        const xMemoryAxis = inversePerm(xOrder);
-        const perm = yOrder.map(d => xMemoryAxis[node.attrs.perm[d]]);
-        node.attrs = { perm };
-        if (isIdentityPerm(perm)) {
-          Object.assign(node, { op: 'reshape', attrs: { shape: [...this.tensor(y).shape] } });
-        }
-        return;
-      }
-      case 'reshape':
-      case 'linear':
-      case 'matmul': {
-        // These act on the framework's row-major order of their 4-D inputs.
-        node.inputs = node.inputs.map(t => (this.tensor(t).role === 'weight' ? t : this.inOriginalOrder(t, m)));
-        return;
-      }
-      case 'batch_norm':
-        throw new Error('internal: toNHWC runs after foldBatchNorm');
-    }
+    irRuleOf(node).toNHWC(node, this);
   }
 
   /** `name` with its bytes in the framework's order (no conversion when the change is free). */
-  private inOriginalOrder(name: string, module: string): string {
+  inOriginalOrder(name: string, module: string): string {
     const t = this.tensor(name);
     if (!this.is4d(name) || t.layout === this.originalLayout(name)) return name;
     const nchwShape = t.layout === 'NCHW' ? t.shape : permute(t.shape, TO_NCHW);
@@ -273,7 +164,7 @@ class LayoutRewriter {
   }
 
   /** Does reducing `axes` (original dims) leave the remaining dims in the original order? */
-  private keepsOrder(name: string, axes: number[], layout: MemoryLayout): boolean {
+  keepsOrder(name: string, axes: number[], layout: MemoryLayout): boolean {
     const t = this.tensor(name);
     const order = memoryOrder(layout, this.originalLayout(name), 4);
     const originalShape = permute(t.shape, inversePerm(memoryOrder(t.layout, this.originalLayout(name), 4)));

@@ -1,0 +1,113 @@
+// Elementwise ops of one input: relu and clamp (one kernel), hardswish, hardsigmoid,
+// sigmoid, silu, tanh and gelu.
+
+import { ClampNode, GeluNode, UnaryNode, UnaryOp } from '../build/ir';
+import { ClampStep, GeluStep, UnaryKernel, UnaryStep } from '../build/schedule';
+import { numel } from '../build/shape';
+import { activationBounds } from '../build/quantize/params';
+import { floatLiteral } from './cText';
+import { clampValue, sameLayoutToNHWC } from './common';
+import { Int8Context, KernelModule, OpModule, OpRule } from './opModule';
+
+/** relu and clamp both run the clamp kernel. */
+function selectClamp(node: UnaryNode | ClampNode, s: Parameters<OpRule['select']>[1]): void {
+  const [x] = node.inputs;
+  const [y] = node.outputs;
+  const [lo, hi] = node.op === 'relu' ? [0, Infinity] : [(node as ClampNode).attrs.min, (node as ClampNode).attrs.max];
+  s.push({ kernel: 'clamp', reads: [s.act(x)], writes: [s.act(y)], inPlace: [x], args: { x, y, count: numel(s.tensor(x).shape), lo, hi } }, node);
+}
+
+function unaryOp(op: UnaryOp): OpRule<UnaryNode> {
+  return {
+    toIr: (_node, _a, base) => ({ ...base, op, attrs: {} }),
+    toNHWC: sameLayoutToNHWC,
+    select(node, s) {
+      if (node.op === 'relu') return selectClamp(node, s);
+      const [x] = node.inputs;
+      const [y] = node.outputs;
+      s.push({ kernel: node.op as UnaryKernel, reads: [s.act(x)], writes: [s.act(y)], inPlace: [x], args: { x, y, count: numel(s.tensor(x).shape) } }, node);
+    }
+  };
+}
+
+const clamp: OpRule<ClampNode> = {
+  toIr: (_node, a, base) => ({ ...base, op: 'clamp', attrs: { min: a.optionalNumber('min') ?? -Infinity, max: a.optionalNumber('max') ?? Infinity } }),
+  toNHWC: sameLayoutToNHWC,
+  select: selectClamp
+};
+
+const gelu: OpRule<GeluNode> = {
+  toIr: (_node, a, base) => ({ ...base, op: 'gelu', attrs: { approximate: a.oneOf('approximate', ['none', 'tanh'] as const, 'none') } }),
+  toNHWC: sameLayoutToNHWC,
+  select(node, s) {
+    const [x] = node.inputs;
+    const [y] = node.outputs;
+    s.push({ kernel: 'gelu', reads: [s.act(x)], writes: [s.act(y)], inPlace: [x], args: { x, y, count: numel(s.tensor(x).shape), tanh: node.attrs.approximate === 'tanh' } }, node);
+  }
+};
+
+/** int8 clamp: the bounds in the input's codes; with given quantization only when input and output share parameters. */
+function lowerClamp(step: ClampStep, q: Int8Context): void {
+  const a = step.args;
+  if (q.given && !q.sameGivenParams(a.x, a.y)) return q.fallback(step);
+  const x = q.as(a.x, 's8', step.from);
+  const p = q.paramsOf(x);
+  const [lo, hi] = activationBounds(a.lo, a.hi, p);
+  q.outputS8(a.y, p, y => q.push({
+    kernel: 'clamp_s8', from: step.from, op: step.op, reads: [x], writes: [y], inPlace: x === a.x ? [x] : [],
+    call: ptr => `es_clamp_s8(${ptr.read(x)}, ${ptr.write(y)}, ${a.count}, ${lo}, ${hi})`
+  }), step.from);
+}
+
+const clampKernel: KernelModule<ClampStep> = {
+  call: (step, p, fn) => {
+    const a = step.args;
+    return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.count}, ${floatLiteral(a.lo)}, ${floatLiteral(a.hi)})`;
+  },
+  int8: lowerClamp,
+  reference: (step, get) => { const a = step.args; return [get(a.x).map(v => clampValue(v, a.lo, a.hi))]; }
+};
+
+function unaryKernel(f: (v: number) => number): KernelModule<UnaryStep> {
+  return {
+    call: (step, p, fn) => {
+      const a = step.args;
+      return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.count})`;
+    },
+    reference: (step, get) => [get(step.args.x).map(f)]
+  };
+}
+
+/** Abramowitz-Stegun 7.1.26: ranges only need a few digits. */
+function erf(v: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(v));
+  const e = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-v * v);
+  return v < 0 ? -e : e;
+}
+
+const geluKernel: KernelModule<GeluStep> = {
+  call: (step, p, fn) => {
+    const a = step.args;
+    return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.count}, ${a.tanh ? 1 : 0})`;
+  },
+  reference(step, get) {
+    const a = step.args;
+    return [get(a.x).map(v => (a.tanh ? 0.5 * v * (1 + Math.tanh(0.7978845608 * (v + 0.044715 * v * v * v))) : 0.5 * v * (1 + erf(v / Math.SQRT2))))];
+  }
+};
+
+export const unaryModule: OpModule = {
+  ops: {
+    relu: unaryOp('relu'), hardswish: unaryOp('hardswish'), hardsigmoid: unaryOp('hardsigmoid'), sigmoid: unaryOp('sigmoid'),
+    silu: unaryOp('silu'), tanh: unaryOp('tanh'), clamp, gelu
+  },
+  kernels: {
+    clamp: clampKernel,
+    hardswish: unaryKernel(v => v * clampValue(v + 3, 0, 6) / 6),
+    hardsigmoid: unaryKernel(v => clampValue(v + 3, 0, 6) / 6),
+    sigmoid: unaryKernel(v => 1 / (1 + Math.exp(-v))),
+    silu: unaryKernel(v => v / (1 + Math.exp(-v))),
+    tanh: unaryKernel(Math.tanh),
+    gelu: geluKernel
+  }
+};

@@ -1,4 +1,4 @@
-"""Fuzz target: graph.json through the bundle validator (kernel-bridge/edgespec/bundle_validation.py).
+"""Fuzz target: graph.json through the bundle validator (kernel-bridge/edgespec/capture/bundle_validation.py).
 
 Any bytes as graph.json, beside the fixture bundle's valid weights.safetensors and
 reference.safetensors: validate_bundle returns the graph, or raises BundleError (an
@@ -12,8 +12,8 @@ import shutil
 import harness
 from mutators import mutate_json_bytes
 
-with harness.instrumented("edgespec.bundle_validation", "edgespec.safetensors_header", "edgespec.vocabulary"):
-    from edgespec.bundle_validation import validate_bundle
+with harness.instrumented("edgespec.capture.bundle_validation", "edgespec.safetensors_header", "edgespec.vocabulary"):
+    from edgespec.capture.bundle_validation import validate_bundle
     from edgespec.errors import EdgespecError
 
 BUNDLE = harness.scratch_dir() / "bundle"

@@ -1,4 +1,4 @@
-"""Fuzz target: .onnx files through loading and lowering (capture_onnx.load_onnx, lower_onnx).
+"""Fuzz target: .onnx files through loading and lowering (edgespec.capture.onnx.capture: load_onnx, lower_onnx).
 
 Any bytes as an .onnx file: loading and lowering it (shape inference included) returns the
 lowered graph, or raises an EdgespecError (ModelInputError, UnsupportedOpsError, ...)
@@ -15,8 +15,8 @@ from mutators import mutate_message
 import onnx  # noqa: E402  (the protobuf classes and shape inference are C++; not instrumented)
 
 with harness.instrumented("edgespec", "onnx.helper", "onnx.numpy_helper"):
-    from edgespec import capture_onnx_lowering, capture_onnx_rules  # noqa: F401
-    from edgespec.capture_onnx import load_onnx, lower_onnx
+    from edgespec.capture.onnx import lowering, rules  # noqa: F401
+    from edgespec.capture.onnx.capture import load_onnx, lower_onnx
     from edgespec.errors import EdgespecError
 
 MODEL = harness.scratch_dir() / "model.onnx"

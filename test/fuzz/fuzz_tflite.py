@@ -1,5 +1,5 @@
 """Fuzz target: .tflite files through the flatbuffer reader and the lowering
-(capture_tf_flatbuffer.read_flatbuffer, capture_tflite.lower_tflite).
+(edgespec.capture.tflite: flatbuffer.read_flatbuffer, capture.lower_tflite).
 
 Any bytes as a .tflite model: lower_tflite returns the lowered graph, or raises an
 EdgespecError (ModelInputError, UnsupportedOpsError, ...) with a message. The
@@ -13,10 +13,10 @@ import random
 import harness
 from mutators import mutate_object_tree
 
-# TensorFlow itself is imported first, uninstrumented, as edgespec imports it (capture_tflite.import_tensorflow),
+# TensorFlow itself is imported first, uninstrumented, as edgespec imports it (capture.tflite.capture.import_tensorflow),
 # without importing the capture modules, which the block below imports instrumented
-from edgespec.capture_tf_coexist import block_triton_before_tensorflow_import  # noqa: E402
-from edgespec.capture_tf_quiet import quiet_tensorflow_env  # noqa: E402
+from edgespec.capture.tensorflow_coexist import block_triton_before_tensorflow_import  # noqa: E402
+from edgespec.capture.tensorflow_quiet import quiet_tensorflow_env  # noqa: E402
 
 block_triton_before_tensorflow_import()
 quiet_tensorflow_env()
@@ -25,8 +25,8 @@ with harness.instrumented("edgespec", "tensorflow.lite.tools.flatbuffer_utils", 
                           "flatbuffers"):
     from tensorflow.lite.tools import flatbuffer_utils
 
-    from edgespec import capture_tf_flatbuffer, capture_tf_lowering, capture_tf_rules, capture_tflite_int8  # noqa: F401
-    from edgespec.capture_tflite import lower_tflite
+    from edgespec.capture.tflite import flatbuffer, int8, lowering, rules  # noqa: F401
+    from edgespec.capture.tflite.capture import lower_tflite
     from edgespec.errors import EdgespecError
 
 

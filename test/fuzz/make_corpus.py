@@ -59,7 +59,7 @@ def make_tflite(scratch: Path) -> None:
     import numpy as np
     import tensorflow as tf
 
-    from edgespec.capture_tflite import capture_tflite_file
+    from edgespec.capture.tflite.capture import capture_tflite_file
 
     float_model, int8_model = _keras_models()
     folder = _fresh("tflite")
@@ -102,7 +102,7 @@ def make_onnx(scratch: Path) -> None:
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    from edgespec.capture_onnx import capture_onnx_file
+    from edgespec.capture.onnx.capture import capture_onnx_file
 
     rng = np.random.default_rng(3)
     f = lambda *shape: rng.standard_normal(shape).astype(np.float32)  # noqa: E731

@@ -32,6 +32,6 @@ def line_of(path: Path, fragment: str) -> int:
 
 def source_of(path: Path, fragment: str) -> str:
     """How capture names that line: file:line, the file shortened as edgespec shortens it."""
-    from edgespec.torch_provenance import short_path
+    from edgespec.capture.provenance import short_path
 
     return f"{short_path(str(path))}:{line_of(path, fragment)}"

@@ -17,7 +17,7 @@ def torchvision_capture(tmp_path_factory) -> Callable[[str], Captured]:
     import torch
 
     import edgespec
-    from edgespec.model_source import load_model, randomize_batchnorm
+    from edgespec.capture.torch.model_source import load_model, randomize_batchnorm
 
     root = tmp_path_factory.mktemp("torchvision")
     cache = {}

@@ -109,7 +109,7 @@ def test_a_failed_capture_leaves_an_earlier_bundle_untouched(tmp_path):
 
 
 def test_a_failure_while_writing_leaves_nothing_behind(tmp_path, monkeypatch):
-    import edgespec.bundle as bundle_module
+    from edgespec.capture import bundle as bundle_module
 
     def failing_validation(path):
         assert (Path(path) / "weights.safetensors").is_file()  # the files were written when it failed

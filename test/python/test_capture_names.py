@@ -17,9 +17,9 @@ import edgespec
 import user_models
 from capture_helpers import REPO
 from capture_safety_helpers import EDGESPEC, events, run
-from edgespec import names
-from edgespec.bundle import current_umask
-from edgespec.graph_builder import GraphBuilder
+from edgespec.capture import names
+from edgespec.capture.bundle import current_umask
+from edgespec.capture.graph_builder import GraphBuilder
 
 SCHEMA = json.loads((REPO / "src" / "common" / "schema" / "graph.schema.json").read_text())
 HOSTILE = 'x" >&2; exit 2; fi; touch PWNED; if false; then echo "'
@@ -159,7 +159,7 @@ def test_a_recapture_makes_the_private_files_of_an_earlier_version_ordinary(tmp_
 def test_the_trace_magic_refuses_an_invalid_name_before_the_cell_runs(ipython_shell, tmp_path):
     from IPython.utils.capture import capture_output
 
-    from edgespec.trace_summary import TRACE_MIME
+    from edgespec.notebook.trace_summary import TRACE_MIME
 
     ipython_shell.user_ns.pop("cell_ran", None)
     with capture_output() as captured:

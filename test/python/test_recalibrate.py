@@ -11,8 +11,8 @@ from safetensors.numpy import load_file
 
 from capture_helpers import REPO
 from edgespec import ModelInputError, validate_bundle
-from edgespec.model_source import load_model, randomize_batchnorm
-from edgespec.recalibrate import recalibrate, recalibration_inputs
+from edgespec.capture.torch.model_source import load_model, randomize_batchnorm
+from edgespec.capture.torch.recalibrate import recalibrate, recalibration_inputs
 
 SHAPE = [1, 3, 64, 64]
 

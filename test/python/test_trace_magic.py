@@ -7,7 +7,7 @@ from IPython.utils.capture import capture_output
 
 from dispatch_count import count_dispatched
 from edgespec import validate_bundle
-from edgespec.trace_summary import TRACE_MIME
+from edgespec.notebook.trace_summary import TRACE_MIME
 
 MODEL_CELL = """\
 import torch

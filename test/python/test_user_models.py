@@ -9,7 +9,7 @@ import edgespec
 import user_models
 from dispatch_count import count_dispatched
 from edgespec import validate_bundle
-from edgespec.model_source import randomize_batchnorm
+from edgespec.capture.torch.model_source import randomize_batchnorm
 from numpy_interpreter import reference_outputs, run_bundle
 
 

@@ -2,10 +2,10 @@
 import torch
 import torch.nn as nn
 
-from edgespec import aten_rules
-from edgespec.aten_lowering import lower_exported_program
-from edgespec.dispatched_ops import edgespec_op_for, inventory_rows
-from edgespec.torch_export import export_core_aten
+from edgespec.capture.torch import rules as aten_rules
+from edgespec.capture.torch.lowering import lower_exported_program
+from edgespec.notebook.dispatched_ops import edgespec_op_for, inventory_rows
+from edgespec.capture.torch.export import export_core_aten
 from edgespec.vocabulary import REMOVED, load_vocabulary
 
 
@@ -23,8 +23,8 @@ def test_ops_before_decomposition_lower_like_their_core_aten_form():
     raw = torch.export.export(model, (x,))
     assert {"aten.conv2d.default", "aten.batch_norm.default", "aten.linear.default"} <= {
         str(n.target) for n in raw.graph.nodes if n.op == "call_function"}
-    as_exported = lower_exported_program(raw).builder.nodes
-    decomposed = lower_exported_program(export_core_aten(model, (x,))).builder.nodes
+    as_exported = lower_exported_program(raw, aten_rules.RULES).builder.nodes
+    decomposed = lower_exported_program(export_core_aten(model, (x,)), aten_rules.RULES).builder.nodes
     summary = lambda nodes: [(n["op"], n["attrs"], n["inputs"][1:], n["module"]) for n in nodes]  # noqa: E731
     assert summary(as_exported) == summary(decomposed)
 

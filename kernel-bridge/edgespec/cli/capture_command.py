@@ -50,16 +50,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--recalibrate", type=bounded_int(0, MAX_RECALIBRATE), default=0, metavar="N",
                         help="random-weight classifiers: set batch-norm statistics from N seeded inputs and centre "
                              "the last linear layer's bias on their mean logit, so the answer depends on the input "
-                             "(see edgespec/recalibrate.py; default 0: off)")
+                             "(see edgespec/capture/torch/recalibrate.py; default 0: off)")
     parser.add_argument("--json", action="store_true", help="print one JSON event per line")
     return parser
 
 
 def run(args: argparse.Namespace, reporter: Reporter) -> int:
-    from .. import capture_tf_command  # keras:NAME, FILE.tflite, FILE.onnx (no PyTorch on that path)
-    from ..bundle import check_destination
-    from ..names import check_bundle_name
-    from ..staging import sweep_stale_staging
+    from . import capture_without_torch  # keras:NAME, FILE.tflite, FILE.onnx (no PyTorch on that path)
+    from ..capture.bundle import check_destination
+    from ..capture.names import check_bundle_name
+    from ..capture.staging import sweep_stale_staging
 
     if args.name is not None:
         check_bundle_name(args.name, "--name")
@@ -67,14 +67,14 @@ def run(args: argparse.Namespace, reporter: Reporter) -> int:
         check_destination(args.out)  # before a long capture, not after it
     else:  # the bundle's name is known later; what killed captures left is swept now
         sweep_stale_staging(Path.cwd() / "edgespec-bundles")
-    if capture_tf_command.handles(args.model):
-        return capture_tf_command.run(args, reporter)
+    if capture_without_torch.handles(args.model):
+        return capture_without_torch.run(args, reporter)
     import torch
 
-    from ..capture_torch import capture
+    from ..capture.torch.capture import capture
     from ..errors import ModelInputError
-    from ..model_source import DEFAULT_SEED_OFFSET, load_model, parse_shape, randomize_batchnorm
-    from ..names import derived_bundle_name
+    from ..capture.torch.model_source import DEFAULT_SEED_OFFSET, load_model, parse_shape, randomize_batchnorm
+    from ..capture.names import derived_bundle_name
 
     is_torchvision = args.model.startswith("torchvision:")
     shapes_text: List[str] = args.input_shape or ([DEFAULT_TORCHVISION_SHAPE] if is_torchvision else [])
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace, reporter: Reporter) -> int:
         reporter.log(f"randomized {randomized} batch norms (seed {args.seed}) so that they are not identities", "debug")
     recalibrated = {}
     if args.recalibrate:
-        from ..recalibrate import recalibrate
+        from ..capture.torch.recalibrate import recalibrate
         recalibrated = recalibrate(model, shapes, args.recalibrate, args.seed)
         reporter.log(f"recalibrated {recalibrated['recalibrated_batch_norms']} batch norms on {args.recalibrate} seeded "
                      f"inputs and centred {recalibrated['centred_bias']}", "debug")
@@ -103,14 +103,6 @@ def run(args: argparse.Namespace, reporter: Reporter) -> int:
                      progress=lambda stage, done, total: reporter.progress("capture", done, total, stage))
     if name_note:
         result.notes.insert(0, name_note)
-    report_result(reporter, result, {"entry": args.model, "seed": args.seed, "randomized_batch_norms": randomized,
+    reporter.capture_result(result, {"entry": args.model, "seed": args.seed, "randomized_batch_norms": randomized,
                                      **recalibrated})
     return 0
-
-
-def report_result(reporter: Reporter, result, extra: dict) -> None:
-    """The notes (names changed, builds kept or removed) as log events, then the result."""
-    if reporter.json:
-        for note in result.notes:
-            reporter.log(note, "warn")
-    reporter.result("capture", {**result.to_dict(), **extra}, result.summary)

@@ -9,8 +9,8 @@ import traceback
 from typing import List, Optional
 
 from ..errors import EdgespecError
-from ..staging import Stopped, stop_on_signals
-from ..user_code import os_error_text
+from ..capture.staging import Stopped, stop_on_signals
+from ..capture.user_code import os_error_text
 from . import capture_command
 from .reporter import Reporter
 

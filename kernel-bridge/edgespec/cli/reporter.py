@@ -40,6 +40,13 @@ class Reporter:
         else:
             self._out.write((human() if human else json.dumps(data, indent=2)) + "\n")
 
+    def capture_result(self, result, extra: dict) -> None:
+        """A capture's notes (names changed, builds kept or removed) as log events, then its result."""
+        if self.json:
+            for note in result.notes:
+                self.log(note, "warn")
+        self.result("capture", {**result.to_dict(), **extra}, result.summary)
+
     def error(self, code: str, message: str, hint: Optional[str] = None, details: Any = None) -> None:
         if self.json:
             self._emit({"event": "error", "code": code, "message": message, **({"hint": hint} if hint else {}),

@@ -105,7 +105,7 @@ def resnet18_onnx(work_dir) -> Path:
     path = work_dir / "resnet18.onnx"
     code = f"""
 import contextlib, io, torch, torchvision
-from edgespec.model_source import randomize_batchnorm
+from edgespec.capture.torch.model_source import randomize_batchnorm
 torch.manual_seed(0)
 model = torchvision.models.resnet18(weights=None).eval()
 randomize_batchnorm(model, 0)

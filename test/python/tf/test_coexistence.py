@@ -72,4 +72,4 @@ def test_without_edgespec_the_same_imports_crash(tmp_path):
         pytest.skip("triton is not installed (CPU-only torch): TensorFlow and torch cannot collide this way")
     proc = run_python("import tensorflow, torchvision\nprint('survived')", cwd=tmp_path, check=False, timeout=120)
     assert proc.returncode != 0 and "survived" not in proc.stdout, \
-        "importing tensorflow then torchvision no longer crashes: capture_tf_coexist may be unnecessary now"
+        "importing tensorflow then torchvision no longer crashes: edgespec.capture.tensorflow_coexist may be unnecessary now"

@@ -13,7 +13,7 @@ from conftest import run_capture_cli
 from onnx_graphs import coverage_model, symbolic_batch_model, unsupported_model
 
 from edgespec import ModelInputError, UnsupportedOpsError
-from edgespec.capture_onnx import capture_onnx_file
+from edgespec.capture.onnx.capture import capture_onnx_file
 
 RESNET18_ONNX_OPS = {"onnx.Conv": 20, "onnx.Relu": 17, "onnx.Add": 8, "onnx.Gemm": 1, "onnx.MaxPool": 1,
                      "onnx.ReduceMean": 1, "onnx.Reshape": 1}

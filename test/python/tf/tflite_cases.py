@@ -32,7 +32,7 @@ def make_models(out: Path) -> None:
 
 def import_each(out: Path) -> dict:
     from edgespec import EdgespecError
-    from edgespec.capture_tflite import capture_tflite_file
+    from edgespec.capture.tflite.capture import capture_tflite_file
 
     outcomes = {}
     for name in ("unsupported", "int16", "garbage"):

@@ -1,0 +1,1 @@
+"""Keras capture: the model converted to TFLite in this process, then captured as a .tflite."""

@@ -1,0 +1,302 @@
+"""One rule per ONNX operator (default domain): read inputs and attributes, emit vocabulary nodes.
+
+ONNX facts these rules rely on (operator specs): `pads` lists all begins, then all ends
+([top, left, bottom, right] for 2-D); SAME_UPPER puts the odd pixel of padding after,
+SAME_LOWER before; HardSigmoid defaults to alpha 0.2 (PyTorch exports 1/6); Softmax
+before opset 13 flattens to 2-D from `axis` on; ReduceMean and Pad take axes/pads as
+inputs from opsets 18 and 11; Gemm is alpha * A' @ B' + beta * C.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Dict, List
+
+import numpy as np
+
+from .lowering import OnnxLowering, Unmappable
+from ..lowering_base import normalize_axis, window_output_size
+
+Rule = Callable[[OnnxLowering, object], None]
+
+
+def _spatial_attrs(low: OnnxLowering, node, kernel: List[int]):
+    """stride, dilation, [top, left, bottom, right] of a 2-D windowed op, checked against the inferred output."""
+    x_shape = low.shape(node.input[0])
+    if len(x_shape) != 4 or len(kernel) != 2:
+        raise Unmappable(f"it is not 2-D (input rank {len(x_shape)}); edgespec handles 2-D windows")
+    stride = list(low.attr(node, "strides", [1, 1]))
+    dilation = list(low.attr(node, "dilations", [1, 1]))
+    auto_pad = low.attr(node, "auto_pad", "NOTSET")
+    ceil_mode = bool(low.attr(node, "ceil_mode", 0))
+    height, width = x_shape[2:]
+    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        padding = [0, 0, 0, 0]
+        for axis, size in enumerate((height, width)):
+            effective = (kernel[axis] - 1) * dilation[axis] + 1
+            total = max((math.ceil(size / stride[axis]) - 1) * stride[axis] + effective - size, 0)
+            small, large = total // 2, total - total // 2
+            before, after = (small, large) if auto_pad == "SAME_UPPER" else (large, small)
+            padding[axis], padding[axis + 2] = before, after
+        top, left, bottom, right = padding
+    elif auto_pad == "VALID":
+        top = left = bottom = right = 0
+    else:
+        top, left, bottom, right = list(low.attr(node, "pads", [0, 0, 0, 0]))
+    expected = [window_output_size(height, kernel[0], stride[0], dilation[0], top, bottom, ceil_mode),
+                window_output_size(width, kernel[1], stride[1], dilation[1], left, right, ceil_mode)]
+    actual = low.shape(node.output[0])[2:]
+    if expected != actual:
+        raise Unmappable(f"its output is {actual} high/wide where its attributes give {expected}")
+    return stride, dilation, [top, left, bottom, right], ceil_mode
+
+
+def conv(low: OnnxLowering, node) -> None:
+    weight = low.constant(node.input[1], "weight")
+    if weight.ndim != 4:
+        raise Unmappable(f"it is a {weight.ndim - 2}-D convolution; edgespec handles 2-D")
+    kernel = list(low.attr(node, "kernel_shape", list(weight.shape[2:])))
+    stride, dilation, padding, _ = _spatial_attrs(low, node, kernel)
+    inputs = [low.value(node.input[0]), low.weight(node.input[1])]
+    if low.has_input(node, 2):
+        low.constant(node.input[2], "bias")
+        inputs.append(low.weight(node.input[2]))
+    low.emit("conv2d", inputs, {"stride": stride, "padding": padding, "dilation": dilation,
+                                "groups": int(low.attr(node, "group", 1)), "weight_layout": "OIHW"})
+
+
+def gemm(low: OnnxLowering, node) -> None:
+    if low.attr(node, "transA", 0):
+        raise Unmappable("it transposes its input (transA = 1)")
+    alpha, beta = float(low.attr(node, "alpha", 1.0)), float(low.attr(node, "beta", 1.0))
+    if alpha != 1.0 or (low.has_input(node, 2) and beta != 1.0):
+        raise Unmappable(f"it scales (alpha {alpha}, beta {beta}); edgespec maps alpha = beta = 1")
+    b = low.constant(node.input[1], "weight")
+    if low.attr(node, "transB", 0):
+        weight = low.weight(node.input[1])
+    else:  # B is [K, N]: linear wants [N, K]
+        weight = low.weight(node.input[1], np.ascontiguousarray(b.T), f"{node.input[1]}.T")
+    inputs = [low.value(node.input[0]), weight]
+    if low.has_input(node, 2):
+        bias = low.constant(node.input[2], "bias")
+        out_features = b.shape[0] if low.attr(node, "transB", 0) else b.shape[1]
+        if bias.size != out_features:
+            raise Unmappable(f"its C {list(bias.shape)} is not a bias of {out_features} features")
+        inputs.append(low.weight(node.input[2], bias.reshape(-1), node.input[2] if bias.ndim == 1 else f"{node.input[2]}.flat"))
+    low.emit("linear", inputs, {})
+
+
+def matmul(low: OnnxLowering, node) -> None:
+    a, b = node.input[0], node.input[1]
+    if low.is_constant(b) and low.constant(b, "operand").ndim == 2:
+        weight = low.constant(b, "operand")
+        low.emit("linear", [low.value(a), low.weight(b, np.ascontiguousarray(weight.T), f"{b}.T")], {})
+    else:
+        low.emit("matmul", [low.value(a), low.value(b)], {})
+
+
+def _binary(vocab_op: str, commutative: bool) -> Rule:
+    def rule(low: OnnxLowering, node) -> None:
+        a, b = node.input[0], node.input[1]
+        if low.is_constant(a) and not low.is_constant(b):
+            if not commutative:
+                raise Unmappable("its first operand is a constant and the second computed")
+            a, b = b, a
+        if low.is_constant(b) and low.constant(b, "operand").size == 1 \
+                and low.shape(node.output[0]) == low.shape(a):
+            low.emit(vocab_op, [low.value(a)], {"scalar": float(low.constant(b, "operand").reshape(-1)[0])})
+        else:
+            low.emit(vocab_op, [low.value(a), low.value(b)], {})
+    return rule
+
+
+def _unary(vocab_op: str) -> Rule:
+    def rule(low: OnnxLowering, node) -> None:
+        low.emit(vocab_op, [low.value(node.input[0])], {})
+    return rule
+
+
+def hard_sigmoid(low: OnnxLowering, node) -> None:
+    alpha, beta = float(low.attr(node, "alpha", 0.2)), float(low.attr(node, "beta", 0.5))
+    if abs(alpha - 1 / 6) > 1e-6 or abs(beta - 0.5) > 1e-6:
+        raise Unmappable(f"its alpha {alpha:g} / beta {beta:g} differ from hardsigmoid's 1/6 and 0.5")
+    low.emit("hardsigmoid", [low.value(node.input[0])], {})
+
+
+def gelu(low: OnnxLowering, node) -> None:
+    low.emit("gelu", [low.value(node.input[0])], {"approximate": low.attr(node, "approximate", "none")})
+
+
+def clip(low: OnnxLowering, node) -> None:
+    if low.opset < 11:
+        lo, hi = low.attr(node, "min", None), low.attr(node, "max", None)
+    else:
+        lo = float(low.constant(node.input[1], "min").reshape(-1)[0]) if low.has_input(node, 1) else None
+        hi = float(low.constant(node.input[2], "max").reshape(-1)[0]) if low.has_input(node, 2) else None
+    if lo == 0.0 and hi is None:
+        low.emit("relu", [low.value(node.input[0])], {})
+    else:
+        low.emit("clamp", [low.value(node.input[0])], {"min": lo, "max": hi})
+
+
+def softmax(low: OnnxLowering, node) -> None:
+    rank = len(low.shape(node.input[0]))
+    axis = normalize_axis(int(low.attr(node, "axis", -1 if low.opset >= 13 else 1)), rank)
+    if low.opset < 13 and axis != rank - 1:
+        raise Unmappable(f"before opset 13 Softmax on axis {axis} normalizes over all later axes together")
+    low.emit("softmax", [low.value(node.input[0])], {"axis": axis})
+
+
+def max_pool(low: OnnxLowering, node) -> None:
+    if len(node.output) > 1 and node.output[1]:
+        raise Unmappable("its Indices output is used")
+    kernel = list(low.attr(node, "kernel_shape"))
+    stride, dilation, padding, ceil_mode = _spatial_attrs(low, node, kernel)
+    low.emit("max_pool2d", [low.value(node.input[0])],
+             {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation, "ceil_mode": ceil_mode})
+
+
+def average_pool(low: OnnxLowering, node) -> None:
+    kernel = list(low.attr(node, "kernel_shape"))
+    stride, dilation, padding, ceil_mode = _spatial_attrs(low, node, kernel)
+    if dilation != [1, 1]:
+        raise Unmappable("it is dilated; edgespec's avg_pool2d is not")
+    low.emit("avg_pool2d", [low.value(node.input[0])],
+             {"kernel": kernel, "stride": stride, "padding": padding, "ceil_mode": ceil_mode,
+              "count_include_pad": bool(low.attr(node, "count_include_pad", 0)), "divisor_override": None})
+
+
+def global_average_pool(low: OnnxLowering, node) -> None:
+    rank = len(low.shape(node.input[0]))
+    low.emit("mean", [low.value(node.input[0])], {"axes": list(range(2, rank)), "keepdim": True})
+
+
+def reduce_mean(low: OnnxLowering, node) -> None:
+    rank = len(low.shape(node.input[0]))
+    if low.opset >= 18:
+        axes = [int(a) for a in low.constant(node.input[1], "axes").reshape(-1)] if low.has_input(node, 1) else []
+    else:
+        axes = list(low.attr(node, "axes", []))
+    if not axes:
+        if low.attr(node, "noop_with_empty_axes", 0):
+            low.alias(node.output[0], low.value(node.input[0]))
+            return
+        axes = list(range(rank))
+    low.emit("mean", [low.value(node.input[0])],
+             {"axes": sorted({normalize_axis(a, rank) for a in axes}), "keepdim": bool(low.attr(node, "keepdims", 1))})
+
+
+def reshape(low: OnnxLowering, node) -> None:
+    low.emit("reshape", [low.value(node.input[0])], {"shape": low.shape(node.output[0])})
+
+
+def concat(low: OnnxLowering, node) -> None:
+    rank = len(low.shape(node.output[0]))
+    low.emit("concat", [low.value(i) for i in node.input], {"axis": normalize_axis(int(low.attr(node, "axis")), rank)})
+
+
+def split(low: OnnxLowering, node) -> None:
+    rank = len(low.shape(node.input[0]))
+    axis = normalize_axis(int(low.attr(node, "axis", 0)), rank)
+    sizes = [low.shape(o)[axis] for o in node.output]
+    outputs = [low.declare(o) for o in node.output]
+    low.add_node("split", [low.value(node.input[0])], outputs, {"axis": axis, "sizes": sizes})
+    for name, tensor in zip(node.output, outputs):
+        low.names[name] = tensor
+
+
+def transpose(low: OnnxLowering, node) -> None:
+    rank = len(low.shape(node.input[0]))
+    perm = [int(p) for p in low.attr(node, "perm", list(range(rank - 1, -1, -1)))]
+    low.emit("transpose", [low.value(node.input[0])], {"perm": perm})
+
+
+def batch_normalization(low: OnnxLowering, node) -> None:
+    if low.attr(node, "training_mode", 0):
+        raise Unmappable("it is in training mode")
+    if any(o for o in node.output[1:]):
+        raise Unmappable("it outputs running statistics (training mode)")
+    inputs = [low.value(node.input[0])] + [low.weight(name) for name in node.input[1:5]]
+    for name in node.input[1:5]:
+        low.constant(name, "statistic")
+    low.emit("batch_norm", inputs, {"eps": float(low.attr(node, "epsilon", 1e-5))})
+
+
+def pad(low: OnnxLowering, node) -> None:
+    mode = low.attr(node, "mode", "constant")
+    if mode != "constant":
+        raise Unmappable(f"its mode is {mode}; edgespec pads with a constant")
+    rank = len(low.shape(node.input[0]))
+    if low.opset < 11:
+        pads, value = list(low.attr(node, "pads")), float(low.attr(node, "value", 0.0))
+    else:
+        pads = [int(p) for p in low.constant(node.input[1], "pads").reshape(-1)]
+        value = float(low.constant(node.input[2], "value").reshape(-1)[0]) if low.has_input(node, 2) else 0.0
+    axes = list(range(rank))
+    if low.has_input(node, 3):
+        axes = [normalize_axis(int(a), rank) for a in low.constant(node.input[3], "axes").reshape(-1)]
+    pairs = [[0, 0] for _ in range(rank)]
+    for i, axis in enumerate(axes):
+        pairs[axis] = [pads[i], pads[i + len(axes)]]
+    if any(p < 0 for pair in pairs for p in pair):
+        raise Unmappable("it crops (negative pads)")
+    low.emit("pad", [low.value(node.input[0])], {"pads": pairs, "value": value})
+
+
+def identity(low: OnnxLowering, node) -> None:
+    if node.op_type == "Dropout" and len(node.output) > 1 and node.output[1]:
+        raise Unmappable("its mask output is used")
+    if low.is_constant(node.input[0]):
+        low.constants[node.output[0]] = low.constants[node.input[0]]
+    else:
+        low.alias(node.output[0], low.value(node.input[0]))
+
+
+def constant(low: OnnxLowering, node) -> None:
+    import onnx
+
+    for attribute in node.attribute:
+        if attribute.name == "value":
+            low.constants[node.output[0]] = onnx.numpy_helper.to_array(attribute.t)
+            return
+        if attribute.name in ("value_float", "value_int"):
+            low.constants[node.output[0]] = np.array(onnx.helper.get_attribute_value(attribute))
+            return
+        if attribute.name in ("value_floats", "value_ints"):
+            low.constants[node.output[0]] = np.array(list(onnx.helper.get_attribute_value(attribute)))
+            return
+    raise Unmappable("it holds a constant edgespec cannot read (sparse or string)")
+
+
+RULES: Dict[str, Rule] = {
+    "Conv": conv,
+    "Gemm": gemm,
+    "MatMul": matmul,
+    "Add": _binary("add", True),
+    "Sub": _binary("sub", False),
+    "Mul": _binary("mul", True),
+    "Div": _binary("div", False),
+    "Relu": _unary("relu"),
+    "Sigmoid": _unary("sigmoid"),
+    "Tanh": _unary("tanh"),
+    "HardSwish": _unary("hardswish"),
+    "HardSigmoid": hard_sigmoid,
+    "Gelu": gelu,
+    "Clip": clip,
+    "Softmax": softmax,
+    "MaxPool": max_pool,
+    "AveragePool": average_pool,
+    "GlobalAveragePool": global_average_pool,
+    "ReduceMean": reduce_mean,
+    "Reshape": reshape,
+    "Flatten": reshape,
+    "Squeeze": reshape,
+    "Unsqueeze": reshape,
+    "Concat": concat,
+    "Split": split,
+    "Transpose": transpose,
+    "BatchNormalization": batch_normalization,
+    "Pad": pad,
+    "Identity": identity,
+    "Dropout": identity,
+    "Constant": constant,
+}

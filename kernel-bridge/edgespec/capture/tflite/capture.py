@@ -1,0 +1,171 @@
+"""Import a float or int8 .tflite file into a bundle, and the steps the Keras capture shares
+with it: lowering a flatbuffer, running the TFLite interpreter for reference outputs, writing
+the bundle. An int8 model keeps its own quantization (int8.py).
+
+The reference of a .tflite file is the TFLite interpreter's own output on a seeded
+input, with delegates off (TFLite's builtin kernels, not XNNPACK's). An int8 model runs on
+TFLite's reference kernels (BUILTIN_REF): its optimized int8 kernels round some results
+differently from them, and the reference kernels are the arithmetic edgespec reproduces.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from ...version import __version__
+from ..bundle import write_bundle
+from .flatbuffer import read_flatbuffer
+from .lowering import LoweredTflite, TfliteLowering, scope_module
+from .rules import RULES
+from ..tensorflow_quiet import captured_output
+from .int8 import from_interpreter_output, on_input_grid, to_interpreter_input
+from ..input_shape import check_input_size
+from ..names import derived_bundle_name, resolve_bundle_name
+from ..user_code import read_model_file
+from ...errors import CaptureError, ModelInputError
+from ..malformed_model import malformed_model_errors
+from ..result import CaptureResult
+
+Progress = Callable[[str, int, int], None]
+METHOD = "tflite flatbuffer (tensorflow.lite.tools.flatbuffer_utils)"
+INPUT_SEED_OFFSET = 1000  # as the PyTorch CLI: the input has its own random stream
+
+
+def import_tensorflow():
+    """TensorFlow, imported so that torch can still be traced in this process afterwards."""
+    from ..tensorflow_coexist import block_triton_before_tensorflow_import
+    from ..tensorflow_quiet import quiet_tensorflow_env
+
+    block_triton_before_tensorflow_import()
+    quiet_tensorflow_env()
+    try:
+        if "tensorflow" in sys.modules:
+            import tensorflow as tf
+        else:
+            with captured_output(python_streams=False):  # import-time C++ logs (oneDNN, CPU features)
+                import tensorflow as tf
+    except ImportError:
+        raise ModelInputError("TensorFlow is not installed in this Python",
+                              hint="pip install tensorflow-cpu (the project is tested with 2.21)") from None
+    return tf
+
+
+def lower_tflite(model_bytes: bytes, module_namer: Callable[[str], str] = scope_module) -> LoweredTflite:
+    lowering: Optional[TfliteLowering] = None
+    with malformed_model_errors("TFLite", lambda: _operator_text(lowering and lowering.op), _MALFORMED_HINT):
+        lowering = TfliteLowering(read_flatbuffer(model_bytes), RULES, module_namer)
+        return lowering.run()
+
+
+_MALFORMED_HINT = "pass a .tflite file written by the TFLite converter, unmodified"
+
+
+def _operator_text(op) -> Optional[str]:
+    return f"operator {op.index} ({op.op})" if op is not None else None
+
+
+def interpreter_outputs(model_bytes: bytes, lowered: LoweredTflite, inputs: Sequence[np.ndarray]) -> List[np.ndarray]:
+    """Run the TFLite interpreter with its builtin kernels (no delegates); float32 inputs and outputs in graph
+    order, quantized for and dequantized from an int8 model's int8 inputs and outputs."""
+    with captured_output() as log:
+        try:
+            interpreter = _interpreter(model_bytes, reference_kernels=lowered.int8)
+            details = _details(interpreter.get_input_details())
+            for index, array in zip(lowered.input_tensors, inputs):
+                interpreter.set_tensor(index, to_interpreter_input(array, details[index]))
+            interpreter.invoke()
+            details = _details(interpreter.get_output_details())
+            return [from_interpreter_output(np.array(interpreter.get_tensor(index)), details[index])
+                    for index in lowered.output_tensors]
+        except Exception as e:
+            failure = f"{type(e).__name__}: {e}"
+    raise CaptureError(f"the TFLite interpreter could not run the model: {failure}",
+                       hint="check that the .tflite file is complete and uses builtin ops only",
+                       details={"log": log.tail()})
+
+
+def model_inputs_on_grid(model_bytes: bytes, lowered: LoweredTflite, inputs: Sequence[np.ndarray]) -> List[np.ndarray]:
+    """The inputs, moved onto the input grid of an int8-input model (int8.on_input_grid)."""
+    with captured_output():
+        details = _details(_interpreter(model_bytes).get_input_details())
+    return on_input_grid(inputs, [details[index] for index in lowered.input_tensors])
+
+
+def _interpreter(model_bytes: bytes, reference_kernels: bool = False):
+    tf = import_tensorflow()
+    kernels = tf.lite.experimental.OpResolverType
+    interpreter = tf.lite.Interpreter(
+        model_content=bytes(model_bytes),
+        experimental_op_resolver_type=kernels.BUILTIN_REF if reference_kernels else kernels.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+def _details(listed) -> Dict[int, Dict[str, Any]]:
+    return {int(d["index"]): d for d in listed}
+
+
+def seeded_inputs(shapes: Sequence[Sequence[int]], seed: int) -> List[np.ndarray]:
+    for index, shape in enumerate(shapes):
+        check_input_size(shape, f"the model's input {index} of shape {'x'.join(str(d) for d in shape)}")
+    rng = np.random.default_rng(seed + INPUT_SEED_OFFSET)
+    return [rng.standard_normal(tuple(shape)).astype(np.float32) for shape in shapes]
+
+
+def write_imported_bundle(builder, op_inventory: Dict[str, int], name: str, out, source: Dict[str, Any],
+                          inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray],
+                          notes: Sequence[str] = ()) -> CaptureResult:
+    """Write the bundle of an imported graph (TFLite, Keras or ONNX) with its reference; the result to report."""
+    graph = builder.document(name, source, op_inventory)
+    written = write_bundle(Path(out) if out is not None else default_bundle_dir(name), graph, builder.weights,
+                           {f"input.{i}": np.ascontiguousarray(a, dtype=np.float32) for i, a in enumerate(inputs)},
+                           {f"output.{i}": np.ascontiguousarray(a, dtype=np.float32) for i, a in enumerate(outputs)})
+    return CaptureResult(
+        name=name, path=written.path, op_inventory=graph["op_inventory"],
+        parameter_bytes=int(sum(a.nbytes for a in builder.weights.values())), weight_count=len(builder.weights),
+        nodes=len(builder.nodes), graph_ops=builder.op_counts(),
+        inputs=[{"name": io["name"], "shape": io["shape"], "dtype": io["dtype"]} for io in builder.inputs],
+        outputs=[{"name": io["name"], "shape": io["shape"], "dtype": io["dtype"]} for io in builder.outputs],
+        notes=[*notes, *builder.notes, *written.notes])
+
+
+def capture_tflite_file(path, *, name: Optional[str] = None, out=None, seed: int = 0,
+                        entry: Optional[str] = None, progress: Optional[Progress] = None) -> CaptureResult:
+    """A float or int8 .tflite model -> bundle; the reference is the interpreter's output on a seeded input."""
+    file = Path(path)
+    model_bytes = read_model_file(path, "a .tflite file", TFLITE_MAX_BYTES)
+    _report(progress, "lower", 1, 3)
+    tf = import_tensorflow()
+    lowered = lower_tflite(model_bytes)
+    shapes = [io["shape"] for io in lowered.builder.inputs]
+    inputs = seeded_inputs(shapes, seed)
+    if lowered.int8:
+        inputs = model_inputs_on_grid(model_bytes, lowered, inputs)
+    _report(progress, "reference", 2, 3)
+    outputs = interpreter_outputs(model_bytes, lowered, inputs)
+    source = {"framework": "tflite", "framework_version": tf.__version__, "method": METHOD,
+              "producer": f"edgespec {__version__}", "model_class": "tflite", "entry": entry or str(path)}
+    _report(progress, "write", 3, 3)
+    name, name_note = resolve_bundle_name(name, file.stem)
+    return write_imported_bundle(lowered.builder, lowered.op_inventory, name, out, source, inputs, outputs,
+                                 [name_note] if name_note else [])
+
+
+TFLITE_MAX_BYTES = 2 << 30  # a flatbuffer's offsets are 32-bit: no .tflite file is larger
+
+
+def bundle_name(wanted: str) -> str:
+    """The rule of capture/torch/capture.py (bundle_name), which cannot be imported without importing torch."""
+    return derived_bundle_name(wanted)[0]
+
+
+def default_bundle_dir(name: str) -> Path:
+    return Path.cwd() / "edgespec-bundles" / name
+
+
+def _report(progress: Optional[Progress], stage: str, done: int, total: int) -> None:
+    if progress is not None:
+        progress(stage, done, total)

@@ -1,0 +1,103 @@
+"""What an int8 .tflite adds to the TFLite import: its own quantization, kept as given.
+
+A model made by the TFLite converter with full-integer quantization computes int8
+tensors, each with a scale and zero point (real = scale * (q - zero_point)); weights are
+int8 per output channel and biases int32 at scale input_scale * weight_scale. The bundle
+keeps all of it: tensors keep dtype int8 / int32 and carry a `quantization` record
+(graph.schema.json), weights stay int8 / int32 in weights.safetensors, and the build
+uses these parameters instead of calibrating.
+
+The bundle's inputs and outputs are float32 whatever the model's are: an int8 model
+input becomes a float32 input followed by a `quantize` node with the input's own
+parameters, an int8 output a `dequantize` node. Feeding the image scale * (q - zero_point)
+is then the same as feeding q to the .tflite, and its output is the .tflite's output in
+real values.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Sequence
+
+import numpy as np
+
+from .flatbuffer import FbModel, FbTensor
+from ...errors import ModelInputError
+
+# The integer types TFLite quantizes activations to; edgespec's int8 kernels take int8 only.
+_OTHER_QUANTIZED = {"uint8", "int16"}
+
+
+def is_int8_model(model: FbModel) -> bool:
+    """True when the model computes quantized int8 tensors; refuses other integer quantizations."""
+    computed = [t for t in model.tensors if t.constant is None]
+    other = sorted({t.type_name for t in computed if t.quantized and t.type_name in _OTHER_QUANTIZED})
+    if other:
+        raise ModelInputError(
+            f"the TFLite model computes {' and '.join(other)} quantized tensors; edgespec imports float32 and int8 "
+            "TFLite models",
+            hint="convert with full-integer int8 quantization (target_spec.supported_ops = [TFLITE_BUILTINS_INT8]) "
+                 "or without quantization")
+    return any(t.type_name == "int8" and t.quantized for t in computed)
+
+
+def quantization_record(tensor: FbTensor) -> Dict[str, Any]:
+    """The tensor's `quantization` in graph.json (graph.schema.json#/definitions/quantization)."""
+    if not tensor.quantized:
+        raise ModelInputError(f"the TFLite tensor '{tensor.name}' is {tensor.type_name} without a scale and zero point",
+                              hint="convert the model with the TFLite converter's int8 quantization")
+    bad = [s for s in tensor.scale if not (np.isfinite(s) and s > 0)]
+    if bad:
+        raise ModelInputError(f"the TFLite tensor '{tensor.name}' has quantization scale {bad[0]}, which is not a "
+                              "positive number", hint="convert the model again; the file's quantization is broken")
+    record: Dict[str, Any] = {"scale": list(tensor.scale), "zero_point": list(tensor.zero_point)}
+    if len(tensor.scale) > 1:
+        record["axis"] = tensor.axis
+    return record
+
+
+def dequantized(array: np.ndarray, tensor: FbTensor) -> np.ndarray:
+    """The real values of a quantized constant (scale * (q - zero_point), along the tensor's axis)."""
+    scale = np.asarray(tensor.scale, dtype=np.float64)
+    zero_point = np.asarray(tensor.zero_point, dtype=np.float64)
+    if scale.size > 1:
+        shape = [1] * array.ndim
+        shape[tensor.axis] = scale.size
+        scale, zero_point = scale.reshape(shape), zero_point.reshape(shape)
+    return ((array.astype(np.float64) - zero_point) * scale).astype(np.float32)
+
+
+def _params(details: Dict[str, Any]):
+    scale, zero_point = details.get("quantization", (0.0, 0))
+    return float(scale), int(zero_point)
+
+
+def to_interpreter_input(array: np.ndarray, details: Dict[str, Any]) -> np.ndarray:
+    """A float32 input as the interpreter's input tensor takes it (quantized for an int8 input)."""
+    if np.dtype(details["dtype"]) != np.int8:
+        return np.ascontiguousarray(array, dtype=np.float32)
+    scale, zero_point = _params(details)
+    q = np.floor(np.asarray(array, dtype=np.float64) / scale + 0.5) + zero_point
+    return np.clip(q, -128, 127).astype(np.int8)
+
+
+def on_input_grid(arrays: Sequence[np.ndarray], details: Sequence[Dict[str, Any]]) -> List[np.ndarray]:
+    """Inputs of an int8-input model moved onto its input grid (real values of int8 codes); others unchanged.
+
+    The bundle's reference input is then exactly what the .tflite was fed.
+    """
+    grid = []
+    for array, d in zip(arrays, details):
+        if np.dtype(d["dtype"]) == np.int8:
+            scale, zero_point = _params(d)
+            q = to_interpreter_input(array, d).astype(np.float32)
+            grid.append(((q - np.float32(zero_point)) * np.float32(scale)).astype(np.float32))
+        else:
+            grid.append(np.ascontiguousarray(array, dtype=np.float32))
+    return grid
+
+
+def from_interpreter_output(array: np.ndarray, details: Dict[str, Any]) -> np.ndarray:
+    """An interpreter output in real values (dequantized when the model's output is int8)."""
+    if np.dtype(details["dtype"]) != np.int8:
+        return np.asarray(array, dtype=np.float32)
+    scale, zero_point = _params(details)
+    return ((np.asarray(array, dtype=np.float32) - np.float32(zero_point)) * np.float32(scale)).astype(np.float32)

@@ -1,0 +1,269 @@
+"""One rule per TFLite builtin op: read its inputs and options, emit vocabulary nodes.
+
+Facts these rules rely on (TFLite schema and kernels, checked against the interpreter
+by the tests): CONV_2D filters are [O, KH, KW, I/groups] (OHWI) and the op is grouped
+when the input has more channels than the filter; DEPTHWISE_CONV_2D filters are
+[1, KH, KW, C*multiplier] with output channel o reading input channel o // multiplier;
+FULLY_CONNECTED weights are [O, I] and, unless keep_num_dims, the input is flattened to
+[-1, I]; SAME padding puts the odd pixel after; SAME average pooling divides by the
+count of in-range cells only; SOFTMAX works on the last axis.
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, List
+
+import numpy as np
+
+from .flatbuffer import PADDINGS, FbOperator
+from .lowering import TfliteLowering, Unmappable
+from ..lowering_base import normalize_axis, product, same_padding, window_output_size
+
+
+def _input(op: FbOperator, position: int) -> int:
+    return op.inputs[position] if position < len(op.inputs) else -1
+
+
+def _window_padding(low: TfliteLowering, op: FbOperator, kernel: List[int], stride: List[int],
+                    dilation: List[int]) -> List[int]:
+    """[top, left, bottom, right] for SAME or VALID, checked against the output the converter computed."""
+    _, height, width, _ = low.shape(op.inputs[0])
+    mode = PADDINGS.get(op.options.get("padding"), "?")
+    if mode == "SAME":
+        top, bottom = same_padding(height, kernel[0], stride[0], dilation[0])
+        left, right = same_padding(width, kernel[1], stride[1], dilation[1])
+    elif mode == "VALID":
+        top = bottom = left = right = 0
+    else:
+        raise Unmappable(f"unknown padding mode {op.options.get('padding')}")
+    expected = [window_output_size(height, kernel[0], stride[0], dilation[0], top, bottom),
+                window_output_size(width, kernel[1], stride[1], dilation[1], left, right)]
+    actual = low.shape(op.outputs[0])[1:3]
+    if expected != actual:
+        raise Unmappable(f"its output is {actual} high/wide where {mode} padding gives {expected}")
+    return [top, left, bottom, right]
+
+
+def _require_rank(low: TfliteLowering, index: int, rank: int, what: str) -> List[int]:
+    shape = low.shape(index)
+    if len(shape) != rank:
+        raise Unmappable(f"its {what} has rank {len(shape)}; edgespec handles rank {rank} here")
+    return shape
+
+
+def conv_2d(low: TfliteLowering, op: FbOperator) -> None:
+    _, _, _, channels = _require_rank(low, op.inputs[0], 4, "input")
+    filters = low.constant(op.inputs[1], "filter")
+    out_channels, kh, kw, group_channels = filters.shape
+    if channels % group_channels:
+        raise Unmappable(f"input channels {channels} are not a multiple of the filter's {group_channels}")
+    _emit_conv2d(low, op, kh, kw, channels // group_channels, "OHWI")
+
+
+def depthwise_conv_2d(low: TfliteLowering, op: FbOperator) -> None:
+    _, _, _, channels = _require_rank(low, op.inputs[0], 4, "input")
+    filters = low.constant(op.inputs[1], "filter")
+    one, kh, kw, out_channels = filters.shape
+    if one != 1 or out_channels % channels:
+        raise Unmappable(f"its filter {list(filters.shape)} is not [1, KH, KW, multiple of {channels}]")
+    _emit_conv2d(low, op, kh, kw, channels, "1HWO")
+
+
+def _emit_conv2d(low: TfliteLowering, op: FbOperator, kh: int, kw: int, groups: int, weight_layout: str) -> None:
+    """CONV_2D and DEPTHWISE_CONV_2D share their options, inputs and fused activation."""
+    stride = [op.options["strideH"], op.options["strideW"]]
+    dilation = [op.options.get("dilationHFactor", 1), op.options.get("dilationWFactor", 1)]
+    padding = _window_padding(low, op, [kh, kw], stride, dilation)
+    inputs = [low.value(op.inputs[0]), low.weight(op.inputs[1])]
+    if _input(op, 2) >= 0:
+        low.constant(op.inputs[2], "bias")
+        inputs.append(low.weight(op.inputs[2]))
+    low.emit("conv2d", inputs, {"stride": stride, "padding": padding, "dilation": dilation,
+                                "groups": groups, "weight_layout": weight_layout},
+             op.options.get("fusedActivationFunction", 0))
+
+
+def fully_connected(low: TfliteLowering, op: FbOperator) -> None:
+    if op.options.get("weightsFormat", 0) != 0:
+        raise Unmappable("its weights are shuffled (weights_format != DEFAULT)")
+    weights = low.constant(op.inputs[1], "weights")
+    if weights.ndim != 2:
+        raise Unmappable(f"its weights have rank {weights.ndim}")
+    x = low.value(op.inputs[0])
+    in_shape = low.shape(op.inputs[0])
+    if len(in_shape) != 2 and not op.options.get("keepNumDims", False):
+        flat = [product(in_shape) // weights.shape[1], int(weights.shape[1])]
+        flattened = low.declare_like(op.inputs[0], low.tensor(op.inputs[0]).name + ".flat", flat)
+        low.add_node("reshape", [x], [flattened], {"shape": flat})
+        x = flattened
+    inputs = [x, low.weight(op.inputs[1])]
+    if _input(op, 2) >= 0:
+        low.constant(op.inputs[2], "bias")
+        inputs.append(low.weight(op.inputs[2]))
+    low.emit("linear", inputs, {}, op.options.get("fusedActivationFunction", 0))
+
+
+def _binary(vocab_op: str, commutative: bool) -> Callable[[TfliteLowering, FbOperator], None]:
+    def rule(low: TfliteLowering, op: FbOperator) -> None:
+        a, b = op.inputs[0], op.inputs[1]
+        fused = op.options.get("fusedActivationFunction", 0)
+        if low.is_constant(a) and not low.is_constant(b):
+            if not commutative:
+                raise Unmappable("its first operand is a constant and the second computed (constant - x)")
+            a, b = b, a
+        if low.is_constant(b) and low.constant(b, "operand").size == 1 and low.shape(op.outputs[0]) == low.shape(a):
+            scalar = float(low.real_constant(b, "operand").reshape(-1)[0])
+            low.emit(vocab_op, [low.value(a)], {"scalar": scalar}, fused)
+        else:
+            low.emit(vocab_op, [low.value(a), low.value(b)], {}, fused)
+    return rule
+
+
+def _unary(vocab_op: str, attrs: Dict) -> Callable[[TfliteLowering, FbOperator], None]:
+    def rule(low: TfliteLowering, op: FbOperator) -> None:
+        low.emit(vocab_op, [low.value(op.inputs[0])], dict(attrs))
+    return rule
+
+
+def gelu(low: TfliteLowering, op: FbOperator) -> None:
+    approximate = "tanh" if op.options.get("approximate", False) else "none"
+    low.emit("gelu", [low.value(op.inputs[0])], {"approximate": approximate})
+
+
+def _pool(vocab_op: str) -> Callable[[TfliteLowering, FbOperator], None]:
+    def rule(low: TfliteLowering, op: FbOperator) -> None:
+        _require_rank(low, op.inputs[0], 4, "input")
+        kernel = [op.options["filterHeight"], op.options["filterWidth"]]
+        stride = [op.options["strideH"], op.options["strideW"]]
+        padding = _window_padding(low, op, kernel, stride, [1, 1])
+        attrs = {"kernel": kernel, "stride": stride, "padding": padding, "ceil_mode": False}
+        if vocab_op == "max_pool2d":
+            attrs["dilation"] = [1, 1]
+        else:  # TFLite's SAME average pooling divides by the cells inside the input
+            attrs.update({"count_include_pad": False, "divisor_override": None})
+        low.emit(vocab_op, [low.value(op.inputs[0])], attrs, op.options.get("fusedActivationFunction", 0))
+    return rule
+
+
+def mean(low: TfliteLowering, op: FbOperator) -> None:
+    rank = len(low.shape(op.inputs[0]))
+    axes = sorted({normalize_axis(int(a), rank) for a in low.constant(op.inputs[1], "axes").reshape(-1)})
+    low.emit("mean", [low.value(op.inputs[0])], {"axes": axes, "keepdim": bool(op.options.get("keepDims", False))})
+
+
+def softmax(low: TfliteLowering, op: FbOperator) -> None:
+    x = low.value(op.inputs[0])
+    beta = float(op.options.get("beta", 1.0))
+    if beta != 1.0:  # softmax(beta * x)
+        if low.tensor(op.inputs[0]).type_name != "float32":
+            raise Unmappable(f"its beta is {beta} on an int8 input; edgespec takes beta 1 there")
+        scaled = low.builder.add_tensor(low.tensor(op.inputs[0]).name + ".scaled", low.shape(op.inputs[0]),
+                                        "float32", "activation")
+        low.add_node("mul", [x], [scaled], {"scalar": beta})
+        x = scaled
+    low.emit("softmax", [x], {"axis": len(low.shape(op.inputs[0])) - 1})
+
+
+def reshape(low: TfliteLowering, op: FbOperator) -> None:
+    low.emit("reshape", [low.value(op.inputs[0])], {"shape": low.shape(op.outputs[0])})
+
+
+def concatenation(low: TfliteLowering, op: FbOperator) -> None:
+    rank = len(low.shape(op.outputs[0]))
+    inputs = [low.value(i) for i in op.inputs]
+    low.emit("concat", inputs, {"axis": normalize_axis(int(op.options.get("axis", 0)), rank)},
+             op.options.get("fusedActivationFunction", 0))
+
+
+def pad(low: TfliteLowering, op: FbOperator) -> None:
+    pads = low.constant(op.inputs[1], "paddings").astype(np.int64).reshape(-1, 2)
+    value = 0.0
+    if _input(op, 2) >= 0:
+        value = float(low.real_constant(op.inputs[2], "padding value").reshape(-1)[0])
+    low.emit("pad", [low.value(op.inputs[0])], {"pads": pads.tolist(), "value": value})
+
+
+def transpose(low: TfliteLowering, op: FbOperator) -> None:
+    perm = [int(p) for p in low.constant(op.inputs[1], "permutation").reshape(-1)]
+    low.emit("transpose", [low.value(op.inputs[0])], {"perm": perm})
+
+
+def _emit_split(low: TfliteLowering, op: FbOperator, x_index: int, axis: int) -> None:
+    rank = len(low.shape(x_index))
+    axis = normalize_axis(axis, rank)
+    sizes = [low.shape(o)[axis] for o in op.outputs]
+    outputs = [low.declare(o) for o in op.outputs]
+    low.add_node("split", [low.value(x_index)], outputs, {"axis": axis, "sizes": sizes})
+    for index, name in zip(op.outputs, outputs):
+        low.names[index] = name
+
+
+def split(low: TfliteLowering, op: FbOperator) -> None:
+    axis = int(low.constant(op.inputs[0], "axis").reshape(-1)[0])
+    _emit_split(low, op, op.inputs[1], axis)
+
+
+def split_v(low: TfliteLowering, op: FbOperator) -> None:
+    axis = int(low.constant(op.inputs[2], "axis").reshape(-1)[0])
+    _emit_split(low, op, op.inputs[0], axis)
+
+
+def batch_matmul(low: TfliteLowering, op: FbOperator) -> None:
+    if op.options.get("adjX", False) or op.options.get("adjY", False):
+        raise Unmappable("it transposes an operand (adj_x/adj_y)")
+    low.emit("matmul", [low.value(op.inputs[0]), low.value(op.inputs[1])], {})
+
+
+def dequantize(low: TfliteLowering, op: FbOperator) -> None:
+    """float16 weights are stored as a constant plus DEQUANTIZE: fold that into a float32 weight.
+    In an int8 model, DEQUANTIZE of a computed tensor gives its real values (float32)."""
+    source = op.inputs[0]
+    if low.is_constant(source) and low.constants[source].dtype == np.float16:
+        low.constants[op.outputs[0]] = low.constants[source].astype(np.float32)
+        return
+    if low.is_constant(source) or not low.int8 or low.tensor(source).type_name != "int8":
+        raise Unmappable(f"it dequantizes a {low.tensor(source).type_name} "
+                         f"{'constant' if low.is_constant(source) else 'run-time tensor'}; edgespec dequantizes "
+                         "float16 constants and computed int8 tensors")
+    low.emit("dequantize", [low.value(source)], {})
+
+
+def quantize(low: TfliteLowering, op: FbOperator) -> None:
+    """float32 -> int8 at the edge of an int8 model, or int8 -> int8 with other parameters (requantize)."""
+    if low.tensor(op.outputs[0]).type_name != "int8" or low.tensor(op.inputs[0]).type_name not in ("float32", "int8"):
+        raise Unmappable(f"it quantizes {low.tensor(op.inputs[0]).type_name} to {low.tensor(op.outputs[0]).type_name}; "
+                         "edgespec quantizes float32 or int8 to int8")
+    low.emit("quantize", [low.value(op.inputs[0])], {})
+
+
+RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
+    "CONV_2D": conv_2d,
+    "DEPTHWISE_CONV_2D": depthwise_conv_2d,
+    "FULLY_CONNECTED": fully_connected,
+    "ADD": _binary("add", True),
+    "SUB": _binary("sub", False),
+    "MUL": _binary("mul", True),
+    "DIV": _binary("div", False),
+    "RELU": _unary("relu", {}),
+    "RELU6": _unary("clamp", {"min": 0.0, "max": 6.0}),
+    "RELU_N1_TO_1": _unary("clamp", {"min": -1.0, "max": 1.0}),
+    "LOGISTIC": _unary("sigmoid", {}),
+    "TANH": _unary("tanh", {}),
+    "HARD_SWISH": _unary("hardswish", {}),
+    "GELU": gelu,
+    "MAX_POOL_2D": _pool("max_pool2d"),
+    "AVERAGE_POOL_2D": _pool("avg_pool2d"),
+    "MEAN": mean,
+    "SOFTMAX": softmax,
+    "RESHAPE": reshape,
+    "SQUEEZE": reshape,
+    "EXPAND_DIMS": reshape,
+    "CONCATENATION": concatenation,
+    "PAD": pad,
+    "PADV2": pad,
+    "TRANSPOSE": transpose,
+    "SPLIT": split,
+    "SPLIT_V": split_v,
+    "BATCH_MATMUL": batch_matmul,
+    "DEQUANTIZE": dequantize,
+    "QUANTIZE": quantize,
+}

@@ -1,0 +1,410 @@
+"""One rule per core ATen op: how it becomes edgespec vocabulary nodes (src/common/ops.json).
+
+A rule reads the node's arguments (by schema name, defaults filled) and either emits
+nodes through the lowering, aliases the node to its input (identities), or refuses it
+with a reason.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from .lowering import AtenLowering, Broadcast, TransposedWeight, Unrepresentable, WeightRef
+
+Rule = Callable[[AtenLowering, Any, Dict[str, Any]], None]
+RULES: Dict[str, Rule] = {}
+
+
+def rule(*names: str):
+    def register(fn: Rule) -> Rule:
+        for name in names:
+            RULES[name] = fn
+        return fn
+
+    return register
+
+
+def _pair(value) -> List[int]:
+    values = [int(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+    return values * 2 if len(values) == 1 else values
+
+
+def _axis(axis: int, rank: int) -> int:
+    return int(axis) + rank if int(axis) < 0 else int(axis)
+
+
+def _number(value) -> bool:
+    return isinstance(value, numbers.Number) and not isinstance(value, bool)
+
+
+def _rank(L: AtenLowering, arg) -> int:
+    return len(L.shape_of(arg))
+
+
+# ----- identities -----
+@rule("aten.clone.default", "aten.alias.default", "aten.detach.default", "aten.lift_fresh_copy.default",
+      "aten.contiguous.default")
+def identity(L, node, a):
+    L.alias(node, a["self"])
+
+
+@rule("aten.dropout.default")
+def dropout(L, node, a):
+    if a["train"]:
+        return L.refuse(node, "dropout in training mode")
+    L.alias(node, a["input"])
+
+
+@rule("aten._to_copy.default")
+def to_copy(L, node, a):
+    source = a["self"].meta["val"]
+    target = node.meta["val"]
+    if source.dtype != target.dtype:
+        return L.refuse(node, f"converts {source.dtype} to {target.dtype}; the graph must stay in one dtype")
+    L.alias(node, a["self"])
+
+
+# ----- convolution, matmul -----
+@rule("aten.convolution.default")
+def convolution(L, node, a):
+    if a["transposed"]:
+        return L.refuse(node, "transposed convolution is not in the vocabulary")
+    _conv2d(L, node, a)
+
+
+@rule("aten.conv2d.default")
+def conv2d(L, node, a):
+    _conv2d(L, node, a)
+
+
+def _conv2d(L, node, a):
+    rank = _rank(L, a["input"])
+    if rank != 4:
+        return L.refuse(node, f"{rank - 2}-D convolution; the vocabulary has 2-D convolution only")
+    top, left = _pair(a["padding"])
+    inputs = [L.tensor(a["input"]), L.tensor(a["weight"])]
+    if a["bias"] is not None:
+        inputs.append(L.tensor(a["bias"]))
+    L.emit(node, "conv2d", inputs, {"stride": _pair(a["stride"]), "padding": [top, left, top, left],
+                                    "dilation": _pair(a["dilation"]), "groups": int(a["groups"]),
+                                    "weight_layout": "OIHW"})
+
+
+@rule("aten.linear.default")
+def linear(L, node, a):
+    inputs = [L.tensor(a["input"]), L.tensor(a["weight"])]
+    if a["bias"] is not None:
+        inputs.append(L.tensor(a["bias"]))
+    L.emit(node, "linear", inputs, {})
+
+
+def _linear_weight(L, arg) -> Optional[TransposedWeight]:
+    value = L.value(arg)
+    return value if isinstance(value, TransposedWeight) else None
+
+
+@rule("aten.addmm.default")
+def addmm(L, node, a):
+    if a["beta"] != 1 or a["alpha"] != 1:
+        return L.refuse(node, "addmm with beta or alpha other than 1")
+    bias, x, mat2 = a["self"], a["mat1"], a["mat2"]
+    transposed = _linear_weight(L, mat2)
+    out_features = L.shape_of(mat2)[1]
+    if transposed is not None and L.shape_of(bias) == [out_features]:
+        weight = L._weight_tensor(transposed.weight)
+        L.emit(node, "linear", [L.tensor(x), weight, L.tensor(bias)], {},
+               ["aten.permute.default", "aten.addmm.default"])
+        return
+    product = L.intermediate(node, "matmul", "matmul", [L.tensor(x), L.tensor(mat2)], {})
+    L.emit(node, "add", [product, L.tensor(bias)], {})
+
+
+@rule("aten.mm.default", "aten.bmm.default", "aten.matmul.default")
+def matmul(L, node, a):
+    """mm/bmm/matmul; a transposed weight on the right makes it a linear, and an operand expanded
+    over leading dimensions is read unexpanded, since matmul broadcasts those dimensions itself."""
+    lhs_arg, rhs_arg = a["self"], a["mat2"] if "mat2" in a else a["other"]
+    lhs, rhs = L.value(lhs_arg), L.value(rhs_arg)
+    rank = len(L.shape_of(node))
+    if isinstance(lhs, Broadcast) and isinstance(rhs, Broadcast):
+        raise Unrepresentable(lhs.expand_node, "both operands of a matmul are broadcast")
+    if isinstance(lhs, Broadcast):
+        lhs = lhs.value
+        if len(L.shape_of(rhs_arg)) != rank:
+            raise Unrepresentable(node, "a matmul whose operands are both broadcast")
+    if isinstance(rhs, Broadcast):
+        rhs = rhs.value
+        if len(L.shape_of(lhs_arg)) != rank:
+            raise Unrepresentable(node, "a matmul whose operands are both broadcast")
+        if isinstance(rhs, TransposedWeight):
+            weight = L._weight_tensor(rhs.weight)
+            L.emit(node, "linear", [L.materialize(lhs), weight], {},
+                   ["aten.permute.default", "aten.expand.default", L.op_name(node)])
+            return
+    if isinstance(rhs, TransposedWeight) and rank == 2:
+        weight = L._weight_tensor(rhs.weight)
+        L.emit(node, "linear", [L.materialize(lhs), weight], {}, ["aten.permute.default", L.op_name(node)])
+        return
+    L.emit(node, "matmul", [L.materialize(lhs), L.materialize(rhs)], {})
+
+
+# ----- elementwise arithmetic -----
+def _binary(op: str):
+    def lower(L, node, a):
+        lhs, rhs = a["self"], a["other"]
+        if L.op_name(node).startswith("aten.rsub."):  # rsub(self, other, alpha) = other - alpha * self
+            lhs, rhs = rhs, lhs
+        alpha = a.get("alpha", 1)
+        if alpha is not None and alpha != 1:  # only add, sub and rsub have alpha: it scales the second operand
+            rhs = rhs * alpha if _number(rhs) else L.intermediate(node, "scaled", "mul", [L.tensor(rhs)],
+                                                                  {"scalar": float(alpha)})
+        _emit_binary(L, node, op, lhs, rhs)
+
+    return lower
+
+
+def _operand(L, arg):
+    return arg if isinstance(arg, str) else L.tensor(arg)
+
+
+def _emit_binary(L, node, op: str, lhs, rhs) -> None:
+    lhs_is_number, rhs_is_number = _number(lhs), _number(rhs)
+    for value in (lhs, rhs):
+        if _number(value) and not math.isfinite(value):
+            return L.refuse(node, f"{op} with the number {value}")
+    if not lhs_is_number and not rhs_is_number:
+        L.emit(node, op, [_operand(L, lhs), _operand(L, rhs)], {})
+    elif rhs_is_number:
+        L.emit(node, op, [_operand(L, lhs)], {"scalar": float(rhs)})
+    elif op in ("add", "mul"):
+        L.emit(node, op, [_operand(L, rhs)], {"scalar": float(lhs)})
+    elif op == "sub":  # number - x = (x * -1) + number
+        negated = L.intermediate(node, "negated", "mul", [_operand(L, rhs)], {"scalar": -1.0})
+        L.emit(node, "add", [negated], {"scalar": float(lhs)})
+    else:
+        L.refuse(node, "a number divided by a tensor (reciprocal) is not in the vocabulary")
+
+
+for _op in ("add", "sub", "mul", "div"):
+    rule(f"aten.{_op}.Tensor", f"aten.{_op}.Scalar")(_binary(_op))
+rule("aten.rsub.Scalar", "aten.rsub.Tensor")(_binary("sub"))
+
+
+@rule("aten.div.Tensor_mode", "aten.div.Scalar_mode")
+def div_mode(L, node, a):
+    if a["rounding_mode"] is not None:
+        return L.refuse(node, f"division with rounding_mode={a['rounding_mode']!r}")
+    _emit_binary(L, node, "div", a["self"], a["other"])
+
+
+# ----- activations -----
+def _unary(op: str):
+    def lower(L, node, a):
+        L.emit(node, op, [L.tensor(a["self"])], {})
+
+    return lower
+
+
+for _aten, _op in (("relu", "relu"), ("sigmoid", "sigmoid"), ("tanh", "tanh"), ("hardswish", "hardswish"),
+                   ("hardsigmoid", "hardsigmoid"), ("silu", "silu")):
+    rule(f"aten.{_aten}.default")(_unary(_op))
+
+
+@rule("aten.gelu.default")
+def gelu(L, node, a):
+    L.emit(node, "gelu", [L.tensor(a["self"])], {"approximate": a["approximate"]})
+
+
+def _bound(value) -> Optional[float]:
+    if value is None or (_number(value) and math.isinf(value)):
+        return None
+    return float(value)
+
+
+@rule("aten.hardtanh.default")
+def hardtanh(L, node, a):
+    L.emit(node, "clamp", [L.tensor(a["self"])], {"min": _bound(a["min_val"]), "max": _bound(a["max_val"])})
+
+
+@rule("aten.relu6.default")
+def relu6(L, node, a):
+    L.emit(node, "clamp", [L.tensor(a["self"])], {"min": 0.0, "max": 6.0})
+
+
+@rule("aten.clamp.default")
+def clamp(L, node, a):
+    if any(L.is_tensor(b) for b in (a["min"], a["max"])):
+        return L.refuse(node, "clamp with tensor bounds")
+    L.emit(node, "clamp", [L.tensor(a["self"])], {"min": _bound(a["min"]), "max": _bound(a["max"])})
+
+
+# ----- normalization -----
+@rule("aten._native_batch_norm_legit_no_training.default")
+def batch_norm_no_training(L, node, a):
+    users = L.getitem_users(node)
+    if any(index != 0 and user.users for index, user in users.items()):
+        return L.refuse(node, "uses the saved mean or inverse std of batch norm")
+    out = L.declare(node, 0, users[0].name if 0 in users else None)
+    _batch_norm(L, node, a, [out])
+    L.env[node] = (out, None, None)
+
+
+@rule("aten.batch_norm.default")
+def batch_norm(L, node, a):
+    if a["training"]:
+        return L.refuse(node, "batch norm in training mode")
+    _batch_norm(L, node, a, None)
+
+
+def _batch_norm(L, node, a, outputs):
+    if a["running_mean"] is None or a["running_var"] is None:
+        return L.refuse(node, "batch norm without running statistics")
+    channels = L.shape_of(a["input"])[1]
+    weight = L.tensor(a["weight"]) if a["weight"] is not None else L.constant(node, "weight", np.ones(channels, np.float32))
+    bias = L.tensor(a["bias"]) if a["bias"] is not None else L.constant(node, "bias", np.zeros(channels, np.float32))
+    inputs = [L.tensor(a["input"]), weight, bias, L.tensor(a["running_mean"]), L.tensor(a["running_var"])]
+    L.emit(node, "batch_norm", inputs, {"eps": float(a["eps"])}, outputs=outputs)
+
+
+# ----- pooling and reductions -----
+def _pool_padding(value) -> List[int]:
+    top, left = _pair(value)
+    return [top, left, top, left]
+
+
+@rule("aten.max_pool2d_with_indices.default", "aten.max_pool2d.default")
+def max_pool2d(L, node, a):
+    if _rank(L, a["self"]) != 4:
+        return L.refuse(node, "max pooling of a tensor that is not 4-D")
+    kernel = _pair(a["kernel_size"])
+    stride = _pair(a["stride"]) if a["stride"] else kernel
+    attrs = {"kernel": kernel, "stride": stride, "padding": _pool_padding(a["padding"]),
+             "dilation": _pair(a["dilation"]), "ceil_mode": bool(a["ceil_mode"])}
+    if L.op_name(node) == "aten.max_pool2d.default":
+        L.emit(node, "max_pool2d", [L.tensor(a["self"])], attrs)
+        return
+    users = L.getitem_users(node)
+    if 1 in users and users[1].users:
+        return L.refuse(node, "uses the indices of max pooling")
+    out = L.declare(node, 0, users[0].name if 0 in users else None)
+    L.emit(node, "max_pool2d", [L.tensor(a["self"])], attrs, outputs=[out])
+    L.env[node] = (out, None)
+
+
+@rule("aten.avg_pool2d.default")
+def avg_pool2d(L, node, a):
+    if _rank(L, a["self"]) != 4:
+        return L.refuse(node, "average pooling of a tensor that is not 4-D")
+    kernel = _pair(a["kernel_size"])
+    L.emit(node, "avg_pool2d", [L.tensor(a["self"])], {
+        "kernel": kernel, "stride": _pair(a["stride"]) if a["stride"] else kernel,
+        "padding": _pool_padding(a["padding"]), "ceil_mode": bool(a["ceil_mode"]),
+        "count_include_pad": bool(a["count_include_pad"]),
+        "divisor_override": int(a["divisor_override"]) if a["divisor_override"] else None})
+
+
+@rule("aten._adaptive_avg_pool2d.default", "aten.adaptive_avg_pool2d.default")
+def adaptive_avg_pool2d(L, node, a):
+    if _rank(L, a["self"]) != 4:
+        return L.refuse(node, "adaptive average pooling of a tensor that is not 4-D")
+    L.emit(node, "adaptive_avg_pool2d", [L.tensor(a["self"])], {"output_size": L.shape_of(node)[2:]})
+
+
+@rule("aten.mean.dim")
+def mean(L, node, a):
+    if a["dtype"] is not None:
+        return L.refuse(node, "mean with a dtype conversion")
+    rank = _rank(L, a["self"])
+    axes = sorted({_axis(d, rank) for d in a["dim"]}) if a["dim"] else list(range(rank))
+    L.emit(node, "mean", [L.tensor(a["self"])], {"axes": axes, "keepdim": bool(a["keepdim"])})
+
+
+@rule("aten._softmax.default", "aten.softmax.int")
+def softmax(L, node, a):
+    if a.get("dtype") is not None or a.get("half_to_float"):
+        return L.refuse(node, "softmax with a dtype conversion")
+    L.emit(node, "softmax", [L.tensor(a["self"])], {"axis": _axis(a["dim"], _rank(L, a["self"]))})
+
+
+# ----- shape ops -----
+@rule("aten.view.default", "aten._unsafe_view.default", "aten.reshape.default", "aten.flatten.using_ints",
+      "aten.unsqueeze.default", "aten.squeeze.dims", "aten.squeeze.dim", "aten.squeeze.default")
+def reshape(L, node, a):
+    if L.shape_of(node) == L.shape_of(a["self"]):
+        return L.alias(node, a["self"])  # a no-op view, e.g. around bmm
+    L.emit(node, "reshape", [L.tensor(a["self"])], {"shape": L.shape_of(node)})
+
+
+def _permutation(L, node, source, perm: Sequence[int]):
+    value = L.value(source)
+    if isinstance(value, WeightRef) and list(perm) == [1, 0]:
+        L.env[node] = TransposedWeight(value, node)
+        return
+    L.emit(node, "transpose", [L.tensor(source)], {"perm": list(perm)})
+
+
+@rule("aten.permute.default")
+def permute(L, node, a):
+    rank = _rank(L, a["self"])
+    _permutation(L, node, a["self"], [_axis(d, rank) for d in a["dims"]])
+
+
+@rule("aten.t.default")
+def t(L, node, a):
+    _permutation(L, node, a["self"], [1, 0] if _rank(L, a["self"]) == 2 else [0])
+
+
+@rule("aten.transpose.int")
+def transpose(L, node, a):
+    rank = _rank(L, a["self"])
+    perm = list(range(rank))
+    d0, d1 = _axis(a["dim0"], rank), _axis(a["dim1"], rank)
+    perm[d0], perm[d1] = perm[d1], perm[d0]
+    _permutation(L, node, a["self"], perm)
+
+
+@rule("aten.cat.default")
+def cat(L, node, a):
+    parts = list(a["tensors"])
+    rank = _rank(L, parts[0])
+    L.emit(node, "concat", [L.tensor(p) for p in parts], {"axis": _axis(a["dim"], rank)})
+
+
+@rule("aten.split_with_sizes.default", "aten.split.Tensor", "aten.chunk.default")
+def split(L, node, a):
+    rank = _rank(L, a["self"])
+    axis = _axis(a["dim"], rank)
+    pieces = node.meta["val"]
+    users = L.getitem_users(node)
+    outputs = [L.declare(node, i, users[i].name if i in users else None) for i in range(len(pieces))]
+    L.emit(node, "split", [L.tensor(a["self"])], {"axis": axis, "sizes": [int(p.shape[axis]) for p in pieces]},
+           outputs=outputs)
+    L.env[node] = tuple(outputs)
+
+
+@rule("aten.constant_pad_nd.default")
+def constant_pad(L, node, a):
+    flat = [int(p) for p in a["pad"]]
+    if any(p < 0 for p in flat):
+        return L.refuse(node, "negative padding (cropping)")
+    if not math.isfinite(float(a["value"])):
+        return L.refuse(node, f"padding with the value {a['value']}")
+    rank = _rank(L, a["self"])
+    pads = [[0, 0] for _ in range(rank)]
+    for k in range(len(flat) // 2):  # pad lists the last dimension first
+        pads[rank - 1 - k] = [flat[2 * k], flat[2 * k + 1]]
+    L.emit(node, "pad", [L.tensor(a["self"])], {"pads": pads, "value": float(a["value"])})
+
+
+@rule("aten.expand.default")
+def expand(L, node, a):
+    source, shape = L.shape_of(a["self"]), L.shape_of(node)
+    if shape == source:
+        return L.alias(node, a["self"])
+    if len(source) >= 2 and source[-2:] == shape[-2:] and len(source) <= len(shape):
+        L.env[node] = Broadcast(L.value(a["self"]), node)
+        return
+    L.refuse(node, "broadcasting a tensor to a larger shape (expand) is not in the vocabulary")

@@ -38,15 +38,17 @@
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+import { Dtype, DTYPES, TargetName } from '../common/targets';
 import type { Footprint, RunReport } from '../common/types';
 import { describeHttpError } from './model/httpErrors';
 
-export type Target = 'qemu-virt' | 'linux' | 'host';
-export const DEFAULT_TARGET: Target = 'qemu-virt';
+/** The targets and dtypes the CLI and the server know (src/common/targets.json). */
+export type Target = TargetName;
+export { DEFAULT_TARGET, TARGETS } from '../common/targets';
 
 /** The image's arithmetic (`edgespec build --dtype`); int8 is post-training static quantization. */
-export type BuildDtype = 'float32' | 'int8';
-export const BUILD_DTYPES: readonly BuildDtype[] = ['float32', 'int8'];
+export type BuildDtype = Dtype;
+export const BUILD_DTYPES: readonly BuildDtype[] = DTYPES;
 
 export type JobKind = 'build' | 'run';
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';

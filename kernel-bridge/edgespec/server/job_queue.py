@@ -12,15 +12,17 @@ import logging
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
+from ..contracts import build_dir_name, targets
 from .cli_process import CliOutcome, CliProcess
 from .errors import ApiError
 from .files import named_files_in_root, os_problem, read_json_in_root, refuse_links_out_of_root
 from .jobs import MAX_STORED_JOBS, Job, JobStore, new_job_id, utc_now
 from .paths import PathOutsideRoot, contained_in_root, relative_to_root, resolve_in_root, shown
 
-TARGETS = ("qemu-virt", "linux", "host")  # the CLI's targets (src/toolchain/build/targets.ts)
-DEFAULT_TARGET = "qemu-virt"
-DTYPES = ("float32", "int8")
+# The CLI's targets and dtypes, and where a build goes: src/common/targets.json
+TARGETS = tuple(targets()["targets"])
+DEFAULT_TARGET = targets()["default_target"]
+DTYPES = tuple(targets()["dtypes"])
 SAVE_DELAY_SECONDS = 0.5
 DEFAULT_MAX_QUEUED = 100
 REBUILD_HINT = "Build the bundle again (the Build action, or edgespec build BUNDLE)."
@@ -167,7 +169,7 @@ class JobQueue:
                            "Trace the model first (%%edgespec trace in a cell, or python -m edgespec capture).")
         target = self._target(request, DEFAULT_TARGET)
         dtype = self._dtype(request)
-        out = bundle / "build" / build_dir_name(target, dtype)
+        out = bundle / targets()["builds_dir"] / build_dir_name(target, dtype)
         try:
             real_out = contained_in_root(self.root_dir, out, "build")
         except PathOutsideRoot:
@@ -354,11 +356,6 @@ class JobQueue:
             self.store.save(list(self._jobs.values()))
         except OSError as e:
             self.log.warning("edgespec: cannot save the job list to %s: %s", self.store.path, e)
-
-
-def build_dir_name(target: str, dtype: Optional[str]) -> str:
-    """`<target>`, or `<target>-int8` so an int8 build sits beside the float32 one (as in the bench cache)."""
-    return f"{target}-int8" if dtype == "int8" else target
 
 
 def built_dtype(result: Any) -> Optional[str]:

@@ -5,6 +5,7 @@
  */
 import { Widget } from '@lumino/widgets';
 import type { EdgespecActions } from '../actions';
+import { TARGETS } from '../api';
 import type { Job, Target } from '../api';
 import {
   elapsedText,
@@ -21,7 +22,6 @@ import {
 import { button, clear, errorBox, h } from '../views/dom';
 
 const LOG_LINES = 400;
-const TARGETS: Target[] = ['qemu-virt', 'host'];
 
 export class BuildsPanel extends Widget {
   private readonly list = h('div', { className: 'jp-edgespec-job-list', attrs: { role: 'list' } });

@@ -6,8 +6,9 @@
 import { Widget } from '@lumino/widgets';
 import type { Footprint } from '../../common/types';
 import type { EdgespecActions } from '../actions';
+import { TARGETS } from '../api';
 import type { BuildSummary, Job, Target } from '../api';
-import { formatBytes, formatInteger, formatShape } from '../model/format';
+import { formatBytes, formatInteger, formatShape } from '../../common/report/format';
 import { isBuildOf, resolveOutputPath } from '../model/paths';
 import { buildBlocker, modelTotals, opRows, TraceModel, TraceReport, unsupportedOps } from '../model/traceTable';
 import { button, clear, dataTable, errorBox, h, keyValueTable } from './dom';
@@ -18,7 +19,6 @@ export interface TraceViewOptions {
   notebookPath: string | null;
 }
 
-const BUILD_TARGETS: Target[] = ['qemu-virt', 'host'];
 
 export class TraceView extends Widget {
   private readonly sections: ModelSection[] = [];
@@ -130,7 +130,7 @@ class ModelSection {
     if (!actions) {
       return bar;
     }
-    const target = h('select', { className: 'jp-mod-styled', attrs: { 'aria-label': 'target' } }, ...BUILD_TARGETS.map(name => h('option', { attrs: { value: name } }, name)));
+    const target = h('select', { className: 'jp-mod-styled', attrs: { 'aria-label': 'target' } }, ...TARGETS.map(name => h('option', { attrs: { value: name } }, name)));
     const build = button(
       'Build',
       async () => {

@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { defaultBuildDir } from '../../common/targets';
 import { Measured } from '../../common/types';
 import { buildBundle } from '../build/buildBundle';
 import { EdgespecError } from '../errors';
@@ -32,7 +33,7 @@ function errorText(e: unknown): string {
 export async function benchEmulated(row: BenchModel, dtype: BenchDtype, bundleDir: string, onnxFile: string, inputs: PeerInput[], reference: Float64Array, settings: EmulatedSettings, cacheDir: string, reporter: Reporter): Promise<void> {
   const repeats = settings.runs + settings.warmup;
   const int8 = dtype === 'int8';
-  const outDir = path.join(cacheDir, row.model, 'build', int8 ? 'linux-int8' : 'linux');
+  const outDir = defaultBuildDir(path.join(cacheDir, row.model), 'linux', dtype);
   try {
     reporter.log(`${row.model}: building linux${int8 ? ' --dtype int8' : ''}`);
     await buildBundle({ bundleDir, target: 'linux', outDir, dtype });

@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { defaultBuildDir } from '../../common/targets';
 import { buildBundle } from '../build/buildBundle';
 import { loadTarget } from '../build/targets';
 import { EdgespecError } from '../errors';
@@ -27,7 +28,7 @@ export function portableHow(): string {
  * inference beside the NEON image's.
  */
 export async function benchPortable(row: BenchModel, dtype: BenchDtype, bundleDir: string, cacheDir: string, reporter: Reporter): Promise<void> {
-  const outDir = path.join(cacheDir, row.model, 'build', `qemu-virt${dtype === 'int8' ? '-int8' : ''}-portable`);
+  const outDir = `${defaultBuildDir(path.join(cacheDir, row.model), 'qemu-virt', dtype)}-portable`;
   try {
     reporter.log(`${row.model}: building qemu-virt --kernel-variant portable${dtype === 'int8' ? ' --dtype int8' : ''}`);
     await buildBundle({ bundleDir, target: 'qemu-virt', outDir, dtype, kernelVariant: 'portable' });

@@ -1,7 +1,8 @@
+import { Dtype, DTYPES } from '../../common/targets';
 import { Measured } from '../../common/types';
 
-export type BenchDtype = 'float32' | 'int8';
-export const BENCH_DTYPES: readonly BenchDtype[] = ['float32', 'int8'];
+export type BenchDtype = Dtype;
+export const BENCH_DTYPES: readonly BenchDtype[] = DTYPES;
 
 /** One model's line of the benchmark; every number says how it was measured. */
 export interface BenchModel {

@@ -1,6 +1,7 @@
 import { existsSync, promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { defaultBuildDir } from '../../common/targets';
 import { Footprint, Measured, RunReport } from '../../common/types';
 import { buildBundle } from '../build/buildBundle';
 import { loadBundle } from '../bundle/loadBundle';
@@ -76,7 +77,7 @@ function recordFootprint(row: BenchModel, footprint: Footprint): void {
 
 /** Builds and runs one target; returns the build directory, or undefined when it failed (recorded). */
 async function buildAndRun(row: BenchModel, dtype: BenchDtype, bundleDir: string, target: 'qemu-virt' | 'host', cacheDir: string, reporter: Reporter): Promise<string | undefined> {
-  const outDir = path.join(cacheDir, row.model, 'build', dtype === 'int8' ? `${target}-int8` : target);
+  const outDir = defaultBuildDir(path.join(cacheDir, row.model), target, dtype);
   try {
     reporter.log(`${row.model}: building ${target}${dtype === 'int8' ? ' --dtype int8' : ''}`);
     const built = await buildBundle({ bundleDir, target, outDir, dtype });

@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { defaultBuildDir } from '../../common/targets';
 import { BuildManifest, Footprint, Graph } from '../../common/types';
 import { loadBundle } from '../bundle/loadBundle';
 import { EdgespecError, fromSystemError } from '../errors';
@@ -35,7 +36,7 @@ export const PRODUCER = 'edgespec build 0.1.0';
 export interface BuildOptions {
   bundleDir: string;
   target: string;
-  /** Default: <bundle>/build/<target>. */
+  /** Default: <bundle>/build/<target>, <target>-int8 for int8 (src/common/targets.ts). */
   outDir?: string;
   reporter?: Reporter;
   /** Object cache directory; null turns it off. Default: ObjectCache.defaultDir(). */
@@ -137,8 +138,8 @@ function buildDtype(graph: Graph, asked: 'float32' | 'int8' | undefined): 'float
 }
 
 /** The output directory, absolute; an --out that is a symbolic link to a directory means that directory. */
-async function resolveOutDir(options: BuildOptions, target: TargetSpec): Promise<string> {
-  const asked = path.resolve(options.outDir ?? path.join(options.bundleDir, 'build', target.name));
+async function resolveOutDir(options: BuildOptions, target: TargetSpec, dtype: 'float32' | 'int8'): Promise<string> {
+  const asked = path.resolve(options.outDir ?? defaultBuildDir(options.bundleDir, target.name, dtype));
   const stat = await fs.lstat(asked).catch(() => undefined);
   if (!stat?.isSymbolicLink()) return asked;
   const real = await fs.realpath(asked).catch(() => undefined);
@@ -183,15 +184,16 @@ function explainFailure(e: unknown, staging: string, finalDir: string, log: stri
 export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const reporter = options.reporter ?? quiet;
   const target = options.profile ? withProfileSource(loadTarget(options.target)) : loadTarget(options.target);
-  const finalDir = await resolveOutDir(options, target);
-  // Leftovers of builds of this output that were killed: the previous build put back, staging removed.
-  for (const note of await sweepDeadBuilds(finalDir)) reporter.log(note, 'warn');
-  await assertReplaceable(finalDir);
-  await requireCompiler(target);
   reporter.progress('load', 0, 1, options.bundleDir);
   const bundle = await loadBundle(options.bundleDir);
   reporter.progress('load', 1, 1, bundle.graph.name);
   const dtype = buildDtype(bundle.graph, options.dtype);
+  // the default output depends on the dtype, which a bundle with its own quantization decides
+  const finalDir = await resolveOutDir(options, target, dtype);
+  // Leftovers of builds of this output that were killed: the previous build put back, staging removed.
+  for (const note of await sweepDeadBuilds(finalDir)) reporter.log(note, 'warn');
+  await assertReplaceable(finalDir);
+  await requireCompiler(target);
   // Everything that can reject the model runs before anything is written.
   const lowered = dtype === 'int8'
     ? await lowerInt8(bundle, target.name, { ...options, producer: PRODUCER, log: m => reporter.log(m), progress: (s, d, t, m) => reporter.progress(s, d, t, m) })

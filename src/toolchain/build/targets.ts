@@ -3,8 +3,10 @@ import * as path from 'path';
 import { EdgespecError } from '../errors';
 import { repoFiles } from '../paths';
 
-export const TARGETS = ['qemu-virt', 'host', 'linux'] as const;
-export type TargetName = (typeof TARGETS)[number];
+import { TargetName, TARGETS } from '../../common/targets';
+// The target list is shared with the lab, the Jupyter server and the bench.
+export { TARGETS } from '../../common/targets';
+export type { TargetName } from '../../common/targets';
 
 /**
  * Which code paths the kernels compile to (`edgespec build --kernel-variant`): 'neon', the

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { buildBundle, BuildResult } from '../build/buildBundle';
-import { KERNEL_VARIANTS, KernelVariant, TARGETS } from '../build/targets';
+import { KERNEL_VARIANTS, KernelVariant } from '../build/targets';
+import { DEFAULT_TARGET, Dtype, DTYPES, TARGETS } from '../../common/targets';
 import type { RegisterCommand } from './index';
 import { formatBytes, formatTable } from './text';
 
@@ -14,9 +15,9 @@ function parseKernelVariant(value: string): KernelVariant {
   return value as KernelVariant;
 }
 
-function parseDtype(value: string): 'float32' | 'int8' {
-  if (value !== 'float32' && value !== 'int8') throw new InvalidArgumentError('choose one of: float32, int8');
-  return value;
+function parseDtype(value: string): Dtype {
+  if (!(DTYPES as readonly string[]).includes(value)) throw new InvalidArgumentError(`choose one of: ${DTYPES.join(', ')}`);
+  return value as Dtype;
 }
 
 /** `edgespec build BUNDLE`: passes, memory plan, C, compile and link, footprint.json and build.json. */
@@ -25,14 +26,14 @@ export const registerBuild: RegisterCommand = (program, ctx) => {
     .command('build')
     .description('build a captured bundle into an image: a bare-metal ARM64 unikernel (qemu-virt) or a host executable, with footprint.json')
     .argument('<bundle>', 'bundle directory written by edgespec capture')
-    .option('--target <target>', `${TARGETS.join(' or ')}`, parseTarget, 'qemu-virt')
-    .option('--out <dir>', 'build directory (default: BUNDLE/build/TARGET)')
+    .option('--target <target>', `${TARGETS.join(' or ')}`, parseTarget, DEFAULT_TARGET)
+    .option('--out <dir>', 'build directory (default: BUNDLE/build/TARGET, or BUNDLE/build/TARGET-int8 for an int8 build)')
     .option('--profile', 'profiling build: count guest instructions (qemu-virt) or nanoseconds (host, linux) per step; edgespec run puts them in run.json')
     .option('--dtype <dtype>', 'float32 or int8 (post-training static quantization; a bundle with its own quantization, e.g. from an int8 .tflite, builds int8 with it); default float32, or int8 for such a bundle', parseDtype)
     .option('--calibration <path>', 'int8: calibration inputs, a .safetensors file or a directory of .npy files (with the bundle\'s reference input)')
     .option('--kernel-variant <variant>', 'neon: the hand-written NEON paths where a kernel has them (AArch64 targets); portable: compile with -DES_NO_NEON, only the portable C paths (GNU C vector extensions and plain loops, which gcc still vectorizes at -O3), to measure what the NEON paths buy; host has no NEON paths', parseKernelVariant, 'neon')
     .option('--json', 'print JSON-line events')
-    .action(async (bundle: string, opts: { target: string; out?: string; profile?: boolean; dtype?: 'float32' | 'int8'; calibration?: string; kernelVariant: KernelVariant; json?: boolean }) => {
+    .action(async (bundle: string, opts: { target: string; out?: string; profile?: boolean; dtype?: Dtype; calibration?: string; kernelVariant: KernelVariant; json?: boolean }) => {
       const reporter = ctx.reporter(opts);
       const result = await buildBundle({ bundleDir: bundle, target: opts.target, outDir: opts.out, reporter, profile: opts.profile, dtype: opts.dtype, calibration: opts.calibration, kernelVariant: opts.kernelVariant });
       reporter.result('build', { dir: result.dir, manifest: result.manifest, totals: result.footprint.totals }, () => formatBuildSummary(result));

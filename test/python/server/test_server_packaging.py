@@ -32,7 +32,8 @@ def test_wheel_enables_the_server_extension(wheel: Path):
         (config,) = [n for n in names if n.endswith("data/etc/jupyter/jupyter_server_config.d/edgespec.json")]
         enabled = json.loads(z.read(config))["ServerApp"]["jpserver_extensions"]
     assert enabled == {"edgespec.server": True}
-    assert "edgespec/server/footprint_report.html" in names
+    # the shared facts the server reads through edgespec.contracts (targets, dtypes, build directories)
+    assert {"edgespec/_data/targets.json", "edgespec/_data/build-dir.json"} <= set(names)
 
 
 def test_wheel_carries_the_prebuilt_lab_extension(wheel: Path):

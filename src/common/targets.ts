@@ -1,0 +1,26 @@
+/**
+ * The targets, the image arithmetics and where a build goes: one set of facts for the CLI,
+ * the lab and the bench, read from targets.json, which the Jupyter server reads too
+ * (kernel-bridge/edgespec/contracts.py). Browser- and node-safe.
+ */
+import facts from './targets.json';
+
+export type TargetName = 'qemu-virt' | 'host' | 'linux';
+export type Dtype = 'float32' | 'int8';
+
+export const TARGETS = facts.targets as readonly TargetName[];
+export const DEFAULT_TARGET = facts.default_target as TargetName;
+export const DTYPES = facts.dtypes as readonly Dtype[];
+export const DEFAULT_DTYPE = facts.default_dtype as Dtype;
+/** The directory of a bundle that holds its builds. */
+export const BUILDS_DIR = facts.builds_dir;
+
+/** `<target>` for float32, `<target>-int8` for int8: the build directory's name inside BUNDLE/build/. */
+export function buildDirName(target: string, dtype: Dtype): string {
+  return facts.build_dir_name[dtype].replace('{target}', target);
+}
+
+/** BUNDLE/build/<target>[-int8], '/'-separated: the default output of a build. */
+export function defaultBuildDir(bundle: string, target: string, dtype: Dtype): string {
+  return `${bundle.replace(/\/+$/, '')}/${BUILDS_DIR}/${buildDirName(target, dtype)}`;
+}

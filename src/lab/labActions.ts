@@ -5,7 +5,7 @@ import type { Widget } from '@lumino/widgets';
 import type { EdgespecActions } from './actions';
 import { BuildDtype, EdgespecApiError, EdgespecClient, Target } from './api';
 import { JobTracker } from './jobTracker';
-import { formatBytes } from './model/format';
+import { formatBytes } from '../common/report/format';
 import { basename, describeBuild } from './model/paths';
 import { parseFootprint, parseRunReport } from './model/validate';
 import { FootprintView } from './views/footprintView';

@@ -7,7 +7,7 @@
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { PanelLayout, Widget } from '@lumino/widgets';
 import type { EdgespecActions } from './actions';
-import { renderFootprintSVG } from './model/footprintSvg';
+import { renderFootprintSVG } from '../common/report/footprintSvg';
 import { footprintStaticHtml, runStaticHtml, traceStaticHtml } from './model/staticHtml';
 import { InvalidReportError, parseFootprint, parseRunReport, parseTraceReport } from './model/validate';
 import { FOOTPRINT_MIME, RUN_MIME, TRACE_MIME } from './mime';

@@ -1,6 +1,6 @@
 /** Two builds side by side: per-source and per-total byte deltas. Pure, no DOM. */
 import type { Footprint } from '../../common/types';
-import { buildSideTree, bytesByFamily, bytesBySource, Side } from './footprintTree';
+import { buildSideTree, bytesByFamily, bytesBySource, Side } from '../../common/report/footprintTree';
 
 export interface DeltaRow {
   name: string;

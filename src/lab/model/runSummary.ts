@@ -1,6 +1,6 @@
 /** run.json as the run view shows it: a verdict, agreement rows, top-5, numbers. Pure, no DOM. */
 import type { RunReport } from '../../common/types';
-import { formatCount, formatFloat, formatMilliseconds, formatShape } from './format';
+import { formatCount, formatFloat, formatMilliseconds, formatShape } from '../../common/report/format';
 
 export type Tone = 'good' | 'bad' | 'warn';
 

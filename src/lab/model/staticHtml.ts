@@ -2,87 +2,18 @@
  * text/html fallbacks written into saved outputs, so a notebook opened without the
  * extension (GitHub, nbviewer, classic frontends) still shows the report. Inline styles
  * only; colours read JupyterLab variables when present and fall back to fixed ones. Pure.
+ * The footprint's is the standalone report's (src/common/report), which the build writes too.
  */
-import type { Footprint, RunReport } from '../../common/types';
-import { buildSideTree, bytesBySource } from './footprintTree';
-import { escapeXml as esc, formatBytes, formatExactBytes, formatInteger, formatShape, formatShare } from './format';
-import { renderFootprintSVG } from './footprintSvg';
-import { compareWithReferenceStack, formatTimes } from './referenceStack';
+import type { RunReport } from '../../common/types';
+import { htmlSection as wrap, htmlTable as table } from '../../common/report/footprintHtml';
+import { escapeXml as esc, formatBytes, formatShape } from '../../common/report/format';
 import { agreementRows, measurements, outputRows, runVerdict, topFiveRows } from './runSummary';
 import { modelTotals, opRows, TraceReport, unsupportedOps } from './traceTable';
 
-const FONT = 'font-family:var(--jp-ui-font-family,sans-serif);font-size:13px;color:var(--jp-ui-font-color1,#222)';
-const TABLE = 'border-collapse:collapse;margin:6px 0 12px 0';
-const CELL = 'padding:2px 10px;border-bottom:1px solid var(--jp-border-color2,#ddd);text-align:left';
-const NUM = `${CELL};text-align:right;font-variant-numeric:tabular-nums`;
+export { footprintStaticHtml } from '../../common/report/footprintHtml';
+
 const BAD = 'color:var(--jp-error-color1,#c62828);font-weight:600';
 const GOOD = 'color:var(--jp-success-color1,#2e7d32);font-weight:600';
-
-function table(headers: string[], rows: string[][], numeric: boolean[] = []): string {
-  const head = headers.map((header, i) => `<th style="${numeric[i] ? NUM : CELL}">${esc(header)}</th>`).join('');
-  const body = rows
-    .map(row => `<tr>${row.map((cell, i) => `<td style="${numeric[i] ? NUM : CELL}">${cell}</td>`).join('')}</tr>`)
-    .join('');
-  return `<table style="${TABLE}"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
-}
-
-function wrap(title: string, body: string): string {
-  return `<div class="edgespec-static" style="${FONT}"><h3 style="margin:4px 0 8px 0">${esc(title)}</h3>${body}</div>`;
-}
-
-export function footprintStaticHtml(footprint: Footprint, maxSources = 15): string {
-  const totals = footprint.totals;
-  const totalRows = (
-    [
-      ['image file', totals.image_bytes],
-      ['weights', totals.weights_bytes],
-      ['image − weights', totals.overhead_bytes],
-      ['flash', totals.flash_bytes],
-      ['peak RAM', totals.peak_ram_bytes]
-    ] as const
-  ).map(([label, measured]) => [esc(label), esc(formatExactBytes(measured.value)), esc(measured.how)]);
-  totalRows.push([
-    'arena',
-    esc(formatExactBytes(footprint.arena.bytes)),
-    esc(`lower bound ${formatInteger(footprint.arena.lower_bound)} B; ${footprint.arena.how}`)
-  ]);
-  // weights dominate the image; what is worth reading is everything around them
-  const flash = buildSideTree(footprint, 'flash');
-  const overhead = buildSideTree(footprint, 'overhead');
-  const weights = flash.bytes - overhead.bytes;
-  const sources = bytesBySource(overhead);
-  const sourceRows = [[esc('weights (all layers)'), esc(formatBytes(weights)), esc(formatShare(weights, flash.bytes))]];
-  sources
-    .slice(0, maxSources)
-    .forEach(entry => sourceRows.push([esc(entry.source), esc(formatBytes(entry.bytes)), esc(formatShare(entry.bytes, flash.bytes))]));
-  if (sources.length > maxSources) {
-    const rest = sources.slice(maxSources).reduce((sum, entry) => sum + entry.bytes, 0);
-    sourceRows.push([esc(`${sources.length - maxSources} more sources`), esc(formatBytes(rest)), esc(formatShare(rest, flash.bytes))]);
-  }
-  const stack = compareWithReferenceStack(footprint);
-  const stackTable = stack
-    ? `<h4 style="margin:8px 0 2px 0">Against a generic stack</h4>` +
-      table(
-        ['', 'bytes', '× image', 'how it was measured'],
-        stack.bars.map(bar => [
-          esc(bar.name),
-          esc(formatBytes(bar.bytes)),
-          esc(formatTimes(bar.timesImage)),
-          esc(bar.how)
-        ]),
-        [false, true, true, false]
-      )
-    : '';
-  const svgImage = `<div>${renderFootprintSVG(footprint)}</div>`;
-  return wrap(
-    `edgespec footprint: ${footprint.model} · ${footprint.target} · ${footprint.dtype}`,
-    table(['', 'bytes', 'how it was measured'], totalRows, [false, true, false]) +
-      svgImage +
-      `<h4 style="margin:8px 0 2px 0">Flash by source</h4>` +
-      table(['source', 'bytes', 'share'], sourceRows, [false, true, true]) +
-      stackTable
-  );
-}
 
 export function traceStaticHtml(report: TraceReport): string {
   const unsupported = unsupportedOps(report);

@@ -3,7 +3,7 @@
  * footprint side, angles in radians, rings in units of one level. Pure, no DOM.
  */
 import { hierarchy, HierarchyRectangularNode, partition } from 'd3-hierarchy';
-import type { FootprintItem } from './footprintTree';
+import type { FootprintItem } from '../../common/report/footprintTree';
 
 export type SunburstNode = HierarchyRectangularNode<FootprintItem>;
 
@@ -103,46 +103,8 @@ export function shortLabel(name: string, parentName: string | null, chars: numbe
   return label.includes(' ') ? label.slice(0, chars - 1).trimEnd() + '…' : '…' + label.slice(label.length - (chars - 1));
 }
 
-const FULL_CIRCLE = 2 * Math.PI - 1e-6;
-
-function point(radius: number, angle: number): string {
-  return `${(radius * Math.sin(angle)).toFixed(2)},${(-radius * Math.cos(angle)).toFixed(2)}`;
-}
-
-/**
- * SVG path of an annular sector (angles clockwise from 12 o'clock, as d3's partition lays
- * them out), with `padAngle` radians of gap split between both sides when the arc is wide
- * enough to keep one.
- */
-export function annularSectorPath(
-  startAngle: number,
-  endAngle: number,
-  innerRadius: number,
-  outerRadius: number,
-  padAngle = 0
-): string {
-  let a0 = startAngle;
-  let a1 = endAngle;
-  if (a1 - a0 < FULL_CIRCLE && a1 - a0 > 2 * padAngle) {
-    a0 += padAngle / 2;
-    a1 -= padAngle / 2;
-  }
-  const r0 = Math.max(0, innerRadius);
-  const r1 = Math.max(r0, outerRadius);
-  if (a1 - a0 >= FULL_CIRCLE) {
-    // a full ring: two half arcs on each circle, the inner one drawn backwards
-    const outer = `M${point(r1, 0)}A${r1},${r1} 0 1 1 ${point(r1, Math.PI)}A${r1},${r1} 0 1 1 ${point(r1, 0)}Z`;
-    return r0 > 0
-      ? `${outer}M${point(r0, 0)}A${r0},${r0} 0 1 0 ${point(r0, Math.PI)}A${r0},${r0} 0 1 0 ${point(r0, 0)}Z`
-      : outer;
-  }
-  const large = a1 - a0 > Math.PI ? 1 : 0;
-  const outerArc = `M${point(r1, a0)}A${r1},${r1} 0 ${large} 1 ${point(r1, a1)}`;
-  if (r0 === 0) {
-    return `${outerArc}L0,0Z`;
-  }
-  return `${outerArc}L${point(r0, a1)}A${r0},${r0} 0 ${large} 0 ${point(r0, a0)}Z`;
-}
+// the path of one sector is the static report's too
+export { annularSectorPath } from '../../common/report/arcs';
 
 /** The ids on the way from the root to `node`, for breadcrumbs. */
 export function nodeChain(node: SunburstNode): SunburstNode[] {

@@ -6,8 +6,8 @@ import type { Footprint } from '../../common/types';
 import type { BuildSummary } from '../api';
 import { otherBuilds } from '../model/builds';
 import { DeltaRow, diffFootprints, footprintLabel, splitUnchanged } from '../model/footprintDiff';
-import { Side, SIDE_LABELS } from '../model/footprintTree';
-import { formatByteDelta, formatBytes } from '../model/format';
+import { Side, SIDE_LABELS } from '../../common/report/footprintTree';
+import { formatByteDelta, formatBytes } from '../../common/report/format';
 import { clear, dataTable, errorBox, h } from './dom';
 
 export class DiffSection {

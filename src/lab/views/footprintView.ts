@@ -23,8 +23,8 @@ import {
   SIDE_LABELS,
   SIDES,
   tableRows
-} from '../model/footprintTree';
-import { formatBytes, formatExactBytes, formatShare } from '../model/format';
+} from '../../common/report/footprintTree';
+import { formatBytes, formatExactBytes, formatShare } from '../../common/report/format';
 import { DiffSection } from './diffSection';
 import { append, button, clear, dataTable, h } from './dom';
 import { renderStackSection } from './stackSection';

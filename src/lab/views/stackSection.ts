@@ -1,7 +1,7 @@
 /** The image against a generic stack (framework + Python + OS): log-scale bars, each with how it was measured. */
 import type { Footprint } from '../../common/types';
-import { formatBytes } from '../model/format';
-import { compareWithReferenceStack, formatTimes } from '../model/referenceStack';
+import { formatBytes } from '../../common/report/format';
+import { compareWithReferenceStack, formatTimes } from '../../common/report/referenceStack';
 import { h } from './dom';
 
 export function renderStackSection(footprint: Footprint): HTMLElement {

@@ -4,8 +4,8 @@
  * rest. Colours come from CSS classes per kind (style/footprint.css), so themes apply.
  */
 import { select, Selection } from 'd3-selection';
-import type { FootprintItem } from '../model/footprintTree';
-import { formatBytes, formatShare } from '../model/format';
+import type { FootprintItem } from '../../common/report/footprintTree';
+import { formatBytes, formatShare } from '../../common/report/format';
 import {
   annularSectorPath,
   ArcBox,

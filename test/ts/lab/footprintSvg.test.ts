@@ -1,5 +1,5 @@
-import { buildSideTree } from '../../../src/lab/model/footprintTree';
-import { FAMILY_COLORS, renderFootprintSVG } from '../../../src/lab/model/footprintSvg';
+import { buildSideTree } from '../../../src/common/report/footprintTree';
+import { FAMILY_COLORS, renderFootprintSVG } from '../../../src/common/report/footprintSvg';
 import { footprintStaticHtml, runStaticHtml, traceStaticHtml } from '../../../src/lab/model/staticHtml';
 import { annularSectorPath, arcVisible, partitionSide, placeLabel, shortLabel, zoomedBox } from '../../../src/lab/model/sunburst';
 import { sampleFootprint, sampleRun, sampleTrace } from './fixtures';

@@ -12,8 +12,8 @@ import {
   sourceFamily,
   walk,
   withoutKind
-} from '../../../src/lab/model/footprintTree';
-import { formatShare } from '../../../src/lab/model/format';
+} from '../../../src/common/report/footprintTree';
+import { formatShare } from '../../../src/common/report/format';
 import { sampleFootprint } from './fixtures';
 
 describe('buildSideTree', () => {

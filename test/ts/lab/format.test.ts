@@ -8,7 +8,7 @@ import {
   formatMilliseconds,
   formatShape,
   formatShare
-} from '../../../src/lab/model/format';
+} from '../../../src/common/report/format';
 
 describe('format', () => {
   it('formats bytes in binary units with three significant digits', () => {

@@ -1,4 +1,4 @@
-import { compareWithReferenceStack, formatTimes } from '../../../src/lab/model/referenceStack';
+import { compareWithReferenceStack, formatTimes } from '../../../src/common/report/referenceStack';
 import { sampleFootprint } from './fixtures';
 
 describe('compareWithReferenceStack', () => {

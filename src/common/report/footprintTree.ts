@@ -3,7 +3,7 @@
  * bytes are the sum of their children, ids for selection, search and the table rows.
  * Pure, no DOM.
  */
-import type { Footprint, FootprintKind, FootprintNode } from '../../common/types';
+import type { Footprint, FootprintKind, FootprintNode } from '../types';
 
 /** `overhead` is flash without the weights: what the image adds around the model. */
 export type Side = 'flash' | 'overhead' | 'ram';

@@ -2,7 +2,7 @@
  * The image against a generic deployment stack (framework + Python + OS), on a log scale
  * because the two differ by orders of magnitude. Pure, no DOM.
  */
-import type { Footprint } from '../../common/types';
+import type { Footprint } from '../types';
 
 export interface StackBar {
   name: string;

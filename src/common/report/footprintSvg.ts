@@ -3,10 +3,10 @@
  * without the extension and for the offline report. Pure: d3-hierarchy lays it out, paths
  * are written as strings, no DOM.
  */
-import type { Footprint } from '../../common/types';
+import type { Footprint } from '../types';
 import { buildSideTree, bytesByFamily, Family, FootprintItem, Side, SIDE_LABELS } from './footprintTree';
 import { escapeXml, formatBytes, formatShare } from './format';
-import { annularSectorPath, partitionSide } from './sunburst';
+import { annularSectorPath, partitionRings } from './arcs';
 
 /** Fixed colours per source family: the static image has no theme to read variables from. */
 export const FAMILY_COLORS: Record<Family, string> = {
@@ -33,16 +33,16 @@ export function familyColor(family: Family): string {
 }
 
 function sunburstPaths(root: FootprintItem, total: number): string {
-  const tree = partitionSide(root);
+  const tree = partitionRings(root);
   const levels = Math.min(MAX_RINGS, tree.height);
   const ring = (RADIUS - HOLE) / Math.max(1, levels);
   const radius = (y: number): number => HOLE + (y - 1) * ring;
   const parts: string[] = [];
-  for (const node of tree.descendants()) {
+  for (const node of tree.sectors) {
     if (node.depth === 0 || node.depth > levels || node.x1 - node.x0 < 0.003) {
       continue;
     }
-    const item = node.data;
+    const item = node.item;
     const opacity = Math.max(0.45, 1 - (node.depth - 1) * 0.18).toFixed(2);
     const title = `${item.path.join(' › ')}\n${formatBytes(item.bytes)} (${formatShare(item.bytes, total)})` +
       (item.source ? `\nsource: ${item.source}` : '') + (item.kind ? `\nkind: ${item.kind}` : '');

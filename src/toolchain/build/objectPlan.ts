@@ -56,13 +56,13 @@ function kernelFiles(lowered: LoweredModel, target: TargetSpec): Map<string, Set
     if (seen.has(fn)) return;
     seen.add(fn);
     const entry = target.kernels.get(fn);
-    const int8 = fn.endsWith('_s8');
-    const file = entry?.source ?? path.join(repoFiles.kernelsDir, int8 ? 'int8' : 'fp32', `${fn.replace(/^es_/, '').replace(/_(f32|s8)$/, '')}.c`);
+    if (!entry) throw new Error(`internal: the kernel ${fn} is not in kernels/kernels.json`);
+    const file = entry.source;
     if (!existsSync(file)) {
       throw new EdgespecError('kernel-missing', `the kernel source ${path.relative(repoRoot, file)} (${fn}) is missing`, 'the edgespec installation is incomplete; reinstall it');
     }
     files.set(file, new Set([...(files.get(file) ?? []), op]));
-    for (const callee of entry?.calls ?? []) visit(callee, op, seen);
+    for (const callee of entry.calls) visit(callee, op, seen);
   };
   for (const step of lowered.schedule.steps) {
     if (step.kernel !== 'alias') visit(kernelFunction(step.kernel), step.op, new Set());

@@ -98,6 +98,7 @@ class KernelSelector implements SelectContext {
   }
 
   push(step: Omit<KernelStep, 'from' | 'op'>, node: Provenance & { op: string }): void {
+    if (!irRuleOf(node as IrNode).kernels.includes(step.kernel)) throw new Error(`internal: the op module of ${node.op} chose kernel ${step.kernel}, which its rule does not list`);
     const from: Provenance = { name: node.name, module: node.module, frameworkOps: node.frameworkOps, ...(node.source ? { source: node.source } : {}) };
     this.steps.push({ ...step, from, op: node.op } as KernelStep);
   }

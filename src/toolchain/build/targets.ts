@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { EdgespecError } from '../errors';
+import { loadKernelRegistry } from '../ops/kernelRegistry';
 import { repoFiles } from '../paths';
 
 import { TargetName, TARGETS } from '../../common/targets';
@@ -55,7 +56,7 @@ export interface TargetSpec {
   sources: string[];
   /** Per-source defines the build computes (name → the sources it is for, absolute). */
   defines: { name: string; for: string[] }[];
-  /** Kernel function → its source (absolute) and the kernel functions it calls. */
+  /** Kernel function → its source (absolute) and the kernel functions it calls (kernels/kernels.json, the same for every target). */
   kernels: Map<string, { source: string; calls: string[] }>;
   /** Generate the fault symbol table (.edgespec.symbols) with a second link. */
   symbolTable: boolean;
@@ -77,7 +78,6 @@ interface PlatformBuildFile {
   libs?: string[];
   sources: string[];
   defines?: Record<string, { for?: string | string[] } | string>;
-  kernels?: Record<string, { source: string; calls?: string[] }>;
   symbols?: unknown;
   memory?: { defsym?: Record<string, string> };
   input?: { address?: string; max_bytes?: number };
@@ -163,7 +163,7 @@ export function loadTarget(target: string): TargetSpec {
     libs: spec.libs ?? [],
     sources: spec.sources.map(fromKernels),
     defines,
-    kernels: new Map(Object.entries(spec.kernels ?? {}).map(([fn, k]) => [fn, { source: fromKernels(k.source), calls: k.calls ?? [] }])),
+    kernels: loadKernelRegistry(),
     symbolTable: spec.symbols !== undefined,
     memory: regionsOf(spec),
     ...(qemuArgs && inputAddress

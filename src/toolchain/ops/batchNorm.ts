@@ -9,6 +9,8 @@ import { clampValue } from './common';
 import { KernelModule, NotSupported, OpModule, OpRule } from './opModule';
 
 const batchNorm: OpRule<BatchNormNode> = {
+  /** Folded into conv2d / linear where it can be (their kernels), else a scale_shift. */
+  kernels: ['scale_shift'],
   toIr: (_node, a, base) => ({ ...base, op: 'batch_norm', attrs: { eps: a.number('eps', 1e-5) } }),
   toNHWC: () => {
     throw new Error('internal: toNHWC runs after foldBatchNorm');
@@ -19,6 +21,7 @@ const batchNorm: OpRule<BatchNormNode> = {
 };
 
 const scaleShift: OpRule<ScaleShiftNode> = {
+  kernels: ['scale_shift'],
   toNHWC(node, r) {
     const x = node.inputs[0];
     if (r.is4d(x)) {

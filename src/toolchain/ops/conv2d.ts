@@ -11,6 +11,7 @@ import { NotSupported, OpModule, OpRule, KernelModule } from './opModule';
 import { lowerPerChannel } from './perChannelInt8';
 
 const conv2d: OpRule<Conv2dNode> = {
+  kernels: ['conv2d', 'conv2d_depthwise', 'gemm'],
   toIr: (node, a, base) => ({
     ...base, op: 'conv2d',
     attrs: {

@@ -10,6 +10,7 @@ import { Int8Context, KernelModule, NotSupported, OpModule, OpRule } from './opM
 
 function binary(op: BinaryOp): OpRule<BinaryNode> {
   return {
+    kernels: [op, op === 'add' || op === 'sub' ? 'add_scalar' : 'mul_scalar'],
     toIr: (node, a, base) => ({ ...base, op, attrs: { ...(a.has('scalar') ? { scalar: a.number('scalar') } : {}), activation: a.activation() } }),
     toNHWC(node, r) {
       const m = node.module;

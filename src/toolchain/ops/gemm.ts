@@ -10,6 +10,7 @@ import { KernelModule, NotSupported, OpModule, OpRule } from './opModule';
 import { lowerPerChannel } from './perChannelInt8';
 
 const linear: OpRule<LinearNode> = {
+  kernels: ['gemm'],
   toIr: (node, a, base) => ({ ...base, op: 'linear', attrs: { activation: a.activation() } }),
   toNHWC: originalOrderToNHWC,
   select(node, s) {
@@ -30,6 +31,7 @@ const linear: OpRule<LinearNode> = {
 };
 
 const matmul: OpRule<MatmulNode> = {
+  kernels: ['gemm', 'matmul'],
   toIr: (node, _a, base) => ({ ...base, op: 'matmul', attrs: {} }),
   toNHWC: originalOrderToNHWC,
   select(node, s) {

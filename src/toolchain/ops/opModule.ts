@@ -119,6 +119,8 @@ export interface KernelModule<S extends KernelStep = KernelStep> {
 
 /** Everything the build knows about one op of the vocabulary (or of the IR). */
 export interface OpRule<N extends IrNode = IrNode> {
+  /** Every kernel select may choose for the op (checked when it chooses; read by the ops.json generator). */
+  kernels: readonly string[];
   /** graph.json node → typed IR node; absent for ops that only passes make (scale_shift). */
   toIr?(node: GraphNode, a: AttrReader, base: NodeBase): N;
   /** Rewrites the node for NHWC memory (passes/toNHWC.ts). */

@@ -36,6 +36,7 @@ function selectPool(node: MaxPoolNode | AvgPoolNode, s: SelectContext): void {
 }
 
 const maxPool: OpRule<MaxPoolNode> = {
+  kernels: ['max_pool2d'],
   toIr(_node, a, base) {
     const kernel = a.pair('kernel');
     return {
@@ -51,6 +52,7 @@ const maxPool: OpRule<MaxPoolNode> = {
 };
 
 const avgPool: OpRule<AvgPoolNode> = {
+  kernels: ['avg_pool2d'],
   toIr(_node, a, base) {
     const kernel = a.pair('kernel');
     const divisor = a.optionalNumber('divisor_override');
@@ -67,6 +69,7 @@ const avgPool: OpRule<AvgPoolNode> = {
 };
 
 const adaptiveAvgPool: OpRule<AdaptiveAvgPoolNode> = {
+  kernels: ['adaptive_avg_pool2d', 'mean'],
   toIr: (_node, a, base) => ({ ...base, op: 'adaptive_avg_pool2d', attrs: { outputSize: a.pair('output_size') } }),
   toNHWC: imageOpToNHWC,
   select(node, s) {

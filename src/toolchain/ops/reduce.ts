@@ -7,6 +7,7 @@ import { FixedMultiplier, fixedMultiplier } from '../build/quantize/params';
 import { Int8Context, KernelModule, NotSupported, OpModule, OpRule } from './opModule';
 
 const mean: OpRule<MeanNode> = {
+  kernels: ['mean', 'copy'],
   toIr: (_node, a, base) => ({ ...base, op: 'mean', attrs: { axes: a.ints('axes'), keepdim: a.bool('keepdim', false) } }),
   toNHWC(node, r) {
     const x = node.inputs[0];
@@ -39,6 +40,7 @@ const mean: OpRule<MeanNode> = {
 };
 
 const softmax: OpRule<SoftmaxNode> = {
+  kernels: ['softmax'],
   toIr: (_node, a, base) => ({ ...base, op: 'softmax', attrs: { axis: a.int('axis') } }),
   toNHWC(node, r) {
     const x = node.inputs[0];

@@ -2,7 +2,6 @@
 // Adding an op family = one module in this folder + one line in MODULES.
 
 import { IrNode, IrOp } from '../build/ir';
-import { KernelName } from '../build/schedule';
 import { batchNormModule } from './batchNorm';
 import { conv2dModule } from './conv2d';
 import { elementwiseModule } from './elementwise';
@@ -43,7 +42,7 @@ export function irRuleOf(node: IrNode): OpRule {
   return rule;
 }
 
-export function kernelOf(kernel: KernelName | 'alias'): KernelModule {
+export function kernelOf(kernel: string): KernelModule {
   const k = KERNELS.get(kernel);
   if (!k) throw new Error(`internal: no kernel module for ${kernel}`);
   return k;

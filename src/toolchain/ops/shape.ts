@@ -12,6 +12,7 @@ import { Int8Context, KernelModule, NotSupported, OpModule, OpRule } from './opM
 const MAX_TRANSPOSE_RANK = 6;
 
 const reshape: OpRule<ReshapeNode> = {
+  kernels: ['alias', 'copy'],
   toIr: (_node, a, base) => ({ ...base, op: 'reshape', attrs: { shape: a.ints('shape') } }),
   toNHWC: originalOrderToNHWC,
   select(node, s) {
@@ -36,6 +37,7 @@ const reshape: OpRule<ReshapeNode> = {
 };
 
 const transpose: OpRule<TransposeNode> = {
+  kernels: ['transpose'],
   toIr: (_node, a, base) => ({ ...base, op: 'transpose', attrs: { perm: a.ints('perm') } }),
   /** Transposes compose with the layouts into one memory permutation. */
   toNHWC(node, r) {
@@ -62,6 +64,7 @@ const transpose: OpRule<TransposeNode> = {
 };
 
 const concat: OpRule<ConcatNode> = {
+  kernels: ['concat'],
   toIr: (_node, a, base) => ({ ...base, op: 'concat', attrs: { axis: a.int('axis') } }),
   toNHWC(node, r) {
     const y = node.outputs[0];
@@ -85,6 +88,7 @@ const concat: OpRule<ConcatNode> = {
 };
 
 const split: OpRule<SplitNode> = {
+  kernels: ['split'],
   toIr: (_node, a, base) => ({ ...base, op: 'split', attrs: { axis: a.int('axis'), sizes: a.ints('sizes') } }),
   toNHWC(node, r) {
     const x = node.inputs[0];
@@ -107,6 +111,7 @@ const split: OpRule<SplitNode> = {
 };
 
 const pad: OpRule<PadNode> = {
+  kernels: ['pad'],
   toIr: (_node, a, base) => ({ ...base, op: 'pad', attrs: { pads: a.pairs('pads'), value: a.number('value', 0) } }),
   toNHWC(node, r) {
     const x = node.inputs[0];

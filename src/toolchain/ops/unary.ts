@@ -19,6 +19,7 @@ function selectClamp(node: UnaryNode | ClampNode, s: Parameters<OpRule['select']
 
 function unaryOp(op: UnaryOp): OpRule<UnaryNode> {
   return {
+    kernels: [op === 'relu' ? 'clamp' : op],
     toIr: (_node, _a, base) => ({ ...base, op, attrs: {} }),
     toNHWC: sameLayoutToNHWC,
     select(node, s) {
@@ -31,12 +32,14 @@ function unaryOp(op: UnaryOp): OpRule<UnaryNode> {
 }
 
 const clamp: OpRule<ClampNode> = {
+  kernels: ['clamp'],
   toIr: (_node, a, base) => ({ ...base, op: 'clamp', attrs: { min: a.optionalNumber('min') ?? -Infinity, max: a.optionalNumber('max') ?? Infinity } }),
   toNHWC: sameLayoutToNHWC,
   select: selectClamp
 };
 
 const gelu: OpRule<GeluNode> = {
+  kernels: ['gelu'],
   toIr: (_node, a, base) => ({ ...base, op: 'gelu', attrs: { approximate: a.oneOf('approximate', ['none', 'tanh'] as const, 'none') } }),
   toNHWC: sameLayoutToNHWC,
   select(node, s) {

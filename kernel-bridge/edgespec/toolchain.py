@@ -1,27 +1,22 @@
 """Find and run the TypeScript toolchain CLI (`edgespec build | run | inspect | doctor ...`).
 
 Python never re-implements the toolchain: it runs this CLI, with --json, and relays its
-events (progress, log, result, error).
+events (progress, log, result, error); toolchain_process.py runs the command and reads them.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
 import subprocess
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, List, Optional, Sequence
 
 from .errors import ToolchainError
+from .toolchain_process import Event, ToolchainProcess
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-STOP_GRACE_SECONDS = 5.0
 _BUILD_HINT = "build it: cd to the repository and run `npm install && npx tsc -p tsconfig.toolchain.json`"
-
-Event = Dict[str, Any]
 
 
 def find_cli() -> List[str]:
@@ -71,86 +66,30 @@ class CliRun:
     returncode: int
     events: List[Event] = field(default_factory=list)
     result: Any = None
-    stderr: str = ""
+    stderr: str = ""  # the last lines the CLI wrote on stderr
 
 
 def run_cli(args: Sequence[str], on_event: Optional[Callable[[Event], None]] = None, *, cwd=None,
             timeout: Optional[float] = None, check: bool = True) -> CliRun:
-    """Run `edgespec ARGS --json`, calling on_event for each event as it arrives.
+    """Run `edgespec ARGS --json`, calling on_event for each event as it arrives (in this thread).
 
     Returns the run with every event and the data of the `result` event. With check, an
     `error` event or a non-zero exit raises ToolchainError carrying the CLI's message and hint.
     """
     argv = [*find_cli(), *args, *([] if "--json" in args else ["--json"])]
-    # Its own process group, so that stopping it also stops what it started (the compiler, QEMU).
-    process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
-                               start_new_session=True)
-    stderr_chunks: List[str] = []
-    reader = threading.Thread(target=lambda: stderr_chunks.append(process.stderr.read()), daemon=True)
-    reader.start()
-    timed_out = threading.Event()
+    events: List[Event] = []
 
-    def stop_for_timeout() -> None:
-        timed_out.set()
-        _stop_group(process)
+    def relay(event: Event) -> None:
+        events.append(event)
+        if on_event is not None:
+            on_event(event)
 
-    timer = threading.Timer(timeout, stop_for_timeout) if timeout else None
-    if timer:
-        timer.start()
-    run = CliRun(returncode=-1)
-    try:
-        for line in process.stdout:
-            event = _parse_event(line)
-            if event is None:
-                continue
-            run.events.append(event)
-            if event.get("event") == "result":
-                run.result = event.get("data")
-            if on_event is not None:
-                on_event(event)
-        run.returncode = process.wait()
-    finally:
-        if timer:
-            timer.cancel()
-        if process.poll() is None:  # interrupted (KeyboardInterrupt in a notebook) or an on_event error
-            _stop_group(process)
-        reader.join(timeout=5)
-    run.stderr = "".join(stderr_chunks)
+    outcome = ToolchainProcess(argv, cwd=cwd, on_event=relay).run(timeout)
+    run = CliRun(returncode=outcome.exit_code if outcome.exit_code is not None else -1, events=events,
+                 result=outcome.result, stderr="\n".join(outcome.stderr_tail))
     if check:
-        _raise_on_failure(run, argv, timed_out=timed_out.is_set())
+        _raise_on_failure(run, argv, timed_out=outcome.timed_out)
     return run
-
-
-def _stop_group(process: subprocess.Popen) -> None:
-    """SIGTERM the CLI's process group so it can clean up, then SIGKILL whatever is left after a grace period."""
-    _signal_group(process, signal.SIGTERM)
-    try:
-        process.wait(STOP_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        pass
-    # Children (QEMU, the compiler) may outlive the CLI; kill the group either way.
-    _signal_group(process, signal.SIGKILL)
-    process.wait()
-
-
-def _signal_group(process: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(process.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _parse_event(line: str) -> Optional[Event]:
-    line = line.strip()
-    if not line:
-        return None
-    try:
-        event = json.loads(line)
-    except ValueError:
-        event = None
-    if not isinstance(event, dict) or "event" not in event:
-        return {"event": "log", "level": "info", "message": line}
-    return event
 
 
 def _raise_on_failure(run: CliRun, argv: List[str], timed_out: bool) -> None:

@@ -1,41 +1,31 @@
 """Run one edgespec CLI command as a subprocess without blocking the event loop.
 
-The CLI prints one JSON event per line on stdout with `--json` (DESIGN.md "CLI events");
-anything else on stdout or stderr is a log line. The process gets its own process group
-so that cancelling also stops what it started (the compiler, QEMU).
+The command runs, its events are read and it is stopped by edgespec.toolchain_process, the
+same code the Python API runs the CLI with; this wraps it for asyncio: the blocking run
+and the stop go to threads of their own, and every event (a stderr line is a `log` event)
+reaches `on_event` on the event loop, in order, before `run` returns.
 """
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import signal
+import subprocess
+import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, TypeVar
 
-# A `result` event can carry a whole run report with the guest console on one line.
-LINE_LIMIT = 64 * 1024 * 1024
-STOP_GRACE_SECONDS = 5.0
+from ..toolchain_process import ToolchainProcess, log_event
+
+T = TypeVar("T")
 
 
 @dataclass
 class CliOutcome:
     exit_code: Optional[int]
     result: Any = None
-    error: Optional[Dict[str, Any]] = None
+    error: Optional[Dict[str, Any]] = None  # message, hint and code of the CLI's error event
     stderr_tail: List[str] = field(default_factory=list)
     timed_out: bool = False
-
-
-def parse_event(line: str) -> Optional[Dict[str, Any]]:
-    """The event a stdout line holds, or None when the line is plain text."""
-    if not line.startswith("{"):
-        return None
-    try:
-        event = json.loads(line)
-    except ValueError:
-        return None
-    return event if isinstance(event, dict) and isinstance(event.get("event"), str) else None
 
 
 class CliProcess:
@@ -45,66 +35,55 @@ class CliProcess:
         self.argv = argv
         self.cwd = cwd
         self.on_event = on_event
-        self._proc: Optional[asyncio.subprocess.Process] = None
-        self._stopping = False
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._process = ToolchainProcess(argv, cwd=cwd, env={**os.environ, "FORCE_COLOR": "0", "NO_COLOR": "1"},
+                                         stdin=subprocess.DEVNULL, on_event=self._relay,
+                                         on_stderr_line=lambda line: self._relay(log_event(line)))
 
     async def run(self, timeout: Optional[float] = None) -> CliOutcome:
-        self._proc = await asyncio.create_subprocess_exec(
-            *self.argv, cwd=self.cwd, stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            start_new_session=True, limit=LINE_LIMIT,
-            env={**os.environ, "FORCE_COLOR": "0", "NO_COLOR": "1"},
-        )
-        if self._stopping:  # stop() came while the process was being started
-            self._signal_group(signal.SIGKILL)
-        outcome = CliOutcome(exit_code=None)
-        readers = asyncio.gather(self._read_stdout(outcome), self._read_stderr(outcome))
-        try:
-            await asyncio.wait_for(asyncio.shield(readers), timeout)
-        except asyncio.TimeoutError:
-            outcome.timed_out = True
-            await self.stop()
-            await readers
-        outcome.exit_code = await self._proc.wait()
-        return outcome
+        self._loop = asyncio.get_running_loop()
+        ended = await _in_thread(lambda: self._process.run(timeout))
+        error = None
+        if ended.error is not None:
+            error = {k: ended.error[k] for k in ("message", "hint", "code") if ended.error.get(k) is not None}
+        return CliOutcome(exit_code=ended.exit_code, result=ended.result, error=error,
+                          stderr_tail=ended.stderr_tail, timed_out=ended.timed_out)
 
     async def stop(self) -> None:
         """SIGTERM the whole process group, then SIGKILL what is left after a grace period."""
-        proc = self._proc
-        already = self._stopping
-        self._stopping = True
-        if proc is None or proc.returncode is not None or already:
+        await _in_thread(self._process.stop)
+
+    def _relay(self, event: Dict[str, Any]) -> None:
+        """From the reading threads to the event loop (call_soon_threadsafe keeps the order)."""
+        try:
+            self._loop.call_soon_threadsafe(self.on_event, event)
+        except RuntimeError:  # the loop is closed: the server is gone, nobody is listening
+            pass
+
+
+async def _in_thread(work: Callable[[], T]) -> T:
+    """Run blocking work in a thread of its own (not the default executor, whose few workers
+    running commands could keep a stop waiting) and await its value."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future = loop.create_future()
+
+    def settle(value: Any, error: Optional[BaseException]) -> None:
+        if done.done():  # the awaiting task was cancelled
             return
-        self._signal_group(signal.SIGTERM)
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(value)
+
+    def body() -> None:
         try:
-            await asyncio.wait_for(proc.wait(), STOP_GRACE_SECONDS)
-        except asyncio.TimeoutError:
-            pass
-        # Children (QEMU, the compiler) may outlive the CLI; kill the group either way.
-        self._signal_group(signal.SIGKILL)
-
-    def _signal_group(self, sig: int) -> None:
+            value, error = work(), None
+        except BaseException as e:  # handed to the awaiting task, raised there
+            value, error = None, e
         try:
-            os.killpg(self._proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
+            loop.call_soon_threadsafe(settle, value, error)
+        except RuntimeError:  # the loop is closed
             pass
 
-    async def _read_stdout(self, outcome: CliOutcome) -> None:
-        async for raw in self._proc.stdout:
-            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-            if not line:
-                continue
-            event = parse_event(line) or {"event": "log", "level": "info", "message": line}
-            if event["event"] == "result":
-                outcome.result = event.get("data")
-            elif event["event"] == "error":
-                outcome.error = {k: event[k] for k in ("message", "hint", "code") if event.get(k) is not None}
-            self.on_event(event)
-
-    async def _read_stderr(self, outcome: CliOutcome) -> None:
-        async for raw in self._proc.stderr:
-            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-            if not line:
-                continue
-            outcome.stderr_tail = (outcome.stderr_tail + [line])[-20:]
-            self.on_event({"event": "log", "level": "info", "message": line})
+    threading.Thread(target=body, daemon=True, name="edgespec-cli").start()
+    return await done

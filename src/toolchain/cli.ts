@@ -2,11 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { EdgespecError, fromSystemError } from './errors';
 import { createReporter, Reporter } from './events';
 import { commands } from './commands';
+import { CommandContext } from './commands/context';
 import { stopCleanlyOnSignals } from './interrupt';
-
-export interface CommandContext {
-  reporter(opts: { json?: boolean }): Reporter;
-}
 
 /** Entry point of `edgespec`. Exits 0 on success, 1 on an EdgespecError, 2 on a usage error. */
 export async function main(argv: string[]): Promise<void> {

@@ -2,7 +2,7 @@ import execa from 'execa';
 import { promises as fs } from 'fs';
 import { homedir, tmpdir } from 'os';
 import * as path from 'path';
-import { requireTool } from '../doctor/tools';
+import { requireTool } from '../tools/tools';
 import { EdgespecError } from '../errors';
 import { repoPath } from '../paths';
 import { readBuildDir } from '../run/buildDir';

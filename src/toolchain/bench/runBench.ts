@@ -5,7 +5,7 @@ import { defaultBuildDir } from '../../common/targets';
 import { Footprint, Measured, RunReport } from '../../common/types';
 import { buildBundle } from '../build/buildBundle';
 import { loadBundle } from '../bundle/loadBundle';
-import { findTool } from '../doctor/tools';
+import { findTool } from '../tools/tools';
 import { EdgespecError } from '../errors';
 import { Reporter } from '../events';
 import { computeAgreement, INT8_TOLERANCE_SCALE, TOLERANCE_SCALE } from '../run/agreement';

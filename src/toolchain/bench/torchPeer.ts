@@ -1,8 +1,8 @@
 import execa from 'execa';
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { pythonEnv } from '../doctor/locate';
-import { requireTool } from '../doctor/tools';
+import { pythonEnv } from '../tools/locate';
+import { requireTool } from '../tools/tools';
 import { EdgespecError } from '../errors';
 import { repoPath } from '../paths';
 

@@ -2,7 +2,7 @@ import execa from 'execa';
 import { cpus, tmpdir } from 'os';
 import * as path from 'path';
 import { EdgespecError, errnoProblem } from '../errors';
-import { findOnPath } from '../doctor/locate';
+import { findOnPath } from '../tools/locate';
 import { stopOnInterrupt } from '../interrupt';
 import { ObjectCache } from './objectCache';
 

@@ -1,7 +1,7 @@
 import { EdgespecError } from '../errors';
 import { NotSupported, SelectContext } from '../ops/opModule';
 import { irRuleOf } from '../ops/registry';
-import { unsupportedError, Unsupported } from './graphToIr';
+import { unsupportedError, Unsupported } from './unsupported';
 import { GraphIndex } from './graphIndex';
 import { IrGraph, IrNode, IrTensor, Provenance } from './ir';
 import { Packed } from './packWeights';

@@ -1,6 +1,6 @@
 import { EdgespecError } from '../errors';
-import { findOnPath } from '../doctor/locate';
-import { requireTool } from '../doctor/tools';
+import { findOnPath } from '../tools/locate';
+import { requireTool } from '../tools/tools';
 import { TargetSpec } from './targets';
 
 /**

@@ -1,7 +1,7 @@
 import { Graph, GraphIO } from '../../common/types';
-import { givenQuantizationSummary, hasGivenQuantization } from '../build/quantize/givenQuantization';
 import { removedFrameworkOps } from '../ops/vocabulary';
 import { Bundle } from './loadBundle';
+import { givenQuantizationSummary, hasGivenQuantization } from './quantization';
 import { elementCount } from './safetensors';
 
 export interface InventoryRow {

@@ -6,7 +6,7 @@ import { BENCH_DTYPES, BenchDtype } from '../bench/benchTypes';
 import { runBench } from '../bench/runBench';
 import { EdgespecError } from '../errors';
 import { repoPath } from '../paths';
-import type { RegisterCommand } from './index';
+import type { RegisterCommand } from './context';
 
 function positiveInteger(value: string): number {
   const n = Number(value);

@@ -2,7 +2,7 @@ import { InvalidArgumentError } from 'commander';
 import { buildBundle, BuildResult } from '../build/buildBundle';
 import { KERNEL_VARIANTS, KernelVariant } from '../build/targets';
 import { DEFAULT_TARGET, Dtype, DTYPES, TARGETS } from '../../common/targets';
-import type { RegisterCommand } from './index';
+import type { RegisterCommand } from './context';
 import { formatBytes, formatTable } from './text';
 
 function parseTarget(value: string): string {

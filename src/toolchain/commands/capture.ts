@@ -1,9 +1,9 @@
 import execa from 'execa';
 import { constants } from 'os';
-import { pythonEnv } from '../doctor/locate';
-import { findTool, missingToolError } from '../doctor/tools';
+import { pythonEnv } from '../tools/locate';
+import { findTool, missingToolError } from '../tools/tools';
 import { EdgespecError } from '../errors';
-import type { RegisterCommand } from './index';
+import type { RegisterCommand } from './context';
 
 /**
  * `edgespec capture ...` is the Python capture (kernel-bridge, `python -m edgespec capture`):

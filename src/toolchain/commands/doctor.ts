@@ -1,6 +1,6 @@
-import { checkAllTools, ToolStatus } from '../doctor/tools';
+import { checkAllTools, ToolStatus } from '../tools/tools';
 import { EdgespecError } from '../errors';
-import type { RegisterCommand } from './index';
+import type { RegisterCommand } from './context';
 import { formatTable } from './text';
 
 export const registerDoctor: RegisterCommand = (program, ctx) => {

@@ -1,5 +1,4 @@
-import { Command } from 'commander';
-import type { CommandContext } from '../cli';
+import type { RegisterCommand } from './context';
 import { registerBench } from './bench';
 import { registerBuild } from './build';
 import { registerCapture } from './capture';
@@ -7,7 +6,7 @@ import { registerDoctor } from './doctor';
 import { registerInspect } from './inspect';
 import { registerRun } from './run';
 
-/** Each subcommand lives in its own module and registers itself here. */
-export type RegisterCommand = (program: Command, ctx: CommandContext) => void;
+export type { CommandContext, RegisterCommand } from './context';
 
+/** Each subcommand lives in its own module and registers itself here. */
 export const commands: RegisterCommand[] = [registerCapture, registerInspect, registerBuild, registerDoctor, registerRun, registerBench];

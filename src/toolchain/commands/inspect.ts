@@ -1,6 +1,6 @@
 import { loadBundle } from '../bundle/loadBundle';
 import { BundleSummary, summarizeBundle } from '../bundle/summarize';
-import type { RegisterCommand } from './index';
+import type { RegisterCommand } from './context';
 import { formatBytes, formatTable } from './text';
 
 export const registerInspect: RegisterCommand = (program, ctx) => {

@@ -2,7 +2,7 @@ import { InvalidArgumentError } from 'commander';
 import { runBuild } from '../run/runBuild';
 import { runFailureError } from '../run/runFailure';
 import { formatRunSummary } from '../run/summary';
-import type { RegisterCommand } from './index';
+import type { RegisterCommand } from './context';
 
 /** One day: no model edgespec builds computes longer, and the guest's timers stay far from their limits. */
 export const MAX_TIMEOUT_S = 24 * 60 * 60;

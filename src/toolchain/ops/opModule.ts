@@ -9,7 +9,7 @@ import { AttrReader } from '../build/attrs';
 import { IrNode, IrTensor, MemoryLayout, Provenance } from '../build/ir';
 import { Packed } from '../build/packWeights';
 import { KernelStep, PackedWeight } from '../build/schedule';
-import type { Dtype, MixedStep, RawWeight } from '../build/quantize/mixedSchedule';
+import type { Dtype, MixedStep, PointerNames, RawWeight } from '../build/quantize/mixedSchedule';
 import type { QParams } from '../build/quantize/params';
 import type { GivenQuantization } from '../build/quantize/givenQuantization';
 
@@ -68,12 +68,7 @@ export interface SelectContext {
   expect(node: IrNode, what: string, actual: number[], expected: number[]): void;
 }
 
-/** Turns tensor names into C pointer expressions (emitModelSource's Pointers). */
-export interface PointerNames {
-  read(name: string): string;
-  write(name: string): string;
-  optional(name: string | null): string;
-}
+export type { PointerNames };
 
 /** The int8 lowering's view of the mixed schedule being built (build/quantize/quantizeSchedule.ts). */
 export interface Int8Context {

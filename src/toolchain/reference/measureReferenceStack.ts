@@ -3,7 +3,7 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import execa from 'execa';
-import { locatePython } from '../doctor/locate';
+import { locatePython } from '../tools/locate';
 
 /** One layer of the generic stack an image replaces, measured on this machine. */
 export interface StackLayer {

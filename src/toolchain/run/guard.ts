@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { findOnPath } from '../doctor/locate';
+import { findOnPath } from '../tools/locate';
 
 /**
  * A guest must not outlive `edgespec run`, nor run on forever when node cannot stop it (the

@@ -1,7 +1,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { DType, RunReport } from '../../common/types';
-import { requireTool } from '../doctor/tools';
+import { requireTool } from '../tools/tools';
 import { EdgespecError } from '../errors';
 import { Reporter } from '../events';
 import { computeAgreement, INT8_TOLERANCE_SCALE, TOLERANCE_SCALE } from './agreement';

@@ -14,7 +14,7 @@ import { Bundle, loadBundle } from '../../../src/toolchain/bundle/loadBundle';
 import { buildBundle } from '../../../src/toolchain/build/buildBundle';
 import { lowerModel } from '../../../src/toolchain/build/lowerModel';
 import { findOverlaps } from '../../../src/toolchain/build/planArena';
-import { locatePython, pythonEnv } from '../../../src/toolchain/doctor/locate';
+import { locatePython, pythonEnv } from '../../../src/toolchain/tools/locate';
 import { repoFiles } from '../../../src/toolchain/paths';
 import { relativeError, runHostImage } from './helpers/hostRun';
 

@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { CliEvent } from '../../../src/common/types';
 import { BundleSummary } from '../../../src/toolchain/bundle/summarize';
-import { locatePython, pythonEnv } from '../../../src/toolchain/doctor/locate';
+import { locatePython, pythonEnv } from '../../../src/toolchain/tools/locate';
 import { buildToolchain, expectNoStackTrace, runCli } from './cliProcess';
 import { removeScratch, scratchDir } from './tinyBundle';
 

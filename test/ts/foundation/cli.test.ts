@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { CliEvent } from '../../../src/common/types';
 import { BundleSummary } from '../../../src/toolchain/bundle/summarize';
-import { ToolStatus } from '../../../src/toolchain/doctor/tools';
+import { ToolStatus } from '../../../src/toolchain/tools/tools';
 import { buildToolchain, expectNoStackTrace, jsonEvents, runCli } from './cliProcess';
 import { flipByte, removeScratch, scratchDir, writeTinyBundle } from './tinyBundle';
 

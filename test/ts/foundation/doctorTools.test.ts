@@ -1,6 +1,6 @@
 import * as path from 'path';
-import { findOnPath, locatePython, pythonEnv } from '../../../src/toolchain/doctor/locate';
-import { findTool, requireTool } from '../../../src/toolchain/doctor/tools';
+import { findOnPath, locatePython, pythonEnv } from '../../../src/toolchain/tools/locate';
+import { findTool, requireTool } from '../../../src/toolchain/tools/tools';
 import { EdgespecError } from '../../../src/toolchain/errors';
 import { repoFiles } from '../../../src/toolchain/paths';
 

@@ -3,7 +3,7 @@
 import execa from 'execa';
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { locatePython, pythonEnv } from '../../../src/toolchain/doctor/locate';
+import { locatePython, pythonEnv } from '../../../src/toolchain/tools/locate';
 
 export async function captureFromSource(dir: string, source: string, factory: string, inputShape: string): Promise<string> {
   const python = locatePython().path;

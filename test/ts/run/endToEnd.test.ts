@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { buildBundle } from '../../../src/toolchain/build/buildBundle';
-import { locatePython, pythonEnv } from '../../../src/toolchain/doctor/locate';
+import { locatePython, pythonEnv } from '../../../src/toolchain/tools/locate';
 import { createReporter } from '../../../src/toolchain/events';
 import { repoPath } from '../../../src/toolchain/paths';
 import { runBuild } from '../../../src/toolchain/run/runBuild';

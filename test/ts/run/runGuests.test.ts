@@ -229,7 +229,7 @@ it('leaves no temporary working directory behind', async () => {
 describe('the Python API (edgespec.api.run over the compiled CLI)', () => {
   // Runs Python code with `edgespec` importable; the code prints one JSON line.
   async function python(code: string): Promise<Record<string, unknown>> {
-    const { locatePython, pythonEnv } = await import('../../../src/toolchain/doctor/locate');
+    const { locatePython, pythonEnv } = await import('../../../src/toolchain/tools/locate');
     const execa = (await import('execa')).default;
     const result = await execa(locatePython().path!, ['-c', code], { env: pythonEnv(), extendEnv: false, reject: false });
     if (result.exitCode !== 0) throw new Error(`python failed:\n${result.stdout}\n${result.stderr}`);

@@ -12,7 +12,8 @@
 import { Graph, GraphNode, GraphTensor, TensorQuantization } from '../../../common/types';
 import { Bundle } from '../../bundle/loadBundle';
 import { EdgespecError } from '../../errors';
-import { unsupportedError, Unsupported, WeightLookup, WeightTensor } from '../graphToIr';
+import { unsupportedError, Unsupported } from '../unsupported';
+import { WeightLookup, WeightTensor } from '../weightLookup';
 import { numel } from '../shape';
 import { QParams } from './params';
 
@@ -37,21 +38,8 @@ export interface FloatView {
   given: GivenQuantization;
 }
 
-/** True when graph.json gives quantization parameters (the bundle builds int8 with them). */
-export function hasGivenQuantization(graph: Graph): boolean {
-  return Object.values(graph.tensors).some(t => t.quantization !== undefined);
-}
-
-/** How many tensors carry given quantization, for inspect and the build log. */
-export function givenQuantizationSummary(graph: Graph): { activations: number; weights: number; perChannelWeights: number } {
-  const quantized = Object.values(graph.tensors).filter(t => t.quantization !== undefined);
-  const weights = quantized.filter(t => t.kind === 'weight');
-  return {
-    activations: quantized.length - weights.length,
-    weights: weights.length,
-    perChannelWeights: weights.filter(t => t.quantization!.scale.length > 1).length
-  };
-}
+// What the bundle says about its quantization is read in bundle/ (inspect needs it too).
+export { givenQuantizationSummary, hasGivenQuantization } from '../../bundle/quantization';
 
 function activationParams(name: string, q: TensorQuantization): QParams {
   if (q.scale.length !== 1) {

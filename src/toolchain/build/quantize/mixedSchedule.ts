@@ -4,9 +4,12 @@
 import { Provenance } from '../ir';
 import { KernelStep, Schedule, ScheduledTensor } from '../schedule';
 import { QParams } from './params';
-import type { PointerNames } from '../../ops/opModule';
-
-export type { PointerNames };
+/** Turns tensor names into C pointer expressions (emitModelSource's Pointers). */
+export interface PointerNames {
+  read(name: string): string;
+  write(name: string): string;
+  optional(name: string | null): string;
+}
 
 export type Dtype = 'f32' | 's8';
 

@@ -47,14 +47,3 @@ export function kernelOf(kernel: string): KernelModule {
   if (!k) throw new Error(`internal: no kernel module for ${kernel}`);
   return k;
 }
-
-/** Kernel names of the fp32 schedule (alias is no kernel). */
-export function registeredKernels(): string[] {
-  return [...KERNELS.keys()].filter(k => k !== 'alias');
-}
-
-/** Ops of the vocabulary that this build maps onto kernels (graph.json ops with a toIr). */
-export function supportedOps(): string[] {
-  return [...OPS.entries()].filter(([, rule]) => rule.toIr !== undefined).map(([op]) => op);
-}
-

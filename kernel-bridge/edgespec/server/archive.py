@@ -3,15 +3,16 @@
 <model>-<target>[-int8]/
   <image>            the image, as built
   input.bin          the bundle's reference input in the image's input format
-  boot.sh            boots the image with QEMU, exactly as `edgespec run` does
+  boot.sh            starts the image as `edgespec run` does (written by the build)
   footprint.json     the measured footprint
-  footprint.html     a standalone report of it (inline CSS, script and data; no network)
+  footprint.html     a standalone report of it (written by the build; inline styles and data, no network)
   console.log        the console of the last run (when the build was run)
   run.json           the report of the last run (when the build was run)
   README.txt         what each file is
   SHA256SUMS         `sha256sum -c SHA256SUMS` checks all of the above
 
-The zip is written next to the build (`<build>/<model>-<target>[-int8].zip`; int8 builds say
+Every file but input.bin and README.txt is the build's own, packed as it is: the server
+draws no report and writes no shell text. The zip is written next to the build (`<build>/<model>-<target>[-int8].zip`; int8 builds say
 so in the name, as their directory does) through a temporary
 file, so a failed or concurrent request never leaves a half-written archive behind.
 """
@@ -23,10 +24,9 @@ import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO, Dict, List, Tuple
 
-from .boot_script import REBUILD, boot_files, describe_inputs
+from .archive_files import REBUILD, boot_files, build_file, describe_inputs
 from .errors import ApiError
 from .files import MAX_JSON_FILE_BYTES, os_problem, parse_json_file, read_bytes_in_root, write_atomically
-from .footprint_report import render_footprint_report
 from .paths import relative_to_root
 
 # Fixed timestamps make two archives of the same build byte-identical.
@@ -45,7 +45,7 @@ def write_archive(root: str, build: Path) -> Dict[str, Any]:
     for name, content, mode in boot_files(root, build, manifest):
         files.append((name, content, mode))
     files.append(("footprint.json", footprint_bytes, 0o644))
-    files.append(("footprint.html", render_footprint_report(footprint).encode("utf-8"), 0o644))
+    files.append(("footprint.html", build_file(root, build, "footprint.html", MAX_JSON_FILE_BYTES), 0o644))
     if run_report is not None:
         files.append(("run.json", run_bytes, 0o644))
         files.append(("console.log", str(run_report.get("console", "")).encode("utf-8", "replace"), 0o644))
@@ -98,7 +98,7 @@ def _safe_name(text: str) -> str:
 
 def _readme(model: str, target: str, names: List[str], inputs: List[str], was_run: bool) -> str:
     described = {
-        "boot.sh": "boots the image in QEMU (./boot.sh [input.bin]); the guest writes output.bin in the current directory",
+        "boot.sh": "starts the image as edgespec run does (./boot.sh [input.bin]); it writes output.bin in the current directory",
         "input.bin": "the input the model was traced with, in edgespec's I/O format (header 'EDGESPEC', tensors 64-byte aligned); "
                      "output.bin comes back in the same format",
         "footprint.json": "every byte of the image and of its RAM, measured from the linked ELF and the linker map",

@@ -8,7 +8,7 @@ import { repoPath } from '../paths';
 import { readBuildDir } from '../run/buildDir';
 import { numberField, parseGuestConsole } from '../run/guestConsole';
 import { INPUT_FILE, OUTPUT_FILE } from '../run/guestCommand';
-import { encodeIoFile, IO_KIND_INPUTS } from '../run/ioFile';
+import { encodeIoFile, IO_KIND_INPUTS } from '../guest/ioFile';
 import { launch } from '../run/launch';
 import { linuxCommand } from '../run/linuxCommand';
 import { PeerInput } from './onnxruntimePeer';

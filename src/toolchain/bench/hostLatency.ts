@@ -4,7 +4,7 @@ import * as path from 'path';
 import { EdgespecError } from '../errors';
 import { readBuildDir } from '../run/buildDir';
 import { numberField, parseGuestConsole } from '../run/guestConsole';
-import { encodeIoFile, IO_KIND_INPUTS } from '../run/ioFile';
+import { encodeIoFile, IO_KIND_INPUTS } from '../guest/ioFile';
 import { launch } from '../run/launch';
 
 export interface HostLatency {

@@ -18,6 +18,7 @@ import { writeManifest } from './manifest';
 import { checkMemoryBeforeLink, MemoryNeeds, memoryNeeds } from './memoryCheck';
 import { ObjectCache } from './objectCache';
 import { outputStorage, planObjects } from './objectPlan';
+import { writeOfflineFiles } from './offlineFiles';
 import { assertReplaceable, publish } from './publish';
 import { FlagValues, KernelVariant, kernelVariantFlags, loadTarget, TargetSpec } from './targets';
 import { requireCompiler } from './toolCheck';
@@ -125,6 +126,7 @@ async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs
     ...(profile ? { profile: profileManifest(schedule, target) } : {})
   });
   await fs.writeFile(path.join(dir, 'build.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+  await writeOfflineFiles(dir, target, manifest, footprint);
   return { dir: finalDir, manifest, footprint };
 }
 

@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { executableArgs, GuestFiles, qemuVirtArgs } from '../guest/guestArgs';
 import { RunnableBuild } from './buildDir';
 
 export const INPUT_FILE = 'input.bin';
@@ -11,32 +12,16 @@ export interface GuestCommand {
   wallHow: string;
 }
 
-/**
- * The qemu-virt image boots in QEMU's `virt` machine: the loader puts input.bin at the
- * address the image reads it from, semihosting writes output.bin into the working
- * directory and ends QEMU with the run's status; -icount shift=0 makes the guest's
- * virtual counter count instructions.
- */
+/** The files of a run: the staged image, and the input and output in the run's private directory. */
+export function runFiles(build: RunnableBuild, workDir: string): GuestFiles {
+  return { image: build.image, input: path.join(workDir, INPUT_FILE), output: path.join(workDir, OUTPUT_FILE) };
+}
+
+/** The qemu-virt image in QEMU's `virt` machine (src/toolchain/guest/guestArgs.ts; boot.sh starts the same). */
 export function qemuVirtCommand(build: RunnableBuild, qemuPath: string, workDir: string): GuestCommand {
-  const qemu = build.qemu!;
   return {
     command: qemuPath,
-    args: [
-      '-M', qemu.machine,
-      '-cpu', qemu.cpu,
-      '-m', qemu.memory,
-      // no devices, display, monitor or serial: the console is semihosting's, on stdout
-      '-nodefaults',
-      '-display', 'none',
-      '-monitor', 'none',
-      '-serial', 'none',
-      '-chardev', 'stdio,id=console',
-      '-semihosting-config', 'enable=on,target=native,chardev=console',
-      '-no-reboot',
-      '-icount', 'shift=0',
-      '-kernel', build.image,
-      '-device', `loader,file=${path.join(workDir, INPUT_FILE)},addr=${qemu.inputAddress},force-raw=on`
-    ],
+    args: qemuVirtArgs(build.qemu!, runFiles(build, workDir)),
     wallHow: 'process.hrtime from starting qemu-system-aarch64 to its exit: boot, loading the input, one inference, writing output.bin through semihosting'
   };
 }
@@ -45,7 +30,7 @@ export function qemuVirtCommand(build: RunnableBuild, qemuPath: string, workDir:
 export function hostCommand(build: RunnableBuild, workDir: string): GuestCommand {
   return {
     command: build.image,
-    args: (build.hostArgv ?? ['INPUT_FILE', 'OUTPUT_FILE']).map(a => path.join(workDir, a === 'INPUT_FILE' ? INPUT_FILE : OUTPUT_FILE)),
+    args: executableArgs(build, runFiles(build, workDir)),
     wallHow: 'process.hrtime from starting the host executable to its exit: reading the input, inference, writing the output'
   };
 }

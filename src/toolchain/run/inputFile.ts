@@ -3,7 +3,7 @@ import { DType } from '../../common/types';
 import { EdgespecError } from '../errors';
 import { formatShape, parseSafetensors, SafetensorsError } from '../bundle/safetensors';
 import { byteSize } from './dtype';
-import { decodeIoFile, IO_KIND_INPUTS } from './ioFile';
+import { decodeIoFile, IO_KIND_INPUTS } from '../guest/ioFile';
 import { NpyFormatError, parseNpy } from './npy';
 import { readRegularFile } from '../readRegularFile';
 

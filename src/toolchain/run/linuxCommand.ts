@@ -1,18 +1,18 @@
 import * as path from 'path';
+import { linuxCpu, linuxEmulatorArgs } from '../guest/guestArgs';
 import { RunnableBuild } from './buildDir';
-import { GuestCommand, INPUT_FILE, OUTPUT_FILE } from './guestCommand';
+import { GuestCommand, runFiles } from './guestCommand';
 
 /**
- * The linux target is a static AArch64 executable; off an ARM64 board it runs under QEMU's
- * user-mode emulator with the CPU it was compiled for. User mode has no -icount (and this
- * QEMU ships no instruction-counting plugin), so a linux run reports wall time only.
+ * The linux target under QEMU's user-mode emulator (src/toolchain/guest/guestArgs.ts). User
+ * mode has no -icount (and this QEMU ships no instruction-counting plugin), so a linux run
+ * reports wall time only.
  */
 export function linuxCommand(build: RunnableBuild, emulatorPath: string, workDir: string, extraArgs: string[] = []): GuestCommand {
-  const cpu = build.userMode?.cpu ?? 'cortex-a72';
-  const files = (build.hostArgv ?? ['INPUT_FILE', 'OUTPUT_FILE']).map(a => path.join(workDir, a === 'INPUT_FILE' ? INPUT_FILE : OUTPUT_FILE));
+  const cpu = linuxCpu(build);
   return {
     command: emulatorPath,
-    args: ['-cpu', cpu, build.image, ...files, ...extraArgs],
+    args: [...linuxEmulatorArgs(build, runFiles(build, workDir)), ...extraArgs],
     wallHow: `process.hrtime from starting ${path.basename(emulatorPath)} -cpu ${cpu} (user-mode emulation) to its exit: reading the input, one inference, writing the output; no instruction count (qemu-aarch64 has no -icount)`
   };
 }

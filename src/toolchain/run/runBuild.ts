@@ -10,7 +10,7 @@ import { isEdgespecBuildDir, readBuildDir, RunnableBuild } from './buildDir';
 import { toNumbers } from './dtype';
 import { GuestConsole, numberField, parseGuestConsole } from './guestConsole';
 import { GuestCommand, hostCommand, INPUT_FILE, OUTPUT_FILE, qemuVirtCommand } from './guestCommand';
-import { decodeIoFile, encodedIoFileBytes, encodeIoFile, IO_KIND_INPUTS, IO_KIND_OUTPUTS } from './ioFile';
+import { decodeIoFile, encodedIoFileBytes, encodeIoFile, IO_KIND_INPUTS, IO_KIND_OUTPUTS } from '../guest/ioFile';
 import { launch, LaunchResult } from './launch';
 import { linuxCommand } from './linuxCommand';
 import { readProfile } from './profile';

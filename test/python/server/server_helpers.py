@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 
 MODELS = Path(__file__).with_name("models.py")
+REPO = Path(__file__).resolve().parents[3]
 
 
 def capture(factory: str, input_shape: str, out: Path) -> Path:
@@ -74,3 +75,14 @@ async def wait_for(jp_fetch: Callable, job_id: str, condition: Callable[[Dict[st
 
 def finished(job: Dict[str, Any]) -> bool:
     return job["status"] not in ("queued", "running")
+
+
+def render_footprint_html(footprint: Dict[str, Any]) -> str:
+    """footprint.html as `edgespec build` draws it (src/common/report/footprintHtml.ts, compiled into lib/)."""
+    renderer = REPO / "lib" / "common" / "report" / "footprintHtml.js"
+    script = ("const {footprintReportDocument} = require(process.argv[1]); let s = '';"
+              "process.stdin.on('data', d => s += d).on('end', () => process.stdout.write(footprintReportDocument(JSON.parse(s))));")
+    completed = subprocess.run(["node", "-e", script, str(renderer)], input=json.dumps(footprint), capture_output=True,
+                               text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout

@@ -5,7 +5,9 @@ graph input was named `x" >&2; exit 2; fi; touch PWNED; if false; then echo "` o
 boot.sh create PWNED. Here hostile names go into graph.json (through a real build) and
 straight into build.json and footprint.json (whatever a newer schema accepts), and every
 generated file is checked: boot.sh is run, footprint.html parsed, README.txt, SHA256SUMS
-and the JSON answers read.
+and the JSON answers read. boot.sh and footprint.html are the build's own (the archive packs
+them as they are): names reach footprint.html through the toolchain's renderer, and
+nothing from build.json reaches boot.sh.
 """
 from __future__ import annotations
 
@@ -23,8 +25,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from edgespec.server.footprint_report import render_footprint_report
-from server_helpers import finished, place, request, submit, wait_for
+from server_helpers import finished, place, render_footprint_html, request, submit, wait_for
 
 pytestmark = pytest.mark.usefixtures("toolchain_built")
 REPO = Path(__file__).resolve().parents[3]
@@ -71,7 +72,22 @@ def make_hostile(build: Path) -> None:
     rename(footprint)
     footprint["notes"] = HOSTILE
     (build / "footprint.json").write_text(json.dumps(footprint))
+    # the report the build would have drawn of these names, with the toolchain's own renderer
+    (build / "footprint.html").write_text(render_footprint_html(footprint))
     (build / "run.json").write_text(json.dumps({"format": "edgespec.run", "status": "ok", "console": "\n".join(HOSTILE)}))
+
+
+def plain_names(node, counter=None):
+    """The footprint with every string (names, notes, how) replaced by a plain one of the same length class."""
+    counter = counter if counter is not None else [0]
+    if isinstance(node, dict):
+        return {key: plain_names(value, counter) for key, value in node.items()}
+    if isinstance(node, list):
+        return [plain_names(value, counter) for value in node]
+    if isinstance(node, str) and any(text in node for text in HOSTILE):
+        counter[0] += 1
+        return f"name{counter[0]}"
+    return node
 
 
 class Tags(HTMLParser):
@@ -139,11 +155,12 @@ def check_generated_files(folder: Path, footprint: Dict, work: Path) -> None:
         if expected == 2:
             assert "100 bytes" in ran.stderr and "README.txt" in ran.stderr
 
-    # footprint.html: the template's markup and nothing else; the data arrives whole inside its script.
+    # footprint.html: the markup of the same footprint with plain names, and nothing else; the
+    # data arrives whole inside its script.
     html = (folder / "footprint.html").read_text()
-    benign = parsed(render_footprint_report({"model": "m", "target": "t", "image": {"file": "x", "bytes": 1}}))
+    benign = parsed(render_footprint_html(plain_names(footprint)))
     hostile = parsed(html)
-    assert hostile.tags == benign.tags
+    assert sorted(map(repr, hostile.tags)) == sorted(map(repr, benign.tags))
     assert len(hostile.scripts) == len(benign.scripts)
     data_script = next(s for s in hostile.scripts if s.lstrip().startswith("{"))
     assert json.loads(data_script) == footprint
@@ -224,7 +241,7 @@ async def test_qemu_settings_outside_the_targets_values_are_refused(jp_fetch, jp
 
 def test_the_qemu_settings_boot_sh_accepts_are_the_platform_s_own():
     """boot.sh boots as `edgespec run` does: with the settings of kernels/platform/qemu-virt/build.json."""
-    from edgespec.server.boot_script import QEMU_VIRT
+    from edgespec.server.archive_files import QEMU_VIRT
 
     platform = json.loads((REPO / "kernels" / "platform" / "qemu-virt" / "build.json").read_text())
     args = platform["qemu"]["args"]

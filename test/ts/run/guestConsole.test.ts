@@ -1,5 +1,5 @@
 import { numberField, parseGuestConsole } from '../../../src/toolchain/run/guestConsole';
-import { decodeIoFile, encodeIoFile, IO_KIND_INPUTS, IO_KIND_OUTPUTS } from '../../../src/toolchain/run/ioFile';
+import { decodeIoFile, encodeIoFile, IO_KIND_INPUTS, IO_KIND_OUTPUTS } from '../../../src/toolchain/guest/ioFile';
 
 describe('parseGuestConsole', () => {
   it('reads the key=value lines of a good run', () => {

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { encodeSafetensors } from '../../../src/toolchain/bundle/safetensors';
 import { EdgespecError } from '../../../src/toolchain/errors';
 import { InputSpec, readInputFile } from '../../../src/toolchain/run/inputFile';
-import { encodeIoFile, IO_KIND_INPUTS } from '../../../src/toolchain/run/ioFile';
+import { encodeIoFile, IO_KIND_INPUTS } from '../../../src/toolchain/guest/ioFile';
 import { encodeNpy, parseNpy } from '../../../src/toolchain/run/npy';
 import { repoFiles } from '../../../src/toolchain/paths';
 

@@ -2,7 +2,7 @@ import execa from 'execa';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { BuildManifest } from '../../../../src/common/types';
-import { decodeIoFile, encodeIoFile, IO_KIND_INPUTS, IO_KIND_OUTPUTS } from '../../../../src/toolchain/run/ioFile';
+import { decodeIoFile, encodeIoFile, IO_KIND_INPUTS, IO_KIND_OUTPUTS } from '../../../../src/toolchain/guest/ioFile';
 
 /** Runs a host build's executable on the given inputs (in the bundle's layout) and returns its outputs. */
 export async function runHostImage(buildDir: string, inputs: Float32Array[]): Promise<Float32Array[]> {

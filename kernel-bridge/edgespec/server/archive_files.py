@@ -1,52 +1,52 @@
-"""The files of an archive that boot the image: the image, input.bin and boot.sh.
+"""The files of an archive that boot the image: the image and boot.sh as the build wrote
+them, and input.bin, the bundle's reference input in the platforms' I/O format
+(kernels/include/edgespec/io_format.h), which the build does not hold.
 
-boot.sh repeats the command `edgespec run` starts (src/toolchain/run/guestCommand.ts),
-built from the same build.json fields: QEMU's virt machine with the image as `-kernel`,
-the input placed in guest RAM by `-device loader`, semihosting for the console, output.bin
-and the exit status, `-icount shift=0` so the guest can count its instructions.
-input.bin holds the bundle's reference input in the platforms' I/O format
-(kernels/include/edgespec/io_format.h).
-
-boot.sh is fixed text: an archive travels, and whoever runs it trusts it. Nothing from the
-bundle or build.json reaches it except the image file name (a strict pattern, quoted),
-QEMU's machine, cpu, memory and input address (each must equal the qemu-virt platform's
-own) and numbers the server computes (the input file size); the model and input names,
-which are free text, are described in README.txt instead.
+boot.sh is the toolchain's (src/toolchain/guest/bootScript.ts, fixed text that starts the
+image as `edgespec run` does); the server generates no shell text. It still refuses a
+build.json that edgespec did not write as it is: an image name that is not a plain file
+name, or QEMU settings that are not the qemu-virt platform's own (which `edgespec run`
+refuses too). The model and input names, which are free text, are described in README.txt.
 """
 from __future__ import annotations
 
 import json
 import os
 import re
-import shlex
 import stat
 import struct
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
-from ..io_file import encode_inputs, file_bytes
+from ..contracts import targets
+from ..io_file import encode_inputs
 from ..safetensors_header import SafetensorsFormatError, read_safetensors_header
 from .errors import ApiError
 from .files import inside_root, read_bytes_in_root, read_json_in_root
 from .paths import PathOutsideRoot, contained_in_root
 
+TARGETS = tuple(targets()["targets"])
 REBUILD = "Build the bundle again (edgespec build BUNDLE), then make the archive again."
 RECAPTURE = "Capture the model again, then build it again."
 
 IMAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 # The QEMU settings of edgespec's qemu-virt platform (kernels/platform/qemu-virt/build.json,
-# read by src/toolchain/build/targets.ts); `edgespec run` accepts no others either.
+# read by src/toolchain/build/targets.ts); `edgespec run` accepts no others either, and
+# boot.sh holds them as the build wrote it.
 QEMU_VIRT = {"machine": "virt", "cpu": "cortex-a72", "memory": "1G", "input_address": "0x70000000"}
 MAX_INPUT_BYTES = 2 ** 32 - 1  # the I/O format stores each size in 32 bits
 MAX_IMAGE_BYTES = 2 ** 32
+BOOT_SCRIPT = "boot.sh"
+MAX_BOOT_SCRIPT_BYTES = 64 * 1024
 
 
 def boot_files(root: str, build: Path, manifest: Dict[str, Any]) -> List[Tuple[str, bytes, int]]:
     target = manifest.get("target")
-    if target not in ("qemu-virt", "host"):
-        raise ApiError(422, f"build.json names target {target!r}, which edgespec cannot boot from an archive.", REBUILD)
-    image_value = manifest.get("image")
-    image = _inside(root, build, image_value, "image")
+    if target not in TARGETS:
+        raise ApiError(422, f"build.json names target {str(target)[:80]!r}, which edgespec does not build.", REBUILD)
+    if target == "qemu-virt":
+        qemu_settings(manifest)
+    image = _inside(root, build, manifest.get("image"), "image")
     if not IMAGE_NAME.fullmatch(image.name):
         raise ApiError(422, f"The image file name {image.name!r} is not a plain file name (letters, digits, '.', '_', '-').",
                        REBUILD)
@@ -57,11 +57,16 @@ def boot_files(root: str, build: Path, manifest: Dict[str, Any]) -> List[Tuple[s
     inputs = _tensor_specs(manifest)
     bundle = _inside(root, build, manifest.get("bundle"), "bundle")
     input_file = encode_inputs(_reference_inputs(root, bundle, inputs))
-    if target == "qemu-virt":
-        script = qemu_virt_script(manifest, image.name, inputs)
-    else:
-        script = host_script(manifest, image.name, inputs)
-    return [(image.name, image_bytes, 0o755), ("input.bin", input_file, 0o644), ("boot.sh", script.encode("utf-8"), 0o755)]
+    script = build_file(root, build, BOOT_SCRIPT, MAX_BOOT_SCRIPT_BYTES)
+    return [(image.name, image_bytes, 0o755), ("input.bin", input_file, 0o644), (BOOT_SCRIPT, script, 0o755)]
+
+
+def build_file(root: str, build: Path, name: str, limit: int) -> bytes:
+    """A file `edgespec build` writes into every build, as it is on disk."""
+    try:
+        return read_bytes_in_root(root, build / name, limit, REBUILD)
+    except FileNotFoundError:
+        raise ApiError(404, f"The build has no {name}; builds of edgespec 0.1 write one beside the image.", REBUILD) from None
 
 
 def _inside(root: str, build: Path, value: Any, field: str) -> Path:
@@ -136,17 +141,6 @@ def _read_ranges(path: Path, ranges: List[Tuple[int, int]]) -> List[bytes]:
     return tensors
 
 
-def _input_check(specs: List[Dict[str, Any]]) -> str:
-    """Shell lines that refuse an input file of the wrong size before the image starts."""
-    size = int(file_bytes([int(s["bytes"]) for s in specs]))
-    return (f'size=$(wc -c < "$input")\n'
-            f'if [ "$size" -ne {size} ]; then\n'
-            f'  echo "boot.sh: $input is $size bytes; this image takes an edgespec input file of {size} bytes '
-            f'(its inputs are listed in README.txt)" >&2\n'
-            f'  exit 2\n'
-            f'fi\n')
-
-
 def qemu_settings(manifest: Dict[str, Any]) -> Dict[str, str]:
     """build.json's QEMU machine, cpu, memory and input address: each must be the qemu-virt platform's own."""
     qemu = manifest.get("qemu")
@@ -157,51 +151,6 @@ def qemu_settings(manifest: Dict[str, Any]) -> Dict[str, str]:
             raise ApiError(422, f"build.json's qemu.{key} {qemu[key][:80]!r} is not the qemu-virt platform's {expected!r}.",
                            REBUILD, "invalid-build-manifest")
     return dict(QEMU_VIRT)
-
-
-def qemu_virt_script(manifest: Dict[str, Any], image: str, specs: List[Dict[str, Any]]) -> str:
-    q = {k: shlex.quote(v) for k, v in qemu_settings(manifest).items()}
-    image_arg = shlex.quote(_checked_image_name(image))
-    return f"""#!/bin/sh
-# Boots the model image in this folder on QEMU's virt board, as `edgespec run` does.
-#   ./boot.sh [INPUT]     INPUT defaults to input.bin next to this script (the reference input)
-# The guest prints its console here, writes output.bin into the current directory through
-# semihosting, and its exit status is the run's status (0 ok, 3 a fault).
-# README.txt names the model and its inputs.
-# Needs qemu-system-aarch64 (Debian/Ubuntu: apt-get install qemu-system-arm).
-set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-input=${{1:-"$here/input.bin"}}
-command -v qemu-system-aarch64 >/dev/null 2>&1 || {{
-  echo "boot.sh: qemu-system-aarch64 is missing; install it with: apt-get install qemu-system-arm" >&2
-  exit 127
-}}
-{_input_check(specs)}case "$input" in *,*) echo "boot.sh: QEMU cannot load a file whose path has a comma: $input" >&2; exit 2;; esac
-exec qemu-system-aarch64 -M {q['machine']} -cpu {q['cpu']} -m {q['memory']} -nographic -no-reboot \\
-  -semihosting-config enable=on,target=native -icount shift=0 \\
-  -kernel "$here"/{image_arg} \\
-  -device "loader,file=$input,addr="{q['input_address']}",force-raw=on"
-"""
-
-
-def host_script(manifest: Dict[str, Any], image: str, specs: List[Dict[str, Any]]) -> str:
-    image_arg = shlex.quote(_checked_image_name(image))
-    return f"""#!/bin/sh
-# Runs the model image in this folder, built for this machine, as `edgespec run` does.
-#   ./boot.sh [INPUT]     INPUT defaults to input.bin next to this script (the reference input)
-# Writes output.bin into the current directory; the exit status is the run's status.
-# README.txt names the model and its inputs.
-set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-input=${{1:-"$here/input.bin"}}
-{_input_check(specs)}exec "$here"/{image_arg} "$input" output.bin
-"""
-
-
-def _checked_image_name(image: str) -> str:
-    if not IMAGE_NAME.fullmatch(image):
-        raise ApiError(422, f"The image file name {image[:80]!r} is not a plain file name.", REBUILD)
-    return image
 
 
 def describe_inputs(specs: List[Dict[str, Any]]) -> List[str]:

@@ -15,24 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional
 
+from ..build_dir_contents import BuildDirRules
 from .bundle_files import BUNDLE_FILES, GRAPH_FILE
 from ..errors import BundleError
 from .staging import BUILDS_DIR, process_is_alive
 
-# What `edgespec build` writes into a build directory, `edgespec run` adds, and the Jupyter
-# server's archive puts beside them, with the temporary names each uses while writing: the
-# rule of src/toolchain/build/buildDirContents.ts, which decides what a build may replace.
-BUILD_FILES = {"build.json", "build.log", "footprint.json", "model.c", "weights.S", "weights.bin", "symbols.c",
-               "image.elf", "image.linked.elf", "image.map", "run.json"}
-BUILD_FILE_PATTERNS = (
-    re.compile(r"^[\w.+-]+\.zip$"),             # archives: <model>-<target>[-int8].zip
-    re.compile(r"^\.archive-[^/]*$"),            # an archive being written
-    re.compile(r"^run\.json\.tmp-\d+-\d+$"),     # run.json being written
-)
-OBJECT_FILE = re.compile(r"^[\w.+-]+\.o$")
-OUTPUT_FILE = re.compile(r"^[\w.+-]+\.npy(\.tmp-\d+-\d+)?$")
-BUILD_DIRS = {"obj": OBJECT_FILE, "run-outputs": OUTPUT_FILE}
-RUN_OUTPUTS_STAGING = re.compile(r"^\.run-outputs\.tmp-\d+$")
 BUILD_STAGING = re.compile(r"^\..+\.tmp-(?P<pid>\d+)-")     # a build being written: .TARGET.tmp-PID-TIME
 
 
@@ -162,19 +149,23 @@ def _build_dir(bundle: Path, entry: Path) -> Optional[BuildDir]:
 
 
 def _require_build_entries(bundle: Path, build: Path) -> None:
+    """Only what edgespec build, run and the server's archive write (src/common/build-dir.json)."""
+    manifest = _read_json(build / "build.json")
+    target = manifest.get("target") if isinstance(manifest, dict) else None
+    rules = BuildDirRules(target if isinstance(target, str) else None)
     foreign = []
     for name in sorted(os.listdir(build)):
         path = build / name
         if path.is_symlink():
             foreign.append(name)
         elif path.is_dir():
-            rule = BUILD_DIRS.get(name) or (OUTPUT_FILE if RUN_OUTPUTS_STAGING.match(name) else None)
+            rule = rules.subdir_rule(name)
             if rule is None:
                 foreign.append(f"{name}/")
             else:
                 foreign += [f"{name}/{e.name}" for e in os.scandir(path)
-                            if e.is_symlink() or not e.is_file() or not rule.match(e.name)]
-        elif not path.is_file() or (name not in BUILD_FILES and not any(p.match(name) for p in BUILD_FILE_PATTERNS)):
+                            if e.is_symlink() or not e.is_file() or not rule(e.name)]
+        elif not path.is_file() or not rules.is_build_file(name):
             foreign.append(name)
     if foreign:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")

@@ -24,6 +24,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO, Dict, List, Tuple
 
+from ..contracts import build_dir_name
 from .archive_files import REBUILD, boot_files, build_file, describe_inputs
 from .errors import ApiError
 from .files import MAX_JSON_FILE_BYTES, os_problem, parse_json_file, read_bytes_in_root, write_atomically
@@ -39,7 +40,8 @@ def write_archive(root: str, build: Path) -> Dict[str, Any]:
     run_report, run_bytes = _read_json(root, build / "run.json", "run.json") if os.path.lexists(build / "run.json") else (None, b"")
     model = _safe_name(str(footprint.get("model") or manifest.get("model") or build.parent.parent.name))
     target = _safe_name(str(footprint.get("target") or manifest.get("target") or build.name))
-    stem = f"{model}-{target}" + ("-int8" if manifest.get("dtype") == "int8" else "")
+    # named as the build folder is (src/common/targets.json): <model>-<target>[-int8]
+    stem = f"{model}-" + build_dir_name(target, "int8" if manifest.get("dtype") == "int8" else None)
 
     files: List[Tuple[str, bytes, int]] = []  # (name, content, unix mode)
     for name, content, mode in boot_files(root, build, manifest):

@@ -186,16 +186,22 @@ function explainFailure(e: unknown, staging: string, finalDir: string, log: stri
 export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const reporter = options.reporter ?? quiet;
   const target = options.profile ? withProfileSource(loadTarget(options.target)) : loadTarget(options.target);
+  const prepareOut = async (dtype: 'float32' | 'int8'): Promise<string> => {
+    const dir = await resolveOutDir(options, target, dtype);
+    // Leftovers of builds of this output that were killed: the previous build put back, staging removed.
+    for (const note of await sweepDeadBuilds(dir)) reporter.log(note, 'warn');
+    await assertReplaceable(dir);
+    await requireCompiler(target);
+    return dir;
+  };
+  // The output is made safe before anything else, unless it is the default one of a bundle
+  // whose own quantization decides its dtype (BUNDLE/build/TARGET[-int8]): then after loading it.
+  const early = options.outDir !== undefined || options.dtype !== undefined ? await prepareOut(options.dtype ?? 'float32') : undefined;
   reporter.progress('load', 0, 1, options.bundleDir);
   const bundle = await loadBundle(options.bundleDir);
   reporter.progress('load', 1, 1, bundle.graph.name);
   const dtype = buildDtype(bundle.graph, options.dtype);
-  // the default output depends on the dtype, which a bundle with its own quantization decides
-  const finalDir = await resolveOutDir(options, target, dtype);
-  // Leftovers of builds of this output that were killed: the previous build put back, staging removed.
-  for (const note of await sweepDeadBuilds(finalDir)) reporter.log(note, 'warn');
-  await assertReplaceable(finalDir);
-  await requireCompiler(target);
+  const finalDir = early ?? (await prepareOut(dtype));
   // Everything that can reject the model runs before anything is written.
   const lowered = dtype === 'int8'
     ? await lowerInt8(bundle, target.name, { ...options, producer: PRODUCER, log: m => reporter.log(m), progress: (s, d, t, m) => reporter.progress(s, d, t, m) })

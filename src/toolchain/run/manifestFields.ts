@@ -3,6 +3,11 @@ import { byteSize } from './dtype';
 import { ITEM_BYTES } from '../bundle/safetensors';
 import { EdgespecError } from '../errors';
 import { loadTarget } from '../build/targets';
+import { TargetName, TARGETS } from '../../common/targets';
+
+function isTarget(value: unknown): value is TargetName {
+  return (TARGETS as readonly unknown[]).includes(value);
+}
 
 /** The fields of build.json that `edgespec run` uses, each checked. */
 export interface ManifestFields {
@@ -49,7 +54,7 @@ export function checkedManifestFields(manifest: unknown, file: string, rebuild: 
   if (!isObject(manifest)) return bad('the manifest', 'an object');
   const m = manifest;
   if (m.format !== 'edgespec.build') return bad('format', '"edgespec.build"');
-  if (m.target !== 'qemu-virt' && m.target !== 'host' && m.target !== 'linux') return bad('target', '"qemu-virt", "host" or "linux" (the targets edgespec run can start)');
+  if (!isTarget(m.target)) return bad('target', `${TARGETS.map(t => JSON.stringify(t)).join(', ')} (the targets edgespec run can start)`);
   if (typeof m.model !== 'string') return bad('model', 'a string');
   if (typeof m.bundle !== 'string' || m.bundle === '' || m.bundle.includes('\0')) return bad('bundle', 'a path');
   if (typeof m.image !== 'string' || !/^[^/\\\0]+$/.test(m.image) || m.image === '.' || m.image === '..') {

@@ -28,7 +28,8 @@ export function htmlSection(title: string, body: string): string {
   return `<div class="edgespec-static" style="${FONT}"><h3 style="margin:4px 0 8px 0">${esc(title)}</h3>${body}</div>`;
 }
 
-export function footprintStaticHtml(footprint: Footprint, maxSources = 15): string {
+/** `chartId` names the element holding the chart (the standalone report's is "chart"). */
+export function footprintStaticHtml(footprint: Footprint, maxSources = 15, chartId?: string): string {
   const totals = footprint.totals;
   const totalRows = (
     [
@@ -66,7 +67,7 @@ export function footprintStaticHtml(footprint: Footprint, maxSources = 15): stri
         [false, true, true, false]
       )
     : '';
-  const svgImage = `<div>${renderFootprintSVG(footprint)}</div>`;
+  const svgImage = `<div${chartId ? ` id="${esc(chartId)}"` : ''}>${renderFootprintSVG(footprint)}</div>`;
   return htmlSection(
     `edgespec footprint: ${footprint.model} · ${footprint.target} · ${footprint.dtype}`,
     htmlTable(['', 'bytes', 'how it was measured'], totalRows, [false, true, false]) +
@@ -91,7 +92,7 @@ export function footprintReportDocument(footprint: Footprint): string {
     '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
     `<title>${esc(`edgespec footprint: ${footprint.model} · ${footprint.target} · ${footprint.dtype}`)}</title></head>\n` +
-    `<body style="margin:16px;background:#fff">${footprintStaticHtml(footprint, 40)}\n` +
+    `<body style="margin:16px;background:#fff">${footprintStaticHtml(footprint, 40, 'chart')}\n` +
     '<p style="font:12px sans-serif;color:#666">The measured footprint.json of this build is embedded below (script footprint-data).</p>\n' +
     `<script id="footprint-data" type="application/json">${embeddedJson(footprint)}</script>\n` +
     '</body></html>\n'

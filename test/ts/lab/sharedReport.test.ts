@@ -26,7 +26,8 @@ describe('footprint.html', () => {
 
   test('is one document holding the static report the notebook fallback shows', () => {
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
-    expect(html).toContain(footprintStaticHtml(footprint, 40));
+    expect(html).toContain(footprintStaticHtml(footprint, 40, 'chart'));
+    expect(html).toMatch(/<div id="chart"><svg /);
   });
 
   test('embeds footprint.json whole, and no name can end its script element', () => {

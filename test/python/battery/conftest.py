@@ -110,8 +110,10 @@ def bundle(bundle_source: Path, tmp_path: Path) -> Path:
 _servers: Dict[str, Server] = {}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    """One server for the cases of a module; stopped at its end, so that no process of the
+    battery outlives it (the server tests after it check for leftover processes)."""
     root = tmp_path_factory.mktemp("battery-server") / "root"
     root.mkdir()
     s = Server(root)

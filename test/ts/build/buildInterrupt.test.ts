@@ -4,7 +4,7 @@ import { existsSync, promises as fs, readdirSync, readlinkSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { buildToolchain, jsonEvents, runCli } from '../foundation/cliProcess';
-import { writeBundle } from './helpers/graphBuilder';
+import { writeHalfInputBundle } from './helpers/graphBuilder';
 import { SMALL_GRAPHS } from './helpers/smallGraphs';
 import { repoPath } from '../../../src/toolchain/paths';
 
@@ -18,10 +18,7 @@ beforeAll(async () => {
   await buildToolchain();
   workDir = await fs.mkdtemp(path.join(tmpdir(), 'edgespec-build-interrupt-'));
   bundle = path.join(workDir, 'bundle');
-  const built = SMALL_GRAPHS.residual();
-  const inputs = built.graph.inputs.map(io => new Float32Array(io.shape.reduce((a, b) => a * b, 1)).fill(0.5));
-  const outputs = built.graph.outputs.map(io => new Float32Array(io.shape.reduce((a, b) => a * b, 1)));
-  await writeBundle(bundle, built, inputs, outputs);
+  await writeHalfInputBundle(bundle, SMALL_GRAPHS.residual());
 });
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { existsSync, promises as fs, statSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { buildToolchain, CliRun, expectNoStackTrace, jsonEvents, runCli } from '../foundation/cliProcess';
-import { writeBundle } from './helpers/graphBuilder';
+import { writeHalfInputBundle } from './helpers/graphBuilder';
 import { SMALL_GRAPHS } from './helpers/smallGraphs';
 import { repoPath } from '../../../src/toolchain/paths';
 
@@ -19,10 +19,7 @@ beforeAll(async () => {
   await buildToolchain();
   workDir = await fs.mkdtemp(path.join(tmpdir(), 'edgespec-build-out-'));
   bundle = path.join(workDir, 'bundle');
-  const built = SMALL_GRAPHS.sequence();
-  const inputs = built.graph.inputs.map(io => new Float32Array(io.shape.reduce((a, b) => a * b, 1)).fill(0.5));
-  const outputs = built.graph.outputs.map(io => new Float32Array(io.shape.reduce((a, b) => a * b, 1)));
-  await writeBundle(bundle, built, inputs, outputs);
+  await writeHalfInputBundle(bundle, SMALL_GRAPHS.sequence());
   goodBuild = path.join(workDir, 'good');
   const run = await runCli(['build', bundle, '--target', 'host', '--out', goodBuild]);
   expect(run.exitCode).toBe(0);

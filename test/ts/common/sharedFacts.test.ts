@@ -10,7 +10,7 @@ import { buildDirName, DEFAULT_TARGET, DTYPES, TARGETS } from '../../../src/comm
 import { foreignEntries } from '../../../src/toolchain/build/buildDirContents';
 import { loadTarget } from '../../../src/toolchain/build/targets';
 import { repoFiles, repoPath } from '../../../src/toolchain/paths';
-import { writeBundle } from '../build/helpers/graphBuilder';
+import { writeHalfInputBundle } from '../build/helpers/graphBuilder';
 import { SMALL_GRAPHS } from '../build/helpers/smallGraphs';
 import { buildToolchain, runCli } from '../foundation/cliProcess';
 
@@ -21,10 +21,7 @@ beforeAll(async () => {
   await buildToolchain();
   workDir = await fs.mkdtemp(path.join(tmpdir(), 'edgespec-shared-facts-'));
   bundle = path.join(workDir, 'bundle');
-  const built = SMALL_GRAPHS.sequence();
-  const inputs = built.graph.inputs.map(io => new Float32Array(io.shape.reduce((a, b) => a * b, 1)).fill(0.5));
-  const outputs = built.graph.outputs.map(io => new Float32Array(io.shape.reduce((a, b) => a * b, 1)));
-  await writeBundle(bundle, built, inputs, outputs);
+  await writeHalfInputBundle(bundle, SMALL_GRAPHS.sequence());
 });
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { AttrReader } from '../../../src/toolchain/build/attrs';
 import { attrProblems, OP_ATTRS } from '../../../src/toolchain/ops/attrRules';
 import { loadOpVocabulary } from '../../../src/toolchain/ops/vocabulary';
 import { buildToolchain, CliRun, expectNoStackTrace, jsonEvents, runCli } from './cliProcess';
-import { writeBundle } from '../build/helpers/graphBuilder';
+import { writeHalfInputBundle } from '../build/helpers/graphBuilder';
 import { SMALL_GRAPHS } from '../build/helpers/smallGraphs';
 
 describe('the table', () => {
@@ -102,10 +102,7 @@ describe('inspect and build through the CLI', () => {
     await buildToolchain();
     workDir = await fs.mkdtemp(path.join(tmpdir(), 'edgespec-attr-rules-'));
     bundle = path.join(workDir, 'bundle');
-    const built = SMALL_GRAPHS.convBnRelu();
-    const inputs = built.graph.inputs.map(io => new Float32Array(io.shape.reduce((a, b) => a * b, 1)).fill(0.5));
-    const outputs = built.graph.outputs.map(io => new Float32Array(io.shape.reduce((a, b) => a * b, 1)));
-    await writeBundle(bundle, built, inputs, outputs);
+    await writeHalfInputBundle(bundle, SMALL_GRAPHS.convBnRelu());
   });
 
   afterAll(async () => {

@@ -13,20 +13,9 @@ import { encodeNpy } from '../../../src/toolchain/run/npy';
 import { runBuild } from '../../../src/toolchain/run/runBuild';
 import { buildToolchain, CliRun, expectNoStackTrace, jsonEvents, runCli } from '../foundation/cliProcess';
 import { captureFromSource } from './captureHelper';
-import { buildToyImage, toyModelSource, writeToyManifest } from './toyGuest';
+import { buildToyImage, DOUBLE_MODEL, toyModelSource, writeToyManifest } from './toyGuest';
 
 const COUNT = 8;
-const DOUBLE = `
-import torch
-
-class Double(torch.nn.Module):
-    def forward(self, x):
-        return x * 2.0
-
-def double():
-    return Double()
-`;
-
 const TOYS: Record<string, { target: 'qemu-virt' | 'host'; body: string }> = {
   ok: { target: 'qemu-virt', body: 'for (int i = 0; i < 8; i++) out[i] = 2.0f * in[i];' },
   // ignores its input: finite outputs whatever comes in
@@ -44,7 +33,7 @@ const toy = (name: string) => path.join(root, name);
 beforeAll(async () => {
   root = mkdtempSync(path.join(tmpdir(), 'edgespec-run-checks-'));
   const images = Object.entries(TOYS).map(async ([name, { target, body }]) => ({ name, target, image: await buildToyImage(target, toy(name), toyModelSource(COUNT, body)) }));
-  const [captured, ...built] = await Promise.all([captureFromSource(root, DOUBLE, 'double', `1x${COUNT}`), ...images, buildToolchain()]);
+  const [captured, ...built] = await Promise.all([captureFromSource(root, DOUBLE_MODEL, 'double', `1x${COUNT}`), ...images, buildToolchain()]);
   bundle = captured as string;
   for (const b of built.filter(Boolean) as { name: string; target: 'qemu-virt' | 'host'; image: string }[]) {
     await writeToyManifest(toy(b.name), b.target, b.image, COUNT, bundle);

@@ -10,20 +10,9 @@ import { parseNpy } from '../../../src/toolchain/run/npy';
 import { runBuild, RunOutcome } from '../../../src/toolchain/run/runBuild';
 import { runFailureError } from '../../../src/toolchain/run/runFailure';
 import { captureFromSource } from './captureHelper';
-import { buildToyImage, toyModelSource, writeToyManifest } from './toyGuest';
+import { buildToyImage, DOUBLE_MODEL, toyModelSource, writeToyManifest } from './toyGuest';
 
 const COUNT = 8;
-const DOUBLE = `
-import torch
-
-class Double(torch.nn.Module):
-    def forward(self, x):
-        return x * 2.0
-
-def double():
-    return Double()
-`;
-
 /** The toy images every test may use: name -> target and model body (C over in, out). */
 const TOYS: Record<string, { target: 'qemu-virt' | 'host'; body: string }> = {
   ok: { target: 'qemu-virt', body: 'for (int i = 0; i < 8; i++) out[i] = 2.0f * in[i];' },
@@ -51,7 +40,7 @@ async function run(buildDir: string, extra: { inputFile?: string; timeoutS?: num
 
 beforeAll(async () => {
   root = mkdtempSync(path.join(tmpdir(), 'edgespec-run-guests-'));
-  const [captured, ...writeManifests] = await Promise.all([captureFromSource(root, DOUBLE, 'double', `1x${COUNT}`), ...Object.keys(TOYS).map(buildToy)]);
+  const [captured, ...writeManifests] = await Promise.all([captureFromSource(root, DOUBLE_MODEL, 'double', `1x${COUNT}`), ...Object.keys(TOYS).map(buildToy)]);
   bundle = captured as string;
   for (const write of writeManifests as (() => Promise<void>)[]) await write();
 });

@@ -92,3 +92,15 @@ export async function writeToyManifest(dir: string, target: Target, image: strin
   };
   await fs.writeFile(path.join(dir, 'build.json'), JSON.stringify(manifest, null, 1));
 }
+
+/** A PyTorch model of eight values doubled, the bundle the toy images stand in for (captured with captureFromSource). */
+export const DOUBLE_MODEL = `
+import torch
+
+class Double(torch.nn.Module):
+    def forward(self, x):
+        return x * 2.0
+
+def double():
+    return Double()
+`;

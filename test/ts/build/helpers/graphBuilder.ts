@@ -121,3 +121,9 @@ export async function writeBundle(dir: string, built: BuiltGraph, referenceInput
   await fs.writeFile(path.join(dir, 'reference.safetensors'), referenceFile);
   await fs.writeFile(path.join(dir, 'graph.json'), JSON.stringify(full, null, 1));
 }
+
+/** A bundle of `built` whose reference input is every element 0.5 (and output zeros): enough for build tests. */
+export async function writeHalfInputBundle(dir: string, built: BuiltGraph): Promise<void> {
+  const sized = (shape: number[]) => new Float32Array(shape.reduce((a, b) => a * b, 1));
+  await writeBundle(dir, built, built.graph.inputs.map(io => sized(io.shape).fill(0.5)), built.graph.outputs.map(io => sized(io.shape)));
+}

@@ -9,6 +9,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from ..errors import UnsupportedOp, UnsupportedOpsError
 
 
+class Unmappable(Exception):
+    """A capture rule cannot express this node in the vocabulary; the message says why."""
+
+
 class UnsupportedCollector:
     """Collects every op that cannot be mapped, so all of them are reported at once."""
 

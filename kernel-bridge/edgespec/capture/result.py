@@ -19,6 +19,17 @@ class CaptureResult:
     outputs: List[Dict[str, Any]] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)  # names capture changed, builds it kept or removed
 
+    @classmethod
+    def of_bundle(cls, name: str, path: Path, op_inventory: Dict[str, int], builder: Any, notes: List[str]) -> "CaptureResult":
+        """The result of a bundle written from `builder` (a GraphBuilder) into `path`."""
+        return cls(
+            name=name, path=path, op_inventory=op_inventory,
+            parameter_bytes=int(sum(a.nbytes for a in builder.weights.values())), weight_count=len(builder.weights),
+            nodes=len(builder.nodes), graph_ops=builder.op_counts(),
+            inputs=[{"name": io["name"], "shape": io["shape"], "dtype": io["dtype"]} for io in builder.inputs],
+            outputs=[{"name": io["name"], "shape": io["shape"], "dtype": io["dtype"]} for io in builder.outputs],
+            notes=notes)
+
     def to_dict(self) -> Dict[str, Any]:
         return {"name": self.name, "bundle": str(self.path), "op_inventory": self.op_inventory,
                 "parameter_bytes": self.parameter_bytes, "weight_count": self.weight_count, "nodes": self.nodes,

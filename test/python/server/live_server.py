@@ -176,16 +176,19 @@ def alive(pids) -> List[int]:
     return living
 
 
-def processes_under(root: Path) -> List[str]:
-    """Command lines of live processes that mention `root` (the CLI, the compiler, QEMU)."""
+def command_lines() -> List[str]:
+    """The command lines of every live process but this one."""
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit() or int(pid) == os.getpid():
             continue
         try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            found.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
         except OSError:
             continue
-        if str(root) in cmdline and "jupyter" not in cmdline:
-            found.append(cmdline)
     return found
+
+
+def processes_under(root: Path) -> List[str]:
+    """Command lines of live processes that mention `root` (the CLI, the compiler, QEMU)."""
+    return [c for c in command_lines() if str(root) in c and "jupyter" not in c]

@@ -11,7 +11,7 @@ from typing import Dict, List
 
 import pytest
 
-from live_server import alive, descendants
+from live_server import alive, command_lines, descendants
 from server_helpers import finished, get_job, place, request, submit, wait_for
 
 pytestmark = pytest.mark.usefixtures("toolchain_built")
@@ -20,17 +20,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 def processes_mentioning(text: str) -> List[str]:
     """Command lines of live processes that name `text` (e.g. the test's root directory)."""
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if text in cmdline:
-            found.append(cmdline)
-    return found
+    return [c for c in command_lines() if text in c]
 
 
 async def snapshot(jp_fetch, ids: List[str]) -> List[Dict]:

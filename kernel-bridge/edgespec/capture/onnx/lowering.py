@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
-from ..lowering_base import UnsupportedCollector
+from ..lowering_base import Unmappable, UnsupportedCollector
 from ...errors import ModelInputError
 from ..graph_builder import DTYPE_NAMES, GraphBuilder
 from ..provenance import short_path, stack_frames
@@ -24,9 +24,6 @@ FRAMEWORK_PREFIX = "onnx."
 UNMAPPED = "<unmapped>"
 _TORCH_FRAME = re.compile(r"[/\\]site-packages[/\\]torch[/\\]")
 
-
-class Unmappable(Exception):
-    """A rule cannot express this node in the vocabulary; the message says why."""
 
 
 @dataclass

@@ -123,13 +123,7 @@ def write_imported_bundle(builder, op_inventory: Dict[str, int], name: str, out,
     written = write_bundle(Path(out) if out is not None else default_bundle_dir(name), graph, builder.weights,
                            {f"input.{i}": np.ascontiguousarray(a, dtype=np.float32) for i, a in enumerate(inputs)},
                            {f"output.{i}": np.ascontiguousarray(a, dtype=np.float32) for i, a in enumerate(outputs)})
-    return CaptureResult(
-        name=name, path=written.path, op_inventory=graph["op_inventory"],
-        parameter_bytes=int(sum(a.nbytes for a in builder.weights.values())), weight_count=len(builder.weights),
-        nodes=len(builder.nodes), graph_ops=builder.op_counts(),
-        inputs=[{"name": io["name"], "shape": io["shape"], "dtype": io["dtype"]} for io in builder.inputs],
-        outputs=[{"name": io["name"], "shape": io["shape"], "dtype": io["dtype"]} for io in builder.outputs],
-        notes=[*notes, *builder.notes, *written.notes])
+    return CaptureResult.of_bundle(name, written.path, graph["op_inventory"], builder, [*notes, *builder.notes, *written.notes])
 
 
 def capture_tflite_file(path, *, name: Optional[str] = None, out=None, seed: int = 0,

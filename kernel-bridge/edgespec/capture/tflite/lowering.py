@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 import numpy as np
 
 from .flatbuffer import ACTIVATIONS, FbModel, FbOperator, FbTensor
-from ..lowering_base import UnsupportedCollector
+from ..lowering_base import Unmappable, UnsupportedCollector
 from .int8 import dequantized, is_int8_model, quantization_record
 from ...errors import ModelInputError, UnsupportedOpsError
 from ..graph_builder import GraphBuilder
@@ -43,9 +43,6 @@ TF_OP_NAMES = {
 }
 _TRAILING_NUMBER = re.compile(r"_?\d+$")
 
-
-class Unmappable(Exception):
-    """A rule cannot express this op in the vocabulary; the message says why."""
 
 
 @dataclass

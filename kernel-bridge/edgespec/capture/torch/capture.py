@@ -78,13 +78,7 @@ def capture_call(model: torch.nn.Module, inputs: Sequence[torch.Tensor], outputs
     written = write_bundle(Path(out) if out is not None else default_bundle_dir(name), graph, builder.weights,
                            {f"input.{i}": _array(t) for i, t in enumerate(inputs)},
                            {f"output.{i}": _array(t) for i, t in enumerate(flat_outputs)})
-    return CaptureResult(
-        name=name, path=written.path, op_inventory=graph["op_inventory"],
-        parameter_bytes=int(sum(a.nbytes for a in builder.weights.values())), weight_count=len(builder.weights),
-        nodes=len(builder.nodes), graph_ops=builder.op_counts(),
-        inputs=[{"name": io["name"], "shape": io["shape"], "dtype": io["dtype"]} for io in builder.inputs],
-        outputs=[{"name": io["name"], "shape": io["shape"], "dtype": io["dtype"]} for io in builder.outputs],
-        notes=([name_note] if name_note else []) + builder.notes + written.notes)
+    return CaptureResult.of_bundle(name, written.path, graph["op_inventory"], builder, ([name_note] if name_note else []) + builder.notes + written.notes)
 
 
 def default_bundle_dir(name: str) -> Path:

@@ -231,6 +231,29 @@ static void test_mean_concat_clamp_quantize(void) {
   es_clamp_s8(all, cl, 256, -7, 90);
   check_s8("clamp_s8 every value", cl, cl_want, 256);
 
+  /* leaky_relu_s8 on every input code, as TFLite's reference: identity branch for x - zp >= 0,
+   * alpha branch below; multipliers as QuantizeMultiplier makes them (in/out scale 0.05/0.04,
+   * alpha 0.1: identity 1.25 = 0.625 * 2^1, alpha 0.125 = 0.5 * 2^-2) and others. */
+  int8_t lr[256], lr_want[256];
+  const int32_t lr_cases[3][6] = {{-5, 7, 1342177280, 1, 1 << 30, -2},
+                                  {12, -30, 1518500250, 0, 1288490189, -4},
+                                  {-128, 127, 2147483647, -1, 1073741825, -31}};
+  for (int c = 0; c < 3; c++) {
+    const int32_t *k = lr_cases[c];
+    for (int i = 0; i < 256; i++) {
+      const int32_t v = all[i] - k[0];
+      lr_want[i] = (int8_t)clampi(k[1] + (v >= 0 ? ref_requant(v, k[2], k[3]) : ref_requant(v, k[4], k[5])), -128, 127);
+    }
+    es_leaky_relu_s8(all, lr, 256, k[0], k[1], k[2], k[3], k[4], k[5]);
+    char lr_name[80];
+    snprintf(lr_name, sizeof lr_name, "leaky_relu_s8 every value (in_zp %d, out_zp %d)", (int)k[0], (int)k[1]);
+    check_s8(lr_name, lr, lr_want, 256);
+  }
+  memcpy(lr, all, sizeof lr);
+  es_leaky_relu_s8(lr, lr, 256, -5, 7, 1342177280, 1, 1 << 30, -2);
+  for (int i = 0; i < 256; i++) { const int32_t v = all[i] + 5; lr_want[i] = (int8_t)clampi(7 + (v >= 0 ? ref_requant(v, 1342177280, 1) : ref_requant(v, 1 << 30, -2)), -128, 127); }
+  check_s8("leaky_relu_s8 in place", lr, lr_want, 256);
+
   float f[9] = {-1000.0f, -0.25f, 0.25f, 0.75f, 1.25f, 2.5f, 1e9f, NAN, -2.5f};
   int8_t q[9];
   const int8_t q_want[9] = {-128, 9, 11, 12, 13, 15, 127, 10, 5};

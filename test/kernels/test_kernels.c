@@ -177,7 +177,7 @@ static void test_binaries(void) {
 }
 
 typedef enum { U_CLAMP, U_HARDSWISH, U_HARDSIGMOID, U_SIGMOID, U_SILU, U_TANH, U_GELU, U_GELU_TANH,
-               U_ADD_SCALAR, U_MUL_SCALAR } unary_kind;
+               U_ADD_SCALAR, U_MUL_SCALAR, U_LEAKY_RELU } unary_kind;
 
 static double unary_ref(unary_kind k, double x) {
   switch (k) {
@@ -191,6 +191,7 @@ static double unary_ref(unary_kind k, double x) {
     case U_GELU_TANH: return 0.5 * x * (1 + tanh(sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
     case U_ADD_SCALAR: return ref_clamp(x + 1.25, 0, 6);
     case U_MUL_SCALAR: return ref_clamp(x * -0.75, -INFINITY, INFINITY);
+    case U_LEAKY_RELU: return x >= 0 ? x : x * (double)0.2f;
   }
   return 0;
 }
@@ -207,14 +208,15 @@ static void unary_run(unary_kind k, const float *in, float *out, int32_t n) {
     case U_GELU_TANH: es_gelu_f32(in, out, n, 1); break;
     case U_ADD_SCALAR: es_add_scalar_f32(in, 1.25f, out, n, 0.0f, 6.0f); break;
     case U_MUL_SCALAR: es_mul_scalar_f32(in, -0.75f, out, n, -INFINITY, INFINITY); break;
+    case U_LEAKY_RELU: es_leaky_relu_f32(in, out, n, 0.2f); break;
   }
 }
 
 static void test_unaries(void) {
   static const char *names[] = {"clamp", "hardswish", "hardsigmoid", "sigmoid", "silu", "tanh",
-                                "gelu", "gelu tanh", "add_scalar relu6", "mul_scalar"};
+                                "gelu", "gelu tanh", "add_scalar relu6", "mul_scalar", "leaky_relu 0.2"};
   const int32_t n = 1037;
-  for (int k = 0; k <= U_MUL_SCALAR; k++) {
+  for (int k = 0; k <= U_LEAKY_RELU; k++) {
     float *in = t_random((size_t)n, -8, 8);
     in[0] = 0.0f, in[1] = -3.0f, in[2] = 3.0f, in[3] = 100.0f, in[4] = -100.0f, in[5] = 1e-7f;
     in[6] = NAN;

@@ -127,6 +127,11 @@ def clamp(x, *, min=None, max=None):
     return x
 
 
+@op("leaky_relu")
+def leaky_relu(x, *, negative_slope=0.01):
+    return np.where(x >= 0, x, x * negative_slope)
+
+
 @op("gelu")
 def gelu(x, *, approximate="none"):
     if approximate == "tanh":

@@ -78,6 +78,8 @@ void es_sigmoid_f32(const float *in, float *out, int32_t count);
 void es_silu_f32(const float *in, float *out, int32_t count);
 void es_tanh_f32(const float *in, float *out, int32_t count);
 void es_gelu_f32(const float *in, float *out, int32_t count, int32_t tanh_approximation);
+/* out = in >= 0 ? in : in * slope. In-place allowed. */
+void es_leaky_relu_f32(const float *in, float *out, int32_t count, float slope);
 
 /* Per-channel affine over the innermost axis: out[r][c] = clamp(in[r][c] * scale[c] + shift[c]).
  * Unfolded batch norm becomes this. In-place allowed. */

@@ -90,6 +90,11 @@ void es_concat_s8(const int8_t *const *ins, const int32_t *sizes, int32_t count,
 
 /* Clamp in the int8 domain (same quantization in and out). In-place allowed. */
 void es_clamp_s8(const int8_t *in, int8_t *out, int32_t count, int32_t lo, int32_t hi);
+/* TFLite's LEAKY_RELU: x = in - in_zp; out = clamp(out_zp + requant(x, identity) if x >= 0,
+ * else out_zp + requant(x, alpha)), identity = in_scale / out_scale and
+ * alpha = slope * in_scale / out_scale. In-place allowed. */
+void es_leaky_relu_s8(const int8_t *in, int8_t *out, int32_t count, int32_t in_zp, int32_t out_zp,
+                      int32_t identity_mult, int32_t identity_shift, int32_t alpha_mult, int32_t alpha_shift);
 
 /* The requantization primitive (TFLite's MultiplyByQuantizedMultiplier). */
 static inline int32_t es_saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {

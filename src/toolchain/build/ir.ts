@@ -66,6 +66,7 @@ export type UnaryOp = 'relu' | 'hardswish' | 'hardsigmoid' | 'sigmoid' | 'silu' 
 export type UnaryNode = NodeOf<UnaryOp, Record<string, never>>;
 export type ClampNode = NodeOf<'clamp', { min: number; max: number }>;
 export type GeluNode = NodeOf<'gelu', { approximate: 'none' | 'tanh' }>;
+export type LeakyReluNode = NodeOf<'leaky_relu', { negativeSlope: number }>;
 export type MaxPoolNode = NodeOf<'max_pool2d', {
   kernel: Pair;
   stride: Pair;
@@ -104,6 +105,7 @@ export type IrNode =
   | UnaryNode
   | ClampNode
   | GeluNode
+  | LeakyReluNode
   | MaxPoolNode
   | AvgPoolNode
   | AdaptiveAvgPoolNode

@@ -42,6 +42,7 @@ export type ClampStep = StepOf<'clamp', { x: string; y: string; count: number; l
 export type UnaryKernel = 'hardswish' | 'hardsigmoid' | 'sigmoid' | 'silu' | 'tanh';
 export type UnaryStep = StepOf<UnaryKernel, { x: string; y: string; count: number }>;
 export type GeluStep = StepOf<'gelu', { x: string; y: string; count: number; tanh: boolean }>;
+export type LeakyReluStep = StepOf<'leaky_relu', { x: string; y: string; count: number; slope: number }>;
 export type ScaleShiftStep = StepOf<'scale_shift', { x: string; scale: string; shift: string; y: string; rows: number; channels: number; act: Activation }>;
 export type MaxPoolStep = StepOf<'max_pool2d', {
   x: string; y: string; is: Shape4; os: Shape4; kh: number; kw: number; strideH: number; strideW: number;
@@ -63,7 +64,7 @@ export type CopyStep = StepOf<'copy', { x: string; y: string; count: number }>;
 export type AliasStep = StepOf<'alias', { x: string; y: string }>;
 
 export type KernelStep =
-  | Conv2dStep | DepthwiseStep | GemmStep | MatmulStep | BinaryStep | ScalarStep | ClampStep | UnaryStep | GeluStep
+  | Conv2dStep | DepthwiseStep | GemmStep | MatmulStep | BinaryStep | ScalarStep | ClampStep | UnaryStep | GeluStep | LeakyReluStep
   | ScaleShiftStep | MaxPoolStep | AvgPoolStep | AdaptiveAvgPoolStep | MeanStep | SoftmaxStep | ConcatStep | SplitStep
   | TransposeStep | PadStep | CopyStep | AliasStep;
 

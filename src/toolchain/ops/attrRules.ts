@@ -121,6 +121,7 @@ export const OP_ATTRS: Record<string, Record<string, AttrSpec>> = {
   silu: {},
   tanh: {},
   gelu: { approximate: optional(oneOf('none', 'tanh')) },
+  leaky_relu: { negative_slope: optional(finiteNumber) },
   max_pool2d: {
     kernel: required(spatial('[kh, kw]')), stride: optional(spatial('[sh, sw]')), padding: optional(padding),
     dilation: optional(spatial('[dh, dw]')), ceil_mode: optional(bool), activation: optional(activation)

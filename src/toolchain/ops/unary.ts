@@ -1,10 +1,10 @@
 // Elementwise ops of one input: relu and clamp (one kernel), hardswish, hardsigmoid,
-// sigmoid, silu, tanh and gelu.
+// sigmoid, silu, tanh, gelu and leaky_relu.
 
-import { ClampNode, GeluNode, UnaryNode, UnaryOp } from '../build/ir';
-import { ClampStep, GeluStep, UnaryKernel, UnaryStep } from '../build/schedule';
+import { ClampNode, GeluNode, LeakyReluNode, UnaryNode, UnaryOp } from '../build/ir';
+import { ClampStep, GeluStep, LeakyReluStep, UnaryKernel, UnaryStep } from '../build/schedule';
 import { numel } from '../build/shape';
-import { activationBounds } from '../build/quantize/params';
+import { activationBounds, fixedMultiplier } from '../build/quantize/params';
 import { floatLiteral } from './cText';
 import { clampValue, sameLayoutToNHWC } from './common';
 import { Int8Context, KernelModule, OpModule, OpRule } from './opModule';
@@ -47,6 +47,43 @@ const gelu: OpRule<GeluNode> = {
     const [y] = node.outputs;
     s.push({ kernel: 'gelu', reads: [s.act(x)], writes: [s.act(y)], inPlace: [x], args: { x, y, count: numel(s.tensor(x).shape), tanh: node.attrs.approximate === 'tanh' } }, node);
   }
+};
+
+const leakyRelu: OpRule<LeakyReluNode> = {
+  kernels: ['leaky_relu'],
+  toIr: (_node, a, base) => ({ ...base, op: 'leaky_relu', attrs: { negativeSlope: a.number('negative_slope', 0.01) } }),
+  toNHWC: sameLayoutToNHWC,
+  select(node, s) {
+    const [x] = node.inputs;
+    const [y] = node.outputs;
+    s.push({ kernel: 'leaky_relu', reads: [s.act(x)], writes: [s.act(y)], inPlace: [x],
+      args: { x, y, count: numel(s.tensor(x).shape), slope: node.attrs.negativeSlope } }, node);
+  }
+};
+
+/** int8 leaky_relu as TFLite's LEAKY_RELU: one requantization per branch, its multiplier
+ * computed in float32 as TFLite's Prepare does. A negative slope (a negative multiplier) stays fp32. */
+function lowerLeakyRelu(step: LeakyReluStep, q: Int8Context): void {
+  const a = step.args;
+  if (a.slope < 0) return q.fallback(step);
+  const x = q.as(a.x, 's8', step.from);
+  const pin = q.paramsOf(x);
+  const pout = q.rangeParams(a.y);
+  const identity = fixedMultiplier(Math.fround(pin.scale / pout.scale));
+  const alpha = fixedMultiplier(Math.fround(Math.fround(pin.scale * Math.fround(a.slope)) / pout.scale));
+  q.outputS8(a.y, pout, y => q.push({
+    kernel: 'leaky_relu_s8', from: step.from, op: step.op, reads: [x], writes: [y], inPlace: x === a.x ? [x] : [],
+    call: ptr => `es_leaky_relu_s8(${ptr.read(x)}, ${ptr.write(y)}, ${a.count}, ${pin.zp}, ${pout.zp}, ${identity.mult}, ${identity.shift}, ${alpha.mult}, ${alpha.shift})`
+  }), step.from);
+}
+
+const leakyReluKernel: KernelModule<LeakyReluStep> = {
+  call: (step, p, fn) => {
+    const a = step.args;
+    return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.count}, ${floatLiteral(a.slope)})`;
+  },
+  int8: lowerLeakyRelu,
+  reference: (step, get) => { const s = step.args.slope; return [get(step.args.x).map(v => (v >= 0 ? v : v * s))]; }
 };
 
 /** int8 clamp: the bounds in the input's codes; with given quantization only when input and output share parameters. */
@@ -102,7 +139,7 @@ const geluKernel: KernelModule<GeluStep> = {
 export const unaryModule: OpModule = {
   ops: {
     relu: unaryOp('relu'), hardswish: unaryOp('hardswish'), hardsigmoid: unaryOp('hardsigmoid'), sigmoid: unaryOp('sigmoid'),
-    silu: unaryOp('silu'), tanh: unaryOp('tanh'), clamp, gelu
+    silu: unaryOp('silu'), tanh: unaryOp('tanh'), clamp, gelu, leaky_relu: leakyRelu
   },
   kernels: {
     clamp: clampKernel,
@@ -111,6 +148,7 @@ export const unaryModule: OpModule = {
     sigmoid: unaryKernel(v => 1 / (1 + Math.exp(-v))),
     silu: unaryKernel(v => v / (1 + Math.exp(-v))),
     tanh: unaryKernel(Math.tanh),
-    gelu: geluKernel
+    gelu: geluKernel,
+    leaky_relu: leakyReluKernel
   }
 };

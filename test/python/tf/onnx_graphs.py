@@ -84,13 +84,31 @@ def unsupported_model() -> onnx.ModelProto:
     w = numpy_helper.from_array(np.ones((2, 1, 1, 1), np.float32), "w")
     nodes = [
         helper.make_node("Conv", ["x", "w"], ["c"], name="/features/conv/Conv"),
-        helper.make_node("LeakyRelu", ["c"], ["l"], name="/features/act/LeakyRelu", alpha=0.1),
+        helper.make_node("Elu", ["c"], ["l"], name="/features/act/Elu", alpha=0.1),
         helper.make_node("Erf", ["l"], ["e"], name="/head/erf/Erf"),
         helper.make_node("Relu", ["e"], ["y"], name="/head/relu/Relu"),
     ]
     graph = helper.make_graph(nodes, "odd", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 4, 4])], [w])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION)
+
+
+def leaky_relu_model() -> onnx.ModelProto:
+    """Conv, LeakyRelu with alpha 0.1, Conv, LeakyRelu with the default alpha (0.01)."""
+    rng = np.random.default_rng(3)
+    w1 = numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), "w1")
+    w2 = numpy_helper.from_array(rng.standard_normal((2, 4, 1, 1)).astype(np.float32), "w2")
+    nodes = [
+        helper.make_node("Conv", ["x", "w1"], ["c"], name="/features/conv/Conv", pads=[1, 1, 1, 1]),
+        helper.make_node("LeakyRelu", ["c"], ["l"], name="/features/act/LeakyRelu", alpha=0.1),
+        helper.make_node("Conv", ["l", "w2"], ["d"], name="/head/conv/Conv"),
+        helper.make_node("LeakyRelu", ["d"], ["y"], name="/head/act/LeakyRelu"),
+    ]
+    graph = helper.make_graph(nodes, "leaky", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 6, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 6, 6])], [w1, w2])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION)
+    onnx.checker.check_model(model)
+    return model
 
 
 def symbolic_batch_model() -> onnx.ModelProto:

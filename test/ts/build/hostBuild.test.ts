@@ -59,6 +59,22 @@ describe('host builds of small models agree with the reference interpreter', () 
     expect(Array.from(actual[0])).toEqual(Array.from(expected[0]));
   });
 
+  test('leaky_relu after a convolution (NHWC, in place) and on a flat tensor with the default slope', async () => {
+    const b = new GraphBuilder('leaky_relu');
+    const x = b.input('x', [1, 3, 5, 5]);
+    let t = b.node('conv2d', [x, b.weight('w', [4, 3, 3, 3], 'conv')], [1, 4, 5, 5], { stride: [1, 1], padding: [1, 1, 1, 1], groups: 1 }, 'conv');
+    t = b.node('leaky_relu', [t], [1, 4, 5, 5], { negative_slope: 0.2 }, 'act', ['aten.leaky_relu.default']);
+    t = b.node('reshape', [t], [1, 100], { shape: [1, 100] }, 'flatten');
+    t = b.node('add', [t], [1, 100], { scalar: -1.5 }, 'shift');
+    t = b.node('leaky_relu', [t], [1, 100], {}, 'act2');
+    b.output(t, 'y');
+    const { actual, expected } = await buildAndRun('leaky_relu', b.build());
+    // both branches are taken
+    expect(expected[0].some(v => v < 0)).toBe(true);
+    expect(expected[0].some(v => v > 0)).toBe(true);
+    expect(relativeError(actual[0], expected[0])).toBeLessThan(1e-5);
+  });
+
   test('a 4-D output read by later steps stays in NCHW for the caller', async () => {
     const b = new GraphBuilder('two_outputs');
     const x = b.input('x', [1, 3, 4, 5]);

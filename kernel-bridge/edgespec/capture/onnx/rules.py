@@ -126,6 +126,10 @@ def gelu(low: OnnxLowering, node) -> None:
     low.emit("gelu", [low.value(node.input[0])], {"approximate": low.attr(node, "approximate", "none")})
 
 
+def leaky_relu(low: OnnxLowering, node) -> None:
+    low.emit("leaky_relu", [low.value(node.input[0])], {"negative_slope": float(low.attr(node, "alpha", 0.01))})
+
+
 def clip(low: OnnxLowering, node) -> None:
     if low.opset < 11:
         lo, hi = low.attr(node, "min", None), low.attr(node, "max", None)
@@ -281,6 +285,7 @@ RULES: Dict[str, Rule] = {
     "HardSwish": _unary("hardswish"),
     "HardSigmoid": hard_sigmoid,
     "Gelu": gelu,
+    "LeakyRelu": leaky_relu,
     "Clip": clip,
     "Softmax": softmax,
     "MaxPool": max_pool,

@@ -129,6 +129,10 @@ def gelu(low: TfliteLowering, op: FbOperator) -> None:
     low.emit("gelu", [low.value(op.inputs[0])], {"approximate": approximate})
 
 
+def leaky_relu(low: TfliteLowering, op: FbOperator) -> None:
+    low.emit("leaky_relu", [low.value(op.inputs[0])], {"negative_slope": float(op.options.get("alpha", 0.0))})
+
+
 def _pool(vocab_op: str) -> Callable[[TfliteLowering, FbOperator], None]:
     def rule(low: TfliteLowering, op: FbOperator) -> None:
         _require_rank(low, op.inputs[0], 4, "input")
@@ -250,6 +254,7 @@ RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
     "TANH": _unary("tanh", {}),
     "HARD_SWISH": _unary("hardswish", {}),
     "GELU": gelu,
+    "LEAKY_RELU": leaky_relu,
     "MAX_POOL_2D": _pool("max_pool2d"),
     "AVERAGE_POOL_2D": _pool("avg_pool2d"),
     "MEAN": mean,

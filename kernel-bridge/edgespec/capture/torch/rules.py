@@ -218,6 +218,11 @@ def gelu(L, node, a):
     L.emit(node, "gelu", [L.tensor(a["self"])], {"approximate": a["approximate"]})
 
 
+@rule("aten.leaky_relu.default")
+def leaky_relu(L, node, a):
+    L.emit(node, "leaky_relu", [L.tensor(a["self"])], {"negative_slope": float(a["negative_slope"])})
+
+
 def _bound(value) -> Optional[float]:
     if value is None or (_number(value) and math.isinf(value)):
         return None

@@ -205,6 +205,7 @@ function run(node: IrNode, get: (n: string) => Value, tensor: (n: string) => IrT
     case 'gelu': return [map(x, v => node.attrs.approximate === 'tanh'
       ? (v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)))) / 2
       : (v * (1 + erf(v / Math.SQRT2))) / 2)];
+    case 'leaky_relu': return [map(x, v => (v >= 0 ? v : v * node.attrs.negativeSlope))];
     case 'batch_norm':
     case 'scale_shift': {
       const axis = node.op === 'scale_shift' ? node.attrs.axis : tensor(node.inputs[0]).layout === 'NHWC' ? 3 : 1;

@@ -69,6 +69,15 @@ class Server:
         except ValueError:
             return status, text, seconds
 
+    def finished_job(self, job_id: str, timeout: float = 60) -> Dict[str, Any]:
+        """The job once it is neither queued nor running (or as it is after `timeout` seconds)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            _, job, _ = self.request("GET", f"edgespec/jobs/{job_id}")
+            if job["status"] not in ("queued", "running") or time.monotonic() > deadline:
+                return job
+            time.sleep(0.2)
+
     def answers_within(self, seconds: float = 1.0) -> float:
         status, _, took = self.request("GET", "edgespec/jobs", timeout=seconds + 5)
         assert status == 200 and took < seconds, f"the server took {took:.2f} s (status {status})"

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,18 @@ def fresh_bundle(bundle: Path) -> Path:
     """The bundle without its builds: a build from it compiles (used where a build must run)."""
     shutil.rmtree(bundle / "build")
     return bundle
+
+@contextmanager
+def tmpfs(path: Path, options: str):
+    """A tmpfs mounted on `path` with `options` for the block (skips the case where mounting is not allowed)."""
+    path.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)]).returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs ({options}) here")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)])
+
 
 
 # --- where a build may write -------------------------------------------------------------
@@ -63,30 +76,18 @@ def test_build_out_is_a_file(bundle, tmp_path):
 
 
 def test_build_out_on_read_only_filesystem(bundle, tmp_path):
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(ro)]).returncode != 0:
-        pytest.skip("cannot mount a read-only tmpfs here")
-    try:
+    with tmpfs(tmp_path / "ro", "size=1m,ro") as ro:
         error = assert_refused(run_cli(["build", str(fresh_bundle(bundle)), "--target", "host", "--out", str(ro / "b")]))
         assert "read-only" in error["message"].lower() or "erofs" in error["message"].lower(), error
-    finally:
-        subprocess.run(["umount", str(ro)])
 
 
 def test_build_out_on_full_disk(bundle, tmp_path):
-    small = tmp_path / "small"
-    small.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)]).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
-    try:
+    with tmpfs(tmp_path / "small", "size=64k") as small:
         error = assert_refused(run_cli(["build", str(fresh_bundle(bundle)), "--target", "host", "--out", str(small / "b")], timeout=240),
                                seconds=240)
         text = (error["message"] + error["hint"]).lower()
         assert "space" in text or "enospc" in text, error
         assert not [p for p in small.iterdir()], f"left in the full directory: {list(small.iterdir())}"
-    finally:
-        subprocess.run(["umount", str(small)])
 
 
 def test_rebuild_replaces_own_build_and_keeps_nothing_stale(bundle):

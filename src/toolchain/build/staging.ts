@@ -1,5 +1,6 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { isAlive } from '../processAlive';
 
 /**
  * A build is written into a staging directory beside its output, `.NAME.tmp-PID-STAMP`, and
@@ -25,16 +26,6 @@ function leftoverPattern(finalDir: string): RegExp {
   return new RegExp(`^\\.${escapeRegExp(path.basename(finalDir))}\\.tmp-(\\d+)-[0-9a-z]+(\\.old)?$`);
 }
 
-export function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists, under another user
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 interface Leftover {
   path: string;

@@ -1,6 +1,7 @@
 import { promises as fs } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
+import { isAlive } from '../processAlive';
 
 /**
  * A run works in a private temporary directory named after the CLI's pid,
@@ -13,15 +14,6 @@ const NAME = /^edgespec-run-(\d+)-[A-Za-z0-9]{6}$/;
 export async function makeWorkDir(): Promise<string> {
   await sweepStaleWorkDirs();
   return fs.mkdtemp(path.join(tmpdir(), `${PREFIX}${process.pid}-`));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Removes the work directories of runs whose process no longer exists (this user's only). */

@@ -61,6 +61,12 @@ export interface Graph {
   reference: { file: 'reference.safetensors'; sha256: string; inputs: string[]; outputs: string[] };
   op_inventory: Record<string, number>;
   calibration?: Record<string, { min: number; max: number }>;
+  /**
+   * The framework's own value of intermediate tensors on the reference input, kept by capture
+   * for `edgespec diff`: each under its graph tensor's name, in that tensor's shape, layout and
+   * dtype (an int8 .tflite's int8 tensors as their integers). Absent when capture kept none.
+   */
+  intermediates?: { file: 'intermediates.safetensors'; sha256: string; bytes: number; count: number };
 }
 
 /** A number that says how it was measured. */
@@ -204,6 +210,8 @@ export interface BuildManifest {
   linux?: { emulator: string; cpu: string };
   /** A profiling build (edgespec build --profile): the model records a count after each step. */
   profile?: ProfileManifest;
+  /** A debug-tensors build (edgespec build --debug-tensors): what the image dumps after each step. */
+  debug_tensors?: DebugTensorsManifest;
   /** Memory regions of a bare-metal image with the bytes it needs of each. */
   memory?: { name: string; base: string; size: number; needed: number }[];
   arena: { bytes: number; lower_bound: number };
@@ -211,4 +219,91 @@ export interface BuildManifest {
   kernels: string[];
   files: { footprint: string; log: string; map: string; linked: string; model_source: string };
   producer: string;
+}
+
+/**
+ * build.json's debug_tensors: the tensors a debug build dumps, in the order the image writes
+ * them to debug-tensors.bin (kernels/include/edgespec/debug_tensors.h): after each step, each
+ * tensor the step writes.
+ */
+export interface DebugTensorsManifest {
+  file: 'debug-tensors.bin';
+  dumps: DebugTensorDump[];
+}
+
+export interface DebugTensorDump {
+  /** Index of the step in the schedule (the same index as the profile's). */
+  step: number;
+  /** The schedule's tensor name. */
+  tensor: string;
+  /** The graph.json tensor whose value it holds (in another layout or dtype), if any. */
+  graph_tensor: string | null;
+  /** Shape in memory, and how it maps to the graph tensor's order: NHWC memory of an NCHW tensor, or the same order. */
+  shape: number[];
+  layout: 'NCHW' | 'NHWC' | 'plain';
+  dtype: 'float32' | 'int8';
+  /** int8 tensors: real = scale * (q - zero_point). */
+  scale?: number;
+  zero_point?: number;
+  bytes: number;
+  op: string;
+  kernel: string;
+  module: string;
+}
+
+/** One layer of divergence.json: the image's value of one step's output against the framework's. */
+export interface DivergenceLayer {
+  /** Index among the compared rows (depth in the schedule), and the schedule step it came from. */
+  index: number;
+  step: number;
+  tensor: string;
+  graph_tensor: string | null;
+  op: string;
+  kernel: string;
+  /** The graph node(s) the step computes: attributes of the first, framework ops of all. */
+  node: string;
+  attrs: Record<string, unknown>;
+  framework_ops: string[];
+  module: string;
+  /** The user's source line that made the node, when capture knew it. */
+  source?: string;
+  shape: number[];
+  dtype: 'float32' | 'int8';
+  /** false when there is no framework value for this tensor; `why` says why. */
+  compared: boolean;
+  why?: string;
+  max_abs_error?: number;
+  /** max_abs_error / max |framework value| of this tensor. */
+  max_rel_error?: number;
+  cosine?: number;
+  max_abs_reference?: number;
+  /** int8: the error in quantization steps of this tensor (max |image - framework| / scale). */
+  quant_steps?: number;
+  /** The bar this row is held to, in the unit of `tolerance_unit`. */
+  tolerance?: number;
+  tolerance_unit?: 'relative' | 'quant_steps';
+  within_tolerance?: boolean;
+  /** A few values side by side, in the graph tensor's order: the first ones and those around the largest error. */
+  values?: { index: number; image: number; framework: number }[];
+}
+
+/** divergence.json, format edgespec.divergence version 1: `edgespec diff BUILD`. */
+export interface DivergenceReport {
+  format: 'edgespec.divergence';
+  version: 1;
+  model: string;
+  target: string;
+  dtype: 'float32' | 'int8';
+  /** The build it diagnoses and the debug build that was run (relative to the bundle). */
+  build: string;
+  debug_build: string;
+  framework: string;
+  /** agrees: every compared layer within tolerance; diverges: `first_divergent` names the first that is not. */
+  status: 'agrees' | 'diverges';
+  /** Index into `layers` of the first layer over its tolerance, or null. */
+  first_divergent: number | null;
+  how: string;
+  layers: DivergenceLayer[];
+  /** The debug image's run: its console and measured counts. */
+  run: { wall_ms: Measured; guest_instructions?: Measured; console: string };
 }

@@ -1,5 +1,8 @@
 """Write a bundle directory atomically, and validate one (see bundle_validation).
 
+A bundle is graph.json, weights.safetensors, reference.safetensors and, when capture kept
+them, intermediates.safetensors (the framework's values of intermediate tensors).
+
 A bundle is written into a staging directory next to its destination, validated there,
 and only then renamed into place: on any failure, SIGTERM or SIGINT nothing is left
 behind and an earlier bundle at the destination stays as it was. The destination must be
@@ -21,7 +24,7 @@ from typing import Any, Dict, List, Mapping, Optional
 import numpy as np
 
 from .bundle_destination import Destination, inspect_destination
-from .bundle_files import BUNDLE_FILES, GRAPH_FILE, REFERENCE_FILE, WEIGHTS_FILE, sha256_of
+from .bundle_files import BUNDLE_FILES, GRAPH_FILE, INTERMEDIATES_FILE, REFERENCE_FILE, WEIGHTS_FILE, sha256_of
 from .bundle_validation import validate_bundle
 from ..errors import BundleWriteError
 from .staging import BUILDS_DIR, STAGING_NAME, make_staging, signals_held, sweep_stale_staging
@@ -47,11 +50,13 @@ def check_destination(out) -> None:
 
 
 def write_bundle(out, graph: Dict[str, Any], weights: Mapping[str, np.ndarray],
-                 reference_inputs: Mapping[str, np.ndarray], reference_outputs: Mapping[str, np.ndarray]) -> WrittenBundle:
-    """Write graph.json, weights.safetensors and reference.safetensors into `out`.
+                 reference_inputs: Mapping[str, np.ndarray], reference_outputs: Mapping[str, np.ndarray],
+                 intermediates: Optional[Mapping[str, np.ndarray]] = None) -> WrittenBundle:
+    """Write graph.json, weights.safetensors, reference.safetensors and, when `intermediates` is
+    given, intermediates.safetensors into `out`.
 
-    `graph` is complete except for its `weights` and `reference` records, which are
-    filled in here from the files as written.
+    `graph` is complete except for its `weights`, `reference` and `intermediates` records,
+    which are filled in here from the files as written.
     """
     destination = Path(os.path.realpath(out))  # Path.resolve raises RuntimeError on a symlink loop
     staging = None
@@ -63,7 +68,7 @@ def write_bundle(out, graph: Dict[str, Any], weights: Mapping[str, np.ndarray],
             with signals_held():
                 staging = make_staging(destination, "partial")
             os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes it private; a bundle is an ordinary directory
-            _write_files(staging, graph, weights, reference_inputs, reference_outputs)
+            _write_files(staging, graph, weights, reference_inputs, reference_outputs, intermediates)
             validate_bundle(staging)
             found = inspect_destination(destination)  # again: it may have changed while the model was captured
             same = _compare(staging, destination) if found.is_bundle else DIFFERENT
@@ -83,7 +88,8 @@ def write_bundle(out, graph: Dict[str, Any], weights: Mapping[str, np.ndarray],
     return WrittenBundle(destination, notes)
 
 
-def _write_files(staging: Path, graph: Dict[str, Any], weights, reference_inputs, reference_outputs) -> None:
+def _write_files(staging: Path, graph: Dict[str, Any], weights, reference_inputs, reference_outputs,
+                 intermediates: Optional[Mapping[str, np.ndarray]]) -> None:
     from safetensors.numpy import save
 
     weights_data = save({name: _c_order(a) for name, a in weights.items()})
@@ -96,6 +102,12 @@ def _write_files(staging: Path, graph: Dict[str, Any], weights, reference_inputs
                         "bytes": len(weights_data), "count": len(weights)}
     graph["reference"] = {"file": REFERENCE_FILE, "sha256": hashlib.sha256(reference_data).hexdigest(),
                           "inputs": list(reference_inputs), "outputs": list(reference_outputs)}
+    graph.pop("intermediates", None)
+    if intermediates is not None:
+        intermediates_data = save({name: _c_order(a) for name, a in intermediates.items()})
+        _write_new(staging / INTERMEDIATES_FILE, intermediates_data)
+        graph["intermediates"] = {"file": INTERMEDIATES_FILE, "sha256": hashlib.sha256(intermediates_data).hexdigest(),
+                                  "bytes": len(intermediates_data), "count": len(intermediates)}
     _write_new(staging / GRAPH_FILE, (json.dumps(graph, indent=1, allow_nan=False) + "\n").encode("utf-8"))
 
 
@@ -148,7 +160,12 @@ def _compare(staging: Path, destination: Path) -> str:
     if not isinstance(old, dict) or {k: v for k, v in new.items() if k != "source"} != \
             {k: v for k, v in old.items() if k != "source"}:
         return DIFFERENT
-    for name, record in ((WEIGHTS_FILE, new["weights"]), (REFERENCE_FILE, new["reference"])):
+    records = [(WEIGHTS_FILE, new["weights"]), (REFERENCE_FILE, new["reference"])]
+    if isinstance(new.get("intermediates"), dict):
+        records.append((INTERMEDIATES_FILE, new["intermediates"]))
+    elif os.path.lexists(destination / INTERMEDIATES_FILE):
+        return DIFFERENT  # the new bundle has none: the old file must go
+    for name, record in records:
         path = destination / name
         if path.is_symlink() or not path.is_file() or sha256_of(path) != record["sha256"]:
             return DIFFERENT

@@ -7,7 +7,8 @@ from pathlib import Path
 GRAPH_FILE = "graph.json"
 WEIGHTS_FILE = "weights.safetensors"
 REFERENCE_FILE = "reference.safetensors"
-BUNDLE_FILES = (GRAPH_FILE, WEIGHTS_FILE, REFERENCE_FILE)
+INTERMEDIATES_FILE = "intermediates.safetensors"  # optional: the framework's values of intermediate tensors
+BUNDLE_FILES = (GRAPH_FILE, WEIGHTS_FILE, REFERENCE_FILE, INTERMEDIATES_FILE)
 
 
 def sha256_of(path: Path) -> str:

@@ -4,6 +4,8 @@ Beyond the schema: every op is in the vocabulary, every node reads tensors that 
 before it and writes tensors nobody else writes, the weights file holds exactly the
 weight tensors with their declared shapes and dtypes, both data files match the
 size and sha256 that graph.json records, and every given quantization fits its tensor.
+When graph.json records intermediates, that file exists, matches its record, and holds
+values of activation and output tensors only, each in its tensor's shape and dtype.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Set
 
-from .bundle_files import GRAPH_FILE, REFERENCE_FILE, WEIGHTS_FILE, sha256_of
+from .bundle_files import GRAPH_FILE, INTERMEDIATES_FILE, REFERENCE_FILE, WEIGHTS_FILE, sha256_of
 from ..contracts import GRAPH_SCHEMA, load_contract
 from ..errors import BundleError
 from ..safetensors_header import SafetensorsFormatError, read_safetensors_header
@@ -29,6 +31,7 @@ def validate_bundle(path) -> Dict[str, Any]:
     _check_quantization(bundle, graph)
     _check_weights(bundle, graph)
     _check_reference(bundle, graph)
+    _check_intermediates(bundle, graph)
     return graph
 
 
@@ -226,6 +229,30 @@ def _check_reference(bundle: Path, graph: Dict[str, Any]) -> None:
             if entry.shape != io["shape"] or entry.dtype != io["dtype"]:
                 raise _fail(bundle, f"reference '{name}' is {entry.dtype}{entry.shape} but graph {side[:-1]} "
                                     f"'{io['name']}' is {io['dtype']}{io['shape']}")
+
+
+def _check_intermediates(bundle: Path, graph: Dict[str, Any]) -> None:
+    record = graph.get("intermediates")
+    if record is None:
+        if (bundle / INTERMEDIATES_FILE).exists():
+            raise _fail(bundle, f"it holds {INTERMEDIATES_FILE} but graph.json records no intermediates")
+        return
+    path = _check_data_file(bundle, INTERMEDIATES_FILE, record["sha256"], record["bytes"])
+    stored = _read_header(bundle, path)
+    if record["count"] != len(stored):
+        raise _fail(bundle, f"graph.json says {INTERMEDIATES_FILE} holds {record['count']} tensors but it holds {len(stored)}")
+    tensors = graph["tensors"]
+    unknown = sorted(name for name in stored if name not in tensors)
+    if unknown:
+        raise _fail(bundle, f"{INTERMEDIATES_FILE} holds tensors that graph.json does not declare: {_names(unknown)}")
+    other = sorted(name for name in stored if tensors[name]["kind"] not in ("activation", "output"))
+    if other:
+        raise _fail(bundle, f"{INTERMEDIATES_FILE} holds inputs or weights, not intermediate tensors: {_names(other)}")
+    for name, entry in stored.items():
+        tensor = tensors[name]
+        if entry.shape != tensor["shape"] or entry.dtype != tensor["dtype"]:
+            raise _fail(bundle, f"intermediate '{name}' is {entry.dtype}{entry.shape} in {INTERMEDIATES_FILE} "
+                                f"but graph.json declares {tensor['dtype']}{tensor['shape']}")
 
 
 def _names(names: List[str]) -> str:

@@ -29,6 +29,9 @@ class GraphBuilder:
         self.weights: Dict[str, np.ndarray] = {}
         self._node_names: set = set()
         self._renamed: Dict[str, str] = {}  # framework-named io tensor -> its io-safe name
+        # graph tensor -> the framework value it holds (a torch FX node and index, a TFLite tensor index, an ONNX
+        # value name): how capture finds the framework's own value of each tensor (intermediates.py)
+        self.origins: Dict[str, Any] = {}
         self.notes: List[str] = []  # names capture had to change, said to the user
 
     def unique_tensor_name(self, wanted: str) -> str:
@@ -43,6 +46,10 @@ class GraphBuilder:
             tensor["module"] = bounded_text(module)
         self.tensors[name] = tensor
         return name
+
+    def set_origin(self, tensor: str, framework_value: Any) -> None:
+        """`tensor` holds exactly the framework's `framework_value` (same shape, layout and dtype)."""
+        self.origins[tensor] = framework_value
 
     def add_weight(self, wanted: str, array: np.ndarray, module: str) -> str:
         name = self.add_tensor(wanted, array.shape, str(array.dtype), "weight", module)
@@ -87,6 +94,8 @@ class GraphBuilder:
 
     def _rename_tensor(self, old: str, new: str) -> None:
         self.tensors = {(new if name == old else name): t for name, t in self.tensors.items()}
+        if old in self.origins:
+            self.origins[new] = self.origins.pop(old)
         if old in self.weights:
             self.weights[new] = self.weights.pop(old)
         for node in self.nodes:
@@ -116,6 +125,7 @@ class GraphBuilder:
         for name in [n for n in self.tensors if n not in used]:
             del self.tensors[name]
             self.weights.pop(name, None)
+            self.origins.pop(name, None)
 
     def op_counts(self) -> Dict[str, int]:
         return dict(Counter(node["op"] for node in self.nodes))

@@ -17,9 +17,10 @@ from .op_inventory import OpCounter
 from ..result import CaptureResult
 from ..user_code import user_location
 from .export import METHOD, export_core_aten
+from .intermediates import torch_intermediates
 
 Progress = Callable[[str, int, int], None]
-_STAGES = ("run", "export", "lower", "write")
+_STAGES = ("run", "export", "lower", "intermediates", "write")
 
 
 def capture(model: torch.nn.Module, example_inputs, *, name: Optional[str] = None, out=None,
@@ -28,7 +29,8 @@ def capture(model: torch.nn.Module, example_inputs, *, name: Optional[str] = Non
 
     The model runs once eagerly under torch.no_grad (its output is the reference, and
     every ATen op it dispatches is counted), then it is exported with torch.export and
-    lowered onto the edgespec op vocabulary. The bundle goes to `out` (default:
+    lowered onto the edgespec op vocabulary; the exported program runs once more to keep
+    its value of every intermediate tensor (torch/intermediates.py). The bundle goes to `out` (default:
     edgespec-bundles/<name>); `progress(stage, done, total)` hears about each stage.
 
     Raises a CaptureError subclass with a message and a hint: UnsupportedOpsError (listing
@@ -74,11 +76,15 @@ def capture_call(model: torch.nn.Module, inputs: Sequence[torch.Tensor], outputs
     if entry:
         source["entry"] = entry
     graph = builder.document(name, source, dict(Counter(op_inventory)))
+    _report(progress, "intermediates")
+    intermediates = torch_intermediates(program, inputs, builder)
     _report(progress, "write")
     written = write_bundle(Path(out) if out is not None else default_bundle_dir(name), graph, builder.weights,
                            {f"input.{i}": _array(t) for i, t in enumerate(inputs)},
-                           {f"output.{i}": _array(t) for i, t in enumerate(flat_outputs)})
-    return CaptureResult.of_bundle(name, written.path, graph["op_inventory"], builder, ([name_note] if name_note else []) + builder.notes + written.notes)
+                           {f"output.{i}": _array(t) for i, t in enumerate(flat_outputs)}, intermediates.arrays)
+    return CaptureResult.of_bundle(name, written.path, graph["op_inventory"], builder,
+                                   ([name_note] if name_note else []) + builder.notes + intermediates.notes
+                                   + written.notes)
 
 
 def default_bundle_dir(name: str) -> Path:

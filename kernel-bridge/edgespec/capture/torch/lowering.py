@@ -240,7 +240,9 @@ class AtenLowering:
         """Declare the activation tensor for a node's output (or output `index` of a multi-output node)."""
         val = node.meta["val"] if index is None else node.meta["val"][index]
         name = wanted or (node.name if index is None else f"{node.name}.{index}")
-        return self.builder.add_tensor(name, [int(d) for d in val.shape], self._dtype(node, val.dtype), "activation")
+        tensor = self.builder.add_tensor(name, [int(d) for d in val.shape], self._dtype(node, val.dtype), "activation")
+        self.builder.set_origin(tensor, (node.name, index))
+        return tensor
 
     def getitem_users(self, node) -> Dict[int, Any]:
         return {user.args[1]: user for user in node.users if user.target is operator.getitem}

@@ -249,6 +249,10 @@ export interface DebugTensorDump {
   op: string;
   kernel: string;
   module: string;
+  /** The graph node the step computes (the first, when passes fused several), its framework ops and source line. */
+  node: string;
+  framework_ops: string[];
+  source?: string;
 }
 
 /** One layer of divergence.json: the image's value of one step's output against the framework's. */

@@ -145,6 +145,21 @@ class RunReportHandler(EdgespecHandler):
                                   "Run the build in QEMU first (Run in QEMU, or edgespec run BUILD).")
 
 
+class DivergenceHandler(EdgespecHandler):
+    """divergence.json, the per-layer report `edgespec diff BUILD` writes into the build."""
+
+    @tornado.web.authenticated
+    @json_errors
+    async def get(self) -> None:
+        self.reply(200, await in_thread(self._read, self.build_argument()))
+
+    def _read(self, value: str) -> Any:
+        build = builds.build_dir(self.root_dir, value)
+        return builds.read_report(self.root_dir, build, "divergence.json",
+                                  "Find the divergent layer first (the run view's Find divergent layer, "
+                                  "or edgespec diff BUILD).")
+
+
 class ArchiveHandler(EdgespecHandler):
     @tornado.web.authenticated
     @json_errors
@@ -168,5 +183,6 @@ def handlers(base_url: str) -> list:
         (url("builds"), BuildsHandler),
         (url("footprint"), FootprintHandler),
         (url("run"), RunReportHandler),
+        (url("divergence"), DivergenceHandler),
         (url("archive"), ArchiveHandler),
     ]

@@ -1,9 +1,10 @@
-"""The service behind the REST handlers: a queue of build and run jobs.
+"""The service behind the REST handlers: a queue of build, run and diff jobs.
 
 At most `max_jobs` jobs run at once (first come, first served), and never two on the
-same build directory. Each job is one edgespec CLI command (cli_process.py); its events
-become the job's progress, log, result and error, and every change is saved to the job
-file so a reloaded page or a restarted server still sees it.
+same build directory (a diff job also holds its debug twin, `<build>-debug`). Each job is
+one edgespec CLI command (cli_process.py); its events become the job's progress, log,
+result and error, and every change is saved to the job file so a reloaded page or a
+restarted server still sees it.
 """
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ DEFAULT_MAX_QUEUED = 100
 REBUILD_HINT = "Build the bundle again (the Build action, or edgespec build BUNDLE)."
 SHUTDOWN_ERROR = {"message": "Stopped by the Jupyter server's shutdown while it was running; its process was stopped.",
                   "hint": "Start the job again once the server is back.", "code": "server-shutdown"}
+# `edgespec diff BUILD` builds and runs its debug twin in this sibling of BUILD.
+DEBUG_BUILD_SUFFIX = "-debug"
 RECAPTURE_HINT = "Keep the bundle's files inside the Jupyter root directory: copy them instead of linking, or capture the model again."
 
 
@@ -63,7 +66,8 @@ class JobQueue:
         so a slow file system (or a hostile path) never holds up the server's event loop."""
         if not isinstance(request, dict):
             raise ApiError(400, "The request body must be a JSON object.",
-                           "Send {\"kind\": \"build\", \"bundle\": \"<dir>\"} or {\"kind\": \"run\", \"build\": \"<dir>\"}.")
+                           "Send {\"kind\": \"build\", \"bundle\": \"<dir>\"}, {\"kind\": \"run\", \"build\": \"<dir>\"} "
+                           "or {\"kind\": \"diff\", \"build\": \"<dir>\"}.")
         self._refuse_when_full()
         job = await asyncio.get_running_loop().run_in_executor(None, self._new_job, request)
         self._refuse_when_full()  # others may have been queued while this one was checked
@@ -160,7 +164,10 @@ class JobQueue:
             return self._new_build_job(request)
         if kind == "run":
             return self._new_run_job(request)
-        raise ApiError(400, f"Unknown job kind {str(kind)[:40]!r}.", "Use kind 'build' (needs 'bundle') or 'run' (needs 'build').")
+        if kind == "diff":
+            return self._new_diff_job(request)
+        raise ApiError(400, f"Unknown job kind {str(kind)[:40]!r}.",
+                       "Use kind 'build' (needs 'bundle'), 'run' or 'diff' (each needs 'build').")
 
     def _new_build_job(self, request: Dict[str, Any]) -> Job:
         bundle = resolve_in_root(self.root_dir, request.get("bundle"), "bundle")
@@ -183,7 +190,7 @@ class JobQueue:
                    bundle=relative_to_root(self.root_dir, bundle),
                    build=relative_to_root(self.root_dir, real_out))
 
-    def _new_run_job(self, request: Dict[str, Any]) -> Job:
+    def _new_run_job(self, request: Dict[str, Any], kind: str = "run") -> Job:
         build = resolve_in_root(self.root_dir, request.get("build"), "build")
         manifest = read_build_manifest(self.root_dir, build)
         if manifest is None:
@@ -204,8 +211,24 @@ class JobQueue:
                                "path-outside-root") from None
             if (bundle / "graph.json").is_file():
                 self._check_bundle_files(bundle)
-        return Job(id=new_job_id(), kind="run", target=target, dtype=dtype, bundle=self._bundle_of(build, manifest),
+        return Job(id=new_job_id(), kind=kind, target=target, dtype=dtype, bundle=self._bundle_of(build, manifest),
                    build=relative_to_root(self.root_dir, build))
+
+    def _new_diff_job(self, request: Dict[str, Any]) -> Job:
+        """`edgespec diff BUILD`: what a run reads, and a debug twin beside BUILD that must stay in the root."""
+        # the diff diagnoses the build as it was built: its own target, whatever the request says
+        job = self._new_run_job({key: value for key, value in request.items() if key != "target"}, kind="diff")
+        build = Path(self.root_dir) / job.build
+        twin = debug_build_of(build)
+        try:
+            contained_in_root(self.root_dir, twin, "debug build")
+        except PathOutsideRoot:
+            shown_twin = debug_build_of(Path(job.build)).as_posix() if job.build else twin.name
+            raise ApiError(403, f"The debug build {shown(shown_twin)} that edgespec diff writes beside the build lies "
+                                "outside the Jupyter root directory; edgespec does not write there.",
+                           "Build into a folder inside the Jupyter root directory (and not the root itself), or remove "
+                           f"the link {shown(shown_twin)}, then start the diff again.", "link-outside-root") from None
+        return job
 
     def _check_bundle_files(self, bundle: Path) -> None:
         """Refuse a bundle whose files (or the files its graph.json names) lead outside the root."""
@@ -243,12 +266,12 @@ class JobQueue:
     def _start_what_fits(self) -> None:
         if self._shutting_down:
             return
-        busy_builds = {self._jobs[i].build for i in self._tasks}
+        busy_builds = {path for i in self._tasks for path in directories_of(self._jobs[i])}
         for job in list(self._jobs.values()):
             if len(self._tasks) >= self.max_jobs:
                 break
-            if job.status == "queued" and job.build not in busy_builds:
-                busy_builds.add(job.build)
+            if job.status == "queued" and not busy_builds.intersection(directories_of(job)):
+                busy_builds.update(directories_of(job))
                 job.status = "running"
                 job.started = utc_now()
                 self._tasks[job.id] = asyncio.ensure_future(self._run(job))
@@ -260,6 +283,8 @@ class JobQueue:
             dtype = ["--dtype", job.dtype] if job.dtype else []
             return [*self.cli_argv(), "build", str(root / job.bundle), "--target", job.target, *dtype,
                     "--out", str(root / job.build), "--json"]
+        if job.kind == "diff":
+            return [*self.cli_argv(), "diff", str(root / job.build), "--json"]
         return [*self.cli_argv(), "run", str(root / job.build), "--json"]
 
     async def _run(self, job: Job) -> None:
@@ -356,6 +381,18 @@ class JobQueue:
             self.store.save(list(self._jobs.values()))
         except OSError as e:
             self.log.warning("edgespec: cannot save the job list to %s: %s", self.store.path, e)
+
+
+def debug_build_of(build: Path) -> Path:
+    """Where `edgespec diff BUILD` puts BUILD's debug twin: the sibling `<name>-debug`."""
+    return build.with_name(build.name + DEBUG_BUILD_SUFFIX)
+
+
+def directories_of(job: Job) -> List[Optional[str]]:
+    """The build directories a job writes (root-relative): two jobs sharing one never run at once."""
+    if job.kind == "diff" and job.build:
+        return [job.build, debug_build_of(Path(job.build)).as_posix()]
+    return [job.build]
 
 
 def built_dtype(result: Any) -> Optional[str]:

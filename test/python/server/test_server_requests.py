@@ -16,6 +16,8 @@ ENDPOINTS = [
     ("GET", ("edgespec", "builds"), None, None),
     ("GET", ("edgespec", "footprint"), None, {"build": "b/build/qemu-virt"}),
     ("GET", ("edgespec", "run"), None, {"build": "b/build/qemu-virt"}),
+    ("GET", ("edgespec", "divergence"), None, {"build": "b/build/qemu-virt"}),
+    ("POST", ("edgespec", "jobs"), {"kind": "diff", "build": "b/build/qemu-virt"}, None),
     ("POST", ("edgespec", "archive"), {"build": "b/build/qemu-virt"}, None),
 ]
 
@@ -62,9 +64,10 @@ async def test_paths_outside_the_root_are_refused_everywhere(jp_fetch, jp_root_d
         status, body = await request(jp_fetch, "POST", "edgespec", "jobs", body={"kind": "build", "bundle": path})
         assert_json_error(status, body, 403)
         assert "outside" in body["message"]
-        status, body = await request(jp_fetch, "POST", "edgespec", "jobs", body={"kind": "run", "build": path})
-        assert_json_error(status, body, 403)
-        for endpoint in ("footprint", "run"):
+        for kind in ("run", "diff"):
+            status, body = await request(jp_fetch, "POST", "edgespec", "jobs", body={"kind": kind, "build": path})
+            assert_json_error(status, body, 403)
+        for endpoint in ("footprint", "run", "divergence"):
             status, body = await request(jp_fetch, "GET", "edgespec", endpoint, params={"build": path})
             assert_json_error(status, body, 403)
         status, body = await request(jp_fetch, "POST", "edgespec", "archive", body={"build": path})
@@ -91,6 +94,8 @@ async def test_absolute_path_inside_the_root_is_accepted_and_answered_relative(j
     ({"kind": "build", "bundle": ""}, 400, "'bundle'"),
     ({"kind": "build", "bundle": "missing"}, 404, "no graph.json"),
     ({"kind": "run", "build": "missing"}, 404, "no build.json"),
+    ({"kind": "diff", "build": "missing"}, 404, "no build.json"),
+    ({"kind": "diff"}, 400, "'build'"),
     ({"kind": "build", "bundle": "b", "target": "x86"}, 400, "Unknown target"),
     ({"kind": "build", "bundle": "b", "target": "linux-vm"}, 400, "Unknown target"),  # not a CLI target (yet)
     ({"kind": "build", "bundle": "b", "dtype": "int16"}, 400, "Unknown dtype 'int16'"),
@@ -107,7 +112,7 @@ async def test_unknown_jobs_and_builds_are_404(jp_fetch, jp_root_dir):
     for method in ("GET", "DELETE"):
         status, body = await request(jp_fetch, method, "edgespec", "jobs", "feedfacecafe")
         assert_json_error(status, body, 404)
-    for endpoint in ("footprint", "run"):
+    for endpoint in ("footprint", "run", "divergence"):
         status, body = await request(jp_fetch, "GET", "edgespec", endpoint, params={"build": "nowhere"})
         assert_json_error(status, body, 404)
         status, body = await request(jp_fetch, "GET", "edgespec", endpoint)

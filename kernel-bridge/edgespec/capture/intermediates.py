@@ -94,7 +94,7 @@ def collect(tensors: Mapping[str, Dict[str, Any]], origins: Mapping[str, Any],
     started = time.monotonic()
     limit = max_bytes()
     wanted = wanted_origins(tensors, origins)
-    declared = sum(_declared_bytes(tensors[name]) for name in wanted)
+    declared = declared_bytes(tensors, origins)
     if declared > limit:
         return Intermediates(None, [_over_cap(len(wanted), declared, limit)], time.monotonic() - started)
     try:
@@ -108,7 +108,16 @@ def collect(tensors: Mapping[str, Dict[str, Any]], origins: Mapping[str, Any],
     return result
 
 
-def _declared_bytes(tensor: Dict[str, Any]) -> int:
+def declared_bytes(tensors: Mapping[str, Dict[str, Any]], origins: Mapping[str, Any]) -> int:
+    """The bytes the kept values would take at most, from the declared shapes (before running anything)."""
+    return sum(_tensor_bytes(tensors[name]) for name in wanted_origins(tensors, origins))
+
+
+def within_cap(tensors: Mapping[str, Dict[str, Any]], origins: Mapping[str, Any]) -> bool:
+    return declared_bytes(tensors, origins) <= max_bytes()
+
+
+def _tensor_bytes(tensor: Dict[str, Any]) -> int:
     count = 1
     for d in tensor["shape"]:
         count *= int(d)

@@ -13,7 +13,8 @@ The flatbuffer is then read op by op (capture/tflite: flatbuffer, rules).
 
 The reference output is the Keras model's own output on the real input (from the cell,
 or computed here); the TFLite interpreter must agree with it within 1e-4 x max|ref|,
-else the conversion changed the model and capture refuses.
+else the conversion changed the model and capture refuses. The intermediates the bundle
+keeps are the interpreter's values of the converted model's tensors (tflite/capture.py).
 The op inventory of the bundle counts the TFLite builtins the model became (each runs
 once per inference); the TensorFlow ops dispatched eagerly in a traced cell are reported
 by the cell recorder (notebook/keras_recorder.py), not stored in the bundle.
@@ -60,7 +61,7 @@ def capture_keras(model, inputs, *, outputs=None, name: Optional[str] = None, ou
     lowered = lower_tflite(model_bytes, keras_module_namer(model))
     _order_inputs(lowered, len(arrays))
     converted = interpreter_outputs(model_bytes, lowered, arrays)
-    _order_outputs_and_check(lowered, converted, reference)
+    _order_outputs_and_check(lowered, converted.outputs, reference)
     source = {"framework": "tensorflow", "framework_version": f"{tf.__version__} (keras {keras.__version__})",
               "method": METHOD, "producer": f"edgespec {__version__}",
               "model_class": f"{type(model).__module__}.{type(model).__qualname__}"}
@@ -69,7 +70,7 @@ def capture_keras(model, inputs, *, outputs=None, name: Optional[str] = None, ou
     _report(progress, "write", 4, 4)
     name, name_note = resolve_bundle_name(name, model.name)
     return write_imported_bundle(lowered.builder, lowered.op_inventory, name, out, source, arrays, reference,
-                                 [name_note] if name_note else [])
+                                 [name_note] if name_note else [], converted.intermediates)
 
 
 def _keras(model):

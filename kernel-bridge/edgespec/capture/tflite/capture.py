@@ -6,10 +6,13 @@ The reference of a .tflite file is the TFLite interpreter's own output on a seed
 input, with delegates off (TFLite's builtin kernels, not XNNPACK's). An int8 model runs on
 TFLite's reference kernels (BUILTIN_REF): its optimized int8 kernels round some results
 differently from them, and the reference kernels are the arithmetic edgespec reproduces.
+The same run keeps the interpreter's value of every tensor the graph took from the model
+(intermediates.safetensors, for edgespec diff).
 """
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -23,6 +26,7 @@ from .rules import RULES
 from ..tensorflow_quiet import captured_output
 from .int8 import from_interpreter_output, on_input_grid, to_interpreter_input
 from ..input_shape import check_input_size
+from ..intermediates import Intermediates, collect, within_cap
 from ..names import derived_bundle_name, resolve_bundle_name
 from ..user_code import read_model_file
 from ...errors import CaptureError, ModelInputError
@@ -67,24 +71,47 @@ def _operator_text(op) -> Optional[str]:
     return f"operator {op.index} ({op.op})" if op is not None else None
 
 
-def interpreter_outputs(model_bytes: bytes, lowered: LoweredTflite, inputs: Sequence[np.ndarray]) -> List[np.ndarray]:
-    """Run the TFLite interpreter with its builtin kernels (no delegates); float32 inputs and outputs in graph
-    order, quantized for and dequantized from an int8 model's int8 inputs and outputs."""
+@dataclass
+class InterpreterRun:
+    outputs: List[np.ndarray]  # float32, in graph output order
+    intermediates: Intermediates
+
+
+def interpreter_outputs(model_bytes: bytes, lowered: LoweredTflite, inputs: Sequence[np.ndarray]) -> InterpreterRun:
+    """Run the TFLite interpreter with its builtin kernels (no delegates): float32 outputs in graph order,
+    quantized for and dequantized from an int8 model's int8 inputs and outputs, and the value of every
+    tensor the graph took from the model, read in the same run (experimental_preserve_all_tensors keeps
+    them all; int8 tensors as their integers)."""
+    builder = lowered.builder
+    preserve = within_cap(builder.tensors, builder.origins)
     with captured_output() as log:
         try:
-            interpreter = _interpreter(model_bytes, reference_kernels=lowered.int8)
+            interpreter = _interpreter(model_bytes, reference_kernels=lowered.int8, preserve_all_tensors=preserve)
             details = _details(interpreter.get_input_details())
             for index, array in zip(lowered.input_tensors, inputs):
                 interpreter.set_tensor(index, to_interpreter_input(array, details[index]))
             interpreter.invoke()
             details = _details(interpreter.get_output_details())
-            return [from_interpreter_output(np.array(interpreter.get_tensor(index)), details[index])
-                    for index in lowered.output_tensors]
+            outputs = [from_interpreter_output(np.array(interpreter.get_tensor(index)), details[index])
+                       for index in lowered.output_tensors]
+            kept = collect(builder.tensors, builder.origins, lambda wanted: _tensor_values(interpreter, wanted),
+                           "the TFLite interpreter")
+            return InterpreterRun(outputs, kept)
         except Exception as e:
             failure = f"{type(e).__name__}: {e}"
     raise CaptureError(f"the TFLite interpreter could not run the model: {failure}",
                        hint="check that the .tflite file is complete and uses builtin ops only",
                        details={"log": log.tail()})
+
+
+def _tensor_values(interpreter, wanted: Dict[str, int]) -> Dict[int, np.ndarray]:
+    values: Dict[int, np.ndarray] = {}
+    for index in set(wanted.values()):
+        try:
+            values[index] = np.array(interpreter.get_tensor(index))
+        except ValueError:  # a tensor the interpreter holds no data for: left out
+            continue
+    return values
 
 
 def model_inputs_on_grid(model_bytes: bytes, lowered: LoweredTflite, inputs: Sequence[np.ndarray]) -> List[np.ndarray]:
@@ -94,12 +121,13 @@ def model_inputs_on_grid(model_bytes: bytes, lowered: LoweredTflite, inputs: Seq
     return on_input_grid(inputs, [details[index] for index in lowered.input_tensors])
 
 
-def _interpreter(model_bytes: bytes, reference_kernels: bool = False):
+def _interpreter(model_bytes: bytes, reference_kernels: bool = False, preserve_all_tensors: bool = False):
     tf = import_tensorflow()
     kernels = tf.lite.experimental.OpResolverType
     interpreter = tf.lite.Interpreter(
         model_content=bytes(model_bytes),
-        experimental_op_resolver_type=kernels.BUILTIN_REF if reference_kernels else kernels.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+        experimental_op_resolver_type=kernels.BUILTIN_REF if reference_kernels else kernels.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+        experimental_preserve_all_tensors=preserve_all_tensors)
     interpreter.allocate_tensors()
     return interpreter
 
@@ -117,13 +145,18 @@ def seeded_inputs(shapes: Sequence[Sequence[int]], seed: int) -> List[np.ndarray
 
 def write_imported_bundle(builder, op_inventory: Dict[str, int], name: str, out, source: Dict[str, Any],
                           inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray],
-                          notes: Sequence[str] = ()) -> CaptureResult:
-    """Write the bundle of an imported graph (TFLite, Keras or ONNX) with its reference; the result to report."""
+                          notes: Sequence[str] = (), intermediates: Optional[Intermediates] = None) -> CaptureResult:
+    """Write the bundle of an imported graph (TFLite, Keras or ONNX) with its reference and the framework's
+    intermediates; the result to report."""
     graph = builder.document(name, source, op_inventory)
+    kept = intermediates.arrays if intermediates is not None else None
     written = write_bundle(Path(out) if out is not None else default_bundle_dir(name), graph, builder.weights,
                            {f"input.{i}": np.ascontiguousarray(a, dtype=np.float32) for i, a in enumerate(inputs)},
-                           {f"output.{i}": np.ascontiguousarray(a, dtype=np.float32) for i, a in enumerate(outputs)})
-    return CaptureResult.of_bundle(name, written.path, graph["op_inventory"], builder, [*notes, *builder.notes, *written.notes])
+                           {f"output.{i}": np.ascontiguousarray(a, dtype=np.float32) for i, a in enumerate(outputs)},
+                           kept)
+    intermediate_notes = intermediates.notes if intermediates is not None else []
+    return CaptureResult.of_bundle(name, written.path, graph["op_inventory"], builder,
+                                   [*notes, *builder.notes, *intermediate_notes, *written.notes])
 
 
 def capture_tflite_file(path, *, name: Optional[str] = None, out=None, seed: int = 0,
@@ -139,13 +172,13 @@ def capture_tflite_file(path, *, name: Optional[str] = None, out=None, seed: int
     if lowered.int8:
         inputs = model_inputs_on_grid(model_bytes, lowered, inputs)
     _report(progress, "reference", 2, 3)
-    outputs = interpreter_outputs(model_bytes, lowered, inputs)
+    run = interpreter_outputs(model_bytes, lowered, inputs)
     source = {"framework": "tflite", "framework_version": tf.__version__, "method": METHOD,
               "producer": f"edgespec {__version__}", "model_class": "tflite", "entry": entry or str(path)}
     _report(progress, "write", 3, 3)
     name, name_note = resolve_bundle_name(name, file.stem)
-    return write_imported_bundle(lowered.builder, lowered.op_inventory, name, out, source, inputs, outputs,
-                                 [name_note] if name_note else [])
+    return write_imported_bundle(lowered.builder, lowered.op_inventory, name, out, source, inputs, run.outputs,
+                                 [name_note] if name_note else [], run.intermediates)
 
 
 TFLITE_MAX_BYTES = 2 << 30  # a flatbuffer's offsets are 32-bit: no .tflite file is larger

@@ -203,9 +203,14 @@ class TfliteLowering:
         tensor = self.tensor(index)
         return dequantized(array, tensor) if tensor.quantized and array.dtype in (np.int8, np.int32) else array
 
-    def declare(self, index: int, suffix: str = "") -> str:
+    def declare(self, index: int, suffix: str = "", holds_value: bool = True) -> str:
+        """The activation that holds TFLite tensor `index`; `holds_value=False` for one that only shares its
+        dtype and shape (e.g. a fused op's result before its fused activation)."""
         tensor = self.tensor(index)
-        return self.declare_like(index, tensor.name + suffix, tensor.shape)
+        name = self.declare_like(index, tensor.name + suffix, tensor.shape)
+        if holds_value:
+            self.builder.set_origin(name, index)
+        return name
 
     def declare_like(self, index: int, wanted: str, shape: Sequence[int]) -> str:
         """A new activation with the dtype and quantization of TFLite tensor `index` (another shape allowed)."""
@@ -235,7 +240,7 @@ class TfliteLowering:
             self.add_node(vocab_op, inputs, [result], attrs)
             self.names[output] = result
             return
-        before = self.declare(output, ".pre_activation")
+        before = self.declare(output, ".pre_activation", holds_value=False)
         self.add_node(vocab_op, inputs, [before], attrs)
         after = self.declare(output)
         activation_op, activation_attrs = {"relu": ("relu", {}), "relu6": ("clamp", {"min": 0.0, "max": 6.0}),

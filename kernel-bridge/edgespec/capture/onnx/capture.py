@@ -2,7 +2,8 @@
 
 Shapes come from ONNX shape inference and must all be static (a symbolic input dimension
 is fixed with `input_shapes`, e.g. the CLI's --input-shape). The reference is
-onnxruntime's output (CPU provider) on a seeded input.
+onnxruntime's output (CPU provider) on a seeded input; onnxruntime's values of the
+graph's intermediate tensors on that input go into intermediates.safetensors.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from ..malformed_model import malformed_model_errors
 from ..names import resolve_bundle_name
 from ..user_code import readable_file
 from ..result import CaptureResult
+from ..intermediates import Intermediates, collect
 
 Progress = Callable[[str, int, int], None]
 METHOD = "onnx graph (onnx.shape_inference, static shapes)"
@@ -112,15 +114,24 @@ def _node_text(node) -> Optional[str]:
     return f"node '{node.name[:100]}' ({node.op_type})" if node is not None else None
 
 
-def onnxruntime_outputs(model, lowered: LoweredOnnx, inputs: Sequence[np.ndarray]) -> List[np.ndarray]:
+def _import_onnxruntime():
     try:
         import onnxruntime
     except ImportError:
         raise ModelInputError("onnxruntime is not installed in this Python", hint="pip install onnxruntime") from None
+    return onnxruntime
+
+
+def _session(onnxruntime, model):
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3
+    return onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+
+
+def onnxruntime_outputs(model, lowered: LoweredOnnx, inputs: Sequence[np.ndarray]) -> List[np.ndarray]:
+    onnxruntime = _import_onnxruntime()
     try:
-        session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        session = _session(onnxruntime, model)
         results = session.run(lowered.output_names, dict(zip(lowered.input_names, inputs)))
     except Exception as e:
         # drop onnxruntime's C++ location ("/onnxruntime_src/...model.cc:202 onnxruntime::Model::Model(...) ")
@@ -128,6 +139,29 @@ def onnxruntime_outputs(model, lowered: LoweredOnnx, inputs: Sequence[np.ndarray
         raise CaptureError(f"onnxruntime could not run the model: {text[:400]}",
                            hint="check that the model is valid (onnx.checker.check_model) and complete") from None
     return [np.asarray(r, dtype=np.float32) for r in results]
+
+
+def onnxruntime_intermediates(model, lowered: LoweredOnnx, inputs: Sequence[np.ndarray]) -> Intermediates:
+    """onnxruntime's value of every ONNX value the graph holds: a copy of the model that names them all
+    graph outputs, run on the reference input (the reference outputs come from the model as given)."""
+    builder = lowered.builder
+    return collect(builder.tensors, builder.origins, lambda wanted: _values(model, lowered, inputs, wanted), "onnxruntime")
+
+
+def _values(model, lowered: LoweredOnnx, inputs: Sequence[np.ndarray], wanted: Dict[str, str]) -> Dict[str, np.ndarray]:
+    onnx = _import_onnx()
+    onnxruntime = _import_onnxruntime()
+    probed = onnx.ModelProto()
+    probed.CopyFrom(model)
+    names = sorted(set(wanted.values()))
+    present = {o.name for o in probed.graph.output}
+    tensors = lowered.builder.tensors
+    shapes = {origin: tensors[name]["shape"] for name, origin in wanted.items()}
+    for name in names:
+        if name not in present:
+            probed.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, shapes[name]))
+    results = _session(onnxruntime, probed).run(names, dict(zip(lowered.input_names, inputs)))
+    return {name: np.asarray(value) for name, value in zip(names, results)}
 
 
 def capture_onnx_file(path, *, name: Optional[str] = None, out=None, seed: int = 0,
@@ -141,6 +175,7 @@ def capture_onnx_file(path, *, name: Optional[str] = None, out=None, seed: int =
     inputs = seeded_inputs([io["shape"] for io in builder.inputs], seed)
     _report(progress, "reference", 2, 3)
     outputs = onnxruntime_outputs(model, lowered, inputs)
+    intermediates = onnxruntime_intermediates(model, lowered, inputs)
     for io, array in zip(builder.outputs, outputs):
         if list(array.shape) != io["shape"]:
             raise CaptureError(f"shape inference gives output '{io['name']}' the shape {io['shape']} but onnxruntime "
@@ -154,7 +189,7 @@ def capture_onnx_file(path, *, name: Optional[str] = None, out=None, seed: int =
     _report(progress, "write", 3, 3)
     name, name_note = resolve_bundle_name(name, Path(path).stem)
     return write_imported_bundle(builder, lowered.op_inventory, name, out, source, inputs, outputs,
-                                 [name_note] if name_note else [])
+                                 [name_note] if name_note else [], intermediates)
 
 
 def _opset(model) -> int:

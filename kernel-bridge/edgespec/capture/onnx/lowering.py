@@ -161,7 +161,9 @@ class OnnxLowering:
         dtype = self.dtypes.get(name, "float32")
         if dtype != "float32":
             raise Unmappable(f"it computes a {dtype} tensor '{name}'; edgespec handles float32 activations")
-        return self.builder.add_tensor(name, self.shape(name), "float32", "activation")
+        tensor = self.builder.add_tensor(name, self.shape(name), "float32", "activation")
+        self.builder.set_origin(tensor, name)
+        return tensor
 
     # ----- nodes -----
     def emit(self, vocab_op: str, inputs: Sequence[str], attrs: Dict[str, Any], output: Optional[str] = None) -> None:

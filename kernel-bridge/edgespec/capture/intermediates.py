@@ -16,15 +16,16 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional
 
 from ..errors import ModelInputError
 
 MAX_BYTES = 256 << 20
 MAX_BYTES_VARIABLE = "EDGESPEC_INTERMEDIATES_MAX_BYTES"
 KINDS = ("activation", "output")
+
+if TYPE_CHECKING:
+    import numpy as np  # imported where used: the CLI reads MAX_BYTES for its help without NumPy
 
 
 @dataclass
@@ -60,6 +61,8 @@ def wanted_origins(tensors: Mapping[str, Dict[str, Any]], origins: Mapping[str, 
 def select(tensors: Mapping[str, Dict[str, Any]], values: Mapping[str, Any],
            limit: Optional[int] = None) -> Intermediates:
     """The values (graph tensor -> array) that match their graph tensor exactly, within the cap."""
+    import numpy as np
+
     limit = max_bytes() if limit is None else limit
     kept: Dict[str, np.ndarray] = {}
     for name, value in values.items():
@@ -118,6 +121,8 @@ def within_cap(tensors: Mapping[str, Dict[str, Any]], origins: Mapping[str, Any]
 
 
 def _tensor_bytes(tensor: Dict[str, Any]) -> int:
+    import numpy as np
+
     count = 1
     for d in tensor["shape"]:
         count *= int(d)

@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 from typing import List
 
+from ..capture.intermediates import MAX_BYTES as INTERMEDIATES_MAX_BYTES, MAX_BYTES_VARIABLE as INTERMEDIATES_MAX_BYTES_VARIABLE
 from .reporter import Reporter
 
 DEFAULT_TORCHVISION_SHAPE = "1x3x224x224"
@@ -31,7 +32,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "capture", help="capture a PyTorch model into a bundle",
         description="Build a model, run it once on seeded random input, and capture it into a bundle "
-                    "(graph.json, weights.safetensors, reference.safetensors).")
+                    "(graph.json, weights.safetensors, reference.safetensors, and intermediates.safetensors: the "
+                    "framework's value of every intermediate tensor on that input, for edgespec diff; kept when "
+                    f"they total at most {INTERMEDIATES_MAX_BYTES >> 20} MiB, or {INTERMEDIATES_MAX_BYTES_VARIABLE}).")
     parser.add_argument("model", help="torchvision:NAME (weights=None) or FILE.py:FACTORY / package.module:FACTORY, "
                                       "where FACTORY() returns the nn.Module; keras:NAME (keras.applications, "
                                       "weights=None, NHWC input, default 1x224x224x3); FILE.tflite (float); FILE.onnx")

@@ -99,7 +99,7 @@ void t_check_elementwise(const char *name, const float *got, const double *ref, 
   size_t bad = 0, first = 0;
   for (size_t i = 0; i < count; i++) {
     const double g = got[i], r = ref[i];
-    const int ok = (isnan(r) || isnan(g)) ? (isnan(r) && isnan(g)) : fabs(g - r) <= atol + rtol * fabs(r);
+    const int ok = (isnan(r) || isnan(g)) ? (isnan(r) && isnan(g)) : g == r || fabs(g - r) <= atol + rtol * fabs(r);
     if (!ok && bad++ == 0) first = i;
   }
   const int guards = t_guards_intact(got);

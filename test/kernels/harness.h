@@ -19,7 +19,7 @@ void t_free(float *buf);
 /* Compares `count` outputs with a double reference. tol is relative to max|ref|
  * (0 asks for exact equality). NaN must match NaN. Records pass or fail under `name`. */
 void t_check(const char *name, const float *got, const double *ref, size_t count, double tol);
-/* Per element: |got - ref| <= atol + rtol * |ref| (for elementwise math functions). */
+/* Per element: got == ref (infinities too) or |got - ref| <= atol + rtol * |ref| (for elementwise math functions). */
 void t_check_elementwise(const char *name, const float *got, const double *ref, size_t count,
                          double rtol, double atol);
 /* Records a check that is just a condition. */

@@ -71,7 +71,8 @@ void ref_binary(char op, const float *a, const int32_t as[4], const float *b, co
         for (int i3 = 0; i3 < shape[3]; i3++) {
           const double x = a[(ptrdiff_t)i0 * as[0] + (ptrdiff_t)i1 * as[1] + (ptrdiff_t)i2 * as[2] + (ptrdiff_t)i3 * as[3]];
           const double y = b[(ptrdiff_t)i0 * bs[0] + (ptrdiff_t)i1 * bs[1] + (ptrdiff_t)i2 * bs[2] + (ptrdiff_t)i3 * bs[3]];
-          const double v = op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : x / y;
+          const double v = op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : op == '/' ? x / y
+                           : op == 'M' ? (x > y ? x : y) : op == 'm' ? (x < y ? x : y) : (x >= 0 ? x : x * y);
           out[o++] = ref_clamp(v, lo, hi);
         }
 }

@@ -16,7 +16,7 @@ void ref_depthwise(const float *in, es_shape4 is, const float *w, const float *b
                    double lo, double hi);
 void ref_gemm(const float *a, const float *w, const float *bias, double *out, int m, int k, int n,
               double lo, double hi);
-/* op: '+', '-', '*', '/' */
+/* op: '+', '-', '*', '/', 'M' (maximum), 'm' (minimum), 'p' (prelu: a >= 0 ? a : a * b). */
 void ref_binary(char op, const float *a, const int32_t as[4], const float *b, const int32_t bs[4],
                 double *out, const int32_t shape[4], double lo, double hi);
 void ref_max_pool(const float *in, es_shape4 is, double *out, es_shape4 os, int kh, int kw, int sh,

@@ -281,6 +281,82 @@ static void test_mean_concat_clamp_quantize(void) {
   free(x); free(got); free(want); free(p0); free(p1);
 }
 
+/* abs, neg, maximum, minimum and prelu on every input code, against TFLite's integer
+ * reference arithmetic (elementwise.cc AbsEval, integer_ops/neg.h, maximum_minimum.h with the
+ * requantization edgespec adds for calibrated models, prelu.h BroadcastPrelu4DSlow). */
+static void test_activations_s8(void) {
+  int8_t all[256], got[256], want[256];
+  for (int i = 0; i < 256; i++) all[i] = (int8_t)(i - 128);
+  char name[96];
+
+  /* abs: same scale (no rescale, mult 0), and rescaled by 0.8 = 0.8 * 2^0 and by 3.5 = 0.875 * 2^2 */
+  const int32_t abs_cases[3][4] = {{-7, -128, 0, 0}, {10, -100, 1717986918, 0}, {-128, -128, 1879048192, 2}};
+  for (int c = 0; c < 3; c++) {
+    const int32_t *k = abs_cases[c];
+    for (int i = 0; i < 256; i++) {
+      const int32_t v = abs(all[i] - k[0]);
+      want[i] = (int8_t)clampi(k[1] + (k[2] == 0 ? v : ref_requant(v, k[2], k[3])), -128, 127);
+    }
+    es_abs_s8(all, got, 256, k[0], k[1], k[2], k[3]);
+    snprintf(name, sizeof name, "abs_s8 every value (in_zp %d, out_zp %d, mult %d)", (int)k[0], (int)k[1], (int)k[2]);
+    check_s8(name, got, want, 256);
+  }
+  memcpy(got, all, sizeof got);
+  es_abs_s8(got, got, 256, 10, -100, 1717986918, 0);
+  for (int i = 0; i < 256; i++) want[i] = (int8_t)clampi(-100 + ref_requant(abs(all[i] - 10), 1717986918, 0), -128, 127);
+  check_s8("abs_s8 in place", got, want, 256);
+
+  /* neg: out = in_zp + out_zp - q, saturated (zero point sums from -256 to 254) */
+  const int32_t zp_sums[4] = {0, -1, 254, -256};
+  for (int c = 0; c < 4; c++) {
+    for (int i = 0; i < 256; i++) want[i] = (int8_t)clampi(zp_sums[c] - all[i], -128, 127);
+    memcpy(got, all, sizeof got);
+    es_neg_s8(got, got, 256, zp_sums[c]);
+    snprintf(name, sizeof name, "neg_s8 every value in place (zero point sum %d)", (int)zp_sums[c]);
+    check_s8(name, got, want, 256);
+  }
+
+  /* maximum / minimum: every pair of codes, as they are (TFLite) and requantized to the output */
+  int8_t *mx = malloc(256 * 256), *mn = malloc(256 * 256);
+  int8_t *mx_want = malloc(256 * 256), *mn_want = malloc(256 * 256);
+  const int32_t shape[4] = {1, 1, 256, 256}, a_strides[4] = {0, 0, 1, 0}, b_strides[4] = {0, 0, 0, 1};
+  const int32_t mm_cases[2][9] = {{0, 0, 0, 0, 0, 0, 0, -128, 127},              /* codes as they are */
+                                  {-3, 1288490189, 0, 20, 1073741824, 1, 5, -120, 100}}; /* 0.6 and 1.0 scale ratios, clamped */
+  for (int c = 0; c < 2; c++) {
+    const int32_t *k = mm_cases[c];
+    for (int i = 0; i < 256; i++)
+      for (int j = 0; j < 256; j++) {
+        const int32_t x = k[1] == 0 ? all[i] : k[6] + ref_requant(all[i] - k[0], k[1], k[2]);
+        const int32_t y = k[4] == 0 ? all[j] : k[6] + ref_requant(all[j] - k[3], k[4], k[5]);
+        mx_want[i * 256 + j] = (int8_t)clampi(x > y ? x : y, k[7], k[8]);
+        mn_want[i * 256 + j] = (int8_t)clampi(x < y ? x : y, k[7], k[8]);
+      }
+    es_maximum_s8(all, a_strides, k[0], k[1], k[2], all, b_strides, k[3], k[4], k[5], mx, shape, k[6], k[7], k[8]);
+    es_minimum_s8(all, a_strides, k[0], k[1], k[2], all, b_strides, k[3], k[4], k[5], mn, shape, k[6], k[7], k[8]);
+    snprintf(name, sizeof name, "maximum_s8 every pair of codes (%s)", c ? "requantized, clamped" : "codes as they are");
+    check_s8(name, mx, mx_want, 256 * 256);
+    snprintf(name, sizeof name, "minimum_s8 every pair of codes (%s)", c ? "requantized, clamped" : "codes as they are");
+    check_s8(name, mn, mn_want, 256 * 256);
+  }
+
+  /* prelu: every input code against every alpha code (alpha broadcast along the last dim),
+   * identity 1.25 = 0.625 * 2^1 and alpha multipliers as QuantizeMultiplier makes them */
+  const int32_t pr_cases[2][7] = {{-5, 3, 7, 1342177280, 1, 1 << 30, -9}, {100, -20, -128, 2147483647, -1, 1288490189, -14}};
+  for (int c = 0; c < 2; c++) {
+    const int32_t *k = pr_cases[c];
+    for (int i = 0; i < 256; i++)
+      for (int j = 0; j < 256; j++) {
+        const int32_t x = all[i] - k[0];
+        const int32_t r = x >= 0 ? ref_requant(x, k[3], k[4]) : ref_requant(x * (all[j] - k[1]), k[5], k[6]);
+        mx_want[i * 256 + j] = (int8_t)clampi(k[2] + r, -128, 127);
+      }
+    es_prelu_s8(all, a_strides, k[0], all, b_strides, k[1], mx, shape, k[2], k[3], k[4], k[5], k[6]);
+    snprintf(name, sizeof name, "prelu_s8 every input and alpha code (in_zp %d, alpha_zp %d)", (int)k[0], (int)k[1]);
+    check_s8(name, mx, mx_want, 256 * 256);
+  }
+  free(mx), free(mn), free(mx_want), free(mn_want);
+}
+
 static void test_requantize(void) {
   int bad = 0;
   for (int i = 0; i < 20000; i++) {
@@ -346,6 +422,7 @@ int main(void) {
   test_add();
   test_pools();
   test_mean_concat_clamp_quantize();
+  test_activations_s8();
   test_requantize();
   return t_summary("quantized kernels") ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 /* Checks every fp32 kernel against the naive double references on seeded random data,
  * including padding, strides, dilation, groups, odd and tiny sizes, broadcasting and
  * in-place use. Runs on the host and, linked with the qemu-virt platform, bare metal. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,16 +169,35 @@ static void test_binaries(void) {
   static const struct {
     char op;
     binary_fn fn;
-  } ops[] = {{'+', es_add_f32}, {'-', es_sub_f32}, {'*', es_mul_f32}, {'/', es_div_f32}};
+  } ops[] = {{'+', es_add_f32}, {'-', es_sub_f32}, {'*', es_mul_f32}, {'/', es_div_f32},
+             {'M', es_maximum_f32}, {'m', es_minimum_f32}, {'p', es_prelu_f32}};
   for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++)
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
       test_binary(ops[o].op, ops[o].fn, shapes[s].label, shapes[s].a, shapes[s].b, 0, -INFINITY, INFINITY);
   test_binary('+', es_add_f32, "per-channel relu", shapes[1].a, shapes[1].b, 1, 0.0f, INFINITY);
   test_binary('*', es_mul_f32, "dense relu6", shapes[0].a, shapes[0].b, 1, 0.0f, 6.0f);
+  test_binary('M', es_maximum_f32, "per-channel in-place relu6", shapes[1].a, shapes[1].b, 1, 0.0f, 6.0f);
+  test_binary('p', es_prelu_f32, "per-channel in-place", shapes[1].a, shapes[1].b, 1, -INFINITY, INFINITY);
+  /* NaN in either operand of maximum / minimum gives NaN, as torch.maximum and torch.minimum */
+  const int32_t one[4] = {1, 1, 1, 4}, dense[4] = {0, 0, 0, 1};
+  const float a[4] = {NAN, 1.0f, -2.0f, NAN}, b[4] = {1.0f, NAN, -3.0f, NAN};
+  float mx[4], mn[4];
+  es_maximum_f32(a, dense, b, dense, mx, one, -INFINITY, INFINITY);
+  es_minimum_f32(a, dense, b, dense, mn, one, -INFINITY, INFINITY);
+  t_expect("maximum and minimum propagate NaN from either side",
+           isnan(mx[0]) && isnan(mx[1]) && mx[2] == -2.0f && isnan(mx[3]) && isnan(mn[0]) && isnan(mn[1]) &&
+               mn[2] == -3.0f && isnan(mn[3]),
+           "NaN lost");
 }
 
 typedef enum { U_CLAMP, U_HARDSWISH, U_HARDSIGMOID, U_SIGMOID, U_SILU, U_TANH, U_GELU, U_GELU_TANH,
-               U_ADD_SCALAR, U_MUL_SCALAR, U_LEAKY_RELU } unary_kind;
+               U_ADD_SCALAR, U_MUL_SCALAR, U_LEAKY_RELU, U_ELU, U_SELU, U_SOFTPLUS, U_SOFTPLUS_BETA,
+               U_SOFTSIGN, U_MISH, U_EXP, U_LOG, U_SQRT, U_RSQRT, U_ABS, U_NEG, U_POW_CUBE, U_POW_SQUARE,
+               U_POW_HALF } unary_kind;
+
+static double ref_softplus(double x, double beta, double threshold) {
+  return beta * x > threshold ? x : log1p(exp(beta * x)) / beta;
+}
 
 static double unary_ref(unary_kind k, double x) {
   switch (k) {
@@ -192,6 +212,21 @@ static double unary_ref(unary_kind k, double x) {
     case U_ADD_SCALAR: return ref_clamp(x + 1.25, 0, 6);
     case U_MUL_SCALAR: return ref_clamp(x * -0.75, -INFINITY, INFINITY);
     case U_LEAKY_RELU: return x >= 0 ? x : x * (double)0.2f;
+    case U_ELU: return x > 0 ? x : (double)0.7f * expm1(x);
+    case U_SELU: return 1.0507009873554805 * (x > 0 ? x : 1.6732632423543772 * expm1(x));
+    case U_SOFTPLUS: return ref_softplus(x, 1, 20);
+    case U_SOFTPLUS_BETA: return ref_softplus(x, 2, INFINITY);
+    case U_SOFTSIGN: return x / (1 + fabs(x));
+    case U_MISH: return x * tanh(ref_softplus(x, 1, INFINITY));
+    case U_EXP: return exp(x) > FLT_MAX ? INFINITY : exp(x); /* beyond float: inf, as expf */
+    case U_LOG: return log(x);
+    case U_SQRT: return sqrt(x);
+    case U_RSQRT: return 1 / sqrt(x);
+    case U_ABS: return fabs(x);
+    case U_NEG: return -x;
+    case U_POW_CUBE: return x * x * x;
+    case U_POW_SQUARE: return x * x;
+    case U_POW_HALF: return pow(x, 0.5);
   }
   return 0;
 }
@@ -209,14 +244,31 @@ static void unary_run(unary_kind k, const float *in, float *out, int32_t n) {
     case U_ADD_SCALAR: es_add_scalar_f32(in, 1.25f, out, n, 0.0f, 6.0f); break;
     case U_MUL_SCALAR: es_mul_scalar_f32(in, -0.75f, out, n, -INFINITY, INFINITY); break;
     case U_LEAKY_RELU: es_leaky_relu_f32(in, out, n, 0.2f); break;
+    case U_ELU: es_elu_f32(in, out, n, 0.7f); break;
+    case U_SELU: es_selu_f32(in, out, n); break;
+    case U_SOFTPLUS: es_softplus_f32(in, out, n, 1.0f, 20.0f); break;
+    case U_SOFTPLUS_BETA: es_softplus_f32(in, out, n, 2.0f, INFINITY); break;
+    case U_SOFTSIGN: es_softsign_f32(in, out, n); break;
+    case U_MISH: es_mish_f32(in, out, n); break;
+    case U_EXP: es_exp_f32(in, out, n); break;
+    case U_LOG: es_log_f32(in, out, n); break;
+    case U_SQRT: es_sqrt_f32(in, out, n); break;
+    case U_RSQRT: es_rsqrt_f32(in, out, n); break;
+    case U_ABS: es_abs_f32(in, out, n); break;
+    case U_NEG: es_neg_f32(in, out, n); break;
+    case U_POW_CUBE: es_pow_f32(in, out, n, 3.0f); break;
+    case U_POW_SQUARE: es_pow_f32(in, out, n, 2.0f); break;
+    case U_POW_HALF: es_pow_f32(in, out, n, 0.5f); break;
   }
 }
 
 static void test_unaries(void) {
   static const char *names[] = {"clamp", "hardswish", "hardsigmoid", "sigmoid", "silu", "tanh",
-                                "gelu", "gelu tanh", "add_scalar relu6", "mul_scalar", "leaky_relu 0.2"};
+                                "gelu", "gelu tanh", "add_scalar relu6", "mul_scalar", "leaky_relu 0.2",
+                                "elu 0.7", "selu", "softplus", "softplus beta 2", "softsign", "mish", "exp",
+                                "log", "sqrt", "rsqrt", "abs", "neg", "pow 3", "pow 2", "pow 0.5"};
   const int32_t n = 1037;
-  for (int k = 0; k <= U_LEAKY_RELU; k++) {
+  for (int k = 0; k <= U_POW_HALF; k++) {
     float *in = t_random((size_t)n, -8, 8);
     in[0] = 0.0f, in[1] = -3.0f, in[2] = 3.0f, in[3] = 100.0f, in[4] = -100.0f, in[5] = 1e-7f;
     in[6] = NAN;
@@ -377,6 +429,27 @@ static void test_softmax(int outer, int axis, int inner, float range, int in_pla
   t_free(in), free(ref);
 }
 
+static void test_log_softmax(int outer, int axis, int inner, float range, int in_place) {
+  const size_t n = (size_t)outer * axis * inner;
+  float *in = t_random(n, -range, range), *out = in_place ? in : t_buffer(n);
+  double *ref = ref_buffer(n);
+  for (int o = 0; o < outer; o++)
+    for (int i = 0; i < inner; i++) {
+      const float *col = in + (size_t)o * axis * inner + i;
+      double max = -INFINITY, sum = 0;
+      for (int k = 0; k < axis; k++) max = col[(size_t)k * inner] > max ? col[(size_t)k * inner] : max;
+      for (int k = 0; k < axis; k++) sum += exp(col[(size_t)k * inner] - max);
+      for (int k = 0; k < axis; k++) ref[(size_t)o * axis * inner + (size_t)k * inner + i] = col[(size_t)k * inner] - max - log(sum);
+    }
+  es_log_softmax_f32(in, out, outer, axis, inner);
+  char name[96];
+  snprintf(name, sizeof name, "log_softmax outer=%d axis=%d inner=%d range=%g%s", outer, axis, inner,
+           (double)range, in_place ? " in-place" : "");
+  t_check(name, out, ref, n, 2e-6);
+  if (!in_place) t_free(out);
+  t_free(in), free(ref);
+}
+
 static void test_concat_split(int outer, int inner) {
   const int32_t sizes[3] = {3, 1, 6};
   const int total = 10;
@@ -531,6 +604,9 @@ int main(void) {
   test_softmax(1, 1000, 1, 10, 0);
   test_softmax(2, 7, 5, 1000, 0);
   test_softmax(3, 10, 1, 50, 1);
+  test_log_softmax(1, 1000, 1, 10, 0);
+  test_log_softmax(2, 7, 5, 1000, 0);
+  test_log_softmax(3, 10, 1, 50, 1);
   test_concat_split(3, 4);
   test_concat_split(1, 1);
 

@@ -65,6 +65,17 @@ void es_mul_f32(const float *a, const int32_t a_strides[4], const float *b,
 void es_div_f32(const float *a, const int32_t a_strides[4], const float *b,
                 const int32_t b_strides[4], float *out, const int32_t out_shape[4],
                 float act_min, float act_max);
+/* max(a, b) and min(a, b), NaN if either is NaN. */
+void es_maximum_f32(const float *a, const int32_t a_strides[4], const float *b,
+                    const int32_t b_strides[4], float *out, const int32_t out_shape[4],
+                    float act_min, float act_max);
+void es_minimum_f32(const float *a, const int32_t a_strides[4], const float *b,
+                    const int32_t b_strides[4], float *out, const int32_t out_shape[4],
+                    float act_min, float act_max);
+/* prelu: a >= 0 ? a : a * b, b the slope. */
+void es_prelu_f32(const float *a, const int32_t a_strides[4], const float *b,
+                  const int32_t b_strides[4], float *out, const int32_t out_shape[4],
+                  float act_min, float act_max);
 
 /* Elementwise with a scalar: out[i] = clamp(a[i] OP s). In-place allowed. */
 void es_add_scalar_f32(const float *a, float s, float *out, int32_t count, float act_min, float act_max);
@@ -80,6 +91,26 @@ void es_tanh_f32(const float *in, float *out, int32_t count);
 void es_gelu_f32(const float *in, float *out, int32_t count, int32_t tanh_approximation);
 /* out = in >= 0 ? in : in * slope. In-place allowed. */
 void es_leaky_relu_f32(const float *in, float *out, int32_t count, float slope);
+/* x > 0 ? x : alpha * (exp(x) - 1). In-place allowed. */
+void es_elu_f32(const float *in, float *out, int32_t count, float alpha);
+/* elu with alpha 1.6732632423543772, times 1.0507009873554805. In-place allowed. */
+void es_selu_f32(const float *in, float *out, int32_t count);
+/* beta * x > threshold ? x : log(1 + exp(beta * x)) / beta; threshold +inf for none. In-place allowed. */
+void es_softplus_f32(const float *in, float *out, int32_t count, float beta, float threshold);
+/* x / (1 + |x|). In-place allowed. */
+void es_softsign_f32(const float *in, float *out, int32_t count);
+/* x * tanh(softplus(x)). In-place allowed. */
+void es_mish_f32(const float *in, float *out, int32_t count);
+
+/* Math functions of one input over `count` elements (libm's float functions). In-place allowed. */
+void es_exp_f32(const float *in, float *out, int32_t count);
+void es_log_f32(const float *in, float *out, int32_t count);
+void es_sqrt_f32(const float *in, float *out, int32_t count);
+void es_rsqrt_f32(const float *in, float *out, int32_t count);
+void es_abs_f32(const float *in, float *out, int32_t count);
+void es_neg_f32(const float *in, float *out, int32_t count);
+/* x ^ exponent. */
+void es_pow_f32(const float *in, float *out, int32_t count, float exponent);
 
 /* Per-channel affine over the innermost axis: out[r][c] = clamp(in[r][c] * scale[c] + shift[c]).
  * Unfolded batch norm becomes this. In-place allowed. */
@@ -107,6 +138,8 @@ void es_mean_f32(const float *in, float *out, int32_t outer, int32_t reduce, int
 
 /* Softmax over the middle axis of [outer][axis][inner]. */
 void es_softmax_f32(const float *in, float *out, int32_t outer, int32_t axis, int32_t inner);
+/* log_softmax over the middle axis of [outer][axis][inner]. In-place allowed. */
+void es_log_softmax_f32(const float *in, float *out, int32_t outer, int32_t axis, int32_t inner);
 
 /* Concat along the middle axis of [outer][axis_i][inner]: inputs[i] has axis_sizes[i]. */
 void es_concat_f32(const float *const *inputs, const int32_t *axis_sizes, int32_t n_inputs,

@@ -95,6 +95,28 @@ void es_clamp_s8(const int8_t *in, int8_t *out, int32_t count, int32_t lo, int32
  * alpha = slope * in_scale / out_scale. In-place allowed. */
 void es_leaky_relu_s8(const int8_t *in, int8_t *out, int32_t count, int32_t in_zp, int32_t out_zp,
                       int32_t identity_mult, int32_t identity_shift, int32_t alpha_mult, int32_t alpha_shift);
+/* TFLite's ABS: out = out_zp + |q - in_zp|, requantized (mult, shift: in_scale / out_scale)
+ * only when mult != 0. In-place allowed. */
+void es_abs_s8(const int8_t *in, int8_t *out, int32_t count, int32_t in_zp, int32_t out_zp, int32_t mult,
+               int32_t shift);
+/* TFLite's NEG (one scale in and out): out = in_zp + out_zp - q, saturated. In-place allowed. */
+void es_neg_s8(const int8_t *in, int8_t *out, int32_t count, int32_t zero_point_sum);
+/* TFLite's MAXIMUM / MINIMUM, broadcast over 4 dims (strides as es_add_f32): each operand is
+ * brought to the output's parameters (out_zp + requant(q - zp, mult, shift)), or taken as its
+ * codes when its mult is 0; then max / min, clamped to [act_min, act_max]. */
+void es_maximum_s8(const int8_t *a, const int32_t a_strides[4], int32_t a_zp, int32_t a_mult, int32_t a_shift,
+                   const int8_t *b, const int32_t b_strides[4], int32_t b_zp, int32_t b_mult, int32_t b_shift,
+                   int8_t *out, const int32_t out_shape[4], int32_t out_zp, int32_t act_min, int32_t act_max);
+void es_minimum_s8(const int8_t *a, const int32_t a_strides[4], int32_t a_zp, int32_t a_mult, int32_t a_shift,
+                   const int8_t *b, const int32_t b_strides[4], int32_t b_zp, int32_t b_mult, int32_t b_shift,
+                   int8_t *out, const int32_t out_shape[4], int32_t out_zp, int32_t act_min, int32_t act_max);
+/* TFLite's PRELU: x = q - in_zp; out = saturate(out_zp + (x >= 0 ? requant(x, identity)
+ * : requant(x * (alpha - alpha_zp), alpha))), identity = in_scale / out_scale and
+ * alpha = in_scale * alpha_scale / out_scale; alpha broadcast against the input (4-D strides). */
+void es_prelu_s8(const int8_t *in, const int32_t in_strides[4], int32_t in_zp, const int8_t *alpha,
+                 const int32_t alpha_strides[4], int32_t alpha_zp, int8_t *out, const int32_t out_shape[4],
+                 int32_t out_zp, int32_t identity_mult, int32_t identity_shift, int32_t alpha_mult,
+                 int32_t alpha_shift);
 
 /* The requantization primitive (TFLite's MultiplyByQuantizedMultiplier). */
 static inline int32_t es_saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {

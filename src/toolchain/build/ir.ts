@@ -60,13 +60,18 @@ export type Conv2dNode = NodeOf<'conv2d', {
 }>;
 export type LinearNode = NodeOf<'linear', { activation: Activation }>;
 export type MatmulNode = NodeOf<'matmul', Record<string, never>>;
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'prelu';
 export type BinaryNode = NodeOf<BinaryOp, { scalar?: number; activation: Activation }>;
-export type UnaryOp = 'relu' | 'hardswish' | 'hardsigmoid' | 'sigmoid' | 'silu' | 'tanh';
+export type UnaryOp = 'relu' | 'hardswish' | 'hardsigmoid' | 'sigmoid' | 'silu' | 'tanh'
+  | 'selu' | 'softsign' | 'mish' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'neg';
 export type UnaryNode = NodeOf<UnaryOp, Record<string, never>>;
 export type ClampNode = NodeOf<'clamp', { min: number; max: number }>;
 export type GeluNode = NodeOf<'gelu', { approximate: 'none' | 'tanh' }>;
 export type LeakyReluNode = NodeOf<'leaky_relu', { negativeSlope: number }>;
+export type EluNode = NodeOf<'elu', { alpha: number }>;
+/** threshold: Infinity when absent (ONNX Softplus). */
+export type SoftplusNode = NodeOf<'softplus', { beta: number; threshold: number }>;
+export type PowNode = NodeOf<'pow', { exponent: number }>;
 export type MaxPoolNode = NodeOf<'max_pool2d', {
   kernel: Pair;
   stride: Pair;
@@ -87,6 +92,7 @@ export type AvgPoolNode = NodeOf<'avg_pool2d', {
 export type AdaptiveAvgPoolNode = NodeOf<'adaptive_avg_pool2d', { outputSize: Pair }>;
 export type MeanNode = NodeOf<'mean', { axes: number[]; keepdim: boolean }>;
 export type SoftmaxNode = NodeOf<'softmax', { axis: number }>;
+export type LogSoftmaxNode = NodeOf<'log_softmax', { axis: number }>;
 /** inputs: x, weight, bias, running_mean, running_var */
 export type BatchNormNode = NodeOf<'batch_norm', { eps: number }>;
 /** Per-channel affine y = x * scale[c] + shift[c], c the index along `axis` (an unfolded batch norm). inputs: x, scale, shift */
@@ -106,11 +112,15 @@ export type IrNode =
   | ClampNode
   | GeluNode
   | LeakyReluNode
+  | EluNode
+  | SoftplusNode
+  | PowNode
   | MaxPoolNode
   | AvgPoolNode
   | AdaptiveAvgPoolNode
   | MeanNode
   | SoftmaxNode
+  | LogSoftmaxNode
   | BatchNormNode
   | ScaleShiftNode
   | ReshapeNode

@@ -33,16 +33,20 @@ export type GemmStep = StepOf<'gemm', { a: string; w: string; b: string | null; 
 export type MatmulStep = StepOf<'matmul', {
   a: string; b: string; y: string; batch: number; m: number; k: number; n: number; aBatchStride: number; bBatchStride: number;
 }>;
-export type BinaryKernel = 'add' | 'sub' | 'mul' | 'div';
+export type BinaryKernel = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'prelu';
 export type BinaryStep = StepOf<BinaryKernel, {
   a: string; aStrides: number[]; b: string; bStrides: number[]; y: string; outShape: number[]; act: Activation;
 }>;
 export type ScalarStep = StepOf<'add_scalar' | 'mul_scalar', { x: string; s: number; y: string; count: number; act: Activation }>;
 export type ClampStep = StepOf<'clamp', { x: string; y: string; count: number; lo: number; hi: number }>;
-export type UnaryKernel = 'hardswish' | 'hardsigmoid' | 'sigmoid' | 'silu' | 'tanh';
+export type UnaryKernel = 'hardswish' | 'hardsigmoid' | 'sigmoid' | 'silu' | 'tanh'
+  | 'selu' | 'softsign' | 'mish' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'neg';
 export type UnaryStep = StepOf<UnaryKernel, { x: string; y: string; count: number }>;
 export type GeluStep = StepOf<'gelu', { x: string; y: string; count: number; tanh: boolean }>;
 export type LeakyReluStep = StepOf<'leaky_relu', { x: string; y: string; count: number; slope: number }>;
+export type EluStep = StepOf<'elu', { x: string; y: string; count: number; alpha: number }>;
+export type SoftplusStep = StepOf<'softplus', { x: string; y: string; count: number; beta: number; threshold: number }>;
+export type PowStep = StepOf<'pow', { x: string; y: string; count: number; exponent: number }>;
 export type ScaleShiftStep = StepOf<'scale_shift', { x: string; scale: string; shift: string; y: string; rows: number; channels: number; act: Activation }>;
 export type MaxPoolStep = StepOf<'max_pool2d', {
   x: string; y: string; is: Shape4; os: Shape4; kh: number; kw: number; strideH: number; strideW: number;
@@ -54,7 +58,7 @@ export type AvgPoolStep = StepOf<'avg_pool2d', {
 }>;
 export type AdaptiveAvgPoolStep = StepOf<'adaptive_avg_pool2d', { x: string; y: string; is: Shape4; os: Shape4 }>;
 export type MeanStep = StepOf<'mean', { x: string; y: string; outer: number; reduce: number; inner: number }>;
-export type SoftmaxStep = StepOf<'softmax', { x: string; y: string; outer: number; axis: number; inner: number }>;
+export type SoftmaxStep = StepOf<'softmax' | 'log_softmax', { x: string; y: string; outer: number; axis: number; inner: number }>;
 export type ConcatStep = StepOf<'concat', { xs: string[]; sizes: number[]; y: string; outer: number; inner: number }>;
 export type SplitStep = StepOf<'split', { x: string; ys: string[]; sizes: number[]; outer: number; inner: number }>;
 export type TransposeStep = StepOf<'transpose', { x: string; inShape: number[]; perm: number[]; y: string }>;
@@ -65,6 +69,7 @@ export type AliasStep = StepOf<'alias', { x: string; y: string }>;
 
 export type KernelStep =
   | Conv2dStep | DepthwiseStep | GemmStep | MatmulStep | BinaryStep | ScalarStep | ClampStep | UnaryStep | GeluStep | LeakyReluStep
+  | EluStep | SoftplusStep | PowStep
   | ScaleShiftStep | MaxPoolStep | AvgPoolStep | AdaptiveAvgPoolStep | MeanStep | SoftmaxStep | ConcatStep | SplitStep
   | TransposeStep | PadStep | CopyStep | AliasStep;
 

@@ -48,6 +48,7 @@ function orNull(rule: AttrRule): AttrRule {
 
 const finiteNumber: AttrRule = { allowed: () => 'a finite number', accepts: v => typeof v === 'number' && Number.isFinite(v) };
 const nonNegativeNumber: AttrRule = { allowed: () => 'a finite number >= 0', accepts: v => typeof v === 'number' && Number.isFinite(v) && v >= 0 };
+const positiveNumber: AttrRule = { allowed: () => 'a finite number > 0', accepts: v => typeof v === 'number' && Number.isFinite(v) && v > 0 };
 const bool: AttrRule = { allowed: () => 'true or false', accepts: v => typeof v === 'boolean' };
 
 function oneOf(...choices: string[]): AttrRule {
@@ -122,6 +123,21 @@ export const OP_ATTRS: Record<string, Record<string, AttrSpec>> = {
   tanh: {},
   gelu: { approximate: optional(oneOf('none', 'tanh')) },
   leaky_relu: { negative_slope: optional(finiteNumber) },
+  elu: { alpha: optional(finiteNumber) },
+  selu: {},
+  softplus: { beta: optional(positiveNumber), threshold: optional(orNull(finiteNumber)) },
+  softsign: {},
+  mish: {},
+  prelu: {},
+  exp: {},
+  log: {},
+  sqrt: {},
+  rsqrt: {},
+  pow: { exponent: required(finiteNumber) },
+  abs: {},
+  neg: {},
+  maximum: { activation: optional(activation) },
+  minimum: { activation: optional(activation) },
   max_pool2d: {
     kernel: required(spatial('[kh, kw]')), stride: optional(spatial('[sh, sw]')), padding: optional(padding),
     dilation: optional(spatial('[dh, dw]')), ceil_mode: optional(bool), activation: optional(activation)
@@ -133,6 +149,7 @@ export const OP_ATTRS: Record<string, Record<string, AttrSpec>> = {
   adaptive_avg_pool2d: { output_size: required(spatial('[oh, ow]')) },
   mean: { axes: required(axes), keepdim: optional(bool) },
   softmax: { axis: required(axis) },
+  log_softmax: { axis: required(axis) },
   batch_norm: { eps: optional(nonNegativeNumber) },
   reshape: { shape: required(reshapeShape) },
   transpose: { perm: required(perm) },

@@ -1,16 +1,21 @@
-// add, sub, mul, div: broadcast over up to 4 dims, or with a scalar attribute.
+// add, sub, mul, div: broadcast over up to 4 dims, or with a scalar attribute; maximum,
+// minimum and prelu (the slope broadcast against x): broadcast, without a scalar.
 
 import { BinaryNode, BinaryOp } from '../build/ir';
 import { BinaryStep, ScalarStep } from '../build/schedule';
 import { broadcastStrides, numel } from '../build/shape';
-import { activationBounds, fixedMultiplier } from '../build/quantize/params';
+import { activationBounds, FixedMultiplier, fixedMultiplier, QParams, quantizeValue } from '../build/quantize/params';
+import type { GivenWeight } from '../build/quantize/givenQuantization';
 import { act, floatLiteral, ints } from './cText';
 import { clampValue } from './common';
 import { Int8Context, KernelModule, NotSupported, OpModule, OpRule } from './opModule';
 
+const SCALAR_KERNEL: Partial<Record<BinaryOp, string>> = { add: 'add_scalar', sub: 'add_scalar', mul: 'mul_scalar', div: 'mul_scalar' };
+
 function binary(op: BinaryOp): OpRule<BinaryNode> {
+  const scalarKernel = SCALAR_KERNEL[op];
   return {
-    kernels: [op, op === 'add' || op === 'sub' ? 'add_scalar' : 'mul_scalar'],
+    kernels: scalarKernel ? [op, scalarKernel] : [op],
     toIr: (node, a, base) => ({ ...base, op, attrs: { ...(a.has('scalar') ? { scalar: a.number('scalar') } : {}), activation: a.activation() } }),
     toNHWC(node, r) {
       const m = node.module;
@@ -63,7 +68,10 @@ function stridedIndex(i: number, shape: number[], strides: number[]): number {
 }
 
 const FUNCTIONS: Record<BinaryOp, (p: number, q: number) => number> = {
-  add: (p, q) => p + q, sub: (p, q) => p - q, mul: (p, q) => p * q, div: (p, q) => p / q
+  add: (p, q) => p + q, sub: (p, q) => p - q, mul: (p, q) => p * q, div: (p, q) => p / q,
+  maximum: (p, q) => (Number.isNaN(p) || Number.isNaN(q) ? NaN : Math.max(p, q)),
+  minimum: (p, q) => (Number.isNaN(p) || Number.isNaN(q) ? NaN : Math.min(p, q)),
+  prelu: (p, q) => (p >= 0 ? p : p * q)
 };
 
 function denseStrides(shape: number[]): number[] {
@@ -90,6 +98,67 @@ function lowerAdd(step: BinaryStep, q: Int8Context): void {
   q.outputS8(s.y, pout, y => q.push({
     kernel: 'add_s8', from: step.from, op: step.op, reads: [a, b], writes: [y], inPlace: q.homeOf(y) === 'arena' ? inPlace : [],
     call: p => `es_add_s8(${p.read(a)}, ${pa.zp}, ${ma.mult}, ${ma.shift}, ${p.read(b)}, ${pb.zp}, ${mb.mult}, ${mb.shift},\n      ${p.write(y)}, ${count}, ${pout.zp}, ${mo.mult}, ${mo.shift}, ${lo}, ${hi})`
+  }), step.from);
+}
+
+/** Codes of an input requantized to the output: 0 (a plain copy of the codes) when the parameters are the same. */
+function toOutput(pin: QParams, pout: QParams): FixedMultiplier {
+  return pin.scale === pout.scale && pin.zp === pout.zp ? { mult: 0, shift: 0 } : fixedMultiplier(pin.scale / pout.scale);
+}
+
+/**
+ * int8 maximum / minimum of two activations, broadcast. An int8 .tflite compares the codes as
+ * they are, as TFLite's MAXIMUM and MINIMUM do (the converter gives inputs and output one
+ * quantization); calibrated, each input is first requantized to the output's parameters.
+ */
+function lowerMaxMin(step: BinaryStep, q: Int8Context): void {
+  const s = step.args;
+  if (q.fpWeights.has(s.a) || q.fpWeights.has(s.b)) return q.fallback(step);
+  const a = q.as(s.a, 's8', step.from);
+  const b = q.as(s.b, 's8', step.from);
+  const pa = q.paramsOf(a), pb = q.paramsOf(b);
+  const pout = q.rangeParams(s.y);
+  const none = { mult: 0, shift: 0 };
+  const ma = q.given ? none : toOutput(pa, pout);
+  const mb = q.given ? none : toOutput(pb, pout);
+  const [lo, hi] = activationBounds(s.act.min, s.act.max, pout);
+  const kernel = `${step.kernel}_s8`;
+  q.outputS8(s.y, pout, y => q.push({
+    kernel, from: step.from, op: step.op, reads: [a, b], writes: [y], inPlace: [],
+    call: p => `es_${kernel}(${p.read(a)}, ${ints(s.aStrides)}, ${pa.zp}, ${ma.mult}, ${ma.shift}, ${p.read(b)}, ${ints(s.bStrides)}, ${pb.zp}, ${mb.mult}, ${mb.shift},\n      ${p.write(y)}, ${ints(s.outShape)}, ${pout.zp}, ${lo}, ${hi})`
+  }), step.from);
+}
+
+/** The slope's integers and their (per-tensor) parameters: the model's own, or symmetric over max |slope|. */
+function preluSlope(values: Float32Array, given: GivenWeight | undefined): { q: Int8Array; p: QParams } | undefined {
+  if (given && given.scales.length !== 1) return undefined;
+  const maxAbs = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const p = given ? { scale: given.scales[0], zp: given.zeroPoints[0] } : { scale: maxAbs > 0 ? Math.fround(maxAbs / 127) : 1, zp: 0 };
+  // the packed values are the model's integers dequantized: quantizing them again gives those integers back
+  return { q: Int8Array.from(values, v => quantizeValue(v, p)), p };
+}
+
+/**
+ * int8 prelu as TFLite's PRELU (BroadcastPrelu4DSlow): x = q - in_zp; x >= 0 requantized by
+ * in_scale / out_scale, below x * (alpha - alpha_zp) by in_scale * alpha_scale / out_scale
+ * (both in float32, as its Prepare), plus the output zero point. The slope must be a constant.
+ */
+function lowerPrelu(step: BinaryStep, q: Int8Context): void {
+  const s = step.args;
+  const fw = q.fpWeights.get(s.b);
+  if (!fw || q.fpWeights.has(s.a)) return q.fallback(step);
+  const slope = preluSlope(fw.data, q.given?.weights.get(fw.source));
+  if (!slope) return q.fallback(step);
+  const x = q.as(s.a, 's8', step.from);
+  const pin = q.paramsOf(x);
+  const pout = q.rangeParams(s.y);
+  const identity = fixedMultiplier(Math.fround(pin.scale / pout.scale));
+  const alpha = fixedMultiplier(Math.fround(Math.fround(pin.scale * Math.fround(slope.p.scale)) / pout.scale));
+  const w = q.addWeight({ name: `${s.b}#s8`, source: fw.source, module: fw.module, shape: fw.shape, packing: `${fw.packing}, int8 per tensor`,
+    bytes: Buffer.from(slope.q.buffer, slope.q.byteOffset, slope.q.byteLength), elementBytes: 1 });
+  q.outputS8(s.y, pout, y => q.push({
+    kernel: 'prelu_s8', from: step.from, op: step.op, reads: [x, w], writes: [y], inPlace: [],
+    call: p => `es_prelu_s8(${p.read(x)}, ${ints(s.aStrides)}, ${pin.zp}, ${p.read(w)}, ${ints(s.bStrides)}, ${slope.p.zp},\n      ${p.write(y)}, ${ints(s.outShape)}, ${pout.zp}, ${identity.mult}, ${identity.shift}, ${alpha.mult}, ${alpha.shift})`
   }), step.from);
 }
 
@@ -123,9 +192,13 @@ function scalarKernel(f: (v: number, s: number) => number): KernelModule<ScalarS
 }
 
 export const elementwiseModule: OpModule = {
-  ops: { add: binary('add'), sub: binary('sub'), mul: binary('mul'), div: binary('div') },
+  ops: {
+    add: binary('add'), sub: binary('sub'), mul: binary('mul'), div: binary('div'),
+    maximum: binary('maximum'), minimum: binary('minimum'), prelu: binary('prelu')
+  },
   kernels: {
     add: binaryKernel('add', lowerAdd), sub: binaryKernel('sub'), mul: binaryKernel('mul'), div: binaryKernel('div'),
+    maximum: binaryKernel('maximum', lowerMaxMin), minimum: binaryKernel('minimum', lowerMaxMin), prelu: binaryKernel('prelu', lowerPrelu),
     add_scalar: scalarKernel((v, s) => v + s), mul_scalar: scalarKernel((v, s) => v * s)
   }
 };

@@ -1,6 +1,6 @@
-// mean and softmax: reductions over [outer][axis][inner] views.
+// mean, softmax and log_softmax: reductions over [outer][axis][inner] views.
 
-import { MeanNode, SoftmaxNode } from '../build/ir';
+import { LogSoftmaxNode, MeanNode, SoftmaxNode } from '../build/ir';
 import { MeanStep, SoftmaxStep } from '../build/schedule';
 import { formatShape, numel } from '../build/shape';
 import { FixedMultiplier, fixedMultiplier } from '../build/quantize/params';
@@ -39,28 +39,31 @@ const mean: OpRule<MeanNode> = {
   }
 };
 
-const softmax: OpRule<SoftmaxNode> = {
-  kernels: ['softmax'],
-  toIr: (_node, a, base) => ({ ...base, op: 'softmax', attrs: { axis: a.int('axis') } }),
-  toNHWC(node, r) {
-    const x = node.inputs[0];
-    if (!r.is4d(x)) return;
-    const layout = r.agnosticLayout([x]);
-    node.inputs[0] = r.want(x, layout, node.module);
-    node.attrs = { axis: r.memoryAxis(x, node.attrs.axis, layout) };
-    r.produce(node.outputs[0], layout);
-  },
-  select(node, s) {
-    const [x] = node.inputs;
-    const [y] = node.outputs;
-    const shape = s.tensor(x).shape;
-    const a = node.attrs.axis;
-    s.push({
-      kernel: 'softmax', reads: [s.act(x)], writes: [s.act(y)], inPlace: [],
-      args: { x, y, outer: numel(shape.slice(0, a)), axis: shape[a], inner: numel(shape.slice(a + 1)) }
-    }, node);
-  }
-};
+/** softmax and log_softmax: along one axis, which the NHWC rewrite moves with the data. */
+function softmaxLike(op: 'softmax' | 'log_softmax'): OpRule<SoftmaxNode | LogSoftmaxNode> {
+  return {
+    kernels: [op],
+    toIr: (_node, a, base) => ({ ...base, op, attrs: { axis: a.int('axis') } }),
+    toNHWC(node, r) {
+      const x = node.inputs[0];
+      if (!r.is4d(x)) return;
+      const layout = r.agnosticLayout([x]);
+      node.inputs[0] = r.want(x, layout, node.module);
+      node.attrs = { axis: r.memoryAxis(x, node.attrs.axis, layout) };
+      r.produce(node.outputs[0], layout);
+    },
+    select(node, s) {
+      const [x] = node.inputs;
+      const [y] = node.outputs;
+      const shape = s.tensor(x).shape;
+      const a = node.attrs.axis;
+      s.push({
+        kernel: op, reads: [s.act(x)], writes: [s.act(y)], inPlace: [],
+        args: { x, y, outer: numel(shape.slice(0, a)), axis: shape[a], inner: numel(shape.slice(a + 1)) }
+      }, node);
+    }
+  };
+}
 
 /**
  * TFLite's int8 MEAN: the multiplier of in_scale / out_scale, then 1/count folded in by
@@ -99,28 +102,30 @@ const meanKernel: KernelModule<MeanStep> = {
   }
 };
 
-const softmaxKernel: KernelModule<SoftmaxStep> = {
-  call: (step, p, fn) => {
-    const a = step.args;
-    return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.outer}, ${a.axis}, ${a.inner})`;
-  },
-  reference(step, get) {
-    const a = step.args;
-    const x = get(a.x);
-    const y = new Float32Array(x.length);
-    for (let o = 0; o < a.outer; o++) for (let i = 0; i < a.inner; i++) {
-      const at = (k: number) => (o * a.axis + k) * a.inner + i;
-      let m = -Infinity;
-      for (let k = 0; k < a.axis; k++) m = Math.max(m, x[at(k)]);
-      let sum = 0;
-      for (let k = 0; k < a.axis; k++) sum += Math.exp(x[at(k)] - m);
-      for (let k = 0; k < a.axis; k++) y[at(k)] = Math.exp(x[at(k)] - m) / sum;
+function softmaxKernel(log: boolean): KernelModule<SoftmaxStep> {
+  return {
+    call: (step, p, fn) => {
+      const a = step.args;
+      return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.outer}, ${a.axis}, ${a.inner})`;
+    },
+    reference(step, get) {
+      const a = step.args;
+      const x = get(a.x);
+      const y = new Float32Array(x.length);
+      for (let o = 0; o < a.outer; o++) for (let i = 0; i < a.inner; i++) {
+        const at = (k: number) => (o * a.axis + k) * a.inner + i;
+        let m = -Infinity;
+        for (let k = 0; k < a.axis; k++) m = Math.max(m, x[at(k)]);
+        let sum = 0;
+        for (let k = 0; k < a.axis; k++) sum += Math.exp(x[at(k)] - m);
+        for (let k = 0; k < a.axis; k++) y[at(k)] = log ? x[at(k)] - m - Math.log(sum) : Math.exp(x[at(k)] - m) / sum;
+      }
+      return [y];
     }
-    return [y];
-  }
-};
+  };
+}
 
 export const reduceModule: OpModule = {
-  ops: { mean, softmax },
-  kernels: { mean: meanKernel, softmax: softmaxKernel }
+  ops: { mean, softmax: softmaxLike('softmax'), log_softmax: softmaxLike('log_softmax') },
+  kernels: { mean: meanKernel, softmax: softmaxKernel(false), log_softmax: softmaxKernel(true) }
 };

@@ -1,8 +1,10 @@
 // Elementwise ops of one input: relu and clamp (one kernel), hardswish, hardsigmoid,
-// sigmoid, silu, tanh, gelu and leaky_relu.
+// sigmoid, silu, tanh, gelu, leaky_relu, elu, selu, softplus, softsign, mish, and the math
+// functions exp, log, sqrt, rsqrt, pow with a constant exponent, abs and neg. Each has a
+// kernel (and a C file) of its own, so an image links only the ones its model uses.
 
-import { ClampNode, GeluNode, LeakyReluNode, UnaryNode, UnaryOp } from '../build/ir';
-import { ClampStep, GeluStep, LeakyReluStep, UnaryKernel, UnaryStep } from '../build/schedule';
+import { ClampNode, EluNode, GeluNode, LeakyReluNode, PowNode, SoftplusNode, UnaryNode, UnaryOp } from '../build/ir';
+import { ClampStep, EluStep, GeluStep, LeakyReluStep, PowStep, SoftplusStep, UnaryKernel, UnaryStep } from '../build/schedule';
 import { numel } from '../build/shape';
 import { activationBounds, fixedMultiplier } from '../build/quantize/params';
 import { floatLiteral } from './cText';
@@ -86,6 +88,67 @@ const leakyReluKernel: KernelModule<LeakyReluStep> = {
   reference: (step, get) => { const s = step.args.slope; return [get(step.args.x).map(v => (v >= 0 ? v : v * s))]; }
 };
 
+const elu: OpRule<EluNode> = {
+  kernels: ['elu'],
+  toIr: (_node, a, base) => ({ ...base, op: 'elu', attrs: { alpha: a.number('alpha', 1) } }),
+  toNHWC: sameLayoutToNHWC,
+  select(node, s) {
+    const [x] = node.inputs;
+    const [y] = node.outputs;
+    s.push({ kernel: 'elu', reads: [s.act(x)], writes: [s.act(y)], inPlace: [x], args: { x, y, count: numel(s.tensor(x).shape), alpha: node.attrs.alpha } }, node);
+  }
+};
+
+const softplus: OpRule<SoftplusNode> = {
+  kernels: ['softplus'],
+  toIr: (_node, a, base) => ({ ...base, op: 'softplus', attrs: { beta: a.number('beta', 1), threshold: a.optionalNumber('threshold') ?? Infinity } }),
+  toNHWC: sameLayoutToNHWC,
+  select(node, s) {
+    const [x] = node.inputs;
+    const [y] = node.outputs;
+    s.push({ kernel: 'softplus', reads: [s.act(x)], writes: [s.act(y)], inPlace: [x],
+      args: { x, y, count: numel(s.tensor(x).shape), beta: node.attrs.beta, threshold: node.attrs.threshold } }, node);
+  }
+};
+
+const pow: OpRule<PowNode> = {
+  kernels: ['pow'],
+  toIr: (_node, a, base) => ({ ...base, op: 'pow', attrs: { exponent: a.number('exponent') } }),
+  toNHWC: sameLayoutToNHWC,
+  select(node, s) {
+    const [x] = node.inputs;
+    const [y] = node.outputs;
+    s.push({ kernel: 'pow', reads: [s.act(x)], writes: [s.act(y)], inPlace: [x], args: { x, y, count: numel(s.tensor(x).shape), exponent: node.attrs.exponent } }, node);
+  }
+};
+
+/** The real functions of the ops above, shared by their calibration references. */
+export const SELU_ALPHA = 1.6732632423543772;
+export const SELU_SCALE = 1.0507009873554805;
+const eluValue = (v: number, alpha: number) => (v > 0 ? v : alpha * Math.expm1(v));
+function softplusValue(v: number, beta: number, threshold: number): number {
+  const z = v * beta;
+  return z > threshold ? v : (Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)))) / beta;
+}
+
+const eluKernel: KernelModule<EluStep> = {
+  call: (step, p, fn) => `${fn}(${p.read(step.args.x)}, ${p.write(step.args.y)}, ${step.args.count}, ${floatLiteral(step.args.alpha)})`,
+  reference: (step, get) => [get(step.args.x).map(v => eluValue(v, step.args.alpha))]
+};
+
+const softplusKernel: KernelModule<SoftplusStep> = {
+  call: (step, p, fn) => {
+    const a = step.args;
+    return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.count}, ${floatLiteral(a.beta)}, ${floatLiteral(a.threshold)})`;
+  },
+  reference: (step, get) => [get(step.args.x).map(v => softplusValue(v, step.args.beta, step.args.threshold))]
+};
+
+const powKernel: KernelModule<PowStep> = {
+  call: (step, p, fn) => `${fn}(${p.read(step.args.x)}, ${p.write(step.args.y)}, ${step.args.count}, ${floatLiteral(step.args.exponent)})`,
+  reference: (step, get) => [get(step.args.x).map(v => v ** step.args.exponent)]
+};
+
 /** int8 clamp: the bounds in the input's codes; with given quantization only when input and output share parameters. */
 function lowerClamp(step: ClampStep, q: Int8Context): void {
   const a = step.args;
@@ -107,6 +170,34 @@ const clampKernel: KernelModule<ClampStep> = {
   int8: lowerClamp,
   reference: (step, get) => { const a = step.args; return [get(a.x).map(v => clampValue(v, a.lo, a.hi))]; }
 };
+
+/** int8 abs as TFLite's ABS: |q - in_zp|, rescaled by in_scale / out_scale (float32, as its
+ * Prepare) only when the two scales differ, plus the output zero point. */
+function lowerAbs(step: UnaryStep, q: Int8Context): void {
+  const a = step.args;
+  const x = q.as(a.x, 's8', step.from);
+  const pin = q.paramsOf(x);
+  const pout = q.rangeParams(a.y);
+  const m = pin.scale === pout.scale ? { mult: 0, shift: 0 } : fixedMultiplier(Math.fround(pin.scale / pout.scale));
+  q.outputS8(a.y, pout, y => q.push({
+    kernel: 'abs_s8', from: step.from, op: step.op, reads: [x], writes: [y], inPlace: x === a.x ? [x] : [],
+    call: ptr => `es_abs_s8(${ptr.read(x)}, ${ptr.write(y)}, ${a.count}, ${pin.zp}, ${pout.zp}, ${m.mult}, ${m.shift})`
+  }), step.from);
+}
+
+/** int8 neg as TFLite's NEG: in_zp + out_zp - q, input and output at one scale. Calibrated, the
+ * output takes the input's scale and the negated zero point; a model whose NEG changes scale stays fp32. */
+function lowerNeg(step: UnaryStep, q: Int8Context): void {
+  const a = step.args;
+  if (q.given && q.given.activations.get(a.x)?.scale !== q.given.activations.get(a.y)?.scale) return q.fallback(step);
+  const x = q.as(a.x, 's8', step.from);
+  const pin = q.paramsOf(x);
+  const pout = q.given ? q.rangeParams(a.y) : { scale: pin.scale, zp: Math.min(127, -pin.zp) };
+  q.outputS8(a.y, pout, y => q.push({
+    kernel: 'neg_s8', from: step.from, op: step.op, reads: [x], writes: [y], inPlace: x === a.x ? [x] : [],
+    call: ptr => `es_neg_s8(${ptr.read(x)}, ${ptr.write(y)}, ${a.count}, ${pin.zp + pout.zp})`
+  }), step.from);
+}
 
 function unaryKernel(f: (v: number) => number): KernelModule<UnaryStep> {
   return {
@@ -139,7 +230,9 @@ const geluKernel: KernelModule<GeluStep> = {
 export const unaryModule: OpModule = {
   ops: {
     relu: unaryOp('relu'), hardswish: unaryOp('hardswish'), hardsigmoid: unaryOp('hardsigmoid'), sigmoid: unaryOp('sigmoid'),
-    silu: unaryOp('silu'), tanh: unaryOp('tanh'), clamp, gelu, leaky_relu: leakyRelu
+    silu: unaryOp('silu'), tanh: unaryOp('tanh'), clamp, gelu, leaky_relu: leakyRelu, elu, softplus, pow,
+    selu: unaryOp('selu'), softsign: unaryOp('softsign'), mish: unaryOp('mish'), exp: unaryOp('exp'), log: unaryOp('log'),
+    sqrt: unaryOp('sqrt'), rsqrt: unaryOp('rsqrt'), abs: unaryOp('abs'), neg: unaryOp('neg')
   },
   kernels: {
     clamp: clampKernel,
@@ -149,6 +242,18 @@ export const unaryModule: OpModule = {
     silu: unaryKernel(v => v / (1 + Math.exp(-v))),
     tanh: unaryKernel(Math.tanh),
     gelu: geluKernel,
-    leaky_relu: leakyReluKernel
+    leaky_relu: leakyReluKernel,
+    elu: eluKernel,
+    softplus: softplusKernel,
+    pow: powKernel,
+    selu: unaryKernel(v => SELU_SCALE * eluValue(v, SELU_ALPHA)),
+    softsign: unaryKernel(v => v / (1 + Math.abs(v))),
+    mish: unaryKernel(v => v * Math.tanh(softplusValue(v, 1, Infinity))),
+    exp: unaryKernel(Math.exp),
+    log: unaryKernel(Math.log),
+    sqrt: unaryKernel(Math.sqrt),
+    rsqrt: unaryKernel(v => 1 / Math.sqrt(v)),
+    abs: { ...unaryKernel(Math.abs), int8: lowerAbs },
+    neg: { ...unaryKernel(v => -v), int8: lowerNeg }
   }
 };

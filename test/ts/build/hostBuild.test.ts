@@ -75,6 +75,48 @@ describe('host builds of small models agree with the reference interpreter', () 
     expect(relativeError(actual[0], expected[0])).toBeLessThan(1e-5);
   });
 
+  test('prelu per channel and with one slope, elu, selu, softplus, mish and softsign (NHWC and flat)', async () => {
+    const b = new GraphBuilder('activations');
+    const x = b.input('x', [1, 3, 5, 5]);
+    let t = b.node('conv2d', [x, b.weight('w', [4, 3, 3, 3], 'conv')], [1, 4, 5, 5], { stride: [1, 1], padding: [1, 1, 1, 1], groups: 1 }, 'conv');
+    t = b.node('add', [t], [1, 4, 5, 5], { scalar: -0.5 }, 'shift');
+    t = b.node('prelu', [t, b.weight('slope', [4, 1, 1], 'act', i => 0.1 * (i + 1))], [1, 4, 5, 5], {}, 'act');
+    t = b.node('elu', [t], [1, 4, 5, 5], { alpha: 0.5 }, 'elu');
+    t = b.node('selu', [t], [1, 4, 5, 5], {}, 'selu');
+    t = b.node('softplus', [t], [1, 4, 5, 5], { beta: 2, threshold: 1 }, 'softplus');
+    t = b.node('add', [t], [1, 4, 5, 5], { scalar: -1 }, 'shift2');
+    t = b.node('mish', [t], [1, 4, 5, 5], {}, 'mish');
+    t = b.node('softsign', [t], [1, 4, 5, 5], {}, 'softsign');
+    t = b.node('reshape', [t], [1, 100], { shape: [1, 100] }, 'flatten');
+    t = b.node('add', [t], [1, 100], { scalar: -0.1 }, 'shift3');
+    t = b.node('prelu', [t, b.weight('one_slope', [1], 'head', () => 0.25)], [1, 100], {}, 'head');
+    b.output(t, 'y');
+    const { actual, expected } = await buildAndRun('activations', b.build());
+    expect(expected[0].some(v => v < 0)).toBe(true);
+    expect(expected[0].some(v => v > 0)).toBe(true);
+    expect(relativeError(actual[0], expected[0])).toBeLessThan(1e-5);
+  });
+
+  test('exp, log, sqrt, rsqrt, pow, abs, neg, maximum and minimum with broadcasting, and log_softmax over channels', async () => {
+    const b = new GraphBuilder('math');
+    const x = b.input('x', [1, 3, 4, 4]);
+    const conv = b.node('conv2d', [x, b.weight('w', [5, 3, 3, 3], 'conv')], [1, 5, 4, 4], { stride: [1, 1], padding: [1, 1, 1, 1], groups: 1 }, 'conv');
+    let t = b.node('abs', [conv], [1, 5, 4, 4], {}, 'abs');
+    t = b.node('add', [t], [1, 5, 4, 4], { scalar: 0.5 }, 'shift');
+    t = b.node('sqrt', [t], [1, 5, 4, 4], {}, 'sqrt');
+    t = b.node('log', [t], [1, 5, 4, 4], {}, 'log');
+    t = b.node('exp', [t], [1, 5, 4, 4], {}, 'exp');
+    t = b.node('rsqrt', [t], [1, 5, 4, 4], {}, 'rsqrt');
+    t = b.node('pow', [t], [1, 5, 4, 4], { exponent: 3 }, 'cube');
+    const other = b.node('neg', [conv], [1, 5, 4, 4], {}, 'neg');
+    t = b.node('maximum', [t, other], [1, 5, 4, 4], {}, 'max');
+    t = b.node('minimum', [t, b.weight('cap', [5, 1, 1], 'min', i => 0.3 + 0.2 * i)], [1, 5, 4, 4], {}, 'min');
+    t = b.node('log_softmax', [t], [1, 5, 4, 4], { axis: 1 }, 'log_softmax');
+    b.output(t, 'y');
+    const { actual, expected } = await buildAndRun('math', b.build());
+    expect(relativeError(actual[0], expected[0])).toBeLessThan(1e-5);
+  });
+
   test('a 4-D output read by later steps stays in NCHW for the caller', async () => {
     const b = new GraphBuilder('two_outputs');
     const x = b.input('x', [1, 3, 4, 5]);

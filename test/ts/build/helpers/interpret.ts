@@ -187,8 +187,13 @@ function run(node: IrNode, get: (n: string) => Value, tensor: (n: string) => IrT
       }
       return [{ shape: yShape, data: out }];
     }
-    case 'add': case 'sub': case 'mul': case 'div': {
-      const f = { add: (p: number, q: number) => p + q, sub: (p: number, q: number) => p - q, mul: (p: number, q: number) => p * q, div: (p: number, q: number) => p / q }[node.op];
+    case 'add': case 'sub': case 'mul': case 'div': case 'maximum': case 'minimum': case 'prelu': {
+      const f = {
+        add: (p: number, q: number) => p + q, sub: (p: number, q: number) => p - q, mul: (p: number, q: number) => p * q, div: (p: number, q: number) => p / q,
+        maximum: (p: number, q: number) => (Number.isNaN(p) || Number.isNaN(q) ? NaN : Math.max(p, q)),
+        minimum: (p: number, q: number) => (Number.isNaN(p) || Number.isNaN(q) ? NaN : Math.min(p, q)),
+        prelu: (p: number, q: number) => (p >= 0 ? p : p * q)
+      }[node.op];
       const act = node.attrs.activation;
       const y = node.attrs.scalar !== undefined
         ? map(x, v => f(v, node.attrs.scalar!))
@@ -206,6 +211,18 @@ function run(node: IrNode, get: (n: string) => Value, tensor: (n: string) => IrT
       ? (v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)))) / 2
       : (v * (1 + erf(v / Math.SQRT2))) / 2)];
     case 'leaky_relu': return [map(x, v => (v >= 0 ? v : v * node.attrs.negativeSlope))];
+    case 'elu': return [map(x, v => (v > 0 ? v : node.attrs.alpha * Math.expm1(v)))];
+    case 'selu': return [map(x, v => 1.0507009873554805 * (v > 0 ? v : 1.6732632423543772 * Math.expm1(v)))];
+    case 'softplus': return [map(x, v => (v * node.attrs.beta > node.attrs.threshold ? v : Math.log1p(Math.exp(v * node.attrs.beta)) / node.attrs.beta))];
+    case 'softsign': return [map(x, v => v / (1 + Math.abs(v)))];
+    case 'mish': return [map(x, v => v * Math.tanh(Math.log1p(Math.exp(v))))];
+    case 'exp': return [map(x, Math.exp)];
+    case 'log': return [map(x, Math.log)];
+    case 'sqrt': return [map(x, Math.sqrt)];
+    case 'rsqrt': return [map(x, v => 1 / Math.sqrt(v))];
+    case 'pow': return [map(x, v => v ** node.attrs.exponent)];
+    case 'abs': return [map(x, Math.abs)];
+    case 'neg': return [map(x, v => -v)];
     case 'batch_norm':
     case 'scale_shift': {
       const axis = node.op === 'scale_shift' ? node.attrs.axis : tensor(node.inputs[0]).layout === 'NHWC' ? 3 : 1;
@@ -241,14 +258,17 @@ function run(node: IrNode, get: (n: string) => Value, tensor: (n: string) => IrT
       }
       return [{ shape: yShape, data: v.data }];
     }
-    case 'softmax': {
+    case 'softmax': case 'log_softmax': {
       const { outer, mid, inner } = splitDims(x.shape, node.attrs.axis);
       const out = new Float64Array(x.data.length);
       for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
         let m = -Infinity, s = 0;
         for (let k = 0; k < mid; k++) m = Math.max(m, x.data[(o * mid + k) * inner + i]);
         for (let k = 0; k < mid; k++) s += Math.exp(x.data[(o * mid + k) * inner + i] - m);
-        for (let k = 0; k < mid; k++) out[(o * mid + k) * inner + i] = Math.exp(x.data[(o * mid + k) * inner + i] - m) / s;
+        for (let k = 0; k < mid; k++) {
+          const v = x.data[(o * mid + k) * inner + i] - m;
+          out[(o * mid + k) * inner + i] = node.op === 'softmax' ? Math.exp(v) / s : v - Math.log(s);
+        }
       }
       return [{ shape: x.shape, data: out }];
     }

@@ -1,0 +1,6 @@
+/* es_neg_f32: -x. In-place allowed. */
+#include "internal.h"
+
+void es_neg_f32(const float *in, float *out, int32_t count) {
+  for (int32_t i = 0; i < count; i++) out[i] = -in[i];
+}

@@ -39,7 +39,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { Dtype, DTYPES, TargetName } from '../common/targets';
-import type { Footprint, RunReport } from '../common/types';
+import type { DivergenceReport, Footprint, RunReport } from '../common/types';
 import { describeHttpError } from './model/httpErrors';
 
 /** The targets and dtypes the CLI and the server know (src/common/targets.json). */
@@ -50,7 +50,7 @@ export { DEFAULT_TARGET, TARGETS } from '../common/targets';
 export type BuildDtype = Dtype;
 export const BUILD_DTYPES: readonly BuildDtype[] = DTYPES;
 
-export type JobKind = 'build' | 'run';
+export type JobKind = 'build' | 'run' | 'diff';
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 /** The last `progress` event the CLI printed (`done` of `total` steps of `stage`). */
@@ -79,7 +79,13 @@ export type CreateJobRequest =
    */
   | { kind: 'build'; bundle: string; target?: Target; dtype?: BuildDtype }
   /** Run a build directory (holding build.json) in QEMU (or natively for `host`). */
-  | { kind: 'run'; build: string; target?: Target };
+  | { kind: 'run'; build: string; target?: Target }
+  /**
+   * `edgespec diff BUILD`: build the build's debug twin (`<build>-debug`) if needed, run it on
+   * the reference input and compare every layer with the framework; writes divergence.json.
+   * The job's target and dtype are the build's.
+   */
+  | { kind: 'diff'; build: string };
 
 export interface CreateJobResponse {
   id: string;
@@ -114,7 +120,7 @@ export interface Job {
   /** Root-relative bundle directory (build jobs; for run jobs the build's bundle when known). */
   bundle: string | null;
   /**
-   * Root-relative build directory: the input of a run job; for a build job the output
+   * Root-relative build directory: the input of a run or diff job; for a build job the output
    * directory, known from submission (`<bundle>/build/<target>`, `<target>-int8` for int8).
    */
   build: string | null;
@@ -199,6 +205,10 @@ export class EdgespecClient {
 
   runReport(build: string): Promise<RunReport> {
     return this.request(`run?build=${encodeURIComponent(build)}`, { method: 'GET' });
+  }
+
+  divergence(build: string): Promise<DivergenceReport> {
+    return this.request(`divergence?build=${encodeURIComponent(build)}`, { method: 'GET' });
   }
 
   archive(build: string): Promise<ArchiveResponse> {

@@ -231,7 +231,7 @@ function notifyFinished(job: Job, actions: LabActions): void {
             { label: 'Footprint', callback: () => actions.openFootprint(build) },
             { label: 'Run in QEMU', callback: () => void actions.run(build) }
           ]
-        : [{ label: 'Result', callback: () => actions.openRun(build) }];
+        : [{ label: job.kind === 'diff' ? 'Layers' : 'Result', callback: () => actions.openRun(build) }];
     Notification.success(`${title}: done`, { autoClose: 8000, actions: follow });
   } else if (job.status === 'failed') {
     Notification.error(`${title} failed: ${job.error?.message ?? 'see its log'}${job.error?.hint ? ` ${job.error.hint}` : ''}`, {

@@ -63,6 +63,11 @@ export class JobTracker {
     return this.submit(target ? { kind: 'run', build, target } : { kind: 'run', build });
   }
 
+  /** Start `edgespec diff` on a build; resolves with the job's id. */
+  async submitDiff(build: string): Promise<string> {
+    return this.submit({ kind: 'diff', build });
+  }
+
   async cancel(id: string): Promise<void> {
     await this.client.cancelJob(id);
     await this.refresh();

@@ -34,15 +34,25 @@ export function jobModelName(job: Job): string {
   return job.id;
 }
 
-/** "build for qemu-virt · int8" / "run on qemu-virt · float32": the second line of a job in the panel. */
+const JOB_VERBS: Record<Job['kind'], { subtitle: (target: string) => string; title: string }> = {
+  build: { subtitle: target => `build for ${target}`, title: 'Build' },
+  run: { subtitle: target => `run on ${target}`, title: 'Run' },
+  diff: { subtitle: target => `layer diff on ${target}`, title: 'Diff' }
+};
+
+function verbsOf(job: Job): { subtitle: (target: string) => string; title: string } {
+  return JOB_VERBS[job.kind] ?? { subtitle: (target: string) => `${job.kind} on ${target}`, title: job.kind };
+}
+
+/** "build for qemu-virt · int8" / "run on qemu-virt · float32" / "layer diff on qemu-virt · float32": the second line of a job in the panel. */
 export function jobSubtitle(job: Job): string {
-  const what = job.kind === 'build' ? `build for ${job.target}` : `run on ${job.target}`;
+  const what = verbsOf(job).subtitle(job.target);
   return job.dtype ? `${what} · ${job.dtype}` : what;
 }
 
-/** "Build mobilenet_v2 · qemu-virt", with " · int8" for an int8 build or run. */
+/** "Build mobilenet_v2 · qemu-virt", with " · int8" for an int8 build, run or diff. */
 export function jobTitle(job: Job): string {
-  const verb = job.kind === 'build' ? 'Build' : 'Run';
+  const verb = verbsOf(job).title;
   return `${verb} ${jobModelName(job)} · ${job.target}${job.dtype === 'int8' ? ' · int8' : ''}`;
 }
 

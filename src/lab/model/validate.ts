@@ -2,7 +2,7 @@
  * Checks that the JSON a view receives is the report it expects, so a malformed output
  * shows one clear sentence instead of a broken view. Pure, no DOM.
  */
-import type { Footprint, FootprintNode, RunReport } from '../../common/types';
+import type { DivergenceReport, Footprint, FootprintNode, RunReport } from '../../common/types';
 import type { TraceReport } from './traceTable';
 
 export class InvalidReportError extends Error {
@@ -90,6 +90,23 @@ export function parseRunReport(data: unknown): RunReport {
     throw new InvalidReportError('run.json: "wall_ms" is missing.');
   }
   return record as unknown as RunReport;
+}
+
+export function parseDivergenceReport(data: unknown): DivergenceReport {
+  const record = expectFormat(data, 'edgespec.divergence', 'divergence report');
+  const layers = expectArray(record, 'layers', 'divergence report');
+  layers.forEach((layer, index) => {
+    if (!isObject(layer) || typeof layer.op !== 'string' || typeof layer.compared !== 'boolean' || !Array.isArray(layer.shape)) {
+      throw new InvalidReportError(`divergence.json: layer #${index} needs an "op", a "shape" and "compared".`);
+    }
+  });
+  if (record.status !== 'agrees' && record.status !== 'diverges') {
+    throw new InvalidReportError(`divergence.json: "status" is ${JSON.stringify(record.status)}, expected "agrees" or "diverges".`);
+  }
+  if (record.first_divergent !== null && typeof record.first_divergent !== 'number') {
+    throw new InvalidReportError('divergence.json: "first_divergent" must be a layer index or null.');
+  }
+  return record as unknown as DivergenceReport;
 }
 
 export function parseTraceReport(data: unknown): TraceReport {

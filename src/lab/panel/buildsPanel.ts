@@ -241,6 +241,8 @@ class JobCard {
         button('Run in QEMU', () => actions.run(build), { accent: true }),
         button('Footprint', () => actions.openFootprint(build))
       );
+    } else if (job.kind === 'diff') {
+      this.buttons.append(button('Layers', () => actions.openRun(build), { accent: true, title: 'The run view with its Layers section' }));
     } else {
       this.buttons.append(
         button('Result', () => actions.openRun(build), { accent: true }),

@@ -1,9 +1,11 @@
-/** The run view: verdict, agreement with the framework, top-5, outputs, numbers, console. */
+/** The run view: verdict, agreement with the framework, top-5, numbers, layers, profile, outputs, console. */
 import { Widget } from '@lumino/widgets';
 import type { RunReport } from '../../common/types';
 import type { EdgespecActions } from '../actions';
 import { agreementRows, measurements, outputRows, runVerdict, topFiveRows } from '../model/runSummary';
 import { button, dataTable, h } from './dom';
+import { LayersPanel } from './layersPanel';
+import { profileSection } from './profileSection';
 
 export interface RunViewOptions {
   actions: EdgespecActions | null;
@@ -12,6 +14,8 @@ export interface RunViewOptions {
 }
 
 export class RunView extends Widget {
+  private readonly layers: LayersPanel | null;
+
   constructor(report: RunReport, options: RunViewOptions) {
     super();
     this.addClass('jp-edgespec-view');
@@ -20,8 +24,10 @@ export class RunView extends Widget {
     const actions = options.actions;
     const build = options.build;
     const bar = h('div', 'jp-edgespec-actions');
+    this.layers = actions && build ? new LayersPanel(actions, build) : null;
     if (actions && build) {
       bar.append(
+        this.layers!.button,
         button('Run again', () => actions.run(build), { title: `Boot ${build} again` }),
         button('Footprint', () => actions.openFootprint(build)),
         button('Download', () => actions.download(build))
@@ -114,7 +120,11 @@ export class RunView extends Widget {
         )
       );
     }
+    if (this.layers) {
+      this.node.append(this.layers.node);
+    }
     this.node.append(
+      profileSection(report) ?? '',
       h(
         'section',
         'jp-edgespec-section',
@@ -131,5 +141,13 @@ export class RunView extends Widget {
         h('pre', {}, report.console || '(empty)')
       )
     );
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this.layers?.dispose();
+    super.dispose();
   }
 }

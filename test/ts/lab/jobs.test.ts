@@ -41,6 +41,8 @@ describe('builds panel logic', () => {
     expect(jobTitle(job({ kind: 'run', bundle: null, build: 'out/x' }))).toBe('Run x · qemu-virt');
     expect(jobSubtitle(job({}))).toBe('build for qemu-virt');
     expect(jobSubtitle(job({ kind: 'run', target: 'host' }))).toBe('run on host');
+    expect(jobTitle(job({ kind: 'diff', bundle: null, dtype: 'int8', build: 'b/mobilenet_v2/build/qemu-virt-int8' }))).toBe('Diff mobilenet_v2 · qemu-virt · int8');
+    expect(jobSubtitle(job({ kind: 'diff', dtype: 'float32' }))).toBe('layer diff on qemu-virt · float32');
   });
 
   it('shows an int8 build in the title and any known dtype in the subtitle', () => {

@@ -16,7 +16,7 @@ from ...errors import DataDependentControlFlowError, ExportFailedError
 from ..provenance import short_path, stack_frames
 
 # Kept whole: the vocabulary has these ops and the kernels compute them in one pass.
-KEPT_WHOLE = ("hardswish", "hardsigmoid", "silu", "gelu")
+KEPT_WHOLE = ("hardswish", "hardsigmoid", "silu", "gelu", "softplus", "mish", "_prelu_kernel")
 
 _DATA_DEPENDENT_ERRORS = {"GuardOnDataDependentSymNode", "DataDependentOutputException",
                           "DynamicOutputShapeException", "PendingUnbackedSymbolNotFound"}

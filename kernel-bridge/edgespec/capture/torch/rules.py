@@ -209,7 +209,9 @@ def _unary(op: str):
 
 
 for _aten, _op in (("relu", "relu"), ("sigmoid", "sigmoid"), ("tanh", "tanh"), ("hardswish", "hardswish"),
-                   ("hardsigmoid", "hardsigmoid"), ("silu", "silu")):
+                   ("hardsigmoid", "hardsigmoid"), ("silu", "silu"), ("selu", "selu"), ("mish", "mish"),
+                   ("exp", "exp"), ("log", "log"), ("sqrt", "sqrt"), ("rsqrt", "rsqrt"), ("abs", "abs"),
+                   ("neg", "neg")):
     rule(f"aten.{_aten}.default")(_unary(_op))
 
 
@@ -221,6 +223,61 @@ def gelu(L, node, a):
 @rule("aten.leaky_relu.default")
 def leaky_relu(L, node, a):
     L.emit(node, "leaky_relu", [L.tensor(a["self"])], {"negative_slope": float(a["negative_slope"])})
+
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+
+
+@rule("aten.elu.default")
+def elu(L, node, a):
+    """elu(x, alpha, scale, input_scale) = scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1));
+    torch.export writes selu as elu with SELU's alpha and scale."""
+    alpha, scale, input_scale = float(a["alpha"]), float(a["scale"]), float(a["input_scale"])
+    if input_scale != 1:
+        return L.refuse(node, f"elu with input_scale={input_scale}")
+    if math.isclose(alpha, SELU_ALPHA, rel_tol=1e-9) and math.isclose(scale, SELU_SCALE, rel_tol=1e-9):
+        return L.emit(node, "selu", [L.tensor(a["self"])], {})
+    if scale == 1:
+        return L.emit(node, "elu", [L.tensor(a["self"])], {"alpha": alpha})
+    inner = L.intermediate(node, "unscaled", "elu", [L.tensor(a["self"])], {"alpha": alpha})
+    L.emit(node, "mul", [inner], {"scalar": scale})
+
+
+@rule("aten.softplus.default")
+def softplus(L, node, a):
+    beta, threshold = float(a["beta"]), float(a["threshold"])
+    if not beta > 0 or not math.isfinite(beta):
+        return L.refuse(node, f"softplus with beta={beta}")
+    L.emit(node, "softplus", [L.tensor(a["self"])], {"beta": beta, "threshold": threshold if math.isfinite(threshold) else None})
+
+
+@rule("aten._prelu_kernel.default", "aten.prelu.default")
+def prelu(L, node, a):
+    """The slope applies along dim 1 (nn.PReLU's weight is [C] or [1]); aten.prelu's own view of it
+    to [1, C, 1, 1] may already have been made by torch.export."""
+    x, weight = a["self"], a["weight"]
+    rank, slope_shape = _rank(L, x), L.shape_of(weight)
+    slope = L.tensor(weight)
+    if len(slope_shape) == 1 and slope_shape[0] > 1 and rank > 2:
+        shape = [slope_shape[0]] + [1] * (rank - 2)
+        viewed = L.builder.add_tensor(f"{node.name}.slope", shape, "float32", "activation")
+        L.emit(node, "reshape", [slope], {"shape": shape}, outputs=[viewed], name=f"{node.name}.slope")
+        slope = viewed
+    L.emit(node, "prelu", [L.tensor(x), slope], {})
+
+
+@rule("aten.pow.Tensor_Scalar")
+def pow_scalar(L, node, a):
+    exponent = a["exponent"]
+    if not _number(exponent) or not math.isfinite(exponent):
+        return L.refuse(node, f"pow with the exponent {exponent}")
+    L.emit(node, "pow", [L.tensor(a["self"])], {"exponent": float(exponent)})
+
+
+@rule("aten.maximum.default", "aten.minimum.default")
+def maximum_minimum(L, node, a):
+    op = "maximum" if L.op_name(node) == "aten.maximum.default" else "minimum"
+    L.emit(node, op, [L.tensor(a["self"]), L.tensor(a["other"])], {})
 
 
 def _bound(value) -> Optional[float]:
@@ -332,6 +389,13 @@ def softmax(L, node, a):
     if a.get("dtype") is not None or a.get("half_to_float"):
         return L.refuse(node, "softmax with a dtype conversion")
     L.emit(node, "softmax", [L.tensor(a["self"])], {"axis": _axis(a["dim"], _rank(L, a["self"]))})
+
+
+@rule("aten._log_softmax.default", "aten.log_softmax.int")
+def log_softmax(L, node, a):
+    if a.get("dtype") is not None or a.get("half_to_float"):
+        return L.refuse(node, "log_softmax with a dtype conversion")
+    L.emit(node, "log_softmax", [L.tensor(a["self"])], {"axis": _axis(a["dim"], _rank(L, a["self"]))})
 
 
 # ----- shape ops -----

@@ -20,7 +20,13 @@ export function buildDirName(target: string, dtype: Dtype): string {
   return facts.build_dir_name[dtype].replace('{target}', target);
 }
 
-/** BUNDLE/build/<target>[-int8], '/'-separated: the default output of a build. */
-export function defaultBuildDir(bundle: string, target: string, dtype: Dtype): string {
-  return `${bundle.replace(/\/+$/, '')}/${BUILDS_DIR}/${buildDirName(target, dtype)}`;
+/** The debug build (edgespec build --debug-tensors) of a build directory: a sibling, named with a suffix. */
+export function debugBuildDir(buildDir: string): string {
+  return `${buildDir.replace(/\/+$/, '')}${facts.debug_build_suffix}`;
+}
+
+/** BUNDLE/build/<target>[-int8][-debug], '/'-separated: the default output of a build. */
+export function defaultBuildDir(bundle: string, target: string, dtype: Dtype, options: { debug?: boolean } = {}): string {
+  const dir = `${bundle.replace(/\/+$/, '')}/${BUILDS_DIR}/${buildDirName(target, dtype)}`;
+  return options.debug ? debugBuildDir(dir) : dir;
 }

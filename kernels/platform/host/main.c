@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "edgespec/debug_tensors.h"
 #include "edgespec/io_format.h"
 #include "edgespec/model.h"
 #include "edgespec/platform.h"
@@ -151,6 +152,9 @@ int main(int argc, char **argv) {
     const int rc = es_model_invoke((const float *const *)inputs, outputs);
     times[r] = now_ns() - start;
     if (rc != 0) fail(ES_EXIT_MODEL_ERROR, "es_model_invoke failed%s%s", "", "");
+    /* debug builds only: the first inference's intermediate tensors are complete */
+    if (r == 0 && es_debug_tensors_finish && es_debug_tensors_finish() != 0)
+      fail(ES_EXIT_OUTPUT, "cannot write %s in the current directory%s", ES_DEBUG_FILE, "");
   }
   qsort(times, (size_t)repeat, sizeof *times, compare_u64);
   printf("edgespec: invoke_ns=%llu\n", (unsigned long long)times[0]);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "console.h"
+#include "edgespec/debug_tensors.h"
 #include "edgespec/io_format.h"
 #include "edgespec/model.h"
 #include "edgespec/platform.h"
@@ -112,6 +113,8 @@ int main(void) {
   const int rc = es_model_invoke((const float *const *)inputs, outputs);
   const uint64_t end = es_virtual_counter();
   if (rc != 0) fail(ES_EXIT_MODEL_ERROR, "es_model_invoke failed");
+  if (es_debug_tensors_finish && es_debug_tensors_finish() != 0) /* debug builds only */
+    fail(ES_EXIT_OUTPUT, "cannot write " ES_DEBUG_FILE " in QEMU's working directory");
 
   es_line_start(&line);
   es_line_str(&line, "invoke_instructions=");

@@ -22,9 +22,11 @@ import { writeOfflineFiles } from './offlineFiles';
 import { assertReplaceable, publish } from './publish';
 import { FlagValues, KernelVariant, kernelVariantFlags, loadTarget, TargetSpec } from './targets';
 import { requireCompiler } from './toolCheck';
-import { lowerInt8 } from './quantize/lowerInt8';
+import { LoweredInt8, lowerInt8 } from './quantize/lowerInt8';
 import { hasGivenQuantization } from './quantize/givenQuantization';
 import { profileManifest, withProfileSource } from './profileBuild';
+import { debugTensorsManifest, withDebugTensorsSource } from './debugTensorsBuild';
+import { plantFault } from './plantFault';
 import { removeOnInterrupt } from '../interrupt';
 import { keepFailedBuildLog, removeFailedBuildLog } from './failedBuildLog';
 import { stagingDirFor, sweepDeadBuilds } from './staging';
@@ -44,6 +46,8 @@ export interface BuildOptions {
   cacheDir?: string | null;
   /** A profiling build: the model records a count after each step (edgespec/profile.h). */
   profile?: boolean;
+  /** A debug build: the model dumps every tensor each step writes (edgespec/debug_tensors.h). Default out: <target>[-int8]-debug. */
+  debugTensors?: boolean;
   /**
    * 'int8': post-training static quantization (src/toolchain/build/quantize), or the bundle's
    * own quantization when it carries one. Default: 'int8' for such a bundle, else 'float32'.
@@ -68,10 +72,18 @@ function sha256(data: Buffer): string {
 }
 
 /** Writes the build into `dir` (an empty temporary directory). */
-async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs: MemoryNeeds, bundleDir: string, finalDir: string, target: TargetSpec, reporter: Pick<Reporter, 'progress' | 'log'>, cacheDir: string | undefined, profile: boolean, dtype: 'float32' | 'int8', kernelVariant: KernelVariant): Promise<BuildResult> {
-  const { schedule, plan, blob } = lowered;
+interface BuildKind {
+  profile: boolean;
+  debugTensors: boolean;
+  dtype: 'float32' | 'int8';
+  kernelVariant: KernelVariant;
+}
 
-  const source = lowered.source ?? emitModelSource(schedule, plan, blob, PRODUCER, { profile });
+async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs: MemoryNeeds, bundleDir: string, finalDir: string, target: TargetSpec, reporter: Pick<Reporter, 'progress' | 'log'>, cacheDir: string | undefined, kind: BuildKind): Promise<BuildResult> {
+  const { schedule, plan, blob } = lowered;
+  const { profile, debugTensors, dtype, kernelVariant } = kind;
+
+  const source = lowered.source ?? emitModelSource(schedule, plan, blob, PRODUCER, { profile, debugTensors });
   await fs.writeFile(path.join(dir, 'model.c'), source.modelC);
   await fs.writeFile(path.join(dir, 'weights.S'), source.weightsS);
   await fs.writeFile(path.join(dir, 'weights.bin'), blob.data);
@@ -123,7 +135,8 @@ async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs
     graph, target, lowered, image: { file: IMAGE_FILE, bytes: image.length, sha256: sha256(image) }, needs, linked: parseElf(linked),
     bundle: path.relative(finalDir, path.resolve(bundleDir)) || '.', producer: PRODUCER, dtype, kernelVariant,
     files: { footprint: 'footprint.json', log: 'build.log', map: MAP_FILE, linked: LINKED_FILE, model_source: 'model.c' },
-    ...(profile ? { profile: profileManifest(schedule, target) } : {})
+    ...(profile ? { profile: profileManifest(schedule, target) } : {}),
+    ...(debugTensors ? { debugTensors: debugTensorsManifest(schedule, lowered.ir, graph, (lowered as LoweredInt8).quantized) } : {})
   });
   await fs.writeFile(path.join(dir, 'build.json'), `${JSON.stringify(manifest, null, 1)}\n`);
   await writeOfflineFiles(dir, target, manifest, footprint);
@@ -141,7 +154,7 @@ function buildDtype(graph: Graph, asked: 'float32' | 'int8' | undefined): 'float
 
 /** The output directory, absolute; an --out that is a symbolic link to a directory means that directory. */
 async function resolveOutDir(options: BuildOptions, target: TargetSpec, dtype: 'float32' | 'int8'): Promise<string> {
-  const asked = path.resolve(options.outDir ?? defaultBuildDir(options.bundleDir, target.name, dtype));
+  const asked = path.resolve(options.outDir ?? defaultBuildDir(options.bundleDir, target.name, dtype, { debug: options.debugTensors }));
   const stat = await fs.lstat(asked).catch(() => undefined);
   if (!stat?.isSymbolicLink()) return asked;
   const real = await fs.realpath(asked).catch(() => undefined);
@@ -185,7 +198,9 @@ function explainFailure(e: unknown, staging: string, finalDir: string, log: stri
  */
 export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const reporter = options.reporter ?? quiet;
-  const target = options.profile ? withProfileSource(loadTarget(options.target)) : loadTarget(options.target);
+  const plain = loadTarget(options.target);
+  const profiled = options.profile ? withProfileSource(plain) : plain;
+  const target = options.debugTensors ? withDebugTensorsSource(profiled) : profiled;
   const prepareOut = async (dtype: 'float32' | 'int8'): Promise<string> => {
     const dir = await resolveOutDir(options, target, dtype);
     // Leftovers of builds of this output that were killed: the previous build put back, staging removed.
@@ -206,6 +221,11 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const lowered = dtype === 'int8'
     ? await lowerInt8(bundle, target.name, { ...options, producer: PRODUCER, log: m => reporter.log(m), progress: (s, d, t, m) => reporter.progress(s, d, t, m) })
     : lowerModel(bundle.graph, name => bundle.weights.tensors.get(name), target.name, (name, i, total) => reporter.progress('passes', i, total, name));
+  const fault = plantFault(lowered);
+  if (fault) {
+    reporter.log(fault, 'warn');
+    lowered.notes = [...(lowered.notes ?? []), fault];
+  }
   reporter.progress('plan', 1, 1, `arena ${lowered.plan.arenaBytes} bytes, lower bound ${lowered.plan.lowerBound}`);
   const needs = memoryNeeds(target, lowered);
   checkMemoryBeforeLink(target, needs);
@@ -217,7 +237,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     await fs.mkdir(path.dirname(finalDir), { recursive: true });
     await fs.mkdir(tmp);
     const cacheDir = options.cacheDir === undefined ? ObjectCache.defaultDir() : options.cacheDir ?? undefined;
-    const result = await buildInto(tmp, bundle.graph, lowered, needs, bundle.dir, finalDir, target, reporter, cacheDir, options.profile ?? false, dtype, options.kernelVariant ?? 'neon');
+    const result = await buildInto(tmp, bundle.graph, lowered, needs, bundle.dir, finalDir, target, reporter, cacheDir, { profile: options.profile ?? false, debugTensors: options.debugTensors ?? false, dtype, kernelVariant: options.kernelVariant ?? 'neon' });
     await publish(tmp, finalDir);
     await removeFailedBuildLog(finalDir).catch(() => undefined);
     return result;

@@ -1,5 +1,6 @@
 import { floatLiteral } from '../ops/cText';
 import { kernelOf } from '../ops/registry';
+import { dumpCalls } from './debugTensorsBuild';
 import { ArenaPlan } from './planArena';
 import { KernelName, KernelStep, kernelFunction, Schedule } from './schedule';
 import { WeightsBlob } from './weightsBlob';
@@ -73,7 +74,7 @@ export interface ModelSource {
  * includes nothing but the kernel API and the model contract, and holds no data but the
  * arena (bss) and the I/O sizes. The weights stay a binary blob linked from weights.S.
  */
-export function emitModelSource(schedule: Schedule, plan: ArenaPlan, blob: WeightsBlob, producer: string, options: { profile?: boolean } = {}): ModelSource {
+export function emitModelSource(schedule: Schedule, plan: ArenaPlan, blob: WeightsBlob, producer: string, options: SourceOptions = {}): ModelSource {
   const p = new Pointers(plan, blob);
   const total = schedule.steps.length;
   const ioComment = (kind: string, list: Schedule['inputs']) =>
@@ -93,7 +94,7 @@ ${ioComment('output', schedule.outputs)}
     outputs: schedule.outputs,
     plan,
     blob,
-    steps: schedule.steps.map((step, i) => ({ comment: stepComment(step, i, total), call: callOf(step, p) })),
+    steps: schedule.steps.map((step, i) => ({ comment: stepComment(step, i, total), call: callOf(step, p), ...stepDumps(step, i, p, schedule, options) })),
     profile: options.profile ?? false
   });
 
@@ -102,10 +103,23 @@ ${ioComment('output', schedule.outputs)}
   return { modelC, weightsS };
 }
 
-/** One step of model.c: its comment and its kernel call (none for an alias). */
+/** What a build adds to model.c: counter marks (--profile), tensor dumps (--debug-tensors). */
+export interface SourceOptions {
+  profile?: boolean;
+  debugTensors?: boolean;
+}
+
+/** One step of model.c: its comment, its kernel call (none for an alias), and in a debug build the dumps of what it wrote. */
 export interface EmittedStep {
   comment: string;
   call: string | undefined;
+  dumps?: string[];
+}
+
+/** A debug build's dumps of the tensors a step writes (edgespec/debug_tensors.h); nothing otherwise. */
+export function stepDumps(step: { writes: string[] }, index: number, p: Pointers, schedule: Pick<Schedule, 'tensors'>, options: SourceOptions): { dumps?: string[] } {
+  if (!options.debugTensors) return {};
+  return { dumps: dumpCalls(index, step.writes.map(name => ({ pointer: p.write(name), bytes: schedule.tensors.get(name)!.bytes }))) };
 }
 
 /**
@@ -123,6 +137,7 @@ export function emitModelC(o: {
   o.steps.forEach((step, i) => {
     lines.push(`  /* ${step.comment} */`);
     if (step.call !== undefined) lines.push(`  ${step.call};`);
+    for (const dump of step.dumps ?? []) lines.push(`  ${dump}`);
     if (o.profile) lines.push(`  es_profile_marks[${i + 1}] = es_profile_now();`);
   });
   const profile = o.profile
@@ -139,7 +154,7 @@ export function emitModelC(o: {
 
 ${o.kernelHeaders.map(h => `#include "${h}"`).join('\n')}
 #include "edgespec/model.h"
-${o.profile ? '#include "edgespec/profile.h"\n' : ''}
+${o.profile ? '#include "edgespec/profile.h"\n' : ''}${o.steps.some(s => s.dumps) ? '#include "edgespec/debug_tensors.h"\n' : ''}
 /* weights.S: weights.bin (${o.blob.data.length} bytes, ${o.blob.entries.length} tensors, each 64-byte aligned). */
 extern const unsigned char es_weights[];
 #define WEIGHT(offset) ((const ${o.pointer} *)(es_weights + (offset)))

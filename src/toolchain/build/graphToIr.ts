@@ -14,7 +14,8 @@ export type { WeightLookup, WeightTensor } from './weightLookup';
 /** ES_MAX_TENSORS of kernels/include/edgespec/model.h. */
 const MAX_IO_TENSORS = 16;
 
-function defaultLayout(shape: number[], declared: string | undefined, framework: string): MemoryLayout {
+/** The layout a graph tensor has in the framework: as declared, else by rank and framework. */
+export function defaultLayout(shape: number[], declared: string | undefined, framework: string): MemoryLayout {
   if (shape.length !== 4) return 'plain';
   if (declared === 'NCHW' || declared === 'NHWC') return declared;
   return framework === 'pytorch' || framework === 'onnx' ? 'NCHW' : 'NHWC';

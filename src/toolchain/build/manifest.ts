@@ -17,6 +17,7 @@ export interface ManifestInputs {
   producer: string;
   files: BuildManifest['files'];
   profile?: BuildManifest['profile'];
+  debugTensors?: BuildManifest['debug_tensors'];
   dtype: 'float32' | 'int8';
   kernelVariant: KernelVariant;
 }
@@ -59,6 +60,7 @@ export function writeManifest(m: ManifestInputs): BuildManifest {
     ...(target.name !== 'qemu-virt' ? { host: { argv: ['INPUT_FILE', 'OUTPUT_FILE'] as ('INPUT_FILE' | 'OUTPUT_FILE')[] } } : {}),
     ...(target.userMode ? { linux: { ...target.userMode } } : {}),
     ...(m.profile ? { profile: m.profile } : {}),
+    ...(m.debugTensors ? { debug_tensors: m.debugTensors } : {}),
     ...(m.needs.regions.length > 0
       ? {
           memory: m.needs.regions.map(r => ({

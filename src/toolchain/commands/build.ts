@@ -29,13 +29,14 @@ export const registerBuild: RegisterCommand = (program, ctx) => {
     .option('--target <target>', `${TARGETS.join(' or ')}`, parseTarget, DEFAULT_TARGET)
     .option('--out <dir>', 'build directory (default: BUNDLE/build/TARGET, or BUNDLE/build/TARGET-int8 for an int8 build)')
     .option('--profile', 'profiling build: count guest instructions (qemu-virt) or nanoseconds (host, linux) per step; edgespec run puts them in run.json')
+    .option('--debug-tensors', 'debug build: the image also writes every intermediate tensor after each step (to debug-tensors.bin), for edgespec diff; default --out BUNDLE/build/TARGET[-int8]-debug')
     .option('--dtype <dtype>', 'float32 or int8 (post-training static quantization; a bundle with its own quantization, e.g. from an int8 .tflite, builds int8 with it); default float32, or int8 for such a bundle', parseDtype)
     .option('--calibration <path>', 'int8: calibration inputs, a .safetensors file or a directory of .npy files (with the bundle\'s reference input)')
     .option('--kernel-variant <variant>', 'neon: the hand-written NEON paths where a kernel has them (AArch64 targets); portable: compile with -DES_NO_NEON, only the portable C paths (GNU C vector extensions and plain loops, which gcc still vectorizes at -O3), to measure what the NEON paths buy; host has no NEON paths', parseKernelVariant, 'neon')
     .option('--json', 'print JSON-line events')
-    .action(async (bundle: string, opts: { target: string; out?: string; profile?: boolean; dtype?: Dtype; calibration?: string; kernelVariant: KernelVariant; json?: boolean }) => {
+    .action(async (bundle: string, opts: { target: string; out?: string; profile?: boolean; debugTensors?: boolean; dtype?: Dtype; calibration?: string; kernelVariant: KernelVariant; json?: boolean }) => {
       const reporter = ctx.reporter(opts);
-      const result = await buildBundle({ bundleDir: bundle, target: opts.target, outDir: opts.out, reporter, profile: opts.profile, dtype: opts.dtype, calibration: opts.calibration, kernelVariant: opts.kernelVariant });
+      const result = await buildBundle({ bundleDir: bundle, target: opts.target, outDir: opts.out, reporter, profile: opts.profile, debugTensors: opts.debugTensors, dtype: opts.dtype, calibration: opts.calibration, kernelVariant: opts.kernelVariant });
       reporter.result('build', { dir: result.dir, manifest: result.manifest, totals: result.footprint.totals }, () => formatBuildSummary(result));
     });
 };

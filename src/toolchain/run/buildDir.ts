@@ -29,6 +29,8 @@ export interface RunnableBuild {
   userMode?: { emulator: string; cpu: string };
   /** A profiling build: what the guest's per-step counts are. */
   profile?: BuildManifest['profile'];
+  /** A debug build: the tensors the image dumps to debug-tensors.bin. */
+  debugTensors?: BuildManifest['debug_tensors'];
 }
 
 const REBUILD = 'build it again: edgespec build BUNDLE --target qemu-virt|host|linux --out DIR';
@@ -97,6 +99,7 @@ function fromManifest(dir: string, manifest: unknown, file: string): RunnableBui
     ...(m.qemu ? { qemu: m.qemu } : {}),
     ...(m.hostArgv ? { hostArgv: m.hostArgv } : {}),
     ...(m.userMode ? { userMode: m.userMode } : {}),
-    ...(m.profile ? { profile: m.profile } : {})
+    ...(m.profile ? { profile: m.profile } : {}),
+    ...(m.debugTensors ? { debugTensors: m.debugTensors } : {})
   };
 }

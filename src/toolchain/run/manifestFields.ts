@@ -24,6 +24,7 @@ export interface ManifestFields {
   hostArgv?: NonNullable<BuildManifest['host']>['argv'];
   userMode?: { emulator: string; cpu: string };
   profile?: BuildManifest['profile'];
+  debugTensors?: BuildManifest['debug_tensors'];
 }
 
 /** The I/O file format stores each tensor's size in 32 bits and holds at most 16 tensors. */
@@ -123,6 +124,17 @@ export function checkedManifestFields(manifest: unknown, file: string, rebuild: 
       }
     });
     fields.profile = p as unknown as BuildManifest['profile'];
+  }
+  if (m.debug_tensors !== undefined) {
+    const d = m.debug_tensors;
+    if (!isObject(d) || d.file !== 'debug-tensors.bin' || !Array.isArray(d.dumps)) return bad('debug_tensors', 'an object with file debug-tensors.bin and dumps');
+    d.dumps.forEach((t: unknown, i: number) => {
+      const ok = isObject(t) && isCount(t.step) && typeof t.tensor === 'string' && (t.graph_tensor === null || typeof t.graph_tensor === 'string') &&
+        Array.isArray(t.shape) && t.shape.every(isCount) && (t.dtype === 'float32' || t.dtype === 'int8') && isCount(t.bytes) &&
+        ['NCHW', 'NHWC', 'plain'].includes(t.layout as string) && typeof t.node === 'string' && Array.isArray(t.framework_ops);
+      if (!ok) bad(`debug_tensors.dumps[${i}]`, 'an object with step, tensor, graph_tensor, shape, layout, dtype, bytes, node and framework_ops');
+    });
+    fields.debugTensors = d as unknown as BuildManifest['debug_tensors'];
   }
   return fields;
 }

@@ -28,6 +28,8 @@ export interface RunOptions {
   inputFile?: string;
   timeoutS?: number;
   reporter: Reporter;
+  /** Called with the run's working directory (where the guest wrote its files) before it is removed. */
+  onWorkDir?: (workDir: string) => Promise<void>;
 }
 
 export interface RunOutcome {
@@ -90,6 +92,7 @@ async function runReadBuild(build: RunnableBuild, opts: RunOptions): Promise<Run
     const launched = await launch({ command: guest.command, args: guest.args, cwd: workDir, timeoutMs: timeoutS * 1000 });
     reporter.progress('run', 2, 3, 'reading the outputs');
     const { report, outputs } = await reportRun(build, input, guest, launched, timeoutS, workDir);
+    await opts.onWorkDir?.(workDir);
     const runJson = path.join(build.dir, RUN_JSON);
     await publishRunResults(build, report, outputs).catch(e => {
       throw new EdgespecError('run-json-unwritable', `cannot write ${runJson}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'make the build directory writable (and free some space), or copy it somewhere writable and run that copy');

@@ -17,6 +17,8 @@ export interface Int8Options {
   producer: string;
   /** A profiling build: a counter mark after each step (edgespec/profile.h). */
   profile?: boolean;
+  /** A debug build: the model dumps every tensor a step writes (edgespec/debug_tensors.h). */
+  debugTensors?: boolean;
   log?: (message: string) => void;
   progress?: (stage: string, done: number, total: number, detail?: string) => void;
 }
@@ -74,6 +76,6 @@ function finish(ir: LoweredInt8['ir'], quantized: QuantizedSchedule, notes: stri
   const schedule = { ...quantized, steps: quantized.steps } as unknown as Schedule;
   const plan = planSchedule(schedule);
   const blob = layoutRawWeights(quantized.weights);
-  const source = emitInt8ModelSource(quantized, plan, blob, options.producer, { profile: options.profile });
+  const source = emitInt8ModelSource(quantized, plan, blob, options.producer, { profile: options.profile, debugTensors: options.debugTensors });
   return { ir, schedule, plan, blob, source, notes, quantized };
 }

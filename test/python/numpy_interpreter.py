@@ -132,6 +132,40 @@ def leaky_relu(x, *, negative_slope=0.01):
     return np.where(x >= 0, x, x * negative_slope)
 
 
+op("maximum")(np.maximum)
+op("minimum")(np.minimum)
+op("exp")(np.exp)
+op("log")(np.log)
+op("sqrt")(np.sqrt)
+op("rsqrt")(lambda x: 1 / np.sqrt(x))
+op("abs")(np.abs)
+op("neg")(np.negative)
+op("softsign")(lambda x: x / (1 + np.abs(x)))
+op("mish")(lambda x: x * np.tanh(np.logaddexp(0, x)))
+op("selu")(lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(np.minimum(x, 0))))
+
+
+@op("elu")
+def elu(x, *, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+@op("softplus")
+def softplus(x, *, beta=1.0, threshold=None):
+    soft = np.logaddexp(0, beta * x) / beta
+    return soft if threshold is None else np.where(beta * x > threshold, x, soft)
+
+
+@op("prelu")
+def prelu(x, slope):
+    return np.where(x >= 0, x, x * slope)
+
+
+@op("pow")
+def power(x, *, exponent):
+    return np.power(x, exponent)
+
+
 @op("gelu")
 def gelu(x, *, approximate="none"):
     if approximate == "tanh":
@@ -207,6 +241,12 @@ def mean(x, *, axes, keepdim):
 def softmax(x, *, axis):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
+
+
+@op("log_softmax")
+def log_softmax(x, *, axis):
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 @op("batch_norm")

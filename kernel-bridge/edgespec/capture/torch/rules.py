@@ -253,12 +253,12 @@ def softplus(L, node, a):
 
 @rule("aten._prelu_kernel.default", "aten.prelu.default")
 def prelu(L, node, a):
-    """The slope applies along dim 1 (nn.PReLU's weight is [C] or [1]); aten.prelu's own view of it
-    to [1, C, 1, 1] may already have been made by torch.export."""
+    """aten.prelu applies a [C] weight along dim 1 (it views it as [C, 1, ...] itself); torch.export
+    usually leaves that view and _prelu_kernel, whose weight broadcasts as it is."""
     x, weight = a["self"], a["weight"]
     rank, slope_shape = _rank(L, x), L.shape_of(weight)
     slope = L.tensor(weight)
-    if len(slope_shape) == 1 and slope_shape[0] > 1 and rank > 2:
+    if L.op_name(node) == "aten.prelu.default" and len(slope_shape) == 1 and slope_shape[0] > 1 and rank > 2:
         shape = [slope_shape[0]] + [1] * (rank - 2)
         viewed = L.builder.add_tensor(f"{node.name}.slope", shape, "float32", "activation")
         L.emit(node, "reshape", [slope], {"shape": shape}, outputs=[viewed], name=f"{node.name}.slope")

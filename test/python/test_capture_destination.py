@@ -106,7 +106,8 @@ def test_a_recapture_keeps_the_builds_of_an_unchanged_bundle_and_names_those_it_
     assert "builds made from that one were removed: build/host (with its run report run.json and 1 archive " \
            "(build_mlp-host.zip))" in warnings[0]
     assert f"edgespec build {out}" in warnings[0]
-    assert sorted(p.name for p in out.iterdir()) == ["graph.json", "reference.safetensors", "weights.safetensors"]
+    assert sorted(p.name for p in out.iterdir()) == ["graph.json", "intermediates.safetensors", "reference.safetensors",
+                                                  "weights.safetensors"]
     edgespec.validate_bundle(out)
     assert staging_dirs(tmp_path) == []
 

@@ -104,9 +104,13 @@ export async function diffBuild(options: DiffOptions): Promise<DiffOutcome> {
 
   reporter.progress('diff', 3, 4, `comparing ${trace.tensors.length} tensors with the framework's`);
   const policy: TolerancePolicy = build.dtype === 'float32' ? 'float32' : hasGivenQuantization(bundle.graph) ? 'int8-given' : 'int8-calibrated';
-  // the graph's inputs are the reference inputs (an input's layout conversion is a dumped tensor too)
-  const inputs = new Map(bundle.graph.inputs.map((io, i) => [io.tensor, bundle.reference.tensors.get(bundle.graph.reference.inputs[i])]));
-  const layers = compareLayers(trace.tensors, bundle.graph, name => intermediates.tensors.get(name) ?? inputs.get(name), policy);
+  // the graph's inputs and outputs are the reference's (an input's layout conversion is a dumped tensor too)
+  const { graph, reference } = bundle;
+  const io = new Map([
+    ...graph.inputs.map((t, i) => [t.tensor, reference.tensors.get(graph.reference.inputs[i])] as const),
+    ...graph.outputs.map((t, i) => [t.tensor, reference.tensors.get(graph.reference.outputs[i])] as const)
+  ]);
+  const layers = compareLayers(trace.tensors, graph, name => intermediates.tensors.get(name) ?? io.get(name), policy);
   const first = firstDivergent(layers);
   const stopped = trace.complete ? '' : `; the image stopped after ${trace.tensors.length} of ${manifest.dumps.length} tensors (run status ${run.report.status})`;
   const report: DivergenceReport = {

@@ -118,3 +118,44 @@ def symbolic_batch_model() -> onnx.ModelProto:
     graph = helper.make_graph(nodes, "dynamic", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 8, 8])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2, 8, 8])], [w])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION)
+
+
+def activations_model() -> onnx.ModelProto:
+    """Conv, PRelu (slope [C, 1, 1]), Elu, Selu (default and other alpha/gamma), Softplus, Mish,
+    Softsign, Abs, Sqrt, Log, Exp, Pow, Neg, Max of three inputs (one a constant), Min, LogSoftmax."""
+    rng = np.random.default_rng(5)
+    inits = [
+        _init("w", rng.standard_normal((4, 3, 3, 3)).astype(np.float32)),
+        _init("slope", np.array([0.05, 0.1, 0.2, 0.3], np.float32).reshape(4, 1, 1)),
+        _init("one", np.array(1.0, np.float32)),
+        _init("half", np.array(0.5, np.float32)),
+        _init("three", np.array(3.0, np.float32)),
+        _init("floor", np.array([-0.5, -0.2, 0.0, 0.1], np.float32).reshape(4, 1, 1)),
+        _init("cap", np.array([0.6], np.float32)),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="/features/conv/Conv", pads=[1, 1, 1, 1]),
+        helper.make_node("PRelu", ["c", "slope"], ["p"], name="/features/prelu/PRelu"),
+        helper.make_node("Elu", ["p"], ["e"], name="/features/elu/Elu", alpha=0.5),
+        helper.make_node("Selu", ["e"], ["s"], name="/features/selu/Selu"),
+        helper.make_node("Selu", ["s"], ["s2"], name="/features/selu2/Selu", alpha=1.5, gamma=0.8),
+        helper.make_node("Softplus", ["s2"], ["sp"], name="/features/softplus/Softplus"),
+        helper.make_node("Sub", ["sp", "one"], ["spm"], name="/features/shift/Sub"),
+        helper.make_node("Mish", ["spm"], ["mi"], name="/features/mish/Mish"),
+        helper.make_node("Softsign", ["mi"], ["ss"], name="/features/softsign/Softsign"),
+        helper.make_node("Abs", ["ss"], ["ab"], name="/math/abs/Abs"),
+        helper.make_node("Sqrt", ["ab"], ["sq"], name="/math/sqrt/Sqrt"),
+        helper.make_node("Add", ["sq", "half"], ["sqh"], name="/math/add/Add"),
+        helper.make_node("Log", ["sqh"], ["lg"], name="/math/log/Log"),
+        helper.make_node("Exp", ["lg"], ["ex"], name="/math/exp/Exp"),
+        helper.make_node("Pow", ["ex", "three"], ["pw"], name="/math/pow/Pow"),
+        helper.make_node("Neg", ["pw"], ["ng"], name="/math/neg/Neg"),
+        helper.make_node("Max", ["ng", "ss", "floor"], ["mx"], name="/head/max/Max"),
+        helper.make_node("Min", ["mx", "cap"], ["mn"], name="/head/min/Min"),
+        helper.make_node("LogSoftmax", ["mn"], ["y"], name="/head/log_softmax/LogSoftmax", axis=1),
+    ]
+    graph = helper.make_graph(nodes, "activations", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 6, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 6, 6])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION)
+    onnx.checker.check_model(model)
+    return model

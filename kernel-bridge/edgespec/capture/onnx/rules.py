@@ -130,6 +130,52 @@ def leaky_relu(low: OnnxLowering, node) -> None:
     low.emit("leaky_relu", [low.value(node.input[0])], {"negative_slope": float(low.attr(node, "alpha", 0.01))})
 
 
+def elu(low: OnnxLowering, node) -> None:
+    low.emit("elu", [low.value(node.input[0])], {"alpha": float(low.attr(node, "alpha", 1.0))})
+
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+
+
+def selu(low: OnnxLowering, node) -> None:
+    """Selu's defaults are SELU's constants rounded to float32; other values are elu then mul."""
+    alpha, gamma = float(low.attr(node, "alpha", SELU_ALPHA)), float(low.attr(node, "gamma", SELU_SCALE))
+    x = low.value(node.input[0])
+    if math.isclose(alpha, SELU_ALPHA, rel_tol=1e-6) and math.isclose(gamma, SELU_SCALE, rel_tol=1e-6):
+        return low.emit("selu", [x], {})
+    unscaled = low.builder.add_tensor(f"{node.output[0]}.elu", low.shape(node.output[0]), "float32", "activation")
+    low.add_node("elu", [x], [unscaled], {"alpha": alpha})
+    low.emit("mul", [unscaled], {"scalar": gamma})
+
+
+def prelu(low: OnnxLowering, node) -> None:
+    """PRelu's slope broadcasts against X (NumPy rules); PyTorch exports [C, 1, 1]."""
+    low.emit("prelu", [low.value(node.input[0]), low.value(node.input[1])], {})
+
+
+def power(low: OnnxLowering, node) -> None:
+    exponent = low.constant(node.input[1], "exponent").reshape(-1)
+    if exponent.size != 1 or not np.isfinite(exponent[0]):
+        raise Unmappable(f"its exponent has {exponent.size} values; edgespec takes one constant exponent")
+    low.emit("pow", [low.value(node.input[0])], {"exponent": float(exponent[0])})
+
+
+def _max_min(vocab_op: str) -> Rule:
+    """Max and Min take one or more inputs, broadcast: a chain of two-input nodes."""
+    def rule(low: OnnxLowering, node) -> None:
+        inputs = [name for name in node.input if name]
+        if len(inputs) == 1:
+            return low.alias(node.output[0], low.value(inputs[0]))
+        acc, shape = low.value(inputs[0]), low.shape(inputs[0])
+        for position, name in enumerate(inputs[1:-1], start=1):
+            shape = list(np.broadcast_shapes(tuple(shape), tuple(low.shape(name))))
+            partial = low.builder.add_tensor(f"{node.output[0]}.{vocab_op}{position}", shape, "float32", "activation")
+            low.add_node(vocab_op, [acc, low.value(name)], [partial], {})
+            acc = partial
+        low.emit(vocab_op, [acc, low.value(inputs[-1])], {})
+    return rule
+
+
 def clip(low: OnnxLowering, node) -> None:
     if low.opset < 11:
         lo, hi = low.attr(node, "min", None), low.attr(node, "max", None)
@@ -148,6 +194,14 @@ def softmax(low: OnnxLowering, node) -> None:
     if low.opset < 13 and axis != rank - 1:
         raise Unmappable(f"before opset 13 Softmax on axis {axis} normalizes over all later axes together")
     low.emit("softmax", [low.value(node.input[0])], {"axis": axis})
+
+
+def log_softmax(low: OnnxLowering, node) -> None:
+    rank = len(low.shape(node.input[0]))
+    axis = normalize_axis(int(low.attr(node, "axis", -1 if low.opset >= 13 else 1)), rank)
+    if low.opset < 13 and axis != rank - 1:
+        raise Unmappable(f"before opset 13 LogSoftmax on axis {axis} normalizes over all later axes together")
+    low.emit("log_softmax", [low.value(node.input[0])], {"axis": axis})
 
 
 def max_pool(low: OnnxLowering, node) -> None:
@@ -286,6 +340,21 @@ RULES: Dict[str, Rule] = {
     "HardSigmoid": hard_sigmoid,
     "Gelu": gelu,
     "LeakyRelu": leaky_relu,
+    "Elu": elu,
+    "Selu": selu,
+    "Softplus": _unary("softplus"),
+    "Softsign": _unary("softsign"),
+    "Mish": _unary("mish"),
+    "PRelu": prelu,
+    "Exp": _unary("exp"),
+    "Log": _unary("log"),
+    "Sqrt": _unary("sqrt"),
+    "Abs": _unary("abs"),
+    "Neg": _unary("neg"),
+    "Pow": power,
+    "Max": _max_min("maximum"),
+    "Min": _max_min("minimum"),
+    "LogSoftmax": log_softmax,
     "Clip": clip,
     "Softmax": softmax,
     "MaxPool": max_pool,

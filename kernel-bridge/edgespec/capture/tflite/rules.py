@@ -133,6 +133,29 @@ def leaky_relu(low: TfliteLowering, op: FbOperator) -> None:
     low.emit("leaky_relu", [low.value(op.inputs[0])], {"negative_slope": float(op.options.get("alpha", 0.0))})
 
 
+def prelu(low: TfliteLowering, op: FbOperator) -> None:
+    """PRELU's alpha broadcasts against the input (Keras: one per element, or [1, 1, C] with shared axes)."""
+    low.constant(op.inputs[1], "alpha")
+    low.emit("prelu", [low.value(op.inputs[0]), low.weight(op.inputs[1])], {})
+
+
+def power(low: TfliteLowering, op: FbOperator) -> None:
+    exponent = low.real_constant(op.inputs[1], "exponent").reshape(-1)
+    if exponent.size != 1 or not np.isfinite(exponent[0]):
+        raise Unmappable(f"its exponent has {exponent.size} values; edgespec takes one constant exponent")
+    low.emit("pow", [low.value(op.inputs[0])], {"exponent": float(exponent[0])})
+
+
+def _max_min(vocab_op: str) -> Callable[[TfliteLowering, FbOperator], None]:
+    def rule(low: TfliteLowering, op: FbOperator) -> None:
+        low.emit(vocab_op, [low.value(op.inputs[0]), low.value(op.inputs[1])], {})
+    return rule
+
+
+def log_softmax(low: TfliteLowering, op: FbOperator) -> None:
+    low.emit("log_softmax", [low.value(op.inputs[0])], {"axis": len(low.shape(op.inputs[0])) - 1})
+
+
 def _pool(vocab_op: str) -> Callable[[TfliteLowering, FbOperator], None]:
     def rule(low: TfliteLowering, op: FbOperator) -> None:
         _require_rank(low, op.inputs[0], 4, "input")
@@ -255,6 +278,19 @@ RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
     "HARD_SWISH": _unary("hardswish", {}),
     "GELU": gelu,
     "LEAKY_RELU": leaky_relu,
+    "ELU": _unary("elu", {"alpha": 1.0}),
+    "PRELU": prelu,
+    "EXP": _unary("exp", {}),
+    "LOG": _unary("log", {}),
+    "SQRT": _unary("sqrt", {}),
+    "RSQRT": _unary("rsqrt", {}),
+    "ABS": _unary("abs", {}),
+    "NEG": _unary("neg", {}),
+    "SQUARE": _unary("pow", {"exponent": 2.0}),
+    "POW": power,
+    "MAXIMUM": _max_min("maximum"),
+    "MINIMUM": _max_min("minimum"),
+    "LOG_SOFTMAX": log_softmax,
     "MAX_POOL_2D": _pool("max_pool2d"),
     "AVERAGE_POOL_2D": _pool("avg_pool2d"),
     "MEAN": mean,

@@ -1,7 +1,7 @@
 """`edgespec diff` on PyTorch models: a correct image stays quiet layer by layer (MobileNetV2
 fp32 and int8), and a fault planted in one layer's weights (EDGESPEC_TEST_PLANT_FAULT) is
-reported at exactly that layer, on the host and under QEMU (qemu-virt writes its tensors
-through semihosting)."""
+reported at exactly that layer, on the host, under QEMU (qemu-virt writes its tensors
+through semihosting) and under qemu-aarch64 (linux)."""
 from __future__ import annotations
 
 import json
@@ -32,7 +32,7 @@ def small_cnn(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("target", ["host", "qemu-virt"])
+@pytest.mark.parametrize("target", ["host", "qemu-virt", "linux"])
 def test_a_correct_build_stays_quiet_and_a_zeroed_bias_is_found_at_its_layer(small_cnn, target):
     build_dir = build(small_cnn, target)
     clean = diff(build_dir)

@@ -144,6 +144,28 @@ def test_recapturing_the_same_model_gives_the_same_bundle(torch_bundle, tmp_path
     assert (copy / FILE).read_bytes() == (result.path / FILE).read_bytes()
 
 
+def test_a_recapture_without_intermediates_leaves_no_old_file(torch_bundle, tmp_path, monkeypatch):
+    model, x, result = torch_bundle
+    copy = tmp_path / "net"
+    shutil.copytree(result.path, copy)
+    monkeypatch.setenv(CAP, "0")
+    again = edgespec.capture(model, x, out=copy)
+    assert not (copy / FILE).exists() and "intermediates" not in validate_bundle(copy)
+    assert not any("already held" in note for note in again.notes)
+
+
+def test_a_killed_captures_staging_directory_with_intermediates_is_swept(torch_bundle, tmp_path):
+    model, x, result = torch_bundle
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(finished.stdout)  # a process that has exited: its staging directory is a leftover
+    leftover = tmp_path / f".net.partial-{dead}-abc123"
+    leftover.mkdir()
+    for name in ("graph.json", "weights.safetensors", FILE):
+        shutil.copy(result.path / name, leftover / name)
+    edgespec.capture(model, x, out=tmp_path / "net")
+    assert not leftover.exists() and (tmp_path / "net" / FILE).is_file()
+
+
 def test_over_the_cap_the_bundle_keeps_none_and_says_so(monkeypatch, tmp_path):
     monkeypatch.setenv(CAP, "1000")  # the small net's activations take about 4 KiB
     result = edgespec.capture(small_net(), torch.randn(1, 3, 16, 16), out=tmp_path / "capped")

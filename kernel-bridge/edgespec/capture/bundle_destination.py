@@ -1,7 +1,8 @@
 """What a capture finds at its output directory, and whether it may replace it.
 
 A capture writes into a directory that is new, empty, or an earlier edgespec bundle:
-graph.json of format edgespec.graph, the two safetensors files and `build/`, which holds
+graph.json of format edgespec.graph, its safetensors files (weights, reference and the
+optional intermediates) and `build/`, which holds
 the build directories that `edgespec build` made from it (build.json of format
 edgespec.build, and only what a build, a run and an archive write). Anything else is the
 user's, and the capture refuses to touch it.

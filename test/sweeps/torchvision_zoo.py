@@ -1,0 +1,152 @@
+"""The torchvision zoo sweep: every classification and segmentation model torchvision lists,
+under 100 M parameters, built with seeded weights (and seeded batch-norm statistics) at its
+usual input size (the crop size of its default weights' transforms; segmentation at 520),
+captured, built for the host, run, and compared with PyTorch (the bar of edgespec run:
+max abs error <= 1e-4 x max |reference|, the same top-5). Writes docs/zoo.md by default.
+
+    .venv/bin/python test/sweeps/torchvision_zoo.py [--models REGEX] [--out FILE] [--json FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sweep_common import CaseResult, build_and_run, machine_line, one_line, write_json  # noqa: E402
+
+MAX_PARAMETERS = 100_000_000
+SEED = 0
+
+
+def zoo() -> List[Tuple[str, str]]:
+    """(family, name) of every listed model: classification, then segmentation."""
+    import torchvision
+
+    classification = torchvision.models.list_models(module=torchvision.models)
+    segmentation = torchvision.models.list_models(module=torchvision.models.segmentation)
+    return [("classification", n) for n in classification] + [("segmentation", n) for n in segmentation]
+
+
+def input_size(name: str, family: str) -> int:
+    import torchvision
+
+    if family == "segmentation":
+        return 520
+    weights = torchvision.models.get_model_weights(name).DEFAULT
+    crop = weights.transforms().crop_size
+    return int(crop[0] if isinstance(crop, (list, tuple)) else crop)
+
+
+def build_model(name: str, family: str):
+    import torch
+    import torchvision
+
+    from edgespec.capture.torch.model_source import randomize_batchnorm
+
+    torch.manual_seed(SEED)
+    kwargs = {"weights": None}
+    if family == "segmentation":
+        kwargs["weights_backbone"] = None
+    model = torchvision.models.get_model(name, **kwargs).eval()
+    randomize_batchnorm(model, SEED)
+    return model
+
+
+def run_model(family: str, name: str, work: Path) -> CaseResult:
+    import torch
+
+    import edgespec
+    from edgespec.errors import EdgespecError
+
+    started = time.monotonic()
+    label = f"{family}/{name}"
+    model = build_model(name, family)
+    params = sum(p.numel() for p in model.parameters())
+    detail = {"parameters": params}
+    if params > MAX_PARAMETERS:
+        return CaseResult(label, "skipped", message=f"{params / 1e6:.0f} M parameters (over 100 M)", detail=detail)
+    size = input_size(name, family)
+    detail["input"] = [1, 3, size, size]
+    x = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(SEED + 1000))
+    try:
+        result = edgespec.capture(model, x, name=re.sub(r"[^A-Za-z0-9_]", "_", name), out=work / name)
+    except EdgespecError as e:
+        return CaseResult(label, "fail", "capture", one_line(e), detail, time.monotonic() - started)
+    except Exception as e:  # the sweep records every failure and goes on
+        return CaseResult(label, "fail", "capture", one_line(f"{type(e).__name__}: {e}"), detail, time.monotonic() - started)
+    del model
+    report, stage, message = build_and_run(Path(result.path), "host", None, timeout=1800)
+    seconds = time.monotonic() - started
+    if report is None:
+        return CaseResult(label, "fail", stage, one_line(message), detail, seconds)
+    agreement = report.get("agreement") or {}
+    detail.update({k: agreement.get(k) for k in ("max_abs_error", "max_abs_reference", "top5_match")})
+    if report["status"] != "ok":
+        return CaseResult(label, "fail", "compare", one_line(report.get("error") or report["status"]), detail, seconds)
+    return CaseResult(label, "pass", detail=detail, seconds=seconds)
+
+
+def markdown(results: List[CaseResult], seconds: float) -> str:
+    considered = [r for r in results if r.status != "skipped"]
+    passed = sum(r.status == "pass" for r in considered)
+    lines = [
+        "# torchvision zoo",
+        "",
+        "Every model of `torchvision.models.list_models(torchvision.models)` and of",
+        "`list_models(torchvision.models.segmentation)` under 100 M parameters, with seeded weights and",
+        "batch-norm statistics, at its usual input size: captured, built for `host`, run, compared with",
+        "PyTorch (max abs error <= 1e-4 x max |reference| and the same top-5). Written by `npm run zoo`",
+        "(test/sweeps/torchvision_zoo.py); CI runs a subset.",
+        "",
+        f"Machine: {machine_line()}; {seconds / 60:.0f} min in all.",
+        "",
+        f"**{passed} of {len(considered)} models pass** ({len(results) - len(considered)} over 100 M parameters skipped).",
+        "",
+        "| model | parameters | input | result | stage | max abs error / max abs ref | why | seconds |",
+        "|---|---:|---|---|---|---|---|---:|",
+    ]
+    for r in results:
+        d = r.detail
+        ratio = ""
+        if d.get("max_abs_error") is not None and d.get("max_abs_reference"):
+            ratio = f"{d['max_abs_error']:.2e} / {d['max_abs_reference']:.3g}"
+        params = f"{d['parameters'] / 1e6:.1f} M" if "parameters" in d else ""
+        size = "x".join(map(str, d["input"])) if "input" in d else ""
+        lines.append(f"| {r.name} | {params} | {size} | {r.status} | {r.stage} | {ratio} | {r.message.replace('|', '/')} | {r.seconds:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", help="only models whose name matches this regular expression")
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / "docs" / "zoo.md"))
+    parser.add_argument("--json", help="also write the results as JSON here")
+    args = parser.parse_args(argv)
+    models = [(f, n) for f, n in zoo() if not args.models or re.search(args.models, n)]
+    started = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="edgespec-zoo-"))
+    results: List[CaseResult] = []
+    try:
+        for i, (family, name) in enumerate(models):
+            result = run_model(family, name, work)
+            results.append(result)
+            print(f"[{i + 1}/{len(models)}] {result.name}: {result.status} {result.stage} {result.message} ({result.seconds:.0f} s)", flush=True)
+            shutil.rmtree(work / name, ignore_errors=True)
+            if args.json:
+                write_json(Path(args.json), results)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    Path(args.out).write_text(markdown(results, time.monotonic() - started))
+    considered = [r for r in results if r.status != "skipped"]
+    print(f"{sum(r.status == 'pass' for r in considered)} of {len(considered)} models pass; table in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

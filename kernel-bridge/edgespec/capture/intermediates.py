@@ -14,7 +14,6 @@ overrides it); over that, the bundle keeps none and a capture note says so.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional
 
@@ -34,7 +33,6 @@ class Intermediates:
 
     arrays: Optional[Dict[str, np.ndarray]]
     notes: List[str] = field(default_factory=list)
-    seconds: float = 0.0
 
 
 def max_bytes() -> int:
@@ -94,21 +92,17 @@ def collect(tensors: Mapping[str, Dict[str, Any]], origins: Mapping[str, Any],
     The cap is checked on the declared shapes first, so a model over it is not run again. A
     framework that fails here costs the bundle its intermediates, not the capture (a note says why).
     """
-    started = time.monotonic()
     limit = max_bytes()
     wanted = wanted_origins(tensors, origins)
     declared = declared_bytes(tensors, origins)
     if declared > limit:
-        return Intermediates(None, [_over_cap(len(wanted), declared, limit)], time.monotonic() - started)
+        return Intermediates(None, [_over_cap(len(wanted), declared, limit)])
     try:
         by_origin = read(wanted) if wanted else {}
     except Exception as e:  # the model already ran once for the reference; say why, keep the capture
         first = str(e).strip().splitlines()[0][:300] if str(e).strip() else ""
-        result = none_kept(f"{framework} could not compute them: {type(e).__name__}" + (f": {first}" if first else ""))
-    else:
-        result = select(tensors, {name: by_origin.get(origin) for name, origin in wanted.items()}, limit)
-    result.seconds = time.monotonic() - started
-    return result
+        return none_kept(f"{framework} could not compute them: {type(e).__name__}" + (f": {first}" if first else ""))
+    return select(tensors, {name: by_origin.get(origin) for name, origin in wanted.items()}, limit)
 
 
 def declared_bytes(tensors: Mapping[str, Dict[str, Any]], origins: Mapping[str, Any]) -> int:

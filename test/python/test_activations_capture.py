@@ -101,3 +101,18 @@ def test_host_image_agrees_with_pytorch(bundle, tmp_path):
     [report] = _result(_cli("run", str(build)))
     assert report["status"] == "ok", report
     assert report["agreement"]["max_abs_error"] <= 1e-4 * report["agreement"]["max_abs_reference"]
+
+
+def test_calibrated_int8_image_runs_the_int8_kernels_and_stays_close(bundle, tmp_path):
+    """--dtype int8: prelu, abs, neg, maximum and minimum run in int8 (calibrated on the captured
+    input), the others in fp32 between dequantize and quantize."""
+    build = tmp_path / "build-int8"
+    proc = _cli("build", str(bundle), "--target", "host", "--dtype", "int8", "--out", str(build))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    model_c = next(build.rglob("model.c")).read_text()
+    for fn in ("es_prelu_s8(", "es_abs_s8(", "es_neg_s8(", "es_maximum_s8(", "es_minimum_s8("):
+        assert fn in model_c, fn
+    [report] = _result(_cli("run", str(build)))
+    assert report["status"] == "ok", report
+    assert report["agreement"]["top1_match"]
+    assert report["agreement"]["max_abs_error"] <= 0.05 * report["agreement"]["max_abs_reference"]

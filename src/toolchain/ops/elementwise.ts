@@ -106,27 +106,62 @@ function toOutput(pin: QParams, pout: QParams): FixedMultiplier {
   return pin.scale === pout.scale && pin.zp === pout.zp ? { mult: 0, shift: 0 } : fixedMultiplier(pin.scale / pout.scale);
 }
 
+/** A constant's int8 codes in `p`: for the model's own integers, quantizing their dequantized values gives them back. */
+function constantCodes(q: Int8Context, name: string, p: QParams, step: BinaryStep): string {
+  const fw = q.fpWeights.get(name)!;
+  const codes = Int8Array.from(fw.data, v => quantizeValue(v, p));
+  // named after the step too: the same constant may be held in other parameters elsewhere
+  return q.addWeight({ name: `${name}#s8:${step.args.y}`, source: fw.source, module: fw.module, shape: fw.shape, packing: `${fw.packing}, int8 per tensor (${step.op})`,
+    bytes: Buffer.from(codes.buffer, codes.byteOffset, codes.byteLength), elementBytes: 1 });
+}
+
 /**
- * int8 maximum / minimum of two activations, broadcast. An int8 .tflite compares the codes as
- * they are, as TFLite's MAXIMUM and MINIMUM do (the converter gives inputs and output one
- * quantization); calibrated, each input is first requantized to the output's parameters.
+ * int8 maximum / minimum, broadcast. An int8 .tflite compares the codes as they are, as
+ * TFLite's MAXIMUM and MINIMUM do (the converter gives inputs and output one quantization);
+ * calibrated, each input is first requantized to the output's parameters. A constant operand
+ * is held in the model's own integers, or calibrated, directly in the output's parameters.
  */
 function lowerMaxMin(step: BinaryStep, q: Int8Context): void {
   const s = step.args;
-  if (q.fpWeights.has(s.a) || q.fpWeights.has(s.b)) return q.fallback(step);
-  const a = q.as(s.a, 's8', step.from);
-  const b = q.as(s.b, 's8', step.from);
-  const pa = q.paramsOf(a), pb = q.paramsOf(b);
+  const isConst = (t: string) => q.fpWeights.has(t);
+  if (isConst(s.a) && isConst(s.b)) return q.fallback(step);
   const pout = q.rangeParams(s.y);
+  const constParams = (t: string): QParams | undefined => {
+    if (!q.given) return pout;
+    const given = givenWeight(q, q.fpWeights.get(t)!.source);
+    return given && given.scales.length === 1 ? { scale: given.scales[0], zp: given.zeroPoints[0] } : undefined;
+  };
   const none = { mult: 0, shift: 0 };
-  const ma = q.given ? none : toOutput(pa, pout);
-  const mb = q.given ? none : toOutput(pb, pout);
+  const operand = (t: string): { name: string; p: QParams; m: FixedMultiplier } | undefined => {
+    if (isConst(t)) {
+      const p = constParams(t);
+      return p && { name: constantCodes(q, t, p, step), p, m: none };
+    }
+    const name = q.as(t, 's8', step.from);
+    const p = q.paramsOf(name);
+    return { name, p, m: q.given ? none : toOutput(p, pout) };
+  };
+  if ([s.a, s.b].some(t => isConst(t) && !constParams(t))) return q.fallback(step);
+  const { name: a, p: pa, m: ma } = operand(s.a)!;
+  const { name: b, p: pb, m: mb } = operand(s.b)!;
   const [lo, hi] = activationBounds(s.act.min, s.act.max, pout);
   const kernel = `${step.kernel}_s8`;
   q.outputS8(s.y, pout, y => q.push({
     kernel, from: step.from, op: step.op, reads: [a, b], writes: [y], inPlace: [],
     call: p => `es_${kernel}(${p.read(a)}, ${ints(s.aStrides)}, ${pa.zp}, ${ma.mult}, ${ma.shift}, ${p.read(b)}, ${ints(s.bStrides)}, ${pb.zp}, ${mb.mult}, ${mb.shift},\n      ${p.write(y)}, ${ints(s.outShape)}, ${pout.zp}, ${lo}, ${hi})`
   }), step.from);
+}
+
+/** The model's own integers of a constant operand. The layout pass names a weight's re-laid
+ * copies `<name>:4d`, `<name>:nhwc`... (passes/toNHWC.ts): the bundle's name is found under them. */
+function givenWeight(q: Int8Context, source: string): GivenWeight | undefined {
+  for (let name = source; ; ) {
+    const found = q.given?.weights.get(name);
+    if (found) return found;
+    const parent = name.replace(/:(4d|nhwc|nchw|plain)(_\d+)?$/, '');
+    if (parent === name) return undefined;
+    name = parent;
+  }
 }
 
 /** The slope's integers and their (per-tensor) parameters: the model's own, or symmetric over max |slope|. */
@@ -147,7 +182,9 @@ function lowerPrelu(step: BinaryStep, q: Int8Context): void {
   const s = step.args;
   const fw = q.fpWeights.get(s.b);
   if (!fw || q.fpWeights.has(s.a)) return q.fallback(step);
-  const slope = preluSlope(fw.data, q.given?.weights.get(fw.source));
+  const given = q.given ? givenWeight(q, fw.source) : undefined;
+  if (q.given && !given) return q.fallback(step);
+  const slope = preluSlope(fw.data, given);
   if (!slope) return q.fallback(step);
   const x = q.as(s.a, 's8', step.from);
   const pin = q.paramsOf(x);

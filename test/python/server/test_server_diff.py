@@ -96,3 +96,43 @@ async def test_a_diff_whose_debug_build_would_leave_the_root_is_refused(jp_fetch
     assert "debug build" in body["message"] and "outside the Jupyter root" in body["message"]
     status, jobs = await request(jp_fetch, "GET", "edgespec", "jobs")
     assert [j["kind"] for j in jobs] == ["build"]
+
+
+async def test_a_diff_job_writes_divergence_json_and_the_endpoint_serves_it(jp_fetch, jp_root_dir, tiny_bundle):
+    root = Path(jp_root_dir)
+    build = await built(jp_fetch, root, tiny_bundle, "m/tiny")
+    job = await wait_for(jp_fetch, await submit(jp_fetch, {"kind": "diff", "build": build}), finished, timeout=600)
+    assert job["status"] == "done", job
+    assert job["error"] is None and job["progress"]["stage"]
+    report_file = root / build / "divergence.json"
+    assert job["result"] == {"divergence": str(report_file), "status": "agrees", "first_divergent": None}
+    status, report = await request(jp_fetch, "GET", "edgespec", "divergence", params={"build": build})
+    assert status == 200 and report == json.loads(report_file.read_text())
+    assert report["format"] == "edgespec.divergence" and report["status"] == "agrees"
+    assert report["layers"] and all(layer["within_tolerance"] for layer in report["layers"] if layer["compared"])
+    assert (root / (build + "-debug") / "build.json").is_file()
+
+
+@pytest.mark.parametrize("jp_server_config", [{"EdgespecApp": {"max_jobs": 2}}], indirect=True)
+async def test_a_diff_never_runs_beside_a_job_on_its_debug_build(jp_fetch, jp_root_dir, slow_bundle):
+    root = Path(jp_root_dir)
+    build = await built(jp_fetch, root, slow_bundle, "m/slow")
+    first = await wait_for(jp_fetch, await submit(jp_fetch, {"kind": "diff", "build": build}), finished, timeout=600)
+    assert first["status"] == "done", first
+    twin = build + "-debug"
+    diff_id = await submit(jp_fetch, {"kind": "diff", "build": build})
+    run_id = await submit(jp_fetch, {"kind": "run", "build": twin})
+    seen = []
+
+    async def both_running() -> None:
+        status, jobs = await request(jp_fetch, "GET", "edgespec", "jobs")
+        states = {j["id"]: j["status"] for j in jobs}
+        seen.append((states[diff_id], states[run_id]))
+
+    await wait_for(jp_fetch, run_id, finished, timeout=600, on_poll=both_running)
+    await wait_for(jp_fetch, diff_id, finished, timeout=600, on_poll=both_running)
+    assert ("running", "running") not in seen
+    assert ("running", "queued") in seen  # the run waited for the diff
+    for job_id in (diff_id, run_id):
+        status, job = await request(jp_fetch, "GET", "edgespec", "jobs", job_id)
+        assert job["status"] == "done", job

@@ -189,10 +189,10 @@ function lowerAbs(step: UnaryStep, q: Int8Context): void {
  * output takes the input's scale and the negated zero point; a model whose NEG changes scale stays fp32. */
 function lowerNeg(step: UnaryStep, q: Int8Context): void {
   const a = step.args;
-  if (q.given && q.given.activations.get(a.x)?.scale !== q.given.activations.get(a.y)?.scale) return q.fallback(step);
   const x = q.as(a.x, 's8', step.from);
   const pin = q.paramsOf(x);
   const pout = q.given ? q.rangeParams(a.y) : { scale: pin.scale, zp: Math.min(127, -pin.zp) };
+  if (pout.scale !== pin.scale) return q.fallback(step);
   q.outputS8(a.y, pout, y => q.push({
     kernel: 'neg_s8', from: step.from, op: step.op, reads: [x], writes: [y], inPlace: x === a.x ? [x] : [],
     call: ptr => `es_neg_s8(${ptr.read(x)}, ${ptr.write(y)}, ${a.count}, ${pin.zp + pout.zp})`

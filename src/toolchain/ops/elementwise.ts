@@ -181,7 +181,9 @@ function preluSlope(values: Float32Array, given: GivenWeight | undefined): { q: 
 function lowerPrelu(step: BinaryStep, q: Int8Context): void {
   const s = step.args;
   const fw = q.fpWeights.get(s.b);
-  if (!fw || q.fpWeights.has(s.a)) return q.fallback(step);
+  // TFLite's PRELU clamps to the int8 range only
+  const clamped = s.act.min > -Infinity || s.act.max < Infinity;
+  if (!fw || q.fpWeights.has(s.a) || clamped) return q.fallback(step);
   const given = q.given ? givenWeight(q, fw.source) : undefined;
   if (q.given && !given) return q.fallback(step);
   const slope = preluSlope(fw.data, given);

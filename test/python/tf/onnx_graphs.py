@@ -123,7 +123,7 @@ def symbolic_batch_model() -> onnx.ModelProto:
 
 def activations_model() -> onnx.ModelProto:
     """Conv, PRelu (slope [C, 1, 1]), Elu, Selu (default and other alpha/gamma), Softplus, Mish,
-    Softsign, Abs, Sqrt, Log, Exp, Pow, Neg, Max of three inputs (one a constant), Min, LogSoftmax."""
+    Softsign, Abs, Sqrt, Log, Exp, Pow, Neg, Max of three inputs (one a constant) and of one, Min, LogSoftmax."""
     rng = np.random.default_rng(5)
     inits = [
         _init("w", rng.standard_normal((4, 3, 3, 3)).astype(np.float32)),
@@ -153,7 +153,8 @@ def activations_model() -> onnx.ModelProto:
         helper.make_node("Neg", ["pw"], ["ng"], name="/math/neg/Neg"),
         helper.make_node("Max", ["ng", "ss", "floor"], ["mx"], name="/head/max/Max"),
         helper.make_node("Min", ["mx", "cap"], ["mn"], name="/head/min/Min"),
-        helper.make_node("LogSoftmax", ["mn"], ["y"], name="/head/log_softmax/LogSoftmax", axis=1),
+        helper.make_node("Max", ["mn"], ["mn1"], name="/head/max_of_one/Max"),
+        helper.make_node("LogSoftmax", ["mn1"], ["y"], name="/head/log_softmax/LogSoftmax", axis=1),
     ]
     graph = helper.make_graph(nodes, "activations", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 6, 6])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 6, 6])], inits)

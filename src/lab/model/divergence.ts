@@ -85,7 +85,9 @@ export function layerError(layer: DivergenceLayer): { unit: ErrorUnit; value: nu
 export interface PlotPoint {
   position: number;
   index: number;
-  /** The error in the plot's unit; zero errors are drawn at the plot's floor. */
+  /** The error in the plot's unit. */
+  error: number;
+  /** Where it is drawn: zero errors at the plot's floor. */
   value: number;
   tolerance: number | null;
   within: boolean | null;
@@ -103,10 +105,24 @@ export interface ErrorPlot {
   depth: [number, number];
 }
 
-/** Points of the error-against-depth plot, in the report's dominant unit (int8 builds: quantization steps). */
+/**
+ * The unit the plot shows: the one most compared layers are judged in, so the tolerance line
+ * means something (an int8 .tflite against its own integers: quantization steps; an image
+ * quantized by edgespec against the float framework: relative error).
+ */
+export function plotUnit(report: DivergenceReport): ErrorUnit {
+  const units = report.layers.filter(layer => layer.compared).map(layer => layerError(layer).unit);
+  const steps = units.filter(unit => unit === 'quant_steps').length;
+  if (units.length === 0) {
+    return report.dtype === 'int8' ? 'quant_steps' : 'relative';
+  }
+  return steps * 2 > units.length ? 'quant_steps' : 'relative';
+}
+
+/** Points of the error-against-depth plot, in the unit most layers are judged in (see plotUnit). */
 export function errorPlot(report: DivergenceReport): ErrorPlot {
   const first = firstDivergentPosition(report);
-  const unit: ErrorUnit = report.dtype === 'int8' ? 'quant_steps' : 'relative';
+  const unit = plotUnit(report);
   const measured = report.layers
     .map((layer, position) => ({ layer, position, error: layerError(layer) }))
     .filter(entry => entry.error.unit === unit && entry.error.value !== null);
@@ -119,6 +135,7 @@ export function errorPlot(report: DivergenceReport): ErrorPlot {
   const points = measured.map(({ layer, position, error }) => ({
     position,
     index: layer.index,
+    error: error.value as number,
     value: Math.max(error.value as number, floor),
     tolerance: error.tolerance,
     within: typeof layer.within_tolerance === 'boolean' ? layer.within_tolerance : null,
@@ -180,6 +197,11 @@ export interface LayerDetail {
   values: { index: number; image: string; framework: string; difference: string; largest: boolean }[];
 }
 
+/** A value side by side with its counterpart: enough digits that a difference in the 7th shows. */
+function preciseValue(value: number): string {
+  return Number.isFinite(value) ? String(Number(value.toPrecision(8))) : String(value);
+}
+
 function attributeText(value: unknown): string {
   if (typeof value === 'string') {
     return value;
@@ -213,8 +235,8 @@ export function layerDetail(layer: DivergenceLayer): LayerDetail {
     attributes: Object.entries(layer.attrs ?? {}).map(([name, value]) => [name, attributeText(value)]),
     values: (layer.values ?? []).map((value, i) => ({
       index: value.index,
-      image: formatFloat(value.image),
-      framework: formatFloat(value.framework),
+      image: preciseValue(value.image),
+      framework: preciseValue(value.framework),
       difference: formatFloat(value.image - value.framework),
       largest: differences[i] === largest && largest > 0
     }))

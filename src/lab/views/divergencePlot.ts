@@ -24,7 +24,12 @@ export class DivergencePlot {
     private readonly onSelect: (position: number) => void
   ) {
     this.svgElement = document.createElementNS(SVG_NS, 'svg');
-    this.node = h('div', 'jp-edgespec-plot', this.svgElement);
+    this.node = h(
+      'div',
+      'jp-edgespec-plot',
+      this.svgElement,
+      plot.points.some(point => point.error === 0) ? h('div', 'jp-edgespec-note', 'Hollow points: no error at all (image and framework equal), drawn at the bottom of the scale.') : null
+    );
     this.draw();
   }
 
@@ -103,7 +108,8 @@ export class DivergencePlot {
         .append('text')
         .attr('class', 'jp-edgespec-first-label')
         .attr('x', x(first.index) + (x(first.index) > (MARGIN.left + right) / 2 ? -4 : 4))
-        .attr('y', MARGIN.top + 10)
+        // at the foot of the marker: the diverging layers' points crowd the top
+        .attr('y', bottom - 6)
         .attr('text-anchor', x(first.index) > (MARGIN.left + right) / 2 ? 'end' : 'start')
         .text(`first divergent: #${first.index}`);
     }
@@ -117,13 +123,13 @@ export class DivergencePlot {
       .selectAll('circle')
       .data(plot.points)
       .join('circle')
-      .attr('class', point => `jp-edgespec-point ${point.first ? 'jp-mod-first' : point.within === false ? 'jp-mod-over' : ''}`)
+      .attr('class', point => `jp-edgespec-point ${point.first ? 'jp-mod-first' : point.within === false ? 'jp-mod-over' : point.error === 0 ? 'jp-mod-exact' : ''}`)
       .attr('cx', point => x(point.index))
       .attr('cy', point => y(point.value))
       .attr('r', point => (point.first ? 5 : 3))
       .on('click', (_, point) => this.onSelect(point.position))
       .append('title')
-      .text(point => `${point.label}\n${this.unitLabel()}: ${formatFloat(point.value)}${point.tolerance !== null ? ` (tolerance ${formatFloat(point.tolerance)})` : ''}`);
+      .text(point => `${point.label}\n${this.unitLabel()}: ${formatFloat(point.error)}${point.tolerance !== null ? ` (tolerance ${formatFloat(point.tolerance)})` : ''}`);
   }
 
   private unitLabel(): string {

@@ -24,6 +24,7 @@ export class LayersPanel {
     private readonly build: string
   ) {
     this.button = button('Find divergent layer', () => this.start(), {
+      accent: true,
       title: `Build a debug image of ${build} that dumps every layer, run it on the reference input and compare each layer with the framework (edgespec diff)`
     });
     this.node = h('div', 'jp-edgespec-diff', this.status, this.content);

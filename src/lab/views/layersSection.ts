@@ -44,7 +44,7 @@ export class LayersSection {
   }
 
   private table(int8: boolean): HTMLTableElement {
-    const headers = ['#', 'module', 'op', 'shape', 'max abs', 'rel error', 'cosine', ...(int8 ? ['quant steps'] : []), 'within tolerance'];
+    const headers = ['#', 'module', 'op', 'shape', 'max abs', 'rel error', 'cosine', ...(int8 ? ['quant steps'] : []), 'within'];
     const numeric = [true, false, false, false, true, true, true, ...(int8 ? [true] : []), false];
     const table = dataTable(
       headers,

@@ -131,6 +131,7 @@ describe('the error plot', () => {
     expect(plot.domain[0]).toBeCloseTo(1e-7);
     expect(plot.domain[1]).toBeCloseTo(2e-3);
     expect(plot.points[0].value).toBeCloseTo(1e-7);
+    expect(plot.points[0].error).toBe(0);
     expect(plot.points.map(point => point.first)).toEqual([false, false, true]);
     expect(plot.depth).toEqual([0, 3]);
   });
@@ -141,7 +142,17 @@ describe('the error plot', () => {
     expect(plot.points.map(point => point.tolerance)).toEqual([1e-4, 1e-3]);
   });
 
-  it('plots an int8 report in quantization steps', () => {
+  it('plots an int8 image judged against the float framework in relative error, its steps kept for the table', () => {
+    const relative = { dtype: 'int8' as const, tolerance: 0.15, tolerance_unit: 'relative' as const };
+    const plot = errorPlot(
+      report([layer(0, { ...relative, max_rel_error: 0.01, quant_steps: 3 }), layer(1, { ...relative, max_rel_error: 0.02, quant_steps: 4 })], { dtype: 'int8' })
+    );
+    expect(plot.unit).toBe('relative');
+    expect(plot.points.map(point => point.value)).toEqual([0.01, 0.02]);
+    expect(plot.tolerance).toBe(0.15);
+  });
+
+  it('plots an int8 report judged in quantization steps in steps', () => {
     const plot = errorPlot(
       report([layer(0, { dtype: 'int8', quant_steps: 0.5, tolerance: 1, tolerance_unit: 'quant_steps' }), layer(1, { dtype: 'int8', quant_steps: 6, tolerance: 1, tolerance_unit: 'quant_steps', within_tolerance: false })], {
         dtype: 'int8'
@@ -161,7 +172,8 @@ describe('the layer detail', () => {
         graph_tensor: 'conv_out',
         values: [
           { index: 0, image: 1, framework: 1 },
-          { index: 57, image: 0.5, framework: 0.25 }
+          { index: 57, image: 0.5, framework: 0.25 },
+          { index: 58, image: 0.17294870316, framework: 0.17294873297 }
         ]
       })
     );
@@ -179,7 +191,8 @@ describe('the layer detail', () => {
     ]);
     expect(detail.values).toEqual([
       { index: 0, image: '1', framework: '1', difference: '0', largest: false },
-      { index: 57, image: '0.5', framework: '0.25', difference: '0.25', largest: true }
+      { index: 57, image: '0.5', framework: '0.25', difference: '0.25', largest: true },
+      { index: 58, image: '0.1729487', framework: '0.17294873', difference: '-2.98e-8', largest: false }
     ]);
   });
 });

@@ -7,12 +7,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Browser, chromium, Download, Locator, Page } from 'playwright-core';
+import { Browser, Download, Locator, Page } from 'playwright-core';
 import { checkArchive } from './archive';
+import { launchChromium, missingChromium } from './browser';
 import { LabServer, missingPrerequisites, REPO, startJupyterLab } from './jupyterLab';
 
-const CHROMIUM = process.env.EDGESPEC_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const RESULTS = path.join(REPO, 'test-results', 'e2e');
 const NOTEBOOK = 'walkthrough.ipynb';
 const MINUTE = 60 * 1000;
@@ -88,8 +87,7 @@ async function waitForJob(kind: 'build' | 'run', timeout: number): Promise<Locat
 }
 
 beforeAll(async () => {
-  const missing = missingPrerequisites();
-  if (!fs.existsSync(CHROMIUM)) missing.push(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set EDGESPEC_CHROMIUM)`);
+  const missing = [...missingPrerequisites(), ...missingChromium()];
   if (missing.length) throw new Error(`cannot run the end-to-end test:\n  ${missing.join('\n  ')}`);
   fs.rmSync(RESULTS, { recursive: true, force: true });
   fs.mkdirSync(RESULTS, { recursive: true });
@@ -97,7 +95,7 @@ beforeAll(async () => {
   const root = path.join(scratch, 'root');
   fs.cpSync(path.join(REPO, 'examples'), root, { recursive: true });
   lab = await startJupyterLab(root, scratch, path.join(RESULTS, 'jupyter.log'));
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1600, height: 1200 }, acceptDownloads: true });
   page = await context.newPage();
   page.on('pageerror', error => pageErrors.push(error.message));

@@ -13,10 +13,43 @@ from typing import Callable, Dict, List
 
 import numpy as np
 
-from .lowering import OnnxLowering, Unmappable
+from .lowering import OnnxLowering, Unmappable, onnx_dtype_name
 from ..lowering_base import normalize_axis, window_output_size
+from ..window_1d import Sink, lower_as_2d, weight_2d, window_attrs_2d
 
 Rule = Callable[[OnnxLowering, object], None]
+
+
+def _window_attrs(low: OnnxLowering, node, kernel: List[int]):
+    """stride, dilation, pads before, pads after and ceil_mode of a 1-D or 2-D windowed op, one entry per
+    spatial axis, checked against the inferred output."""
+    x_shape = low.shape(node.input[0])
+    dims = len(x_shape) - 2
+    if dims not in (1, 2) or len(kernel) != dims:
+        raise Unmappable(f"it is not 1-D or 2-D (input rank {len(x_shape)}); edgespec handles 1-D and 2-D windows")
+    stride = list(low.attr(node, "strides", [1] * dims))
+    dilation = list(low.attr(node, "dilations", [1] * dims))
+    auto_pad = low.attr(node, "auto_pad", "NOTSET")
+    ceil_mode = bool(low.attr(node, "ceil_mode", 0))
+    sizes = x_shape[2:]
+    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        before, after = [0] * dims, [0] * dims
+        for axis, size in enumerate(sizes):
+            effective = (kernel[axis] - 1) * dilation[axis] + 1
+            total = max((math.ceil(size / stride[axis]) - 1) * stride[axis] + effective - size, 0)
+            small, large = total // 2, total - total // 2
+            before[axis], after[axis] = (small, large) if auto_pad == "SAME_UPPER" else (large, small)
+    elif auto_pad == "VALID":
+        before, after = [0] * dims, [0] * dims
+    else:
+        pads = list(low.attr(node, "pads", [0] * (2 * dims)))
+        before, after = pads[:dims], pads[dims:]
+    expected = [window_output_size(sizes[i], kernel[i], stride[i], dilation[i], before[i], after[i], ceil_mode)
+                for i in range(dims)]
+    actual = low.shape(node.output[0])[2:]
+    if expected != actual:
+        raise Unmappable(f"its output is {actual} {'long' if dims == 1 else 'high/wide'} where its attributes give {expected}")
+    return stride, dilation, before, after, ceil_mode
 
 
 def _spatial_attrs(low: OnnxLowering, node, kernel: List[int]):
@@ -24,36 +57,36 @@ def _spatial_attrs(low: OnnxLowering, node, kernel: List[int]):
     x_shape = low.shape(node.input[0])
     if len(x_shape) != 4 or len(kernel) != 2:
         raise Unmappable(f"it is not 2-D (input rank {len(x_shape)}); edgespec handles 2-D windows")
-    stride = list(low.attr(node, "strides", [1, 1]))
-    dilation = list(low.attr(node, "dilations", [1, 1]))
-    auto_pad = low.attr(node, "auto_pad", "NOTSET")
-    ceil_mode = bool(low.attr(node, "ceil_mode", 0))
-    height, width = x_shape[2:]
-    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-        padding = [0, 0, 0, 0]
-        for axis, size in enumerate((height, width)):
-            effective = (kernel[axis] - 1) * dilation[axis] + 1
-            total = max((math.ceil(size / stride[axis]) - 1) * stride[axis] + effective - size, 0)
-            small, large = total // 2, total - total // 2
-            before, after = (small, large) if auto_pad == "SAME_UPPER" else (large, small)
-            padding[axis], padding[axis + 2] = before, after
-        top, left, bottom, right = padding
-    elif auto_pad == "VALID":
-        top = left = bottom = right = 0
-    else:
-        top, left, bottom, right = list(low.attr(node, "pads", [0, 0, 0, 0]))
-    expected = [window_output_size(height, kernel[0], stride[0], dilation[0], top, bottom, ceil_mode),
-                window_output_size(width, kernel[1], stride[1], dilation[1], left, right, ceil_mode)]
-    actual = low.shape(node.output[0])[2:]
-    if expected != actual:
-        raise Unmappable(f"its output is {actual} high/wide where its attributes give {expected}")
-    return stride, dilation, [top, left, bottom, right], ceil_mode
+    stride, dilation, before, after, ceil_mode = _window_attrs(low, node, kernel)
+    return stride, dilation, [before[0], before[1], after[0], after[1]], ceil_mode
+
+
+def _is_1d(low: OnnxLowering, node) -> bool:
+    return len(low.shape(node.input[0])) == 3
+
+
+def _window_1d(low: OnnxLowering, node, kernel: List[int]):
+    """A 1-D window's attributes as its 2-D form over [N, C, 1, L] (capture/window_1d.py)."""
+    stride, dilation, before, after, ceil_mode = _window_attrs(low, node, kernel)
+    return window_attrs_2d(stride[0], before[0], after[0], dilation[0]), ceil_mode
+
+
+def _emit_1d(low: OnnxLowering, node, op: str, weights: List[str], attrs) -> None:
+    """op over [N, C, L] as its 2-D form over [N, C, 1, L]."""
+    x, output = low.value(node.input[0]), node.output[0]
+    y = low.declare(output)
+    sink = Sink(lambda suffix, shape: low.builder.add_tensor(f"{output}.{suffix}", shape, "float32", "activation"),
+                lambda op_, inputs, outputs, attrs_: low.add_node(op_, inputs, outputs, attrs_))
+    lower_as_2d(sink, op, x, low.shape(node.input[0]), weights, attrs, y, low.shape(output))
+    low.names[output] = y
 
 
 def conv(low: OnnxLowering, node) -> None:
     weight = low.constant(node.input[1], "weight")
+    if weight.ndim == 3:
+        return _conv1d(low, node, weight)
     if weight.ndim != 4:
-        raise Unmappable(f"it is a {weight.ndim - 2}-D convolution; edgespec handles 2-D")
+        raise Unmappable(f"it is a {weight.ndim - 2}-D convolution; edgespec handles 1-D and 2-D")
     kernel = list(low.attr(node, "kernel_shape", list(weight.shape[2:])))
     stride, dilation, padding, _ = _spatial_attrs(low, node, kernel)
     inputs = [low.value(node.input[0]), low.weight(node.input[1])]
@@ -62,6 +95,16 @@ def conv(low: OnnxLowering, node) -> None:
         inputs.append(low.weight(node.input[2]))
     low.emit("conv2d", inputs, {"stride": stride, "padding": padding, "dilation": dilation,
                                 "groups": int(low.attr(node, "group", 1)), "weight_layout": "OIHW"})
+
+
+def _conv1d(low: OnnxLowering, node, weight: np.ndarray) -> None:
+    kernel = list(low.attr(node, "kernel_shape", list(weight.shape[2:])))
+    attrs, _ = _window_1d(low, node, kernel)
+    weights = [low.weight(node.input[1], weight_2d(weight), f"{node.input[1]}.2d")]
+    if low.has_input(node, 2):
+        low.constant(node.input[2], "bias")
+        weights.append(low.weight(node.input[2]))
+    _emit_1d(low, node, "conv2d", weights, {**attrs, "groups": int(low.attr(node, "group", 1)), "weight_layout": "OIHW"})
 
 
 def gemm(low: OnnxLowering, node) -> None:
@@ -208,6 +251,9 @@ def max_pool(low: OnnxLowering, node) -> None:
     if len(node.output) > 1 and node.output[1]:
         raise Unmappable("its Indices output is used")
     kernel = list(low.attr(node, "kernel_shape"))
+    if _is_1d(low, node):
+        attrs, ceil_mode = _window_1d(low, node, kernel)
+        return _emit_1d(low, node, "max_pool2d", [], {"kernel": [1, kernel[0]], **attrs, "ceil_mode": ceil_mode})
     stride, dilation, padding, ceil_mode = _spatial_attrs(low, node, kernel)
     low.emit("max_pool2d", [low.value(node.input[0])],
              {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation, "ceil_mode": ceil_mode})
@@ -215,6 +261,13 @@ def max_pool(low: OnnxLowering, node) -> None:
 
 def average_pool(low: OnnxLowering, node) -> None:
     kernel = list(low.attr(node, "kernel_shape"))
+    if _is_1d(low, node):
+        attrs, ceil_mode = _window_1d(low, node, kernel)
+        if attrs.pop("dilation") != [1, 1]:
+            raise Unmappable("it is dilated; edgespec's avg_pool2d is not")
+        return _emit_1d(low, node, "avg_pool2d", [], {
+            "kernel": [1, kernel[0]], **attrs, "ceil_mode": ceil_mode,
+            "count_include_pad": bool(low.attr(node, "count_include_pad", 0)), "divisor_override": None})
     stride, dilation, padding, ceil_mode = _spatial_attrs(low, node, kernel)
     if dilation != [1, 1]:
         raise Unmappable("it is dilated; edgespec's avg_pool2d is not")
@@ -241,6 +294,33 @@ def reduce_mean(low: OnnxLowering, node) -> None:
         axes = list(range(rank))
     low.emit("mean", [low.value(node.input[0])],
              {"axes": sorted({normalize_axis(a, rank) for a in axes}), "keepdim": bool(low.attr(node, "keepdims", 1))})
+
+
+def _reduce(vocab_op: str, axes_input_from: int):
+    """ReduceSum (axes an input from opset 13), ReduceMax and ReduceMin (from opset 18); before that an attribute."""
+    def rule(low: OnnxLowering, node) -> None:
+        rank = len(low.shape(node.input[0]))
+        if low.opset >= axes_input_from:
+            axes = [int(a) for a in low.constant(node.input[1], "axes").reshape(-1)] if low.has_input(node, 1) else []
+        else:
+            axes = list(low.attr(node, "axes", []))
+        if not axes:
+            if low.attr(node, "noop_with_empty_axes", 0):
+                low.alias(node.output[0], low.value(node.input[0]))
+                return
+            axes = list(range(rank))
+        low.emit(vocab_op, [low.value(node.input[0])],
+                 {"axes": sorted({normalize_axis(a, rank) for a in axes}), "keepdim": bool(low.attr(node, "keepdims", 1))})
+    return rule
+
+
+def _arg_reduce(vocab_op: str):
+    def rule(low: OnnxLowering, node) -> None:
+        rank = len(low.shape(node.input[0]))
+        low.emit(vocab_op, [low.value(node.input[0])],
+                 {"axis": normalize_axis(int(low.attr(node, "axis", 0)), rank), "keepdim": bool(low.attr(node, "keepdims", 1)),
+                  "select_last_index": bool(low.attr(node, "select_last_index", 0))})
+    return rule
 
 
 def reshape(low: OnnxLowering, node) -> None:
@@ -273,9 +353,12 @@ def batch_normalization(low: OnnxLowering, node) -> None:
         raise Unmappable("it is in training mode")
     if any(o for o in node.output[1:]):
         raise Unmappable("it outputs running statistics (training mode)")
-    inputs = [low.value(node.input[0])] + [low.weight(name) for name in node.input[1:5]]
     for name in node.input[1:5]:
         low.constant(name, "statistic")
+    statistics = [low.weight(name) for name in node.input[1:5]]
+    if _is_1d(low, node):  # [N, C, L]: the channels of [N, C, 1, L]
+        return _emit_1d(low, node, "batch_norm", statistics, {"eps": float(low.attr(node, "epsilon", 1e-5))})
+    inputs = [low.value(node.input[0])] + statistics
     low.emit("batch_norm", inputs, {"eps": float(low.attr(node, "epsilon", 1e-5))})
 
 
@@ -307,6 +390,16 @@ def identity(low: OnnxLowering, node) -> None:
         low.constants[node.output[0]] = low.constants[node.input[0]]
     else:
         low.alias(node.output[0], low.value(node.input[0]))
+
+
+def cast(low: OnnxLowering, node) -> None:
+    """A Cast to the dtype the value already has (e.g. what a float64 model's casts become once it is
+    cast to float32) is an identity; a real conversion is refused."""
+    to = onnx_dtype_name(low.attr(node, "to"))
+    have = low.dtypes.get(node.input[0], "float32")
+    if to != have:
+        raise Unmappable(f"it converts {have} to {to or 'another dtype'}")
+    identity(low, node)
 
 
 def constant(low: OnnxLowering, node) -> None:
@@ -361,6 +454,12 @@ RULES: Dict[str, Rule] = {
     "AveragePool": average_pool,
     "GlobalAveragePool": global_average_pool,
     "ReduceMean": reduce_mean,
+    "ReduceSum": _reduce("sum", 13),
+    "ReduceMax": _reduce("reduce_max", 18),
+    "ReduceMin": _reduce("reduce_min", 18),
+    "ArgMax": _arg_reduce("argmax"),
+    "ArgMin": _arg_reduce("argmin"),
+    "Sum": _max_min("add"),
     "Reshape": reshape,
     "Flatten": reshape,
     "Squeeze": reshape,
@@ -372,5 +471,6 @@ RULES: Dict[str, Rule] = {
     "Pad": pad,
     "Identity": identity,
     "Dropout": identity,
+    "Cast": cast,
     "Constant": constant,
 }

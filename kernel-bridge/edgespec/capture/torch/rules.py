@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 from .lowering import AtenLowering, Broadcast, TransposedWeight, Unrepresentable, WeightRef
+from ..window_1d import Sink, lower_as_2d, weight_2d, window_attrs_2d
 
 Rule = Callable[[AtenLowering, Any, Dict[str, Any]], None]
 RULES: Dict[str, Rule] = {}
@@ -82,8 +83,10 @@ def conv2d(L, node, a):
 
 def _conv2d(L, node, a):
     rank = _rank(L, a["input"])
+    if rank == 3:
+        return _conv1d(L, node, a)
     if rank != 4:
-        return L.refuse(node, f"{rank - 2}-D convolution; the vocabulary has 2-D convolution only")
+        return L.refuse(node, f"{rank - 2}-D convolution; the vocabulary has 1-D and 2-D convolution only")
     top, left = _pair(a["padding"])
     inputs = [L.tensor(a["input"]), L.tensor(a["weight"])]
     if a["bias"] is not None:
@@ -91,6 +94,38 @@ def _conv2d(L, node, a):
     L.emit(node, "conv2d", inputs, {"stride": _pair(a["stride"]), "padding": [top, left, top, left],
                                     "dilation": _pair(a["dilation"]), "groups": int(a["groups"]),
                                     "weight_layout": "OIHW"})
+
+
+def _sink_1d(L, node) -> Sink:
+    """Where a 1-D window's 2-D nodes go (capture/window_1d.py)."""
+    def add_tensor(suffix: str, shape: List[int]) -> str:
+        return L.builder.add_tensor(f"{node.name}.{suffix}", shape, "float32", "activation")
+
+    def add_node(op: str, inputs: List[str], outputs: List[str], attrs: Dict[str, Any]) -> None:
+        L.emit(node, op, inputs, attrs, outputs=outputs, name=node.name if op != "reshape" else f"{node.name}.reshape")
+    return Sink(add_tensor, add_node)
+
+
+def _lower_1d(L, node, op: str, x, weights: List[str], attrs: Dict[str, Any], outputs=None) -> None:
+    """op over [N, C, L] as its 2-D form over [N, C, 1, L]; `outputs` as for L.emit."""
+    if outputs is None:
+        outputs = [L.declare(node)]
+        L.env[node] = outputs[0]
+    lower_as_2d(_sink_1d(L, node), op, L.tensor(x), L.shape_of(x), weights, attrs, outputs[0],
+                L.builder.tensors[outputs[0]]["shape"])
+
+
+def _conv1d(L, node, a):
+    weight = L.value(a["weight"])
+    if not isinstance(weight, WeightRef):
+        return L.refuse(node, "1-D convolution with a computed weight; edgespec needs it constant")
+    name = f"{weight.name}.2d"
+    if name not in L.builder.weights:
+        name = L.builder.add_weight(name, weight_2d(weight.array), weight.module)
+    weights = [name] + ([L.tensor(a["bias"])] if a["bias"] is not None else [])
+    padding = int(_pair(a["padding"])[0])
+    attrs = window_attrs_2d(_pair(a["stride"])[0], padding, padding, _pair(a["dilation"])[0])
+    _lower_1d(L, node, "conv2d", a["input"], weights, {**attrs, "groups": int(a["groups"]), "weight_layout": "OIHW"})
 
 
 @rule("aten.linear.default")
@@ -327,8 +362,10 @@ def _batch_norm(L, node, a, outputs):
     channels = L.shape_of(a["input"])[1]
     weight = L.tensor(a["weight"]) if a["weight"] is not None else L.constant(node, "weight", np.ones(channels, np.float32))
     bias = L.tensor(a["bias"]) if a["bias"] is not None else L.constant(node, "bias", np.zeros(channels, np.float32))
-    inputs = [L.tensor(a["input"]), weight, bias, L.tensor(a["running_mean"]), L.tensor(a["running_var"])]
-    L.emit(node, "batch_norm", inputs, {"eps": float(a["eps"])}, outputs=outputs)
+    statistics = [weight, bias, L.tensor(a["running_mean"]), L.tensor(a["running_var"])]
+    if _rank(L, a["input"]) == 3:  # BatchNorm1d over [N, C, L]: the channels of [N, C, 1, L]
+        return _lower_1d(L, node, "batch_norm", a["input"], statistics, {"eps": float(a["eps"])}, outputs)
+    L.emit(node, "batch_norm", [L.tensor(a["input"])] + statistics, {"eps": float(a["eps"])}, outputs=outputs)
 
 
 # ----- pooling and reductions -----
@@ -382,6 +419,49 @@ def mean(L, node, a):
     rank = _rank(L, a["self"])
     axes = sorted({_axis(d, rank) for d in a["dim"]}) if a["dim"] else list(range(rank))
     L.emit(node, "mean", [L.tensor(a["self"])], {"axes": axes, "keepdim": bool(a["keepdim"])})
+
+
+def _reduce_axes(L, a, key: str) -> List[int]:
+    rank = _rank(L, a["self"])
+    dims = a.get(key)
+    if isinstance(dims, numbers.Number):
+        dims = [dims]
+    return sorted({_axis(d, rank) for d in dims}) if dims else list(range(rank))
+
+
+@rule("aten.sum.dim_IntList")
+def reduce_sum(L, node, a):
+    if a["dtype"] is not None:
+        return L.refuse(node, "sum with a dtype conversion")
+    L.emit(node, "sum", [L.tensor(a["self"])], {"axes": _reduce_axes(L, a, "dim"), "keepdim": bool(a["keepdim"])})
+
+
+@rule("aten.sum.default")
+def reduce_sum_all(L, node, a):
+    if a["dtype"] is not None:
+        return L.refuse(node, "sum with a dtype conversion")
+    L.emit(node, "sum", [L.tensor(a["self"])], {"axes": list(range(_rank(L, a["self"]))), "keepdim": False})
+
+
+@rule("aten.amax.default", "aten.amin.default")
+def reduce_extreme(L, node, a):
+    op = "reduce_max" if L.op_name(node).startswith("aten.amax") else "reduce_min"
+    L.emit(node, op, [L.tensor(a["self"])], {"axes": _reduce_axes(L, a, "dim"), "keepdim": bool(a["keepdim"])})
+
+
+@rule("aten.argmax.default", "aten.argmin.default")
+def arg_reduce(L, node, a):
+    op = "argmax" if L.op_name(node).startswith("aten.argmax") else "argmin"
+    rank = _rank(L, a["self"])
+    x = L.tensor(a["self"])
+    if a["dim"] is None:  # over the flattened tensor
+        count = int(np.prod(L.shape_of(a["self"])))
+        flat = L.builder.add_tensor(f"{node.name}.flat", [count], "float32", "activation")
+        L.emit(node, "reshape", [x], {"shape": [count]}, outputs=[flat], name=f"{node.name}.flat")
+        x, axis = flat, 0
+    else:
+        axis = _axis(a["dim"], rank)
+    L.emit(node, op, [x], {"axis": axis, "keepdim": bool(a["keepdim"])})
 
 
 @rule("aten._softmax.default", "aten.softmax.int")

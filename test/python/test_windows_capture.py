@@ -1,0 +1,141 @@
+"""Issue 13's windows and resampling, captured from PyTorch and ONNX, compared with the
+framework in the NumPy interpreter and built for the host and run.
+
+1-D windows: nn.Conv1d (stride, padding, dilation, groups), nn.MaxPool1d, nn.AvgPool1d and
+nn.BatchNorm1d over [N, C, L] and [N, C], and the ONNX Conv / MaxPool / AveragePool /
+BatchNormalization of rank-3 inputs, become the 2-D ops over [N, C, 1, L]
+(capture/window_1d.py)."""
+import json
+import subprocess
+
+import numpy as np
+import onnx
+import pytest
+import torch
+import torch.nn as nn
+from onnx import TensorProto, helper, numpy_helper
+
+import edgespec
+from capture_helpers import REPO
+from edgespec import validate_bundle
+from edgespec.capture.onnx.capture import capture_onnx_file
+from numpy_interpreter import reference_outputs, run_bundle
+
+
+def _cli(*args):
+    return subprocess.run(["node", str(REPO / "bin" / "edgespec"), *args, "--json"], capture_output=True, text=True,
+                          timeout=600, cwd=REPO)
+
+
+def _result(proc):
+    return [json.loads(line)["data"] for line in proc.stdout.splitlines()
+            if line.startswith("{") and json.loads(line)["event"] == "result"]
+
+
+def _build_and_run(bundle, out, *kernels):
+    proc = _cli("build", str(bundle), "--target", "host", "--out", str(out))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    model_c = next(out.rglob("model.c")).read_text()
+    for fn in kernels:
+        assert fn in model_c, fn
+    [report] = _result(_cli("run", str(out)))
+    assert report["status"] == "ok", report
+    assert report["agreement"]["max_abs_error"] <= 1e-4 * report["agreement"]["max_abs_reference"], report["agreement"]
+    return model_c
+
+
+def _interpreter_agrees(bundle, rel=1e-5):
+    for got, want in zip(run_bundle(bundle), reference_outputs(bundle)):
+        assert got.shape == want.shape
+        assert np.abs(got - want).max() <= rel * np.abs(want).max()
+
+
+# ----- 1-D windows from PyTorch -----
+class Audio1d(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 6, 5, stride=2, padding=2)
+        self.bn = nn.BatchNorm1d(6)
+        self.pool = nn.MaxPool1d(3, stride=2, padding=1, dilation=1)
+        self.dw = nn.Conv1d(6, 6, 3, padding=2, dilation=2, groups=3, bias=False)
+        self.bn_alone = nn.BatchNorm1d(6)
+        self.avg = nn.AvgPool1d(2, stride=2, ceil_mode=True, count_include_pad=False)
+        self.fc = nn.Linear(18, 5)
+        self.bn_flat = nn.BatchNorm1d(5)
+        for bn in (self.bn, self.bn_alone, self.bn_flat):
+            with torch.no_grad():
+                bn.running_mean.uniform_(-0.5, 0.5)
+                bn.running_var.uniform_(0.5, 2.0)
+                bn.weight.uniform_(0.5, 1.5)
+                bn.bias.uniform_(-0.2, 0.2)
+
+    def forward(self, x):
+        h = self.pool(torch.relu(self.bn(self.conv(x))))
+        h = self.avg(self.bn_alone(torch.relu(self.dw(h))))
+        flat = self.bn_flat(self.fc(torch.flatten(h, 1)))
+        return h, torch.relu(flat)
+
+
+@pytest.fixture(scope="module")
+def audio_bundle(tmp_path_factory):
+    torch.manual_seed(0)
+    model = Audio1d().eval()
+    x = torch.randn(1, 4, 24, generator=torch.Generator().manual_seed(1))
+    return edgespec.capture(model, x, name="audio1d", out=tmp_path_factory.mktemp("a1d") / "bundle").path
+
+
+def test_torch_1d_windows_become_2d_ops_over_a_unit_height(audio_bundle):
+    graph = validate_bundle(audio_bundle)
+    convs = [n for n in graph["nodes"] if n["op"] == "conv2d"]
+    assert [(n["attrs"]["stride"], n["attrs"]["padding"], n["attrs"]["dilation"], n["attrs"]["groups"]) for n in convs] == [
+        ([1, 2], [0, 2, 0, 2], [1, 1], 1), ([1, 1], [0, 2, 0, 2], [1, 2], 3)]
+    assert [graph["tensors"][n["inputs"][1]]["shape"] for n in convs] == [[6, 4, 1, 5], [6, 2, 1, 3]]
+    norms = [n for n in graph["nodes"] if n["op"] == "batch_norm"]
+    assert [graph["tensors"][n["inputs"][0]]["shape"] for n in norms] == [[1, 6, 1, 12], [1, 6, 1, 6], [1, 5]]
+    assert {n["op"] for n in graph["nodes"]} >= {"max_pool2d", "avg_pool2d", "reshape", "linear"}
+
+
+def test_torch_1d_windows_agree_in_the_interpreter(audio_bundle):
+    _interpreter_agrees(audio_bundle)
+
+
+def test_torch_1d_windows_build_and_agree_on_the_host(audio_bundle, tmp_path):
+    model_c = _build_and_run(audio_bundle, tmp_path / "build", "es_conv2d", "es_scale_shift_f32(")
+    # the batch norms after the convolution and after the linear fold into them; the one after a ReLU stays
+    assert model_c.count("es_scale_shift_f32(") == 1
+
+
+# ----- 1-D windows from ONNX -----
+def _init(name, array):
+    return numpy_helper.from_array(np.asarray(array, np.float32), name)
+
+
+def onnx_1d_model() -> onnx.ModelProto:
+    rng = np.random.default_rng(3)
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], strides=[2], pads=[1, 2], dilations=[1], group=1),
+        helper.make_node("BatchNormalization", ["c", "g", "beta", "mean", "var"], ["n"], epsilon=1e-3),
+        helper.make_node("MaxPool", ["n"], ["p"], kernel_shape=[3], strides=[1], auto_pad="SAME_UPPER"),
+        helper.make_node("Conv", ["p", "dw"], ["d"], group=6, kernel_shape=[3], dilations=[2], pads=[2, 2]),
+        helper.make_node("AveragePool", ["d"], ["y"], kernel_shape=[3], strides=[2], pads=[1, 1],
+                         count_include_pad=1),
+    ]
+    inits = [_init("w", rng.normal(size=(6, 3, 4)) * 0.3), _init("b", rng.normal(size=6) * 0.1),
+             _init("g", rng.uniform(0.5, 1.5, 6)), _init("beta", rng.normal(size=6) * 0.1),
+             _init("mean", rng.normal(size=6) * 0.2), _init("var", rng.uniform(0.5, 2, 6)),
+             _init("dw", rng.normal(size=(6, 1, 3)) * 0.5)]
+    graph = helper.make_graph(nodes, "one_d", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 20])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+
+
+def test_onnx_1d_windows_capture_build_and_agree(tmp_path):
+    path = tmp_path / "one_d.onnx"
+    onnx.save(onnx_1d_model(), str(path))
+    result = capture_onnx_file(path, out=tmp_path / "bundle")
+    graph = validate_bundle(result.path)
+    ops = [n["op"] for n in graph["nodes"]]
+    assert ops.count("conv2d") == 2 and ops.count("batch_norm") == 1
+    assert {"max_pool2d", "avg_pool2d"} <= set(ops)
+    _interpreter_agrees(result.path)
+    _build_and_run(result.path, tmp_path / "build", "es_conv2d")

@@ -23,6 +23,7 @@ from ..names import resolve_bundle_name
 from ..user_code import readable_file
 from ..result import CaptureResult
 from ..intermediates import Intermediates, collect
+from .prepare import prepare_model
 
 Progress = Callable[[str, int, int], None]
 METHOD = "onnx graph (onnx.shape_inference, static shapes)"
@@ -66,17 +67,31 @@ def fix_input_shapes(model, input_shapes: Optional[Sequence[Sequence[int]]]) -> 
                 raise ModelInputError(f"input '{graph_input.name}' has rank {len(dims)}, the given shape {wanted}",
                                       hint="pass a shape of the model's rank")
             for dim, size in zip(dims, wanted):
-                if dim.HasField("dim_value") and dim.dim_value != size:
+                if _known(dim) and dim.dim_value != size:
                     raise ModelInputError(f"input '{graph_input.name}' has dimension {dim.dim_value} where {size} was given",
                                           hint=f"the model's input shape is {_dims_text(dims)}")
                 dim.dim_value = size
-        elif not all(d.HasField("dim_value") for d in dims):
+        elif not all(_known(d) for d in dims):
             raise ModelInputError(f"input '{graph_input.name}' has a symbolic shape {_dims_text(dims)}",
                                   hint="give its static shape with --input-shape (e.g. 1x3x224x224)")
 
 
+def forget_unknown_dims(model) -> None:
+    """Outputs and intermediate values declared with a -1 (or 0) dimension: that dimension is left to
+    shape inference, which knows it once the inputs are fixed."""
+    for value in list(model.graph.output) + list(model.graph.value_info):
+        for dim in value.type.tensor_type.shape.dim:
+            if dim.HasField("dim_value") and dim.dim_value <= 0:
+                dim.Clear()
+
+
+def _known(dim) -> bool:
+    """A fixed dimension: exporters write an unknown one as a name, or as -1 (or 0)."""
+    return dim.HasField("dim_value") and dim.dim_value > 0
+
+
 def _dims_text(dims) -> str:
-    return "[" + ", ".join(str(d.dim_value) if d.HasField("dim_value") else (d.dim_param or "?") for d in dims) + "]"
+    return "[" + ", ".join(str(d.dim_value) if _known(d) else (d.dim_param or "?") for d in dims) + "]"
 
 
 def infer_static_shapes(model):
@@ -104,6 +119,7 @@ def lower_onnx(model, input_shapes=None) -> LoweredOnnx:
     with malformed_model_errors("ONNX", lambda: _node_text(lowering and lowering.node),
                                 "check the model with onnx.checker.check_model and export it again"):
         fix_input_shapes(model, input_shapes)
+        forget_unknown_dims(model)
         inferred, shapes, dtypes = infer_static_shapes(model)
         constants = {t.name: onnx.numpy_helper.to_array(t) for t in inferred.graph.initializer}
         lowering = OnnxLowering(inferred, shapes, dtypes, constants, RULES)
@@ -168,7 +184,7 @@ def capture_onnx_file(path, *, name: Optional[str] = None, out=None, seed: int =
                       input_shapes: Optional[Sequence[Sequence[int]]] = None, entry: Optional[str] = None,
                       progress: Optional[Progress] = None) -> CaptureResult:
     onnx = _import_onnx()
-    model = load_onnx(path)
+    model, prepared = prepare_model(load_onnx(path))
     _report(progress, "lower", 1, 3)
     lowered = lower_onnx(model, input_shapes)
     builder = lowered.builder
@@ -189,7 +205,7 @@ def capture_onnx_file(path, *, name: Optional[str] = None, out=None, seed: int =
     _report(progress, "write", 3, 3)
     name, name_note = resolve_bundle_name(name, Path(path).stem)
     return write_imported_bundle(builder, lowered.op_inventory, name, out, source, inputs, outputs,
-                                 [name_note] if name_note else [], intermediates)
+                                 ([name_note] if name_note else []) + prepared, intermediates)
 
 
 def _opset(model) -> int:

@@ -151,8 +151,8 @@ def write_imported_bundle(builder, op_inventory: Dict[str, int], name: str, out,
     graph = builder.document(name, source, op_inventory)
     kept = intermediates.arrays if intermediates is not None else None
     written = write_bundle(Path(out) if out is not None else default_bundle_dir(name), graph, builder.weights,
-                           {f"input.{i}": np.ascontiguousarray(a, dtype=np.float32) for i, a in enumerate(inputs)},
-                           {f"output.{i}": np.ascontiguousarray(a, dtype=np.float32) for i, a in enumerate(outputs)},
+                           {f"input.{i}": np.asarray(a, dtype=np.float32) for i, a in enumerate(inputs)},
+                           {f"output.{i}": np.asarray(a, dtype=np.float32) for i, a in enumerate(outputs)},
                            kept)
     intermediate_notes = intermediates.notes if intermediates is not None else []
     return CaptureResult.of_bundle(name, written.path, graph["op_inventory"], builder,

@@ -1,0 +1,158 @@
+"""An ONNX model made ready to import, each change said in a note: an opset older than
+onnxruntime runs is upgraded with onnx's version converter, a float64 model is cast to
+float32 (edgespec's images compute in float32), and nodes that compute only from constants
+(an exporter's Transpose of a weight, a shape computation) are folded into constants."""
+from __future__ import annotations
+
+from typing import List, Tuple
+
+import numpy as np
+
+from ...errors import ModelInputError
+
+# onnxruntime runs the default domain's opsets from 7 on.
+OLDEST_RUNNABLE_OPSET = 7
+UPGRADE_TO_OPSET = 13
+
+
+def default_opset(model) -> int:
+    return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+
+
+def prepare_model(model) -> Tuple[object, List[str]]:
+    notes: List[str] = []
+    opset = default_opset(model)
+    if 0 < opset < OLDEST_RUNNABLE_OPSET:
+        keep_per_channel_prelu(model)
+        model = upgrade_opset(model, opset)
+        notes.append(f"the model's opset {opset} is older than onnxruntime runs ({OLDEST_RUNNABLE_OPSET}); "
+                     f"onnx's version converter upgraded it to opset {UPGRADE_TO_OPSET}")
+    cast = cast_float64_to_float32(model)
+    if cast:
+        notes.append(f"the model computes in float64; edgespec cast it to float32 ({cast}), so the reference and "
+                     "the image compute in float32")
+    folded = fold_constants(model)
+    if folded:
+        notes.append(f"{folded} computed from constants alone: folded into constants")
+    return model, notes
+
+
+def keep_per_channel_prelu(model) -> None:
+    """PRelu before opset 7 applies a slope of shape [C] per channel (axis 1); from opset 7 on, slopes
+    broadcast from the last axis, and the version converter does not rewrite them: give such a slope
+    the shape [C, 1, ...] so that it keeps its meaning."""
+    import onnx
+    from onnx import numpy_helper
+
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model)
+    except Exception:
+        return
+    ranks = {v.name: len(v.type.tensor_type.shape.dim) for v in list(inferred.graph.input) + list(inferred.graph.value_info)}
+    initializers = {t.name: i for i, t in enumerate(model.graph.initializer)}
+    for node in model.graph.node:
+        if node.op_type != "PRelu" or len(node.input) < 2 or node.input[1] not in initializers:
+            continue
+        index = initializers[node.input[1]]
+        slope = numpy_helper.to_array(model.graph.initializer[index])
+        rank = ranks.get(node.input[0], 0)
+        if slope.ndim == 1 and slope.size > 1 and rank > 2:
+            reshaped = slope.reshape([slope.size] + [1] * (rank - 2))
+            model.graph.initializer[index].CopyFrom(numpy_helper.from_array(reshaped, node.input[1]))
+            for value in list(model.graph.input) + list(model.graph.value_info):
+                if value.name == node.input[1] and value.type.tensor_type.HasField("shape"):
+                    dims = value.type.tensor_type.shape.dim
+                    del dims[:]
+                    for size in reshaped.shape:
+                        dims.add().dim_value = size
+
+
+# Ops whose result on constant inputs is itself a constant (nothing random, no state).
+_FOLDABLE = {"Transpose", "Reshape", "Unsqueeze", "Squeeze", "Cast", "Concat", "Identity", "Flatten", "Gather",
+             "Slice", "Shape", "Mul", "Add", "Sub", "Div", "Neg", "Sqrt", "Reciprocal", "Expand", "Tile", "Range",
+             "ConstantOfShape", "Constant", "Split", "Pow", "Exp", "Log", "Abs", "Clip", "Min", "Max"}
+
+
+def fold_constants(model) -> str:
+    """Evaluates, in graph order, every foldable node whose inputs are all constants (initializers or
+    folded results) with onnx's reference evaluator, and makes its outputs initializers. Graph outputs
+    are never folded away. Says how many nodes of which ops were folded."""
+    import onnx
+    from onnx import helper, numpy_helper
+    from onnx.reference import ReferenceEvaluator
+
+    graph = model.graph
+    constants = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    outputs = {o.name for o in graph.output}
+    opset = default_opset(model)
+    kept, folded = [], {}
+    for node in graph.node:
+        inputs = [i for i in node.input if i]
+        foldable = (node.op_type in _FOLDABLE and node.domain in ("", "ai.onnx") and all(i in constants for i in inputs)
+                    and not any(o in outputs for o in node.output) and (inputs or node.op_type == "Constant"))
+        if foldable:
+            try:
+                single = helper.make_model(
+                    helper.make_graph([node], "fold", [helper.make_tensor_value_info(i, helper.np_dtype_to_tensor_dtype(constants[i].dtype), constants[i].shape) for i in dict.fromkeys(inputs)],
+                                      [helper.make_tensor_value_info(o, onnx.TensorProto.UNDEFINED, None) for o in node.output if o]),
+                    opset_imports=[helper.make_opsetid("", opset)])
+                values = ReferenceEvaluator(single).run(None, {i: constants[i] for i in dict.fromkeys(inputs)})
+            except Exception:
+                values = None
+            if values is not None:
+                for name, value in zip([o for o in node.output if o], values):
+                    constants[name] = np.asarray(value)
+                    graph.initializer.append(numpy_helper.from_array(np.asarray(value), name))
+                folded[node.op_type] = folded.get(node.op_type, 0) + 1
+                continue
+        kept.append(node)
+    if not folded:
+        return ""
+    del graph.node[:]
+    graph.node.extend(kept)
+    return ", ".join(f"{n} {op}" for op, n in sorted(folded.items())) + (" node" if sum(folded.values()) == 1 else " nodes")
+
+
+def upgrade_opset(model, opset: int):
+    import onnx
+    from onnx import version_converter
+
+    try:
+        upgraded = version_converter.convert_version(model, UPGRADE_TO_OPSET)
+        onnx.checker.check_model(upgraded)
+    except Exception as e:
+        first = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
+        raise ModelInputError(f"the model's opset {opset} is older than onnxruntime runs ({OLDEST_RUNNABLE_OPSET}), "
+                              f"and onnx's version converter could not upgrade it: {first}",
+                              hint=f"export the model again with opset {UPGRADE_TO_OPSET} or newer "
+                                   "(torch.onnx.export(..., opset_version=13))") from None
+    return upgraded
+
+
+def cast_float64_to_float32(model) -> str:
+    """Turns every float64 tensor, type and cast of the main graph into float32; says what it changed."""
+    import onnx
+    from onnx import TensorProto, numpy_helper
+
+    double, single = TensorProto.DOUBLE, TensorProto.FLOAT
+    counts = {"inputs": 0, "outputs": 0, "initializers": 0, "constants": 0, "casts": 0}
+    graph = model.graph
+    for kind, values in (("inputs", graph.input), ("outputs", graph.output), ("", graph.value_info)):
+        for value in values:
+            if value.type.tensor_type.elem_type == double:
+                value.type.tensor_type.elem_type = single
+                if kind:
+                    counts[kind] += 1
+    for index, tensor in enumerate(graph.initializer):
+        if tensor.data_type == double:
+            graph.initializer[index].CopyFrom(numpy_helper.from_array(numpy_helper.to_array(tensor).astype(np.float32), tensor.name))
+            counts["initializers"] += 1
+    for node in graph.node:
+        for attribute in node.attribute:
+            if attribute.type == onnx.AttributeProto.TENSOR and attribute.t.data_type == double:
+                attribute.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(attribute.t).astype(np.float32), attribute.t.name))
+                counts["constants"] += 1
+            elif node.op_type == "Cast" and attribute.name == "to" and attribute.i == double:
+                attribute.i = single
+                counts["casts"] += 1
+    return ", ".join(f"{n} {k}" for k, n in counts.items() if n)

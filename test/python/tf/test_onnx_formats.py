@@ -106,3 +106,30 @@ def test_a_transpose_of_a_weight_is_folded_into_a_constant(tmp_path):
     result, graph, report = _capture_build_run(model, tmp_path)
     assert any("1 Transpose node computed from constants alone: folded" in n for n in result.notes), result.notes
     assert "transpose" not in {n["op"] for n in graph["nodes"]}
+
+
+@pytest.mark.parametrize("form", ["computed_b", "scaled_constant_b", "transposed_a_computed_c"])
+def test_gemm_in_its_general_form(form, tmp_path):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 5])
+    c = numpy_helper.from_array(rng.standard_normal((1, 5)).astype(np.float32), "c")
+    if form == "computed_b":  # addmm with a weight the model computes: B = relu(W)
+        w = numpy_helper.from_array(rng.standard_normal((4, 5)).astype(np.float32), "w")
+        nodes = [helper.make_node("Relu", ["w_in"], ["b"]), helper.make_node("Gemm", ["x", "b", "c"], ["y"], alpha=0.5, beta=2.0)]
+        inputs = [x, helper.make_tensor_value_info("w_in", TensorProto.FLOAT, [4, 5])]
+        initializers = [c]
+        del w
+    elif form == "scaled_constant_b":
+        b = numpy_helper.from_array(rng.standard_normal((5, 4)).astype(np.float32), "b")
+        nodes = [helper.make_node("Gemm", ["x", "b", "c"], ["y"], alpha=2.0, beta=0.5, transB=1)]
+        inputs, initializers = [x], [b, c]
+    else:
+        b = numpy_helper.from_array(rng.standard_normal((4, 5)).astype(np.float32), "b")
+        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 3])
+        nodes = [helper.make_node("Sigmoid", ["x"], ["xs"]), helper.make_node("Gemm", ["xs", "b", "cv"], ["y"], transA=1, beta=3.0)]
+        inputs, initializers = [x, helper.make_tensor_value_info("cv", TensorProto.FLOAT, [3, 5])], [b]
+    model = _model(nodes, inputs, [y], initializers)
+    _, graph, report = _capture_build_run(model, tmp_path)
+    assert report["agreement"]["within_tolerance"], report["agreement"]
+    ops = {n["op"] for n in graph["nodes"]}
+    assert ("matmul" in ops) == (form == "computed_b") and ("transpose" in ops) == (form == "transposed_a_computed_c")

@@ -108,24 +108,63 @@ def _conv1d(low: OnnxLowering, node, weight: np.ndarray) -> None:
 
 
 def gemm(low: OnnxLowering, node) -> None:
-    if low.attr(node, "transA", 0):
-        raise Unmappable("it transposes its input (transA = 1)")
+    """Y = alpha * A' B' + beta * C. The common case (constant B, alpha = 1, a bias C) is one linear;
+    otherwise a transpose of A, a matmul with a computed B, a scale and a broadcast add, as needed."""
     alpha, beta = float(low.attr(node, "alpha", 1.0)), float(low.attr(node, "beta", 1.0))
-    if alpha != 1.0 or (low.has_input(node, 2) and beta != 1.0):
-        raise Unmappable(f"it scales (alpha {alpha}, beta {beta}); edgespec maps alpha = beta = 1")
-    b = low.constant(node.input[1], "weight")
-    if low.attr(node, "transB", 0):
-        weight = low.weight(node.input[1])
-    else:  # B is [K, N]: linear wants [N, K]
-        weight = low.weight(node.input[1], np.ascontiguousarray(b.T), f"{node.input[1]}.T")
-    inputs = [low.value(node.input[0]), weight]
-    if low.has_input(node, 2):
-        bias = low.constant(node.input[2], "bias")
-        out_features = b.shape[0] if low.attr(node, "transB", 0) else b.shape[1]
-        if bias.size != out_features:
-            raise Unmappable(f"its C {list(bias.shape)} is not a bias of {out_features} features")
-        inputs.append(low.weight(node.input[2], bias.reshape(-1), node.input[2] if bias.ndim == 1 else f"{node.input[2]}.flat"))
-    low.emit("linear", inputs, {})
+    trans_a, trans_b = bool(low.attr(node, "transA", 0)), bool(low.attr(node, "transB", 0))
+    has_c = low.has_input(node, 2) and beta != 0.0
+    output = node.output[0]
+    if not trans_a and alpha == 1.0 and low.is_constant(node.input[1]) and low.constant(node.input[1], "weight").ndim == 2:
+        c = low.constant(node.input[2], "bias") * np.float32(beta) if has_c and low.is_constant(node.input[2]) else None
+        b = low.constant(node.input[1], "weight")
+        out_features = b.shape[0] if trans_b else b.shape[1]
+        if not has_c or (c is not None and c.size == out_features):
+            weight = low.weight(node.input[1]) if trans_b else low.weight(node.input[1], np.ascontiguousarray(b.T), f"{node.input[1]}.T")
+            inputs = [low.value(node.input[0]), weight]
+            if has_c:
+                name = node.input[2] if beta == 1.0 and c.ndim == 1 else f"{node.input[2]}.bias"
+                inputs.append(low.weight(node.input[2], np.ascontiguousarray(c.reshape(-1), dtype=np.float32), name))
+            low.emit("linear", inputs, {})
+            return
+    a_shape, b_shape = low.shape(node.input[0]), low.shape(node.input[1])
+    fresh = lambda suffix, shape: low.builder.add_tensor(f"{output}.{suffix}", shape, "float32", "activation")  # noqa: E731
+    a = low.value(node.input[0])
+    if trans_a:
+        a_t = fresh("a_t", [a_shape[1], a_shape[0]])
+        low.add_node("transpose", [a], [a_t], {"perm": [1, 0]})
+        a, a_shape = a_t, [a_shape[1], a_shape[0]]
+    steps = (["scale"] if alpha != 1.0 else []) + (["add"] if has_c else [])
+    product = fresh("product", [a_shape[0], b_shape[0] if trans_b else b_shape[1]]) if steps else low.declare(output)
+    if low.is_constant(node.input[1]):  # a constant B is a linear's weight, laid out [N, K] here
+        b_const = low.constant(node.input[1], "weight")
+        weight = low.weight(node.input[1]) if trans_b else low.weight(node.input[1], np.ascontiguousarray(b_const.T), f"{node.input[1]}.T")
+        low.add_node("linear", [a, weight], [product], {})
+    else:
+        b = low.value(node.input[1])
+        if trans_b:
+            b_t = fresh("b_t", [b_shape[1], b_shape[0]])
+            low.add_node("transpose", [b], [b_t], {"perm": [1, 0]})
+            b = b_t
+        low.add_node("matmul", [a, b], [product], {})
+    b_shape = [b_shape[1], b_shape[0]] if trans_b else b_shape
+    if alpha != 1.0:
+        scaled = fresh("scaled", [a_shape[0], b_shape[1]]) if has_c else low.declare(output)
+        low.add_node("mul", [product], [scaled], {"scalar": alpha})
+        product = scaled
+    if has_c:
+        if low.is_constant(node.input[2]):
+            c = low.constant(node.input[2], "C") * np.float32(beta)
+            c_value = low.weight(node.input[2], np.ascontiguousarray(c, dtype=np.float32), node.input[2] if beta == 1.0 else f"{node.input[2]}.scaled")
+        else:
+            c_value = low.value(node.input[2])
+            if beta != 1.0:
+                c_scaled = fresh("c_scaled", low.shape(node.input[2]))
+                low.add_node("mul", [c_value], [c_scaled], {"scalar": beta})
+                c_value = c_scaled
+        result = low.declare(output)
+        low.add_node("add", [product, c_value], [result], {})
+        product = result
+    low.names[output] = product
 
 
 def matmul(low: OnnxLowering, node) -> None:

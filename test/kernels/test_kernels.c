@@ -10,6 +10,7 @@
 #include "edgespec/kernels.h"
 #include "harness.h"
 #include "reference.h"
+#include "test_windows.h"
 
 static double *ref_buffer(size_t n) {
   double *r = (double *)malloc((n ? n : 1) * sizeof(double));
@@ -415,6 +416,60 @@ static void test_mean(int outer, int reduce, int inner) {
   t_free(in), t_free(out), free(ref);
 }
 
+/* sum, reduce_max/min, argmax/argmin over [outer][reduce][inner] against double references;
+ * ties (values rounded to a few levels) check first/last index selection. */
+static void test_reductions(int outer, int reduce, int inner, int ties) {
+  const size_t n = (size_t)outer * reduce * inner, m = (size_t)outer * inner;
+  float *in = t_random(n, -3, 3), *out = t_buffer(m);
+  if (ties) for (size_t k = 0; k < n; k++) in[k] = (float)(int)(in[k]);
+  double *sum = ref_buffer(m), *mx = ref_buffer(m), *mn = ref_buffer(m);
+  double *amax = ref_buffer(m), *amin = ref_buffer(m), *amax_last = ref_buffer(m), *amin_last = ref_buffer(m);
+  for (int o = 0; o < outer; o++)
+    for (int i = 0; i < inner; i++) {
+      const size_t at = (size_t)o * inner + i;
+      double s = 0, hi = -INFINITY, lo = INFINITY;
+      int ihi = 0, ilo = 0, ihi_last = 0, ilo_last = 0;
+      for (int r = 0; r < reduce; r++) {
+        const double v = in[((size_t)o * reduce + r) * inner + i];
+        s += v;
+        if (v > hi) hi = v, ihi = r;
+        if (v < lo) lo = v, ilo = r;
+      }
+      for (int r = 0; r < reduce; r++) {
+        const double v = in[((size_t)o * reduce + r) * inner + i];
+        if (v == hi) ihi_last = r;
+        if (v == lo) ilo_last = r;
+      }
+      sum[at] = s, mx[at] = hi, mn[at] = lo, amax[at] = ihi, amin[at] = ilo, amax_last[at] = ihi_last, amin_last[at] = ilo_last;
+    }
+  char name[96];
+#define CHECK(call, ref, what, tol) \
+  call; snprintf(name, sizeof name, "%s outer=%d reduce=%d inner=%d%s", what, outer, reduce, inner, ties ? " ties" : ""); \
+  t_check(name, out, ref, m, tol);
+  CHECK(es_sum_f32(in, out, outer, reduce, inner), sum, "sum", 5e-6)
+  CHECK(es_reduce_max_f32(in, out, outer, reduce, inner), mx, "reduce_max", 0)
+  CHECK(es_reduce_min_f32(in, out, outer, reduce, inner), mn, "reduce_min", 0)
+  CHECK(es_argmax_f32(in, out, outer, reduce, inner, 0), amax, "argmax", 0)
+  CHECK(es_argmin_f32(in, out, outer, reduce, inner, 0), amin, "argmin", 0)
+  CHECK(es_argmax_f32(in, out, outer, reduce, inner, 1), amax_last, "argmax last", 0)
+  CHECK(es_argmin_f32(in, out, outer, reduce, inner, 1), amin_last, "argmin last", 0)
+#undef CHECK
+  t_free(in), t_free(out), free(sum), free(mx), free(mn), free(amax), free(amin), free(amax_last), free(amin_last);
+}
+
+/* A NaN anywhere in a column makes its max and min NaN. */
+static void test_reduce_nan(void) {
+  float *in = t_buffer(6), *out = t_buffer(2);
+  const float values[6] = {1.0f, 2.0f, NAN, 5.0f, 0.5f, 7.0f} /* [1][3][2] */;
+  memcpy(in, values, sizeof values);
+  const double want_max[2] = {NAN, 7.0}, want_min[2] = {NAN, 2.0};
+  es_reduce_max_f32(in, out, 1, 3, 2);
+  t_check_elementwise("reduce_max NaN wins", out, want_max, 2, 0, 0);
+  es_reduce_min_f32(in, out, 1, 3, 2);
+  t_check_elementwise("reduce_min NaN wins", out, want_min, 2, 0, 0);
+  t_free(in), t_free(out);
+}
+
 static void test_softmax(int outer, int axis, int inner, float range, int in_place) {
   const size_t n = (size_t)outer * axis * inner;
   float *in = t_random(n, -range, range), *out = in_place ? in : t_buffer(n);
@@ -601,6 +656,11 @@ int main(void) {
   test_mean(2, 12544, 3);
   test_mean(1, 49, 130);
   test_mean(3, 1, 5);
+  test_reductions(2, 300, 3, 0);
+  test_reductions(1, 49, 130, 0);
+  test_reductions(3, 7, 5, 1);
+  test_reductions(4, 1, 3, 0);
+  test_reduce_nan();
   test_softmax(1, 1000, 1, 10, 0);
   test_softmax(2, 7, 5, 1000, 0);
   test_softmax(3, 10, 1, 50, 1);
@@ -630,6 +690,7 @@ int main(void) {
   const int32_t pads1[2] = {3, 0};
   test_pad("rank 1", 1, s1, pads1);
   test_copy();
+  test_windows();
 
   return t_summary("kernels") ? 1 : 0;
 }

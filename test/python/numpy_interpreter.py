@@ -237,6 +237,40 @@ def mean(x, *, axes, keepdim):
     return x.mean(axis=tuple(axes), keepdims=keepdim)
 
 
+@op("sum")
+def reduce_sum(x, *, axes, keepdim):
+    return x.sum(axis=tuple(axes), keepdims=keepdim)
+
+
+@op("reduce_max")
+def reduce_max(x, *, axes, keepdim):
+    return x.max(axis=tuple(axes), keepdims=keepdim)
+
+
+@op("reduce_min")
+def reduce_min(x, *, axes, keepdim):
+    return x.min(axis=tuple(axes), keepdims=keepdim)
+
+
+def _arg_reduce(pick, x, axis, keepdim, select_last_index):
+    if select_last_index:
+        flipped = np.flip(x, axis=axis)
+        index = x.shape[axis] - 1 - pick(flipped, axis=axis)
+    else:
+        index = pick(x, axis=axis)
+    return np.expand_dims(index, axis) if keepdim else index
+
+
+@op("argmax")
+def argmax(x, *, axis, keepdim=False, select_last_index=False):
+    return _arg_reduce(np.argmax, x, axis, keepdim, select_last_index)
+
+
+@op("argmin")
+def argmin(x, *, axis, keepdim=False, select_last_index=False):
+    return _arg_reduce(np.argmin, x, axis, keepdim, select_last_index)
+
+
 @op("softmax")
 def softmax(x, *, axis):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
@@ -270,3 +304,37 @@ def split(x, *, axis, sizes):
 @op("pad")
 def pad(x, *, pads, value):
     return np.pad(x, [tuple(p) for p in pads], constant_values=value)
+
+
+# ----- windows and resampling (issue 13) -----
+@op("conv_transpose2d")
+def conv_transpose2d(x, weight, bias=None, *, stride, padding, output_padding=(0, 0), dilation=(1, 1), groups=1,
+                     weight_layout="IOHW", activation="none"):
+    """Scatter each input pixel's window into the full result, then crop (ops.json)."""
+    if weight_layout == "OHWI":  # [O, KH, KW, I] -> [I, O, KH, KW] (groups 1)
+        weight = weight.transpose(3, 0, 1, 2)
+    n, c, h, w = x.shape
+    _, og, kh, kw = weight.shape
+    o = og * groups
+    cg = c // groups
+    top, left, bottom, right = padding
+    full_h = (h - 1) * stride[0] + dilation[0] * (kh - 1) + 1 + output_padding[0]
+    full_w = (w - 1) * stride[1] + dilation[1] * (kw - 1) + 1 + output_padding[1]
+    z = np.zeros((n, o, full_h, full_w))
+    for g in range(groups):
+        xg = x[:, g * cg:(g + 1) * cg]
+        wg = weight[g * cg:(g + 1) * cg]  # [cg, og, kh, kw]
+        for i in range(kh):
+            for j in range(kw):
+                contrib = np.einsum("nchw,co->nohw", xg, wg[:, :, i, j])
+                r0, c0 = i * dilation[0], j * dilation[1]
+                z[:, g * og:(g + 1) * og, r0:r0 + stride[0] * (h - 1) + 1:stride[0],
+                  c0:c0 + stride[1] * (w - 1) + 1:stride[1]] += contrib
+    y = z[:, :, top:full_h - bottom, left:full_w - right]
+    if bias is not None:
+        y = y + bias.reshape(1, o, 1, 1)
+    if activation == "relu":
+        y = np.maximum(y, 0)
+    elif activation == "relu6":
+        y = np.clip(y, 0, 6)
+    return y

@@ -139,3 +139,58 @@ def test_onnx_1d_windows_capture_build_and_agree(tmp_path):
     assert {"max_pool2d", "avg_pool2d"} <= set(ops)
     _interpreter_agrees(result.path)
     _build_and_run(result.path, tmp_path / "build", "es_conv2d")
+
+
+# ----- conv_transpose2d -----
+class UpNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1)
+        self.grouped = nn.ConvTranspose2d(6, 4, 3, stride=1, padding=2, dilation=2, groups=2, bias=False)
+        self.odd = nn.ConvTranspose2d(4, 3, (2, 3), stride=(3, 2), padding=(0, 1), output_padding=(2, 1))
+
+    def forward(self, x):
+        return self.odd(torch.relu(self.grouped(torch.relu(self.up(x)))))
+
+
+@pytest.fixture(scope="module")
+def up_bundle(tmp_path_factory):
+    torch.manual_seed(0)
+    x = torch.randn(1, 4, 5, 6, generator=torch.Generator().manual_seed(2))
+    return edgespec.capture(UpNet().eval(), x, name="up", out=tmp_path_factory.mktemp("up") / "bundle").path
+
+
+def test_torch_conv_transpose2d_is_captured_and_agrees(up_bundle, tmp_path):
+    graph = validate_bundle(up_bundle)
+    nodes = [n for n in graph["nodes"] if n["op"] == "conv_transpose2d"]
+    assert [n["attrs"] for n in nodes] == [
+        {"stride": [2, 2], "padding": [1, 1, 1, 1], "output_padding": [1, 1], "dilation": [1, 1], "groups": 1, "weight_layout": "IOHW"},
+        {"stride": [1, 1], "padding": [2, 2, 2, 2], "output_padding": [0, 0], "dilation": [2, 2], "groups": 2, "weight_layout": "IOHW"},
+        {"stride": [3, 2], "padding": [0, 1, 0, 1], "output_padding": [2, 1], "dilation": [1, 1], "groups": 1, "weight_layout": "IOHW"}]
+    _interpreter_agrees(up_bundle)
+    assert _build_and_run(up_bundle, tmp_path / "build", "es_conv_transpose2d_f32(").count("es_conv_transpose2d_f32(") == 3
+
+
+def onnx_conv_transpose_model() -> onnx.ModelProto:
+    rng = np.random.default_rng(4)
+    nodes = [
+        helper.make_node("ConvTranspose", ["x", "w1", "b1"], ["a"], strides=[2, 2], pads=[1, 0, 2, 1],
+                         output_padding=[1, 1]),
+        helper.make_node("ConvTranspose", ["a", "w2"], ["b"], strides=[2, 2], output_shape=[13, 22]),
+        helper.make_node("ConvTranspose", ["b", "w3"], ["y"], strides=[2, 1], auto_pad="SAME_UPPER", group=2),
+    ]
+    inits = [_init("w1", rng.normal(size=(3, 4, 3, 3)) * 0.3), _init("b1", rng.normal(size=4) * 0.1),
+             _init("w2", rng.normal(size=(4, 4, 2, 3)) * 0.3), _init("w3", rng.normal(size=(4, 1, 3, 2)) * 0.3)]
+    graph = helper.make_graph(nodes, "ct", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 5])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+
+
+def test_onnx_conv_transpose_capture_build_and_agree(tmp_path):
+    path = tmp_path / "ct.onnx"
+    onnx.save(onnx_conv_transpose_model(), str(path))
+    result = capture_onnx_file(path, out=tmp_path / "bundle")
+    graph = validate_bundle(result.path)
+    assert [n["op"] for n in graph["nodes"]].count("conv_transpose2d") == 3
+    _interpreter_agrees(result.path)
+    _build_and_run(result.path, tmp_path / "build", "es_conv_transpose2d_f32(")

@@ -132,6 +132,15 @@ void es_avg_pool2d_f32(const float *in, es_shape4 is, float *out, es_shape4 os, 
 /* Adaptive average pool, NHWC, PyTorch's bin edges. */
 void es_adaptive_avg_pool2d_f32(const float *in, es_shape4 is, float *out, es_shape4 os);
 
+/* Transposed convolution (PyTorch's ConvTranspose2d, ONNX ConvTranspose, TFLite TRANSPOSE_CONV),
+ * NHWC; weights [OC][KH][KW][IC/groups]; bias [OC] or NULL. out[oy][ox] is the full result at
+ * (oy + pad_top, ox + pad_left); os gives the size (output_padding included). */
+void es_conv_transpose2d_f32(const float *in, es_shape4 is, const float *weights,
+                             const float *bias, float *out, es_shape4 os, int32_t kh, int32_t kw,
+                             int32_t stride_h, int32_t stride_w, int32_t pad_top,
+                             int32_t pad_left, int32_t dilation_h, int32_t dilation_w,
+                             int32_t groups, float act_min, float act_max);
+
 /* Mean over the middle axis of [outer][reduce][inner] (NHWC global pool: outer=N,
  * reduce=H*W, inner=C). */
 void es_mean_f32(const float *in, float *out, int32_t outer, int32_t reduce, int32_t inner);
@@ -140,6 +149,14 @@ void es_mean_f32(const float *in, float *out, int32_t outer, int32_t reduce, int
 void es_softmax_f32(const float *in, float *out, int32_t outer, int32_t axis, int32_t inner);
 /* log_softmax over the middle axis of [outer][axis][inner]. In-place allowed. */
 void es_log_softmax_f32(const float *in, float *out, int32_t outer, int32_t axis, int32_t inner);
+/* Sum, largest and smallest element (NaN wins) over the middle axis of [outer][reduce][inner]. */
+void es_sum_f32(const float *in, float *out, int32_t outer, int32_t reduce, int32_t inner);
+void es_reduce_max_f32(const float *in, float *out, int32_t outer, int32_t reduce, int32_t inner);
+void es_reduce_min_f32(const float *in, float *out, int32_t outer, int32_t reduce, int32_t inner);
+/* Index (as a float) of the largest / smallest element along the middle axis of
+ * [outer][reduce][inner]; the first of equal ones, or the last when last != 0. */
+void es_argmax_f32(const float *in, float *out, int32_t outer, int32_t reduce, int32_t inner, int32_t last);
+void es_argmin_f32(const float *in, float *out, int32_t outer, int32_t reduce, int32_t inner, int32_t last);
 
 /* Concat along the middle axis of [outer][axis_i][inner]: inputs[i] has axis_sizes[i]. */
 void es_concat_f32(const float *const *inputs, const int32_t *axis_sizes, int32_t n_inputs,

@@ -93,6 +93,10 @@ export type AdaptiveAvgPoolNode = NodeOf<'adaptive_avg_pool2d', { outputSize: Pa
 export type MeanNode = NodeOf<'mean', { axes: number[]; keepdim: boolean }>;
 export type SoftmaxNode = NodeOf<'softmax', { axis: number }>;
 export type LogSoftmaxNode = NodeOf<'log_softmax', { axis: number }>;
+export type ReduceOp = 'sum' | 'reduce_max' | 'reduce_min';
+export type ReduceNode = NodeOf<ReduceOp, { axes: number[]; keepdim: boolean }>;
+/** The index along `axis`, held as a float32 number. */
+export type ArgReduceNode = NodeOf<'argmax' | 'argmin', { axis: number; keepdim: boolean; selectLastIndex: boolean }>;
 /** inputs: x, weight, bias, running_mean, running_var */
 export type BatchNormNode = NodeOf<'batch_norm', { eps: number }>;
 /** Per-channel affine y = x * scale[c] + shift[c], c the index along `axis` (an unfolded batch norm). inputs: x, scale, shift */
@@ -102,6 +106,16 @@ export type TransposeNode = NodeOf<'transpose', { perm: number[] }>;
 export type ConcatNode = NodeOf<'concat', { axis: number }>;
 export type SplitNode = NodeOf<'split', { axis: number; sizes: number[] }>;
 export type PadNode = NodeOf<'pad', { pads: Pair[]; value: number }>;
+/** weight [I, O/groups, KH, KW] (IOHW: PyTorch, ONNX) or [O, KH, KW, I] (OHWI: TFLite); padding crops the full output. */
+export type ConvTranspose2dNode = NodeOf<'conv_transpose2d', {
+  stride: Pair;
+  padding: Padding4;
+  outputPadding: Pair;
+  dilation: Pair;
+  groups: number;
+  weightLayout: 'IOHW' | 'OHWI';
+  activation: Activation;
+}>;
 
 export type IrNode =
   | Conv2dNode
@@ -121,13 +135,16 @@ export type IrNode =
   | MeanNode
   | SoftmaxNode
   | LogSoftmaxNode
+  | ReduceNode
+  | ArgReduceNode
   | BatchNormNode
   | ScaleShiftNode
   | ReshapeNode
   | TransposeNode
   | ConcatNode
   | SplitNode
-  | PadNode;
+  | PadNode
+  | ConvTranspose2dNode;
 
 export type IrOp = IrNode['op'];
 

@@ -58,6 +58,8 @@ export type AvgPoolStep = StepOf<'avg_pool2d', {
 }>;
 export type AdaptiveAvgPoolStep = StepOf<'adaptive_avg_pool2d', { x: string; y: string; is: Shape4; os: Shape4 }>;
 export type MeanStep = StepOf<'mean', { x: string; y: string; outer: number; reduce: number; inner: number }>;
+export type ReduceStep = StepOf<'sum' | 'reduce_max' | 'reduce_min', { x: string; y: string; outer: number; reduce: number; inner: number }>;
+export type ArgReduceStep = StepOf<'argmax' | 'argmin', { x: string; y: string; outer: number; reduce: number; inner: number; last: boolean }>;
 export type SoftmaxStep = StepOf<'softmax' | 'log_softmax', { x: string; y: string; outer: number; axis: number; inner: number }>;
 export type ConcatStep = StepOf<'concat', { xs: string[]; sizes: number[]; y: string; outer: number; inner: number }>;
 export type SplitStep = StepOf<'split', { x: string; ys: string[]; sizes: number[]; outer: number; inner: number }>;
@@ -66,12 +68,18 @@ export type PadStep = StepOf<'pad', { x: string; inShape: number[]; pads: number
 export type CopyStep = StepOf<'copy', { x: string; y: string; count: number }>;
 /** A reshape whose output shares its input's bytes: no code, the planner gives both one buffer. */
 export type AliasStep = StepOf<'alias', { x: string; y: string }>;
+export type ConvTranspose2dStep = StepOf<'conv_transpose2d', {
+  x: string; w: string; b: string | null; y: string; is: Shape4; os: Shape4; kh: number; kw: number;
+  strideH: number; strideW: number; padTop: number; padLeft: number; dilationH: number; dilationW: number;
+  groups: number; act: Activation;
+}>;
 
 export type KernelStep =
   | Conv2dStep | DepthwiseStep | GemmStep | MatmulStep | BinaryStep | ScalarStep | ClampStep | UnaryStep | GeluStep | LeakyReluStep
   | EluStep | SoftplusStep | PowStep
-  | ScaleShiftStep | MaxPoolStep | AvgPoolStep | AdaptiveAvgPoolStep | MeanStep | SoftmaxStep | ConcatStep | SplitStep
-  | TransposeStep | PadStep | CopyStep | AliasStep;
+  | ScaleShiftStep | MaxPoolStep | AvgPoolStep | AdaptiveAvgPoolStep | MeanStep | ReduceStep | ArgReduceStep | SoftmaxStep | ConcatStep | SplitStep
+  | TransposeStep | PadStep | CopyStep | AliasStep
+  | ConvTranspose2dStep;
 
 export type KernelName = Exclude<KernelStep['kernel'], 'alias'>;
 

@@ -150,12 +150,22 @@ export const OP_ATTRS: Record<string, Record<string, AttrSpec>> = {
   mean: { axes: required(axes), keepdim: optional(bool) },
   softmax: { axis: required(axis) },
   log_softmax: { axis: required(axis) },
+  sum: { axes: required(axes), keepdim: optional(bool) },
+  reduce_max: { axes: required(axes), keepdim: optional(bool) },
+  reduce_min: { axes: required(axes), keepdim: optional(bool) },
+  argmax: { axis: required(axis), keepdim: optional(bool), select_last_index: optional(bool) },
+  argmin: { axis: required(axis), keepdim: optional(bool), select_last_index: optional(bool) },
   batch_norm: { eps: optional(nonNegativeNumber) },
   reshape: { shape: required(reshapeShape) },
   transpose: { perm: required(perm) },
   concat: { axis: required(axis) },
   split: { axis: required(axis), sizes: required(splitSizes) },
   pad: { pads: required(pads), value: optional(finiteNumber) },
+  conv_transpose2d: {
+    stride: optional(spatial('[sh, sw]')), padding: optional(padding), output_padding: optional(ints(2, '[oh, ow]', 0)),
+    dilation: optional(spatial('[dh, dw]')), groups: optional(int(1)), weight_layout: optional(oneOf('IOHW', 'OHWI')),
+    activation: optional(activation)
+  },
   quantize: {},
   dequantize: {}
 };

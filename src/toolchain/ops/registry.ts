@@ -4,6 +4,7 @@
 import { IrNode, IrOp } from '../build/ir';
 import { batchNormModule } from './batchNorm';
 import { conv2dModule } from './conv2d';
+import { convTransposeModule } from './convTranspose';
 import { elementwiseModule } from './elementwise';
 import { gemmModule } from './gemm';
 import { KernelModule, OpModule, OpRule } from './opModule';
@@ -13,7 +14,8 @@ import { shapeModule } from './shape';
 import { unaryModule } from './unary';
 
 export const MODULES: readonly OpModule[] = [
-  conv2dModule, gemmModule, elementwiseModule, unaryModule, poolModule, reduceModule, batchNormModule, shapeModule
+  conv2dModule, gemmModule, elementwiseModule, unaryModule, poolModule, reduceModule, batchNormModule, shapeModule,
+  convTransposeModule
 ];
 
 function collect<T>(pick: (m: OpModule) => Record<string, T>, what: string): Map<string, T> {

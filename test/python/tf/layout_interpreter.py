@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy_interpreter  # noqa: E402
 
 SPATIAL_OPS = {"conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm"}
+SPATIAL_OPS |= {"conv_transpose2d", "resize", "depth_to_space"}  # issue 13: windows and resampling
 
 
 def _activate(y: np.ndarray, activation: str) -> np.ndarray:

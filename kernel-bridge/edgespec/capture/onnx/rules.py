@@ -107,6 +107,41 @@ def _conv1d(low: OnnxLowering, node, weight: np.ndarray) -> None:
     _emit_1d(low, node, "conv2d", weights, {**attrs, "groups": int(low.attr(node, "group", 1)), "weight_layout": "OIHW"})
 
 
+def conv_transpose(low: OnnxLowering, node) -> None:
+    """ConvTranspose: pads, or output_shape / auto_pad (the padding read off the inferred output, its odd
+    pixel after for SAME_UPPER and before otherwise); rows the windows do not reach are output_padding."""
+    weight = low.constant(node.input[1], "weight")
+    x_shape, y_shape = low.shape(node.input[0]), low.shape(node.output[0])
+    if weight.ndim != 4 or len(x_shape) != 4:
+        raise Unmappable(f"it is a {weight.ndim - 2}-D transposed convolution; edgespec handles 2-D")
+    kernel = list(low.attr(node, "kernel_shape", list(weight.shape[2:])))
+    stride = list(low.attr(node, "strides", [1, 1]))
+    dilation = list(low.attr(node, "dilations", [1, 1]))
+    extra = list(low.attr(node, "output_padding", [0, 0]))
+    auto_pad = low.attr(node, "auto_pad", "NOTSET")
+    explicit = auto_pad in ("NOTSET", "VALID") and low.attr(node, "output_shape", None) is None
+    pads = list(low.attr(node, "pads", [0, 0, 0, 0])) if auto_pad == "NOTSET" else [0, 0, 0, 0]
+    for axis in range(2):
+        full = (x_shape[2 + axis] - 1) * stride[axis] + (kernel[axis] - 1) * dilation[axis] + 1
+        if explicit:
+            expected = full - pads[axis] - pads[axis + 2] + extra[axis]
+            if expected != y_shape[2 + axis]:
+                raise Unmappable(f"its output is {y_shape[2:]} high/wide where its attributes give {expected} along axis {axis}")
+            continue
+        total = full + extra[axis] - y_shape[2 + axis]
+        if total < 0:  # the output reaches past every window: bias-only rows, as output_padding
+            pads[axis], pads[axis + 2], extra[axis] = 0, 0, extra[axis] - total
+            continue
+        small, large = total // 2, total - total // 2
+        pads[axis], pads[axis + 2] = (small, large) if auto_pad == "SAME_UPPER" else (large, small)
+    inputs = [low.value(node.input[0]), low.weight(node.input[1])]
+    if low.has_input(node, 2):
+        low.constant(node.input[2], "bias")
+        inputs.append(low.weight(node.input[2]))
+    low.emit("conv_transpose2d", inputs, {"stride": stride, "padding": pads, "output_padding": extra, "dilation": dilation,
+                                          "groups": int(low.attr(node, "group", 1)), "weight_layout": "IOHW"})
+
+
 def gemm(low: OnnxLowering, node) -> None:
     """Y = alpha * A' B' + beta * C. The common case (constant B, alpha = 1, a bias C) is one linear;
     otherwise a transpose of A, a matmul with a computed B, a scale and a broadcast add, as needed."""
@@ -460,6 +495,7 @@ def constant(low: OnnxLowering, node) -> None:
 RULES: Dict[str, Rule] = {
     "Conv": conv,
     "Gemm": gemm,
+    "ConvTranspose": conv_transpose,
     "MatMul": matmul,
     "Add": _binary("add", True),
     "Sub": _binary("sub", False),

@@ -82,6 +82,34 @@ def _emit_conv2d(low: TfliteLowering, op: FbOperator, kh: int, kw: int, groups: 
              op.options.get("fusedActivationFunction", 0))
 
 
+def transpose_conv(low: TfliteLowering, op: FbOperator) -> None:
+    """TRANSPOSE_CONV: inputs output_shape, filter [O, KH, KW, I], input, bias (optional). TFLite crops
+    total // 2 at the top/left for SAME (its padding computed as for a convolution from the output back
+    to the input), none for VALID; rows past every window hold the bias (output_padding)."""
+    _, height, width, _ = _require_rank(low, op.inputs[2], 4, "input")
+    filters = low.constant(op.inputs[1], "filter")
+    _, kh, kw, _ = filters.shape
+    stride = [op.options["strideH"], op.options["strideW"]]
+    mode = PADDINGS.get(op.options.get("padding"), "?")
+    if mode not in ("SAME", "VALID"):
+        raise Unmappable(f"unknown padding mode {op.options.get('padding')}")
+    out = low.shape(op.outputs[0])[1:3]
+    padding, extra = [0, 0, 0, 0], [0, 0]
+    for axis, (size, k) in enumerate(((height, kh), (width, kw))):
+        full = (size - 1) * stride[axis] + k
+        before = max(full - out[axis], 0) // 2 if mode == "SAME" else 0
+        after = full - before - out[axis]
+        padding[axis], padding[axis + 2] = before, max(after, 0)
+        extra[axis] = max(-after, 0)
+    inputs = [low.value(op.inputs[2]), low.weight(op.inputs[1])]
+    if _input(op, 3) >= 0:
+        low.constant(op.inputs[3], "bias")
+        inputs.append(low.weight(op.inputs[3]))
+    low.emit("conv_transpose2d", inputs, {"stride": stride, "padding": padding, "output_padding": extra,
+                                          "dilation": [1, 1], "groups": 1, "weight_layout": "OHWI"},
+             op.options.get("fusedActivationFunction", 0))
+
+
 def fully_connected(low: TfliteLowering, op: FbOperator) -> None:
     if op.options.get("weightsFormat", 0) != 0:
         raise Unmappable("its weights are shuffled (weights_format != DEFAULT)")
@@ -177,6 +205,26 @@ def mean(low: TfliteLowering, op: FbOperator) -> None:
     low.emit("mean", [low.value(op.inputs[0])], {"axes": axes, "keepdim": bool(op.options.get("keepDims", False))})
 
 
+def _reduce(vocab_op: str):
+    """SUM, REDUCE_MAX, REDUCE_MIN: axes a constant input, keep_dims an option (as MEAN)."""
+    def rule(low: TfliteLowering, op: FbOperator) -> None:
+        rank = len(low.shape(op.inputs[0]))
+        axes = sorted({normalize_axis(int(a), rank) for a in low.constant(op.inputs[1], "axes").reshape(-1)})
+        low.emit(vocab_op, [low.value(op.inputs[0])], {"axes": axes, "keepdim": bool(op.options.get("keepDims", False))})
+    return rule
+
+
+def _arg_reduce(vocab_op: str):
+    """ARG_MAX, ARG_MIN: one constant axis; the axis is dropped, the first of equal values wins."""
+    def rule(low: TfliteLowering, op: FbOperator) -> None:
+        rank = len(low.shape(op.inputs[0]))
+        axis = low.constant(op.inputs[1], "axis").reshape(-1)
+        if axis.size != 1:
+            raise Unmappable("its axis is not one number")
+        low.emit(vocab_op, [low.value(op.inputs[0])], {"axis": normalize_axis(int(axis[0]), rank), "keepdim": False})
+    return rule
+
+
 def softmax(low: TfliteLowering, op: FbOperator) -> None:
     x = low.value(op.inputs[0])
     beta = float(op.options.get("beta", 1.0))
@@ -266,6 +314,7 @@ RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
     "CONV_2D": conv_2d,
     "DEPTHWISE_CONV_2D": depthwise_conv_2d,
     "FULLY_CONNECTED": fully_connected,
+    "TRANSPOSE_CONV": transpose_conv,
     "ADD": _binary("add", True),
     "SUB": _binary("sub", False),
     "MUL": _binary("mul", True),
@@ -294,6 +343,11 @@ RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
     "MAX_POOL_2D": _pool("max_pool2d"),
     "AVERAGE_POOL_2D": _pool("avg_pool2d"),
     "MEAN": mean,
+    "SUM": _reduce("sum"),
+    "REDUCE_MAX": _reduce("reduce_max"),
+    "REDUCE_MIN": _reduce("reduce_min"),
+    "ARG_MAX": _arg_reduce("argmax"),
+    "ARG_MIN": _arg_reduce("argmin"),
     "SOFTMAX": softmax,
     "RESHAPE": reshape,
     "SQUEEZE": reshape,

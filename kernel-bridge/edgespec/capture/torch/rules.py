@@ -72,8 +72,21 @@ def to_copy(L, node, a):
 @rule("aten.convolution.default")
 def convolution(L, node, a):
     if a["transposed"]:
-        return L.refuse(node, "transposed convolution is not in the vocabulary")
+        return _conv_transpose2d(L, node, a)
     _conv2d(L, node, a)
+
+
+def _conv_transpose2d(L, node, a):
+    rank = _rank(L, a["input"])
+    if rank != 4:
+        return L.refuse(node, f"{rank - 2}-D transposed convolution; the vocabulary has 2-D transposed convolution only")
+    top, left = _pair(a["padding"])
+    inputs = [L.tensor(a["input"]), L.tensor(a["weight"])]  # weight [I, O/groups, KH, KW]
+    if a["bias"] is not None:
+        inputs.append(L.tensor(a["bias"]))
+    L.emit(node, "conv_transpose2d", inputs, {
+        "stride": _pair(a["stride"]), "padding": [top, left, top, left], "output_padding": _pair(a["output_padding"]),
+        "dilation": _pair(a["dilation"]), "groups": int(a["groups"]), "weight_layout": "IOHW"})
 
 
 @rule("aten.conv2d.default")

@@ -106,6 +106,36 @@ function pool(x: Value, outShape: number[], k: number[], stride: number[], pad: 
   return { shape: outShape, data: out };
 }
 
+/** Scatters every input pixel's window into the uncropped result, then crops by padding (ops.json). */
+function convTranspose2d(x: Value, w: Value, bias: Float64Array | undefined, outShape: number[], a: {
+  stride: number[]; padding: number[]; dilation: number[]; groups: number; weightLayout: 'IOHW' | 'OHWI';
+}): Value {
+  const [n, c, h, wd] = x.shape;
+  const [, oc, oh, ow] = outShape;
+  const cg = c / a.groups, og = oc / a.groups;
+  const [kh, kw] = a.weightLayout === 'IOHW' ? [w.shape[2], w.shape[3]] : [w.shape[1], w.shape[2]];
+  // weight value for input channel ci, output channel o (o within the group for IOHW)
+  const weightAt = (ci: number, o: number, i: number, j: number) => (a.weightLayout === 'IOHW'
+    ? w.data[((ci * og + (o % og)) * kh + i) * kw + j]
+    : w.data[((o * kh + i) * kw + j) * c + ci]);
+  const out = new Float64Array(n * oc * oh * ow);
+  for (let b = 0; b < n; b++) for (let o = 0; o < oc; o++) {
+    const base = (b * oc + o) * oh * ow;
+    if (bias) for (let k = 0; k < oh * ow; k++) out[base + k] = bias[o];
+    const g = Math.floor(o / og);
+    for (let ci = g * cg; ci < (g + 1) * cg; ci++) for (let y = 0; y < h; y++) for (let z = 0; z < wd; z++) {
+      const v = x.data[((b * c + ci) * h + y) * wd + z];
+      for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
+        const ty = y * a.stride[0] + i * a.dilation[0] - a.padding[0];
+        const tx = z * a.stride[1] + j * a.dilation[1] - a.padding[1];
+        if (ty < 0 || ty >= oh || tx < 0 || tx >= ow) continue;
+        out[base + ty * ow + tx] += v * weightAt(ci, o, i, j);
+      }
+    }
+  }
+  return { shape: outShape, data: out };
+}
+
 export function interpret(g: IrGraph, inputs: Map<string, Value>): Map<string, Value> {
   const values = new Map<string, Value>(inputs);
   for (const [name, t] of g.tensors) if (t.data) values.set(name, { shape: t.shape, data: Float64Array.from(t.data) });
@@ -258,6 +288,37 @@ function run(node: IrNode, get: (n: string) => Value, tensor: (n: string) => IrT
       }
       return [{ shape: yShape, data: v.data }];
     }
+    case 'sum': case 'reduce_max': case 'reduce_min': {
+      let v = x;
+      const fold = node.op === 'sum' ? (p: number, q: number) => p + q : node.op === 'reduce_max' ? Math.max : Math.min;
+      for (const a of [...node.attrs.axes].sort((p, q) => q - p)) {
+        const { outer, mid, inner } = splitDims(v.shape, a);
+        const out = new Float64Array(outer * inner);
+        for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
+          let acc = v.data[o * mid * inner + i];
+          for (let m = 1; m < mid; m++) acc = fold(acc, v.data[(o * mid + m) * inner + i]);
+          out[o * inner + i] = acc;
+        }
+        const shape = [...v.shape];
+        shape[a] = 1;
+        v = { shape, data: out };
+      }
+      return [{ shape: yShape, data: v.data }];
+    }
+    case 'argmax': case 'argmin': {
+      const { outer, mid, inner } = splitDims(x.shape, node.attrs.axis);
+      const out = new Float64Array(outer * inner);
+      const sign = node.op === 'argmax' ? 1 : -1;
+      for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
+        let best = 0;
+        for (let m = 1; m < mid; m++) {
+          const d = sign * (x.data[(o * mid + m) * inner + i] - x.data[(o * mid + best) * inner + i]);
+          if (d > 0 || (d === 0 && node.attrs.selectLastIndex)) best = m;
+        }
+        out[o * inner + i] = best;
+      }
+      return [{ shape: yShape, data: out }];
+    }
     case 'softmax': case 'log_softmax': {
       const { outer, mid, inner } = splitDims(x.shape, node.attrs.axis);
       const out = new Float64Array(x.data.length);
@@ -299,6 +360,15 @@ function run(node: IrNode, get: (n: string) => Value, tensor: (n: string) => IrT
         shape[a] = size;
         return { shape, data: out };
       });
+    }
+    case 'conv_transpose2d': {
+      const w = get(node.inputs[1]);
+      const b = node.inputs[2] ? get(node.inputs[2]).data : undefined;
+      const xin = toNCHW(x, tensor(node.inputs[0]).layout);
+      const nchwOut = yLayout === 'NHWC' ? permute(yShape, [0, 3, 1, 2]) : yShape;
+      const y = convTranspose2d(xin, w, b, nchwOut, node.attrs);
+      const act = node.attrs.activation;
+      return [fromNCHW(map(y, v => clamp(v, act.min, act.max)), yLayout)];
     }
     case 'pad': {
       const out = new Float64Array(numel(yShape)).fill(node.attrs.value);

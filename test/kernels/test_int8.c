@@ -204,6 +204,27 @@ static void test_pools(void) {
   free(x); free(got); free(want);
 }
 
+/* reduce_max_s8 / reduce_min_s8: codes compared as they are, every code in some column. */
+static void test_reduce_extremes_s8(void) {
+  const int outer = 3, reduce = 86, inner = 5;
+  const size_t n = (size_t)outer * reduce * inner;
+  int8_t *x = malloc(n), *got = malloc(outer * inner), *want_max = malloc(outer * inner), *want_min = malloc(outer * inner);
+  for (size_t k = 0; k < n; k++) x[k] = (int8_t)((int)(k * 37 % 256) - 128);
+  for (int o = 0; o < outer; o++) for (int i = 0; i < inner; i++) {
+    int hi = -129, lo = 128;
+    for (int r = 0; r < reduce; r++) {
+      const int v = x[((size_t)o * reduce + r) * inner + i];
+      hi = v > hi ? v : hi, lo = v < lo ? v : lo;
+    }
+    want_max[o * inner + i] = (int8_t)hi, want_min[o * inner + i] = (int8_t)lo;
+  }
+  es_reduce_max_s8(x, got, outer, reduce, inner);
+  check_s8("reduce_max_s8 [3][86][5]", got, want_max, (size_t)outer * inner);
+  es_reduce_min_s8(x, got, outer, reduce, inner);
+  check_s8("reduce_min_s8 [3][86][5]", got, want_min, (size_t)outer * inner);
+  free(x); free(got); free(want_max); free(want_min);
+}
+
 static void test_mean_concat_clamp_quantize(void) {
   const int outer = 2, reduce = 49, inner = 37;
   int8_t *x = rand_s8((size_t)outer * reduce * inner, -128, 127), *got = malloc(outer * inner), *want = malloc(outer * inner);
@@ -422,6 +443,7 @@ int main(void) {
   test_add();
   test_pools();
   test_mean_concat_clamp_quantize();
+  test_reduce_extremes_s8();
   test_activations_s8();
   test_requantize();
   return t_summary("quantized kernels") ? 1 : 0;

@@ -82,6 +82,11 @@ void es_avg_pool2d_s8(const int8_t *in, es_shape4 is, int8_t *out, es_shape4 os,
 void es_mean_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t reduce, int32_t inner,
                 int32_t in_zp, int32_t out_zp, int32_t mult, int32_t shift);
 
+/* Largest / smallest code over the middle axis of [outer][reduce][inner] (input and output
+ * share one scale and zero point, as TFLite's int8 REDUCE_MAX / REDUCE_MIN). */
+void es_reduce_max_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t reduce, int32_t inner);
+void es_reduce_min_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t reduce, int32_t inner);
+
 /* Concatenation of [outer][sizes[i]][inner] pieces. Each piece is requantized to the
  * output's parameters unless mults[i] == 0 (same scale and zero point: a copy). */
 void es_concat_s8(const int8_t *const *ins, const int32_t *sizes, int32_t count, int8_t *out,

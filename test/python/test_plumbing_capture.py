@@ -1,0 +1,103 @@
+"""Issue 13 reductions, normalizations and tensor plumbing from PyTorch: each model captured
+onto the vocabulary, agreeing with PyTorch in the NumPy interpreter, then built for the host
+and run within 1e-4 of PyTorch."""
+import json
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+
+import edgespec
+from capture_helpers import REPO
+from edgespec import validate_bundle
+from numpy_interpreter import reference_outputs, run_bundle
+
+
+def _cli(*args):
+    return subprocess.run(["node", str(REPO / "bin" / "edgespec"), *args, "--json"], capture_output=True, text=True,
+                          timeout=600, cwd=REPO)
+
+
+def _result(proc):
+    return [json.loads(line)["data"] for line in proc.stdout.splitlines()
+            if line.startswith("{") and json.loads(line)["event"] == "result"]
+
+
+def _capture(model, x, tmp_path_factory, name):
+    torch.manual_seed(0)
+    return edgespec.capture(model.eval(), x, name=name, out=tmp_path_factory.mktemp(name) / "bundle").path
+
+
+def _interpreter_agrees(bundle):
+    for got, want in zip(run_bundle(bundle), reference_outputs(bundle)):
+        assert np.abs(got - want).max() <= 1e-5 * max(np.abs(want).max(), 1e-6)
+
+
+def _host_agrees(bundle, build, kernels):
+    proc = _cli("build", str(bundle), "--target", "host", "--out", str(build))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    model_c = next(build.rglob("model.c")).read_text()
+    for fn in kernels:
+        assert fn in model_c, fn
+    [report] = _result(_cli("run", str(build)))
+    assert report["status"] == "ok", report
+    assert report["agreement"]["max_abs_error"] <= 1e-4 * report["agreement"]["max_abs_reference"]
+    return report
+
+
+class ReduceNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 3, padding=1)
+
+    def forward(self, x):
+        h = self.conv(x)
+        pooled = h.sum(dim=(2, 3)) + torch.amax(h, dim=(2, 3)) - torch.amin(h, dim=(-1, -2))
+        channel_max = torch.amax(h, dim=1, keepdim=True) * torch.amin(h, dim=1, keepdim=True)
+        return pooled, channel_max, h.sum(1), h.sum(-1, keepdim=True)
+
+
+@pytest.fixture(scope="module")
+def reduce_bundle(tmp_path_factory):
+    x = torch.randn(1, 3, 5, 6, generator=torch.Generator().manual_seed(0))
+    return _capture(ReduceNet(), x, tmp_path_factory, "reductions")
+
+
+def test_reductions_are_captured_onto_the_vocabulary(reduce_bundle):
+    graph = validate_bundle(reduce_bundle)
+    by_op = {}
+    for n in graph["nodes"]:
+        by_op.setdefault(n["op"], []).append(n["attrs"])
+    assert by_op["sum"] == [{"axes": [2, 3], "keepdim": False}, {"axes": [1], "keepdim": False}, {"axes": [3], "keepdim": True}]
+    assert by_op["reduce_max"] == [{"axes": [2, 3], "keepdim": False}, {"axes": [1], "keepdim": True}]
+    assert by_op["reduce_min"] == [{"axes": [2, 3], "keepdim": False}, {"axes": [1], "keepdim": True}]
+    for aten in ("aten.sum.dim_IntList", "aten.amax.default", "aten.amin.default"):
+        assert graph["op_inventory"][aten] >= 1, aten
+
+
+def test_reductions_interpreter_agrees_with_pytorch(reduce_bundle):
+    _interpreter_agrees(reduce_bundle)
+
+
+def test_reductions_host_image_agrees_with_pytorch(reduce_bundle, tmp_path):
+    _host_agrees(reduce_bundle, tmp_path / "build", ("es_sum_f32(", "es_reduce_max_f32(", "es_reduce_min_f32("))
+
+
+def test_argmax_is_captured_and_its_integer_output_is_refused_by_the_build_with_its_dtype(tmp_path):
+    """argmax's result is int64 in PyTorch; the image computes float32 indices and has no int64
+    output yet, so the build names the tensor and its dtype."""
+    class ArgNet(nn.Module):
+        def forward(self, x):
+            return torch.argmax(x, dim=1)
+
+    x = torch.randn(1, 5, 4, 4, generator=torch.Generator().manual_seed(1))
+    bundle = edgespec.capture(ArgNet().eval(), x, name="argmax", out=tmp_path / "bundle").path
+    graph = validate_bundle(bundle)
+    [node] = graph["nodes"]
+    assert (node["op"], node["attrs"]) == ("argmax", {"axis": 1, "keepdim": False})
+    _interpreter_agrees(bundle)
+    proc = _cli("build", str(bundle), "--target", "host", "--out", str(tmp_path / "build"))
+    assert proc.returncode != 0
+    assert "argmax" in proc.stdout + proc.stderr and "int64" in proc.stdout + proc.stderr

@@ -1,0 +1,144 @@
+"""Issue 13 reductions, normalizations and tensor plumbing captured from TFLite and ONNX, built
+for the host and run. Keras models converted to float and full-int8 .tflite agree with TFLite
+(int8: bit for bit); ONNX graphs agree with onnxruntime. TensorFlow runs in a subprocess only."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from bundle_checks import assert_interpreter_agrees, load_graph
+from conftest import REPO, cli_result, run_python
+
+from edgespec.capture.onnx.capture import capture_onnx_file
+
+CLI = str(REPO / "bin" / "edgespec")
+
+KERAS_REDUCTIONS = """
+import sys
+import numpy as np, tensorflow as tf, keras
+from keras import layers, ops
+keras.utils.set_random_seed(0)
+inp = keras.Input((6, 5, 3), batch_size=1)
+h = layers.Conv2D(4, 3, padding="same", name="conv")(inp)
+a = layers.Lambda(lambda t: ops.sum(t, axis=(1, 2)), name="sum")(h)
+b = layers.Lambda(lambda t: ops.max(t, axis=(1, 2)), name="max")(h)
+c = layers.Lambda(lambda t: ops.min(t, axis=-1, keepdims=True), name="min")(h)
+c = layers.Flatten()(c)
+model = keras.Model(inp, layers.Concatenate()([a, b, c]))
+open(sys.argv[1], "wb").write(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+
+inp = keras.Input((6, 5, 3), batch_size=1)
+h = layers.Conv2D(4, 3, padding="same", name="conv")(inp)
+b = layers.Lambda(lambda t: ops.max(t, axis=(1, 2)), name="max")(h)
+c = layers.Lambda(lambda t: ops.min(t, axis=-1), name="min")(h)
+model = keras.Model(inp, [b, layers.Flatten()(c)])
+conv = tf.lite.TFLiteConverter.from_keras_model(model)
+conv.optimizations = [tf.lite.Optimize.DEFAULT]
+conv.representative_dataset = lambda: ([np.random.default_rng(i).standard_normal((1, 6, 5, 3)).astype(np.float32)] for i in range(16))
+conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+open(sys.argv[2], "wb").write(conv.convert())
+"""
+
+
+def _cli(args, timeout=600):
+    proc = subprocess.run(["node", CLI, *args, "--json"], capture_output=True, text=True, timeout=timeout, cwd=REPO)
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    return proc.returncode, events, proc.stderr
+
+
+def _build_and_run(bundle: Path, out: Path, *extra: str) -> dict:
+    code, events, stderr = _cli(["build", str(bundle), "--target", "host", "--out", str(out), *extra])
+    assert code == 0 and not [e for e in events if e["event"] == "error"], stderr[-2000:] + str(events[-3:])
+    code, events, stderr = _cli(["run", str(out)])
+    [result] = [e for e in events if e["event"] == "result"]
+    report = result["data"]
+    assert report["status"] == "ok" and report["exit_code"] == 0, report
+    assert report.get("agreement"), report
+    return report
+
+
+def _model_c(build: Path) -> str:
+    return next(build.rglob("model.c")).read_text()
+
+
+def _onnx_model(nodes, inputs, outputs, initializers=(), opset=17) -> onnx.ModelProto:
+    graph = helper.make_graph(nodes, "plumbing", inputs, outputs, [numpy_helper.from_array(np.asarray(v), k) for k, v in initializers])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def _capture_onnx(model: onnx.ModelProto, tmp_path: Path) -> Path:
+    path = tmp_path / "model.onnx"
+    onnx.save(model, str(path))
+    return capture_onnx_file(path, out=tmp_path / "bundle").path
+
+
+@pytest.fixture(scope="module")
+def keras_reductions(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("keras_reductions")
+    run_python(KERAS_REDUCTIONS, str(directory / "float.tflite"), str(directory / "int8.tflite"), cwd=directory)
+    return directory
+
+
+def test_float_tflite_reductions_are_captured_built_and_agree(keras_reductions, tmp_path):
+    bundle = tmp_path / "bundle"
+    cli_result([str(keras_reductions / "float.tflite"), "--out", str(bundle)], tmp_path)
+    graph = load_graph(bundle)
+    assert {"tflite.SUM", "tflite.REDUCE_MAX", "tflite.REDUCE_MIN"} <= set(graph["op_inventory"])
+    assert assert_interpreter_agrees(bundle) < 1e-5
+    build = tmp_path / "build"
+    agreement = _build_and_run(bundle, build)["agreement"]
+    assert agreement["max_abs_error"] <= 1e-4 * agreement["max_abs_reference"]
+    for fn in ("es_sum_f32(", "es_reduce_max_f32(", "es_reduce_min_f32("):
+        assert fn in _model_c(build), fn
+
+
+def test_int8_tflite_reduce_max_min_compare_codes_bit_for_bit(keras_reductions, tmp_path):
+    bundle = tmp_path / "bundle"
+    cli_result([str(keras_reductions / "int8.tflite"), "--out", str(bundle)], tmp_path)
+    assert {"tflite.REDUCE_MAX", "tflite.REDUCE_MIN"} <= set(load_graph(bundle)["op_inventory"])
+    build = tmp_path / "build"
+    report = _build_and_run(bundle, build)
+    model_c = _model_c(build)
+    assert "es_reduce_max_s8(" in model_c and "es_reduce_min_s8(" in model_c
+    assert report["agreement"]["max_abs_error"] == 0
+
+
+def test_onnx_reductions_are_captured_built_and_agree(tmp_path):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 3, 5])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    z = helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 12])
+    nodes = [
+        helper.make_node("ReduceSum", ["x", "hw"], ["s"], keepdims=0),
+        helper.make_node("ReduceMax", ["x"], ["m"], axes=[2, 3], keepdims=0),
+        helper.make_node("ReduceMin", ["x"], ["n"], axes=[-1], keepdims=1),
+        helper.make_node("Sum", ["s", "m", "s"], ["y"]),
+        helper.make_node("Flatten", ["n"], ["z"]),
+    ]
+    model = _onnx_model(nodes, [x], [y, z], [("hw", np.array([2, 3], np.int64))])
+    bundle = _capture_onnx(model, tmp_path)
+    ops = [n["op"] for n in load_graph(bundle)["nodes"]]
+    assert {"sum", "reduce_max", "reduce_min"} <= set(ops) and ops.count("add") == 2
+    assert assert_interpreter_agrees(bundle) < 1e-5
+    agreement = _build_and_run(bundle, tmp_path / "build")["agreement"]
+    assert agreement["max_abs_error"] <= 1e-4 * agreement["max_abs_reference"]
+
+
+def test_onnx_argmax_has_a_rule_and_is_refused_only_for_its_int64_result(tmp_path):
+    """ArgMax maps onto argmax; ONNX capture still refuses int64 activations (the ONNX formats
+    work), so the refusal names the int64 tensor rather than a missing op."""
+    from edgespec.errors import UnsupportedOpsError
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 3, 5])
+    y = helper.make_tensor_value_info("y", TensorProto.INT64, [1, 4, 3, 1])
+    nodes = [helper.make_node("ArgMax", ["x"], ["y"], axis=-1, keepdims=1, select_last_index=1)]
+    with pytest.raises(UnsupportedOpsError, match="int64 tensor 'y'"):
+        _capture_onnx(_onnx_model(nodes, [x], [y]), tmp_path)

@@ -1,0 +1,55 @@
+// Issue 13 reductions, normalizations and tensor plumbing built for the host, run, and compared
+// with the float64 IR interpreter (helpers/interpret.ts): after a convolution, so the layout
+// pass moves their axes onto NHWC memory.
+import { promises as fs } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { buildBundle } from '../../../src/toolchain/build/buildBundle';
+import { graphToIr } from '../../../src/toolchain/build/graphToIr';
+import { BuiltGraph, GraphBuilder, rng, writeBundle } from './helpers/graphBuilder';
+import { relativeError, runHostImage } from './helpers/hostRun';
+import { interpret } from './helpers/interpret';
+
+let workDir: string;
+
+beforeAll(async () => {
+  workDir = await fs.mkdtemp(path.join(tmpdir(), 'edgespec-plumbing-build-'));
+});
+
+afterAll(async () => {
+  await fs.rm(workDir, { recursive: true, force: true });
+});
+
+async function buildAndRun(name: string, built: BuiltGraph): Promise<{ actual: Float32Array[]; expected: Float32Array[]; modelC: string }> {
+  const ir = graphToIr(built.graph, built.lookup, 'host');
+  const r = rng(7);
+  const inputs = built.graph.inputs.map(io => Float32Array.from({ length: io.shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1));
+  const values = interpret(ir, new Map(built.graph.inputs.map((io, i) => [io.tensor, { shape: io.shape, data: Float64Array.from(inputs[i]) }])));
+  const outputs = built.graph.outputs.map(io => Float32Array.from(values.get(io.name)!.data));
+  const bundle = path.join(workDir, name);
+  await writeBundle(bundle, built, inputs, outputs);
+  const result = await buildBundle({ bundleDir: bundle, target: 'host' });
+  const modelC = await fs.readFile(path.join(result.dir, 'model.c'), 'utf8');
+  return { actual: await runHostImage(result.dir, inputs), expected: outputs, modelC };
+}
+
+function conv(b: GraphBuilder, x: string, c: number, h: number, w: number): string {
+  return b.node('conv2d', [x, b.weight('w', [c, 3, 3, 3], 'conv')], [1, c, h, w], { stride: [1, 1], padding: [1, 1, 1, 1], groups: 1 }, 'conv');
+}
+
+describe('host builds of issue 13 reductions', () => {
+  test('sum, reduce_max, reduce_min over channels and space, keepdim or not, and argmax/argmin over channels', async () => {
+    const b = new GraphBuilder('reductions');
+    const x = b.input('x', [1, 3, 4, 5]);
+    const c = conv(b, x, 6, 4, 5);
+    b.output(b.node('sum', [c], [1, 6], { axes: [2, 3], keepdim: false }, 'sum_hw'), 'sum_hw');
+    b.output(b.node('reduce_max', [c], [1, 1, 4, 5], { axes: [1], keepdim: true }, 'max_c'), 'max_c');
+    b.output(b.node('reduce_min', [c], [1, 4, 5], { axes: [1], keepdim: false }, 'min_c'), 'min_c');
+    b.output(b.node('sum', [c], [1, 6, 4, 1], { axes: [3], keepdim: true }, 'sum_w'), 'sum_w');
+    b.output(b.node('argmax', [c], [1, 4, 5], { axis: 1, keepdim: false }, 'argmax_c'), 'argmax_c');
+    b.output(b.node('argmin', [c], [1, 6, 1, 5], { axis: 2, keepdim: true, select_last_index: true }, 'argmin_h'), 'argmin_h');
+    const { actual, expected, modelC } = await buildAndRun('reductions', b.build());
+    for (const fn of ['es_sum_f32(', 'es_reduce_max_f32(', 'es_reduce_min_f32(', 'es_argmax_f32(', 'es_argmin_f32(']) expect(modelC).toContain(fn);
+    expected.forEach((want, i) => expect(relativeError(actual[i], want)).toBeLessThan(1e-5));
+  });
+});

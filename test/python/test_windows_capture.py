@@ -194,3 +194,48 @@ def test_onnx_conv_transpose_capture_build_and_agree(tmp_path):
     assert [n["op"] for n in graph["nodes"]].count("conv_transpose2d") == 3
     _interpreter_agrees(result.path)
     _build_and_run(result.path, tmp_path / "build", "es_conv_transpose2d_f32(")
+
+
+# ----- depth_to_space / pixel_shuffle -----
+def onnx_depth_to_space_model() -> onnx.ModelProto:
+    rng = np.random.default_rng(5)
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+        helper.make_node("DepthToSpace", ["c"], ["crd"], blocksize=2, mode="CRD"),
+        helper.make_node("DepthToSpace", ["c"], ["dcr"], blocksize=2, mode="DCR"),
+        helper.make_node("Add", ["crd", "dcr"], ["both"]),
+        helper.make_node("SpaceToDepth", ["both"], ["y"], blocksize=2),
+    ]
+    graph = helper.make_graph(nodes, "d2s", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 5])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
+                               helper.make_tensor_value_info("crd", TensorProto.FLOAT, None)],
+                              [_init("w", rng.normal(size=(8, 3, 3, 3)) * 0.3)])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+
+
+def test_onnx_depth_to_space_modes_capture_build_and_agree(tmp_path):
+    path = tmp_path / "d2s.onnx"
+    onnx.save(onnx_depth_to_space_model(), str(path))
+    result = capture_onnx_file(path, out=tmp_path / "bundle")
+    graph = validate_bundle(result.path)
+    assert [n["attrs"]["perm"] for n in graph["nodes"] if n["op"] == "transpose"] == [
+        [0, 1, 4, 2, 5, 3], [0, 3, 4, 1, 5, 2], [0, 3, 5, 1, 2, 4]]
+    _interpreter_agrees(result.path)
+    _build_and_run(result.path, tmp_path / "build", "es_transpose_f32(")
+
+
+class Shuffle(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 12, 3, padding=1)
+
+    def forward(self, x):
+        y = nn.functional.pixel_shuffle(self.conv(x), 2)
+        return y, nn.functional.pixel_unshuffle(y, 2)
+
+
+def test_torch_pixel_shuffle_builds_and_agrees(tmp_path):
+    x = torch.randn(1, 3, 4, 5, generator=torch.Generator().manual_seed(6))
+    bundle = edgespec.capture(Shuffle().eval(), x, name="shuffle", out=tmp_path / "bundle").path
+    _interpreter_agrees(bundle)
+    _build_and_run(bundle, tmp_path / "build", "es_transpose_f32(")

@@ -1,5 +1,5 @@
 """Issue 13's windows and resampling from TFLite: a Keras model converted to float .tflite
-with TRANSPOSE_CONV (SAME and VALID) is captured, agrees with TFLite in the NumPy interpreter,
+with TRANSPOSE_CONV (SAME and VALID), DEPTH_TO_SPACE and SPACE_TO_DEPTH is captured, agrees with TFLite in the NumPy interpreter,
 and its host build agrees with TFLite within 1e-4. TensorFlow runs in a subprocess only."""
 from __future__ import annotations
 
@@ -23,7 +23,11 @@ inp = keras.Input((5, 6, 3), batch_size=1)
 h = layers.Conv2DTranspose(4, 3, strides=2, padding="same", name="up_same")(inp)
 h = layers.Conv2DTranspose(3, (2, 3), strides=(2, 1), padding="valid", activation="relu", name="up_valid")(h)
 h = layers.Conv2DTranspose(2, 4, strides=3, padding="same", use_bias=False, name="up_odd")(h)
-model = keras.Model(inp, h)
+d = layers.Conv2D(8, 1, name="mix")(inp)
+d = layers.Lambda(lambda t: tf.nn.depth_to_space(t, 2), name="d2s")(d)
+d = layers.Conv2D(4, 3, padding="same", name="post")(d)
+d = layers.Lambda(lambda t: tf.nn.space_to_depth(t, 2), name="s2d")(d)
+model = keras.Model(inp, [h, d])
 open(sys.argv[1], "wb").write(tf.lite.TFLiteConverter.from_keras_model(model).convert())
 """
 
@@ -58,6 +62,8 @@ def test_float_tflite_windows_are_captured_built_and_agree(float_bundle, tmp_pat
     assert graph["op_inventory"].get("tflite.TRANSPOSE_CONV") == 3
     transposed = [n["attrs"] for n in graph["nodes"] if n["op"] == "conv_transpose2d"]
     assert [a["weight_layout"] for a in transposed] == ["OHWI"] * 3
+    assert graph["op_inventory"].get("tflite.DEPTH_TO_SPACE") == 1 and graph["op_inventory"].get("tflite.SPACE_TO_DEPTH") == 1
+    assert [n["attrs"]["perm"] for n in graph["nodes"] if n["op"] == "transpose"] == [[0, 1, 3, 2, 4, 5]] * 2
     assert_interpreter_agrees(float_bundle)
     build = tmp_path / "build"
     agreement = _build_and_run(float_bundle, build)["agreement"]

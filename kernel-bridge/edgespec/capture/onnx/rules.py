@@ -15,6 +15,7 @@ import numpy as np
 
 from .lowering import OnnxLowering, Unmappable, onnx_dtype_name
 from ..lowering_base import normalize_axis, window_output_size
+from .. import rearrange
 from ..window_1d import Sink, lower_as_2d, weight_2d, window_attrs_2d
 
 Rule = Callable[[OnnxLowering, object], None]
@@ -457,6 +458,32 @@ def pad(low: OnnxLowering, node) -> None:
     low.emit("pad", [low.value(node.input[0])], {"pads": pairs, "value": value})
 
 
+def _rearrange(kind: str):
+    """DepthToSpace (DCR, CRD) and SpaceToDepth: reshape, 6-D transpose, reshape (capture/rearrange.py)."""
+    def rule(low: OnnxLowering, node) -> None:
+        shape, block = low.shape(node.input[0]), int(low.attr(node, "blocksize"))
+        if len(shape) != 4:
+            raise Unmappable(f"its input has rank {len(shape)}; it needs [N, C, H, W]")
+        try:
+            if kind == "depth":
+                view, perm, out = rearrange.depth_to_space(shape, block, low.attr(node, "mode", "DCR"))
+            else:
+                view, perm, out = rearrange.space_to_depth(shape, block, "NCHW")
+        except ValueError as e:
+            raise Unmappable(str(e))
+        output = node.output[0]
+        viewed = low.builder.add_tensor(f"{output}.view", view, "float32", "activation")
+        moved = low.builder.add_tensor(f"{output}.moved", permuted(view, perm), "float32", "activation")
+        low.add_node("reshape", [low.value(node.input[0])], [viewed], {"shape": view})
+        low.add_node("transpose", [viewed], [moved], {"perm": perm})
+        low.emit("reshape", [moved], {"shape": out})
+    return rule
+
+
+def permuted(shape: List[int], perm: List[int]) -> List[int]:
+    return [shape[p] for p in perm]
+
+
 def identity(low: OnnxLowering, node) -> None:
     if node.op_type == "Dropout" and len(node.output) > 1 and node.output[1]:
         raise Unmappable("its mask output is used")
@@ -544,6 +571,8 @@ RULES: Dict[str, Rule] = {
     "Transpose": transpose,
     "BatchNormalization": batch_normalization,
     "Pad": pad,
+    "DepthToSpace": _rearrange("depth"),
+    "SpaceToDepth": _rearrange("space"),
     "Identity": identity,
     "Dropout": identity,
     "Cast": cast,

@@ -16,6 +16,7 @@ import numpy as np
 
 from .flatbuffer import PADDINGS, FbOperator
 from .lowering import TfliteLowering, Unmappable
+from .. import rearrange
 from ..lowering_base import normalize_axis, product, same_padding, window_output_size
 
 
@@ -242,6 +243,24 @@ def reshape(low: TfliteLowering, op: FbOperator) -> None:
     low.emit("reshape", [low.value(op.inputs[0])], {"shape": low.shape(op.outputs[0])})
 
 
+def _rearrange(kind: str) -> Callable[[TfliteLowering, FbOperator], None]:
+    """DEPTH_TO_SPACE and SPACE_TO_DEPTH (NHWC): reshape, 6-D transpose, reshape (capture/rearrange.py)."""
+    def rule(low: TfliteLowering, op: FbOperator) -> None:
+        shape = _require_rank(low, op.inputs[0], 4, "input")
+        try:
+            plan = rearrange.depth_to_space if kind == "depth" else rearrange.space_to_depth
+            view, perm, out = plan(shape, int(op.options["blockSize"]), "NHWC")
+        except ValueError as e:
+            raise Unmappable(str(e))
+        name = low.tensor(op.outputs[0]).name
+        viewed = low.declare_like(op.inputs[0], f"{name}.view", view)
+        moved = low.declare_like(op.inputs[0], f"{name}.moved", [view[p] for p in perm])
+        low.add_node("reshape", [low.value(op.inputs[0])], [viewed], {"shape": view})
+        low.add_node("transpose", [viewed], [moved], {"perm": perm})
+        low.emit("reshape", [moved], {"shape": out})
+    return rule
+
+
 def concatenation(low: TfliteLowering, op: FbOperator) -> None:
     rank = len(low.shape(op.outputs[0]))
     inputs = [low.value(i) for i in op.inputs]
@@ -356,6 +375,8 @@ RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
     "PAD": pad,
     "PADV2": pad,
     "TRANSPOSE": transpose,
+    "DEPTH_TO_SPACE": _rearrange("depth"),
+    "SPACE_TO_DEPTH": _rearrange("space"),
     "SPLIT": split,
     "SPLIT_V": split_v,
     "BATCH_MATMUL": batch_matmul,

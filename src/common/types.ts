@@ -58,7 +58,8 @@ export interface Graph {
   tensors: Record<string, GraphTensor>;
   nodes: GraphNode[];
   weights: { file: 'weights.safetensors'; sha256: string; bytes: number; count: number };
-  reference: { file: 'reference.safetensors'; sha256: string; inputs: string[]; outputs: string[] };
+  /** arithmetic: how the framework computed the reference when it is not the graph's own float32 (edgespec run then uses the int8 bar). */
+  reference: { file: 'reference.safetensors'; sha256: string; inputs: string[]; outputs: string[]; arithmetic?: 'dynamic-range int8' };
   op_inventory: Record<string, number>;
   calibration?: Record<string, { min: number; max: number }>;
   /**

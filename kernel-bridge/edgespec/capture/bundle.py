@@ -100,8 +100,10 @@ def _write_files(staging: Path, graph: Dict[str, Any], weights, reference_inputs
     graph = dict(graph)
     graph["weights"] = {"file": WEIGHTS_FILE, "sha256": hashlib.sha256(weights_data).hexdigest(),
                         "bytes": len(weights_data), "count": len(weights)}
+    arithmetic = (graph.get("reference") or {}).get("arithmetic")  # how the framework computed the reference
     graph["reference"] = {"file": REFERENCE_FILE, "sha256": hashlib.sha256(reference_data).hexdigest(),
-                          "inputs": list(reference_inputs), "outputs": list(reference_outputs)}
+                          "inputs": list(reference_inputs), "outputs": list(reference_outputs),
+                          **({"arithmetic": arithmetic} if arithmetic else {})}
     graph.pop("intermediates", None)
     if intermediates is not None:
         intermediates_data = save({name: _c_order(a) for name, a in intermediates.items()})

@@ -103,7 +103,9 @@ export async function diffBuild(options: DiffOptions): Promise<DiffOutcome> {
   }
 
   reporter.progress('diff', 3, 4, `comparing ${trace.tensors.length} tensors with the framework's`);
-  const policy: TolerancePolicy = build.dtype === 'float32' ? 'float32' : hasGivenQuantization(bundle.graph) ? 'int8-given' : 'int8-calibrated';
+  // a float image of a dynamic-range .tflite is compared with values TFLite computed with int8 arithmetic
+  const int8Framework = bundle.graph.reference.arithmetic === 'dynamic-range int8';
+  const policy: TolerancePolicy = build.dtype === 'float32' && !int8Framework ? 'float32' : hasGivenQuantization(bundle.graph) ? 'int8-given' : 'int8-calibrated';
   // the graph's inputs and outputs are the reference's (an input's layout conversion is a dumped tensor too)
   const { graph, reference } = bundle;
   const io = new Map([

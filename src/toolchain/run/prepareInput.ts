@@ -17,6 +17,8 @@ export interface PreparedInput {
   referenceOutputs?: { spec: TensorSpec; data: Buffer; dtype: string }[];
   /** NaN and ±Inf in the bundle's reference outputs, when the bundle could be read: may the model produce any? */
   referenceOutputsNonFinite?: number;
+  /** How the framework computed the reference, when not in the graph's own float32 (graph.json reference.arithmetic). */
+  referenceArithmetic?: 'dynamic-range int8';
 }
 
 function checkBundleMatchesBuild(bundle: Bundle, build: RunnableBuild): void {
@@ -81,7 +83,8 @@ export async function prepareInput(build: RunnableBuild, inputFile: string | und
       tensors: reference.inputs,
       description: `the bundle's reference input (${build.inputs.map(i => i.reference).join(', ')} in ${path.join(bundle!.dir, 'reference.safetensors')})`,
       referenceOutputs: reference.outputs,
-      referenceOutputsNonFinite
+      referenceOutputsNonFinite,
+      ...arithmeticOf(bundle!)
     };
   }
   const tensors = await readInputFile(inputFile, build.inputs);
@@ -90,6 +93,12 @@ export async function prepareInput(build: RunnableBuild, inputFile: string | und
     tensors,
     description: isReference ? `${inputFile} (the same bytes as the bundle's reference input)` : inputFile,
     referenceOutputs: isReference ? reference!.outputs : undefined,
-    referenceOutputsNonFinite
+    referenceOutputsNonFinite,
+    ...(bundle ? arithmeticOf(bundle) : {})
   };
+}
+
+function arithmeticOf(bundle: Bundle): Pick<PreparedInput, 'referenceArithmetic'> {
+  const arithmetic = bundle.graph.reference.arithmetic;
+  return arithmetic ? { referenceArithmetic: arithmetic } : {};
 }

@@ -177,19 +177,21 @@ async function reportRun(
   report.non_finite = { inputs: inputsNonFinite.total, outputs: outputsNonFinite.total };
 
   if (input.referenceOutputs) {
+    // an int8 image, or a reference the framework computed with int8 arithmetic (a dynamic-range .tflite)
+    const int8Bar = build.dtype === 'int8' || input.referenceArithmetic === 'dynamic-range int8';
     const { agreement, nonFinite } = computeAgreement(
       input.referenceOutputs.map((ref, i) => ({
         output: toNumbers(outputs[i], build.outputs[i].dtype),
         reference: toNumbers(ref.data, ref.dtype as DType)
       })),
-      build.dtype === 'int8' ? INT8_TOLERANCE_SCALE : TOLERANCE_SCALE
+      int8Bar ? INT8_TOLERANCE_SCALE : TOLERANCE_SCALE
     );
     report.agreement = agreement;
     if (nonFinite > 0) {
       const cause = inputsNonFinite.total > 0 ? `; the input holds ${values(inputsNonFinite.total)}` : '';
       report.error = `${nonFinite} output value${nonFinite === 1 ? ' is' : 's are'} NaN or infinite where the reference's are not${cause}`;
     }
-    const ranksAgree = build.dtype === 'int8' ? agreement.top1_match : agreement.top5_match;
+    const ranksAgree = int8Bar ? agreement.top1_match : agreement.top5_match;
     if (!agreement.within_tolerance || !ranksAgree) report.status = 'mismatch';
   } else if (outputsNonFinite.total > 0 && !input.referenceOutputsNonFinite) {
     // not compared, but the model's reference outputs are finite (or unknown): these outputs are not an answer

@@ -145,10 +145,13 @@ def seeded_inputs(shapes: Sequence[Sequence[int]], seed: int) -> List[np.ndarray
 
 def write_imported_bundle(builder, op_inventory: Dict[str, int], name: str, out, source: Dict[str, Any],
                           inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray],
-                          notes: Sequence[str] = (), intermediates: Optional[Intermediates] = None) -> CaptureResult:
+                          notes: Sequence[str] = (), intermediates: Optional[Intermediates] = None,
+                          reference_arithmetic: Optional[str] = None) -> CaptureResult:
     """Write the bundle of an imported graph (TFLite, Keras or ONNX) with its reference and the framework's
     intermediates; the result to report."""
     graph = builder.document(name, source, op_inventory)
+    if reference_arithmetic:
+        graph["reference"] = {"arithmetic": reference_arithmetic}
     kept = intermediates.arrays if intermediates is not None else None
     written = write_bundle(Path(out) if out is not None else default_bundle_dir(name), graph, builder.weights,
                            {f"input.{i}": np.asarray(a, dtype=np.float32) for i, a in enumerate(inputs)},
@@ -178,7 +181,8 @@ def capture_tflite_file(path, *, name: Optional[str] = None, out=None, seed: int
     _report(progress, "write", 3, 3)
     name, name_note = resolve_bundle_name(name, file.stem)
     return write_imported_bundle(lowered.builder, lowered.op_inventory, name, out, source, inputs, run.outputs,
-                                 [name_note] if name_note else [], run.intermediates)
+                                 [name_note] if name_note else [], run.intermediates,
+                                 "dynamic-range int8" if lowered.hybrid else None)
 
 
 TFLITE_MAX_BYTES = 2 << 30  # a flatbuffer's offsets are 32-bit: no .tflite file is larger

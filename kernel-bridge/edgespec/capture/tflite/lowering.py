@@ -52,6 +52,7 @@ class LoweredTflite:
     input_tensors: List[int]  # TFLite tensor indices, in graph input order
     output_tensors: List[int]
     int8: bool = False  # the model keeps its own int8 quantization
+    hybrid: bool = False  # a float model with int8 weights (dynamic range): its reference comes from TFLite's hybrid kernels
 
 
 def io_name(tensor_name: str) -> str:
@@ -84,6 +85,9 @@ class TfliteLowering:
         self.op: Optional[FbOperator] = None
         self.module = ""
         self.int8 = is_int8_model(model)  # keep the model's own quantization (int8.py)
+        self.hybrid = False
+        if not self.int8:
+            self._dequantize_hybrid_weights()
 
     # ----- the walk -----
     def run(self) -> LoweredTflite:
@@ -132,7 +136,22 @@ class TfliteLowering:
             self.builder.add_output(self.model.signature_names.get(index) or io_name(self.tensor(index).name), result)
         self.builder.drop_unread_tensors()
         return LoweredTflite(self.builder, dict(self.inventory), list(self.model.inputs), list(self.model.outputs),
-                             self.int8)
+                             self.int8, hybrid=self.hybrid)
+
+    def _dequantize_hybrid_weights(self) -> None:
+        """A float model with int8 weights (a "hybrid" or dynamic-range model, what Optimize.DEFAULT makes
+        without a representative dataset): each quantized weight becomes its real values in float32. TFLite
+        computes such a model by quantizing activations on the fly; the image computes it in float32."""
+        hybrid = [t for t in self.model.tensors if t.index in self.constants and t.quantized
+                  and self.constants[t.index].dtype == np.int8]
+        for tensor in hybrid:
+            self.constants[tensor.index] = dequantized(self.constants[tensor.index], tensor).astype(np.float32)
+        self.hybrid = bool(hybrid)
+        if hybrid:
+            self.builder.notes.append(
+                f"a dynamic-range (hybrid) model: its {len(hybrid)} int8 weight{'s' if len(hybrid) != 1 else ''} became "
+                "float32 (scale x integer); TFLite quantizes their inputs on the fly, the image computes in float32, "
+                "so the two differ by about that quantization")
 
     def _refuse_quantized_model(self) -> None:
         for index in self.model.inputs + self.model.outputs:

@@ -1,0 +1,77 @@
+"""TFLite files as edge users have them (issue 13, formats): a keyword spotter converted with
+Optimize.DEFAULT and no representative dataset (a dynamic-range, "hybrid" model: int8 weights,
+float activations) and with float16 weights. Each is captured, built and run on the host and
+under QEMU against tf.lite.Interpreter's own output. TensorFlow runs in a subprocess only."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import cli_result, run_python
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from diff_cli import cli  # noqa: E402
+
+KEYWORD_SPOTTER = """
+import sys
+import numpy as np, tensorflow as tf, keras
+from keras import layers
+keras.utils.set_random_seed(0)
+inp = keras.Input((49, 10, 1), batch_size=1)
+h = layers.Conv2D(64, (10, 4), strides=(2, 2), padding="same", activation="relu", name="conv")(inp)
+h = layers.DepthwiseConv2D(3, padding="same", activation="relu", name="dw")(h)
+h = layers.Conv2D(64, 1, activation="relu", name="pw")(h)
+h = layers.GlobalAveragePooling2D(name="pool")(h)
+h = layers.Dense(128, activation="relu", name="fc1")(h)
+model = keras.Model(inp, layers.Dense(12, name="fc")(h))
+c = tf.lite.TFLiteConverter.from_keras_model(model)
+c.optimizations = [tf.lite.Optimize.DEFAULT]
+open(sys.argv[1], "wb").write(c.convert())
+c = tf.lite.TFLiteConverter.from_keras_model(model)
+c.optimizations = [tf.lite.Optimize.DEFAULT]
+c.target_spec.supported_types = [tf.float16]
+open(sys.argv[2], "wb").write(c.convert())
+"""
+
+
+@pytest.fixture(scope="module")
+def spotter_files(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("tflite_formats")
+    run_python(KEYWORD_SPOTTER, str(directory / "hybrid.tflite"), str(directory / "float16.tflite"), cwd=directory)
+    return directory
+
+
+def _run(bundle: Path, target: str) -> dict:
+    out = bundle / "build" / target
+    code, events, _ = cli(["build", str(bundle), "--target", target, "--out", str(out)])
+    assert code == 0, events[-2:]
+    code, events, _ = cli(["run", str(out)])
+    [report] = [e["data"] for e in events if e["event"] == "result"]
+    assert code == 0 and report["status"] == "ok", report.get("agreement") or report.get("error")
+    return report
+
+
+@pytest.mark.parametrize("target", ["host", "qemu-virt"])
+def test_a_hybrid_keyword_spotter_agrees_with_the_interpreter_at_the_int8_bar(spotter_files, tmp_path, target):
+    bundle = tmp_path / "hybrid"
+    result = cli_result([str(spotter_files / "hybrid.tflite"), "--out", str(bundle)], tmp_path)
+    graph = json.loads((bundle / "graph.json").read_text())
+    assert graph["reference"]["arithmetic"] == "dynamic-range int8"
+    assert any("dynamic-range (hybrid) model" in note and "4 int8 weights" in note for note in result["notes"]), result["notes"]
+    assert all(graph["tensors"][t]["dtype"] == "float32" for t in graph["tensors"])
+    agreement = _run(bundle, target)["agreement"]
+    # TFLite quantized the activations on the fly: not float32-exact, but well inside the int8 bar
+    assert agreement["top1_match"] and 1e-6 < agreement["max_abs_error"] <= 0.05 * agreement["max_abs_reference"]
+
+
+@pytest.mark.parametrize("target", ["host", "qemu-virt"])
+def test_a_float16_keyword_spotter_agrees_at_the_float32_bar(spotter_files, tmp_path, target):
+    bundle = tmp_path / "float16"
+    cli_result([str(spotter_files / "float16.tflite"), "--out", str(bundle)], tmp_path)
+    graph = json.loads((bundle / "graph.json").read_text())
+    assert "arithmetic" not in graph["reference"] and graph["op_inventory"]["tflite.DEQUANTIZE"] >= 4
+    agreement = _run(bundle, target)["agreement"]
+    assert agreement["top5_match"] and agreement["max_abs_error"] <= 1e-4 * agreement["max_abs_reference"]

@@ -93,7 +93,7 @@ mapfile -t qv_libs < <(build_json qemu-virt libs)
 mapfile -t host_cflags < <(build_json host cflags "$work")
 mapfile -t platform_sources < <(build_json qemu-virt sources | grep -v 'qemu-virt/main.c' | sed "s|^|$kernels/|")
 kernel_sources=("$kernels"/fp32/*.c)
-test_sources=("$here/harness.c" "$here/reference.c" "$here/test_windows.c")
+test_sources=("$here/harness.c" "$here/reference.c" "$here/test_windows.c" "$here/test_norms.c")
 
 # link_qemu_virt DIR NAME OBJECTS...: links DIR/NAME.elf with build.json's ldflags.
 link_qemu_virt() {

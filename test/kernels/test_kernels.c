@@ -11,6 +11,7 @@
 #include "harness.h"
 #include "reference.h"
 #include "test_windows.h"
+#include "test_norms.h"
 
 static double *ref_buffer(size_t n) {
   double *r = (double *)malloc((n ? n : 1) * sizeof(double));
@@ -691,6 +692,7 @@ int main(void) {
   test_pad("rank 1", 1, s1, pads1);
   test_copy();
   test_windows();
+  test_norms();
 
   return t_summary("kernels") ? 1 : 0;
 }

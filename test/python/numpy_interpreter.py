@@ -271,6 +271,22 @@ def argmin(x, *, axis, keepdim=False, select_last_index=False):
     return _arg_reduce(np.argmin, x, axis, keepdim, select_last_index)
 
 
+@op("layer_norm")
+def layer_norm(x, weight=None, bias=None, *, axis, eps=1e-5):
+    dims = tuple(range(axis, x.ndim))
+    y = (x - x.mean(axis=dims, keepdims=True)) / np.sqrt(x.var(axis=dims, keepdims=True) + eps)
+    return y * (1.0 if weight is None else weight) + (0.0 if bias is None else bias)
+
+
+@op("group_norm")
+def group_norm(x, weight=None, bias=None, *, groups, eps=1e-5):
+    n, c = x.shape[:2]
+    g = x.reshape(n, groups, -1)
+    y = ((g - g.mean(axis=2, keepdims=True)) / np.sqrt(g.var(axis=2, keepdims=True) + eps)).reshape(x.shape)
+    channel = (c,) + (1,) * (x.ndim - 2)
+    return y * (1.0 if weight is None else weight.reshape(channel)) + (0.0 if bias is None else bias.reshape(channel))
+
+
 @op("softmax")
 def softmax(x, *, axis):
     e = np.exp(x - x.max(axis=axis, keepdims=True))

@@ -101,3 +101,54 @@ def test_argmax_is_captured_and_its_integer_output_is_refused_by_the_build_with_
     proc = _cli("build", str(bundle), "--target", "host", "--out", str(tmp_path / "build"))
     assert proc.returncode != 0
     assert "argmax" in proc.stdout + proc.stderr and "int64" in proc.stdout + proc.stderr
+
+
+class NormNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.group = nn.GroupNorm(4, 8)
+        self.instance = nn.InstanceNorm2d(8, affine=True)
+        self.plain_instance = nn.InstanceNorm1d(8)
+        self.channel_norm = nn.LayerNorm(8)
+        self.layer = nn.LayerNorm([8, 5, 6], elementwise_affine=False)
+        self.tokens = nn.LayerNorm(30)
+        with torch.no_grad():
+            for norm in (self.group, self.instance, self.channel_norm, self.tokens):
+                norm.weight.uniform_(0.5, 1.5)
+                norm.bias.uniform_(-0.5, 0.5)
+
+    def forward(self, x):
+        h = self.conv(x)
+        g = self.instance(self.group(h))
+        c = self.channel_norm(g.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # ConvNeXt's channels-last LayerNorm
+        whole = self.layer(c)
+        tokens = self.tokens(self.plain_instance(whole.flatten(2)))
+        return whole, tokens
+
+
+@pytest.fixture(scope="module")
+def norm_bundle(tmp_path_factory):
+    x = torch.randn(1, 3, 5, 6, generator=torch.Generator().manual_seed(2))
+    return _capture(NormNet(), x, tmp_path_factory, "norms")
+
+
+def test_normalizations_are_captured_onto_the_vocabulary(norm_bundle):
+    graph = validate_bundle(norm_bundle)
+    norms = [(n["op"], n["attrs"], n["module"]) for n in graph["nodes"] if n["op"] in ("layer_norm", "group_norm")]
+    assert norms == [
+        ("group_norm", {"groups": 4, "eps": 1e-5}, "group"),
+        ("group_norm", {"groups": 8, "eps": 1e-5}, "instance"),
+        ("layer_norm", {"axis": 3, "eps": 1e-5}, "channel_norm"),
+        ("layer_norm", {"axis": 1, "eps": 1e-5}, "layer"),
+        ("group_norm", {"groups": 8, "eps": 1e-5}, "plain_instance"),
+        ("layer_norm", {"axis": 2, "eps": 1e-5}, "tokens"),
+    ]
+
+
+def test_normalizations_interpreter_agrees_with_pytorch(norm_bundle):
+    _interpreter_agrees(norm_bundle)
+
+
+def test_normalizations_host_image_agrees_with_pytorch(norm_bundle, tmp_path):
+    _host_agrees(norm_bundle, tmp_path / "build", ("es_group_norm_f32(", "es_layer_norm_f32("))

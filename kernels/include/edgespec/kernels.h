@@ -157,6 +157,13 @@ void es_reduce_min_f32(const float *in, float *out, int32_t outer, int32_t reduc
  * [outer][reduce][inner]; the first of equal ones, or the last when last != 0. */
 void es_argmax_f32(const float *in, float *out, int32_t outer, int32_t reduce, int32_t inner, int32_t last);
 void es_argmin_f32(const float *in, float *out, int32_t outer, int32_t reduce, int32_t inner, int32_t last);
+/* Layer norm of `outer` rows of `inner` elements; gamma/beta [inner] or NULL. In-place allowed. */
+void es_layer_norm_f32(const float *in, const float *gamma, const float *beta, float *out, int32_t outer,
+                       int32_t inner, float eps);
+/* Group norm (instance norm: groups == channels) of [batch][channels][spatial] memory, or
+ * [batch][spatial][channels] when channels_last; gamma/beta [channels] or NULL. In-place allowed. */
+void es_group_norm_f32(const float *in, const float *gamma, const float *beta, float *out, int32_t batch,
+                       int32_t channels, int32_t spatial, int32_t groups, int32_t channels_last, float eps);
 
 /* Concat along the middle axis of [outer][axis_i][inner]: inputs[i] has axis_sizes[i]. */
 void es_concat_f32(const float *const *inputs, const int32_t *axis_sizes, int32_t n_inputs,

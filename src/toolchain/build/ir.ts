@@ -97,6 +97,10 @@ export type ReduceOp = 'sum' | 'reduce_max' | 'reduce_min';
 export type ReduceNode = NodeOf<ReduceOp, { axes: number[]; keepdim: boolean }>;
 /** The index along `axis`, held as a float32 number. */
 export type ArgReduceNode = NodeOf<'argmax' | 'argmin', { axis: number; keepdim: boolean; selectLastIndex: boolean }>;
+/** Normalizes over dims axis.. of x; inputs: x, weight?, bias? (of the normalized dims' shape). */
+export type LayerNormNode = NodeOf<'layer_norm', { axis: number; eps: number }>;
+/** Normalizes each group of channels (axis 1) over its channels and every later dim; inputs: x, weight? [C], bias? [C]. */
+export type GroupNormNode = NodeOf<'group_norm', { groups: number; eps: number }>;
 /** inputs: x, weight, bias, running_mean, running_var */
 export type BatchNormNode = NodeOf<'batch_norm', { eps: number }>;
 /** Per-channel affine y = x * scale[c] + shift[c], c the index along `axis` (an unfolded batch norm). inputs: x, scale, shift */
@@ -137,6 +141,8 @@ export type IrNode =
   | LogSoftmaxNode
   | ReduceNode
   | ArgReduceNode
+  | LayerNormNode
+  | GroupNormNode
   | BatchNormNode
   | ScaleShiftNode
   | ReshapeNode

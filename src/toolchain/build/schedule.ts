@@ -60,6 +60,10 @@ export type AdaptiveAvgPoolStep = StepOf<'adaptive_avg_pool2d', { x: string; y: 
 export type MeanStep = StepOf<'mean', { x: string; y: string; outer: number; reduce: number; inner: number }>;
 export type ReduceStep = StepOf<'sum' | 'reduce_max' | 'reduce_min', { x: string; y: string; outer: number; reduce: number; inner: number }>;
 export type ArgReduceStep = StepOf<'argmax' | 'argmin', { x: string; y: string; outer: number; reduce: number; inner: number; last: boolean }>;
+export type LayerNormStep = StepOf<'layer_norm', { x: string; w: string | null; b: string | null; y: string; outer: number; inner: number; eps: number }>;
+export type GroupNormStep = StepOf<'group_norm', {
+  x: string; w: string | null; b: string | null; y: string; batch: number; channels: number; spatial: number; groups: number; channelsLast: boolean; eps: number;
+}>;
 export type SoftmaxStep = StepOf<'softmax' | 'log_softmax', { x: string; y: string; outer: number; axis: number; inner: number }>;
 export type ConcatStep = StepOf<'concat', { xs: string[]; sizes: number[]; y: string; outer: number; inner: number }>;
 export type SplitStep = StepOf<'split', { x: string; ys: string[]; sizes: number[]; outer: number; inner: number }>;
@@ -77,7 +81,7 @@ export type ConvTranspose2dStep = StepOf<'conv_transpose2d', {
 export type KernelStep =
   | Conv2dStep | DepthwiseStep | GemmStep | MatmulStep | BinaryStep | ScalarStep | ClampStep | UnaryStep | GeluStep | LeakyReluStep
   | EluStep | SoftplusStep | PowStep
-  | ScaleShiftStep | MaxPoolStep | AvgPoolStep | AdaptiveAvgPoolStep | MeanStep | ReduceStep | ArgReduceStep | SoftmaxStep | ConcatStep | SplitStep
+  | ScaleShiftStep | MaxPoolStep | AvgPoolStep | AdaptiveAvgPoolStep | MeanStep | ReduceStep | ArgReduceStep | LayerNormStep | GroupNormStep | SoftmaxStep | ConcatStep | SplitStep
   | TransposeStep | PadStep | CopyStep | AliasStep
   | ConvTranspose2dStep;
 

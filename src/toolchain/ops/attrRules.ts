@@ -155,6 +155,8 @@ export const OP_ATTRS: Record<string, Record<string, AttrSpec>> = {
   reduce_min: { axes: required(axes), keepdim: optional(bool) },
   argmax: { axis: required(axis), keepdim: optional(bool), select_last_index: optional(bool) },
   argmin: { axis: required(axis), keepdim: optional(bool), select_last_index: optional(bool) },
+  layer_norm: { axis: required(axis), eps: optional(nonNegativeNumber) },
+  group_norm: { groups: required(int(1)), eps: optional(nonNegativeNumber) },
   batch_norm: { eps: optional(nonNegativeNumber) },
   reshape: { shape: required(reshapeShape) },
   transpose: { perm: required(perm) },

@@ -7,6 +7,7 @@ import { conv2dModule } from './conv2d';
 import { convTransposeModule } from './convTranspose';
 import { elementwiseModule } from './elementwise';
 import { gemmModule } from './gemm';
+import { normalizationModule } from './normalization';
 import { KernelModule, OpModule, OpRule } from './opModule';
 import { poolModule } from './pool';
 import { reduceModule } from './reduce';
@@ -15,7 +16,7 @@ import { unaryModule } from './unary';
 
 export const MODULES: readonly OpModule[] = [
   conv2dModule, gemmModule, elementwiseModule, unaryModule, poolModule, reduceModule, batchNormModule, shapeModule,
-  convTransposeModule
+  convTransposeModule, normalizationModule
 ];
 
 function collect<T>(pick: (m: OpModule) => Record<string, T>, what: string): Map<string, T> {

@@ -53,3 +53,22 @@ describe('host builds of issue 13 reductions', () => {
     expected.forEach((want, i) => expect(relativeError(actual[i], want)).toBeLessThan(1e-5));
   });
 });
+
+describe('host builds of issue 13 normalizations', () => {
+  test('group_norm and instance norm over NHWC memory, layer_norm over channels, over C, H, W and over the last dim', async () => {
+    const b = new GraphBuilder('norms');
+    const x = b.input('x', [1, 3, 4, 5]);
+    const c = conv(b, x, 6, 4, 5);
+    const affine = (name: string, n: number) => [b.weight(`${name}.w`, [n], name, i => 0.5 + 0.1 * i), b.weight(`${name}.b`, [n], name, i => 0.05 * i - 0.1)];
+    let t = b.node('group_norm', [c, ...affine('group', 6)], [1, 6, 4, 5], { groups: 3, eps: 1e-5 }, 'group');
+    t = b.node('group_norm', [t], [1, 6, 4, 5], { groups: 6, eps: 1e-5 }, 'instance');
+    const channels = b.node('transpose', [t], [1, 4, 5, 6], { perm: [0, 2, 3, 1] }, 'to_last');
+    t = b.node('layer_norm', [channels, ...affine('channel_norm', 6)], [1, 4, 5, 6], { axis: 3, eps: 1e-5 }, 'channel_norm');
+    t = b.node('transpose', [t], [1, 6, 4, 5], { perm: [0, 3, 1, 2] }, 'to_first');
+    b.output(b.node('layer_norm', [t], [1, 6, 4, 5], { axis: 1, eps: 1e-3 }, 'whole'), 'whole');
+    b.output(b.node('layer_norm', [t, b.weight('rows.w', [5], 'rows', i => 1 + 0.2 * i)], [1, 6, 4, 5], { axis: 3, eps: 1e-5 }, 'rows'), 'rows');
+    const { actual, expected, modelC } = await buildAndRun('norms', b.build());
+    for (const fn of ['es_group_norm_f32(', 'es_layer_norm_f32(']) expect(modelC).toContain(fn);
+    expected.forEach((want, i) => expect(relativeError(actual[i], want)).toBeLessThan(1e-5));
+  });
+});

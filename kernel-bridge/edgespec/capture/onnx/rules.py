@@ -398,6 +398,58 @@ def _arg_reduce(vocab_op: str):
     return rule
 
 
+def _used_outputs(node) -> int:
+    return sum(1 for name in node.output if name)
+
+
+def _keeps_shape(low: OnnxLowering, node) -> None:
+    """A normalization's output has its input's shape; onnx's shape inference leaves function ops
+    such as GroupNormalization-21 unshaped."""
+    if node.output[0] not in low.shapes:
+        low.shapes[node.output[0]] = low.shape(node.input[0])
+
+
+def layer_normalization(low: OnnxLowering, node) -> None:
+    if _used_outputs(node) > 1:
+        raise Unmappable("its Mean or InvStdDev output is used")
+    _keeps_shape(low, node)
+    rank = len(low.shape(node.input[0]))
+    axis = normalize_axis(int(low.attr(node, "axis", -1)), rank)
+    inputs = [low.value(node.input[0]), low.weight(node.input[1])]
+    if low.has_input(node, 2):
+        low.constant(node.input[2], "bias")
+        inputs.append(low.weight(node.input[2]))
+    low.emit("layer_norm", inputs, {"axis": axis, "eps": float(low.attr(node, "epsilon", 1e-5))})
+
+
+def _channel_affine(low: OnnxLowering, node, scale: np.ndarray, bias: np.ndarray, channels: int) -> list:
+    """Per-channel weight and bias; GroupNormalization before opset 21 gives them per group."""
+    per = channels // scale.size
+    scale, bias = np.repeat(scale.reshape(-1), per), np.repeat(bias.reshape(-1), per)
+    suffix = "" if per == 1 else ".per_channel"
+    return [low.weight(node.input[1], scale.astype(np.float32), node.input[1] + suffix),
+            low.weight(node.input[2], bias.astype(np.float32), node.input[2] + suffix)]
+
+
+def group_normalization(low: OnnxLowering, node) -> None:
+    _keeps_shape(low, node)
+    shape = low.shape(node.input[0])
+    groups = int(low.attr(node, "num_groups"))
+    scale, bias = low.constant(node.input[1], "scale"), low.constant(node.input[2], "bias")
+    if scale.size not in (groups, shape[1]) or bias.size != scale.size:
+        raise Unmappable(f"its scale has {scale.size} values for {groups} groups of {shape[1]} channels")
+    low.emit("group_norm", [low.value(node.input[0])] + _channel_affine(low, node, scale, bias, shape[1]),
+             {"groups": groups, "eps": float(low.attr(node, "epsilon", 1e-5))})
+
+
+def instance_normalization(low: OnnxLowering, node) -> None:
+    _keeps_shape(low, node)
+    channels = low.shape(node.input[0])[1]
+    scale, bias = low.constant(node.input[1], "scale"), low.constant(node.input[2], "bias")
+    low.emit("group_norm", [low.value(node.input[0])] + _channel_affine(low, node, scale, bias, channels),
+             {"groups": channels, "eps": float(low.attr(node, "epsilon", 1e-5))})
+
+
 def reshape(low: OnnxLowering, node) -> None:
     low.emit("reshape", [low.value(node.input[0])], {"shape": low.shape(node.output[0])})
 
@@ -562,6 +614,9 @@ RULES: Dict[str, Rule] = {
     "ArgMax": _arg_reduce("argmax"),
     "ArgMin": _arg_reduce("argmin"),
     "Sum": _max_min("add"),
+    "LayerNormalization": layer_normalization,
+    "GroupNormalization": group_normalization,
+    "InstanceNormalization": instance_normalization,
     "Reshape": reshape,
     "Flatten": reshape,
     "Squeeze": reshape,

@@ -381,6 +381,84 @@ def _batch_norm(L, node, a, outputs):
     L.emit(node, "batch_norm", [L.tensor(a["input"])] + statistics, {"eps": float(a["eps"])}, outputs=outputs)
 
 
+def _first_of_tuple(L, node, what: str):
+    """The declared first output of a node returning (out, mean, rstd); None when another output is read."""
+    users = L.getitem_users(node)
+    if any(index != 0 and user.users for index, user in users.items()):
+        L.refuse(node, f"uses the saved mean or inverse std of {what}")
+        return None
+    return L.declare(node, 0, users[0].name if 0 in users else None)
+
+
+def _affine_inputs(L, node, weight, bias, shape) -> List[str]:
+    """weight and bias of a normalization: none, the weight, or both (a missing weight given as ones)."""
+    if bias is None:
+        return [] if weight is None else [L.tensor(weight)]
+    w = L.tensor(weight) if weight is not None else L.constant(node, "weight", np.ones(shape, np.float32))
+    return [w, L.tensor(bias)]
+
+
+def _layer_norm(L, node, a, outputs):
+    rank = _rank(L, a["input"])
+    shape = [int(d) for d in a["normalized_shape"]]
+    L.emit(node, "layer_norm", [L.tensor(a["input"])] + _affine_inputs(L, node, a["weight"], a["bias"], shape),
+           {"axis": rank - len(shape), "eps": float(a["eps"])}, outputs=outputs)
+
+
+@rule("aten.native_layer_norm.default")
+def native_layer_norm(L, node, a):
+    out = _first_of_tuple(L, node, "layer norm")
+    if out is not None:
+        _layer_norm(L, node, a, [out])
+        L.env[node] = (out, None, None)
+
+
+@rule("aten.layer_norm.default")
+def layer_norm(L, node, a):
+    _layer_norm(L, node, a, None)
+
+
+def _group_norm(L, node, x, weight, bias, groups: int, eps: float, outputs):
+    channels = L.shape_of(x)[1]
+    L.emit(node, "group_norm", [L.tensor(x)] + _affine_inputs(L, node, weight, bias, [channels]),
+           {"groups": int(groups), "eps": float(eps)}, outputs=outputs)
+
+
+@rule("aten.native_group_norm.default")
+def native_group_norm(L, node, a):
+    out = _first_of_tuple(L, node, "group norm")
+    if out is not None:
+        _group_norm(L, node, a["input"], a["weight"], a["bias"], a["group"], a["eps"], [out])
+        L.env[node] = (out, None, None)
+
+
+@rule("aten.group_norm.default")
+def group_norm(L, node, a):
+    _group_norm(L, node, a["input"], a["weight"], a["bias"], a["num_groups"], a["eps"], None)
+
+
+@rule("aten._native_batch_norm_legit.no_stats")
+def batch_statistics_norm(L, node, a):
+    """Batch norm with the batch's own statistics: over a batch of one (instance norm's view of
+    [N, C, ...] as [1, N*C, ...]) it is group norm with one channel per group."""
+    if L.shape_of(a["input"])[0] != 1:
+        return L.refuse(node, "batch norm over the statistics of a batch of more than one")
+    out = _first_of_tuple(L, node, "batch norm")
+    if out is not None:
+        channels = L.shape_of(a["input"])[1]
+        _group_norm(L, node, a["input"], a["weight"], a["bias"], channels, a["eps"], [out])
+        L.env[node] = (out, None, None)
+
+
+@rule("aten.instance_norm.default")
+def instance_norm(L, node, a):
+    if not a["use_input_stats"]:
+        return L.refuse(node, "instance norm with running statistics")
+    if _rank(L, a["input"]) < 3:
+        return L.refuse(node, "instance norm of a tensor without spatial dims")
+    _group_norm(L, node, a["input"], a["weight"], a["bias"], L.shape_of(a["input"])[1], a["eps"], None)
+
+
 # ----- pooling and reductions -----
 def _pool_padding(value) -> List[int]:
     top, left = _pair(value)
@@ -570,3 +648,15 @@ def expand(L, node, a):
         L.env[node] = Broadcast(L.value(a["self"]), node)
         return
     L.refuse(node, "broadcasting a tensor to a larger shape (expand) is not in the vocabulary")
+
+
+@rule("aten.repeat.default")
+def repeat(L, node, a):
+    """A weight's repeat is folded into a new constant (instance norm repeats its affine per sample)."""
+    value = L.value(a["self"])
+    repeats = [int(r) for r in a["repeats"]]
+    if isinstance(value, WeightRef):
+        array = value.array.reshape((1,) * (len(repeats) - value.array.ndim) + value.array.shape)
+        L.env[node] = WeightRef(node.name, np.ascontiguousarray(np.tile(array, repeats)), value.module)
+        return
+    L.refuse(node, "repeating a computed tensor is not in the vocabulary")

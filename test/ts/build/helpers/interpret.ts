@@ -305,6 +305,33 @@ function run(node: IrNode, get: (n: string) => Value, tensor: (n: string) => IrT
       }
       return [{ shape: yShape, data: v.data }];
     }
+    case 'layer_norm': case 'group_norm': {
+      // sets of element indices normalized together, and each element's affine parameter index
+      const gamma = node.inputs[1] ? get(node.inputs[1]).data : undefined;
+      const beta = node.inputs[2] ? get(node.inputs[2]).data : undefined;
+      const sets: number[][] = [];
+      let param: (i: number) => number;
+      if (node.op === 'layer_norm') {
+        const inner = x.shape.slice(node.attrs.axis).reduce((p, q) => p * q, 1);
+        for (let o = 0; o < x.data.length / inner; o++) sets.push(Array.from({ length: inner }, (_, i) => o * inner + i));
+        param = i => i % inner;
+      } else {
+        const [n, c] = x.shape;
+        const spatial = x.data.length / (n * c);
+        const per = c / node.attrs.groups;
+        for (let b = 0; b < n; b++) for (let g = 0; g < node.attrs.groups; g++) {
+          sets.push(Array.from({ length: per * spatial }, (_, k) => (b * c + g * per) * spatial + k));
+        }
+        param = i => Math.floor(i / spatial) % c;
+      }
+      const out = new Float64Array(x.data.length);
+      for (const set of sets) {
+        const mean = set.reduce((p, i) => p + x.data[i], 0) / set.length;
+        const variance = set.reduce((p, i) => p + (x.data[i] - mean) ** 2, 0) / set.length;
+        for (const i of set) out[i] = (x.data[i] - mean) / Math.sqrt(variance + node.attrs.eps) * (gamma ? gamma[param(i)] : 1) + (beta ? beta[param(i)] : 0);
+      }
+      return [{ shape: x.shape, data: out }];
+    }
     case 'argmax': case 'argmin': {
       const { outer, mid, inner } = splitDims(x.shape, node.attrs.axis);
       const out = new Float64Array(outer * inner);

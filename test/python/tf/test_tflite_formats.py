@@ -1,6 +1,7 @@
 """TFLite files as edge users have them (issue 13, formats): a keyword spotter converted with
 Optimize.DEFAULT and no representative dataset (a dynamic-range, "hybrid" model: int8 weights,
-float activations) and with float16 weights. Each is captured, built and run on the host and
+float activations), with float16 weights, and fully quantized with uint8 inputs and outputs
+(run as int8, as TensorFlow Lite Micro does). Each is captured, built and run on the host and
 under QEMU against tf.lite.Interpreter's own output. TensorFlow runs in a subprocess only."""
 from __future__ import annotations
 
@@ -34,18 +35,26 @@ c = tf.lite.TFLiteConverter.from_keras_model(model)
 c.optimizations = [tf.lite.Optimize.DEFAULT]
 c.target_spec.supported_types = [tf.float16]
 open(sys.argv[2], "wb").write(c.convert())
+c = tf.lite.TFLiteConverter.from_keras_model(model)
+c.optimizations = [tf.lite.Optimize.DEFAULT]
+c.representative_dataset = lambda: ([np.random.default_rng(i).standard_normal((1, 49, 10, 1)).astype(np.float32)] for i in range(16))
+c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+c.inference_input_type = tf.uint8
+c.inference_output_type = tf.uint8
+open(sys.argv[3], "wb").write(c.convert())
 """
 
 
 @pytest.fixture(scope="module")
 def spotter_files(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("tflite_formats")
-    run_python(KEYWORD_SPOTTER, str(directory / "hybrid.tflite"), str(directory / "float16.tflite"), cwd=directory)
+    run_python(KEYWORD_SPOTTER, str(directory / "hybrid.tflite"), str(directory / "float16.tflite"),
+               str(directory / "uint8.tflite"), cwd=directory)
     return directory
 
 
 def _run(bundle: Path, target: str) -> dict:
-    out = bundle / "build" / target
+    out = bundle / "build" / f"{target}-out"
     code, events, _ = cli(["build", str(bundle), "--target", target, "--out", str(out)])
     assert code == 0, events[-2:]
     code, events, _ = cli(["run", str(out)])
@@ -75,3 +84,14 @@ def test_a_float16_keyword_spotter_agrees_at_the_float32_bar(spotter_files, tmp_
     assert "arithmetic" not in graph["reference"] and graph["op_inventory"]["tflite.DEQUANTIZE"] >= 4
     agreement = _run(bundle, target)["agreement"]
     assert agreement["top5_match"] and agreement["max_abs_error"] <= 1e-4 * agreement["max_abs_reference"]
+
+
+@pytest.mark.parametrize("target", ["host", "qemu-virt"])
+def test_a_uint8_keyword_spotter_runs_as_int8_bit_for_bit(spotter_files, tmp_path, target):
+    bundle = tmp_path / "uint8"
+    result = cli_result([str(spotter_files / "uint8.tflite"), "--out", str(bundle)], tmp_path)
+    assert any("a uint8 model: its 2 uint8 tensors run as int8" in note for note in result["notes"]), result["notes"]
+    graph = json.loads((bundle / "graph.json").read_text())
+    assert not [t for t in graph["tensors"].values() if t["dtype"] == "uint8"]
+    report = _run(bundle, target)
+    assert report["dtype"] == "int8" and report["agreement"]["max_abs_error"] == 0.0

@@ -22,8 +22,25 @@ import numpy as np
 from .flatbuffer import FbModel, FbTensor
 from ...errors import ModelInputError
 
-# The integer types TFLite quantizes activations to; edgespec's int8 kernels take int8 only.
-_OTHER_QUANTIZED = {"uint8", "int16"}
+# The integer types TFLite quantizes activations to that edgespec's int8 kernels cannot take (uint8
+# is taken as int8, see uint8_as_int8).
+_OTHER_QUANTIZED = {"int16"}
+
+
+def uint8_as_int8(model: FbModel) -> int:
+    """Every uint8 quantized tensor becomes the int8 tensor of the same real values, the way TensorFlow
+    Lite Micro runs uint8 models: codes and zero points move down by 128 (real = scale * (q - zp) is
+    unchanged). Returns how many tensors changed. A uint8 model's weights then keep their zero points
+    (128 - 128 = 0 for symmetric ones; others are refused where the kernels need symmetric weights)."""
+    changed = 0
+    for tensor in model.tensors:
+        if tensor.type_name == "uint8" and tensor.quantized:
+            tensor.type_name = "int8"
+            tensor.zero_point = [int(z) - 128 for z in tensor.zero_point]
+            if tensor.constant is not None:
+                tensor.constant = (tensor.constant.astype(np.int16) - 128).astype(np.int8)
+            changed += 1
+    return changed
 
 
 def is_int8_model(model: FbModel) -> bool:
@@ -70,13 +87,21 @@ def _params(details: Dict[str, Any]):
     return float(scale), int(zero_point)
 
 
+_QUANTIZED_IO = (np.int8, np.uint8)
+
+
+def _quantized_io(details: Dict[str, Any]) -> bool:
+    return np.dtype(details["dtype"]) in [np.dtype(t) for t in _QUANTIZED_IO]
+
+
 def to_interpreter_input(array: np.ndarray, details: Dict[str, Any]) -> np.ndarray:
-    """A float32 input as the interpreter's input tensor takes it (quantized for an int8 input)."""
-    if np.dtype(details["dtype"]) != np.int8:
+    """A float32 input as the interpreter's input tensor takes it (quantized for an int8 or uint8 input)."""
+    if not _quantized_io(details):
         return np.ascontiguousarray(array, dtype=np.float32)
     scale, zero_point = _params(details)
+    limits = np.iinfo(np.dtype(details["dtype"]))
     q = np.floor(np.asarray(array, dtype=np.float64) / scale + 0.5) + zero_point
-    return np.clip(q, -128, 127).astype(np.int8)
+    return np.clip(q, limits.min, limits.max).astype(np.dtype(details["dtype"]))
 
 
 def on_input_grid(arrays: Sequence[np.ndarray], details: Sequence[Dict[str, Any]]) -> List[np.ndarray]:
@@ -86,7 +111,7 @@ def on_input_grid(arrays: Sequence[np.ndarray], details: Sequence[Dict[str, Any]
     """
     grid = []
     for array, d in zip(arrays, details):
-        if np.dtype(d["dtype"]) == np.int8:
+        if _quantized_io(d):
             scale, zero_point = _params(d)
             q = to_interpreter_input(array, d).astype(np.float32)
             grid.append(((q - np.float32(zero_point)) * np.float32(scale)).astype(np.float32))
@@ -96,8 +121,8 @@ def on_input_grid(arrays: Sequence[np.ndarray], details: Sequence[Dict[str, Any]
 
 
 def from_interpreter_output(array: np.ndarray, details: Dict[str, Any]) -> np.ndarray:
-    """An interpreter output in real values (dequantized when the model's output is int8)."""
-    if np.dtype(details["dtype"]) != np.int8:
+    """An interpreter output in real values (dequantized when the model's output is int8 or uint8)."""
+    if not _quantized_io(details):
         return np.asarray(array, dtype=np.float32)
     scale, zero_point = _params(details)
     return ((np.asarray(array, dtype=np.float32) - np.float32(zero_point)) * np.float32(scale)).astype(np.float32)

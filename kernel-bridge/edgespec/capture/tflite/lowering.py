@@ -16,7 +16,7 @@ import numpy as np
 
 from .flatbuffer import ACTIVATIONS, FbModel, FbOperator, FbTensor
 from ..lowering_base import Unmappable, UnsupportedCollector
-from .int8 import dequantized, is_int8_model, quantization_record
+from .int8 import dequantized, is_int8_model, quantization_record, uint8_as_int8
 from ...errors import ModelInputError, UnsupportedOpsError
 from ..graph_builder import GraphBuilder
 
@@ -84,10 +84,14 @@ class TfliteLowering:
         self._weights: Dict[int, str] = {}
         self.op: Optional[FbOperator] = None
         self.module = ""
+        uint8 = uint8_as_int8(model)
         self.int8 = is_int8_model(model)  # keep the model's own quantization (int8.py)
         self.hybrid = False
         if not self.int8:
             self._dequantize_hybrid_weights()
+        if uint8:
+            self.builder.notes.append(f"a uint8 model: its {uint8} uint8 tensors run as int8 with the same real values "
+                                      "(codes and zero points minus 128), as TensorFlow Lite Micro runs them")
 
     # ----- the walk -----
     def run(self) -> LoweredTflite:

@@ -147,18 +147,6 @@ def _binary(vocab_op: str, commutative: bool) -> Callable[[TfliteLowering, FbOpe
     return rule
 
 
-def squared_difference(low: TfliteLowering, op: FbOperator) -> None:
-    """(a - b)^2 as sub then pow 2 (Keras LayerNormalization's variance); float models only."""
-    if low.tensor(op.outputs[0]).type_name != "float32":
-        raise Unmappable("an integer SQUARED_DIFFERENCE has no edgespec kernel")
-    a, b = op.inputs[0], op.inputs[1]
-    if low.is_constant(a) and not low.is_constant(b):
-        a, b = b, a  # (c - x)^2 = (x - c)^2
-    difference = low.declare(op.outputs[0], ".difference", holds_value=False)
-    low.add_node("sub", [low.value(a), low.value(b)], [difference], {})
-    low.emit("pow", [difference], {"exponent": 2.0})
-
-
 def _unary(vocab_op: str, attrs: Dict) -> Callable[[TfliteLowering, FbOperator], None]:
     def rule(low: TfliteLowering, op: FbOperator) -> None:
         low.emit(vocab_op, [low.value(op.inputs[0])], dict(attrs))
@@ -338,6 +326,11 @@ def quantize(low: TfliteLowering, op: FbOperator) -> None:
     if low.tensor(op.outputs[0]).type_name != "int8" or low.tensor(op.inputs[0]).type_name not in ("float32", "int8"):
         raise Unmappable(f"it quantizes {low.tensor(op.inputs[0]).type_name} to {low.tensor(op.outputs[0]).type_name}; "
                          "edgespec quantizes float32 or int8 to int8")
+    source, result = low.tensor(op.inputs[0]), low.tensor(op.outputs[0])
+    if source.type_name == "int8" and (source.scale, source.zero_point) == (result.scale, result.zero_point):
+        # the same codes (a uint8 model's input or output, once taken as int8): nothing to compute
+        low.alias(op.outputs[0], low.value(op.inputs[0]))
+        return
     low.emit("quantize", [low.value(op.inputs[0])], {})
 
 
@@ -367,7 +360,6 @@ RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
     "ABS": _unary("abs", {}),
     "NEG": _unary("neg", {}),
     "SQUARE": _unary("pow", {"exponent": 2.0}),
-    "SQUARED_DIFFERENCE": squared_difference,
     "POW": power,
     "MAXIMUM": _max_min("maximum"),
     "MINIMUM": _max_min("minimum"),

@@ -147,6 +147,18 @@ def _binary(vocab_op: str, commutative: bool) -> Callable[[TfliteLowering, FbOpe
     return rule
 
 
+def squared_difference(low: TfliteLowering, op: FbOperator) -> None:
+    """(a - b)^2 as sub then pow 2 (Keras LayerNormalization's variance); float models only."""
+    if low.tensor(op.outputs[0]).type_name != "float32":
+        raise Unmappable("an integer SQUARED_DIFFERENCE has no edgespec kernel")
+    a, b = op.inputs[0], op.inputs[1]
+    if low.is_constant(a) and not low.is_constant(b):
+        a, b = b, a  # (c - x)^2 = (x - c)^2
+    difference = low.declare(op.outputs[0], ".difference", holds_value=False)
+    low.add_node("sub", [low.value(a), low.value(b)], [difference], {})
+    low.emit("pow", [difference], {"exponent": 2.0})
+
+
 def _unary(vocab_op: str, attrs: Dict) -> Callable[[TfliteLowering, FbOperator], None]:
     def rule(low: TfliteLowering, op: FbOperator) -> None:
         low.emit(vocab_op, [low.value(op.inputs[0])], dict(attrs))
@@ -360,6 +372,7 @@ RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
     "ABS": _unary("abs", {}),
     "NEG": _unary("neg", {}),
     "SQUARE": _unary("pow", {"exponent": 2.0}),
+    "SQUARED_DIFFERENCE": squared_difference,
     "POW": power,
     "MAXIMUM": _max_min("maximum"),
     "MINIMUM": _max_min("minimum"),

@@ -72,6 +72,64 @@ static void test_conv_transpose(const conv_transpose_case *t) {
   t_free(in), t_free(w), t_free(bias), t_free(out), free(ref);
 }
 
+/* The source coordinate in double: (i + offset_in) * inv - offset_out. */
+static double source(int i, double inv, double offset_in, double offset_out) {
+  return ((double)i + offset_in) * inv - offset_out;
+}
+
+static int nearest_ref(double v, int mode, int size) {
+  const double r = mode == 0 ? ceil(v - 0.5) : mode == 1 ? floor(v + 0.5) : mode == 2 ? floor(v) : ceil(v);
+  return r < 0 ? 0 : r > size - 1 ? size - 1 : (int)r;
+}
+
+typedef struct {
+  const char *name;
+  int n, h, w, c, oh, ow, mode; /* mode -1: bilinear */
+  float inv_h, inv_w, offset_in, offset_out;
+  int divide; /* inv_* are output/input ratios to divide by */
+} resize_case;
+
+static void test_resize(const resize_case *t) {
+  const es_shape4 is = {t->n, t->h, t->w, t->c}, os = {t->n, t->oh, t->ow, t->c};
+  float *in = t_random(count4(is), -1, 1);
+  float *out = t_buffer(count4(os));
+  double *ref = zeros(count4(os));
+  for (int n = 0; n < os.n; n++)
+    for (int y = 0; y < os.h; y++)
+      for (int x = 0; x < os.w; x++)
+        for (int c = 0; c < os.c; c++) {
+          const double sy = t->divide ? ((double)y + t->offset_in) / t->inv_h - t->offset_out
+                                      : source(y, t->inv_h, t->offset_in, t->offset_out);
+          const double sx = t->divide ? ((double)x + t->offset_in) / t->inv_w - t->offset_out
+                                      : source(x, t->inv_w, t->offset_in, t->offset_out);
+#define AT(yy, xx) in[(((size_t)n * is.h + (yy)) * is.w + (xx)) * is.c + c]
+          double v;
+          if (t->mode >= 0) {
+            v = AT(nearest_ref(sy, t->mode, is.h), nearest_ref(sx, t->mode, is.w));
+          } else {
+            const double cy = sy < 0 ? 0 : sy > is.h - 1 ? is.h - 1 : sy;
+            const double cx = sx < 0 ? 0 : sx > is.w - 1 ? is.w - 1 : sx;
+            const int y0 = (int)floor(cy), x0 = (int)floor(cx);
+            const int y1 = y0 + 1 < is.h ? y0 + 1 : is.h - 1, x1 = x0 + 1 < is.w ? x0 + 1 : is.w - 1;
+            const double fy = cy - y0, fx = cx - x0;
+            v = (1 - fy) * ((1 - fx) * AT(y0, x0) + fx * AT(y0, x1)) + fy * ((1 - fx) * AT(y1, x0) + fx * AT(y1, x1));
+          }
+#undef AT
+          ref[(((size_t)n * os.h + y) * os.w + x) * os.c + c] = v;
+        }
+  char name[112];
+  if (t->mode >= 0) {
+    es_resize_nearest_f32(in, is, out, os, t->inv_h, t->inv_w, t->offset_in, t->offset_out, t->mode, t->divide);
+    snprintf(name, sizeof name, "resize_nearest %s", t->name);
+    t_check(name, out, ref, count4(os), 0); /* a copy: exact */
+  } else {
+    es_resize_bilinear_f32(in, is, out, os, t->inv_h, t->inv_w, t->offset_in, t->offset_out, t->divide);
+    snprintf(name, sizeof name, "resize_bilinear %s", t->name);
+    t_check(name, out, ref, count4(os), 1e-5);
+  }
+  t_free(in), t_free(out), free(ref);
+}
+
 void test_windows(void) {
   const float inf = INFINITY;
   /*                                 name                      n  h  w ic oc kh kw sh sw pt pl pb pr oph opw dh dw g bias lo hi */
@@ -84,4 +142,23 @@ void test_windows(void) {
   };
   for (size_t i = 0; i < sizeof cts / sizeof cts[0]; i++) test_conv_transpose(&cts[i]);
   (void)inf;
+
+  /*                 name                                n  h  w  c  oh  ow mode inv_h   inv_w   off_in off_out */
+  static const resize_case rs[] = {
+      {"x2 asymmetric floor (PyTorch nearest)",          1, 4, 5, 3, 8, 10, 2, 0.5f, 0.5f, 0.0f, 0.0f, 0},
+      {"7/5 asymmetric floor, batch 2",                  2, 5, 5, 2, 7, 7, 2, 5.0f / 7, 5.0f / 7, 0.0f, 0.0f, 0},
+      {"x2 half pixel round half down (ONNX)",           1, 3, 4, 5, 6, 8, 0, 0.5f, 0.5f, 0.5f, 0.5f, 0},
+      {"x3 half pixel round half up",                    1, 3, 3, 1, 9, 9, 1, 1.0f / 3, 1.0f / 3, 0.5f, 0.5f, 0},
+      {"align corners round up (TFLite)",                1, 4, 6, 2, 7, 11, 1, 0.5f, 0.5f, 0.0f, 0.0f, 0},
+      {"shrink ceil",                                    1, 9, 8, 3, 4, 3, 3, 9.0f / 4, 8.0f / 3, 0.0f, 0.0f, 0},
+      {"tf half pixel for nn floor",                     1, 5, 4, 4, 10, 6, 2, 0.5f, 4.0f / 6, 0.5f, 0.0f, 0},
+      {"bilinear x2 half pixel (PyTorch)",               1, 4, 5, 3, 8, 10, -1, 0.5f, 0.5f, 0.5f, 0.5f, 0},
+      {"bilinear align corners 5->9, 7->13",             1, 5, 7, 6, 9, 13, -1, 0.5f, 0.5f, 0.0f, 0.0f, 0},
+      {"bilinear asymmetric 3->7, batch 2",              2, 3, 3, 2, 7, 7, -1, 3.0f / 7, 3.0f / 7, 0.0f, 0.0f, 0},
+      {"bilinear shrink half pixel",                     1, 9, 10, 5, 4, 3, -1, 9.0f / 4, 10.0f / 3, 0.5f, 0.5f, 0},
+      {"bilinear 1x1 input",                             1, 1, 1, 4, 3, 2, -1, 1.0f / 3, 0.5f, 0.5f, 0.5f, 0},
+      {"divide by 1.5 ceil (ONNX scales)",               1, 4, 4, 2, 6, 6, 3, 1.5f, 1.5f, 0.0f, 0.0f, 1},
+      {"bilinear divide by 1.7 x 0.6",                   1, 5, 5, 3, 8, 3, -1, 1.7f, 0.6f, 0.5f, 0.5f, 1},
+  };
+  for (size_t i = 0; i < sizeof rs / sizeof rs[0]; i++) test_resize(&rs[i]);
 }

@@ -287,6 +287,27 @@ def group_norm(x, weight=None, bias=None, *, groups, eps=1e-5):
     return y * (1.0 if weight is None else weight.reshape(channel)) + (0.0 if bias is None else bias.reshape(channel))
 
 
+@op("slice")
+def slice_(x, *, starts, sizes, steps):
+    index = np.ix_(*[start + step * np.arange(size) for start, size, step in zip(starts, sizes, steps)])
+    return x[index]
+
+
+@op("expand")
+def expand(x, *, shape):
+    return np.broadcast_to(x, shape).copy()
+
+
+@op("tile")
+def tile(x, *, repeats):
+    return np.tile(x, repeats)
+
+
+@op("gather")
+def gather(x, *, axis, indices):
+    return np.take(x, indices, axis=axis)
+
+
 @op("softmax")
 def softmax(x, *, axis):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
@@ -354,3 +375,39 @@ def conv_transpose2d(x, weight, bias=None, *, stride, padding, output_padding=(0
     elif activation == "relu6":
         y = np.clip(y, 0, 6)
     return y
+
+
+def _resize_source(out_size, in_size, ratio, coordinates):
+    """Source coordinates of every output index along one axis (ops.json resize)."""
+    i = np.arange(out_size, dtype=np.float64)
+    r = ratio if ratio is not None else out_size / in_size
+    if coordinates == "align_corners":
+        return i * (in_size - 1) / (out_size - 1) if out_size > 1 else np.zeros(out_size)
+    if coordinates == "asymmetric":
+        return i / r
+    if coordinates == "tf_half_pixel_for_nn":
+        return (i + 0.5) / r
+    if coordinates == "pytorch_half_pixel" and out_size == 1:
+        return np.zeros(1)
+    return (i + 0.5) / r - 0.5
+
+
+@op("resize")
+def resize(x, *, size, mode, coordinate_transformation="half_pixel", nearest_mode="round_prefer_floor", scale=None):
+    axes = []
+    for k, (size_in, out) in enumerate(zip(x.shape[2:], size)):
+        axes.append((_resize_source(out, size_in, None if scale is None else scale[k], coordinate_transformation), size_in))
+    if mode == "nearest":
+        rounding = {"round_prefer_floor": lambda v: np.ceil(v - 0.5), "round_prefer_ceil": lambda v: np.floor(v + 0.5),
+                    "floor": np.floor, "ceil": np.ceil}[nearest_mode]
+        iy, ix = (np.clip(rounding(s), 0, n - 1).astype(int) for s, n in axes)
+        return x[:, :, iy][:, :, :, ix]
+    (sy, h), (sx, w) = axes
+    sy, sx = np.clip(sy, 0, h - 1), np.clip(sx, 0, w - 1)
+    y0, x0 = np.floor(sy).astype(int), np.floor(sx).astype(int)
+    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
+    fy, fx = (sy - y0)[:, None], (sx - x0)[None, :]
+    rows0, rows1 = x[:, :, y0], x[:, :, y1]
+    top = rows0[:, :, :, x0] * (1 - fx) + rows0[:, :, :, x1] * fx
+    bottom = rows1[:, :, :, x0] * (1 - fx) + rows1[:, :, :, x1] * fx
+    return top * (1 - fy) + bottom * fy

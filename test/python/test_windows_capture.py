@@ -239,3 +239,110 @@ def test_torch_pixel_shuffle_builds_and_agrees(tmp_path):
     bundle = edgespec.capture(Shuffle().eval(), x, name="shuffle", out=tmp_path / "bundle").path
     _interpreter_agrees(bundle)
     _build_and_run(bundle, tmp_path / "build", "es_transpose_f32(")
+
+
+# ----- resize -----
+class Resizer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x):
+        h = self.conv(x)
+        F = nn.functional
+        return (F.interpolate(h, scale_factor=2, mode="nearest"),
+                F.interpolate(h, size=(7, 9), mode="nearest"),
+                F.interpolate(h, scale_factor=1.5, mode="nearest-exact"),
+                F.interpolate(h, scale_factor=1.5, mode="bilinear", align_corners=False),
+                F.interpolate(h, size=(9, 7), mode="bilinear", align_corners=True),
+                F.interpolate(h, size=(3, 4), mode="bilinear", align_corners=False),
+                nn.Upsample(scale_factor=2, mode="bilinear")(h))
+
+
+@pytest.fixture(scope="module")
+def resize_bundle(tmp_path_factory):
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, 5, 6, generator=torch.Generator().manual_seed(7))
+    return edgespec.capture(Resizer().eval(), x, name="resize", out=tmp_path_factory.mktemp("rs") / "bundle").path
+
+
+def test_torch_upsample_is_captured_as_resize_and_agrees(resize_bundle, tmp_path):
+    graph = validate_bundle(resize_bundle)
+    attrs = [n["attrs"] for n in graph["nodes"] if n["op"] == "resize"]
+    assert [(a["mode"], a["coordinate_transformation"], a.get("scale")) for a in attrs] == [
+        ("nearest", "asymmetric", [2.0, 2.0]), ("nearest", "asymmetric", None),
+        ("nearest", "tf_half_pixel_for_nn", [1.5, 1.5]), ("bilinear", "pytorch_half_pixel", [1.5, 1.5]),
+        ("bilinear", "align_corners", None), ("bilinear", "pytorch_half_pixel", None),
+        ("bilinear", "pytorch_half_pixel", [2.0, 2.0])]
+    _interpreter_agrees(resize_bundle)
+    model_c = _build_and_run(resize_bundle, tmp_path / "build", "es_resize_nearest_f32(", "es_resize_bilinear_f32(")
+    assert model_c.count("es_resize_bilinear_f32(") == 4
+
+
+def test_calibrated_int8_resize_runs_the_int8_nearest_kernel(resize_bundle, tmp_path):
+    build = tmp_path / "build"
+    proc = _cli("build", str(resize_bundle), "--target", "host", "--dtype", "int8", "--out", str(build))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert next(build.rglob("model.c")).read_text().count("es_resize_nearest_s8(") == 3
+    [report] = _result(_cli("run", str(build)))
+    assert report["status"] == "ok", report
+    assert report["agreement"]["max_abs_error"] <= 0.05 * report["agreement"]["max_abs_reference"]
+
+
+def onnx_resize_model(opset: int = 13) -> onnx.ModelProto:
+    rng = np.random.default_rng(8)
+    empty = numpy_helper.from_array(np.zeros(0, np.float32), "none")
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1])]
+    outputs = []
+
+    def resize(name, mode, coordinates, scales=None, sizes=None, nearest=None):
+        inputs = ["c", "none", f"{name}_scales" if scales is not None else ""]
+        if sizes is not None:
+            inputs.append(f"{name}_sizes")
+        kwargs = {"mode": mode, "coordinate_transformation_mode": coordinates}
+        if nearest:
+            kwargs["nearest_mode"] = nearest
+        nodes.append(helper.make_node("Resize", inputs, [name], **kwargs))
+        outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
+        consts = []
+        if scales is not None:
+            consts.append(numpy_helper.from_array(np.asarray(scales, np.float32), f"{name}_scales"))
+        if sizes is not None:
+            consts.append(numpy_helper.from_array(np.asarray(sizes, np.int64), f"{name}_sizes"))
+        return consts
+
+    inits = [_init("w", rng.normal(size=(2, 3, 3, 3)) * 0.3), empty]
+    inits += resize("half_pixel", "nearest", "half_pixel", scales=[1, 1, 2, 2])
+    inits += resize("ceil", "nearest", "asymmetric", scales=[1, 1, 1.5, 2.5], nearest="ceil")
+    inits += resize("prefer_ceil", "nearest", "align_corners", sizes=[1, 2, 9, 11], nearest="round_prefer_ceil")
+    inits += resize("linear", "linear", "half_pixel", scales=[1, 1, 1.7, 0.6])
+    inits += resize("corners", "linear", "align_corners", sizes=[1, 2, 8, 3])
+    inits += resize("pytorch", "linear", "pytorch_half_pixel", sizes=[1, 2, 1, 9])
+    inits += resize("tf_nn", "nearest", "tf_half_pixel_for_nn", scales=[1, 1, 3, 2], nearest="floor")
+    graph = helper.make_graph(nodes, "resize", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 5])],
+                              outputs, inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=8)
+
+
+def test_onnx_resize_modes_capture_build_and_agree(tmp_path):
+    path = tmp_path / "resize.onnx"
+    onnx.save(onnx_resize_model(), str(path))
+    result = capture_onnx_file(path, out=tmp_path / "bundle")
+    graph = validate_bundle(result.path)
+    assert [n["op"] for n in graph["nodes"]].count("resize") == 7
+    _interpreter_agrees(result.path)
+    _build_and_run(result.path, tmp_path / "build", "es_resize_nearest_f32(", "es_resize_bilinear_f32(")
+
+
+def test_onnx_upsample_opset_9_capture_build_and_agree(tmp_path):
+    nodes = [helper.make_node("Upsample", ["x", "scales"], ["near"], mode="nearest"),
+             helper.make_node("Upsample", ["x", "scales"], ["lin"], mode="linear")]
+    graph = helper.make_graph(nodes, "upsample", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 3, 4])],
+                              [helper.make_tensor_value_info("near", TensorProto.FLOAT, None),
+                               helper.make_tensor_value_info("lin", TensorProto.FLOAT, None)],
+                              [numpy_helper.from_array(np.asarray([1, 1, 2, 1.5], np.float32), "scales")])
+    path = tmp_path / "upsample.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 9)], ir_version=8), str(path))
+    result = capture_onnx_file(path, out=tmp_path / "bundle")
+    _interpreter_agrees(result.path)
+    _build_and_run(result.path, tmp_path / "build", "es_resize_nearest_f32(", "es_resize_bilinear_f32(")

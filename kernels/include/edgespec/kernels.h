@@ -141,6 +141,17 @@ void es_conv_transpose2d_f32(const float *in, es_shape4 is, const float *weights
                              int32_t pad_left, int32_t dilation_h, int32_t dilation_w,
                              int32_t groups, float act_min, float act_max);
 
+/* Resize, NHWC: the source coordinate of output index i along each axis is
+ * (i + offset_in) * inv - offset_out (inv_h, inv_w per axis), or (i + offset_in) / inv - offset_out
+ * when divide != 0 (inv is then the output/input ratio, as ONNX divides by its scales). Nearest rounds it by
+ * nearest_mode (0 round half down, 1 round half up, 2 floor, 3 ceil) and clamps it to the
+ * input; bilinear clamps it to [0, size - 1] and blends the two pixels around it. */
+void es_resize_nearest_f32(const float *in, es_shape4 is, float *out, es_shape4 os, float inv_h,
+                           float inv_w, float offset_in, float offset_out, int32_t nearest_mode,
+                           int32_t divide);
+void es_resize_bilinear_f32(const float *in, es_shape4 is, float *out, es_shape4 os, float inv_h,
+                            float inv_w, float offset_in, float offset_out, int32_t divide);
+
 /* Mean over the middle axis of [outer][reduce][inner] (NHWC global pool: outer=N,
  * reduce=H*W, inner=C). */
 void es_mean_f32(const float *in, float *out, int32_t outer, int32_t reduce, int32_t inner);
@@ -164,6 +175,13 @@ void es_layer_norm_f32(const float *in, const float *gamma, const float *beta, f
  * [batch][spatial][channels] when channels_last; gamma/beta [channels] or NULL. In-place allowed. */
 void es_group_norm_f32(const float *in, const float *gamma, const float *beta, float *out, int32_t batch,
                        int32_t channels, int32_t spatial, int32_t groups, int32_t channels_last, float eps);
+/* Walks `shape` (rank <= 8) in row-major order, writing out densely and reading
+ * in[offset + sum_d i_d * strides[d]]; strides may be 0 (broadcast) or negative (slice, expand, tile). */
+void es_strided_copy_f32(const float *in, float *out, int32_t rank, const int32_t *shape,
+                         const int32_t *strides, int32_t offset);
+/* out[o][k][i] = in[o][indices[k]][i] over [outer][axis][inner]; indices in [0, axis). */
+void es_gather_f32(const float *in, float *out, int32_t outer, int32_t axis, int32_t inner,
+                   const int32_t *indices, int32_t count);
 
 /* Concat along the middle axis of [outer][axis_i][inner]: inputs[i] has axis_sizes[i]. */
 void es_concat_f32(const float *const *inputs, const int32_t *axis_sizes, int32_t n_inputs,

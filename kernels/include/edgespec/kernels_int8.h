@@ -86,6 +86,15 @@ void es_mean_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t reduce, in
  * share one scale and zero point, as TFLite's int8 REDUCE_MAX / REDUCE_MIN). */
 void es_reduce_max_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t reduce, int32_t inner);
 void es_reduce_min_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t reduce, int32_t inner);
+/* es_strided_copy_f32 on int8 codes (slice, expand, tile: the output keeps the input's parameters). */
+void es_strided_copy_s8(const int8_t *in, int8_t *out, int32_t rank, const int32_t *shape,
+                        const int32_t *strides, int32_t offset);
+
+/* Nearest resize of int8 codes (es_resize_nearest_f32's index rule; one quantization for
+ * input and output, as TFLite's RESIZE_NEAREST_NEIGHBOR). */
+void es_resize_nearest_s8(const int8_t *in, es_shape4 is, int8_t *out, es_shape4 os, float inv_h,
+                          float inv_w, float offset_in, float offset_out, int32_t nearest_mode,
+                          int32_t divide);
 
 /* Concatenation of [outer][sizes[i]][inner] pieces. Each piece is requantized to the
  * output's parameters unless mults[i] == 0 (same scale and zero point: a copy). */

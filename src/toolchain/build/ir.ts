@@ -101,6 +101,13 @@ export type ArgReduceNode = NodeOf<'argmax' | 'argmin', { axis: number; keepdim:
 export type LayerNormNode = NodeOf<'layer_norm', { axis: number; eps: number }>;
 /** Normalizes each group of channels (axis 1) over its channels and every later dim; inputs: x, weight? [C], bias? [C]. */
 export type GroupNormNode = NodeOf<'group_norm', { groups: number; eps: number }>;
+/** y[i] = x[starts + i * steps] per axis, sizes[d] elements along axis d. */
+export type SliceNode = NodeOf<'slice', { starts: number[]; sizes: number[]; steps: number[] }>;
+/** x broadcast (NumPy rules) to `shape`. */
+export type ExpandNode = NodeOf<'expand', { shape: number[] }>;
+export type TileNode = NodeOf<'tile', { repeats: number[] }>;
+/** y = x[..., indices, ...] along axis (constant indices, one output dim per index). */
+export type GatherNode = NodeOf<'gather', { axis: number; indices: number[] }>;
 /** inputs: x, weight, bias, running_mean, running_var */
 export type BatchNormNode = NodeOf<'batch_norm', { eps: number }>;
 /** Per-channel affine y = x * scale[c] + shift[c], c the index along `axis` (an unfolded batch norm). inputs: x, scale, shift */
@@ -119,6 +126,16 @@ export type ConvTranspose2dNode = NodeOf<'conv_transpose2d', {
   groups: number;
   weightLayout: 'IOHW' | 'OHWI';
   activation: Activation;
+}>;
+export type ResizeCoordinates = 'half_pixel' | 'pytorch_half_pixel' | 'align_corners' | 'asymmetric' | 'tf_half_pixel_for_nn';
+export type NearestMode = 'round_prefer_floor' | 'round_prefer_ceil' | 'floor' | 'ceil';
+/** scale: the output/input ratio the coordinate mapping uses, [sh, sw] (null: the sizes' ratio). */
+export type ResizeNode = NodeOf<'resize', {
+  size: Pair;
+  mode: 'nearest' | 'bilinear';
+  coordinates: ResizeCoordinates;
+  nearestMode: NearestMode;
+  scale: Pair | null;
 }>;
 
 export type IrNode =
@@ -143,6 +160,10 @@ export type IrNode =
   | ArgReduceNode
   | LayerNormNode
   | GroupNormNode
+  | SliceNode
+  | ExpandNode
+  | TileNode
+  | GatherNode
   | BatchNormNode
   | ScaleShiftNode
   | ReshapeNode
@@ -150,7 +171,8 @@ export type IrNode =
   | ConcatNode
   | SplitNode
   | PadNode
-  | ConvTranspose2dNode;
+  | ConvTranspose2dNode
+  | ResizeNode;
 
 export type IrOp = IrNode['op'];
 

@@ -64,6 +64,8 @@ export type LayerNormStep = StepOf<'layer_norm', { x: string; w: string | null; 
 export type GroupNormStep = StepOf<'group_norm', {
   x: string; w: string | null; b: string | null; y: string; batch: number; channels: number; spatial: number; groups: number; channelsLast: boolean; eps: number;
 }>;
+export type StridedCopyStep = StepOf<'strided_copy', { x: string; y: string; shape: number[]; strides: number[]; offset: number }>;
+export type GatherStep = StepOf<'gather', { x: string; y: string; outer: number; axis: number; inner: number; indices: number[] }>;
 export type SoftmaxStep = StepOf<'softmax' | 'log_softmax', { x: string; y: string; outer: number; axis: number; inner: number }>;
 export type ConcatStep = StepOf<'concat', { xs: string[]; sizes: number[]; y: string; outer: number; inner: number }>;
 export type SplitStep = StepOf<'split', { x: string; ys: string[]; sizes: number[]; outer: number; inner: number }>;
@@ -77,13 +79,18 @@ export type ConvTranspose2dStep = StepOf<'conv_transpose2d', {
   strideH: number; strideW: number; padTop: number; padLeft: number; dilationH: number; dilationW: number;
   groups: number; act: Activation;
 }>;
+/** Source coordinate of output index i: (i + offsetIn) * inv - offsetOut, per axis ((i + offsetIn) / inv - offsetOut when divide). */
+export type ResizeStep = StepOf<'resize_nearest' | 'resize_bilinear', {
+  x: string; y: string; is: Shape4; os: Shape4; invH: number; invW: number; offsetIn: number; offsetOut: number;
+  nearestMode: number; divide: boolean;
+}>;
 
 export type KernelStep =
   | Conv2dStep | DepthwiseStep | GemmStep | MatmulStep | BinaryStep | ScalarStep | ClampStep | UnaryStep | GeluStep | LeakyReluStep
   | EluStep | SoftplusStep | PowStep
-  | ScaleShiftStep | MaxPoolStep | AvgPoolStep | AdaptiveAvgPoolStep | MeanStep | ReduceStep | ArgReduceStep | LayerNormStep | GroupNormStep | SoftmaxStep | ConcatStep | SplitStep
+  | ScaleShiftStep | MaxPoolStep | AvgPoolStep | AdaptiveAvgPoolStep | MeanStep | ReduceStep | ArgReduceStep | LayerNormStep | GroupNormStep | StridedCopyStep | GatherStep | SoftmaxStep | ConcatStep | SplitStep
   | TransposeStep | PadStep | CopyStep | AliasStep
-  | ConvTranspose2dStep;
+  | ConvTranspose2dStep | ResizeStep;
 
 export type KernelName = Exclude<KernelStep['kernel'], 'alias'>;
 

@@ -101,7 +101,23 @@ const activation = oneOf('none', 'relu', 'relu6');
 const optional = (rule: AttrRule): AttrSpec => ({ rule, required: false });
 const required = (rule: AttrRule): AttrSpec => ({ rule, required: true });
 const padding: AttrRule = ints(4, '[top, left, bottom, right]', 0);
+const positivePair: AttrRule = {
+  allowed: () => '[sh, sw], two finite numbers > 0',
+  accepts: v => Array.isArray(v) && v.length === 2 && v.every(x => typeof x === 'number' && Number.isFinite(x) && x > 0)
+};
 const binary = { scalar: optional(finiteNumber), activation: optional(activation) };
+
+/** One integer per axis of the input (slice starts and steps, tile repeats). */
+const perAxisInts: AttrRule = {
+  allowed: ctx => `a list of ${rankOf(ctx) === undefined ? 'rank' : rankOf(ctx)} integers, one per axis of the input`,
+  accepts: (v, ctx) => isIntList(v) && (rankOf(ctx) === undefined || v.length === rankOf(ctx))
+};
+const intList: AttrRule = { allowed: () => 'a list of integers', accepts: isIntList };
+/** expand's shape: at least the input's rank, every dim >= 0. */
+const broadcastShape: AttrRule = {
+  allowed: ctx => `a list of at least ${rankOf(ctx) ?? 'rank'} integers >= 0 the input broadcasts to`,
+  accepts: (v, ctx) => isIntList(v) && v.every(d => d >= 0) && v.length >= (rankOf(ctx) ?? 0)
+};
 
 export const OP_ATTRS: Record<string, Record<string, AttrSpec>> = {
   conv2d: {
@@ -157,6 +173,10 @@ export const OP_ATTRS: Record<string, Record<string, AttrSpec>> = {
   argmin: { axis: required(axis), keepdim: optional(bool), select_last_index: optional(bool) },
   layer_norm: { axis: required(axis), eps: optional(nonNegativeNumber) },
   group_norm: { groups: required(int(1)), eps: optional(nonNegativeNumber) },
+  slice: { starts: required(perAxisInts), sizes: required(perAxisInts), steps: required(perAxisInts) },
+  expand: { shape: required(broadcastShape) },
+  tile: { repeats: required(perAxisInts) },
+  gather: { axis: required(axis), indices: required(intList) },
   batch_norm: { eps: optional(nonNegativeNumber) },
   reshape: { shape: required(reshapeShape) },
   transpose: { perm: required(perm) },
@@ -167,6 +187,12 @@ export const OP_ATTRS: Record<string, Record<string, AttrSpec>> = {
     stride: optional(spatial('[sh, sw]')), padding: optional(padding), output_padding: optional(ints(2, '[oh, ow]', 0)),
     dilation: optional(spatial('[dh, dw]')), groups: optional(int(1)), weight_layout: optional(oneOf('IOHW', 'OHWI')),
     activation: optional(activation)
+  },
+  resize: {
+    size: required(spatial('[oh, ow]')), mode: required(oneOf('nearest', 'bilinear')),
+    coordinate_transformation: optional(oneOf('half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn')),
+    nearest_mode: optional(oneOf('round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil')),
+    scale: optional(orNull(positivePair))
   },
   quantize: {},
   dequantize: {}

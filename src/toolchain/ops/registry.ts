@@ -5,9 +5,11 @@ import { IrNode, IrOp } from '../build/ir';
 import { batchNormModule } from './batchNorm';
 import { conv2dModule } from './conv2d';
 import { convTransposeModule } from './convTranspose';
+import { resizeModule } from './resize';
 import { elementwiseModule } from './elementwise';
 import { gemmModule } from './gemm';
 import { normalizationModule } from './normalization';
+import { plumbingModule } from './plumbing';
 import { KernelModule, OpModule, OpRule } from './opModule';
 import { poolModule } from './pool';
 import { reduceModule } from './reduce';
@@ -16,7 +18,8 @@ import { unaryModule } from './unary';
 
 export const MODULES: readonly OpModule[] = [
   conv2dModule, gemmModule, elementwiseModule, unaryModule, poolModule, reduceModule, batchNormModule, shapeModule,
-  convTransposeModule, normalizationModule
+  convTransposeModule, normalizationModule, plumbingModule,
+  resizeModule
 ];
 
 function collect<T>(pick: (m: OpModule) => Record<string, T>, what: string): Map<string, T> {

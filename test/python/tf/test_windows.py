@@ -1,6 +1,8 @@
 """Issue 13's windows and resampling from TFLite: a Keras model converted to float .tflite
-with TRANSPOSE_CONV (SAME and VALID), DEPTH_TO_SPACE and SPACE_TO_DEPTH is captured, agrees with TFLite in the NumPy interpreter,
-and its host build agrees with TFLite within 1e-4. TensorFlow runs in a subprocess only."""
+with TRANSPOSE_CONV (SAME and VALID), DEPTH_TO_SPACE, SPACE_TO_DEPTH, RESIZE_NEAREST_NEIGHBOR and
+RESIZE_BILINEAR (align_corners, half_pixel_centers, neither) is captured, agrees with TFLite in the NumPy interpreter,
+and its host build agrees with TFLite within 1e-4; a full-int8 .tflite's RESIZE_NEAREST_NEIGHBOR
+runs es_resize_nearest_s8 and agrees with TFLite bit for bit. TensorFlow runs in a subprocess only."""
 from __future__ import annotations
 
 import json
@@ -27,8 +29,30 @@ d = layers.Conv2D(8, 1, name="mix")(inp)
 d = layers.Lambda(lambda t: tf.nn.depth_to_space(t, 2), name="d2s")(d)
 d = layers.Conv2D(4, 3, padding="same", name="post")(d)
 d = layers.Lambda(lambda t: tf.nn.space_to_depth(t, 2), name="s2d")(d)
-model = keras.Model(inp, [h, d])
+r = layers.Conv2D(3, 1, name="pre")(inp)
+resized = [
+    layers.Lambda(lambda t: tf.image.resize(t, (10, 12), method="nearest"), name="up_nearest")(r),
+    layers.UpSampling2D((3, 2), interpolation="bilinear", name="up_bilinear")(r),
+    layers.Lambda(lambda t: tf.compat.v1.image.resize_bilinear(t, (9, 11), align_corners=True), name="corners")(r),
+    layers.Lambda(lambda t: tf.compat.v1.image.resize_bilinear(t, (7, 4)), name="legacy")(r),
+    layers.Lambda(lambda t: tf.compat.v1.image.resize_nearest_neighbor(t, (9, 11), align_corners=True), name="nn_corners")(r),
+    layers.Lambda(lambda t: tf.compat.v1.image.resize_nearest_neighbor(t, (7, 13)), name="nn_legacy")(r),
+    layers.Lambda(lambda t: tf.image.resize(t, (3, 4), method="nearest"), name="nn_shrink")(r),
+]
+model = keras.Model(inp, [h, d] + resized)
 open(sys.argv[1], "wb").write(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+
+inp = keras.Input((5, 6, 3), batch_size=1)
+q = layers.Conv2D(4, 3, padding="same", name="conv")(inp)
+q = layers.Lambda(lambda t: tf.image.resize(t, (10, 12), method="nearest"), name="up")(q)
+q = layers.Lambda(lambda t: tf.compat.v1.image.resize_nearest_neighbor(t, (13, 17), align_corners=True), name="nn")(q)
+q = layers.Conv2D(2, 1, name="post")(q)
+model = keras.Model(inp, q)
+c = tf.lite.TFLiteConverter.from_keras_model(model)
+c.optimizations = [tf.lite.Optimize.DEFAULT]
+c.representative_dataset = lambda: ([np.random.default_rng(i).standard_normal((1, 5, 6, 3)).astype(np.float32)] for i in range(16))
+c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+open(sys.argv[2], "wb").write(c.convert())
 """
 
 
@@ -51,7 +75,7 @@ def _build_and_run(bundle: Path, out: Path) -> dict:
 @pytest.fixture(scope="module")
 def float_bundle(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("keras_windows")
-    run_python(KERAS_MODEL, str(directory / "float.tflite"), cwd=directory)
+    run_python(KERAS_MODEL, str(directory / "float.tflite"), str(directory / "int8.tflite"), cwd=directory)
     bundle = directory / "bundle"
     cli_result([str(directory / "float.tflite"), "--out", str(bundle)], directory)
     return bundle
@@ -68,4 +92,20 @@ def test_float_tflite_windows_are_captured_built_and_agree(float_bundle, tmp_pat
     build = tmp_path / "build"
     agreement = _build_and_run(float_bundle, build)["agreement"]
     assert agreement["max_abs_error"] <= 1e-4 * agreement["max_abs_reference"]
-    assert next(build.rglob("model.c")).read_text().count("es_conv_transpose2d_f32(") == 3
+    model_c = next(build.rglob("model.c")).read_text()
+    assert model_c.count("es_conv_transpose2d_f32(") == 3
+    assert model_c.count("es_resize_nearest_f32(") == 4 and model_c.count("es_resize_bilinear_f32(") == 3
+    coordinates = sorted((n["attrs"]["mode"], n["attrs"]["coordinate_transformation"]) for n in graph["nodes"] if n["op"] == "resize")
+    assert coordinates == [("bilinear", "align_corners"), ("bilinear", "asymmetric"), ("bilinear", "half_pixel"),
+                           ("nearest", "align_corners"), ("nearest", "asymmetric"), ("nearest", "tf_half_pixel_for_nn"),
+                           ("nearest", "tf_half_pixel_for_nn")]
+
+
+def test_int8_tflite_resize_nearest_runs_the_int8_kernel_bit_for_bit(float_bundle, tmp_path):
+    bundle = tmp_path / "bundle"
+    cli_result([str(float_bundle.parent / "int8.tflite"), "--out", str(bundle)], tmp_path)
+    assert load_graph(bundle)["op_inventory"].get("tflite.RESIZE_NEAREST_NEIGHBOR") == 2
+    build = tmp_path / "build"
+    report = _build_and_run(bundle, build)
+    assert next(build.rglob("model.c")).read_text().count("es_resize_nearest_s8(") == 2
+    assert report["agreement"]["max_abs_error"] == 0

@@ -536,6 +536,51 @@ def permuted(shape: List[int], perm: List[int]) -> List[int]:
     return [shape[p] for p in perm]
 
 
+def resize(low: OnnxLowering, node) -> None:
+    """Resize (opset 10+: X, roi, scales, sizes; opset 10: X, scales) and Upsample (opset 7: scales attribute,
+    9: input), nearest and (bi)linear over H and W. Before opset 11 coordinates are asymmetric and nearest
+    truncates (rounds up when shrinking), as onnxruntime runs them."""
+    shape, out = low.shape(node.input[0]), low.shape(node.output[0])
+    if len(shape) != 4 or shape[:2] != out[:2]:
+        raise Unmappable(f"it resizes {shape} to {out}; edgespec resizes the H and W of [N, C, H, W]")
+    mode = low.attr(node, "mode", "nearest")
+    if mode not in ("nearest", "linear", "bilinear"):
+        raise Unmappable(f"its mode is {mode}; edgespec resizes with nearest and linear")
+    if low.attr(node, "antialias", 0):
+        raise Unmappable("it antialiases")
+    if node.op_type == "Resize" and low.opset >= 11:
+        coordinates = low.attr(node, "coordinate_transformation_mode", "half_pixel")
+        nearest = low.attr(node, "nearest_mode", "round_prefer_floor")
+        scales_input, sizes_given = 2, low.has_input(node, 3)
+    else:
+        coordinates, nearest = "asymmetric", "floor" if out[2] >= shape[2] and out[3] >= shape[3] else "ceil"
+        scales_input, sizes_given = 1, False
+    if coordinates not in ("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn"):
+        raise Unmappable(f"its coordinate_transformation_mode is {coordinates}")
+    if sizes_given and low.attr(node, "keep_aspect_ratio_policy", "stretch") != "stretch":
+        raise Unmappable("it keeps the aspect ratio (keep_aspect_ratio_policy)")
+    scale = None
+    if not sizes_given:
+        if node.op_type == "Upsample" and low.opset < 9:
+            scales = np.asarray(low.attr(node, "scales"), np.float32)
+        elif low.has_input(node, scales_input):
+            scales = low.constant(node.input[scales_input], "scales").astype(np.float32).reshape(-1)
+        else:
+            scales = np.zeros(0, np.float32)
+        axes = [normalize_axis(int(a), 4) for a in low.attr(node, "axes", list(range(4 - len(scales), 4)))]
+        full = dict(zip(axes, (float(s) for s in scales)))
+        if full.get(0, 1.0) != 1.0 or full.get(1, 1.0) != 1.0:
+            raise Unmappable("it scales the batch or channel axis")
+        if 2 in full and 3 in full:
+            scale = [full[2], full[3]]
+    attrs = {"size": out[2:], "mode": "nearest" if mode == "nearest" else "bilinear", "coordinate_transformation": coordinates}
+    if mode == "nearest":
+        attrs["nearest_mode"] = nearest
+    if scale is not None:
+        attrs["scale"] = scale
+    low.emit("resize", [low.value(node.input[0])], attrs)
+
+
 def identity(low: OnnxLowering, node) -> None:
     if node.op_type == "Dropout" and len(node.output) > 1 and node.output[1]:
         raise Unmappable("its mask output is used")
@@ -628,6 +673,8 @@ RULES: Dict[str, Rule] = {
     "Pad": pad,
     "DepthToSpace": _rearrange("depth"),
     "SpaceToDepth": _rearrange("space"),
+    "Resize": resize,
+    "Upsample": resize,
     "Identity": identity,
     "Dropout": identity,
     "Cast": cast,

@@ -273,6 +273,26 @@ def _rearrange(kind: str) -> Callable[[TfliteLowering, FbOperator], None]:
     return rule
 
 
+def _resize(mode: str) -> Callable[[TfliteLowering, FbOperator], None]:
+    """RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR: the size a constant input; align_corners maps the
+    corners (nearest rounds half away from zero), half_pixel_centers samples at pixel centres (nearest:
+    floor((i + 0.5) * in / out)), neither floor(i * in / out)."""
+    def rule(low: TfliteLowering, op: FbOperator) -> None:
+        _require_rank(low, op.inputs[0], 4, "input")
+        corners, centres = bool(op.options.get("alignCorners")), bool(op.options.get("halfPixelCenters"))
+        if corners and centres:
+            raise Unmappable("it sets both align_corners and half_pixel_centers")
+        attrs = {"size": low.shape(op.outputs[0])[1:3], "mode": mode}
+        if mode == "nearest":
+            coordinates, nearest = (("align_corners", "round_prefer_ceil") if corners else
+                                    ("tf_half_pixel_for_nn", "floor") if centres else ("asymmetric", "floor"))
+            attrs.update(coordinate_transformation=coordinates, nearest_mode=nearest)
+        else:
+            attrs["coordinate_transformation"] = "align_corners" if corners else "half_pixel" if centres else "asymmetric"
+        low.emit("resize", [low.value(op.inputs[0])], attrs)
+    return rule
+
+
 def concatenation(low: TfliteLowering, op: FbOperator) -> None:
     rank = len(low.shape(op.outputs[0]))
     inputs = [low.value(i) for i in op.inputs]
@@ -394,6 +414,8 @@ RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
     "PADV2": pad,
     "TRANSPOSE": transpose,
     "DEPTH_TO_SPACE": _rearrange("depth"),
+    "RESIZE_NEAREST_NEIGHBOR": _resize("nearest"),
+    "RESIZE_BILINEAR": _resize("bilinear"),
     "SPACE_TO_DEPTH": _rearrange("space"),
     "SPLIT": split,
     "SPLIT_V": split_v,

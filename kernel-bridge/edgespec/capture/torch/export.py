@@ -16,7 +16,8 @@ from ...errors import DataDependentControlFlowError, ExportFailedError
 from ..provenance import short_path, stack_frames
 
 # Kept whole: the vocabulary has these ops and the kernels compute them in one pass.
-KEPT_WHOLE = ("hardswish", "hardsigmoid", "silu", "gelu", "softplus", "mish", "_prelu_kernel")
+KEPT_WHOLE = ("hardswish", "hardsigmoid", "silu", "gelu", "softplus", "mish", "_prelu_kernel",
+              "upsample_nearest2d", "_upsample_nearest_exact2d", "upsample_bilinear2d")
 
 _DATA_DEPENDENT_ERRORS = {"GuardOnDataDependentSymNode", "DataDependentOutputException",
                           "DynamicOutputShapeException", "PendingUnbackedSymbolNotFound"}

@@ -503,6 +503,30 @@ def adaptive_avg_pool2d(L, node, a):
     L.emit(node, "adaptive_avg_pool2d", [L.tensor(a["self"])], {"output_size": L.shape_of(node)[2:]})
 
 
+@rule("aten.upsample_nearest2d.vec", "aten.upsample_nearest2d.default", "aten._upsample_nearest_exact2d.vec",
+      "aten._upsample_nearest_exact2d.default", "aten.upsample_bilinear2d.vec", "aten.upsample_bilinear2d.default")
+def upsample(L, node, a):
+    """PyTorch maps output index i to i / scale (nearest: floor), (i + 0.5) / scale (nearest-exact: floor) or,
+    bilinear, (i + 0.5) / scale - 0.5 or the corners; the scale is the given factor when there is one."""
+    if _rank(L, a["input"]) != 4:
+        return L.refuse(node, "resizing a tensor that is not 4-D")
+    name = L.op_name(node)
+    factors = a.get("scale_factors") if name.endswith(".vec") else [a.get("scales_h"), a.get("scales_w")]
+    scale = [float(f) for f in factors] if factors and all(f is not None for f in factors) else None
+    attrs: Dict[str, Any] = {"size": L.shape_of(node)[2:]}
+    if "bilinear" in name:
+        corners = bool(a["align_corners"])
+        attrs.update(mode="bilinear", coordinate_transformation="align_corners" if corners else "pytorch_half_pixel")
+        scale = None if corners else scale
+    else:
+        exact = "nearest_exact" in name
+        attrs.update(mode="nearest", coordinate_transformation="tf_half_pixel_for_nn" if exact else "asymmetric",
+                     nearest_mode="floor")
+    if scale is not None:
+        attrs["scale"] = scale
+    L.emit(node, "resize", [L.tensor(a["input"])], attrs)
+
+
 @rule("aten.mean.dim")
 def mean(L, node, a):
     if a["dtype"] is not None:

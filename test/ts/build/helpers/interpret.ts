@@ -106,6 +106,44 @@ function pool(x: Value, outShape: number[], k: number[], stride: number[], pad: 
   return { shape: outShape, data: out };
 }
 
+/** Source coordinates of each output index along one axis (ops.json resize), in float64. */
+function resizeSource(out: number, size: number, ratio: number | null, coordinates: string): number[] {
+  const r = ratio ?? out / size;
+  return Array.from({ length: out }, (_, i) => {
+    switch (coordinates) {
+      case 'align_corners': return out > 1 ? (i * (size - 1)) / (out - 1) : 0;
+      case 'asymmetric': return i / r;
+      case 'tf_half_pixel_for_nn': return (i + 0.5) / r;
+      case 'pytorch_half_pixel': return out > 1 ? (i + 0.5) / r - 0.5 : 0;
+      default: return (i + 0.5) / r - 0.5;
+    }
+  });
+}
+
+function resize(x: Value, a: { size: number[]; mode: string; coordinates: string; nearestMode: string; scale: number[] | null }): Value {
+  const [n, c, h, w] = x.shape;
+  const [oh, ow] = a.size;
+  const sy = resizeSource(oh, h, a.scale ? a.scale[0] : null, a.coordinates);
+  const sx = resizeSource(ow, w, a.scale ? a.scale[1] : null, a.coordinates);
+  const round = (v: number) => (a.nearestMode === 'round_prefer_floor' ? Math.ceil(v - 0.5) : a.nearestMode === 'round_prefer_ceil' ? Math.floor(v + 0.5) : a.nearestMode === 'floor' ? Math.floor(v) : Math.ceil(v));
+  const clampTo = (v: number, size: number) => Math.min(Math.max(v, 0), size - 1);
+  const out = new Float64Array(n * c * oh * ow);
+  for (let p = 0; p < n * c; p++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) {
+    const at = (yy: number, xx: number) => x.data[(p * h + yy) * w + xx];
+    let v: number;
+    if (a.mode === 'nearest') {
+      v = at(clampTo(round(sy[i]), h), clampTo(round(sx[j]), w));
+    } else {
+      const cy = clampTo(sy[i], h), cx = clampTo(sx[j], w);
+      const y0 = Math.floor(cy), x0 = Math.floor(cx), y1 = Math.min(y0 + 1, h - 1), x1 = Math.min(x0 + 1, w - 1);
+      const fy = cy - y0, fx = cx - x0;
+      v = (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x1)) + fy * ((1 - fx) * at(y1, x0) + fx * at(y1, x1));
+    }
+    out[(p * oh + i) * ow + j] = v;
+  }
+  return { shape: [n, c, oh, ow], data: out };
+}
+
 /** Scatters every input pixel's window into the uncropped result, then crops by padding (ops.json). */
 function convTranspose2d(x: Value, w: Value, bias: Float64Array | undefined, outShape: number[], a: {
   stride: number[]; padding: number[]; dilation: number[]; groups: number; weightLayout: 'IOHW' | 'OHWI';
@@ -305,6 +343,28 @@ function run(node: IrNode, get: (n: string) => Value, tensor: (n: string) => IrT
       }
       return [{ shape: yShape, data: v.data }];
     }
+    case 'slice': case 'expand': case 'tile': case 'gather': {
+      // each output element's source index, from its multi-index over yShape
+      const inStrides = x.shape.map((_, d) => x.shape.slice(d + 1).reduce((p, q) => p * q, 1));
+      const lead = yShape.length - x.shape.length;
+      const out = new Float64Array(yShape.reduce((p, q) => p * q, 1));
+      for (let k = 0; k < out.length; k++) {
+        let rest = k, at = 0;
+        for (let d = yShape.length - 1; d >= 0; d--) {
+          const i = rest % yShape[d];
+          rest = Math.floor(rest / yShape[d]);
+          const xd = d - lead;
+          if (xd < 0) continue;
+          const source = node.op === 'slice' ? node.attrs.starts[xd] + i * node.attrs.steps[xd]
+            : node.op === 'expand' ? (x.shape[xd] === 1 ? 0 : i)
+              : node.op === 'tile' ? i % x.shape[xd]
+                : xd === node.attrs.axis ? (node.attrs.indices[i] + x.shape[xd]) % x.shape[xd] : i;
+          at += source * inStrides[xd];
+        }
+        out[k] = x.data[at];
+      }
+      return [{ shape: yShape, data: out }];
+    }
     case 'layer_norm': case 'group_norm': {
       // sets of element indices normalized together, and each element's affine parameter index
       const gamma = node.inputs[1] ? get(node.inputs[1]).data : undefined;
@@ -387,6 +447,10 @@ function run(node: IrNode, get: (n: string) => Value, tensor: (n: string) => IrT
         shape[a] = size;
         return { shape, data: out };
       });
+    }
+    case 'resize': {
+      const xin = toNCHW(x, tensor(node.inputs[0]).layout);
+      return [fromNCHW(resize(xin, node.attrs), yLayout)];
     }
     case 'conv_transpose2d': {
       const w = get(node.inputs[1]);

@@ -225,6 +225,16 @@ static void test_reduce_extremes_s8(void) {
   free(x); free(got); free(want_max); free(want_min);
 }
 
+/* strided_copy_s8: a reversed, stepped slice of every code. */
+static void test_strided_copy_s8(void) {
+  int8_t x[256], got[128], want[128];
+  for (int k = 0; k < 256; k++) x[k] = (int8_t)(k - 128);
+  for (int r = 0; r < 8; r++)
+    for (int c = 0; c < 16; c++) want[r * 16 + c] = x[(2 * r + 1) * 16 + (15 - c)];
+  es_strided_copy_s8(x, got, 2, (const int32_t[]){8, 16}, (const int32_t[]){32, -1}, 16 + 15);
+  check_s8("strided_copy_s8 rows 1::2, columns reversed", got, want, 128);
+}
+
 static void test_mean_concat_clamp_quantize(void) {
   const int outer = 2, reduce = 49, inner = 37;
   int8_t *x = rand_s8((size_t)outer * reduce * inner, -128, 127), *got = malloc(outer * inner), *want = malloc(outer * inner);
@@ -444,6 +454,7 @@ int main(void) {
   test_pools();
   test_mean_concat_clamp_quantize();
   test_reduce_extremes_s8();
+  test_strided_copy_s8();
   test_activations_s8();
   test_requantize();
   return t_summary("quantized kernels") ? 1 : 0;

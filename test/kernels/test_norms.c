@@ -1,5 +1,5 @@
-/* layer_norm and group_norm against double-precision references (in place too), and the
- * strided copy behind slice, expand and tile. */
+/* layer_norm and group_norm against double-precision references (in place too), the strided
+ * copy behind slice, expand and tile, and gather. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +86,42 @@ static void test_group_norm(int batch, int channels, int spatial, int groups, in
   if (affine) t_free(gamma), t_free(beta);
 }
 
+/* A strided copy against index arithmetic: every output element, in row-major order. */
+static void test_strided_copy(const char *label, int rank, const int32_t *shape, const int32_t *strides, int32_t offset,
+                              size_t in_count) {
+  size_t n = 1;
+  for (int d = 0; d < rank; d++) n *= (size_t)shape[d];
+  float *in = t_random(in_count, -1, 1), *out = t_buffer(n);
+  double *ref = ref_buffer(n);
+  for (size_t k = 0; k < n; k++) {
+    size_t rest = k;
+    long at = offset;
+    for (int d = rank - 1; d >= 0; d--) {
+      at += (long)(rest % (size_t)shape[d]) * strides[d];
+      rest /= (size_t)shape[d];
+    }
+    ref[k] = in[at];
+  }
+  es_strided_copy_f32(in, out, rank, shape, strides, offset);
+  char name[96];
+  snprintf(name, sizeof name, "strided_copy %s", label);
+  t_check(name, out, ref, n, 0);
+  t_free(in), t_free(out), free(ref);
+}
+
+static void test_gather(void) {
+  const int outer = 3, axis = 7, inner = 5, count = 4;
+  const int32_t indices[4] = {6, 0, 6, 2};
+  float *in = t_random((size_t)outer * axis * inner, -1, 1), *out = t_buffer((size_t)outer * count * inner);
+  double *ref = ref_buffer((size_t)outer * count * inner);
+  for (int o = 0; o < outer; o++)
+    for (int k = 0; k < count; k++)
+      for (int i = 0; i < inner; i++) ref[(o * count + k) * inner + i] = in[(o * axis + indices[k]) * inner + i];
+  es_gather_f32(in, out, outer, axis, inner, indices, count);
+  t_check("gather [3][7][5] indices 6 0 6 2", out, ref, (size_t)outer * count * inner, 0);
+  t_free(in), t_free(out), free(ref);
+}
+
 void test_norms(void) {
   test_layer_norm(4, 768, 1, 0, 0);
   test_layer_norm(3, 7, 0, 1, 0);
@@ -95,4 +131,13 @@ void test_norms(void) {
   test_group_norm(1, 8, 30, 4, 1, 1, 0);
   test_group_norm(1, 6, 49, 6, 1, 0, 1); /* instance norm */
   test_group_norm(3, 5, 7, 1, 0, 1, 1);
+  /* slice [1:4:2, ::-1, 2] of [5][6][3] */
+  test_strided_copy("slice with steps 2, -1", 2, (const int32_t[]){2, 6}, (const int32_t[]){36, -3}, 18 + 15 + 2, 90);
+  /* expand [3][1][4] to [2][3][5][4] */
+  test_strided_copy("expand", 4, (const int32_t[]){2, 3, 5, 4}, (const int32_t[]){0, 4, 0, 1}, 0, 12);
+  /* tile [2][3] by [2][3]: iteration [2][2][3][3] */
+  test_strided_copy("tile", 4, (const int32_t[]){2, 2, 3, 3}, (const int32_t[]){0, 3, 0, 1}, 0, 6);
+  test_strided_copy("eight dims", 8, (const int32_t[]){2, 1, 2, 3, 1, 2, 2, 3}, (const int32_t[]){72, 0, 36, 12, 0, 6, 3, 1}, 0, 144);
+  test_strided_copy("empty", 2, (const int32_t[]){0, 3}, (const int32_t[]){3, 1}, 0, 3);
+  test_gather();
 }

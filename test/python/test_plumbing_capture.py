@@ -152,3 +152,46 @@ def test_normalizations_interpreter_agrees_with_pytorch(norm_bundle):
 
 def test_normalizations_host_image_agrees_with_pytorch(norm_bundle, tmp_path):
     _host_agrees(norm_bundle, tmp_path / "build", ("es_group_norm_f32(", "es_layer_norm_f32("))
+
+
+class PlumbingNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 3, padding=1)
+        self.table = nn.Embedding(10, 5)
+        self.register_buffer("ids", torch.tensor([[3, 1, 4]]))
+        self.register_buffer("pick", torch.tensor([5, 0, 2]))
+
+    def forward(self, x):
+        h = self.conv(x)
+        top = h[:, 1:5:2, ::2]  # slice.Tensor with steps on channels and rows
+        row = h.select(2, -1)  # [1, 6, 6]
+        band = torch.narrow(h, 3, 1, 3)
+        wide = row.unsqueeze(2).expand(1, 6, 4, 6)
+        tiled = band.repeat(1, 1, 2, 2)
+        picked = torch.index_select(h, 1, self.pick)
+        tokens = (self.table(self.ids) * h[:, 0, :3, :5]).repeat(2, 1, 1)  # embedding with constant indices
+        return top, wide * h[:, :, :4], tiled, picked, tokens
+
+
+@pytest.fixture(scope="module")
+def plumbing_bundle(tmp_path_factory):
+    x = torch.randn(1, 3, 5, 6, generator=torch.Generator().manual_seed(3))
+    return _capture(PlumbingNet(), x, tmp_path_factory, "plumbing")
+
+
+def test_plumbing_is_captured_onto_the_vocabulary(plumbing_bundle):
+    graph = validate_bundle(plumbing_bundle)
+    ops = [n["op"] for n in graph["nodes"]]
+    assert {"slice", "expand", "tile", "gather"} <= set(ops)
+    for aten in ("aten.slice.Tensor", "aten.select.int", "aten.expand.default", "aten.repeat.default",
+                 "aten.index_select.default", "aten.embedding.default"):
+        assert graph["op_inventory"][aten] >= 1, aten
+
+
+def test_plumbing_interpreter_agrees_with_pytorch(plumbing_bundle):
+    _interpreter_agrees(plumbing_bundle)
+
+
+def test_plumbing_host_image_agrees_with_pytorch(plumbing_bundle, tmp_path):
+    _host_agrees(plumbing_bundle, tmp_path / "build", ("es_strided_copy_f32(", "es_gather_f32("))

@@ -72,3 +72,21 @@ describe('host builds of issue 13 normalizations', () => {
     expected.forEach((want, i) => expect(relativeError(actual[i], want)).toBeLessThan(1e-5));
   });
 });
+
+describe('host builds of issue 13 tensor plumbing', () => {
+  test('slices (stepped, reversed, a select), expand, tile and gather, on NHWC memory and flat', async () => {
+    const b = new GraphBuilder('plumbing');
+    const x = b.input('x', [1, 3, 6, 5]);
+    const c = conv(b, x, 4, 6, 5);
+    b.output(b.node('slice', [c], [1, 2, 3, 5], { starts: [0, 1, 5, 0], sizes: [1, 2, 3, 5], steps: [1, 2, -2, 1] }, 'slice'), 'sliced');
+    const row = b.node('slice', [c], [1, 4, 1, 5], { starts: [0, 0, 2, 0], sizes: [1, 4, 1, 5], steps: [1, 1, 1, 1] }, 'select');
+    b.output(b.node('expand', [row], [1, 4, 3, 5], { shape: [1, 4, 3, 5] }, 'expand'), 'expanded');
+    b.output(b.node('tile', [c], [1, 8, 6, 10], { repeats: [1, 2, 1, 2] }, 'tile'), 'tiled');
+    b.output(b.node('gather', [c], [1, 3, 6, 5], { axis: 1, indices: [3, 0, -1] }, 'gather'), 'gathered');
+    const flat = b.node('reshape', [c], [4, 30], { shape: [4, 30] }, 'flat');
+    b.output(b.node('expand', [b.node('slice', [flat], [1, 30], { starts: [1, 0], sizes: [1, 30], steps: [1, 1] }, 'row1')], [2, 3, 30], { shape: [2, 3, 30] }, 'rank_up'), 'rank_up');
+    const { actual, expected, modelC } = await buildAndRun('plumbing', b.build());
+    for (const fn of ['es_strided_copy_f32(', 'es_gather_f32(']) expect(modelC).toContain(fn);
+    expected.forEach((want, i) => expect(relativeError(actual[i], want)).toBeLessThan(1e-6));
+  });
+});

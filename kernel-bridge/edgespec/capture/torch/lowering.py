@@ -201,9 +201,13 @@ class AtenLowering:
         return self.materialize(self.env[arg])
 
     def materialize(self, value) -> str:
-        if isinstance(value, Broadcast):
-            raise Unrepresentable(value.expand_node, "broadcasting a tensor to a larger shape (expand) is only "
-                                                     "supported as the operand of a matmul")
+        if isinstance(value, Broadcast):  # read by something other than a matmul: an expand node
+            key = id(value)
+            if key not in self._materialized:
+                node = value.expand_node
+                self._materialized[key] = self.emit(node, "expand", [self.materialize(value.value)],
+                                                    {"shape": self.shape_of(node)})[0]
+            return self._materialized[key]
         if isinstance(value, WeightRef):
             return self._weight_tensor(value)
         if isinstance(value, TransposedWeight):

@@ -671,7 +671,7 @@ def expand(L, node, a):
     if len(source) >= 2 and source[-2:] == shape[-2:] and len(source) <= len(shape):
         L.env[node] = Broadcast(L.value(a["self"]), node)
         return
-    L.refuse(node, "broadcasting a tensor to a larger shape (expand) is not in the vocabulary")
+    L.emit(node, "expand", [L.tensor(a["self"])], {"shape": shape})
 
 
 @rule("aten.repeat.default")
@@ -683,4 +683,90 @@ def repeat(L, node, a):
         array = value.array.reshape((1,) * (len(repeats) - value.array.ndim) + value.array.shape)
         L.env[node] = WeightRef(node.name, np.ascontiguousarray(np.tile(array, repeats)), value.module)
         return
-    L.refuse(node, "repeating a computed tensor is not in the vocabulary")
+    x, rank = L.tensor(a["self"]), _rank(L, a["self"])
+    if len(repeats) > rank:  # repeat adds leading dims of size 1 first
+        shape = [1] * (len(repeats) - rank) + L.shape_of(a["self"])
+        x = L.builder.add_tensor(f"{node.name}.view", shape, "float32", "activation")
+        L.emit(node, "reshape", [L.tensor(a["self"])], {"shape": shape}, outputs=[x], name=f"{node.name}.view")
+    L.emit(node, "tile", [x], {"repeats": repeats})
+
+
+def _slice_attrs(L, source, dim: int, start: int, size: int, step: int):
+    shape = L.shape_of(source)
+    starts, sizes, steps = [0] * len(shape), list(shape), [1] * len(shape)
+    starts[dim], sizes[dim], steps[dim] = start, size, step
+    return {"starts": starts, "sizes": sizes, "steps": steps}
+
+
+@rule("aten.slice.Tensor")
+def slice_tensor(L, node, a):
+    shape = L.shape_of(a["self"])
+    dim = _axis(a["dim"], len(shape))
+    size = L.shape_of(node)[dim]
+    start = 0 if a["start"] is None else int(a["start"])
+    start = min(max(start + shape[dim] if start < 0 else start, 0), shape[dim])
+    if size == shape[dim]:
+        return L.alias(node, a["self"])
+    if isinstance(L.value(a["self"]), WeightRef):  # a slice of a constant is a constant
+        ref = L.value(a["self"])
+        index = [slice(None)] * len(shape)
+        index[dim] = slice(start, start + size * int(a["step"]), int(a["step"]))
+        L.env[node] = WeightRef(node.name, np.ascontiguousarray(ref.array[tuple(index)]), ref.module)
+        return
+    L.emit(node, "slice", [L.tensor(a["self"])], _slice_attrs(L, a["self"], dim, start, size, int(a["step"])))
+
+
+@rule("aten.narrow.default")
+def narrow(L, node, a):
+    shape = L.shape_of(a["self"])
+    dim = _axis(a["dim"], len(shape))
+    start = int(a["start"]) + (shape[dim] if int(a["start"]) < 0 else 0)
+    L.emit(node, "slice", [L.tensor(a["self"])], _slice_attrs(L, a["self"], dim, start, int(a["length"]), 1))
+
+
+@rule("aten.select.int")
+def select(L, node, a):
+    """x.select(dim, i): a slice of one along dim, then a reshape that drops it."""
+    shape = L.shape_of(a["self"])
+    dim = _axis(a["dim"], len(shape))
+    index = int(a["index"]) + (shape[dim] if int(a["index"]) < 0 else 0)
+    value = L.value(a["self"])
+    if isinstance(value, WeightRef):
+        L.env[node] = WeightRef(node.name, np.ascontiguousarray(np.take(value.array, index, axis=dim)), value.module)
+        return
+    kept = shape[:dim] + [1] + shape[dim + 1:]
+    one = L.builder.add_tensor(f"{node.name}.slice", kept, "float32", "activation")
+    L.emit(node, "slice", [L.tensor(a["self"])], _slice_attrs(L, a["self"], dim, index, 1, 1), outputs=[one],
+           name=f"{node.name}.slice")
+    L.emit(node, "reshape", [one], {"shape": L.shape_of(node)})
+
+
+def _constant_indices(L, arg):
+    value = L.value(arg) if L.is_tensor(arg) else None
+    return value.array if isinstance(value, WeightRef) else None
+
+
+@rule("aten.index_select.default")
+def index_select(L, node, a):
+    indices = _constant_indices(L, a["index"])
+    if indices is None:
+        return L.refuse(node, "index_select with indices the model computes")
+    rank = _rank(L, a["self"])
+    L.emit(node, "gather", [L.tensor(a["self"])], {"axis": _axis(a["dim"], rank), "indices": [int(i) for i in indices.reshape(-1)]})
+
+
+@rule("aten.embedding.default")
+def embedding(L, node, a):
+    """A table lookup: constant indices fold (constant table) or gather rows; indices the model is
+    given are integer inputs, which the image cannot take yet."""
+    indices = _constant_indices(L, a["indices"])
+    if indices is None:
+        return L.refuse(node, "embedding of indices the model is given (an integer input)")
+    table = L.value(a["weight"])
+    if isinstance(table, WeightRef):
+        L.env[node] = WeightRef(node.name, np.ascontiguousarray(np.take(table.array, indices, axis=0)), table.module)
+        return
+    rows = L.builder.add_tensor(f"{node.name}.rows", [indices.size] + L.shape_of(a["weight"])[1:], "float32", "activation")
+    L.emit(node, "gather", [L.tensor(a["weight"])], {"axis": 0, "indices": [int(i) for i in indices.reshape(-1)]},
+           outputs=[rows], name=f"{node.name}.rows")
+    L.emit(node, "reshape", [rows], {"shape": L.shape_of(node)})

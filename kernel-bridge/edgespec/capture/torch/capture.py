@@ -9,6 +9,7 @@ import torch
 
 from ...version import __version__
 from .lowering import lower_exported_program, torch_dtype_name
+from .attention import ATTENTION_RULES
 from .rules import RULES
 from ..bundle import write_bundle
 from ...errors import ModelInputError, TrainingModeError
@@ -68,7 +69,7 @@ def capture_call(model: torch.nn.Module, inputs: Sequence[torch.Tensor], outputs
     _report(progress, "export")
     program = export_core_aten(model, inputs)
     _report(progress, "lower")
-    lowered = lower_exported_program(program, RULES)
+    lowered = lower_exported_program(program, {**RULES, **ATTENTION_RULES})
     builder = lowered.builder
     _check_outputs_agree(builder.outputs, flat_outputs)
     source = {"framework": "pytorch", "framework_version": torch.__version__, "method": METHOD,

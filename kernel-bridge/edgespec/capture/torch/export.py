@@ -17,7 +17,8 @@ from ..provenance import short_path, stack_frames
 
 # Kept whole: the vocabulary has these ops and the kernels compute them in one pass.
 KEPT_WHOLE = ("hardswish", "hardsigmoid", "silu", "gelu", "softplus", "mish", "_prelu_kernel",
-              "upsample_nearest2d", "_upsample_nearest_exact2d", "upsample_bilinear2d")
+              "upsample_nearest2d", "_upsample_nearest_exact2d", "upsample_bilinear2d",
+              "scaled_dot_product_attention")
 
 _DATA_DEPENDENT_ERRORS = {"GuardOnDataDependentSymNode", "DataDependentOutputException",
                           "DynamicOutputShapeException", "PendingUnbackedSymbolNotFound"}

@@ -130,6 +130,40 @@ static void test_resize(const resize_case *t) {
   t_free(in), t_free(out), free(ref);
 }
 
+static int mirror_ref(int i, int n, int mode) {
+  if (mode == 1) return i < 0 ? 0 : i >= n ? n - 1 : i;
+  if (mode == 0) return i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i;
+  return i < 0 ? -i - 1 : i >= n ? 2 * n - 1 - i : i;
+}
+
+static void test_pad_mirror(const char *label, int rank, const int32_t *shape, const int32_t *pads, int mode) {
+  int32_t out_shape[6];
+  size_t in_count = 1, out_count = 1;
+  for (int k = 0; k < rank; k++) {
+    out_shape[k] = shape[k] + pads[2 * k] + pads[2 * k + 1];
+    in_count *= (size_t)shape[k];
+    out_count *= (size_t)out_shape[k];
+  }
+  float *in = t_random(in_count, -1, 1);
+  float *out = t_buffer(out_count);
+  double *ref = zeros(out_count);
+  for (size_t o = 0; o < out_count; o++) {
+    size_t rest = o, src = 0, stride = 1;
+    for (int k = rank - 1; k >= 0; k--) {
+      const int i = mirror_ref((int)(rest % (size_t)out_shape[k]) - pads[2 * k], shape[k], mode);
+      src += (size_t)i * stride;
+      rest /= (size_t)out_shape[k];
+      stride *= (size_t)shape[k];
+    }
+    ref[o] = in[src];
+  }
+  es_pad_mirror_f32(in, shape, pads, rank, mode, out);
+  char name[112];
+  snprintf(name, sizeof name, "pad_mirror %s %s", mode == 0 ? "reflect" : mode == 1 ? "edge" : "symmetric", label);
+  t_check(name, out, ref, out_count, 0);
+  t_free(in), t_free(out), free(ref);
+}
+
 void test_windows(void) {
   const float inf = INFINITY;
   /*                                 name                      n  h  w ic oc kh kw sh sw pt pl pb pr oph opw dh dw g bias lo hi */
@@ -161,4 +195,15 @@ void test_windows(void) {
       {"bilinear divide by 1.7 x 0.6",                   1, 5, 5, 3, 8, 3, -1, 1.7f, 0.6f, 0.5f, 0.5f, 1},
   };
   for (size_t i = 0; i < sizeof rs / sizeof rs[0]; i++) test_resize(&rs[i]);
+
+  const int32_t nchw[4] = {2, 3, 4, 5}, pads_hw[8] = {0, 0, 0, 0, 3, 1, 2, 4};
+  const int32_t nhwc[4] = {1, 4, 5, 3}, pads_nhwc[8] = {0, 0, 2, 3, 4, 1, 0, 0};
+  const int32_t one_d[3] = {2, 3, 6}, pads_1d[6] = {0, 0, 1, 0, 5, 2};
+  const int32_t tiny[2] = {1, 1}, pads_tiny[4] = {2, 1, 1, 3};
+  for (int mode = 0; mode < 3; mode++) {
+    test_pad_mirror("NCHW H and W", 4, nchw, pads_hw, mode);
+    test_pad_mirror("NHWC H and W", 4, nhwc, pads_nhwc, mode);
+    test_pad_mirror("rank 3", 3, one_d, pads_1d, mode);
+  }
+  test_pad_mirror("1x1", 2, tiny, pads_tiny, 1);
 }

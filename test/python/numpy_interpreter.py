@@ -339,7 +339,9 @@ def split(x, *, axis, sizes):
 
 
 @op("pad")
-def pad(x, *, pads, value):
+def pad(x, *, pads, value, mode="constant"):
+    if mode != "constant":  # NumPy's reflect, edge and symmetric are the vocabulary's
+        return np.pad(x, [tuple(p) for p in pads] + [(0, 0)] * (x.ndim - len(pads)), mode=mode)
     return np.pad(x, [tuple(p) for p in pads], constant_values=value)
 
 

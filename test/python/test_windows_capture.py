@@ -346,3 +346,47 @@ def test_onnx_upsample_opset_9_capture_build_and_agree(tmp_path):
     result = capture_onnx_file(path, out=tmp_path / "bundle")
     _interpreter_agrees(result.path)
     _build_and_run(result.path, tmp_path / "build", "es_resize_nearest_f32(", "es_resize_bilinear_f32(")
+
+
+# ----- reflect and replicate padding -----
+class Padder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.reflect = nn.ReflectionPad2d((1, 2, 2, 1))
+        self.replicate = nn.ReplicationPad2d(2)
+        self.conv1d = nn.Conv1d(3, 2, 3)
+
+    def forward(self, x, s):
+        h = self.conv(self.reflect(x))
+        r = self.replicate(h)
+        seq = nn.functional.pad(self.conv1d(s), (3, 1), mode="reflect")
+        return r, nn.functional.pad(h, (1, 1, 0, 2), mode="replicate"), seq, nn.functional.pad(s, (2, 4), mode="replicate")
+
+
+def test_torch_reflect_and_replicate_padding_capture_build_and_agree(tmp_path):
+    x = torch.randn(1, 3, 6, 7, generator=torch.Generator().manual_seed(9))
+    s = torch.randn(1, 3, 10, generator=torch.Generator().manual_seed(10))
+    bundle = edgespec.capture(Padder().eval(), (x, s), name="pads", out=tmp_path / "bundle").path
+    graph = validate_bundle(bundle)
+    modes = sorted(n["attrs"].get("mode", "constant") for n in graph["nodes"] if n["op"] == "pad")
+    assert modes == ["edge", "edge", "edge", "reflect", "reflect"]
+    _interpreter_agrees(bundle)
+    assert _build_and_run(bundle, tmp_path / "build", "es_pad_mirror_f32(").count("es_pad_mirror_f32(") == 5
+
+
+def test_onnx_pad_modes_capture_build_and_agree(tmp_path):
+    nodes = [helper.make_node("Pad", ["x", "p1"], ["reflect"], mode="reflect"),
+             helper.make_node("Pad", ["x", "p2"], ["edge"], mode="edge"),
+             helper.make_node("Pad", ["x", "p2", "value"], ["constant"], mode="constant")]
+    inits = [numpy_helper.from_array(np.asarray([0, 0, 2, 1, 0, 0, 1, 3], np.int64), "p1"),
+             numpy_helper.from_array(np.asarray([0, 1, 3, 0, 0, 0, 1, 2], np.int64), "p2"),
+             numpy_helper.from_array(np.asarray(0.5, np.float32), "value")]
+    graph = helper.make_graph(nodes, "pads", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 5])],
+                              [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in ("reflect", "edge", "constant")],
+                              inits)
+    path = tmp_path / "pads.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), str(path))
+    result = capture_onnx_file(path, out=tmp_path / "bundle")
+    _interpreter_agrees(result.path)
+    _build_and_run(result.path, tmp_path / "build", "es_pad_mirror_f32(", "es_pad_f32(")

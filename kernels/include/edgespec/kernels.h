@@ -149,6 +149,10 @@ void es_conv_transpose2d_f32(const float *in, es_shape4 is, const float *weights
 void es_resize_nearest_f32(const float *in, es_shape4 is, float *out, es_shape4 os, float inv_h,
                            float inv_w, float offset_in, float offset_out, int32_t nearest_mode,
                            int32_t divide);
+/* Reflect (mode 0), edge (1) or symmetric (2) padding of up to 6 dims; pads[2k] before and
+ * pads[2k+1] after dimension k; reflect needs pads < size, symmetric pads <= size. */
+void es_pad_mirror_f32(const float *in, const int32_t *in_shape, const int32_t *pads, int32_t rank,
+                       int32_t mode, float *out);
 void es_resize_bilinear_f32(const float *in, es_shape4 is, float *out, es_shape4 os, float inv_h,
                             float inv_w, float offset_in, float offset_out, int32_t divide);
 

@@ -96,6 +96,10 @@ void es_resize_nearest_s8(const int8_t *in, es_shape4 is, int8_t *out, es_shape4
                           float inv_w, float offset_in, float offset_out, int32_t nearest_mode,
                           int32_t divide);
 
+/* es_pad_mirror_f32 on int8 codes (one quantization for input and output). */
+void es_pad_mirror_s8(const int8_t *in, const int32_t *in_shape, const int32_t *pads, int32_t rank,
+                      int32_t mode, int8_t *out);
+
 /* Concatenation of [outer][sizes[i]][inner] pieces. Each piece is requantized to the
  * output's parameters unless mults[i] == 0 (same scale and zero point: a copy). */
 void es_concat_s8(const int8_t *const *ins, const int32_t *sizes, int32_t count, int8_t *out,

@@ -116,7 +116,8 @@ export type ReshapeNode = NodeOf<'reshape', { shape: number[] }>;
 export type TransposeNode = NodeOf<'transpose', { perm: number[] }>;
 export type ConcatNode = NodeOf<'concat', { axis: number }>;
 export type SplitNode = NodeOf<'split', { axis: number; sizes: number[] }>;
-export type PadNode = NodeOf<'pad', { pads: Pair[]; value: number }>;
+/** mode: constant (value), reflect (mirror without the edge), edge (repeat it), symmetric (mirror with it). */
+export type PadNode = NodeOf<'pad', { pads: Pair[]; value: number; mode: 'constant' | 'reflect' | 'edge' | 'symmetric' }>;
 /** weight [I, O/groups, KH, KW] (IOHW: PyTorch, ONNX) or [O, KH, KW, I] (OHWI: TFLite); padding crops the full output. */
 export type ConvTranspose2dNode = NodeOf<'conv_transpose2d', {
   stride: Pair;

@@ -80,6 +80,8 @@ export type ConvTranspose2dStep = StepOf<'conv_transpose2d', {
   groups: number; act: Activation;
 }>;
 /** Source coordinate of output index i: (i + offsetIn) * inv - offsetOut, per axis ((i + offsetIn) / inv - offsetOut when divide). */
+/** mode 0 reflect, 1 edge, 2 symmetric; pads [before, after] per dim, flat. */
+export type PadMirrorStep = StepOf<'pad_mirror', { x: string; inShape: number[]; pads: number[]; mode: number; y: string }>;
 export type ResizeStep = StepOf<'resize_nearest' | 'resize_bilinear', {
   x: string; y: string; is: Shape4; os: Shape4; invH: number; invW: number; offsetIn: number; offsetOut: number;
   nearestMode: number; divide: boolean;
@@ -90,7 +92,7 @@ export type KernelStep =
   | EluStep | SoftplusStep | PowStep
   | ScaleShiftStep | MaxPoolStep | AvgPoolStep | AdaptiveAvgPoolStep | MeanStep | ReduceStep | ArgReduceStep | LayerNormStep | GroupNormStep | StridedCopyStep | GatherStep | SoftmaxStep | ConcatStep | SplitStep
   | TransposeStep | PadStep | CopyStep | AliasStep
-  | ConvTranspose2dStep | ResizeStep;
+  | ConvTranspose2dStep | ResizeStep | PadMirrorStep;
 
 export type KernelName = Exclude<KernelStep['kernel'], 'alias'>;
 

@@ -182,7 +182,7 @@ export const OP_ATTRS: Record<string, Record<string, AttrSpec>> = {
   transpose: { perm: required(perm) },
   concat: { axis: required(axis) },
   split: { axis: required(axis), sizes: required(splitSizes) },
-  pad: { pads: required(pads), value: optional(finiteNumber) },
+  pad: { pads: required(pads), value: optional(finiteNumber), mode: optional(oneOf('constant', 'reflect', 'edge', 'symmetric')) },
   conv_transpose2d: {
     stride: optional(spatial('[sh, sw]')), padding: optional(padding), output_padding: optional(ints(2, '[oh, ow]', 0)),
     dilation: optional(spatial('[dh, dw]')), groups: optional(int(1)), weight_layout: optional(oneOf('IOHW', 'OHWI')),

@@ -6,6 +6,7 @@ import { batchNormModule } from './batchNorm';
 import { conv2dModule } from './conv2d';
 import { convTransposeModule } from './convTranspose';
 import { resizeModule } from './resize';
+import { padMirrorModule } from './padMirror';
 import { elementwiseModule } from './elementwise';
 import { gemmModule } from './gemm';
 import { normalizationModule } from './normalization';
@@ -19,7 +20,7 @@ import { unaryModule } from './unary';
 export const MODULES: readonly OpModule[] = [
   conv2dModule, gemmModule, elementwiseModule, unaryModule, poolModule, reduceModule, batchNormModule, shapeModule,
   convTransposeModule, normalizationModule, plumbingModule,
-  resizeModule
+  resizeModule, padMirrorModule
 ];
 
 function collect<T>(pick: (m: OpModule) => Record<string, T>, what: string): Map<string, T> {

@@ -1,6 +1,7 @@
 // Ops that move bytes without arithmetic: reshape (a view, or a copy), transpose, concat,
 // split and pad.
 
+import { PAD_MODES, selectMirrorPad } from './padMirror';
 import { ConcatNode, Pair, PadNode, ReshapeNode, SplitNode, TransposeNode } from '../build/ir';
 import { AliasStep, ConcatStep, CopyStep, PadStep, SplitStep, TransposeStep } from '../build/schedule';
 import { fixedMultiplier } from '../build/quantize/params';
@@ -111,8 +112,11 @@ const split: OpRule<SplitNode> = {
 };
 
 const pad: OpRule<PadNode> = {
-  kernels: ['pad'],
-  toIr: (_node, a, base) => ({ ...base, op: 'pad', attrs: { pads: a.pairs('pads'), value: a.number('value', 0) } }),
+  kernels: ['pad', 'pad_mirror'],
+  toIr: (_node, a, base) => ({
+    ...base, op: 'pad',
+    attrs: { pads: a.pairs('pads'), value: a.number('value', 0), mode: a.oneOf('mode', PAD_MODES, 'constant') }
+  }),
   toNHWC(node, r) {
     const x = node.inputs[0];
     if (!r.is4d(x)) return;
@@ -129,6 +133,7 @@ const pad: OpRule<PadNode> = {
     if (inShape.length > MAX_TRANSPOSE_RANK) throw new NotSupported(`pad of a ${inShape.length}-D tensor (the kernel handles up to ${MAX_TRANSPOSE_RANK})`);
     if (node.attrs.pads.some(([b, e]) => b < 0 || e < 0)) throw new NotSupported('negative padding (cropping)');
     const pads = inShape.map((_, k) => node.attrs.pads[k] ?? [0, 0]).flat();
+    if (node.attrs.mode !== 'constant') return selectMirrorPad(node, s, inShape, pads);
     s.push({ kernel: 'pad', reads: [s.act(x)], writes: [s.act(y)], inPlace: [], args: { x, inShape, pads, value: node.attrs.value, y } }, node);
   }
 };

@@ -1,8 +1,8 @@
 """Issue 13's windows and resampling from TFLite: a Keras model converted to float .tflite
 with TRANSPOSE_CONV (SAME and VALID), DEPTH_TO_SPACE, SPACE_TO_DEPTH, RESIZE_NEAREST_NEIGHBOR and
-RESIZE_BILINEAR (align_corners, half_pixel_centers, neither) is captured, agrees with TFLite in the NumPy interpreter,
+RESIZE_BILINEAR (align_corners, half_pixel_centers, neither) and MIRROR_PAD (REFLECT, SYMMETRIC) is captured, agrees with TFLite in the NumPy interpreter,
 and its host build agrees with TFLite within 1e-4; a full-int8 .tflite's RESIZE_NEAREST_NEIGHBOR
-runs es_resize_nearest_s8 and agrees with TFLite bit for bit. TensorFlow runs in a subprocess only."""
+and MIRROR_PAD run es_resize_nearest_s8 and es_pad_mirror_s8 and agree with TFLite bit for bit. TensorFlow runs in a subprocess only."""
 from __future__ import annotations
 
 import json
@@ -38,6 +38,8 @@ resized = [
     layers.Lambda(lambda t: tf.compat.v1.image.resize_nearest_neighbor(t, (9, 11), align_corners=True), name="nn_corners")(r),
     layers.Lambda(lambda t: tf.compat.v1.image.resize_nearest_neighbor(t, (7, 13)), name="nn_legacy")(r),
     layers.Lambda(lambda t: tf.image.resize(t, (3, 4), method="nearest"), name="nn_shrink")(r),
+    layers.Lambda(lambda t: tf.pad(t, [[0, 0], [2, 1], [1, 3], [0, 0]], mode="REFLECT"), name="reflect")(r),
+    layers.Lambda(lambda t: tf.pad(t, [[0, 0], [1, 2], [3, 0], [0, 0]], mode="SYMMETRIC"), name="symmetric")(r),
 ]
 model = keras.Model(inp, [h, d] + resized)
 open(sys.argv[1], "wb").write(tf.lite.TFLiteConverter.from_keras_model(model).convert())
@@ -46,6 +48,7 @@ inp = keras.Input((5, 6, 3), batch_size=1)
 q = layers.Conv2D(4, 3, padding="same", name="conv")(inp)
 q = layers.Lambda(lambda t: tf.image.resize(t, (10, 12), method="nearest"), name="up")(q)
 q = layers.Lambda(lambda t: tf.compat.v1.image.resize_nearest_neighbor(t, (13, 17), align_corners=True), name="nn")(q)
+q = layers.Lambda(lambda t: tf.pad(t, [[0, 0], [1, 2], [2, 1], [0, 0]], mode="REFLECT"), name="mirror")(q)
 q = layers.Conv2D(2, 1, name="post")(q)
 model = keras.Model(inp, q)
 c = tf.lite.TFLiteConverter.from_keras_model(model)
@@ -95,17 +98,19 @@ def test_float_tflite_windows_are_captured_built_and_agree(float_bundle, tmp_pat
     model_c = next(build.rglob("model.c")).read_text()
     assert model_c.count("es_conv_transpose2d_f32(") == 3
     assert model_c.count("es_resize_nearest_f32(") == 4 and model_c.count("es_resize_bilinear_f32(") == 3
+    assert graph["op_inventory"].get("tflite.MIRROR_PAD") == 2 and model_c.count("es_pad_mirror_f32(") == 2
     coordinates = sorted((n["attrs"]["mode"], n["attrs"]["coordinate_transformation"]) for n in graph["nodes"] if n["op"] == "resize")
     assert coordinates == [("bilinear", "align_corners"), ("bilinear", "asymmetric"), ("bilinear", "half_pixel"),
                            ("nearest", "align_corners"), ("nearest", "asymmetric"), ("nearest", "tf_half_pixel_for_nn"),
                            ("nearest", "tf_half_pixel_for_nn")]
 
 
-def test_int8_tflite_resize_nearest_runs_the_int8_kernel_bit_for_bit(float_bundle, tmp_path):
+def test_int8_tflite_resize_nearest_and_mirror_pad_run_the_int8_kernels_bit_for_bit(float_bundle, tmp_path):
     bundle = tmp_path / "bundle"
     cli_result([str(float_bundle.parent / "int8.tflite"), "--out", str(bundle)], tmp_path)
     assert load_graph(bundle)["op_inventory"].get("tflite.RESIZE_NEAREST_NEIGHBOR") == 2
     build = tmp_path / "build"
     report = _build_and_run(bundle, build)
-    assert next(build.rglob("model.c")).read_text().count("es_resize_nearest_s8(") == 2
+    model_c = next(build.rglob("model.c")).read_text()
+    assert model_c.count("es_resize_nearest_s8(") == 2 and model_c.count("es_pad_mirror_s8(") == 1
     assert report["agreement"]["max_abs_error"] == 0

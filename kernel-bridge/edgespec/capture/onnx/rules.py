@@ -16,6 +16,7 @@ import numpy as np
 from .lowering import OnnxLowering, Unmappable, onnx_dtype_name
 from ..lowering_base import normalize_axis, window_output_size
 from .. import rearrange
+from ..slicing import slice_attrs
 from ..window_1d import Sink, lower_as_2d, weight_2d, window_attrs_2d
 
 Rule = Callable[[OnnxLowering, object], None]
@@ -450,6 +451,59 @@ def instance_normalization(low: OnnxLowering, node) -> None:
              {"groups": channels, "eps": float(low.attr(node, "epsilon", 1e-5))})
 
 
+def onnx_slice(low: OnnxLowering, node) -> None:
+    """Slice: starts, ends, axes and steps are inputs from opset 10 (constants here), attributes before."""
+    shape = low.shape(node.input[0])
+    if low.opset >= 10:
+        read = lambda i, what: [int(v) for v in low.constant(node.input[i], what).reshape(-1)] if low.has_input(node, i) else None
+        starts, ends, axes, steps = read(1, "starts"), read(2, "ends"), read(3, "axes"), read(4, "steps")
+    else:
+        starts, ends = list(low.attr(node, "starts")), list(low.attr(node, "ends"))
+        axes, steps = low.attr(node, "axes", None), None
+    axes = list(range(len(starts))) if axes is None else [normalize_axis(a, len(shape)) for a in axes]
+    steps = [1] * len(starts) if steps is None else steps
+    attrs = slice_attrs(shape, {axis: (b, e, s) for axis, b, e, s in zip(axes, starts, ends, steps)})
+    if attrs["sizes"] == shape and attrs["steps"] == [1] * len(shape):
+        return low.alias(node.output[0], low.value(node.input[0]))
+    low.emit("slice", [low.value(node.input[0])], attrs)
+
+
+def onnx_gather(low: OnnxLowering, node) -> None:
+    """Gather with constant indices: a scalar index is a slice of one then a reshape that drops the axis."""
+    shape = low.shape(node.input[0])
+    axis = normalize_axis(int(low.attr(node, "axis", 0)), len(shape))
+    indices = low.constant(node.input[1], "indices")
+    out_shape = low.shape(node.output[0])
+    x = low.value(node.input[0])
+    if indices.ndim == 0:
+        index = int(indices) + (shape[axis] if int(indices) < 0 else 0)
+        kept = shape[:axis] + [1] + shape[axis + 1:]
+        one = low.builder.add_tensor(f"{node.output[0]}.slice", kept, "float32", "activation")
+        low.add_node("slice", [x], [one], slice_attrs(shape, {axis: (index, index + 1, 1)}))
+        return low.emit("reshape", [one], {"shape": out_shape})
+    flat = [int(i) for i in indices.reshape(-1)]
+    if indices.ndim == 1:
+        return low.emit("gather", [x], {"axis": axis, "indices": flat})
+    rows = low.builder.add_tensor(f"{node.output[0]}.rows", shape[:axis] + [len(flat)] + shape[axis + 1:], "float32", "activation")
+    low.add_node("gather", [x], [rows], {"axis": axis, "indices": flat})
+    low.emit("reshape", [rows], {"shape": out_shape})
+
+
+def onnx_expand(low: OnnxLowering, node) -> None:
+    low.constant(node.input[1], "shape")
+    shape, out = low.shape(node.input[0]), low.shape(node.output[0])
+    if shape == out:
+        return low.alias(node.output[0], low.value(node.input[0]))
+    low.emit("expand", [low.value(node.input[0])], {"shape": out})
+
+
+def onnx_tile(low: OnnxLowering, node) -> None:
+    repeats = [int(r) for r in low.constant(node.input[1], "repeats").reshape(-1)]
+    if all(r == 1 for r in repeats):
+        return low.alias(node.output[0], low.value(node.input[0]))
+    low.emit("tile", [low.value(node.input[0])], {"repeats": repeats})
+
+
 def reshape(low: OnnxLowering, node) -> None:
     low.emit("reshape", [low.value(node.input[0])], {"shape": low.shape(node.output[0])})
 
@@ -491,8 +545,8 @@ def batch_normalization(low: OnnxLowering, node) -> None:
 
 def pad(low: OnnxLowering, node) -> None:
     mode = low.attr(node, "mode", "constant")
-    if mode != "constant":
-        raise Unmappable(f"its mode is {mode}; edgespec pads with a constant")
+    if mode not in ("constant", "reflect", "edge"):
+        raise Unmappable(f"its mode is {mode}; edgespec pads with a constant, reflect or edge")
     rank = len(low.shape(node.input[0]))
     if low.opset < 11:
         pads, value = list(low.attr(node, "pads")), float(low.attr(node, "value", 0.0))
@@ -507,7 +561,10 @@ def pad(low: OnnxLowering, node) -> None:
         pairs[axis] = [pads[i], pads[i + len(axes)]]
     if any(p < 0 for pair in pairs for p in pair):
         raise Unmappable("it crops (negative pads)")
-    low.emit("pad", [low.value(node.input[0])], {"pads": pairs, "value": value})
+    attrs = {"pads": pairs, "value": value}
+    if mode != "constant":
+        attrs["mode"] = mode
+    low.emit("pad", [low.value(node.input[0])], attrs)
 
 
 def _rearrange(kind: str):
@@ -662,6 +719,10 @@ RULES: Dict[str, Rule] = {
     "LayerNormalization": layer_normalization,
     "GroupNormalization": group_normalization,
     "InstanceNormalization": instance_normalization,
+    "Slice": onnx_slice,
+    "Gather": onnx_gather,
+    "Expand": onnx_expand,
+    "Tile": onnx_tile,
     "Reshape": reshape,
     "Flatten": reshape,
     "Squeeze": reshape,

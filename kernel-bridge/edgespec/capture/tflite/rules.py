@@ -17,6 +17,7 @@ import numpy as np
 from .flatbuffer import PADDINGS, FbOperator
 from .lowering import TfliteLowering, Unmappable
 from .. import rearrange
+from ..slicing import slice_attrs
 from ..lowering_base import normalize_axis, product, same_padding, window_output_size
 
 
@@ -157,6 +158,61 @@ def squared_difference(low: TfliteLowering, op: FbOperator) -> None:
     difference = low.declare(op.outputs[0], ".difference", holds_value=False)
     low.add_node("sub", [low.value(a), low.value(b)], [difference], {})
     low.emit("pow", [difference], {"exponent": 2.0})
+
+
+def strided_slice(low: TfliteLowering, op: FbOperator) -> None:
+    """STRIDED_SLICE: begin, end, strides constants; a mask bit drops its begin or end; shrink_axis_mask
+    takes one element and drops the axis (a reshape after the slice)."""
+    o = op.options
+    if o.get("ellipsisMask", 0) or o.get("newAxisMask", 0) or o.get("offset", False):
+        raise Unmappable("it uses ellipsis_mask, new_axis_mask or offset")
+    shape = low.shape(op.inputs[0])
+    begin, end, strides = (low.constant(op.inputs[k], what).reshape(-1).copy() for k, what in ((1, "begin"), (2, "end"), (3, "strides")))
+    shrink = o.get("shrinkAxisMask", 0)
+    bounds = {}
+    for axis in range(len(begin)):
+        b = None if o.get("beginMask", 0) >> axis & 1 else int(begin[axis])
+        e = None if o.get("endMask", 0) >> axis & 1 else int(end[axis])
+        if shrink >> axis & 1:
+            b = int(begin[axis]) + (shape[axis] if int(begin[axis]) < 0 else 0)
+            e, strides[axis] = b + 1, 1
+        bounds[axis] = (b, e, int(strides[axis]))
+    attrs = slice_attrs(shape, bounds)
+    if not shrink:
+        return low.emit("slice", [low.value(op.inputs[0])], attrs)
+    kept = low.declare_like(op.outputs[0], low.tensor(op.outputs[0]).name + ".slice", attrs["sizes"])
+    low.add_node("slice", [low.value(op.inputs[0])], [kept], attrs)
+    low.emit("reshape", [kept], {"shape": low.shape(op.outputs[0])})
+
+
+def tflite_slice(low: TfliteLowering, op: FbOperator) -> None:
+    shape = low.shape(op.inputs[0])
+    begin, size = (low.constant(op.inputs[k], what).reshape(-1) for k, what in ((1, "begin"), (2, "size")))
+    bounds = {axis: (int(b), shape[axis] if int(n) < 0 else int(b) + int(n), 1) for axis, (b, n) in enumerate(zip(begin, size))}
+    low.emit("slice", [low.value(op.inputs[0])], slice_attrs(shape, bounds))
+
+
+def tflite_tile(low: TfliteLowering, op: FbOperator) -> None:
+    low.emit("tile", [low.value(op.inputs[0])], {"repeats": [int(r) for r in low.constant(op.inputs[1], "multiples").reshape(-1)]})
+
+
+def broadcast_to(low: TfliteLowering, op: FbOperator) -> None:
+    low.constant(op.inputs[1], "shape")
+    low.emit("expand", [low.value(op.inputs[0])], {"shape": low.shape(op.outputs[0])})
+
+
+def tflite_gather(low: TfliteLowering, op: FbOperator) -> None:
+    if op.options.get("batchDims", 0):
+        raise Unmappable("it has batch_dims")
+    shape = low.shape(op.inputs[0])
+    axis = normalize_axis(int(op.options.get("axis", 0)), len(shape))
+    indices = low.constant(op.inputs[1], "indices")
+    flat = [int(i) for i in indices.reshape(-1)]
+    if indices.ndim == 1:
+        return low.emit("gather", [low.value(op.inputs[0])], {"axis": axis, "indices": flat})
+    rows = low.declare_like(op.outputs[0], low.tensor(op.outputs[0]).name + ".rows", shape[:axis] + [len(flat)] + shape[axis + 1:])
+    low.add_node("gather", [low.value(op.inputs[0])], [rows], {"axis": axis, "indices": flat})
+    low.emit("reshape", [rows], {"shape": low.shape(op.outputs[0])})
 
 
 def _unary(vocab_op: str, attrs: Dict) -> Callable[[TfliteLowering, FbOperator], None]:
@@ -308,6 +364,15 @@ def pad(low: TfliteLowering, op: FbOperator) -> None:
     low.emit("pad", [low.value(op.inputs[0])], {"pads": pads.tolist(), "value": value})
 
 
+def mirror_pad(low: TfliteLowering, op: FbOperator) -> None:
+    """MIRROR_PAD: mode REFLECT (0, without the edge) or SYMMETRIC (1, with it); paddings a constant input."""
+    pads = low.constant(op.inputs[1], "paddings").astype(np.int64).reshape(-1, 2)
+    mode = {0: "reflect", 1: "symmetric"}.get(int(op.options.get("mode", 0)))
+    if mode is None:
+        raise Unmappable(f"unknown mirror padding mode {op.options.get('mode')}")
+    low.emit("pad", [low.value(op.inputs[0])], {"pads": pads.tolist(), "value": 0.0, "mode": mode})
+
+
 def transpose(low: TfliteLowering, op: FbOperator) -> None:
     perm = [int(p) for p in low.constant(op.inputs[1], "permutation").reshape(-1)]
     low.emit("transpose", [low.value(op.inputs[0])], {"perm": perm})
@@ -393,6 +458,11 @@ RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
     "NEG": _unary("neg", {}),
     "SQUARE": _unary("pow", {"exponent": 2.0}),
     "SQUARED_DIFFERENCE": squared_difference,
+    "STRIDED_SLICE": strided_slice,
+    "SLICE": tflite_slice,
+    "TILE": tflite_tile,
+    "BROADCAST_TO": broadcast_to,
+    "GATHER": tflite_gather,
     "POW": power,
     "MAXIMUM": _max_min("maximum"),
     "MINIMUM": _max_min("minimum"),
@@ -412,6 +482,7 @@ RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
     "CONCATENATION": concatenation,
     "PAD": pad,
     "PADV2": pad,
+    "MIRROR_PAD": mirror_pad,
     "TRANSPOSE": transpose,
     "DEPTH_TO_SPACE": _rearrange("depth"),
     "RESIZE_NEAREST_NEIGHBOR": _resize("nearest"),

@@ -18,6 +18,7 @@ from ..provenance import short_path, stack_frames
 # Kept whole: the vocabulary has these ops and the kernels compute them in one pass.
 KEPT_WHOLE = ("hardswish", "hardsigmoid", "silu", "gelu", "softplus", "mish", "_prelu_kernel",
               "upsample_nearest2d", "_upsample_nearest_exact2d", "upsample_bilinear2d",
+              "reflection_pad1d", "reflection_pad2d", "replication_pad1d", "replication_pad2d",
               "scaled_dot_product_attention")
 
 _DATA_DEPENDENT_ERRORS = {"GuardOnDataDependentSymNode", "DataDependentOutputException",

@@ -663,6 +663,22 @@ def constant_pad(L, node, a):
     L.emit(node, "pad", [L.tensor(a["self"])], {"pads": pads, "value": float(a["value"])})
 
 
+@rule("aten.reflection_pad1d.default", "aten.reflection_pad2d.default", "aten.replication_pad1d.default",
+      "aten.replication_pad2d.default")
+def mirror_pad(L, node, a):
+    """ReflectionPad (mirror without the edge) and ReplicationPad (repeat the edge): `padding` lists the
+    last dimension first, as constant_pad_nd."""
+    flat = [int(p) for p in a["padding"]]
+    if any(p < 0 for p in flat):
+        return L.refuse(node, "negative padding (cropping)")
+    rank = _rank(L, a["self"])
+    pads = [[0, 0] for _ in range(rank)]
+    for k in range(len(flat) // 2):
+        pads[rank - 1 - k] = [flat[2 * k], flat[2 * k + 1]]
+    mode = "reflect" if "reflection" in L.op_name(node) else "edge"
+    L.emit(node, "pad", [L.tensor(a["self"])], {"pads": pads, "value": 0.0, "mode": mode})
+
+
 @rule("aten.expand.default")
 def expand(L, node, a):
     source, shape = L.shape_of(a["self"]), L.shape_of(node)

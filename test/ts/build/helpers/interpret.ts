@@ -106,6 +106,22 @@ function pool(x: Value, outShape: number[], k: number[], stride: number[], pad: 
   return { shape: outShape, data: out };
 }
 
+/** reflect / edge / symmetric padding: each output index reads the input index it mirrors or clamps to. */
+function mirrorPad(x: Value, yShape: number[], pads: number[][], mode: string): Value {
+  const source = (i: number, n: number) => (mode === 'edge' ? Math.min(Math.max(i, 0), n - 1)
+    : mode === 'reflect' ? (i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i)
+      : (i < 0 ? -i - 1 : i >= n ? 2 * n - 1 - i : i));
+  const out = new Float64Array(numel(yShape));
+  const inStrides = denseStrides(x.shape);
+  const outStrides = denseStrides(yShape);
+  for (let o = 0; o < out.length; o++) {
+    let src = 0;
+    for (let k = 0; k < yShape.length; k++) src += source(Math.floor(o / outStrides[k]) % yShape[k] - (pads[k]?.[0] ?? 0), x.shape[k]) * inStrides[k];
+    out[o] = x.data[src];
+  }
+  return { shape: yShape, data: out };
+}
+
 /** Source coordinates of each output index along one axis (ops.json resize), in float64. */
 function resizeSource(out: number, size: number, ratio: number | null, coordinates: string): number[] {
   const r = ratio ?? out / size;
@@ -462,6 +478,7 @@ function run(node: IrNode, get: (n: string) => Value, tensor: (n: string) => IrT
       return [fromNCHW(map(y, v => clamp(v, act.min, act.max)), yLayout)];
     }
     case 'pad': {
+      if (node.attrs.mode !== 'constant') return [mirrorPad(x, yShape, node.attrs.pads, node.attrs.mode)];
       const out = new Float64Array(numel(yShape)).fill(node.attrs.value);
       const inStrides = denseStrides(x.shape);
       const outStrides = denseStrides(yShape);

@@ -196,3 +196,86 @@ def test_onnx_normalizations_are_captured_built_and_agree(tmp_path):
     agreement = _build_and_run(bundle, build)["agreement"]
     assert agreement["max_abs_error"] <= 1e-4 * agreement["max_abs_reference"]
     assert "es_group_norm_f32(" in _model_c(build) and "es_layer_norm_f32(" in _model_c(build)
+
+
+KERAS_PLUMBING = """
+import sys
+import numpy as np, tensorflow as tf, keras
+from keras import layers
+keras.utils.set_random_seed(0)
+inp = keras.Input((6, 5, 4), batch_size=1)
+h = layers.Conv2D(4, 3, padding="same", name="conv")(inp)
+a = layers.Lambda(lambda t: t[:, 1:5:2, ::-1, :3], name="strided")(h)
+b = layers.Lambda(lambda t: t[:, 2, :, :], name="row")(h)
+c = layers.Lambda(lambda t: tf.tile(t, [1, 1, 2, 1]), name="tile")(a)
+d = layers.Lambda(lambda t: tf.gather(t, [3, 0, 1], axis=-1), name="gather")(h)
+e = layers.Lambda(lambda t: tf.slice(t, [0, 1, 1, 0], [1, 3, -1, 2]), name="slice")(h)
+f = layers.Lambda(lambda t: tf.broadcast_to(t[:, :1], [1, 6, 5, 4]), name="broadcast")(h)
+outs = [layers.Flatten()(t) for t in (c, b, d, e, f)]
+model = keras.Model(inp, layers.Concatenate()(outs))
+open(sys.argv[1], "wb").write(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+
+inp = keras.Input((6, 5, 4), batch_size=1)
+h = layers.Conv2D(4, 3, padding="same", name="conv")(inp)
+a = layers.Lambda(lambda t: t[:, 1:5:2, ::-1, :3], name="strided")(h)
+c = layers.Lambda(lambda t: t[:, :, 1:, 2], name="shrink")(a)
+model = keras.Model(inp, layers.Flatten()(c))
+conv = tf.lite.TFLiteConverter.from_keras_model(model)
+conv.optimizations = [tf.lite.Optimize.DEFAULT]
+conv.representative_dataset = lambda: ([np.random.default_rng(i).standard_normal((1, 6, 5, 4)).astype(np.float32)] for i in range(16))
+conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+open(sys.argv[2], "wb").write(conv.convert())
+"""
+
+
+@pytest.fixture(scope="module")
+def keras_plumbing(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("keras_plumbing")
+    run_python(KERAS_PLUMBING, str(directory / "float.tflite"), str(directory / "int8.tflite"), cwd=directory)
+    return directory
+
+
+def test_float_tflite_plumbing_is_captured_built_and_agrees(keras_plumbing, tmp_path):
+    bundle = tmp_path / "bundle"
+    cli_result([str(keras_plumbing / "float.tflite"), "--out", str(bundle)], tmp_path)
+    graph = load_graph(bundle)
+    assert {"tflite.STRIDED_SLICE", "tflite.TILE", "tflite.GATHER"} <= set(graph["op_inventory"])
+    assert assert_interpreter_agrees(bundle) < 1e-5
+    build = tmp_path / "build"
+    agreement = _build_and_run(bundle, build)["agreement"]
+    assert agreement["max_abs_error"] <= 1e-4 * agreement["max_abs_reference"]
+    assert "es_strided_copy_f32(" in _model_c(build) and "es_gather_f32(" in _model_c(build)
+
+
+def test_int8_tflite_strided_slices_copy_codes_bit_for_bit(keras_plumbing, tmp_path):
+    """(TFLite's interpreter here has no int8 TILE of the version the converter writes.)"""
+    bundle = tmp_path / "bundle"
+    cli_result([str(keras_plumbing / "int8.tflite"), "--out", str(bundle)], tmp_path)
+    assert load_graph(bundle)["op_inventory"]["tflite.STRIDED_SLICE"] == 2
+    build = tmp_path / "build"
+    report = _build_and_run(bundle, build)
+    assert _model_c(build).count("es_strided_copy_s8(") == 2
+    assert report["agreement"]["max_abs_error"] == 0
+
+
+def test_onnx_plumbing_is_captured_built_and_agrees(tmp_path):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 6, 5])
+    outputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in
+               (("a", [1, 2, 3, 5]), ("b", [1, 4, 5]), ("c", [1, 3, 6, 5]), ("d", [2, 4, 6, 5]), ("e", [1, 4, 12, 5]))]
+    i64 = lambda *v: np.array(v, np.int64)
+    nodes = [
+        helper.make_node("Slice", ["x", "starts", "ends", "axes", "steps"], ["a"]),
+        helper.make_node("Gather", ["x", "row"], ["b"], axis=2),
+        helper.make_node("Gather", ["x", "channels"], ["c"], axis=1),
+        helper.make_node("Expand", ["x", "shape"], ["d"]),
+        helper.make_node("Tile", ["x", "repeats"], ["e"]),
+    ]
+    constants = [("starts", i64(1, -1)), ("ends", i64(4, -9223372036854775807)), ("axes", i64(1, 2)), ("steps", i64(2, -2)),
+                 ("row", np.array(-2, np.int64)), ("channels", i64(3, 0, 3)), ("shape", i64(2, 1, 1, 1)), ("repeats", i64(1, 1, 2, 1))]
+    bundle = _capture_onnx(_onnx_model(nodes, [x], outputs, constants), tmp_path)
+    ops = [n["op"] for n in load_graph(bundle)["nodes"]]
+    assert ops.count("slice") == 2 and {"gather", "expand", "tile"} <= set(ops)
+    assert assert_interpreter_agrees(bundle) < 1e-6
+    build = tmp_path / "build"
+    agreement = _build_and_run(bundle, build)["agreement"]
+    assert agreement["max_abs_error"] <= 1e-6 * agreement["max_abs_reference"]

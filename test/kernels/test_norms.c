@@ -122,6 +122,19 @@ static void test_gather(void) {
   t_free(in), t_free(out), free(ref);
 }
 
+/* where: a [3][1] condition, x [3][4], other a scalar broadcast everywhere (masked_fill). */
+static void test_where(void) {
+  float *cond = t_buffer(3), *x = t_random(12, -1, 1), *other = t_buffer(1), *out = t_buffer(12);
+  cond[0] = 1.0f, cond[1] = 0.0f, cond[2] = -2.0f, other[0] = -INFINITY;
+  double ref[12];
+  for (int r = 0; r < 3; r++)
+    for (int c = 0; c < 4; c++) ref[r * 4 + c] = cond[r] != 0.0f ? x[r * 4 + c] : -INFINITY;
+  es_where_f32(cond, x, other, out, 2, (const int32_t[]){3, 4}, (const int32_t[]){1, 0}, (const int32_t[]){4, 1},
+               (const int32_t[]){0, 0});
+  t_check("where [3][1] ? [3][4] : -inf", out, ref, 12, 0);
+  t_free(cond), t_free(x), t_free(other), t_free(out);
+}
+
 void test_norms(void) {
   test_layer_norm(4, 768, 1, 0, 0);
   test_layer_norm(3, 7, 0, 1, 0);
@@ -140,4 +153,5 @@ void test_norms(void) {
   test_strided_copy("eight dims", 8, (const int32_t[]){2, 1, 2, 3, 1, 2, 2, 3}, (const int32_t[]){72, 0, 36, 12, 0, 6, 3, 1}, 0, 144);
   test_strided_copy("empty", 2, (const int32_t[]){0, 3}, (const int32_t[]){3, 1}, 0, 3);
   test_gather();
+  test_where();
 }

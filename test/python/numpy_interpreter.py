@@ -308,6 +308,11 @@ def gather(x, *, axis, indices):
     return np.take(x, indices, axis=axis)
 
 
+@op("where")
+def where(condition, x, other):
+    return np.where(condition != 0, x, other)
+
+
 @op("softmax")
 def softmax(x, *, axis):
     e = np.exp(x - x.max(axis=axis, keepdims=True))

@@ -195,3 +195,27 @@ def test_plumbing_interpreter_agrees_with_pytorch(plumbing_bundle):
 
 def test_plumbing_host_image_agrees_with_pytorch(plumbing_bundle, tmp_path):
     _host_agrees(plumbing_bundle, tmp_path / "build", ("es_strided_copy_f32(", "es_gather_f32("))
+
+
+class WhereNet(nn.Module):
+    """An attention-style mask (masked_fill with -inf before softmax) and a where between two tensors."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(6, 6)
+        self.register_buffer("causal", torch.triu(torch.ones(6, 6, dtype=torch.bool), diagonal=1))
+        self.register_buffer("keep", torch.tensor([True, False, True, True, False, True]))
+
+    def forward(self, x):
+        scores = self.proj(x)
+        masked = scores.masked_fill(self.causal, float("-inf")).softmax(-1)
+        return torch.where(self.keep, masked, scores * 0.5)
+
+
+def test_where_with_a_constant_condition_is_captured_built_and_agrees(tmp_path):
+    x = torch.randn(1, 6, 6, generator=torch.Generator().manual_seed(4))
+    bundle = edgespec.capture(WhereNet().eval(), x, name="where", out=tmp_path / "bundle").path
+    graph = validate_bundle(bundle)
+    assert [n["op"] for n in graph["nodes"]].count("where") == 2
+    _interpreter_agrees(bundle)
+    _host_agrees(bundle, tmp_path / "build", ("es_where_f32(",))

@@ -186,6 +186,10 @@ void es_strided_copy_f32(const float *in, float *out, int32_t rank, const int32_
 /* out[o][k][i] = in[o][indices[k]][i] over [outer][axis][inner]; indices in [0, axis). */
 void es_gather_f32(const float *in, float *out, int32_t outer, int32_t axis, int32_t inner,
                    const int32_t *indices, int32_t count);
+/* out (dense, shape, rank <= 8) = cond != 0 ? x : other, each read through its element strides (0: broadcast). */
+void es_where_f32(const float *cond, const float *x, const float *other, float *out, int32_t rank,
+                  const int32_t *shape, const int32_t *cond_strides, const int32_t *x_strides,
+                  const int32_t *other_strides);
 
 /* Concat along the middle axis of [outer][axis_i][inner]: inputs[i] has axis_sizes[i]. */
 void es_concat_f32(const float *const *inputs, const int32_t *axis_sizes, int32_t n_inputs,

@@ -108,6 +108,8 @@ export type ExpandNode = NodeOf<'expand', { shape: number[] }>;
 export type TileNode = NodeOf<'tile', { repeats: number[] }>;
 /** y = x[..., indices, ...] along axis (constant indices, one output dim per index). */
 export type GatherNode = NodeOf<'gather', { axis: number; indices: number[] }>;
+/** inputs: condition (a constant, non-zero = true), x, other; all broadcast to the output. */
+export type WhereNode = NodeOf<'where', Record<string, never>>;
 /** inputs: x, weight, bias, running_mean, running_var */
 export type BatchNormNode = NodeOf<'batch_norm', { eps: number }>;
 /** Per-channel affine y = x * scale[c] + shift[c], c the index along `axis` (an unfolded batch norm). inputs: x, scale, shift */
@@ -165,6 +167,7 @@ export type IrNode =
   | ExpandNode
   | TileNode
   | GatherNode
+  | WhereNode
   | BatchNormNode
   | ScaleShiftNode
   | ReshapeNode

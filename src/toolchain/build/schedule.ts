@@ -66,6 +66,9 @@ export type GroupNormStep = StepOf<'group_norm', {
 }>;
 export type StridedCopyStep = StepOf<'strided_copy', { x: string; y: string; shape: number[]; strides: number[]; offset: number }>;
 export type GatherStep = StepOf<'gather', { x: string; y: string; outer: number; axis: number; inner: number; indices: number[] }>;
+export type WhereStep = StepOf<'where', {
+  cond: string; x: string; other: string; y: string; shape: number[]; condStrides: number[]; xStrides: number[]; otherStrides: number[];
+}>;
 export type SoftmaxStep = StepOf<'softmax' | 'log_softmax', { x: string; y: string; outer: number; axis: number; inner: number }>;
 export type ConcatStep = StepOf<'concat', { xs: string[]; sizes: number[]; y: string; outer: number; inner: number }>;
 export type SplitStep = StepOf<'split', { x: string; ys: string[]; sizes: number[]; outer: number; inner: number }>;
@@ -90,7 +93,7 @@ export type ResizeStep = StepOf<'resize_nearest' | 'resize_bilinear', {
 export type KernelStep =
   | Conv2dStep | DepthwiseStep | GemmStep | MatmulStep | BinaryStep | ScalarStep | ClampStep | UnaryStep | GeluStep | LeakyReluStep
   | EluStep | SoftplusStep | PowStep
-  | ScaleShiftStep | MaxPoolStep | AvgPoolStep | AdaptiveAvgPoolStep | MeanStep | ReduceStep | ArgReduceStep | LayerNormStep | GroupNormStep | StridedCopyStep | GatherStep | SoftmaxStep | ConcatStep | SplitStep
+  | ScaleShiftStep | MaxPoolStep | AvgPoolStep | AdaptiveAvgPoolStep | MeanStep | ReduceStep | ArgReduceStep | LayerNormStep | GroupNormStep | StridedCopyStep | GatherStep | WhereStep | SoftmaxStep | ConcatStep | SplitStep
   | TransposeStep | PadStep | CopyStep | AliasStep
   | ConvTranspose2dStep | ResizeStep | PadMirrorStep;
 

@@ -177,6 +177,7 @@ export const OP_ATTRS: Record<string, Record<string, AttrSpec>> = {
   expand: { shape: required(broadcastShape) },
   tile: { repeats: required(perAxisInts) },
   gather: { axis: required(axis), indices: required(intList) },
+  where: {},
   batch_norm: { eps: optional(nonNegativeNumber) },
   reshape: { shape: required(reshapeShape) },
   transpose: { perm: required(perm) },

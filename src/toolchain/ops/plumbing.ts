@@ -1,8 +1,9 @@
 // slice, expand, tile (one strided-copy kernel: every output element read at
-// offset + sum i_d * stride_d of the input) and gather with constant indices.
+// offset + sum i_d * stride_d of the input), gather with constant indices, and where with a
+// constant condition (three operands read through broadcast strides).
 
-import { ExpandNode, GatherNode, SliceNode, TileNode } from '../build/ir';
-import { GatherStep, StridedCopyStep } from '../build/schedule';
+import { ExpandNode, GatherNode, SliceNode, TileNode, WhereNode } from '../build/ir';
+import { GatherStep, StridedCopyStep, WhereStep } from '../build/schedule';
 import { formatShape, numel } from '../build/shape';
 import { ints } from './cText';
 import { Int8Context, KernelModule, LayoutContext, NotSupported, OpModule, OpRule, SelectContext } from './opModule';
@@ -140,6 +141,68 @@ const gather: OpRule<GatherNode> = {
   }
 };
 
+/** Element strides of `shape` broadcast (NumPy rules) against `outShape`: 0 along broadcast dims. */
+function broadcastStridesTo(shape: number[], outShape: number[]): number[] {
+  const lead = outShape.length - shape.length;
+  const st = rowMajorStrides(shape);
+  return outShape.map((_, d) => (d < lead || shape[d - lead] === 1 ? 0 : st[d - lead]));
+}
+
+const where: OpRule<WhereNode> = {
+  kernels: ['where'],
+  toIr: (_node, _a, base) => ({ ...base, op: 'where', attrs: {} }),
+  toNHWC(node, r) {
+    const y = node.outputs[0];
+    if (r.tensor(y).shape.length !== 4) {
+      node.inputs = node.inputs.map(t => (r.is4d(t) ? r.inOriginalOrder(t, node.module) : t));
+      return;
+    }
+    const operands = node.inputs.map(t => r.expandTo4d(t, r.originalLayout(y), node.module));
+    const activations = operands.filter(t => r.tensor(t).role !== 'weight');
+    const layout = r.agnosticLayout(activations.length > 0 ? activations : operands);
+    node.inputs = operands.map(t => r.want(t, layout, node.module));
+    r.produce(y, layout);
+  },
+  select(node, s) {
+    const [cond, x, other] = node.inputs;
+    const [y] = node.outputs;
+    if (!s.isWeight(cond)) throw new NotSupported('where with a condition the model computes (only a constant one)');
+    const outShape = s.tensor(y).shape;
+    if (outShape.length > MAX_STRIDED_RANK) throw new NotSupported(`where on a ${outShape.length}-D tensor (up to ${MAX_STRIDED_RANK} dims)`);
+    const shapeOf = (t: string) => s.tensor(s.source(t)).shape;
+    const [c, a, b] = [s.weight(cond), s.operand(x), s.operand(other)];
+    s.push({
+      kernel: 'where', reads: [c, a, b], writes: [s.act(y)], inPlace: [],
+      args: {
+        cond: c, x: a, other: b, y, shape: outShape.length ? outShape : [1],
+        condStrides: broadcastStridesTo(shapeOf(cond), outShape), xStrides: broadcastStridesTo(shapeOf(x), outShape),
+        otherStrides: broadcastStridesTo(shapeOf(other), outShape)
+      }
+    }, node);
+  }
+};
+
+const whereKernel: KernelModule<WhereStep> = {
+  call: (step, p, fn) => {
+    const a = step.args;
+    return `${fn}(${p.read(a.cond)}, ${p.read(a.x)}, ${p.read(a.other)}, ${p.write(a.y)}, ${a.shape.length}, ${ints(a.shape)},\n      ${ints(a.condStrides.length ? a.condStrides : [0])}, ${ints(a.xStrides.length ? a.xStrides : [0])}, ${ints(a.otherStrides.length ? a.otherStrides : [0])})`;
+  },
+  reference(step, get, weight) {
+    const a = step.args;
+    const c = weight(a.cond)!, x = weight(a.x) ?? get(a.x), o = weight(a.other) ?? get(a.other);
+    const read = (v: Float32Array, strides: number[]) => (k: number) => {
+      let rest = k, at = 0;
+      for (let d = a.shape.length - 1; d >= 0; d--) {
+        at += (rest % a.shape[d]) * (strides[d] ?? 0);
+        rest = Math.floor(rest / a.shape[d]);
+      }
+      return v[at];
+    };
+    const [rc, rx, ro] = [read(c, a.condStrides), read(x, a.xStrides), read(o, a.otherStrides)];
+    return [Float32Array.from({ length: numel(a.shape) }, (_, k) => (rc(k) !== 0 ? rx(k) : ro(k)))];
+  }
+};
+
 function stridedRead(x: Float32Array, a: StridedCopyStep['args']): Float32Array {
   const y = new Float32Array(numel(a.shape));
   for (let k = 0; k < y.length; k++) {
@@ -191,6 +254,6 @@ const gatherKernel: KernelModule<GatherStep> = {
 };
 
 export const plumbingModule: OpModule = {
-  ops: { slice, expand, tile, gather },
-  kernels: { strided_copy: stridedCopyKernel, gather: gatherKernel }
+  ops: { slice, expand, tile, gather, where },
+  kernels: { strided_copy: stridedCopyKernel, gather: gatherKernel, where: whereKernel }
 };

@@ -279,3 +279,17 @@ def test_onnx_plumbing_is_captured_built_and_agrees(tmp_path):
     build = tmp_path / "build"
     agreement = _build_and_run(bundle, build)["agreement"]
     assert agreement["max_abs_error"] <= 1e-6 * agreement["max_abs_reference"]
+
+
+def test_onnx_where_with_a_constant_condition_agrees(tmp_path):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 5])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 4, 5])
+    mask = np.random.default_rng(5).random((4, 5)) > 0.5
+    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Where", ["mask", "x", "low"], ["w"]),
+             helper.make_node("Where", ["channels", "w", "r"], ["y"])]
+    constants = [("mask", mask), ("low", np.array(-1e4, np.float32)), ("channels", np.array([True, False, True]).reshape(3, 1, 1))]
+    bundle = _capture_onnx(_onnx_model(nodes, [x], [y], constants), tmp_path)
+    assert [n["op"] for n in load_graph(bundle)["nodes"]].count("where") == 2
+    assert assert_interpreter_agrees(bundle) < 1e-6
+    agreement = _build_and_run(bundle, tmp_path / "build")["agreement"]
+    assert agreement["max_abs_error"] <= 1e-6 * agreement["max_abs_reference"]

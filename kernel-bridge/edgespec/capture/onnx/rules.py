@@ -504,6 +504,20 @@ def onnx_tile(low: OnnxLowering, node) -> None:
     low.emit("tile", [low.value(node.input[0])], {"repeats": repeats})
 
 
+def onnx_where(low: OnnxLowering, node) -> None:
+    """Where with a constant condition; its operands may be constants of any float value."""
+    condition = low.constant(node.input[0], "condition").astype(bool)
+    out = low.shape(node.output[0])
+    for branch, pick in ((1, condition.all()), (2, not condition.any())):
+        if pick and low.shape(node.input[branch]) == out and not low.is_constant(node.input[branch]):
+            return low.alias(node.output[0], low.value(node.input[branch]))
+    operands = [low.weight(node.input[0], condition.astype(np.float32), node.input[0] + ".mask")]
+    for name in node.input[1:3]:
+        operands.append(low.weight(name, low.constant(name, "operand").astype(np.float32), name + ".float")
+                        if low.is_constant(name) else low.value(name))
+    low.emit("where", operands, {})
+
+
 def reshape(low: OnnxLowering, node) -> None:
     low.emit("reshape", [low.value(node.input[0])], {"shape": low.shape(node.output[0])})
 
@@ -723,6 +737,7 @@ RULES: Dict[str, Rule] = {
     "Gather": onnx_gather,
     "Expand": onnx_expand,
     "Tile": onnx_tile,
+    "Where": onnx_where,
     "Reshape": reshape,
     "Flatten": reshape,
     "Squeeze": reshape,

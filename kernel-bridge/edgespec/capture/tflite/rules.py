@@ -215,6 +215,15 @@ def tflite_gather(low: TfliteLowering, op: FbOperator) -> None:
     low.emit("reshape", [rows], {"shape": low.shape(op.outputs[0])})
 
 
+def select_v2(low: TfliteLowering, op: FbOperator) -> None:
+    """SELECT_V2 with a constant condition (float models)."""
+    if low.tensor(op.outputs[0]).type_name != "float32":
+        raise Unmappable("an integer SELECT has no edgespec kernel")
+    condition = low.constant(op.inputs[0], "condition").astype(bool)
+    mask = low.builder.add_weight(low.tensor(op.inputs[0]).name + ".mask", condition.astype(np.float32), low.module)
+    low.emit("where", [mask, low.value(op.inputs[1]), low.value(op.inputs[2])], {})
+
+
 def _unary(vocab_op: str, attrs: Dict) -> Callable[[TfliteLowering, FbOperator], None]:
     def rule(low: TfliteLowering, op: FbOperator) -> None:
         low.emit(vocab_op, [low.value(op.inputs[0])], dict(attrs))
@@ -463,6 +472,7 @@ RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
     "TILE": tflite_tile,
     "BROADCAST_TO": broadcast_to,
     "GATHER": tflite_gather,
+    "SELECT_V2": select_v2,
     "POW": power,
     "MAXIMUM": _max_min("maximum"),
     "MINIMUM": _max_min("minimum"),

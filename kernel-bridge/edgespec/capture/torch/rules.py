@@ -786,3 +786,36 @@ def embedding(L, node, a):
     L.emit(node, "gather", [L.tensor(a["weight"])], {"axis": 0, "indices": [int(i) for i in indices.reshape(-1)]},
            outputs=[rows], name=f"{node.name}.rows")
     L.emit(node, "reshape", [rows], {"shape": L.shape_of(node)})
+
+
+def _where_operand(L, node, value, suffix: str) -> str:
+    if _number(value):
+        return L.constant(node, suffix, np.array([value], np.float32))
+    ref = L.value(value)
+    if isinstance(ref, WeightRef) and ref.array.dtype != np.float32:
+        return L.constant(node, suffix, ref.array.astype(np.float32))
+    return L.tensor(value)
+
+
+def _where(L, node, condition, x, other):
+    cond = L.value(condition)
+    if not isinstance(cond, WeightRef):
+        return L.refuse(node, "where with a condition the model computes (only a constant one)")
+    mask = cond.array.astype(bool)
+    if mask.all() and not _number(x) and L.shape_of(x) == L.shape_of(node):
+        return L.alias(node, x)
+    if not mask.any() and not _number(other) and L.shape_of(other) == L.shape_of(node):
+        return L.alias(node, other)
+    inputs = [L.constant(node, "condition", mask.astype(np.float32)), _where_operand(L, node, x, "x"),
+              _where_operand(L, node, other, "other")]
+    L.emit(node, "where", inputs, {})
+
+
+@rule("aten.where.self")
+def where(L, node, a):
+    _where(L, node, a["condition"], a["self"], a["other"])
+
+
+@rule("aten.masked_fill.Scalar", "aten.masked_fill.Tensor")
+def masked_fill(L, node, a):
+    _where(L, node, a["mask"], a["value"], a["self"])

@@ -381,6 +381,24 @@ function run(node: IrNode, get: (n: string) => Value, tensor: (n: string) => IrT
       }
       return [{ shape: yShape, data: out }];
     }
+    case 'where': {
+      const [c, a, o] = node.inputs.map(t => get(t));
+      const at = (v: Value, k: number) => {
+        // the element of v (broadcast against yShape) under output index k
+        let rest = k, off = 0, stride = 1;
+        for (let d = yShape.length - 1; d >= 0; d--) {
+          const i = rest % yShape[d];
+          rest = Math.floor(rest / yShape[d]);
+          const vd = d - (yShape.length - v.shape.length);
+          if (vd < 0) continue;
+          off += (v.shape[vd] === 1 ? 0 : i) * stride;
+          stride *= v.shape[vd];
+        }
+        return v.data[off];
+      };
+      const out = Float64Array.from({ length: yShape.reduce((p, q) => p * q, 1) }, (_, k) => (at(c, k) !== 0 ? at(a, k) : at(o, k)));
+      return [{ shape: yShape, data: out }];
+    }
     case 'layer_norm': case 'group_norm': {
       // sets of element indices normalized together, and each element's affine parameter index
       const gamma = node.inputs[1] ? get(node.inputs[1]).data : undefined;

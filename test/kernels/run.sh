@@ -93,7 +93,9 @@ mapfile -t qv_libs < <(build_json qemu-virt libs)
 mapfile -t host_cflags < <(build_json host cflags "$work")
 mapfile -t platform_sources < <(build_json qemu-virt sources | grep -v 'qemu-virt/main.c' | sed "s|^|$kernels/|")
 kernel_sources=("$kernels"/fp32/*.c)
-test_sources=("$here/harness.c" "$here/reference.c" "$here/test_windows.c" "$here/test_norms.c")
+test_sources=("$here/harness.c" "$here/reference.c")
+# suites whose entry points test_kernels.c's main calls (they need the fp32 kernels linked)
+suite_sources=("$here/test_windows.c" "$here/test_norms.c")
 
 # link_qemu_virt DIR NAME OBJECTS...: links DIR/NAME.elf with build.json's ldflags.
 link_qemu_virt() {
@@ -142,7 +144,7 @@ compile_qemu_virt() {
 # --- kernel tests on the host --------------------------------------------------------------
 host_o2_flags=(-std=gnu11 -O2 -ffp-contract=fast -Wall -Wextra -Werror -I"$kernels/include")
 log=$work/host-o2.log
-if objs=$(compile gcc "$work/host-o2" host_o2_flags "${kernel_sources[@]}" "$here/test_kernels.c" \
+if objs=$(compile gcc "$work/host-o2" host_o2_flags "${kernel_sources[@]}" "$here/test_kernels.c" "${suite_sources[@]}" \
             "${test_sources[@]}" 2>"$log") && gcc $objs -lm -o "$work/test_kernels_o2" 2>>"$log"; then
   "$work/test_kernels_o2" >"$log" 2>&1
   count_suite "kernels, host gcc -O2" "$log" $?
@@ -153,7 +155,7 @@ fi
 host_flags=("${host_cflags[@]}" -Werror)
 log=$work/host-target.log
 if host_kernel_objs=$(compile gcc "$work/host-kernels" host_flags "${kernel_sources[@]}" 2>"$log") &&
-   objs=$(compile gcc "$work/host-tests" host_flags "$here/test_kernels.c" "${test_sources[@]}" 2>>"$log") &&
+   objs=$(compile gcc "$work/host-tests" host_flags "$here/test_kernels.c" "${suite_sources[@]}" "${test_sources[@]}" 2>>"$log") &&
    gcc $host_kernel_objs $objs -lm -o "$work/test_kernels_host" 2>>"$log"; then
   "$work/test_kernels_host" >"$log" 2>&1
   count_suite "kernels, host target flags (-O3 -march=native)" "$log" $?
@@ -165,7 +167,7 @@ fi
 sanitize_flags=(-std=gnu11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -Wall -Wextra
                 -Werror -I"$kernels/include")
 log=$work/host-sanitizers.log
-if objs=$(compile gcc "$work/host-sanitizers" sanitize_flags "${kernel_sources[@]}" "$here/test_kernels.c" \
+if objs=$(compile gcc "$work/host-sanitizers" sanitize_flags "${kernel_sources[@]}" "$here/test_kernels.c" "${suite_sources[@]}" \
             "${test_sources[@]}" 2>"$log") &&
    gcc -fsanitize=address,undefined $objs -lm -o "$work/test_kernels_sanitizers" 2>>"$log"; then
   "$work/test_kernels_sanitizers" >"$log" 2>&1
@@ -183,7 +185,7 @@ platform_objs=$(compile_qemu_virt "$work/platform" -Werror -- "${platform_source
 }
 neon_objs=$(compile_qemu_virt "$work/kernels-neon" -Werror -- "${kernel_sources[@]}" 2>>"$log") &&
   portable_objs=$(compile_qemu_virt "$work/kernels-portable" -Werror -DES_NO_NEON -- "${kernel_sources[@]}" 2>>"$log") &&
-  test_objs=$(compile_qemu_virt "$work/tests" -Werror -- "$here/test_kernels.c" "${test_sources[@]}" 2>>"$log") &&
+  test_objs=$(compile_qemu_virt "$work/tests" -Werror -- "$here/test_kernels.c" "${suite_sources[@]}" "${test_sources[@]}" 2>>"$log") &&
   bench_objs=$(compile_qemu_virt "$work/bench" -Werror -- "$here/bench_kernels.c" 2>>"$log") || {
   fail "qemu-virt kernels and tests: build failed" "$log"
   finish

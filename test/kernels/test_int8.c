@@ -235,6 +235,18 @@ static void test_strided_copy_s8(void) {
   check_s8("strided_copy_s8 rows 1::2, columns reversed", got, want, 128);
 }
 
+/* gather_s8: rows of every code, one index repeated. */
+static void test_gather_s8(void) {
+  int8_t x[256], got[3 * 4 * 8], want[3 * 4 * 8];
+  for (int k = 0; k < 256; k++) x[k] = (int8_t)(k - 128);
+  const int32_t indices[4] = {7, 0, 7, 3}; /* x as [4][8][8] minus its last [8][8]: outer 3, axis 8, inner 8 */
+  for (int o = 0; o < 3; o++)
+    for (int k = 0; k < 4; k++)
+      for (int i = 0; i < 8; i++) want[(o * 4 + k) * 8 + i] = x[(o * 8 + indices[k]) * 8 + i];
+  es_gather_s8(x, got, 3, 8, 8, indices, 4);
+  check_s8("gather_s8 [3][8][8] indices 7 0 7 3", got, want, sizeof want);
+}
+
 static void test_mean_concat_clamp_quantize(void) {
   const int outer = 2, reduce = 49, inner = 37;
   int8_t *x = rand_s8((size_t)outer * reduce * inner, -128, 127), *got = malloc(outer * inner), *want = malloc(outer * inner);
@@ -455,6 +467,7 @@ int main(void) {
   test_mean_concat_clamp_quantize();
   test_reduce_extremes_s8();
   test_strided_copy_s8();
+  test_gather_s8();
   test_activations_s8();
   test_requantize();
   return t_summary("quantized kernels") ? 1 : 0;

@@ -89,6 +89,9 @@ void es_reduce_min_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t redu
 /* es_strided_copy_f32 on int8 codes (slice, expand, tile: the output keeps the input's parameters). */
 void es_strided_copy_s8(const int8_t *in, int8_t *out, int32_t rank, const int32_t *shape,
                         const int32_t *strides, int32_t offset);
+/* es_gather_f32 on int8 codes (the output keeps the input's parameters). */
+void es_gather_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t axis, int32_t inner,
+                  const int32_t *indices, int32_t count);
 
 /* Nearest resize of int8 codes (es_resize_nearest_f32's index rule; one quantization for
  * input and output, as TFLite's RESIZE_NEAREST_NEIGHBOR). */

@@ -237,11 +237,24 @@ const stridedCopyKernel: KernelModule<StridedCopyStep> = {
   reference: (step, get) => [stridedRead(get(step.args.x), step.args)]
 };
 
+/** int8 gather: rows of codes copied, the output at the input's parameters. */
+function lowerGather(step: GatherStep, q: Int8Context): void {
+  const a = step.args;
+  if (q.given && !q.sameGivenParams(a.x, a.y)) return q.fallback(step);
+  const x = q.as(a.x, 's8', step.from);
+  const p = q.paramsOf(x);
+  q.outputS8(a.y, p, y => q.push({
+    kernel: 'gather_s8', from: step.from, op: step.op, reads: [x], writes: [y], inPlace: [],
+    call: ptr => `es_gather_s8(${ptr.read(x)}, ${ptr.write(y)}, ${a.outer}, ${a.axis}, ${a.inner}, ${ints(a.indices)}, ${a.indices.length})`
+  }), step.from);
+}
+
 const gatherKernel: KernelModule<GatherStep> = {
   call: (step, p, fn) => {
     const a = step.args;
     return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.outer}, ${a.axis}, ${a.inner}, ${ints(a.indices)}, ${a.indices.length})`;
   },
+  int8: lowerGather,
   reference(step, get) {
     const a = step.args;
     const x = get(a.x);

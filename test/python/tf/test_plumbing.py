@@ -219,7 +219,8 @@ inp = keras.Input((6, 5, 4), batch_size=1)
 h = layers.Conv2D(4, 3, padding="same", name="conv")(inp)
 a = layers.Lambda(lambda t: t[:, 1:5:2, ::-1, :3], name="strided")(h)
 c = layers.Lambda(lambda t: t[:, :, 1:, 2], name="shrink")(a)
-model = keras.Model(inp, layers.Flatten()(c))
+g = layers.Lambda(lambda t: tf.gather(t, [3, 0, 3], axis=-1), name="gather")(h)
+model = keras.Model(inp, [layers.Flatten()(c), layers.Flatten()(g)])
 conv = tf.lite.TFLiteConverter.from_keras_model(model)
 conv.optimizations = [tf.lite.Optimize.DEFAULT]
 conv.representative_dataset = lambda: ([np.random.default_rng(i).standard_normal((1, 6, 5, 4)).astype(np.float32)] for i in range(16))
@@ -247,14 +248,14 @@ def test_float_tflite_plumbing_is_captured_built_and_agrees(keras_plumbing, tmp_
     assert "es_strided_copy_f32(" in _model_c(build) and "es_gather_f32(" in _model_c(build)
 
 
-def test_int8_tflite_strided_slices_copy_codes_bit_for_bit(keras_plumbing, tmp_path):
+def test_int8_tflite_strided_slices_and_gather_copy_codes_bit_for_bit(keras_plumbing, tmp_path):
     """(TFLite's interpreter here has no int8 TILE of the version the converter writes.)"""
     bundle = tmp_path / "bundle"
     cli_result([str(keras_plumbing / "int8.tflite"), "--out", str(bundle)], tmp_path)
     assert load_graph(bundle)["op_inventory"]["tflite.STRIDED_SLICE"] == 2
     build = tmp_path / "build"
     report = _build_and_run(bundle, build)
-    assert _model_c(build).count("es_strided_copy_s8(") == 2
+    assert _model_c(build).count("es_strided_copy_s8(") == 2 and "es_gather_s8(" in _model_c(build)
     assert report["agreement"]["max_abs_error"] == 0
 
 

@@ -219,3 +219,21 @@ def test_where_with_a_constant_condition_is_captured_built_and_agrees(tmp_path):
     assert [n["op"] for n in graph["nodes"]].count("where") == 2
     _interpreter_agrees(bundle)
     _host_agrees(bundle, tmp_path / "build", ("es_where_f32(",))
+
+
+def test_as_strided_in_the_input_order_is_a_reshape_and_a_reordering_one_is_refused(tmp_path):
+    class Restride(nn.Module):
+        def forward(self, x):
+            pooled = x.mean((-1, -2), keepdim=True)  # [1, 6, 1, 1]
+            return torch.as_strided(pooled, (1, 6, 1, 1), (6, 1, 6, 6)) * 2  # ConvNeXt's channels-last restride
+
+    class Reorder(nn.Module):
+        def forward(self, x):
+            return torch.as_strided(x.flatten(1), (1, 5, 6), (30, 1, 5))
+
+    x = torch.randn(1, 6, 5, 5, generator=torch.Generator().manual_seed(5))
+    bundle = edgespec.capture(Restride().eval(), x, name="restride", out=tmp_path / "ok").path
+    assert "as_strided" not in {n["op"] for n in validate_bundle(bundle)["nodes"]}
+    _interpreter_agrees(bundle)
+    with pytest.raises(edgespec.UnsupportedOpsError, match="aten.as_strided.default"):
+        edgespec.capture(Reorder().eval(), torch.randn(1, 6, 5), name="reorder", out=tmp_path / "refused")

@@ -819,3 +819,30 @@ def where(L, node, a):
 @rule("aten.masked_fill.Scalar", "aten.masked_fill.Tensor")
 def masked_fill(L, node, a):
     _where(L, node, a["mask"], a["value"], a["self"])
+
+
+def _walk(size, stride):
+    """(size, stride) pairs without size-1 dims, neighbours that walk memory as one merged."""
+    out = []
+    for n, st in zip(size, stride):
+        if n == 1:
+            continue
+        if out and out[-1][1] == st * n:
+            out[-1] = (out[-1][0] * n, st)
+        else:
+            out.append((n, st))
+    return out
+
+
+@rule("aten.as_strided.default")
+def as_strided(L, node, a):
+    """A view that reads the input's elements in their own order (ConvNeXt's channels-last restride of
+    a [N, C, 1, 1] mean) is a reshape; any other strided view is refused."""
+    size, stride = [int(d) for d in a["size"]], [int(d) for d in a["stride"]]
+    offset = int(a["storage_offset"] or 0)
+    contiguous = [int(np.prod(size[d + 1:])) for d in range(len(size))]
+    if offset != 0 or _walk(size, stride) != _walk(size, contiguous) or int(np.prod(size)) != int(np.prod(L.shape_of(a["self"]))):
+        return L.refuse(node, "a strided view that reorders or skips elements (as_strided)")
+    if size == L.shape_of(a["self"]):
+        return L.alias(node, a["self"])
+    L.emit(node, "reshape", [L.tensor(a["self"])], {"shape": size})

@@ -31,9 +31,9 @@ def test_ops_outside_the_vocabulary_are_all_listed_with_module_and_line(tmp_path
 class Decoder(nn.Module):
     def __init__(self):
         super().__init__()
-        # bicubic upsampling and a 1-D transposed convolution stay outside the vocabulary
-        self.up = nn.Sequential(nn.Conv2d(3, 4, 1), nn.Upsample(scale_factor=2, mode="bicubic"), nn.Flatten(2),
-                                nn.ConvTranspose1d(4, 2, 2))
+        # bicubic upsampling and a 3-D convolution stay outside the vocabulary
+        self.up = nn.Sequential(nn.Conv2d(3, 4, 1), nn.Upsample(scale_factor=2, mode="bicubic"), nn.Unflatten(1, (1, 4)),
+                                nn.Conv3d(1, 2, 1))
 
     def forward(self, x):
         return self.up(x)
@@ -46,7 +46,7 @@ def test_unsupported_ops_inside_submodules_name_the_module_path(tmp_path):
     assert set(by_module) == {"up.1", "up.3"}
     assert "aten.index.Tensor" in {op.framework_op for op in caught.value.ops if op.module == "up.1"}
     assert by_module["up.3"].framework_op == "aten.convolution.default"
-    assert by_module["up.3"].reason == "1-D transposed convolution; the vocabulary has 2-D transposed convolution only"
+    assert by_module["up.3"].reason == "3-D convolution; the vocabulary has 1-D and 2-D convolution only"
     assert "module 'up.3'" in caught.value.message
 
 

@@ -390,3 +390,40 @@ def test_onnx_pad_modes_capture_build_and_agree(tmp_path):
     result = capture_onnx_file(path, out=tmp_path / "bundle")
     _interpreter_agrees(result.path)
     _build_and_run(result.path, tmp_path / "build", "es_pad_mirror_f32(", "es_pad_f32(")
+
+
+# ----- 1-D transposed convolution (over [N, C, 1, L]) -----
+class Up1d(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.up = nn.ConvTranspose1d(4, 6, 4, stride=2, padding=1, output_padding=1)
+        self.grouped = nn.ConvTranspose1d(6, 2, 3, dilation=2, groups=2, bias=False)
+
+    def forward(self, x):
+        return self.grouped(torch.relu(self.up(x)))
+
+
+def test_torch_conv_transpose1d_builds_and_agrees(tmp_path):
+    x = torch.randn(1, 4, 9, generator=torch.Generator().manual_seed(12))
+    bundle = edgespec.capture(Up1d().eval(), x, name="up1d", out=tmp_path / "bundle").path
+    graph = validate_bundle(bundle)
+    nodes = [n for n in graph["nodes"] if n["op"] == "conv_transpose2d"]
+    assert [graph["tensors"][n["inputs"][1]]["shape"] for n in nodes] == [[4, 3 * 2, 1, 4], [6, 1, 1, 3]]
+    assert nodes[0]["attrs"]["output_padding"] == [0, 1] and nodes[1]["attrs"]["dilation"] == [1, 2]
+    _interpreter_agrees(bundle)
+    _build_and_run(bundle, tmp_path / "build", "es_conv_transpose2d_f32(")
+
+
+def test_onnx_conv_transpose1d_capture_build_and_agree(tmp_path):
+    rng = np.random.default_rng(13)
+    nodes = [helper.make_node("ConvTranspose", ["x", "w", "b"], ["a"], strides=[3], pads=[1, 2], output_padding=[1]),
+             helper.make_node("ConvTranspose", ["a", "w2"], ["y"], strides=[2], auto_pad="SAME_UPPER", group=2)]
+    inits = [_init("w", rng.normal(size=(3, 4, 4)) * 0.3), _init("b", rng.normal(size=4) * 0.1),
+             _init("w2", rng.normal(size=(4, 1, 3)) * 0.3)]
+    graph = helper.make_graph(nodes, "ct1d", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 7])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    path = tmp_path / "ct1d.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), str(path))
+    result = capture_onnx_file(path, out=tmp_path / "bundle")
+    _interpreter_agrees(result.path)
+    _build_and_run(result.path, tmp_path / "build", "es_conv_transpose2d_f32(")

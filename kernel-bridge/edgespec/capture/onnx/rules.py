@@ -114,34 +114,44 @@ def conv_transpose(low: OnnxLowering, node) -> None:
     pixel after for SAME_UPPER and before otherwise); rows the windows do not reach are output_padding."""
     weight = low.constant(node.input[1], "weight")
     x_shape, y_shape = low.shape(node.input[0]), low.shape(node.output[0])
-    if weight.ndim != 4 or len(x_shape) != 4:
-        raise Unmappable(f"it is a {weight.ndim - 2}-D transposed convolution; edgespec handles 2-D")
+    dims = weight.ndim - 2
+    if dims not in (1, 2) or len(x_shape) != weight.ndim:
+        raise Unmappable(f"it is a {weight.ndim - 2}-D transposed convolution; edgespec handles 1-D and 2-D")
     kernel = list(low.attr(node, "kernel_shape", list(weight.shape[2:])))
-    stride = list(low.attr(node, "strides", [1, 1]))
-    dilation = list(low.attr(node, "dilations", [1, 1]))
-    extra = list(low.attr(node, "output_padding", [0, 0]))
+    stride = list(low.attr(node, "strides", [1] * dims))
+    dilation = list(low.attr(node, "dilations", [1] * dims))
+    extra = list(low.attr(node, "output_padding", [0] * dims))
     auto_pad = low.attr(node, "auto_pad", "NOTSET")
     explicit = auto_pad in ("NOTSET", "VALID") and low.attr(node, "output_shape", None) is None
-    pads = list(low.attr(node, "pads", [0, 0, 0, 0])) if auto_pad == "NOTSET" else [0, 0, 0, 0]
-    for axis in range(2):
+    pads = list(low.attr(node, "pads", [0] * (2 * dims))) if auto_pad == "NOTSET" else [0] * (2 * dims)
+    for axis in range(dims):
         full = (x_shape[2 + axis] - 1) * stride[axis] + (kernel[axis] - 1) * dilation[axis] + 1
         if explicit:
-            expected = full - pads[axis] - pads[axis + 2] + extra[axis]
+            expected = full - pads[axis] - pads[axis + dims] + extra[axis]
             if expected != y_shape[2 + axis]:
                 raise Unmappable(f"its output is {y_shape[2:]} high/wide where its attributes give {expected} along axis {axis}")
             continue
         total = full + extra[axis] - y_shape[2 + axis]
         if total < 0:  # the output reaches past every window: bias-only rows, as output_padding
-            pads[axis], pads[axis + 2], extra[axis] = 0, 0, extra[axis] - total
+            pads[axis], pads[axis + dims], extra[axis] = 0, 0, extra[axis] - total
             continue
         small, large = total // 2, total - total // 2
-        pads[axis], pads[axis + 2] = (small, large) if auto_pad == "SAME_UPPER" else (large, small)
+        pads[axis], pads[axis + dims] = (small, large) if auto_pad == "SAME_UPPER" else (large, small)
+    groups = int(low.attr(node, "group", 1))
+    if dims == 1:  # over [N, C, 1, L] (capture/window_1d.py)
+        weights = [low.weight(node.input[1], weight_2d(weight), f"{node.input[1]}.2d")]
+        if low.has_input(node, 2):
+            low.constant(node.input[2], "bias")
+            weights.append(low.weight(node.input[2]))
+        attrs = window_attrs_2d(stride[0], pads[0], pads[1], dilation[0])
+        return _emit_1d(low, node, "conv_transpose2d", weights, {**attrs, "output_padding": [0, extra[0]], "groups": groups,
+                                                                 "weight_layout": "IOHW"})
     inputs = [low.value(node.input[0]), low.weight(node.input[1])]
     if low.has_input(node, 2):
         low.constant(node.input[2], "bias")
         inputs.append(low.weight(node.input[2]))
     low.emit("conv_transpose2d", inputs, {"stride": stride, "padding": pads, "output_padding": extra, "dilation": dilation,
-                                          "groups": int(low.attr(node, "group", 1)), "weight_layout": "IOHW"})
+                                          "groups": groups, "weight_layout": "IOHW"})
 
 
 def gemm(low: OnnxLowering, node) -> None:

@@ -78,8 +78,10 @@ def convolution(L, node, a):
 
 def _conv_transpose2d(L, node, a):
     rank = _rank(L, a["input"])
+    if rank == 3:
+        return _conv_transpose1d(L, node, a)
     if rank != 4:
-        return L.refuse(node, f"{rank - 2}-D transposed convolution; the vocabulary has 2-D transposed convolution only")
+        return L.refuse(node, f"{rank - 2}-D transposed convolution; the vocabulary has 1-D and 2-D transposed convolution only")
     top, left = _pair(a["padding"])
     inputs = [L.tensor(a["input"]), L.tensor(a["weight"])]  # weight [I, O/groups, KH, KW]
     if a["bias"] is not None:
@@ -139,6 +141,20 @@ def _conv1d(L, node, a):
     padding = int(_pair(a["padding"])[0])
     attrs = window_attrs_2d(_pair(a["stride"])[0], padding, padding, _pair(a["dilation"])[0])
     _lower_1d(L, node, "conv2d", a["input"], weights, {**attrs, "groups": int(a["groups"]), "weight_layout": "OIHW"})
+
+
+def _conv_transpose1d(L, node, a):
+    weight = L.value(a["weight"])
+    if not isinstance(weight, WeightRef):
+        return L.refuse(node, "1-D transposed convolution with a computed weight; edgespec needs it constant")
+    name = f"{weight.name}.2d"
+    if name not in L.builder.weights:  # [I, O/groups, K] as [I, O/groups, 1, K]
+        name = L.builder.add_weight(name, weight_2d(weight.array), weight.module)
+    weights = [name] + ([L.tensor(a["bias"])] if a["bias"] is not None else [])
+    padding = int(_pair(a["padding"])[0])
+    attrs = window_attrs_2d(_pair(a["stride"])[0], padding, padding, _pair(a["dilation"])[0])
+    _lower_1d(L, node, "conv_transpose2d", a["input"], weights, {
+        **attrs, "output_padding": [0, int(_pair(a["output_padding"])[0])], "groups": int(a["groups"]), "weight_layout": "IOHW"})
 
 
 @rule("aten.linear.default")

@@ -219,8 +219,10 @@ fi
 
 # --- int8 kernels: bit-exact against reference integer arithmetic ---------------------------
 int8_sources=("$kernels"/int8/*.c)
+# suites whose entry points test_int8.c's main calls
+int8_suite_sources=("$here/test_windows_int8.c")
 log=$work/int8-host-sanitizers.log
-if objs=$(compile gcc "$work/int8-host-sanitizers" sanitize_flags "${int8_sources[@]}" "$here/test_int8.c" \
+if objs=$(compile gcc "$work/int8-host-sanitizers" sanitize_flags "${int8_sources[@]}" "$here/test_int8.c" "${int8_suite_sources[@]}" \
             "$here/harness.c" 2>"$log") &&
    gcc -fsanitize=address,undefined $objs -lm -o "$work/test_int8_sanitizers" 2>>"$log"; then
   "$work/test_int8_sanitizers" >"$log" 2>&1
@@ -229,7 +231,7 @@ else
   fail "int8 kernels, host with sanitizers: build failed" "$log"
 fi
 log=$work/int8-host-target.log
-if objs=$(compile gcc "$work/int8-host-target" host_flags "${int8_sources[@]}" "$here/test_int8.c" "$here/harness.c" 2>"$log") &&
+if objs=$(compile gcc "$work/int8-host-target" host_flags "${int8_sources[@]}" "$here/test_int8.c" "${int8_suite_sources[@]}" "$here/harness.c" 2>"$log") &&
    gcc $objs -lm -o "$work/test_int8_host" 2>>"$log"; then
   "$work/test_int8_host" >"$log" 2>&1
   count_suite "int8 kernels, host target flags (-O3 -march=native)" "$log" $?
@@ -241,7 +243,7 @@ for variant in neon portable; do
   log=$dir.log
   extra=()
   [ "$variant" = portable ] && extra=(-DES_NO_NEON)
-  if objs=$(compile_qemu_virt "$dir" -Werror "${extra[@]}" -- "${int8_sources[@]}" "$here/test_int8.c" 2>"$log") &&
+  if objs=$(compile_qemu_virt "$dir" -Werror "${extra[@]}" -- "${int8_sources[@]}" "$here/test_int8.c" "${int8_suite_sources[@]}" 2>"$log") &&
      link_qemu_virt "$dir" test_int8 $platform_objs $objs "$harness_obj" >>"$log" 2>&1; then
     (cd "$dir" && qemu "$dir/test_int8.elf") >"$log" 2>&1
     count_suite "int8 kernels, qemu-virt bare metal ($variant)" "$log" $?

@@ -8,6 +8,7 @@
 
 #include "edgespec/kernels_int8.h"
 #include "harness.h"
+#include "test_windows_int8.h"
 
 /* --- reference arithmetic ------------------------------------------------------------ */
 
@@ -470,5 +471,6 @@ int main(void) {
   test_gather_s8();
   test_activations_s8();
   test_requantize();
+  test_windows_int8();
   return t_summary("quantized kernels") ? 1 : 0;
 }

@@ -47,6 +47,9 @@ class Heads(nn.Module):
         q, k, v = self.qkv(x).reshape(1, 10, 3, 4, 8).permute(2, 0, 3, 1, 4)
         if self.kind == "causal":
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        elif self.kind == "computed_mask":  # built at run time from constants alone: folded at capture
+            eye = torch.arange(10).unsqueeze(0) == torch.arange(10).unsqueeze(1)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=self.allowed | eye)
         else:
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=self.allowed, scale=0.2)
         return y.transpose(1, 2).reshape(1, 10, 32)
@@ -67,6 +70,7 @@ CASES = {
     "attention_weights": (AttentionWeights, (1, 10, 32)),
     "causal": (lambda: Heads("causal"), (1, 10, 32)),
     "boolean_mask": (lambda: Heads("mask"), (1, 10, 32)),
+    "computed_mask": (lambda: Heads("computed_mask"), (1, 10, 32)),
 }
 
 
@@ -79,7 +83,7 @@ def test_attention_captures_builds_and_agrees(case, tmp_path):
     kinds = [n["op"] for n in graph["nodes"]]
     if case != "attention_weights":  # MultiheadAttention with its weights computes them itself (bmm, softmax)
         attention = [n for n in graph["nodes"] if "aten.scaled_dot_product_attention.default" in n["framework_ops"]]
-        assert {n["op"] for n in attention} == {"transpose", "matmul", "mul", "softmax"} | ({"add"} if case in ("causal", "boolean_mask") else set())
+        assert {n["op"] for n in attention} == {"transpose", "matmul", "mul", "softmax"} | ({"add"} if case in ("causal", "boolean_mask", "computed_mask") else set())
         assert kinds.count("softmax") == 1 and kinds.count("matmul") == 2
     _agrees(tmp_path / case, "host")
     if case == "keyword_transformer":

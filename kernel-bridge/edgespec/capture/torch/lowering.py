@@ -86,6 +86,8 @@ class AtenLowering:
                     source, index = node.args
                     self.env[node] = self.env[source][index]
                     continue
+                if self._fold(node):
+                    continue
                 rule = self.rules.get(self.op_name(node))
                 if rule is None:
                     self.refuse(node)
@@ -168,6 +170,19 @@ class AtenLowering:
     @staticmethod
     def op_name(node) -> str:
         return str(node.target)
+
+    def _fold(self, node) -> bool:
+        """A node computed from constants alone becomes a constant (fold_constants.py)."""
+        from .fold_constants import evaluate
+
+        value = evaluate(node, self.env, WeightRef, TransposedWeight, self.op_name(node))
+        if value is None:
+            return False
+        if isinstance(value, list):
+            self.env[node] = [WeightRef(f"{node.name}.{i}", v.detach().numpy().copy(), module_path(node)) for i, v in enumerate(value)]
+        else:
+            self.env[node] = WeightRef(node.name, value.detach().numpy().copy(), module_path(node))
+        return True
 
     @staticmethod
     def args_of(node) -> Dict[str, Any]:

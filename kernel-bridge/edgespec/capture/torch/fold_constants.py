@@ -1,0 +1,60 @@
+"""Nodes computed from constants alone, evaluated at capture: a GRU's or LSTM's zero initial
+state and what the model computes from it (W_hh · 0 + b), an attention mask built with arange
+and comparisons, arithmetic on buffers. Their results become constant weights, so the image
+holds a value instead of the computation, and no kernel needs a constant as its activation."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+import torch
+
+# Ops whose result is not a function of their inputs.
+_NOT_FOLDED = ("rand", "randn", "randint", "randperm", "normal", "bernoulli", "dropout", "native_dropout",
+               "empty", "empty_like", "empty_strided", "uniform", "exponential", "multinomial")
+# Re-views of a parameter that the lowering keeps lazy (a linear absorbs a transposed weight), and
+# copies it aliases (the constant keeps its name).
+_KEPT_LAZY = ("permute", "t", "transpose", "expand", "clone", "alias", "detach", "lift_fresh_copy", "contiguous",
+              "dropout")
+MAX_FOLDED_ELEMENTS = 1 << 24
+
+
+def foldable_name(op_name: str) -> bool:
+    base = op_name.split(".")[1] if op_name.startswith("aten.") else op_name
+    return base not in _NOT_FOLDED
+
+
+def constant_array(value: Any, weight_ref, transposed_weight) -> Optional[np.ndarray]:
+    if isinstance(value, weight_ref):
+        return value.array
+    if isinstance(value, transposed_weight):
+        return np.ascontiguousarray(value.weight.array.T)
+    return None
+
+
+def evaluate(node, env, weight_ref, transposed_weight, op_name: str):
+    """The node's value when every tensor it reads is a constant (a torch.Tensor, or a list of them for
+    an op with several results), else None."""
+    base = op_name.split(".")[1] if op_name.startswith("aten.") else op_name
+    if not foldable_name(op_name) or base in _KEPT_LAZY or not isinstance(node.target, torch._ops.OpOverload):
+        return None
+    tensors = [a for a in list(node.args) + list(node.kwargs.values()) if isinstance(a, torch.fx.Node)]
+    for a in node.args:
+        if isinstance(a, (list, tuple)) and any(isinstance(x, torch.fx.Node) for x in a):
+            return None  # a list of tensors (cat, stack): left to its rule
+    arrays = {}
+    for t in tensors:
+        array = constant_array(env.get(t), weight_ref, transposed_weight)
+        if array is None:
+            return None
+        arrays[t] = array
+    val = node.meta.get("val")
+    values = list(val) if isinstance(val, (list, tuple)) else [val]
+    if not values or not all(isinstance(v, torch.Tensor) for v in values) or sum(v.numel() for v in values) > MAX_FOLDED_ELEMENTS:
+        return None
+    convert = lambda a: torch.from_numpy(np.array(arrays[a])) if isinstance(a, torch.fx.Node) else a  # noqa: E731
+    with torch.no_grad():
+        result = node.target(*[convert(a) for a in node.args], **{k: convert(v) for k, v in node.kwargs.items()})
+    if isinstance(result, (list, tuple)) and all(isinstance(r, torch.Tensor) for r in result):
+        return list(result)
+    return result if isinstance(result, torch.Tensor) else None

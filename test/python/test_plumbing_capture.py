@@ -35,8 +35,8 @@ def _interpreter_agrees(bundle):
         assert np.abs(got - want).max() <= 1e-5 * max(np.abs(want).max(), 1e-6)
 
 
-def _host_agrees(bundle, build, kernels):
-    proc = _cli("build", str(bundle), "--target", "host", "--out", str(build))
+def _host_agrees(bundle, build, kernels, target="host"):
+    proc = _cli("build", str(bundle), "--target", target, "--out", str(build))
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     model_c = next(build.rglob("model.c")).read_text()
     for fn in kernels:
@@ -237,3 +237,9 @@ def test_as_strided_in_the_input_order_is_a_reshape_and_a_reordering_one_is_refu
     _interpreter_agrees(bundle)
     with pytest.raises(edgespec.UnsupportedOpsError, match="aten.as_strided.default"):
         edgespec.capture(Reorder().eval(), torch.randn(1, 6, 5), name="reorder", out=tmp_path / "refused")
+
+
+def test_qemu_virt_images_of_the_normalizations_and_the_plumbing_agree(norm_bundle, plumbing_bundle, reduce_bundle, tmp_path):
+    _host_agrees(norm_bundle, tmp_path / "norms", ("es_group_norm_f32(", "es_layer_norm_f32("), target="qemu-virt")
+    _host_agrees(plumbing_bundle, tmp_path / "plumbing", ("es_strided_copy_f32(", "es_gather_f32("), target="qemu-virt")
+    _host_agrees(reduce_bundle, tmp_path / "reduce", ("es_sum_f32(", "es_reduce_max_f32("), target="qemu-virt")

@@ -243,3 +243,24 @@ def test_qemu_virt_images_of_the_normalizations_and_the_plumbing_agree(norm_bund
     _host_agrees(norm_bundle, tmp_path / "norms", ("es_group_norm_f32(", "es_layer_norm_f32("), target="qemu-virt")
     _host_agrees(plumbing_bundle, tmp_path / "plumbing", ("es_strided_copy_f32(", "es_gather_f32("), target="qemu-virt")
     _host_agrees(reduce_bundle, tmp_path / "reduce", ("es_sum_f32(", "es_reduce_max_f32("), target="qemu-virt")
+
+
+def test_a_constant_expand_feeds_a_concat_and_a_constant_index_select_folds(tmp_path):
+    """ViT's class token: a parameter expanded and concatenated with computed tokens."""
+    class ClassToken(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cls = nn.Parameter(torch.randn(1, 1, 6))
+            self.table = nn.Parameter(torch.randn(5, 6))
+            self.register_buffer("rows", torch.tensor([4, 1]))
+
+        def forward(self, x):
+            tokens = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1)
+            return tokens * torch.index_select(self.table, 0, self.rows)[:1]
+
+    x = torch.randn(2, 3, 6, generator=torch.Generator().manual_seed(6))
+    bundle = edgespec.capture(ClassToken().eval(), x, name="cls", out=tmp_path / "bundle").path
+    ops = {n["op"] for n in validate_bundle(bundle)["nodes"]}
+    assert "expand" in ops and "gather" not in ops
+    _interpreter_agrees(bundle)
+    _host_agrees(bundle, tmp_path / "build", ("es_concat_f32(", "es_strided_copy_f32("))

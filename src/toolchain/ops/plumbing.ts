@@ -34,11 +34,13 @@ function pushStridedCopy(node: SliceNode | ExpandNode | TileNode, s: SelectConte
   const [x] = node.inputs;
   const [y] = node.outputs;
   const v = simplify(walk, strides);
+  // a constant input (ViT's class token expanded) is read from the weights: the result is an activation
+  const source = s.operand(x);
   if (v.shape.length === 1 && v.strides[0] === 1 && offset === 0) {
-    return s.push({ kernel: 'copy', reads: [s.act(x)], writes: [s.act(y)], inPlace: [], args: { x, y, count: v.shape[0] } }, node);
+    return s.push({ kernel: 'copy', reads: [source], writes: [s.act(y)], inPlace: [], args: { x: source, y, count: v.shape[0] } }, node);
   }
   if (v.shape.length > MAX_STRIDED_RANK) throw new NotSupported(`${node.op} walks ${v.shape.length} dims (the kernel handles up to ${MAX_STRIDED_RANK})`);
-  s.push({ kernel: 'strided_copy', reads: [s.act(x)], writes: [s.act(y)], inPlace: [], args: { x, y, shape: v.shape, strides: v.strides, offset } }, node);
+  s.push({ kernel: 'strided_copy', reads: [source], writes: [s.act(y)], inPlace: [], args: { x: source, y, shape: v.shape, strides: v.strides, offset } }, node);
 }
 
 /** Ops whose per-axis attributes follow the data: a 4-D input keeps the agnostic layout, its attributes permuted to memory order. */

@@ -784,6 +784,11 @@ def index_select(L, node, a):
     if indices is None:
         return L.refuse(node, "index_select with indices the model computes")
     rank = _rank(L, a["self"])
+    table = L.value(a["self"])
+    if isinstance(table, WeightRef):
+        L.env[node] = WeightRef(node.name, np.ascontiguousarray(np.take(table.array, indices.reshape(-1), axis=_axis(a["dim"], rank))),
+                                table.module)
+        return
     L.emit(node, "gather", [L.tensor(a["self"])], {"axis": _axis(a["dim"], rank), "indices": [int(i) for i in indices.reshape(-1)]})
 
 

@@ -264,3 +264,25 @@ def test_a_constant_expand_feeds_a_concat_and_a_constant_index_select_folds(tmp_
     assert "expand" in ops and "gather" not in ops
     _interpreter_agrees(bundle)
     _host_agrees(bundle, tmp_path / "build", ("es_concat_f32(", "es_strided_copy_f32("))
+
+
+def test_index_with_constant_indices_folds_a_table_and_gathers_from_a_computed_tensor(tmp_path):
+    class RelativeBias(nn.Module):
+        """Swin's relative position bias: a parameter table indexed by a constant buffer."""
+
+        def __init__(self):
+            super().__init__()
+            self.table = nn.Parameter(torch.randn(9, 2))
+            self.register_buffer("index", torch.tensor([[0, 4, 8], [3, 1, 5], [2, 6, 7]]).reshape(-1))
+            self.register_buffer("channels", torch.tensor([1, 0, 1]))
+
+        def forward(self, x):  # x [1, 3, 3, 2]
+            bias = self.table[self.index].reshape(3, 3, 2)
+            return (x + bias)[..., self.channels]
+
+    x = torch.randn(1, 3, 3, 2, generator=torch.Generator().manual_seed(7))
+    bundle = edgespec.capture(RelativeBias().eval(), x, name="index", out=tmp_path / "bundle").path
+    graph = validate_bundle(bundle)
+    assert [n["op"] for n in graph["nodes"]].count("gather") == 1 and graph["op_inventory"]["aten.index.Tensor"] == 2
+    _interpreter_agrees(bundle)
+    _host_agrees(bundle, tmp_path / "build", ("es_gather_f32(",))

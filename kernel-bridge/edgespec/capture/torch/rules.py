@@ -867,3 +867,23 @@ def as_strided(L, node, a):
     if size == L.shape_of(a["self"]):
         return L.alias(node, a["self"])
     L.emit(node, "reshape", [L.tensor(a["self"])], {"shape": size})
+
+
+@rule("aten.index.Tensor")
+def index_tensor(L, node, a):
+    """x[indices] with constant indices: a constant table folds (Swin's and MaxViT's relative position
+    bias); one 1-D index on a computed tensor is a gather along its axis."""
+    indices = list(a["indices"])
+    arrays = [None if i is None else _constant_indices(L, i) for i in indices]
+    if any(i is not None and arr is None for i, arr in zip(indices, arrays)):
+        return L.refuse(node, "indexing with indices the model computes")
+    table = L.value(a["self"])
+    if isinstance(table, WeightRef):
+        key = tuple(slice(None) if arr is None else arr for arr in arrays)
+        L.env[node] = WeightRef(node.name, np.ascontiguousarray(table.array[key]), table.module)
+        return
+    given = [(axis, arr) for axis, arr in enumerate(arrays) if arr is not None]
+    if len(given) != 1 or given[0][1].ndim != 1:
+        return L.refuse(node, "indexing a computed tensor with more than one 1-D constant index")
+    axis, arr = given[0]
+    L.emit(node, "gather", [L.tensor(a["self"])], {"axis": axis, "indices": [int(i) for i in arr]})

@@ -87,6 +87,41 @@ static void test_pad_mirror_s8(int mode) {
   free(in), free(out), free(want);
 }
 
+/* Bilinear on codes in 10-bit fixed point: within one code of the double-precision blend at the
+ * exact source positions (i * in / out, or half-pixel centres, or corners). */
+static void test_resize_bilinear_s8(const char *label, es_shape4 is, es_shape4 os, int corners, int half_pixel) {
+  const size_t in_n = (size_t)is.n * is.h * is.w * is.c, out_n = (size_t)os.n * os.h * os.w * os.c;
+  int8_t *in = codes(in_n, 17u), *out = codes(out_n, 19u);
+  const int32_t sh = corners && os.h > 1 ? ((1 << 10) * (is.h - 1) + (os.h - 1) / 2) / (os.h - 1)
+                                         : ((1 << 10) * is.h + os.h / 2) / os.h;
+  const int32_t sw = corners && os.w > 1 ? ((1 << 10) * (is.w - 1) + (os.w - 1) / 2) / (os.w - 1)
+                                         : ((1 << 10) * is.w + os.w / 2) / os.w;
+  es_resize_bilinear_s8(in, is, out, os, sh, sw, half_pixel);
+  int worst = 0;
+  for (int n = 0; n < os.n; n++)
+    for (int y = 0; y < os.h; y++)
+      for (int x = 0; x < os.w; x++) {
+        const double ry = corners ? (os.h > 1 ? y * (is.h - 1.0) / (os.h - 1) : 0) : half_pixel ? (y + 0.5) * is.h / os.h - 0.5 : (double)y * is.h / os.h;
+        const double rx = corners ? (os.w > 1 ? x * (is.w - 1.0) / (os.w - 1) : 0) : half_pixel ? (x + 0.5) * is.w / os.w - 0.5 : (double)x * is.w / os.w;
+        const double cy = ry < 0 ? 0 : ry > is.h - 1 ? is.h - 1 : ry, cx = rx < 0 ? 0 : rx > is.w - 1 ? is.w - 1 : rx;
+        const int y0 = (int)floor(cy), x0 = (int)floor(cx);
+        const int y1 = y0 + 1 < is.h ? y0 + 1 : is.h - 1, x1 = x0 + 1 < is.w ? x0 + 1 : is.w - 1;
+        const double fy = cy - y0, fx = cx - x0;
+        for (int c = 0; c < os.c; c++) {
+#define AT(yy, xx) (double)in[(((size_t)n * is.h + (yy)) * is.w + (xx)) * is.c + c]
+          const double v = (1 - fy) * ((1 - fx) * AT(y0, x0) + fx * AT(y0, x1)) + fy * ((1 - fx) * AT(y1, x0) + fx * AT(y1, x1));
+#undef AT
+          const int d = abs(out[(((size_t)n * os.h + y) * os.w + x) * os.c + c] - (int)lround(v));
+          worst = d > worst ? d : worst;
+        }
+      }
+  char name[96], detail[64];
+  snprintf(name, sizeof name, "resize_bilinear_s8 %s", label);
+  snprintf(detail, sizeof detail, "largest difference %d codes", worst);
+  t_expect(name, worst <= 1, detail);
+  free(in), free(out);
+}
+
 void test_windows_int8(void) {
   test_resize_nearest_s8("x2 half pixel centres floor (TFLite)", (es_shape4){1, 5, 6, 4}, (es_shape4){1, 10, 12, 4},
                          0.5f, 0.5f, 0.5f, 0.0f, 2, 0);
@@ -95,4 +130,8 @@ void test_windows_int8(void) {
   test_resize_nearest_s8("divide by 1.5, ceil", (es_shape4){1, 4, 4, 2}, (es_shape4){1, 6, 6, 2},
                          1.5f, 1.5f, 0.0f, 0.0f, 3, 1);
   for (int mode = 0; mode < 3; mode++) test_pad_mirror_s8(mode);
+  test_resize_bilinear_s8("x2 half pixel", (es_shape4){1, 4, 5, 3}, (es_shape4){1, 8, 10, 3}, 0, 1);
+  test_resize_bilinear_s8("align corners 5->9, batch 2", (es_shape4){2, 5, 4, 2}, (es_shape4){2, 9, 7, 2}, 1, 0);
+  test_resize_bilinear_s8("asymmetric 3->7", (es_shape4){1, 3, 3, 4}, (es_shape4){1, 7, 7, 4}, 0, 0);
+  test_resize_bilinear_s8("shrink half pixel", (es_shape4){1, 9, 8, 2}, (es_shape4){1, 4, 3, 2}, 0, 1);
 }

@@ -99,6 +99,12 @@ void es_resize_nearest_s8(const int8_t *in, es_shape4 is, int8_t *out, es_shape4
                           float inv_w, float offset_in, float offset_out, int32_t nearest_mode,
                           int32_t divide);
 
+/* Bilinear resize of int8 codes as TFLite's int8 RESIZE_BILINEAR: source step scale_h_10 /
+ * scale_w_10 in 1/1024 units (half_pixel: centres), codes blended in 10-bit fixed point and
+ * rounded half away from zero; one quantization for input and output. */
+void es_resize_bilinear_s8(const int8_t *in, es_shape4 is, int8_t *out, es_shape4 os, int32_t scale_h_10,
+                           int32_t scale_w_10, int32_t half_pixel);
+
 /* es_pad_mirror_f32 on int8 codes (one quantization for input and output). */
 void es_pad_mirror_s8(const int8_t *in, const int32_t *in_shape, const int32_t *pads, int32_t rank,
                       int32_t mode, int8_t *out);

@@ -87,7 +87,7 @@ export type ConvTranspose2dStep = StepOf<'conv_transpose2d', {
 export type PadMirrorStep = StepOf<'pad_mirror', { x: string; inShape: number[]; pads: number[]; mode: number; y: string }>;
 export type ResizeStep = StepOf<'resize_nearest' | 'resize_bilinear', {
   x: string; y: string; is: Shape4; os: Shape4; invH: number; invW: number; offsetIn: number; offsetOut: number;
-  nearestMode: number; divide: boolean;
+  nearestMode: number; divide: boolean; corners: boolean;
 }>;
 
 export type KernelStep =

@@ -60,7 +60,8 @@ const resize: OpRule<ResizeNode> = {
     const w = axisMapping(is.w, os.w, scale ? scale[1] : null, coordinates);
     s.push({
       kernel: mode === 'nearest' ? 'resize_nearest' : 'resize_bilinear', reads: [s.act(x)], writes: [s.act(y)], inPlace: [],
-      args: { x, y, is, os, invH: h.inv, invW: w.inv, offsetIn: h.offsetIn, offsetOut: h.offsetOut, nearestMode: NEAREST_MODES.indexOf(nearestMode as NearestMode), divide }
+      args: { x, y, is, os, invH: h.inv, invW: w.inv, offsetIn: h.offsetIn, offsetOut: h.offsetOut, nearestMode: NEAREST_MODES.indexOf(nearestMode as NearestMode), divide,
+        corners: coordinates === 'align_corners' }
     }, node);
   }
 };
@@ -118,11 +119,38 @@ const nearestKernel: KernelModule<ResizeStep> = {
   reference: (step, get) => [resample(get(step.args.x), step.args, false)]
 };
 
+/** TFLite's 10-bit fixed-point source step of RESIZE_BILINEAR (its int8 kernel), from the sizes. */
+function scale10(inSize: number, outSize: number, corners: boolean): number {
+  return corners && outSize > 1
+    ? Math.floor(((1 << 10) * (inSize - 1) + Math.floor((outSize - 1) / 2)) / (outSize - 1))
+    : Math.floor(((1 << 10) * inSize + Math.floor(outSize / 2)) / outSize);
+}
+
+/**
+ * int8 bilinear as TFLite's RESIZE_BILINEAR: codes blended in 10-bit fixed point, the output at the
+ * input's parameters. Only its mappings (half_pixel, asymmetric, align_corners, from the sizes) run
+ * in int8; a given scale or another mapping stays fp32.
+ */
+function lowerBilinear(step: ResizeStep, q: Int8Context): void {
+  const a = step.args;
+  const halfPixel = a.offsetIn === 0.5 && a.offsetOut === 0.5;
+  const plain = a.offsetIn === 0 && a.offsetOut === 0;
+  if (a.divide || !(halfPixel || plain) || a.invH === 0 || a.invW === 0) return q.fallback(step);
+  if (q.given && !q.sameGivenParams(a.x, a.y)) return q.fallback(step);
+  const x = q.as(a.x, 's8', step.from);
+  const sh = scale10(a.is.h, a.os.h, a.corners), sw = scale10(a.is.w, a.os.w, a.corners);
+  q.outputS8(a.y, q.paramsOf(x), y => q.push({
+    kernel: 'resize_bilinear_s8', from: step.from, op: step.op, reads: [x], writes: [y], inPlace: [],
+    call: ptr => `es_resize_bilinear_s8(${ptr.read(x)}, ${shape4(a.is)}, ${ptr.write(y)}, ${shape4(a.os)}, ${sh}, ${sw}, ${halfPixel ? 1 : 0})`
+  }), step.from);
+}
+
 const bilinearKernel: KernelModule<ResizeStep> = {
   call: (step, p, fn) => {
     const a = step.args;
     return `${fn}(${p.read(a.x)}, ${shape4(a.is)}, ${p.write(a.y)}, ${shape4(a.os)}, ${callArgs(a)}, ${a.divide ? 1 : 0})`;
   },
+  int8: lowerBilinear,
   reference: (step, get) => [resample(get(step.args.x), step.args, true)]
 };
 

@@ -1,8 +1,9 @@
 """Issue 13's windows and resampling from TFLite: a Keras model converted to float .tflite
 with TRANSPOSE_CONV (SAME and VALID), DEPTH_TO_SPACE, SPACE_TO_DEPTH, RESIZE_NEAREST_NEIGHBOR and
 RESIZE_BILINEAR (align_corners, half_pixel_centers, neither) and MIRROR_PAD (REFLECT, SYMMETRIC) is captured, agrees with TFLite in the NumPy interpreter,
-and its host build agrees with TFLite within 1e-4; a full-int8 .tflite's RESIZE_NEAREST_NEIGHBOR
-and MIRROR_PAD run es_resize_nearest_s8 and es_pad_mirror_s8 and agree with TFLite bit for bit. TensorFlow runs in a subprocess only."""
+and its host build agrees with TFLite within 1e-4; a full-int8 .tflite's RESIZE_NEAREST_NEIGHBOR,
+RESIZE_BILINEAR (half-pixel, align_corners, neither) and MIRROR_PAD run es_resize_nearest_s8,
+es_resize_bilinear_s8 and es_pad_mirror_s8 and agree with TFLite bit for bit. TensorFlow runs in a subprocess only."""
 from __future__ import annotations
 
 import json
@@ -49,6 +50,9 @@ q = layers.Conv2D(4, 3, padding="same", name="conv")(inp)
 q = layers.Lambda(lambda t: tf.image.resize(t, (10, 12), method="nearest"), name="up")(q)
 q = layers.Lambda(lambda t: tf.compat.v1.image.resize_nearest_neighbor(t, (13, 17), align_corners=True), name="nn")(q)
 q = layers.Lambda(lambda t: tf.pad(t, [[0, 0], [1, 2], [2, 1], [0, 0]], mode="REFLECT"), name="mirror")(q)
+q = layers.Lambda(lambda t: tf.image.resize(t, (21, 15), method="bilinear"), name="bilinear")(q)
+q = layers.Lambda(lambda t: tf.compat.v1.image.resize_bilinear(t, (30, 31), align_corners=True), name="bl_corners")(q)
+q = layers.Lambda(lambda t: tf.compat.v1.image.resize_bilinear(t, (11, 40)), name="bl_legacy")(q)
 q = layers.Conv2D(2, 1, name="post")(q)
 model = keras.Model(inp, q)
 c = tf.lite.TFLiteConverter.from_keras_model(model)
@@ -105,7 +109,7 @@ def test_float_tflite_windows_are_captured_built_and_agree(float_bundle, tmp_pat
                            ("nearest", "tf_half_pixel_for_nn")]
 
 
-def test_int8_tflite_resize_nearest_and_mirror_pad_run_the_int8_kernels_bit_for_bit(float_bundle, tmp_path):
+def test_int8_tflite_resizes_and_mirror_pad_run_the_int8_kernels_bit_for_bit(float_bundle, tmp_path):
     bundle = tmp_path / "bundle"
     cli_result([str(float_bundle.parent / "int8.tflite"), "--out", str(bundle)], tmp_path)
     assert load_graph(bundle)["op_inventory"].get("tflite.RESIZE_NEAREST_NEIGHBOR") == 2
@@ -113,4 +117,5 @@ def test_int8_tflite_resize_nearest_and_mirror_pad_run_the_int8_kernels_bit_for_
     report = _build_and_run(bundle, build)
     model_c = next(build.rglob("model.c")).read_text()
     assert model_c.count("es_resize_nearest_s8(") == 2 and model_c.count("es_pad_mirror_s8(") == 1
+    assert model_c.count("es_resize_bilinear_s8(") == 3 and "_f32(" not in model_c.replace("quantize_s8(", "")
     assert report["agreement"]["max_abs_error"] == 0

@@ -13,6 +13,7 @@ from ...errors import ModelInputError
 # onnxruntime runs the default domain's opsets from 7 on.
 OLDEST_RUNNABLE_OPSET = 7
 UPGRADE_TO_OPSET = 13
+UPGRADE_TO_IR = 7
 
 
 def default_opset(model) -> int:
@@ -119,6 +120,8 @@ def upgrade_opset(model, opset: int):
 
     try:
         upgraded = version_converter.convert_version(model, UPGRADE_TO_OPSET)
+        # opset 13 comes with IR 7, where initializers need not be graph inputs (the converter adds some)
+        upgraded.ir_version = max(upgraded.ir_version, UPGRADE_TO_IR)
         onnx.checker.check_model(upgraded)
     except Exception as e:
         first = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__

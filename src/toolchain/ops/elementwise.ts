@@ -42,19 +42,56 @@ function binary(op: BinaryOp): OpRule<BinaryNode> {
         const sc = node.op === 'mul' ? scalar : 1 / scalar;
         return s.push({ kernel: 'mul_scalar', reads: [s.act(x)], writes: [s.act(y)], inPlace: [x], args: { x, s: sc, y, count, act } }, node);
       }
-      if (outShape.length > 4) throw new NotSupported(`elementwise ${node.op} on a ${outShape.length}-D tensor (up to 4 dims)`);
       const [a, b] = node.inputs.map(t => s.operand(t));
       const shapeOf = (t: string) => s.tensor(s.source(t)).shape;
-      const padded = [...new Array<number>(4 - outShape.length).fill(1), ...outShape];
       const inPlace = node.inputs.filter(t => !s.isWeight(t) && numel(shapeOf(t)) === count);
       const aShape = s.packed(a)?.shape ?? shapeOf(a);
       const bShape = s.packed(b)?.shape ?? shapeOf(b);
+      const walk = outShape.length > 4 ? coalesceBroadcast(outShape, aShape, bShape) : undefined;
+      if (walk && walk.outShape.length > 4) throw new NotSupported(`elementwise ${node.op} on a ${outShape.length}-D tensor whose broadcast needs ${walk.outShape.length} dims (up to 4)`);
+      const padded = walk ? padTo4(walk) : {
+        outShape: [...new Array<number>(4 - outShape.length).fill(1), ...outShape], aStrides: broadcastStrides(aShape, 4), bStrides: broadcastStrides(bShape, 4)
+      };
       s.push({
         kernel: node.op, reads: [a, b], writes: [s.act(y)], inPlace,
-        args: { a, aStrides: broadcastStrides(aShape, 4), b, bStrides: broadcastStrides(bShape, 4), y, outShape: padded, act }
+        args: { a, aStrides: padded.aStrides, b, bStrides: padded.bStrides, y, outShape: padded.outShape, act }
       }, node);
     }
   };
+}
+
+interface BroadcastWalk {
+  outShape: number[];
+  aStrides: number[];
+  bStrides: number[];
+}
+
+/**
+ * The same broadcast over fewer dims: size-1 output dims dropped, and neighbours merged where
+ * both operands walk them as one (stride[i] = stride[i+1] x size[i+1], which also holds when
+ * both are broadcast). A 5-D add of Swin's windowed attention and its mask needs 4 or fewer.
+ */
+export function coalesceBroadcast(outShape: readonly number[], aShape: readonly number[], bShape: readonly number[]): BroadcastWalk {
+  const rank = outShape.length;
+  const a = broadcastStrides(aShape, rank);
+  const b = broadcastStrides(bShape, rank);
+  const dims = outShape.map((size, i) => ({ size, a: a[i], b: b[i] })).filter(d => d.size !== 1);
+  const merged: typeof dims = [];
+  for (const d of dims) {
+    const last = merged[merged.length - 1];
+    if (last && last.a === d.a * d.size && last.b === d.b * d.size) {
+      merged[merged.length - 1] = { size: last.size * d.size, a: d.a, b: d.b };
+    } else {
+      merged.push({ ...d });
+    }
+  }
+  return { outShape: merged.map(d => d.size), aStrides: merged.map(d => d.a), bStrides: merged.map(d => d.b) };
+}
+
+function padTo4(w: BroadcastWalk): BroadcastWalk {
+  const lead = 4 - w.outShape.length;
+  const pad = (v: number[], fill: number) => [...new Array<number>(lead).fill(fill), ...v];
+  return { outShape: pad(w.outShape, 1), aStrides: pad(w.aStrides, 0), bStrides: pad(w.bStrides, 0) };
 }
 
 function stridedIndex(i: number, shape: number[], strides: number[]): number {

@@ -80,7 +80,8 @@ const concat: OpRule<ConcatNode> = {
     const y = node.outputs[0];
     const shape = s.tensor(y).shape;
     const a = node.attrs.axis;
-    const xs = node.inputs.map(t => s.act(t));
+    // a constant piece (ViT's class token) is copied from the weights like any other input
+    const xs = node.inputs.map(t => s.operand(t));
     s.push({
       kernel: 'concat', reads: xs, writes: [s.act(y)], inPlace: [],
       args: { xs, sizes: node.inputs.map(t => s.tensor(t).shape[a]), y, outer: numel(shape.slice(0, a)), inner: numel(shape.slice(a + 1)) }
@@ -166,6 +167,7 @@ const transposeKernel: KernelModule<TransposeStep> = {
 /** int8 concat: each input requantized to the output's parameters (copied when they are the same). */
 function lowerConcat(step: ConcatStep, q: Int8Context): void {
   const s = step.args;
+  if (s.xs.some(t => q.fpWeights.has(t))) return q.fallback(step); // a constant piece stays fp32
   const xs = s.xs.map(t => q.as(t, 's8', step.from));
   const pout = q.rangeParams(s.y);
   const ps = xs.map(t => q.paramsOf(t));

@@ -55,7 +55,24 @@ def build_model(name: str, family: str):
         kwargs["weights_backbone"] = None
     model = torchvision.models.get_model(name, **kwargs).eval()
     randomize_batchnorm(model, SEED)
+    seed_zero_weights(model, SEED)
     return model
+
+
+def seed_zero_weights(model, seed: int) -> int:
+    """Weights a model initializes to zero (ViT's classification head, some residual branches' last
+    layers) get seeded values, so that the output is not a constant and the comparison means
+    something. Returns how many."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed + 2)
+    count = 0
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if parameter.dim() >= 2 and not parameter.any():
+                parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.02)
+                count += 1
+    return count
 
 
 def run_model(family: str, name: str, work: Path) -> CaseResult:

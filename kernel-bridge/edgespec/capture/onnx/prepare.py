@@ -4,7 +4,7 @@ float32 (edgespec's images compute in float32), and nodes that compute only from
 (an exporter's Transpose of a weight, a shape computation) are folded into constants."""
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 
@@ -87,8 +87,16 @@ def fold_constants(model) -> str:
     outputs = {o.name for o in graph.output}
     opset = default_opset(model)
     kept, folded = [], {}
+    static = static_shapes(model)
     for node in graph.node:
         inputs = [i for i in node.input if i]
+        if node.op_type == "Shape" and inputs and inputs[0] not in constants and inputs[0] in static \
+                and node.output[0] not in outputs:
+            value = shape_of(node, static[inputs[0]])
+            constants[node.output[0]] = value
+            graph.initializer.append(numpy_helper.from_array(value, node.output[0]))
+            folded["Shape"] = folded.get("Shape", 0) + 1
+            continue
         foldable = (node.op_type in _FOLDABLE and node.domain in ("", "ai.onnx") and all(i in constants for i in inputs)
                     and not any(o in outputs for o in node.output) and (inputs or node.op_type == "Constant"))
         if foldable:
@@ -112,6 +120,31 @@ def fold_constants(model) -> str:
     del graph.node[:]
     graph.node.extend(kept)
     return ", ".join(f"{n} {op}" for op, n in sorted(folded.items())) + (" node" if sum(folded.values()) == 1 else " nodes")
+
+
+def static_shapes(model) -> Dict[str, List[int]]:
+    """name -> shape of every value whose dims shape inference knows as numbers (exporters compute an
+    RNN's zero initial state from the Shape of a static input: that Shape is a constant)."""
+    import onnx
+
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False)
+    except Exception:
+        return {}
+    shapes: Dict[str, List[int]] = {}
+    for info in list(inferred.graph.input) + list(inferred.graph.value_info):
+        dims = info.type.tensor_type.shape.dim
+        if info.type.tensor_type.HasField("shape") and all(d.HasField("dim_value") and d.dim_value > 0 for d in dims):
+            shapes[info.name] = [int(d.dim_value) for d in dims]
+    return shapes
+
+
+def shape_of(node, shape: List[int]) -> np.ndarray:
+    """Shape's output for a static shape (start / end attributes from opset 15)."""
+    attrs = {a.name: a.i for a in node.attribute}
+    rank = len(shape)
+    start, end = attrs.get("start", 0), attrs.get("end", rank)
+    return np.array(shape[slice(start, end)], dtype=np.int64)
 
 
 def upgrade_opset(model, opset: int):

@@ -18,6 +18,7 @@ from ..lowering_base import normalize_axis, window_output_size
 from .. import rearrange
 from ..slicing import slice_attrs
 from ..window_1d import Sink, lower_as_2d, weight_2d, window_attrs_2d
+from .recurrent_rules import RULES as RECURRENT_RULES
 
 Rule = Callable[[OnnxLowering, object], None]
 
@@ -765,4 +766,5 @@ RULES: Dict[str, Rule] = {
     "Dropout": identity,
     "Cast": cast,
     "Constant": constant,
+    **RECURRENT_RULES,
 }

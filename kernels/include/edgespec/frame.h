@@ -69,6 +69,40 @@ typedef struct {
   void *ctx;
 } es_frame_port;
 
+/* The frame's header as read (kernels/platform/common/frame.c). */
+typedef struct {
+  uint16_t type;
+  uint16_t flags;
+  uint32_t sequence;
+  uint32_t length;
+} es_frame_header;
+
+/* One piece of a frame's payload: es_frame_write sends the pieces in order without copying. */
+typedef struct {
+  const void *bytes;
+  uint32_t n;
+} es_frame_piece;
+
+/* zlib's crc32(crc, bytes, n): start with crc = 0, feed pieces in order. */
+uint32_t es_crc32(uint32_t crc, const void *bytes, size_t n);
+
+/* Reads the next frame: skips bytes until the magic (waiting up to first_timeout_ms for each
+ * of them, 0 = forever), then the header, the payload into `payload` (capacity bytes) and
+ * the CRC, each byte within ES_FRAME_BYTE_TIMEOUT_MS. Returns 0 with `header` filled, -1
+ * when no magic came within first_timeout_ms, or an es_frame_error (header holds what was
+ * read of it, sequence 0 if unknown). A frame longer than capacity is drained (its bytes
+ * read and dropped, until they stop) before ES_FRAME_ERROR_LENGTH is returned. */
+int es_frame_read(const es_frame_port *port, uint32_t first_timeout_ms, unsigned char *payload,
+                  uint32_t capacity, es_frame_header *header);
+
+/* Sends one frame of the given type and sequence whose payload is the pieces, in order. */
+void es_frame_write(const es_frame_port *port, uint16_t type, uint32_t sequence,
+                    const es_frame_piece *pieces, uint32_t count);
+
+/* Sends an ERROR frame: the code, then the message (NUL-terminated, sent without the NUL). */
+void es_frame_write_error(const es_frame_port *port, uint32_t sequence, es_frame_error code,
+                          const char *message);
+
 #ifdef __cplusplus
 }
 #endif

@@ -25,7 +25,9 @@ typedef struct {
   uint64_t (*ns_now)(void);
 } es_serve_config;
 
-/* Returns 0 after a STOP frame; it never returns on a bad frame (it answers ERROR). */
+/* Returns 0 after a STOP frame, or -1 when the port closed (read_byte gave -1 while
+ * waiting forever: the host end of a pipe went away). It never returns on a bad frame (it
+ * answers ERROR). The platform then prints the console lines of a finished run and ends. */
 int es_serve(const es_serve_config *config);
 
 #ifdef __cplusplus

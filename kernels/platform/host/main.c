@@ -1,6 +1,12 @@
 /* host model runner: the same generated model, built for the build machine.
  *
  *   model INPUT.bin OUTPUT.bin [--repeat N]
+ *   model --serve          (or EDGESPEC_SERVE=1 in the environment, e.g. on a kernel
+ *                           command line for an /init)
+ *
+ * Serve mode: stdin/stdout is the port of the frame protocol (edgespec/frame.h): READY,
+ * then an OUTPUT or ERROR frame for each INPUT frame, until STOP (es_serve, serve.h);
+ * console lines share stdout with the frames.
  *
  * Reads the inputs (edgespec/io_format.h), runs the model N times (default 1), writes the
  * outputs of the last run to OUTPUT.bin (through a temporary file and a rename) and prints
@@ -22,6 +28,8 @@
 #include "edgespec/model.h"
 #include "edgespec/platform.h"
 #include "edgespec/profile.h"
+#include "edgespec/serve.h"
+#include "stdio_port.h"
 
 static void finish(es_exit_code code) {
   if (code == ES_EXIT_OK) printf("edgespec: status=ok\n");
@@ -105,6 +113,38 @@ static void write_outputs(const char *path, float *const *outputs) {
   printf("edgespec: output_file=%s bytes=%llu\n", path, (unsigned long long)size);
 }
 
+static int serve_requested(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "--serve") == 0) return 1;
+  const char *env = getenv("EDGESPEC_SERVE");
+  return argc == 1 && env && strcmp(env, "1") == 0;
+}
+
+static float *alloc_output(uint32_t bytes) {
+  void *p = NULL;
+  if (posix_memalign(&p, ES_IO_ALIGN, es_io_round_up(bytes) + ES_IO_ALIGN) != 0)
+    fail(ES_EXIT_MODEL_ERROR, "out of memory%s%s", "", "");
+  return p;
+}
+
+static void serve(void) {
+  static es_stdio_port state;
+  es_frame_port port;
+  signal(SIGPIPE, SIG_IGN); /* a host that goes away ends the loop through the read side */
+  if (es_stdio_port_open(&state, &port, STDIN_FILENO, STDOUT_FILENO) != 0)
+    fail(ES_EXIT_BAD_INPUT, "cannot put the terminal in raw mode: %s%s", strerror(errno), "");
+  uint64_t capacity = es_io_data_offset((uint32_t)es_model.n_inputs);
+  for (int32_t i = 0; i < es_model.n_inputs; i++) capacity += es_io_round_up(es_model.input_bytes[i]);
+  void *input = NULL;
+  if (capacity > UINT32_MAX || posix_memalign(&input, ES_IO_ALIGN, (size_t)capacity) != 0)
+    fail(ES_EXIT_MODEL_ERROR, "out of memory for the input buffer%s%s", "", "");
+  float *outputs[ES_MAX_TENSORS];
+  for (int32_t i = 0; i < es_model.n_outputs; i++) outputs[i] = alloc_output(es_model.output_bytes[i]);
+  const es_serve_config config = {&port, input, (uint32_t)capacity, outputs, NULL, now_ns};
+  fflush(stdout);
+  if (es_serve(&config) != 0) fail(ES_EXIT_BAD_INPUT, "the serving port closed before a STOP frame%s%s", "", "");
+  finish(ES_EXIT_OK);
+}
+
 int main(int argc, char **argv) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -115,19 +155,21 @@ int main(int argc, char **argv) {
   sigaction(SIGILL, &sa, NULL);
   sigaction(SIGFPE, &sa, NULL);
 
+  const int serving = serve_requested(argc, argv);
   long repeat = 1;
-  if (argc == 5 && strcmp(argv[3], "--repeat") == 0) {
+  if (!serving && argc == 5 && strcmp(argv[3], "--repeat") == 0) {
     char *end;
     repeat = strtol(argv[4], &end, 10);
     if (*end || repeat < 1 || repeat > 1000000) fail(ES_EXIT_BAD_INPUT, "--repeat wants a count from 1 to 1000000, got %s%s", argv[4], "");
-  } else if (argc != 3) {
-    fail(ES_EXIT_BAD_INPUT, "usage: %s INPUT.bin OUTPUT.bin [--repeat N]%s", argv[0], "");
+  } else if (!serving && argc != 3) {
+    fail(ES_EXIT_BAD_INPUT, "usage: %s INPUT.bin OUTPUT.bin [--repeat N], or %s --serve", argv[0], argv[0]);
   }
   printf("edgespec: model=%s inputs=%d outputs=%d\n", es_model.name, (int)es_model.n_inputs,
          (int)es_model.n_outputs);
   if (es_model.n_inputs < 1 || es_model.n_inputs > ES_MAX_TENSORS || es_model.n_outputs < 1 ||
       es_model.n_outputs > ES_MAX_TENSORS)
     fail(ES_EXIT_MODEL_ERROR, "the model's input or output count is outside 1..16%s%s", "", "");
+  if (serving) serve();
 
   uint64_t size = 0;
   void *file = read_file(argv[1], &size);
@@ -138,16 +180,12 @@ int main(int argc, char **argv) {
   if (problem) fail(ES_EXIT_BAD_INPUT, "input %s: %s", argv[1], problem);
 
   float *outputs[ES_MAX_TENSORS];
-  for (int32_t i = 0; i < es_model.n_outputs; i++) {
-    void *p = NULL;
-    if (posix_memalign(&p, ES_IO_ALIGN, es_io_round_up(es_model.output_bytes[i]) + ES_IO_ALIGN) != 0)
-      fail(ES_EXIT_MODEL_ERROR, "out of memory%s%s", "", "");
-    outputs[i] = p;
-  }
+  for (int32_t i = 0; i < es_model.n_outputs; i++) outputs[i] = alloc_output(es_model.output_bytes[i]);
 
   uint64_t *times = malloc((size_t)repeat * sizeof *times);
   if (!times) fail(ES_EXIT_MODEL_ERROR, "out of memory%s%s", "", "");
   for (long r = 0; r < repeat; r++) {
+    if (es_model_reset) es_model_reset(); /* each repeat computes the first step of a model with state */
     const uint64_t start = now_ns();
     const int rc = es_model_invoke((const float *const *)inputs, outputs);
     times[r] = now_ns() - start;

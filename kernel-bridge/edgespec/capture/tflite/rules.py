@@ -19,6 +19,7 @@ from .lowering import TfliteLowering, Unmappable
 from .. import rearrange
 from ..slicing import slice_attrs
 from ..lowering_base import normalize_axis, product, same_padding, window_output_size
+from .recurrent_rules import RULES as RECURRENT_RULES
 
 
 def _input(op: FbOperator, position: int) -> int:
@@ -137,6 +138,9 @@ def _binary(vocab_op: str, commutative: bool) -> Callable[[TfliteLowering, FbOpe
         a, b = op.inputs[0], op.inputs[1]
         fused = op.options.get("fusedActivationFunction", 0)
         if low.is_constant(a) and not low.is_constant(b):
+            if not commutative and vocab_op == "sub" and low.constant(a, "operand").size == 1 \
+                    and low.shape(op.outputs[0]) == low.shape(b) and low.tensor(b).type_name == "float32":
+                return _scalar_minus(low, op, a, b, fused)  # 1 - z of an unrolled Keras GRU
             if not commutative:
                 raise Unmappable("its first operand is a constant and the second computed (constant - x)")
             a, b = b, a
@@ -146,6 +150,13 @@ def _binary(vocab_op: str, commutative: bool) -> Callable[[TfliteLowering, FbOpe
         else:
             low.emit(vocab_op, [low.value(a), low.value(b)], {}, fused)
     return rule
+
+
+def _scalar_minus(low: TfliteLowering, op: FbOperator, constant: int, x: int, fused: int) -> None:
+    """c - x as x * -1 + c (float)."""
+    negated = low.declare(op.outputs[0], ".negated", holds_value=False)
+    low.add_node("mul", [low.value(x)], [negated], {"scalar": -1.0})
+    low.emit("add", [negated], {"scalar": float(low.real_constant(constant, "operand").reshape(-1)[0])}, fused)
 
 
 def squared_difference(low: TfliteLowering, op: FbOperator) -> None:
@@ -503,4 +514,5 @@ RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
     "BATCH_MATMUL": batch_matmul,
     "DEQUANTIZE": dequantize,
     "QUANTIZE": quantize,
+    **RECURRENT_RULES,
 }

@@ -15,7 +15,8 @@ export interface GraphIO {
 export interface GraphTensor {
   shape: number[];
   dtype: DType;
-  kind: 'input' | 'weight' | 'activation' | 'output';
+  /** state: what a variable of the model (Graph.state) holds when an invocation starts. */
+  kind: 'input' | 'weight' | 'activation' | 'output' | 'state';
   layout?: Layout;
   module?: string;
   /** Given quantization (e.g. from an int8 .tflite): real = scale * (q - zero_point). */
@@ -68,6 +69,19 @@ export interface Graph {
    * dtype (an int8 .tflite's int8 tensors as their integers). Absent when capture kept none.
    */
   intermediates?: { file: 'intermediates.safetensors'; sha256: string; bytes: number; count: number };
+  /** Values the model keeps between invocations (a streaming .tflite's variables). */
+  state?: GraphState[];
+}
+
+/**
+ * A value the model keeps between invocations: tensor `read` (kind state) holds it when an
+ * invocation starts, tensor `write` when the invocation ends, the weight `initial` before the first.
+ */
+export interface GraphState {
+  name: string;
+  read: string;
+  write: string;
+  initial: string;
 }
 
 /** A number that says how it was measured. */

@@ -108,7 +108,7 @@ def _check_graph(bundle: Path, graph: Dict[str, Any]) -> None:
     for name, tensor in tensors.items():
         if tensor["kind"] == "input" and name not in input_tensors:
             raise _fail(bundle, f"tensor '{name}' is of kind input but no graph input names it")
-    available: Set[str] = {n for n, t in tensors.items() if t["kind"] in ("input", "weight")}
+    available: Set[str] = {n for n, t in tensors.items() if t["kind"] in ("input", "weight", "state")}
     for node in graph["nodes"]:
         for name in node["inputs"]:
             if name not in tensors:
@@ -124,6 +124,31 @@ def _check_graph(bundle: Path, graph: Dict[str, Any]) -> None:
     for io in graph["outputs"]:
         if io["tensor"] not in available:
             raise _fail(bundle, f"output '{io['name']}' (tensor '{io['tensor']}') is never written by a node")
+    _check_state(bundle, graph)
+
+
+def _check_state(bundle: Path, graph: Dict[str, Any]) -> None:
+    """Each state record reads a tensor of kind state, ends as a declared non-weight tensor of the same shape and
+    dtype, and starts as a weight of that shape and dtype; every state tensor belongs to exactly one record."""
+    tensors = graph["tensors"]
+    records = graph.get("state", [])
+    reads = [record["read"] for record in records]
+    for record in records:
+        label = f"state '{record['name']}'"
+        read, write, initial = (tensors.get(record[key]) for key in ("read", "write", "initial"))
+        if read is None or read["kind"] != "state":
+            raise _fail(bundle, f"{label} reads '{record['read']}', which is not a tensor of kind state")
+        if write is None or write["kind"] == "weight":
+            raise _fail(bundle, f"{label} ends as '{record['write']}', which is not a computed tensor")
+        if initial is None or initial["kind"] != "weight":
+            raise _fail(bundle, f"{label} starts as '{record['initial']}', which is not a weight")
+        for role, other in (("ends as", write), ("starts as", initial)):
+            if other["shape"] != read["shape"] or other["dtype"] != read["dtype"]:
+                raise _fail(bundle, f"{label} {role} a {other['dtype']}{other['shape']} tensor but holds "
+                                    f"{read['dtype']}{read['shape']}")
+    for name, tensor in tensors.items():
+        if tensor["kind"] == "state" and reads.count(name) != 1:
+            raise _fail(bundle, f"tensor '{name}' is of kind state but {reads.count(name)} state records read it")
 
 
 # zero points each quantized dtype can hold: int8 codes, int32 biases (always 0)

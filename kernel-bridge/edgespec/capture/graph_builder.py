@@ -33,6 +33,7 @@ class GraphBuilder:
         # value name): how capture finds the framework's own value of each tensor (intermediates.py)
         self.origins: Dict[str, Any] = {}
         self.notes: List[str] = []  # names capture had to change, said to the user
+        self.state: List[Dict[str, Any]] = []  # what the model keeps between invocations (a streaming model's variables)
 
     def unique_tensor_name(self, wanted: str) -> str:
         return unique(bounded_text(wanted), self.tensors)
@@ -105,6 +106,12 @@ class GraphBuilder:
             if io["tensor"] == old:
                 io["tensor"] = new
 
+    def add_state(self, name: str, read: str, write: str, initial: np.ndarray) -> None:
+        """The model keeps a value between invocations: tensor `read` (kind state) holds it when an invocation
+        starts, tensor `write` at its end; before the first invocation it is `initial` (a weight)."""
+        weight = self.add_weight(f"{read}.initial", initial, "")
+        self.state.append({"name": bounded_text(name), "read": read, "write": write, "initial": weight})
+
     def add_node(self, wanted_name: str, op: str, inputs: Sequence[str], outputs: Sequence[str],
                  attrs: Dict[str, Any], framework_ops: Sequence[str], module: str, source: Optional[str]) -> None:
         name = unique(bounded_text(wanted_name), self._node_names)
@@ -119,6 +126,7 @@ class GraphBuilder:
     def drop_unread_tensors(self) -> None:
         """Forget activations declared for ops that were never emitted (e.g. folded away)."""
         used = {io["tensor"] for io in self.inputs + self.outputs}
+        used.update(name for record in self.state for name in (record["read"], record["write"], record["initial"]))
         for node in self.nodes:
             used.update(node["inputs"])
             used.update(node["outputs"])
@@ -138,7 +146,8 @@ class GraphBuilder:
         return {"format": "edgespec.graph", "version": 1, "name": name,
                 "source": {key: bounded_text(str(value)) for key, value in source.items()},
                 "inputs": self.inputs, "outputs": self.outputs, "tensors": self.tensors, "nodes": self.nodes,
-                "op_inventory": dict(sorted(inventory.items(), key=lambda kv: (-kv[1], kv[0])))}
+                "op_inventory": dict(sorted(inventory.items(), key=lambda kv: (-kv[1], kv[0]))),
+                **({"state": self.state} if self.state else {})}
 
 
 def _shown(name: str) -> str:

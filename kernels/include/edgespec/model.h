@@ -4,8 +4,11 @@
  * - Inputs and outputs are dense fp32 tensors in the layout graph.json gives them.
  * - The platform owns the input bytes (for qemu-virt: where QEMU's loader put them) and the
  *   output buffers (each 64-byte aligned); the model owns its arena and weights.
- * - es_model_invoke may be called more than once (the host platform repeats it for timing)
- *   and must give the same outputs each time; it returns 0 on success. */
+ * - es_model_invoke may be called more than once (the host platform repeats it for timing);
+ *   it returns 0 on success. A stateless model gives the same outputs each time. A model with
+ *   state (graph.state: a streaming model's variables) carries it from one call to the next,
+ *   and defines es_model_reset, which puts the state back to its value before the first call:
+ *   a platform that repeats one input calls it before each repeat. */
 #ifndef EDGESPEC_MODEL_H
 #define EDGESPEC_MODEL_H
 
@@ -29,6 +32,9 @@ typedef struct {
 extern const es_model_info es_model;
 
 int es_model_invoke(const float *const *inputs, float *const *outputs);
+
+/* Defined only by models with state (weak: NULL otherwise). */
+void es_model_reset(void) __attribute__((weak));
 
 #ifdef __cplusplus
 }

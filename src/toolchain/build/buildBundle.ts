@@ -14,6 +14,7 @@ import { measureReferenceStack } from '../reference/measureReferenceStack';
 import { compileFlags, linkWithSymbolTable, strip } from './link';
 import { parseLinkerMap } from './linkerMap';
 import { LoweredModel, lowerModel } from './lowerModel';
+import { bindState, BoundState } from './state';
 import { writeManifest } from './manifest';
 import { checkMemoryBeforeLink, MemoryNeeds, memoryNeeds } from './memoryCheck';
 import { ObjectCache } from './objectCache';
@@ -73,6 +74,8 @@ function sha256(data: Buffer): string {
 
 /** Writes the build into `dir` (an empty temporary directory). */
 interface BuildKind {
+  /** The model's state carried between invocations (graph.state), bound to extra schedule I/O. */
+  state: BoundState;
   profile: boolean;
   debugTensors: boolean;
   dtype: 'float32' | 'int8';
@@ -81,9 +84,9 @@ interface BuildKind {
 
 async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs: MemoryNeeds, bundleDir: string, finalDir: string, target: TargetSpec, reporter: Pick<Reporter, 'progress' | 'log'>, cacheDir: string | undefined, kind: BuildKind): Promise<BuildResult> {
   const { schedule, plan, blob } = lowered;
-  const { profile, debugTensors, dtype, kernelVariant } = kind;
+  const { profile, debugTensors, dtype, kernelVariant, state } = kind;
 
-  const source = lowered.source ?? emitModelSource(schedule, plan, blob, PRODUCER, { profile, debugTensors });
+  const source = lowered.source ?? emitModelSource(schedule, plan, blob, PRODUCER, { profile, debugTensors, state });
   await fs.writeFile(path.join(dir, 'model.c'), source.modelC);
   await fs.writeFile(path.join(dir, 'weights.S'), source.weightsS);
   await fs.writeFile(path.join(dir, 'weights.bin'), blob.data);
@@ -218,9 +221,13 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const dtype = buildDtype(bundle.graph, options.dtype);
   const finalDir = early ?? (await prepareOut(dtype));
   // Everything that can reject the model runs before anything is written.
+  const state = bindState(bundle.graph, name => bundle.weights.tensors.get(name));
+  if (state.bindings.length > 0 && dtype === 'int8') {
+    throw new EdgespecError('unsupported-graph', `${bundle.graph.name} keeps state between invocations (${state.bindings.length} variable${state.bindings.length === 1 ? '' : 's'}); an int8 image of a model with state is not built yet`, 'build it as float32 (--dtype float32)');
+  }
   const lowered = dtype === 'int8'
     ? await lowerInt8(bundle, target.name, { ...options, producer: PRODUCER, log: m => reporter.log(m), progress: (s, d, t, m) => reporter.progress(s, d, t, m) })
-    : lowerModel(bundle.graph, name => bundle.weights.tensors.get(name), target.name, (name, i, total) => reporter.progress('passes', i, total, name));
+    : lowerModel(state.graph, name => bundle.weights.tensors.get(name), target.name, (name, i, total) => reporter.progress('passes', i, total, name));
   const fault = plantFault(lowered);
   if (fault) {
     reporter.log(fault, 'warn');
@@ -237,7 +244,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     await fs.mkdir(path.dirname(finalDir), { recursive: true });
     await fs.mkdir(tmp);
     const cacheDir = options.cacheDir === undefined ? ObjectCache.defaultDir() : options.cacheDir ?? undefined;
-    const result = await buildInto(tmp, bundle.graph, lowered, needs, bundle.dir, finalDir, target, reporter, cacheDir, { profile: options.profile ?? false, debugTensors: options.debugTensors ?? false, dtype, kernelVariant: options.kernelVariant ?? 'neon' });
+    const result = await buildInto(tmp, bundle.graph, lowered, needs, bundle.dir, finalDir, target, reporter, cacheDir, { state, profile: options.profile ?? false, debugTensors: options.debugTensors ?? false, dtype, kernelVariant: options.kernelVariant ?? 'neon' });
     await publish(tmp, finalDir);
     await removeFailedBuildLog(finalDir).catch(() => undefined);
     return result;

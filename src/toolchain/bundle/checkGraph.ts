@@ -12,7 +12,7 @@ export function checkGraph(graph: Graph): void {
   checkOpsKnown(graph);
   checkTensorSizes(graph);
   checkAttrs(graph);
-  const problems = [...ioProblems(graph), ...dataflowProblems(graph), ...quantizationProblems(graph)];
+  const problems = [...ioProblems(graph), ...dataflowProblems(graph), ...stateProblems(graph), ...quantizationProblems(graph)];
   if (problems.length > 0) {
     throw new EdgespecError(
       'bundle-graph-inconsistent',
@@ -114,7 +114,7 @@ function dataflowProblems(graph: Graph): string[] {
   const problems: string[] = [];
   const available = new Set<string>();
   for (const [name, tensor] of Object.entries(graph.tensors)) {
-    if (tensor.kind === 'weight') available.add(name);
+    if (tensor.kind === 'weight' || tensor.kind === 'state') available.add(name);
   }
   for (const io of graph.inputs) available.add(io.tensor);
   const producer = new Map<string, string>();
@@ -133,6 +133,37 @@ function dataflowProblems(graph: Graph): string[] {
   }
   for (const io of graph.outputs) {
     if (io.tensor in graph.tensors && !available.has(io.tensor)) problems.push(`output '${io.name}' (tensor '${io.tensor}') is written by no node`);
+  }
+  return problems;
+}
+
+/**
+ * Each state record (graph.state) reads a tensor of kind state, ends as a computed tensor and
+ * starts as a weight, both of the read tensor's shape and dtype; every state tensor has one
+ * record. The rule of bundle_validation.py too.
+ */
+function stateProblems(graph: Graph): string[] {
+  const problems: string[] = [];
+  const records = graph.state ?? [];
+  for (const record of records) {
+    const label = `state '${record.name}'`;
+    const read = graph.tensors[record.read];
+    const write = graph.tensors[record.write];
+    const initial = graph.tensors[record.initial];
+    if (!read || read.kind !== 'state') problems.push(`${label} reads '${record.read}', which is not a tensor of kind state`);
+    else if (!write || write.kind === 'weight') problems.push(`${label} ends as '${record.write}', which is not a computed tensor`);
+    else if (!initial || initial.kind !== 'weight') problems.push(`${label} starts as '${record.initial}', which is not a weight`);
+    else {
+      for (const [role, other] of [['ends as', write], ['starts as', initial]] as const) {
+        if (other.dtype !== read.dtype || formatShape(other.shape) !== formatShape(read.shape)) {
+          problems.push(`${label} ${role} a ${other.dtype}${formatShape(other.shape)} tensor but holds ${read.dtype}${formatShape(read.shape)}`);
+        }
+      }
+    }
+  }
+  for (const [name, tensor] of Object.entries(graph.tensors)) {
+    const count = records.filter(r => r.read === name).length;
+    if (tensor.kind === 'state' && count !== 1) problems.push(`tensor '${name}' is of kind state but ${count} state records read it`);
   }
   return problems;
 }

@@ -56,6 +56,9 @@ class FbModel:
     outputs: List[int]
     subgraph_count: int
     signature_names: Dict[int, str] = field(default_factory=dict)  # tensor index -> name in the signature
+    # a streaming model's resource variables: VAR_HANDLE's container/shared_name -> the constant its
+    # initialization subgraph (run once by CALL_ONCE) assigns to it
+    variable_initials: Dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def read_flatbuffer(model_bytes: bytes) -> FbModel:
@@ -72,9 +75,31 @@ def read_flatbuffer(model_bytes: bytes) -> FbModel:
     tensors = [_tensor(i, t, model, model_bytes) for i, t in enumerate(graph.tensors or [])]
     operators = [_operator(i, op, model) for i, op in enumerate(graph.operators or [])]
     result = FbModel(tensors, operators, _ints(graph.inputs), _ints(graph.outputs), len(model.subgraphs),
-                     _signature_names(model, len(tensors)))
+                     _signature_names(model, len(tensors)), _variable_initials(model, model_bytes))
     _check_references(result)
     return result
+
+
+def variable_key(options: Dict[str, Any]) -> str:
+    """The identity of a resource variable: VAR_HANDLE ops with the same container and shared name are one variable."""
+    return f"{_name(options.get('container'))}/{_name(options.get('sharedName'))}"
+
+
+def _variable_initials(model, model_bytes: bytes) -> Dict[str, np.ndarray]:
+    """What the other subgraphs assign to each variable: the converter writes a streaming model's initial state as
+    an initialization subgraph of VAR_HANDLE + ASSIGN_VARIABLE ops on constants, run once by CALL_ONCE."""
+    initials: Dict[str, np.ndarray] = {}
+    for subgraph in (model.subgraphs or [])[1:]:
+        tensors = [_tensor(i, t, model, model_bytes) for i, t in enumerate(subgraph.tensors or [])]
+        operators = [_operator(i, op, model) for i, op in enumerate(subgraph.operators or [])]
+        handles = {out: variable_key(op.options) for op in operators if op.op == "VAR_HANDLE" for out in op.outputs}
+        for op in operators:
+            if op.op != "ASSIGN_VARIABLE" or len(op.inputs) != 2:
+                continue
+            resource, value = op.inputs
+            if resource in handles and 0 <= value < len(tensors) and tensors[value].constant is not None:
+                initials[handles[resource]] = tensors[value].constant
+    return initials
 
 
 def _damaged(problem: str) -> ModelInputError:

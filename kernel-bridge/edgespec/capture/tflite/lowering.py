@@ -16,6 +16,7 @@ import numpy as np
 
 from .flatbuffer import ACTIVATIONS, FbModel, FbOperator, FbTensor
 from ..lowering_base import Unmappable, UnsupportedCollector
+from .variables import Variables, add_state
 from .int8 import dequantized, is_int8_model, quantization_record, uint8_as_int8
 from ...errors import ModelInputError, UnsupportedOpsError
 from ..graph_builder import GraphBuilder
@@ -82,6 +83,7 @@ class TfliteLowering:
         self.names: Dict[int, str] = {}  # TFLite tensor index -> graph tensor name
         self.constants: Dict[int, np.ndarray] = {t.index: t.constant for t in model.tensors if t.constant is not None}
         self._weights: Dict[int, str] = {}
+        self.variables = Variables()  # a streaming model's resource variables (variables.py)
         self.op: Optional[FbOperator] = None
         self.module = ""
         uint8 = uint8_as_int8(model)
@@ -138,6 +140,7 @@ class TfliteLowering:
                 self._edge_node("dequantize", result, real, INT8_OUTPUT)
                 result = real
             self.builder.add_output(self.model.signature_names.get(index) or io_name(self.tensor(index).name), result)
+        add_state(self)
         self.builder.drop_unread_tensors()
         return LoweredTflite(self.builder, dict(self.inventory), list(self.model.inputs), list(self.model.outputs),
                              self.int8, hybrid=self.hybrid)

@@ -20,6 +20,7 @@ from .. import rearrange
 from ..slicing import slice_attrs
 from ..lowering_base import normalize_axis, product, same_padding, window_output_size
 from .recurrent_rules import RULES as RECURRENT_RULES
+from .variables import RULES as VARIABLE_RULES
 
 
 def _input(op: FbOperator, position: int) -> int:
@@ -515,4 +516,5 @@ RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
     "DEQUANTIZE": dequantize,
     "QUANTIZE": quantize,
     **RECURRENT_RULES,
+    **VARIABLE_RULES,
 }

@@ -5,7 +5,7 @@
  */
 import facts from './targets.json';
 
-export type TargetName = 'qemu-virt' | 'host' | 'linux';
+export type TargetName = 'qemu-virt' | 'host' | 'linux' | 'rpi3' | 'efi' | 'linux-vm';
 export type Dtype = 'float32' | 'int8';
 
 export const TARGETS = facts.targets as readonly TargetName[];

@@ -1,5 +1,6 @@
 // Shapes of the files that travel between stages (see DESIGN.md "Contracts").
 // Shared by the toolchain (Node) and the lab extension (browser): no Node imports here.
+import type { TargetName } from './targets';
 
 export type DType = 'float32' | 'int8' | 'uint8' | 'int32' | 'int64' | 'bool';
 export type Layout = 'NCHW' | 'NHWC' | 'NC' | 'ANY';
@@ -122,6 +123,31 @@ export interface Footprint {
   arena: { bytes: number; lower_bound: number; how: string };
   kernels: { name: string; ops: string[]; bytes: number }[];
   reference_stack?: { name: string; bytes: number; how: string }[];
+  /** linux-vm: what boots (kernel + initramfs), of which the model's executable is a part. */
+  linux_vm?: LinuxVmFootprint;
+}
+
+/** footprint.json's linux_vm: the bytes a linux-vm build boots, each file measured on disk. */
+export interface LinuxVmFootprint {
+  kernel: { kind: 'purpose-built' | 'debian'; version: string; file: string; bytes: number; source: string };
+  /** gzip'd newc cpio holding /init (the model's executable) and /dev/console. */
+  initramfs: { file: string; bytes: number; uncompressed_bytes: number };
+  /** The model's static executable (/init): image_bytes of this footprint. */
+  model_bytes: number;
+  weights_bytes: number;
+  /** kernel + initramfs: what a board loads. */
+  total_bytes: number;
+  /** Debian's generic arm64 kernel measured on this machine, when it was fetched (scripts/debian-arm64-kernel.sh). */
+  generic_kernel?: { name: string; image_bytes: number; installed_bytes: number; how: string };
+  how: string;
+}
+
+/** build.json's linux_vm: the kernel and initramfs a run boots, and how. */
+export interface LinuxVmManifest {
+  kernel: { kind: 'purpose-built' | 'debian'; file: string; bytes: number; sha256: string; version: string; source: string };
+  initramfs: { file: string; bytes: number; sha256: string };
+  qemu: { machine: string; cpu: string; memory: string };
+  append: string;
 }
 
 /** run.json, format edgespec.run version 1. */
@@ -145,6 +171,8 @@ export interface RunReport {
     top5_match: boolean;
     top5: number[];
     reference_top5: number[];
+    /** Integer outputs (indices, argmax results), held to exact equality rather than the tolerance. */
+    exact_outputs?: string[];
   };
   guest_instructions?: Measured;
   wall_ms: Measured;
@@ -204,14 +232,14 @@ export interface BuildManifest {
   format: 'edgespec.build';
   version: 1;
   model: string;
-  target: 'qemu-virt' | 'host' | 'linux';
+  target: TargetName;
   /** The image's arithmetic (`edgespec build --dtype`); inputs and outputs stay float32. Absent: float32. */
   dtype?: 'float32' | 'int8';
   /** `edgespec build --kernel-variant`: 'portable' compiled every source with -DES_NO_NEON. Absent: 'neon'. */
   kernel_variant?: 'neon' | 'portable';
   /** The bundle the image was built from. */
   bundle: string;
-  /** The image file: a bare-metal ELF (qemu-virt) or an executable (host), stripped. */
+  /** The image file: a bare-metal ELF (qemu-virt), an executable (host), stripped, or the raw kernel8.img (rpi3). */
   image: string;
   image_bytes: number;
   image_sha256: string;
@@ -223,6 +251,12 @@ export interface BuildManifest {
   host?: { argv: ('INPUT_FILE' | 'OUTPUT_FILE')[] };
   /** linux: off an ARM64 board the executable runs under this user-mode emulator and CPU. */
   linux?: { emulator: string; cpu: string };
+  /** linux-vm: the kernel and initramfs to boot (the image is /init inside the initramfs). */
+  linux_vm?: LinuxVmManifest;
+  /** rpi3: the board QEMU models, the UART's baud rate and the files the SD card's boot partition takes. */
+  rpi3?: { qemu_machine: string; baud: number; elf: string; config_txt: string };
+  /** efi: the stripped ELF the .EFI was made from, the bootable FAT disk image, and the QEMU machine and firmware that run it. */
+  efi?: { elf: string; disk_image: string; machine: string; cpu: string; memory: string; firmware_code: string; firmware_vars: string };
   /** A profiling build (edgespec build --profile): the model records a count after each step. */
   profile?: ProfileManifest;
   /** A debug-tensors build (edgespec build --debug-tensors): what the image dumps after each step. */

@@ -8,6 +8,7 @@ import { buildSideTree, bytesBySource } from './footprintTree';
 import { escapeXml as esc, formatBytes, formatExactBytes, formatInteger, formatShare } from './format';
 import { renderFootprintSVG } from './footprintSvg';
 import { compareWithReferenceStack, formatTimes } from './referenceStack';
+import { linuxVmRows } from './linuxVm';
 
 const FONT = 'font-family:var(--jp-ui-font-family,sans-serif);font-size:13px;color:var(--jp-ui-font-color1,#222)';
 const TABLE = 'border-collapse:collapse;margin:6px 0 12px 0';
@@ -67,10 +68,16 @@ export function footprintStaticHtml(footprint: Footprint, maxSources = 15, chart
         [false, true, true, false]
       )
     : '';
+  const vmRows = linuxVmRows(footprint);
+  const vmTable = vmRows.length
+    ? `<h4 style="margin:8px 0 2px 0">What boots (linux-vm)</h4>` +
+      htmlTable(['', 'bytes', 'how it was measured'], vmRows.map(r => [esc(r.label), esc(formatExactBytes(r.bytes)), esc(r.how)]), [false, true, false])
+    : '';
   const svgImage = `<div${chartId ? ` id="${esc(chartId)}"` : ''}>${renderFootprintSVG(footprint)}</div>`;
   return htmlSection(
     `edgespec footprint: ${footprint.model} · ${footprint.target} · ${footprint.dtype}`,
     htmlTable(['', 'bytes', 'how it was measured'], totalRows, [false, true, false]) +
+      vmTable +
       svgImage +
       `<h4 style="margin:8px 0 2px 0">Flash by source</h4>` +
       htmlTable(['source', 'bytes', 'share'], sourceRows, [false, true, true]) +

@@ -28,13 +28,13 @@ export interface StackComparison {
 
 export function compareWithReferenceStack(footprint: Footprint): StackComparison | null {
   const stack = (footprint.reference_stack ?? []).filter(item => item.bytes > 0);
-  const image = footprint.totals.image_bytes;
+  const image = deployedBytes(footprint);
   if (stack.length === 0 || !(image.value > 0)) {
     return null;
   }
   const stackSum = stack.reduce((sum, item) => sum + item.bytes, 0);
   const entries: Omit<StackBar, 'fraction' | 'timesImage'>[] = [
-    { name: `edgespec image (${footprint.model})`, bytes: image.value, how: image.how, isImage: true, isSum: false },
+    { name: image.name, bytes: image.value, how: image.how, isImage: true, isSum: false },
     ...stack.map(item => ({ name: item.name, bytes: item.bytes, how: item.how, isImage: false, isSum: false }))
   ];
   if (stack.length > 1) {
@@ -64,6 +64,16 @@ export function compareWithReferenceStack(footprint: Footprint): StackComparison
     ticks,
     timesSmaller: stackSum / image.value
   };
+}
+
+/**
+ * What the edgespec side of the comparison is: the image, or for linux-vm what boots (kernel +
+ * initramfs, the model's executable inside), since the stack it is compared with includes an OS.
+ */
+export function deployedBytes(footprint: Footprint): { name: string; value: number; how: string } {
+  const vm = footprint.linux_vm;
+  if (vm) return { name: `edgespec linux-vm (${footprint.model}): ${vm.kernel.kind} kernel + initramfs`, value: vm.total_bytes, how: vm.how };
+  return { name: `edgespec image (${footprint.model})`, value: footprint.totals.image_bytes.value, how: footprint.totals.image_bytes.how };
 }
 
 /** "1 400×" / "3.2×" for the ratio column. */

@@ -28,6 +28,7 @@ import { formatBytes, formatExactBytes, formatShare } from '../../common/report/
 import { DiffSection } from './diffSection';
 import { append, button, clear, dataTable, h } from './dom';
 import { renderStackSection } from './stackSection';
+import { renderLinuxVmSection } from './linuxVmSection';
 import { ColorBy, colorClass, SunburstChart } from './sunburstChart';
 
 const MAX_TABLE_ROWS = 250;
@@ -75,6 +76,7 @@ export class FootprintView extends Widget {
       this.crumbs,
       h('div', 'jp-edgespec-footprint-main', this.chart.node, this.tableWrap),
       this.legend,
+      renderLinuxVmSection(this.footprint) ?? '',
       renderStackSection(this.footprint)
     );
     if (options.actions) {

@@ -14,7 +14,7 @@ export function renderStackSection(footprint: Footprint): HTMLElement {
   }
   if (comparison.timesSmaller !== null) {
     section.append(
-      h('p', 'jp-edgespec-stack-lead', `The image is ${formatTimes(comparison.timesSmaller)} smaller than framework + Python + OS. Log scale.`)
+      h('p', 'jp-edgespec-stack-lead', `${footprint.linux_vm ? 'What boots (kernel + initramfs) is' : 'The image is'} ${formatTimes(comparison.timesSmaller)} smaller than framework + Python + OS. Log scale.`)
     );
   }
   const rows = h('div', 'jp-edgespec-stack-rows');

@@ -28,9 +28,13 @@ import { hasGivenQuantization } from './quantize/givenQuantization';
 import { profileManifest, withProfileSource } from './profileBuild';
 import { debugTensorsManifest, withDebugTensorsSource } from './debugTensorsBuild';
 import { plantFault } from './plantFault';
+import { efiManifest, writeEfiImages } from './efiImage';
+import { writeBoardImages } from './boardImage';
 import { removeOnInterrupt } from '../interrupt';
 import { keepFailedBuildLog, removeFailedBuildLog } from './failedBuildLog';
 import { stagingDirFor, sweepDeadBuilds } from './staging';
+import { packageLinuxVm } from '../linuxVm/packageVm';
+import { DEFAULT_KERNEL, KernelKind, VmKernel, vmKernel } from '../linuxVm/vmKernel';
 
 export const IMAGE_FILE = 'image.elf';
 export const LINKED_FILE = 'image.linked.elf';
@@ -58,6 +62,8 @@ export interface BuildOptions {
   calibration?: string;
   /** 'portable': every source compiled with -DES_NO_NEON (no hand-written NEON paths). Default 'neon'. */
   kernelVariant?: KernelVariant;
+  /** linux-vm: the kernel it boots, purpose-built from linux-source-6.1 (default) or Debian's generic arm64 kernel. */
+  kernel?: KernelKind;
 }
 
 export interface BuildResult {
@@ -80,6 +86,8 @@ interface BuildKind {
   debugTensors: boolean;
   dtype: 'float32' | 'int8';
   kernelVariant: KernelVariant;
+  /** linux-vm: the kernel packaged with the executable. */
+  vmKernel?: VmKernel;
 }
 
 async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs: MemoryNeeds, bundleDir: string, finalDir: string, target: TargetSpec, reporter: Pick<Reporter, 'progress' | 'log'>, cacheDir: string | undefined, kind: BuildKind): Promise<BuildResult> {
@@ -95,6 +103,7 @@ async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs
 
   const objects = planObjects(lowered, target, { ES_OUTPUT_BYTES: outputStorage(lowered) });
   const log = new BuildLog();
+  let imageFile = IMAGE_FILE; // efi: the .EFI made from it
   log.note(`${PRODUCER}: model ${schedule.model}, target ${target.name}, kernel variant ${kernelVariant}`);
   for (const note of lowered.notes ?? []) log.note(note);
   const values: FlagValues = { BUILD: dir, IMAGE: LINKED_FILE, MAP: MAP_FILE };
@@ -107,18 +116,21 @@ async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs
     await linkWithSymbolTable(target, objects.units.map(u => u.object), dir, log, flags, values);
     if (target.symbolTable) objects.sources.set('obj/symbols.o', 'platform');
     await strip(target, LINKED_FILE, IMAGE_FILE, dir, log);
+    if (target.efi) imageFile = await writeEfiImages(target, IMAGE_FILE, dir, log, graph);
+    if (target.board) imageFile = await writeBoardImages(target, IMAGE_FILE, dir, log);
     reporter.progress('link', 1, 1);
   } finally {
     await fs.writeFile(path.join(dir, 'build.log'), log.text());
   }
 
-  const image = await fs.readFile(path.join(dir, IMAGE_FILE));
+  const image = await fs.readFile(path.join(dir, imageFile));
   const linked = await fs.readFile(path.join(dir, LINKED_FILE));
   const footprint = measureFootprint({
     model: schedule.model,
     target: target.name,
     dtype,
-    imageFile: IMAGE_FILE,
+    imageFile,
+    ...(target.board ? { rawOf: await fs.readFile(path.join(dir, IMAGE_FILE)) } : {}),
     image,
     linked,
     map: parseLinkerMap(await fs.readFile(path.join(dir, MAP_FILE), 'utf8')),
@@ -129,18 +141,23 @@ async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs
     ramNote: target.ramNote
   });
   reporter.progress('footprint', 0, 1, 'measuring the framework stack this image replaces');
-  const referenceStack = await measureReferenceStack();
+  const vm = kind.vmKernel ? await packageLinuxVm(dir, IMAGE_FILE, kind.vmKernel, blob.tensorBytes) : undefined;
+  // linux-vm: the generic stack's OS is measured too (Debian's arm64 kernel package)
+  const referenceStack = [...(await measureReferenceStack()), ...(vm?.referenceOs ? [vm.referenceOs] : [])];
   if (referenceStack.length) footprint.reference_stack = referenceStack;
+  if (vm) footprint.linux_vm = vm.footprint;
   await fs.writeFile(path.join(dir, 'footprint.json'), `${JSON.stringify(footprint, null, 1)}\n`);
   reporter.progress('footprint', 1, 1, `image ${image.length} bytes, weights ${blob.tensorBytes}`);
 
   const manifest = writeManifest({
-    graph, target, lowered, image: { file: IMAGE_FILE, bytes: image.length, sha256: sha256(image) }, needs, linked: parseElf(linked),
+    graph, target, lowered, image: { file: imageFile, bytes: image.length, sha256: sha256(image) }, needs, linked: parseElf(linked),
     bundle: path.relative(finalDir, path.resolve(bundleDir)) || '.', producer: PRODUCER, dtype, kernelVariant,
     files: { footprint: 'footprint.json', log: 'build.log', map: MAP_FILE, linked: LINKED_FILE, model_source: 'model.c' },
     ...(profile ? { profile: profileManifest(schedule, target) } : {}),
-    ...(debugTensors ? { debugTensors: debugTensorsManifest(schedule, lowered.ir, graph, (lowered as LoweredInt8).quantized) } : {})
+    ...(debugTensors ? { debugTensors: debugTensorsManifest(schedule, lowered.ir, graph, (lowered as LoweredInt8).quantized) } : {}),
+    ...(target.efi ? { efi: efiManifest(target, IMAGE_FILE) } : {})
   });
+  if (vm) manifest.linux_vm = vm.manifest;
   await fs.writeFile(path.join(dir, 'build.json'), `${JSON.stringify(manifest, null, 1)}\n`);
   await writeOfflineFiles(dir, target, manifest, footprint);
   return { dir: finalDir, manifest, footprint };
@@ -228,6 +245,8 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const lowered = dtype === 'int8'
     ? await lowerInt8(bundle, target.name, { ...options, producer: PRODUCER, log: m => reporter.log(m), progress: (s, d, t, m) => reporter.progress(s, d, t, m) })
     : lowerModel(state.graph, name => bundle.weights.tensors.get(name), target.name, (name, i, total) => reporter.progress('passes', i, total, name));
+  // the kernel before anything is written: a purpose-built one may first need building (minutes, cached)
+  const kernel = target.name === 'linux-vm' ? await vmKernel(options.kernel ?? DEFAULT_KERNEL, (done, total, message) => reporter.progress('kernel', done, total, message)) : undefined;
   const fault = plantFault(lowered);
   if (fault) {
     reporter.log(fault, 'warn');
@@ -244,7 +263,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     await fs.mkdir(path.dirname(finalDir), { recursive: true });
     await fs.mkdir(tmp);
     const cacheDir = options.cacheDir === undefined ? ObjectCache.defaultDir() : options.cacheDir ?? undefined;
-    const result = await buildInto(tmp, bundle.graph, lowered, needs, bundle.dir, finalDir, target, reporter, cacheDir, { state, profile: options.profile ?? false, debugTensors: options.debugTensors ?? false, dtype, kernelVariant: options.kernelVariant ?? 'neon' });
+    const result = await buildInto(tmp, bundle.graph, lowered, needs, bundle.dir, finalDir, target, reporter, cacheDir, { state, profile: options.profile ?? false, debugTensors: options.debugTensors ?? false, dtype, kernelVariant: options.kernelVariant ?? 'neon', ...(kernel ? { vmKernel: kernel } : {}) });
     await publish(tmp, finalDir);
     await removeFailedBuildLog(finalDir).catch(() => undefined);
     return result;

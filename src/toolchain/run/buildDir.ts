@@ -1,7 +1,9 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { BuildManifest, BuildTensor } from '../../common/types';
+import type { TargetName } from '../../common/targets';
+import { BuildManifest, BuildTensor, LinuxVmManifest } from '../../common/types';
 import { EdgespecError } from '../errors';
+import type { EfiGuest } from '../guest/guestArgs';
 import { kindOf, readRegularFile } from '../readRegularFile';
 import { checkedManifestFields } from './manifestFields';
 
@@ -11,7 +13,7 @@ export type TensorSpec = BuildTensor;
 export interface RunnableBuild {
   dir: string;
   model: string;
-  target: 'qemu-virt' | 'host' | 'linux';
+  target: TargetName;
   dtype: 'float32' | 'int8';
   /** The bundle the image was built from: its reference input and output. */
   bundleDir: string;
@@ -25,8 +27,14 @@ export interface RunnableBuild {
   qemu?: { machine: string; cpu: string; memory: string; inputAddress: string };
   /** host: the executable's arguments, in order. */
   hostArgv?: NonNullable<BuildManifest['host']>['argv'];
+  /** efi: the disk image layout, the QEMU machine and the firmware (checked against the platform's). */
+  efi?: EfiGuest;
   /** linux: the user-mode emulator and CPU that run the executable here. */
   userMode?: { emulator: string; cpu: string };
+  /** rpi3: the QEMU machine that models the board, and the UART's baud rate. */
+  board?: { machine: string; baud: number };
+  /** linux-vm: the kernel and initramfs to boot (checked against this edgespec's values). */
+  linuxVm?: LinuxVmManifest;
   /** A profiling build: what the guest's per-step counts are. */
   profile?: BuildManifest['profile'];
   /** A debug build: the tensors the image dumps to debug-tensors.bin. */
@@ -98,7 +106,10 @@ function fromManifest(dir: string, manifest: unknown, file: string): RunnableBui
     outputs: m.outputs,
     ...(m.qemu ? { qemu: m.qemu } : {}),
     ...(m.hostArgv ? { hostArgv: m.hostArgv } : {}),
+    ...(m.efi ? { efi: m.efi } : {}),
     ...(m.userMode ? { userMode: m.userMode } : {}),
+    ...(m.board ? { board: m.board } : {}),
+    ...(m.linuxVm ? { linuxVm: m.linuxVm } : {}),
     ...(m.profile ? { profile: m.profile } : {}),
     ...(m.debugTensors ? { debugTensors: m.debugTensors } : {})
   };

@@ -1,8 +1,10 @@
-import { BuildManifest, BuildTensor, DType } from '../../common/types';
+import { BuildManifest, BuildTensor, DType, LinuxVmManifest } from '../../common/types';
 import { byteSize } from './dtype';
 import { ITEM_BYTES } from '../bundle/safetensors';
 import { EdgespecError } from '../errors';
 import { loadTarget } from '../build/targets';
+import type { EfiGuest } from '../guest/guestArgs';
+import { checkedLinuxVm } from '../linuxVm/manifestCheck';
 import { TargetName, TARGETS } from '../../common/targets';
 
 function isTarget(value: unknown): value is TargetName {
@@ -12,7 +14,7 @@ function isTarget(value: unknown): value is TargetName {
 /** The fields of build.json that `edgespec run` uses, each checked. */
 export interface ManifestFields {
   model: string;
-  target: 'qemu-virt' | 'host' | 'linux';
+  target: TargetName;
   dtype: 'float32' | 'int8';
   bundle: string;
   /** A plain file name inside the build directory. */
@@ -21,8 +23,12 @@ export interface ManifestFields {
   inputs: BuildTensor[];
   outputs: BuildTensor[];
   qemu?: { machine: string; cpu: string; memory: string; inputAddress: string };
+  /** efi: the disk image, the QEMU machine and firmware, as this edgespec's platform file gives them. */
+  efi?: EfiGuest;
   hostArgv?: NonNullable<BuildManifest['host']>['argv'];
   userMode?: { emulator: string; cpu: string };
+  board?: { machine: string; baud: number };
+  linuxVm?: LinuxVmManifest;
   profile?: BuildManifest['profile'];
   debugTensors?: BuildManifest['debug_tensors'];
 }
@@ -101,6 +107,16 @@ export function checkedManifestFields(manifest: unknown, file: string, rebuild: 
       if (q[key] !== expected[key]) notOurs(`qemu.${key}`, q[key], expected[key]);
     }
     fields.qemu = { machine: expected.machine, cpu: expected.cpu, memory: expected.memory, inputAddress: expected.input_address };
+  } else if (m.target === 'efi') {
+    fields.efi = checkedEfi(m.efi, platform.efi, bad, notOurs);
+  } else if (m.target === 'rpi3') {
+    const r = m.rpi3;
+    const expected = platform.board;
+    if (!isObject(r)) return bad('rpi3', 'an object with qemu_machine, baud, elf and config_txt');
+    if (!expected) throw new Error('internal: the rpi3 platform has no board settings');
+    if (r.qemu_machine !== expected.qemuMachine) notOurs('rpi3.qemu_machine', r.qemu_machine, expected.qemuMachine);
+    if (r.baud !== expected.baud) notOurs('rpi3.baud', r.baud, String(expected.baud));
+    fields.board = { machine: expected.qemuMachine, baud: expected.baud };
   } else {
     const argv = isObject(m.host) ? m.host.argv : undefined;
     if (!Array.isArray(argv) || argv.length !== 2 || !argv.includes('INPUT_FILE') || !argv.includes('OUTPUT_FILE')) return bad('host.argv', 'INPUT_FILE and OUTPUT_FILE, in the order the executable takes them');
@@ -115,6 +131,7 @@ export function checkedManifestFields(manifest: unknown, file: string, rebuild: 
     if (l.cpu !== expected.cpu) notOurs('linux.cpu', l.cpu, expected.cpu);
     fields.userMode = { emulator: expected.emulator, cpu: expected.cpu };
   }
+  if (m.target === 'linux-vm') fields.linuxVm = checkedLinuxVm(m.linux_vm, bad, notOurs);
   if (m.profile !== undefined) {
     const p = m.profile;
     if (!isObject(p) || (p.unit !== 'instructions' && p.unit !== 'ns') || !Array.isArray(p.steps)) return bad('profile', 'an object with unit and steps');
@@ -137,4 +154,20 @@ export function checkedManifestFields(manifest: unknown, file: string, rebuild: 
     fields.debugTensors = d as unknown as BuildManifest['debug_tensors'];
   }
   return fields;
+}
+
+/** build.json's efi section: every value that reaches QEMU's command line must be the platform's own. */
+function checkedEfi(
+  e: unknown, expected: ReturnType<typeof loadTarget>['efi'], bad: (field: string, want: string) => never, notOurs: (field: string, got: unknown, want: string) => never
+): EfiGuest {
+  if (!isObject(e)) return bad('efi', 'an object');
+  if (!expected) throw new Error('internal: the efi platform has no efi settings');
+  const want: NonNullable<BuildManifest['efi']> = {
+    elf: 'image.elf', disk_image: expected.diskImage, machine: expected.machine, cpu: expected.cpu, memory: expected.memory,
+    firmware_code: expected.firmwareCode, firmware_vars: expected.firmwareVars
+  };
+  for (const key of Object.keys(want) as (keyof typeof want)[]) {
+    if (e[key] !== want[key]) notOurs(`efi.${key}`, e[key], want[key]);
+  }
+  return { machine: want.machine, cpu: want.cpu, memory: want.memory, firmwareCode: want.firmware_code, firmwareVars: want.firmware_vars, diskImage: want.disk_image };
 }

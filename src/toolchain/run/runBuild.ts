@@ -13,6 +13,9 @@ import { GuestCommand, hostCommand, INPUT_FILE, OUTPUT_FILE, qemuVirtCommand } f
 import { decodeIoFile, encodedIoFileBytes, encodeIoFile, IO_KIND_INPUTS, IO_KIND_OUTPUTS } from '../guest/ioFile';
 import { launch, LaunchResult } from './launch';
 import { linuxCommand } from './linuxCommand';
+import { efiCommand, finishEfiRun } from '../efi/efiRun';
+import { collectVmConsole, linuxVmCommand } from '../linuxVm/runVm';
+import { completeRaspi3Report, raspi3Guest, runRaspi3 } from './raspi3Run';
 import { readProfile } from './profile';
 import { encodeNpy } from './npy';
 import { PreparedInput, prepareInput } from './prepareInput';
@@ -43,7 +46,10 @@ const CONSOLE_KEEP_BYTES = 64 * 1024;
 const RUNNING: Record<RunnableBuild['target'], string> = {
   'qemu-virt': 'booting the image in QEMU',
   host: 'running the host executable',
-  linux: 'running the AArch64 executable under qemu-aarch64'
+  linux: 'running the AArch64 executable under qemu-aarch64',
+  'linux-vm': 'booting Linux in QEMU\'s virt machine with the model as /init',
+  rpi3: 'booting kernel8.img in QEMU\'s raspi3b and sending the input over its UART',
+  efi: 'booting BOOTAA64.EFI under EDK2 in QEMU\'s virt machine'
 };
 const INSTRUCTIONS_HOW = 'cntvct_el0 read by the guest before and after es_model_invoke under -icount shift=0 (one instruction per nanosecond of virtual time)';
 
@@ -80,18 +86,31 @@ async function runReadBuild(build: RunnableBuild, opts: RunOptions): Promise<Run
   const forgetWorkDir = removeOnInterrupt(workDir);
   try {
     const image = await stageImage(build, workDir);
-    await fs.writeFile(path.join(workDir, INPUT_FILE), encodeIoFile(IO_KIND_INPUTS, input.tensors));
+    const inputFile = encodeIoFile(IO_KIND_INPUTS, input.tensors);
+    await fs.writeFile(path.join(workDir, INPUT_FILE), inputFile);
     const staged = { ...build, image };
     const guest = build.target === 'qemu-virt'
       ? qemuVirtCommand(staged, (await requireTool('qemu-system-aarch64')).path, workDir)
+      : build.target === 'rpi3'
+        ? raspi3Guest((await requireTool('qemu-system-aarch64')).path, build.board!.machine, image)
+      : build.target === 'efi'
+        ? await efiCommand(staged, (await requireTool('qemu-system-aarch64')).path, workDir)
+      : build.target === 'linux-vm'
+        ? await linuxVmCommand(build, (await requireTool('qemu-system-aarch64')).path, workDir)
       : build.target === 'linux'
         ? linuxCommand(staged, (await requireTool('qemu-aarch64')).path, workDir)
         : hostCommand(staged, workDir);
     await discardRunResults(build.dir);
     reporter.progress('run', 1, 3, `${RUNNING[build.target]} (timeout ${timeoutS} s)`);
-    const launched = await launch({ command: guest.command, args: guest.args, cwd: workDir, timeoutMs: timeoutS * 1000 });
+    const rpi3 = build.target === 'rpi3'
+      ? await runRaspi3({ qemuPath: guest.command, machine: build.board!.machine, kernel8: image, inputFile, outputFile: path.join(workDir, OUTPUT_FILE), cwd: workDir, timeoutMs: timeoutS * 1000 })
+      : undefined;
+    let launched = rpi3?.launched ?? (await launch({ command: guest.command, args: guest.args, cwd: workDir, timeoutMs: timeoutS * 1000 }));
+    if (build.target === 'linux-vm') launched = await collectVmConsole(launched, workDir);
+    if (build.target === 'efi') launched = await finishEfiRun(launched, workDir);
     reporter.progress('run', 2, 3, 'reading the outputs');
     const { report, outputs } = await reportRun(build, input, guest, launched, timeoutS, workDir);
+    if (rpi3) completeRaspi3Report(report, rpi3);
     await opts.onWorkDir?.(workDir);
     const runJson = path.join(build.dir, RUN_JSON);
     await publishRunResults(build, report, outputs).catch(e => {
@@ -182,7 +201,8 @@ async function reportRun(
     const { agreement, nonFinite } = computeAgreement(
       input.referenceOutputs.map((ref, i) => ({
         output: toNumbers(outputs[i], build.outputs[i].dtype),
-        reference: toNumbers(ref.data, ref.dtype as DType)
+        reference: toNumbers(ref.data, ref.dtype as DType),
+        ...(build.outputs[i].dtype === 'int32' || build.outputs[i].dtype === 'int64' ? { exact: { name: build.outputs[i].name } } : {})
       })),
       int8Bar ? INT8_TOLERANCE_SCALE : TOLERANCE_SCALE
     );

@@ -3,11 +3,12 @@ import { existsSync } from 'fs';
 import { EdgespecError } from '../errors';
 import { repoFiles, repoPath } from '../paths';
 import { findOnPath, locatePython, pythonEnv } from './locate';
+import { checkDebianKernel, checkLinuxSource } from '../linuxVm/toolChecks';
 
 /** The external tools edgespec needs; `build` and `run` ask for them with requireTool to fail early. */
-export type ToolId = 'python' | 'torch' | 'edgespec-python' | 'aarch64-gcc' | 'picolibc' | 'qemu-system-aarch64' | 'qemu-aarch64' | 'node';
+export type ToolId = 'python' | 'torch' | 'edgespec-python' | 'aarch64-gcc' | 'picolibc' | 'qemu-system-aarch64' | 'qemu-aarch64' | 'node' | 'linux-source' | 'debian-arm64-kernel';
 
-export const TOOL_IDS: ToolId[] = ['python', 'torch', 'edgespec-python', 'aarch64-gcc', 'picolibc', 'qemu-system-aarch64', 'qemu-aarch64', 'node'];
+export const TOOL_IDS: ToolId[] = ['python', 'torch', 'edgespec-python', 'aarch64-gcc', 'picolibc', 'qemu-system-aarch64', 'qemu-aarch64', 'node', 'linux-source', 'debian-arm64-kernel'];
 
 export interface ToolStatus {
   id: ToolId;
@@ -37,7 +38,9 @@ const checks: Record<ToolId, () => Promise<ToolStatus>> = {
   picolibc: checkPicolibc,
   'qemu-system-aarch64': () => checkExecutable('qemu-system-aarch64', 'system emulator', 'qemu-system-aarch64', 'apt-get install -y qemu-system-arm', qemuVersion),
   'qemu-aarch64': () => checkExecutable('qemu-aarch64', 'user-mode emulator', 'qemu-aarch64', 'apt-get install -y qemu-user', qemuVersion),
-  node: checkNode
+  node: checkNode,
+  'linux-source': checkLinuxSource,
+  'debian-arm64-kernel': checkDebianKernel
 };
 
 const pending = new Map<ToolId, Promise<ToolStatus>>();

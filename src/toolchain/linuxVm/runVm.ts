@@ -1,0 +1,78 @@
+/**
+ * One run of a linux-vm build: QEMU's virt machine boots kernel.Image with the build's
+ * initramfs followed by a second archive holding /input.bin (the kernel unpacks both); /init
+ * runs the model once, prints its console lines, sends the outputs file back as an OUTPUT
+ * frame (kernels/include/edgespec/frame.h) and powers off, which ends QEMU. The console is
+ * the PL011 UART, written by QEMU to a file so that the frame's bytes arrive untouched.
+ */
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { LinuxVmManifest } from '../../common/types';
+import { RunnableBuild } from '../run/buildDir';
+import { GuestCommand, INPUT_FILE, OUTPUT_FILE } from '../run/guestCommand';
+import { LaunchResult } from '../run/launch';
+import { stageImage } from '../run/stageImage';
+import { decodeOutput, FrameType } from '../serve/frame';
+import { FrameStreamReader } from '../serve/streamReader';
+import { newcArchive } from './cpio';
+
+export const CONSOLE_FILE = 'console.bin';
+const INITRD_FILE = 'initrd.img';
+
+/** The QEMU arguments of a linux-vm boot; the serial console goes to `consoleFile` (a file) or stdio. */
+export function linuxVmArgs(vm: LinuxVmManifest, files: { kernel: string; initrd: string; console: string | 'stdio' }): string[] {
+  return [
+    '-M', vm.qemu.machine,
+    '-cpu', vm.qemu.cpu,
+    '-m', vm.qemu.memory,
+    '-nodefaults',
+    '-display', 'none',
+    '-monitor', 'none',
+    '-serial', files.console === 'stdio' ? 'stdio' : `file:${files.console}`,
+    '-no-reboot',
+    // virtual time follows the instructions, as on qemu-virt: /init's invoke_ns counts them
+    '-icount', 'shift=0',
+    '-kernel', files.kernel,
+    '-initrd', files.initrd,
+    '-append', vm.append
+  ];
+}
+
+/**
+ * Stages the kernel and the initramfs (each checked against build.json's sha256, like the
+ * image), appends the input's archive and returns the QEMU command.
+ */
+export async function linuxVmCommand(build: RunnableBuild, qemuPath: string, workDir: string): Promise<GuestCommand> {
+  const vm = build.linuxVm!;
+  const staged = async (file: string, sha256: string) => stageImage({ ...build, image: path.join(build.dir, file), imageSha256: sha256 }, workDir);
+  const kernel = await staged(vm.kernel.file, vm.kernel.sha256);
+  const initramfs = await staged(vm.initramfs.file, vm.initramfs.sha256);
+  const input = await fs.readFile(path.join(workDir, INPUT_FILE));
+  const initrd = path.join(workDir, INITRD_FILE);
+  await fs.writeFile(initrd, Buffer.concat([await fs.readFile(initramfs), newcArchive([{ kind: 'file', name: 'input.bin', data: input }])]));
+  await fs.rm(initramfs);
+  return {
+    command: qemuPath,
+    args: linuxVmArgs(vm, { kernel, initrd, console: path.join(workDir, CONSOLE_FILE) }),
+    wallHow: `process.hrtime from starting qemu-system-aarch64 to its exit: booting the ${vm.kernel.kind} kernel ${vm.kernel.version}, unpacking the initramfs, one inference, the outputs over the serial console, power off`
+  };
+}
+
+/**
+ * Reads the console QEMU wrote: its text becomes the run's console, and the OUTPUT frame's
+ * outputs file becomes output.bin, which the run then reads as on every other target.
+ */
+export async function collectVmConsole(launched: LaunchResult, workDir: string): Promise<LaunchResult> {
+  const bytes = await fs.readFile(path.join(workDir, CONSOLE_FILE)).catch(() => Buffer.alloc(0));
+  const reader = new FrameStreamReader();
+  const lines: string[] = [];
+  for (const event of reader.push(bytes)) {
+    if (event.kind === 'line') lines.push(event.text);
+    else if (event.kind === 'bad-frame') lines.push(`edgespec: error: a damaged frame on the console (${event.reason})`);
+    else if (event.frame.type === FrameType.Output) await fs.writeFile(path.join(workDir, OUTPUT_FILE), decodeOutput(event.frame.payload).outputsFile);
+  }
+  const rest = reader.pendingText();
+  if (rest) lines.push(rest);
+  const text = lines.map(l => l.replace(/\r$/, '')).join('\n');
+  return { ...launched, console: `${text}${text ? '\n' : ''}${launched.console}` };
+}

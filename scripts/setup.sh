@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 say() { printf '\n== %s\n' "$*" >&2; }
 
-APT_PACKAGES=(gcc-aarch64-linux-gnu picolibc-aarch64-linux-gnu qemu-system-arm qemu-user chromium binutils-aarch64-linux-gnu zip unzip)
+APT_PACKAGES=(gcc-aarch64-linux-gnu picolibc-aarch64-linux-gnu qemu-system-arm qemu-user chromium binutils-aarch64-linux-gnu zip unzip
+  linux-source-6.1 flex bison bc make cpio)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -18,6 +19,12 @@ if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
+fi
+
+# linux-vm: Debian's generic arm64 kernel, for --kernel debian and the footprint's comparison
+# (the purpose-built kernel is compiled from linux-source-6.1 by the first linux-vm build, then cached)
+if ! scripts/debian-arm64-kernel.sh >/dev/null; then
+  say "could not fetch Debian's arm64 kernel (offline?); linux-vm builds with --kernel debian will ask for scripts/debian-arm64-kernel.sh"
 fi
 
 PY=${EDGESPEC_BASE_PYTHON:-python3}

@@ -4,6 +4,7 @@
 //   edgespec: fault: <what happened>            (qemu-virt; then)
 //   edgespec: fault: ec=0x25 esr=0x96000006 far=0x0 elr=0x40001234 symbol=name+0x1c
 //   edgespec: fault: signal SIGSEGV address=0x8    (host)
+//   edgespec: fault: pc=0x401234 symbol=name+0x1c   (linux-vm, before the signal line)
 //   edgespec: status=ok | status=failed exit=N
 import { RunReport } from '../../common/types';
 
@@ -47,8 +48,10 @@ export function parseGuestConsole(consoleText: string): GuestConsole {
     } else Object.assign(parsed.fields, keyValues(body));
   }
   const signal = parsed.faultText.map(t => /^signal (\S+) address=(\S+)/.exec(t)).find(m => m);
+  const where = parsed.faultText.map(t => /^pc=(\S+) symbol=(\S+)/.exec(t)).find(m => m);
   if (signal) {
-    parsed.fault = { exception_class: `signal ${signal[1]}`, address: signal[2], symbol: 'unknown (the host platform does not symbolize)', esr: 'none (host)' };
+    const symbol = where ? `${where[2]} (pc ${where[1]})` : 'unknown (the host platform does not symbolize)';
+    parsed.fault = { exception_class: `signal ${signal[1]}`, address: signal[2], symbol, esr: 'none (host)' };
   } else if (registers || parsed.faultText.length > 0) {
     const r = registers ?? {};
     const ec = parseInt(r.ec ?? '', 16);

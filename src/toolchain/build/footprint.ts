@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import { Footprint, FootprintKind, FootprintNode } from '../../common/types';
 import { ElfFile, ElfSection, parseElf, PT_LOAD, SHF_ALLOC, SHF_EXECINSTR, SHF_TLS, SHF_WRITE, SHT_NOBITS } from './elf';
 import { LinkerMap, MapInputSection } from './linkerMap';
+import { isPeImage, parsePeImage, PeImage } from './peImage';
 import { WeightsBlob } from './weightsBlob';
 
 export interface FootprintInputs {
@@ -22,6 +23,8 @@ export interface FootprintInputs {
   arena: { bytes: number; lowerBound: number };
   /** What the RAM total leaves out on this target. */
   ramNote: string;
+  /** When `image` is a raw binary (rpi3's kernel8.img): the stripped ELF it was copied from. */
+  rawOf?: Buffer;
 }
 
 interface Leaf {
@@ -137,6 +140,62 @@ function flashLeaves(elf: ElfFile, inputs: FootprintInputs): Leaf[] {
 }
 
 /**
+ * Every byte of a PE/COFF image (efi: objcopy of the linked ELF, whose sections sit at the
+ * same addresses): the PE headers, then each PE section's contents as the ELF sections
+ * within it, the rest file alignment padding.
+ */
+function peFlashLeaves(pe: PeImage, linked: ElfFile, inputs: FootprintInputs): Leaf[] {
+  const peLeaf = (name: string, bytes: number): Leaf => ({ group: 'elf', name, kind: 'rodata', source: 'elf', bytes });
+  const leaves: Leaf[] = [peLeaf('PE headers', pe.headersSize)];
+  let cursor = pe.headersSize;
+  const loaded = linked.sections.filter(s => s.flags & SHF_ALLOC && s.type !== SHT_NOBITS && s.size > 0).sort((a, b) => a.addr - b.addr);
+  for (const section of [...pe.sections].filter(s => s.rawSize > 0).sort((a, b) => a.fileOffset - b.fileOffset)) {
+    if (section.fileOffset < cursor) throw new Error(`internal: PE sections overlap at file offset ${section.fileOffset}`);
+    if (section.fileOffset > cursor) leaves.push(peLeaf('file alignment padding', section.fileOffset - cursor));
+    const end = section.rva + Math.min(section.virtualSize, section.rawSize);
+    let at = section.rva;
+    for (const elf of loaded.filter(e => e.addr >= section.rva && e.addr + e.size <= end)) {
+      if (elf.addr > at) leaves.push(peLeaf(`padding in ${section.name}`, elf.addr - at));
+      leaves.push(...attributeSection(elf, inputs.map, inputs));
+      at = elf.addr + elf.size;
+    }
+    if (section.rva + section.rawSize > at) leaves.push(peLeaf('file alignment padding', section.rva + section.rawSize - at));
+    cursor = section.fileOffset + section.rawSize;
+  }
+  if (pe.fileSize > cursor) leaves.push(peLeaf('file alignment padding', pe.fileSize - cursor));
+  return leaves;
+}
+
+/**
+ * Every byte of a raw binary (objcopy -O binary of `elf`): each loaded section at its load
+ * address less the lowest one, the gaps between them padding.
+ */
+function rawFlashLeaves(elf: ElfFile, imageBytes: number, inputs: FootprintInputs): Leaf[] {
+  const padding = (bytes: number): Leaf => ({ group: 'elf', name: 'load address padding', kind: 'rodata', source: 'elf', bytes });
+  const loadAddress = (s: ElfSection): number => {
+    const segment = elf.segments.find(g => g.type === PT_LOAD && s.offset >= g.offset && s.offset + s.size <= g.offset + g.filesz);
+    if (!segment) throw new Error(`internal: section ${s.name} is in no PT_LOAD segment`);
+    return segment.paddr + (s.offset - segment.offset);
+  };
+  const loaded = elf.sections
+    .filter(s => s.flags & SHF_ALLOC && s.type !== SHT_NOBITS && s.size > 0)
+    .map(s => ({ section: s, at: loadAddress(s) }))
+    .sort((a, b) => a.at - b.at);
+  const base = loaded.length ? loaded[0].at : 0;
+  const leaves: Leaf[] = [];
+  let cursor = 0;
+  for (const { section, at } of loaded) {
+    const offset = at - base;
+    if (offset < cursor) throw new Error(`internal: sections overlap at raw offset ${offset}`);
+    if (offset > cursor) leaves.push(padding(offset - cursor));
+    leaves.push(...attributeSection(section, inputs.map, inputs));
+    cursor = offset + section.size;
+  }
+  if (imageBytes > cursor) leaves.push(padding(imageBytes - cursor));
+  return leaves;
+}
+
+/**
  * Bytes that exist only at run time: writable and zero-initialised sections of the linked
  * ELF. A section that only reserves the span of another (.tbss_space over .tbss) is counted
  * once; an unmapped guard region is address space, not memory, and is left out.
@@ -215,12 +274,14 @@ function sum(nodes: { bytes: number }[]): number {
 
 /** footprint.json from the linked ELF, the stripped image and the linker map: measured, not estimated. */
 export function measureFootprint(inputs: FootprintInputs): Footprint {
-  const image = parseElf(inputs.image);
+  const pe = isPeImage(inputs.image) ? parsePeImage(inputs.image) : undefined;
+  const raw = inputs.rawOf ? parseElf(inputs.rawOf) : undefined;
+  const image = pe ? undefined : parseElf(raw ? inputs.rawOf! : inputs.image);
   const linked = parseElf(inputs.linked);
-  const flash = tree('flash', flashLeaves(image, inputs), FLASH_GROUPS);
+  const flash = tree('flash', pe ? peFlashLeaves(pe, linked, inputs) : raw ? rawFlashLeaves(raw, inputs.image.length, inputs) : flashLeaves(image!, inputs), FLASH_GROUPS);
   if (flash.bytes !== inputs.image.length) throw new Error(`internal: footprint attributes ${flash.bytes} bytes of a ${inputs.image.length}-byte image`);
   const ram = tree('ram', ramLeaves(linked, inputs), RAM_GROUPS);
-  const loadBytes = image.segments.filter(s => s.type === PT_LOAD).reduce((n, s) => n + s.filesz, 0);
+  const loadBytes = pe ? pe.sections.reduce((n, s) => n + Math.min(s.rawSize, s.virtualSize), 0) : raw ? inputs.image.length : image!.segments.filter(s => s.type === PT_LOAD).reduce((n, s) => n + s.filesz, 0);
   const imageBytes = inputs.image.length;
   const weightsBytes = inputs.blob.tensorBytes;
   const padding = inputs.blob.data.length - weightsBytes;
@@ -244,13 +305,13 @@ export function measureFootprint(inputs: FootprintInputs): Footprint {
     image: { file: inputs.imageFile, bytes: imageBytes, sha256: createHash('sha256').update(inputs.image).digest('hex') },
     tree: { name: inputs.model, bytes: flash.bytes + ram.bytes, children: [flash, ram] },
     totals: {
-      image_bytes: { value: imageBytes, how: `st_size of ${inputs.imageFile} after strip` },
+      image_bytes: { value: imageBytes, how: pe ? `st_size of ${inputs.imageFile}, the PE/COFF application objcopy made of the stripped ELF` : raw ? `st_size of ${inputs.imageFile}, the raw binary objcopy -O binary made of the stripped ELF (what the firmware loads)` : `st_size of ${inputs.imageFile} after strip` },
       weights_bytes: {
         value: weightsBytes,
         how: `sum of the ${inputs.blob.entries.length} packed ${inputs.dtype === 'int8' ? 'int8 weight, int32 bias and requantization' : 'fp32 weight'} tensors in section .edgespec.weights (their ${padding} bytes of 64-byte alignment padding count as overhead)`
       },
       overhead_bytes: { value: imageBytes - weightsBytes, how: 'image_bytes - weights_bytes: boot and platform code, libc, kernels, schedule, ELF headers and padding' },
-      flash_bytes: { value: loadBytes, how: `sum of p_filesz of the PT_LOAD segments of ${inputs.imageFile}: the bytes loaded into memory` },
+      flash_bytes: { value: loadBytes, how: raw ? `st_size of ${inputs.imageFile}: the firmware loads all of it` : pe ? `sum over the PE sections of ${inputs.imageFile} of their contents' bytes (the lesser of SizeOfRawData and VirtualSize): the bytes loaded into memory` : `sum of p_filesz of the PT_LOAD segments of ${inputs.imageFile}: the bytes loaded into memory` },
       peak_ram_bytes: {
         value: ram.bytes,
         how: `sum of the writable and zero-initialised sections of the linked ELF (data, bss with the arena${ram.children?.some(c => c.name === 'stack') ? ', stacks, heap' : ''}); ${inputs.ramNote}`

@@ -18,6 +18,7 @@ export interface ManifestInputs {
   files: BuildManifest['files'];
   profile?: BuildManifest['profile'];
   debugTensors?: BuildManifest['debug_tensors'];
+  efi?: BuildManifest['efi'];
   dtype: 'float32' | 'int8';
   kernelVariant: KernelVariant;
 }
@@ -29,7 +30,8 @@ function tensorsOf(list: GraphIO[], references: string[]): BuildTensor[] {
     shape: [...io.shape],
     dtype: io.dtype,
     layout: io.layout,
-    bytes: io.shape.reduce((a, b) => a * b, 1) * 4,
+    // the image holds integer inputs and outputs (indices, argmax) as the framework gives them
+    bytes: io.shape.reduce((a, b) => a * b, 1) * (io.dtype === 'int64' ? 8 : 4),
     reference: references[i] ?? io.name
   }));
 }
@@ -57,10 +59,12 @@ export function writeManifest(m: ManifestInputs): BuildManifest {
     inputs: tensorsOf(graph.inputs, graph.reference.inputs),
     outputs: tensorsOf(graph.outputs, graph.reference.outputs),
     ...(target.qemu ? { qemu: { ...target.qemu } } : {}),
-    ...(target.name !== 'qemu-virt' ? { host: { argv: ['INPUT_FILE', 'OUTPUT_FILE'] as ('INPUT_FILE' | 'OUTPUT_FILE')[] } } : {}),
+    ...(target.name !== 'qemu-virt' && target.name !== 'efi' && target.name !== 'rpi3' ? { host: { argv: ['INPUT_FILE', 'OUTPUT_FILE'] as ('INPUT_FILE' | 'OUTPUT_FILE')[] } } : {}),
     ...(target.userMode ? { linux: { ...target.userMode } } : {}),
+    ...(target.board ? { rpi3: { qemu_machine: target.board.qemuMachine, baud: target.board.baud, elf: 'image.elf', config_txt: target.board.configTxt.file } } : {}),
     ...(m.profile ? { profile: m.profile } : {}),
     ...(m.debugTensors ? { debug_tensors: m.debugTensors } : {}),
+    ...(m.efi ? { efi: m.efi } : {}),
     ...(m.needs.regions.length > 0
       ? {
           memory: m.needs.regions.map(r => ({

@@ -24,7 +24,8 @@ export function memoryNeeds(target: TargetSpec, lowered: LoweredModel): MemoryNe
     regions,
     needed: {
       image: lowered.blob.data.length,
-      ram: lowered.plan.arenaBytes + outputs,
+      // without an input region (rpi3), the input buffer is in RAM too
+      ram: lowered.plan.arenaBytes + outputs + (regions.some(r => r.name === 'input') ? 0 : ioFileBytes(lowered.schedule.inputs.map(i => i.bytes))),
       input: ioFileBytes(lowered.schedule.inputs.map(i => i.bytes))
     }
   };

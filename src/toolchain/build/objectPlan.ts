@@ -4,6 +4,8 @@ import { EdgespecError } from '../errors';
 import { repoFiles, repoRoot } from '../paths';
 import { CompileUnit } from './compile';
 import { LoweredModel } from './lowerModel';
+import { ioFileBytes } from './memoryCheck';
+import { plantedCpuFaultFlags } from './plantFault';
 import { kernelFunction } from './schedule';
 import { TargetSpec } from './targets';
 
@@ -28,11 +30,12 @@ export function planObjects(lowered: LoweredModel, target: TargetSpec, computedD
     while (usedNames.has(name)) name += '_';
     usedNames.add(name);
     const defines = target.defines.filter(d => d.for.includes(source)).map(d => {
-      const value = computedDefines[d.name];
+      // the bytes of the inputs file: a board target's input buffer (rpi3)
+      const value = d.name === 'ES_INPUT_BYTES' ? ioFileBytes(lowered.schedule.inputs.map(i => i.bytes)) : computedDefines[d.name];
       if (value === undefined) throw new Error(`internal: the ${target.name} platform wants -D${d.name}, which the build does not compute`);
       return `-D${d.name}=${value}`;
     });
-    add(source, `obj/platform-${name}.o`, 'platform', defines);
+    add(source, `obj/platform-${name}.o`, 'platform', [...defines, ...plantedCpuFaultFlags()]);
   }
   const files = kernelFiles(lowered, target);
   for (const file of files.keys()) add(file, `obj/kernel-${kernelName(file).replace(/\.[cS]$/, '')}.o`, `kernel:${kernelName(file)}`);

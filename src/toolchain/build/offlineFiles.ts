@@ -20,7 +20,8 @@ export async function writeOfflineFiles(dir: string, target: TargetSpec, manifes
       target: target.name,
       ...(target.qemu ? { qemu: { machine: target.qemu.machine, cpu: target.qemu.cpu, memory: target.qemu.memory, inputAddress: target.qemu.input_address } } : {}),
       ...(manifest.host ? { hostArgv: manifest.host.argv } : {}),
-      ...(target.userMode ? { userMode: { cpu: target.userMode.cpu } } : {})
+      ...(target.userMode ? { userMode: { cpu: target.userMode.cpu } } : {}),
+      ...(target.efi ? { efi: target.efi } : {})
     },
     image: manifest.image,
     inputFileBytes: encodedIoFileBytes(manifest.inputs.map(i => i.bytes))

@@ -7,7 +7,10 @@ import { BlobEntry } from './weightsBlob';
  * `edgespec diff` can check it finds the layer: EDGESPEC_TEST_PLANT_FAULT=KIND:MODULE.
  *   zero-bias:MODULE      the bias of that layer's convolution or linear step is zeroed
  *   requant-shift:MODULE  int8: that layer's requantization shifts are one too large
- * The fault is in weights.bin only: the code is the correct image's.
+ * The fault is in weights.bin only: the code is the correct image's. And:
+ *   cpu-fault             the platform's runner is compiled with -DES_TEST_CPU_FAULT=1 and
+ *                         loads from an unmapped address before the model runs (the efi
+ *                         platform), so the tests can check a CPU exception is reported
  */
 export const PLANT_FAULT_VARIABLE = 'EDGESPEC_TEST_PLANT_FAULT';
 
@@ -27,12 +30,18 @@ function faultEntries(lowered: LoweredModel, kind: FaultKind, module: string): B
   return [...names].map(n => blob.byName.get(n)!);
 }
 
+/** Whether the environment asks for a CPU exception in the platform's runner (its compile flag). */
+export function plantedCpuFaultFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  return env[PLANT_FAULT_VARIABLE] === 'cpu-fault' ? ['-DES_TEST_CPU_FAULT=1'] : [];
+}
+
 /** Applies the fault the environment asks for to the lowered model's weights; returns the build-log note, or undefined. */
 export function plantFault(lowered: LoweredModel, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const spec = env[PLANT_FAULT_VARIABLE];
   if (!spec) return undefined;
+  if (spec === 'cpu-fault') return `TEST FAULT (${PLANT_FAULT_VARIABLE}): the platform's runner loads from an unmapped address before the model runs; this image faults on purpose`;
   const m = /^(zero-bias|requant-shift):(.+)$/.exec(spec);
-  if (!m) throw new EdgespecError('bad-plant-fault', `${PLANT_FAULT_VARIABLE}=${spec} is not KIND:MODULE`, 'use zero-bias:MODULE or requant-shift:MODULE (a test-only switch), or unset it');
+  if (!m) throw new EdgespecError('bad-plant-fault', `${PLANT_FAULT_VARIABLE}=${spec} is not KIND:MODULE`, 'use zero-bias:MODULE, requant-shift:MODULE or cpu-fault (a test-only switch), or unset it');
   const kind = m[1] as FaultKind;
   const module = m[2];
   const entries = faultEntries(lowered, kind, module);

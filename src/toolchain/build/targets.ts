@@ -67,6 +67,36 @@ export interface TargetSpec {
   userMode?: { emulator: string; cpu: string };
   /** What the RAM total leaves out on this target, for footprint.json. */
   ramNote: string;
+  /** A board image (rpi3): the raw file the firmware loads, the config.txt it needs, and how it serves. */
+  board?: BoardSpec;
+  /** A UEFI application (efi): the .EFI objcopy makes of the ELF, the FAT disk image, the QEMU firmware. */
+  efi?: EfiSpec;
+}
+
+/** build.json's image, disk_image and qemu of the efi target (kernels/platform/efi). */
+export interface EfiSpec {
+  /** The PE/COFF application (BOOTAA64.EFI) and the objcopy arguments that make it from the linked ELF. */
+  app: string;
+  objcopy: string[];
+  /** The bootable FAT disk image the build also writes (efi-boot.img). */
+  diskImage: string;
+  machine: string;
+  cpu: string;
+  memory: string;
+  /** EDK2 for QEMU: the code (read-only pflash) and the variables' template (a copy is writable pflash). */
+  firmwareCode: string;
+  firmwareVars: string;
+}
+
+/** build.json's raw_image, config_txt, serve and qemu of a board target (kernels/platform/rpi3). */
+export interface BoardSpec {
+  /** objcopy -O binary of the stripped ELF: the file the firmware loads (kernel8.img). */
+  rawImage: string;
+  configTxt: { file: string; lines: string[] };
+  /** The UART's baud rate the image sets. */
+  baud: number;
+  /** The QEMU machine that models the board (raspi3b). */
+  qemuMachine: string;
 }
 
 /** The fields of kernels/platform/<target>/build.json that the build reads. */
@@ -83,6 +113,11 @@ interface PlatformBuildFile {
   input?: { address?: string; max_bytes?: number };
   qemu?: { args?: string[] };
   run?: { binary?: string; args?: string[] };
+  raw_image?: { file?: string };
+  config_txt?: { file?: string; lines?: string[] };
+  serve?: { baud?: number };
+  image?: { file?: string; objcopy?: string[] };
+  disk_image?: { file?: string };
 }
 
 function platformFile(target: TargetName): string {
@@ -102,6 +137,31 @@ function stripFor(cc: string): string {
 function argAfter(args: string[], flag: string): string | undefined {
   const i = args.indexOf(flag);
   return i >= 0 ? args[i + 1] : undefined;
+}
+
+function boardOf(spec: PlatformBuildFile, file: string): BoardSpec | undefined {
+  if (!spec.raw_image) return undefined;
+  const { raw_image: raw, config_txt: config, serve } = spec;
+  const plainName = (n: unknown) => typeof n === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(n);
+  if (!plainName(raw.file) || !plainName(config?.file) || !Array.isArray(config?.lines) || typeof serve?.baud !== 'number') {
+    throw invalid(file, 'raw_image.file, config_txt.file and .lines, and serve.baud are needed together');
+  }
+  return { rawImage: raw.file!, configTxt: { file: config!.file!, lines: config!.lines! }, baud: serve!.baud!, qemuMachine: argAfter(spec.qemu?.args ?? [], '-M') ?? 'raspi3b' };
+}
+
+function efiOf(spec: PlatformBuildFile & { qemu?: { firmware_code?: string; firmware_vars?: string } }, file: string): EfiSpec | undefined {
+  if (!spec.image) return undefined;
+  const plainName = (n: unknown) => typeof n === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(n);
+  const args = spec.qemu?.args ?? [];
+  const { firmware_code: code, firmware_vars: vars } = spec.qemu ?? {};
+  if (!plainName(spec.image.file) || !Array.isArray(spec.image.objcopy) || !plainName(spec.disk_image?.file) || typeof code !== 'string' || typeof vars !== 'string') {
+    throw invalid(file, 'image.file and .objcopy, disk_image.file, and qemu.firmware_code and .firmware_vars are needed together');
+  }
+  return {
+    app: spec.image.file!, objcopy: spec.image.objcopy, diskImage: spec.disk_image!.file!,
+    machine: argAfter(args, '-M') ?? 'virt', cpu: argAfter(args, '-cpu') ?? 'cortex-a72', memory: argAfter(args, '-m') ?? '1G',
+    firmwareCode: code, firmwareVars: vars
+  };
 }
 
 function regionsOf(spec: PlatformBuildFile): MemoryRegion[] {
@@ -153,6 +213,8 @@ export function loadTarget(target: string): TargetSpec {
   });
   const qemuArgs = spec.qemu?.args;
   const inputAddress = spec.input?.address;
+  const board = boardOf(spec, file);
+  const efi = efiOf(spec, file);
   return {
     name,
     ...(name !== 'host' ? { compilerTool: 'aarch64-gcc' as const } : {}),
@@ -170,8 +232,14 @@ export function loadTarget(target: string): TargetSpec {
       ? { qemu: { machine: argAfter(qemuArgs, '-M') ?? 'virt', cpu: argAfter(qemuArgs, '-cpu') ?? 'max', memory: argAfter(qemuArgs, '-m') ?? '1G', input_address: inputAddress } }
       : {}),
     ...(name === 'linux' ? { userMode: { emulator: spec.run?.binary ?? 'qemu-aarch64', cpu: argAfter(spec.run?.args ?? [], '-cpu') ?? 'cortex-a72' } } : {}),
-    ramNote: name !== 'qemu-virt'
-      ? 'the stack and the input and output buffers belong to the operating system (malloc) and are not counted'
-      : 'the input file sits in its own region where QEMU\'s loader puts it and is not counted; the output storage is the platform\'s, in bss'
+    ramNote: efi
+      ? 'the input file is in pages the firmware allocates and is not counted, nor the firmware\'s stack; the output storage is the platform\'s, in bss'
+      : board
+      ? 'the input and output buffers are the platform\'s, in bss'
+      : name !== 'qemu-virt'
+        ? 'the stack and the input and output buffers belong to the operating system (malloc) and are not counted'
+        : 'the input file sits in its own region where QEMU\'s loader puts it and is not counted; the output storage is the platform\'s, in bss',
+    ...(board ? { board } : {}),
+    ...(efi ? { efi } : {})
   };
 }

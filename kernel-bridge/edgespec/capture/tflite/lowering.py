@@ -17,6 +17,7 @@ import numpy as np
 from .flatbuffer import ACTIVATIONS, FbModel, FbOperator, FbTensor
 from ..lowering_base import Unmappable, UnsupportedCollector
 from .variables import Variables, add_state
+from .fold import fold_constant_op
 from .int8 import dequantized, is_int8_model, quantization_record, uint8_as_int8
 from ...errors import ModelInputError, UnsupportedOpsError
 from ..graph_builder import GraphBuilder
@@ -115,6 +116,8 @@ class TfliteLowering:
             framework_op = FRAMEWORK_PREFIX + op.op
             self.inventory[framework_op] += 1
             self.op, self.module = op, self._module_of(op)
+            if fold_constant_op(self, op):  # shape arithmetic known before the model runs (fold.py)
+                continue
             rule = self.rules.get(op.op)
             try:
                 if rule is None:

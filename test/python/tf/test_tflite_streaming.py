@@ -1,0 +1,144 @@
+"""Streaming .tflite models and dynamic-batch Keras exports (issue 13).
+
+A streaming model keeps its state in resource variables (VAR_HANDLE, READ_VARIABLE,
+ASSIGN_VARIABLE, initialized by a CALL_ONCE subgraph): captured as graph.state, kept by the
+image between invocations. A Keras model converted without a fixed batch size computes its
+Flatten / Reshape target from SHAPE at run time: capture folds that arithmetic.
+TensorFlow runs in a subprocess only."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import cli_result, run_python
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from diff_cli import cli  # noqa: E402
+
+# A GRU layer then an LSTM layer, one time step per invocation (the form streaming keyword
+# spotters and voice-activity detectors take), their state in three variables, one of them
+# starting from a nonzero value. Writes the model and the interpreter's outputs for STEPS inputs.
+STREAMING = """
+import sys
+import numpy as np, tensorflow as tf
+tf.random.set_seed(0)
+def w(*shape): return tf.Variable(tf.random.normal(shape) * 0.4)
+class Streaming(tf.Module):
+    def __init__(self):
+        super().__init__()
+        self.gk, self.gr, self.gb = w(10, 72), w(24, 72), w(72)
+        self.lk, self.lr, self.lb = w(24, 64), w(16, 64), w(64)
+        self.dk, self.db = w(16, 4), w(4)
+        self.h = tf.Variable(tf.fill([1, 24], 0.1), trainable=False)
+        self.lh = tf.Variable(tf.zeros([1, 16]), trainable=False)
+        self.lc = tf.Variable(tf.zeros([1, 16]), trainable=False)
+    @tf.function(input_signature=[tf.TensorSpec([1, 10], tf.float32)])
+    def __call__(self, x):
+        xz, xr, xh = tf.split(tf.matmul(x, self.gk) + self.gb, 3, axis=1)
+        hz, hr, hh = tf.split(tf.matmul(self.h, self.gr), 3, axis=1)
+        z, r = tf.sigmoid(xz + hz), tf.sigmoid(xr + hr)
+        h = z * self.h + (1 - z) * tf.tanh(xh + r * hh)
+        self.h.assign(h)
+        i, f, g, o = tf.split(tf.matmul(h, self.lk) + tf.matmul(self.lh, self.lr) + self.lb, 4, axis=1)
+        c = tf.sigmoid(f) * self.lc + tf.sigmoid(i) * tf.tanh(g)
+        lh = tf.sigmoid(o) * tf.tanh(c)
+        self.lc.assign(c); self.lh.assign(lh)
+        return tf.matmul(lh, self.dk) + self.db
+m = Streaming()
+c = tf.lite.TFLiteConverter.from_concrete_functions([m.__call__.get_concrete_function()], m)
+c.experimental_enable_resource_variables = True
+open(sys.argv[1], "wb").write(c.convert())
+steps = np.random.default_rng(1).standard_normal((int(sys.argv[3]), 1, 10)).astype(np.float32)
+it = tf.lite.Interpreter(sys.argv[1]); it.allocate_tensors()
+outputs = []
+for x in steps:
+    it.set_tensor(it.get_input_details()[0]["index"], x); it.invoke()
+    outputs.append(it.get_tensor(it.get_output_details()[0]["index"]).copy())
+np.savez(sys.argv[2], inputs=steps, outputs=np.stack(outputs))
+"""
+
+# Keras' Flatten and Reshape with the batch left dynamic: SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE.
+DYNAMIC_BATCH = """
+import sys
+import numpy as np, tensorflow as tf, keras
+from keras import layers
+keras.utils.set_random_seed(0)
+inp = keras.Input((12, 12, 3))
+h = layers.Conv2D(8, 3, activation="relu")(inp)
+h = layers.Reshape((-1, 8))(h)
+h = layers.Flatten()(h)
+model = keras.Model(inp, layers.Dense(5)(h))
+open(sys.argv[1], "wb").write(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+"""
+
+STEPS = 6
+
+
+@pytest.fixture(scope="module")
+def streaming(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("streaming")
+    run_python(STREAMING, str(directory / "streaming.tflite"), str(directory / "steps.npz"), str(STEPS), cwd=directory)
+    return directory
+
+
+def _build(bundle: Path, target: str) -> Path:
+    out = bundle / "build" / target
+    code, events, _ = cli(["build", str(bundle), "--target", target, "--out", str(out)])
+    assert code == 0, events[-2:]
+    return out
+
+
+def _run(build: Path, *extra: str) -> dict:
+    code, events, _ = cli(["run", str(build), *extra])
+    [report] = [e["data"] for e in events if e["event"] == "result"]
+    assert code == 0 and report["status"] == "ok", report.get("agreement") or report.get("error")
+    return report
+
+
+def test_a_streaming_model_captures_its_variables_as_state(streaming, tmp_path):
+    bundle = tmp_path / "streaming"
+    cli_result([str(streaming / "streaming.tflite"), "--out", str(bundle)], tmp_path)
+    graph = json.loads((bundle / "graph.json").read_text())
+    state = graph["state"]
+    assert len(state) == 3
+    for record in state:
+        assert graph["tensors"][record["read"]]["kind"] == "state"
+        assert graph["tensors"][record["initial"]]["kind"] == "weight"
+        assert graph["tensors"][record["write"]]["shape"] == graph["tensors"][record["read"]]["shape"]
+    assert {tuple(graph["tensors"][r["read"]]["shape"]) for r in state} == {(1, 24), (1, 16)}
+    for op in ("VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "CALL_ONCE"):
+        assert graph["op_inventory"][f"tflite.{op}"] >= 1
+
+
+@pytest.mark.parametrize("target", ["host", "qemu-virt"])
+def test_a_streaming_model_agrees_on_its_first_step(streaming, tmp_path, target):
+    bundle = tmp_path / "streaming"
+    cli_result([str(streaming / "streaming.tflite"), "--out", str(bundle)], tmp_path)
+    build = _build(bundle, target)
+    assert "es_model_reset" in (build / "model.c").read_text()
+    agreement = _run(build)["agreement"]
+    assert agreement["max_abs_error"] <= 1e-4 * agreement["max_abs_reference"]
+
+
+def test_an_int8_build_of_a_model_with_state_is_refused_clearly(streaming, tmp_path):
+    bundle = tmp_path / "streaming"
+    cli_result([str(streaming / "streaming.tflite"), "--out", str(bundle)], tmp_path)
+    code, events, _ = cli(["build", str(bundle), "--target", "host", "--dtype", "int8", "--out", str(tmp_path / "int8")])
+    [error] = [e for e in events if e["event"] == "error"]
+    assert code != 0 and "keeps state between invocations" in error["message"] and "--dtype float32" in error["hint"]
+    assert not (tmp_path / "int8").exists()
+
+
+def test_a_dynamic_batch_keras_export_folds_its_shape_arithmetic(tmp_path):
+    run_python(DYNAMIC_BATCH, str(tmp_path / "dynamic.tflite"), cwd=tmp_path)
+    bundle = tmp_path / "dynamic"
+    cli_result([str(tmp_path / "dynamic.tflite"), "--out", str(bundle)], tmp_path)
+    graph = json.loads((bundle / "graph.json").read_text())
+    assert graph["op_inventory"].get("tflite.SHAPE", 0) >= 1
+    assert not [n for n in graph["nodes"] if n["framework_ops"] == ["tflite.SHAPE"]]
+    agreement = _run(_build(bundle, "host"))["agreement"]
+    assert agreement["top5_match"] and agreement["max_abs_error"] <= 1e-4 * agreement["max_abs_reference"]

@@ -67,6 +67,30 @@ static void write_outputs(float *const *outputs, uint64_t *written) {
   *written = file_size;
 }
 
+static void line_signed(es_line *line, int64_t v) {
+  if (v < 0) es_line_str(line, "-");
+  es_line_dec(line, v < 0 ? 0u - (uint64_t)v : (uint64_t)v);
+}
+
+/* An index the model was given lies outside the axis it selects along (edgespec/model.h). */
+__attribute__((noreturn)) static void bad_index(const es_input_fault *f) {
+  es_line line;
+  es_line_start(&line);
+  es_line_str(&line, "error: input ");
+  es_line_str(&line, f->tensor);
+  es_line_str(&line, ": index ");
+  line_signed(&line, f->index);
+  es_line_str(&line, " (element ");
+  es_line_dec(&line, (uint64_t)f->position);
+  es_line_str(&line, ") is outside [");
+  line_signed(&line, f->low);
+  es_line_str(&line, ", ");
+  line_signed(&line, f->bound);
+  es_line_str(&line, "), the size of the axis it selects along");
+  es_line_end(&line);
+  fail_status(ES_EXIT_BAD_INPUT);
+}
+
 int main(void) {
   es_line line;
   es_line_start(&line);
@@ -112,6 +136,7 @@ int main(void) {
   const uint64_t start = es_virtual_counter();
   const int rc = es_model_invoke((const float *const *)inputs, outputs);
   const uint64_t end = es_virtual_counter();
+  if (rc == ES_MODEL_BAD_INPUT && &es_model_input_fault != 0) bad_index(&es_model_input_fault);
   if (rc != 0) fail(ES_EXIT_MODEL_ERROR, "es_model_invoke failed");
   if (es_debug_tensors_finish && es_debug_tensors_finish() != 0) /* debug builds only */
     fail(ES_EXIT_OUTPUT, "cannot write " ES_DEBUG_FILE " in QEMU's working directory");

@@ -184,6 +184,40 @@ export interface RunReport {
   profile?: RunProfile;
   /** NaN and ±Inf values in the input and (once read) the outputs; absent in an older run.json. */
   non_finite?: { inputs: number; outputs?: number };
+  /** A streamed run (edgespec run --inputs / --serial): many inputs through one boot in serve mode. */
+  stream?: RunStream;
+}
+
+/** run.json's streamed run: one entry per input, answered in frames (kernels/include/edgespec/frame.h). */
+export interface RunStream {
+  /** What carried the frames: a FIFO, a UART chardev, the executable's stdin/stdout, a serial device. */
+  port: string;
+  /** From starting the guest (or opening the device) to its READY frame. */
+  ready_ms: number;
+  inputs: number;
+  /** Inputs answered with outputs; `agreeing` of them within the bar, when expected outputs were given. */
+  answered: number;
+  agreeing?: number;
+  /** Where the expected outputs came from, when compared. */
+  expected?: string;
+  steps: RunStreamStep[];
+}
+
+export interface RunStreamStep {
+  index: number;
+  /** The file (and index) the input came from. */
+  input: string;
+  status: 'ok' | 'mismatch' | 'error' | 'timeout' | 'not-run';
+  /** Host time from sending the input frame to its answer. */
+  wall_ms: number;
+  /** From the OUTPUT frame: es_model_invoke's guest instructions (qemu-virt) or nanoseconds (host clock). */
+  guest_instructions?: number;
+  invoke_ns?: number;
+  /** The step's output files, relative to the build directory. */
+  outputs?: string[];
+  first?: number[];
+  agreement?: RunReport['agreement'];
+  error?: string;
 }
 
 /** What build.json says of a profiling build's steps: the order of the counts the guest prints. */

@@ -15,6 +15,8 @@
 
 #include <stdint.h>
 
+#include "edgespec/model.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -76,6 +78,10 @@ void es_minimum_f32(const float *a, const int32_t a_strides[4], const float *b,
 void es_prelu_f32(const float *a, const int32_t a_strides[4], const float *b,
                   const int32_t b_strides[4], float *out, const int32_t out_shape[4],
                   float act_min, float act_max);
+/* out = a ^ b (powf), both tensors broadcast like es_add_f32. */
+void es_pow_tensor_f32(const float *a, const int32_t a_strides[4], const float *b,
+                       const int32_t b_strides[4], float *out, const int32_t out_shape[4],
+                       float act_min, float act_max);
 
 /* Elementwise with a scalar: out[i] = clamp(a[i] OP s). In-place allowed. */
 void es_add_scalar_f32(const float *a, float s, float *out, int32_t count, float act_min, float act_max);
@@ -186,6 +192,12 @@ void es_strided_copy_f32(const float *in, float *out, int32_t rank, const int32_
 /* out[o][k][i] = in[o][indices[k]][i] over [outer][axis][inner]; indices in [0, axis). */
 void es_gather_f32(const float *in, float *out, int32_t outer, int32_t axis, int32_t inner,
                    const int32_t *indices, int32_t count);
+/* es_gather_f32 with the indices read at run time from an int32 or int64 tensor (index_bytes 4
+ * or 8): each is checked against axis first (negative ones count from the end when
+ * allow_negative); one outside fills *fault (naming `tensor`) and the result is 1. */
+int es_take_f32(const float *in, float *out, int32_t outer, int32_t axis, int32_t inner,
+                const void *indices, int32_t index_bytes, int32_t count, int32_t allow_negative,
+                es_input_fault *fault, const char *tensor);
 /* out (dense, shape, rank <= 8) = cond != 0 ? x : other, each read through its element strides (0: broadcast). */
 void es_where_f32(const float *cond, const float *x, const float *other, float *out, int32_t rank,
                   const int32_t *shape, const int32_t *cond_strides, const int32_t *x_strides,
@@ -209,6 +221,20 @@ void es_pad_f32(const float *in, const int32_t *in_shape, const int32_t *pads, i
 
 /* Dense copy (reshape that cannot alias). */
 void es_copy_f32(const float *in, float *out, int32_t count);
+
+/* Integer tensors (kernels/integer/): an argmax / argmin index stored in the output's dtype,
+ * and add, sub, mul on int32 / int64 tensors with the broadcast of es_add_f32, wrapping. */
+void es_cast_f32_i32(const float *in, int32_t *out, int32_t count);
+void es_cast_f32_i64(const float *in, int64_t *out, int32_t count);
+#define ES_INT_BINARY_DECL(name, T) \
+  void name(const T *a, const int32_t a_strides[4], const T *b, const int32_t b_strides[4], T *out, const int32_t out_shape[4]);
+ES_INT_BINARY_DECL(es_add_i32, int32_t)
+ES_INT_BINARY_DECL(es_sub_i32, int32_t)
+ES_INT_BINARY_DECL(es_mul_i32, int32_t)
+ES_INT_BINARY_DECL(es_add_i64, int64_t)
+ES_INT_BINARY_DECL(es_sub_i64, int64_t)
+ES_INT_BINARY_DECL(es_mul_i64, int64_t)
+#undef ES_INT_BINARY_DECL
 
 #ifdef __cplusplus
 }

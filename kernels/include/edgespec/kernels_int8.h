@@ -92,6 +92,10 @@ void es_strided_copy_s8(const int8_t *in, int8_t *out, int32_t rank, const int32
 /* es_gather_f32 on int8 codes (the output keeps the input's parameters). */
 void es_gather_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t axis, int32_t inner,
                   const int32_t *indices, int32_t count);
+/* es_take_f32 on int8 codes (the output keeps the table's parameters); the indices stay integers. */
+int es_take_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t axis, int32_t inner,
+               const void *indices, int32_t index_bytes, int32_t count, int32_t allow_negative,
+               es_input_fault *fault, const char *tensor);
 
 /* Nearest resize of int8 codes (es_resize_nearest_f32's index rule; one quantization for
  * input and output, as TFLite's RESIZE_NEAREST_NEIGHBOR). */

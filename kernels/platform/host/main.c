@@ -145,6 +145,13 @@ static void serve(void) {
   finish(ES_EXIT_OK);
 }
 
+/* An index the model was given lies outside the axis it selects along (edgespec/model.h). */
+static void bad_index(const es_input_fault *f) {
+  printf("edgespec: error: input %s: index %lld (element %d) is outside [%lld, %lld), the size of the axis it selects along\n",
+         f->tensor, (long long)f->index, (int)f->position, (long long)f->low, (long long)f->bound);
+  finish(ES_EXIT_BAD_INPUT);
+}
+
 int main(int argc, char **argv) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -189,6 +196,7 @@ int main(int argc, char **argv) {
     const uint64_t start = now_ns();
     const int rc = es_model_invoke((const float *const *)inputs, outputs);
     times[r] = now_ns() - start;
+    if (rc == ES_MODEL_BAD_INPUT && &es_model_input_fault != NULL) bad_index(&es_model_input_fault);
     if (rc != 0) fail(ES_EXIT_MODEL_ERROR, "es_model_invoke failed%s%s", "", "");
     /* debug builds only: the first inference's intermediate tensors are complete */
     if (r == 0 && es_debug_tensors_finish && es_debug_tensors_finish() != 0)

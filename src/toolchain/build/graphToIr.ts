@@ -28,6 +28,23 @@ function bytesToFloat32(data: Uint8Array): Float32Array {
   return new Float32Array(copy.buffer);
 }
 
+/** An int32 / int64 constant (an operand of integer arithmetic), held as float32 numbers: exact below 2^24. */
+function loadIntegerWeight(name: string, declared: number[], dtype: 'int32' | 'int64', weights: WeightLookup): Float32Array {
+  const w = weights(name);
+  const size = dtype === 'int64' ? 8 : 4;
+  if (!w || !sameShape(w.shape, declared) || w.data.byteLength !== numel(declared) * size) {
+    throw new EdgespecError('bad-bundle', `weight ${name} (${dtype}${formatShape(declared)}) is missing from weights.safetensors or has another shape`, 'capture the model again; graph.json and weights.safetensors disagree');
+  }
+  const view = new DataView(w.data.buffer, w.data.byteOffset, w.data.byteLength);
+  const values = new Float32Array(numel(declared));
+  for (let i = 0; i < values.length; i++) {
+    const v = dtype === 'int64' ? Number(view.getBigInt64(i * 8, true)) : view.getInt32(i * 4, true);
+    if (Math.abs(v) > 2 ** 24) throw new EdgespecError('unsupported-dtype', `integer weight ${name} holds ${v}; the build takes integer constants up to 2^24 in magnitude`, 'keep integer constants small');
+    values[i] = v;
+  }
+  return values;
+}
+
 function loadWeight(name: string, declared: number[], weights: WeightLookup): Float32Array {
   const w = weights(name);
   if (!w) {
@@ -54,6 +71,43 @@ function roleOf(kind: string): TensorRole {
   return kind === 'weight' ? 'weight' : kind === 'input' ? 'input' : kind === 'output' ? 'output' : 'activation';
 }
 
+const isInteger = (dtype: string) => dtype === 'int32' || dtype === 'int64';
+
+/**
+ * Where integer tensors may appear: the indices of a take, the result of an argmax / argmin
+ * (stored through an index_cast), add / sub / mul whose tensors are all one integer dtype,
+ * and a reshape of an integer tensor. Anything else: the reason it cannot be built.
+ */
+function integerProblem(node: IrNode, graph: Graph): string | undefined {
+  const dtypeOf = (t: string) => graph.tensors[t].dtype;
+  const floats = (names: string[]) => names.find(t => dtypeOf(t) !== 'float32');
+  const same = (names: string[]) => names.every(t => isInteger(dtypeOf(t)) && dtypeOf(t) === dtypeOf(names[0]));
+  const all = [...node.inputs, ...node.outputs];
+  let bad: string | undefined;
+  if (node.op === 'take') bad = floats([node.inputs[0], ...node.outputs]) ?? (isInteger(dtypeOf(node.inputs[1])) ? undefined : node.inputs[1]);
+  else if (node.op === 'argmax' || node.op === 'argmin') bad = floats(node.inputs) ?? (['float32', 'int32', 'int64'].includes(dtypeOf(node.outputs[0])) ? undefined : node.outputs[0]);
+  else if ((node.op === 'add' || node.op === 'sub' || node.op === 'mul' || node.op === 'reshape') && floats(all) !== undefined) {
+    if (!same(all)) bad = floats(all);
+    else if (node.op !== 'reshape' && (node.attrs as { scalar?: number }).scalar !== undefined) bad = node.outputs[0];
+  } else bad = floats(all);
+  if (bad === undefined) return undefined;
+  return node.op === 'take' && bad === node.inputs[1]
+    ? `its indices ${bad} are ${dtypeOf(bad)}; they must be int32 or int64`
+    : `tensor ${bad} is ${dtypeOf(bad)}, and only float32 kernels exist${isInteger(dtypeOf(bad)) ? ' for this op (integers: take indices, argmax/argmin results, add, sub, mul, reshape)' : ''}`;
+}
+
+/** An argmax / argmin with an integer result computes a float32 index, then index_cast stores it. */
+function withIndexCast(node: IrNode, graph: Graph, casts: Map<string, string>): IrNode[] {
+  if (node.op !== 'argmax' && node.op !== 'argmin') return [node];
+  const y = node.outputs[0];
+  const dtype = graph.tensors[y].dtype;
+  if (dtype !== 'int32' && dtype !== 'int64') return [node];
+  const float = `${y}:index`;
+  casts.set(y, float);
+  const cast: IrNode = { name: `${node.name}.cast`, module: node.module, frameworkOps: node.frameworkOps, ...(node.source ? { source: node.source } : {}), op: 'index_cast', inputs: [float], outputs: [y], attrs: { to: dtype } };
+  return [{ ...node, outputs: [float] }, cast];
+}
+
 /**
  * graph.json + weights → IR. Collects every unsupported op and dtype and throws them
  * together, so a user sees the whole list at once.
@@ -66,6 +120,7 @@ export function graphToIr(graph: Graph, weights: WeightLookup, target: string): 
 
   const unsupported: Unsupported[] = [];
   const nodes: IrNode[] = [];
+  const indexCasts = new Map<string, string>();
   for (const node of graph.nodes) {
     for (const t of [...node.inputs, ...node.outputs]) {
       if (!graph.tensors[t]) {
@@ -78,12 +133,12 @@ export function graphToIr(graph: Graph, weights: WeightLookup, target: string): 
       unsupported.push({ node: node.name, op: node.op, module: node.module, reason: typed });
       continue;
     }
-    const badDtype = [...node.inputs, ...node.outputs].find(t => graph.tensors[t].dtype !== 'float32');
+    const badDtype = integerProblem(typed, graph);
     if (badDtype) {
-      unsupported.push({ node: node.name, op: node.op, module: node.module, reason: `tensor ${badDtype} is ${graph.tensors[badDtype].dtype}, and only float32 kernels exist` });
+      unsupported.push({ node: node.name, op: node.op, module: node.module, reason: badDtype });
       continue;
     }
-    nodes.push(typed);
+    nodes.push(...withIndexCast(typed, graph, indexCasts));
   }
   if (unsupported.length > 0) throw unsupportedError(unsupported, target);
 
@@ -98,12 +153,23 @@ export function graphToIr(graph: Graph, weights: WeightLookup, target: string): 
       layout: role === 'weight' ? 'plain' : defaultLayout(t.shape, t.layout, graph.source.framework),
       ...(t.module !== undefined ? { module: t.module } : {})
     };
-    if (role === 'weight') tensor.data = loadWeight(name, t.shape, weights);
+    if (t.dtype === 'int32' || t.dtype === 'int64') {
+      if (role === 'weight') tensor.data = loadIntegerWeight(name, t.shape, t.dtype, weights);
+      // indices keep the framework's row-major order: no layout pass moves them
+      tensor.dtype = t.dtype;
+      tensor.layout = 'plain';
+    } else if (role === 'weight') {
+      tensor.data = loadWeight(name, t.shape, weights);
+    }
     tensors.set(name, tensor);
   }
+  for (const [integer, float] of indexCasts) {
+    const { shape, module } = tensors.get(integer)!;
+    tensors.set(float, { name: float, shape: [...shape], role: 'activation', layout: defaultLayout(shape, undefined, graph.source.framework), ...(module !== undefined ? { module } : {}) });
+  }
   for (const io of graph.inputs) {
-    if (io.dtype !== 'float32') {
-      throw unsupportedError([{ node: io.name, op: 'input', module: '', reason: `input dtype ${io.dtype}; only float32 is supported` }], target);
+    if (io.dtype !== 'float32' && io.dtype !== 'int32' && io.dtype !== 'int64') {
+      throw unsupportedError([{ node: io.name, op: 'input', module: '', reason: `input dtype ${io.dtype}; the image takes float32, and int32 or int64 indices` }], target);
     }
     const t = tensors.get(io.tensor)!;
     t.role = 'input';

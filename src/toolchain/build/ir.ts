@@ -20,6 +20,15 @@ export interface IrTensor {
   module?: string;
   /** fp32 contents of a weight, in `shape` order. */
   data?: Float32Array;
+  /** An integer tensor (indices, argmax results): its dtype in the image. Absent: the build's float arithmetic. */
+  dtype?: IntegerDtype;
+}
+
+export type IntegerDtype = 'int32' | 'int64';
+
+/** Bytes per element of a tensor of the IR (int8 images size their own tensors). */
+export function elementBytes(t: Pick<IrTensor, 'dtype'>): number {
+  return t.dtype === 'int64' ? 8 : 4;
 }
 
 /** A fused clamp applied to an op's result; ±Infinity when absent. */
@@ -60,7 +69,7 @@ export type Conv2dNode = NodeOf<'conv2d', {
 }>;
 export type LinearNode = NodeOf<'linear', { activation: Activation }>;
 export type MatmulNode = NodeOf<'matmul', Record<string, never>>;
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'prelu';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'prelu' | 'pow_tensor';
 export type BinaryNode = NodeOf<BinaryOp, { scalar?: number; activation: Activation }>;
 export type UnaryOp = 'relu' | 'hardswish' | 'hardsigmoid' | 'sigmoid' | 'silu' | 'tanh'
   | 'selu' | 'softsign' | 'mish' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'neg';
@@ -108,6 +117,10 @@ export type ExpandNode = NodeOf<'expand', { shape: number[] }>;
 export type TileNode = NodeOf<'tile', { repeats: number[] }>;
 /** y = x[..., indices, ...] along axis (constant indices, one output dim per index). */
 export type GatherNode = NodeOf<'gather', { axis: number; indices: number[] }>;
+/** y = x with axis replaced by the dims of the run-time index tensor (inputs: x, indices int32 / int64). */
+export type TakeNode = NodeOf<'take', { axis: number; negativeIndices: boolean }>;
+/** An index computed as a float32 number (argmax) stored as the integer output the framework gives. */
+export type IndexCastNode = NodeOf<'index_cast', { to: IntegerDtype }>;
 /** inputs: condition (a constant, non-zero = true), x, other; all broadcast to the output. */
 export type WhereNode = NodeOf<'where', Record<string, never>>;
 /** inputs: x, weight, bias, running_mean, running_var */
@@ -167,6 +180,8 @@ export type IrNode =
   | ExpandNode
   | TileNode
   | GatherNode
+  | TakeNode
+  | IndexCastNode
   | WhereNode
   | BatchNormNode
   | ScaleShiftNode

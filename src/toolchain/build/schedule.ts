@@ -33,7 +33,8 @@ export type GemmStep = StepOf<'gemm', { a: string; w: string; b: string | null; 
 export type MatmulStep = StepOf<'matmul', {
   a: string; b: string; y: string; batch: number; m: number; k: number; n: number; aBatchStride: number; bBatchStride: number;
 }>;
-export type BinaryKernel = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'prelu';
+export type BinaryKernel = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'prelu' | 'pow_tensor'
+  | 'add_i32' | 'sub_i32' | 'mul_i32' | 'add_i64' | 'sub_i64' | 'mul_i64';
 export type BinaryStep = StepOf<BinaryKernel, {
   a: string; aStrides: number[]; b: string; bStrides: number[]; y: string; outShape: number[]; act: Activation;
 }>;
@@ -66,6 +67,11 @@ export type GroupNormStep = StepOf<'group_norm', {
 }>;
 export type StridedCopyStep = StepOf<'strided_copy', { x: string; y: string; shape: number[]; strides: number[]; offset: number }>;
 export type GatherStep = StepOf<'gather', { x: string; y: string; outer: number; axis: number; inner: number; indices: number[] }>;
+/** indexBytes 4 (int32) or 8 (int64); tensor: the name an out-of-range index is reported under. */
+export type TakeStep = StepOf<'take', {
+  x: string; indices: string; y: string; outer: number; axis: number; inner: number; count: number; indexBytes: number; negative: boolean; tensor: string;
+}>;
+export type IndexCastStep = StepOf<'cast_f32_i32' | 'cast_f32_i64', { x: string; y: string; count: number }>;
 export type WhereStep = StepOf<'where', {
   cond: string; x: string; other: string; y: string; shape: number[]; condStrides: number[]; xStrides: number[]; otherStrides: number[];
 }>;
@@ -93,7 +99,7 @@ export type ResizeStep = StepOf<'resize_nearest' | 'resize_bilinear', {
 export type KernelStep =
   | Conv2dStep | DepthwiseStep | GemmStep | MatmulStep | BinaryStep | ScalarStep | ClampStep | UnaryStep | GeluStep | LeakyReluStep
   | EluStep | SoftplusStep | PowStep
-  | ScaleShiftStep | MaxPoolStep | AvgPoolStep | AdaptiveAvgPoolStep | MeanStep | ReduceStep | ArgReduceStep | LayerNormStep | GroupNormStep | StridedCopyStep | GatherStep | WhereStep | SoftmaxStep | ConcatStep | SplitStep
+  | ScaleShiftStep | MaxPoolStep | AvgPoolStep | AdaptiveAvgPoolStep | MeanStep | ReduceStep | ArgReduceStep | LayerNormStep | GroupNormStep | StridedCopyStep | GatherStep | TakeStep | IndexCastStep | WhereStep | SoftmaxStep | ConcatStep | SplitStep
   | TransposeStep | PadStep | CopyStep | AliasStep
   | ConvTranspose2dStep | ResizeStep | PadMirrorStep;
 
@@ -101,8 +107,9 @@ export type KernelName = Exclude<KernelStep['kernel'], 'alias'>;
 
 /** The C function of a kernel (kernels/include/edgespec/kernels.h). */
 export function kernelFunction(kernel: KernelName): string {
-  // int8 kernels (src/toolchain/build/quantize) are named with their suffix: conv2d_s8.
-  return kernel.endsWith('_s8') ? `es_${kernel}` : `es_${kernel}_f32`;
+  // int8 kernels (src/toolchain/build/quantize) are named with their suffix: conv2d_s8; so are
+  // the integer kernels of index tensors: add_i64, cast_f32_i32.
+  return /_(s8|i32|i64)$/.test(kernel) ? `es_${kernel}` : `es_${kernel}_f32`;
 }
 
 /** A weight as the kernel that reads it wants it laid out. */
@@ -116,6 +123,8 @@ export interface PackedWeight {
   data: Float32Array;
   /** How it was re-laid, e.g. "OIHW→[KH][KW][C]". */
   packing: string;
+  /** An integer constant (an operand of integer arithmetic): stored in this dtype. Absent: float32. */
+  dtype?: 'int32' | 'int64';
 }
 
 /** Where an activation tensor of the schedule lives. */
@@ -136,6 +145,8 @@ export interface ScheduleIO {
   shape: number[];
   layout: string;
   bytes: number;
+  /** An integer input or output (indices, argmax); absent: float32. */
+  dtype?: 'int32' | 'int64';
 }
 
 export interface Schedule {

@@ -3,7 +3,7 @@ import { NotSupported, SelectContext } from '../ops/opModule';
 import { irRuleOf } from '../ops/registry';
 import { unsupportedError, Unsupported } from './unsupported';
 import { GraphIndex } from './graphIndex';
-import { IrGraph, IrNode, IrTensor, Provenance } from './ir';
+import { elementBytes, IrGraph, IrNode, IrTensor, Provenance } from './ir';
 import { Packed } from './packWeights';
 import { KernelStep, PackedWeight, Schedule, ScheduledTensor, ScheduleIO } from './schedule';
 import { formatShape, numel, sameShape } from './shape';
@@ -45,7 +45,7 @@ class KernelSelector implements SelectContext {
     const io = (list: { name: string; tensor: string }[]): ScheduleIO[] =>
       list.map(({ name, tensor }) => {
         const t = this.tensor(tensor);
-        return { name, tensor, shape: [...t.shape], layout: t.layout, bytes: numel(t.shape) * 4 };
+        return { name, tensor, shape: [...t.shape], layout: t.layout, bytes: numel(t.shape) * elementBytes(t), ...(t.dtype ? { dtype: t.dtype } : {}) };
       });
     return {
       model: this.g.name,
@@ -70,7 +70,7 @@ class KernelSelector implements SelectContext {
   private registerActivation(name: string, home: 'arena' | 'input' | 'output', ioIndex?: number): string {
     if (!this.tensors.has(name)) {
       const t = this.tensor(name);
-      this.tensors.set(name, { name, shape: [...t.shape], bytes: numel(t.shape) * 4, home, ...(ioIndex !== undefined ? { ioIndex } : {}) });
+      this.tensors.set(name, { name, shape: [...t.shape], bytes: numel(t.shape) * elementBytes(t), home, ...(ioIndex !== undefined ? { ioIndex } : {}) });
     }
     return name;
   }
@@ -87,7 +87,7 @@ class KernelSelector implements SelectContext {
     const t = this.tensor(source);
     const key = packingKey === 'as-is' ? source : `${source}#${packingKey}`;
     if (!this.weights.has(key)) {
-      const packed = pack ? pack(t) : { shape: [...t.shape], data: t.data!, packing: 'as is' };
+      const packed = pack ? pack(t) : { shape: [...t.shape], data: t.data!, packing: 'as is', ...(t.dtype ? { dtype: t.dtype } : {}) };
       this.weights.set(key, { name: key, source, module: t.module ?? '', ...packed });
     }
     return key;
@@ -123,6 +123,10 @@ class KernelSelector implements SelectContext {
 
   homeOf(name: string): 'arena' | 'input' | 'output' | undefined {
     return this.tensors.get(name)?.home;
+  }
+
+  inputName(tensor: string): string | undefined {
+    return this.g.inputs.find(io => io.tensor === tensor)?.name;
   }
 
   readerCount(name: string): number | undefined {

@@ -154,6 +154,7 @@ export const OP_ATTRS: Record<string, Record<string, AttrSpec>> = {
   neg: {},
   maximum: { activation: optional(activation) },
   minimum: { activation: optional(activation) },
+  pow_tensor: {},
   max_pool2d: {
     kernel: required(spatial('[kh, kw]')), stride: optional(spatial('[sh, sw]')), padding: optional(padding),
     dilation: optional(spatial('[dh, dw]')), ceil_mode: optional(bool), activation: optional(activation)
@@ -177,6 +178,7 @@ export const OP_ATTRS: Record<string, Record<string, AttrSpec>> = {
   expand: { shape: required(broadcastShape) },
   tile: { repeats: required(perAxisInts) },
   gather: { axis: required(axis), indices: required(intList) },
+  take: { axis: required(axis), negative_indices: optional(bool) },
   where: {},
   batch_norm: { eps: optional(nonNegativeNumber) },
   reshape: { shape: required(reshapeShape) },

@@ -1,5 +1,6 @@
 // add, sub, mul, div: broadcast over up to 4 dims, or with a scalar attribute; maximum,
-// minimum and prelu (the slope broadcast against x): broadcast, without a scalar.
+// minimum, prelu (the slope broadcast against x) and pow_tensor (a run-time exponent): broadcast,
+// without a scalar.
 
 import { BinaryNode, BinaryOp } from '../build/ir';
 import { BinaryStep, ScalarStep } from '../build/schedule';
@@ -10,12 +11,15 @@ import { act, floatLiteral, ints } from './cText';
 import { clampValue } from './common';
 import { Int8Context, KernelModule, NotSupported, OpModule, OpRule } from './opModule';
 
+/** Binaries that also run on integer tensors (kernels/integer/, ops/indices.ts), chosen by the output's dtype. */
+const INTEGER_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul'];
+
 const SCALAR_KERNEL: Partial<Record<BinaryOp, string>> = { add: 'add_scalar', sub: 'add_scalar', mul: 'mul_scalar', div: 'mul_scalar' };
 
 function binary(op: BinaryOp): OpRule<BinaryNode> {
   const scalarKernel = SCALAR_KERNEL[op];
   return {
-    kernels: scalarKernel ? [op, scalarKernel] : [op],
+    kernels: [op, ...(scalarKernel ? [scalarKernel] : []), ...(INTEGER_OPS.includes(op) ? [`${op}_i32`, `${op}_i64`] : [])],
     toIr: (node, a, base) => ({ ...base, op, attrs: { ...(a.has('scalar') ? { scalar: a.number('scalar') } : {}), activation: a.activation() } }),
     toNHWC(node, r) {
       const m = node.module;
@@ -52,8 +56,9 @@ function binary(op: BinaryOp): OpRule<BinaryNode> {
       const padded = walk ? padTo4(walk) : {
         outShape: [...new Array<number>(4 - outShape.length).fill(1), ...outShape], aStrides: broadcastStrides(aShape, 4), bStrides: broadcastStrides(bShape, 4)
       };
+      const integer = s.tensor(y).dtype;
       s.push({
-        kernel: node.op, reads: [a, b], writes: [s.act(y)], inPlace,
+        kernel: integer ? `${node.op}_${integer === 'int64' ? 'i64' : 'i32'}` as BinaryStep['kernel'] : node.op, reads: [a, b], writes: [s.act(y)], inPlace,
         args: { a, aStrides: padded.aStrides, b, bStrides: padded.bStrides, y, outShape: padded.outShape, act }
       }, node);
     }
@@ -108,7 +113,8 @@ const FUNCTIONS: Record<BinaryOp, (p: number, q: number) => number> = {
   add: (p, q) => p + q, sub: (p, q) => p - q, mul: (p, q) => p * q, div: (p, q) => p / q,
   maximum: (p, q) => (Number.isNaN(p) || Number.isNaN(q) ? NaN : Math.max(p, q)),
   minimum: (p, q) => (Number.isNaN(p) || Number.isNaN(q) ? NaN : Math.min(p, q)),
-  prelu: (p, q) => (p >= 0 ? p : p * q)
+  prelu: (p, q) => (p >= 0 ? p : p * q),
+  pow_tensor: (p, q) => Math.fround(Math.pow(p, q))
 };
 
 function denseStrides(shape: number[]): number[] {
@@ -270,11 +276,12 @@ function scalarKernel(f: (v: number, s: number) => number): KernelModule<ScalarS
 export const elementwiseModule: OpModule = {
   ops: {
     add: binary('add'), sub: binary('sub'), mul: binary('mul'), div: binary('div'),
-    maximum: binary('maximum'), minimum: binary('minimum'), prelu: binary('prelu')
+    maximum: binary('maximum'), minimum: binary('minimum'), prelu: binary('prelu'), pow_tensor: binary('pow_tensor')
   },
   kernels: {
     add: binaryKernel('add', lowerAdd), sub: binaryKernel('sub'), mul: binaryKernel('mul'), div: binaryKernel('div'),
     maximum: binaryKernel('maximum', lowerMaxMin), minimum: binaryKernel('minimum', lowerMaxMin), prelu: binaryKernel('prelu', lowerPrelu),
+    pow_tensor: binaryKernel('pow_tensor'),
     add_scalar: scalarKernel((v, s) => v + s), mul_scalar: scalarKernel((v, s) => v * s)
   }
 };

@@ -23,7 +23,10 @@ const CONVERSIONS: Record<string, string[]> = {
   dequantize: ['es_dequantize_s8']
 };
 
-const DTYPE_ORDER: KernelDtype[] = ['float32', 'int8'];
+const DTYPE_ORDER: KernelDtype[] = ['float32', 'int8', 'int32', 'int64'];
+
+/** An integer kernel of index tensors (kernels/integer/): its name ends in its dtype. */
+const integerDtype = (kernel: string): KernelDtype | undefined => (/_i32$/.test(kernel) ? 'int32' : /_i64$/.test(kernel) ? 'int64' : undefined);
 
 /** The C function of an fp32 kernel of the schedule, and of its int8 counterpart. */
 const f32Function = (kernel: string) => `es_${kernel}_f32`;
@@ -37,6 +40,12 @@ export function registryProblems(): string[] {
   for (const module of MODULES) {
     for (const [kernel, k] of Object.entries(module.kernels)) {
       if (kernel === 'alias') continue; // a view: no code, in either dtype
+      const integer = integerDtype(kernel);
+      if (integer) {
+        if (registry.get(`es_${kernel}`)?.dtype !== integer) problems.push(`kernel ${kernel} has no ${integer} entry es_${kernel} in kernels/kernels.json`);
+        used.add(`es_${kernel}`);
+        continue;
+      }
       const fp = registry.get(f32Function(kernel));
       if (fp?.dtype !== 'float32') problems.push(`kernel ${kernel} has no float32 entry ${f32Function(kernel)} in kernels/kernels.json`);
       used.add(f32Function(kernel));
@@ -63,7 +72,8 @@ function dtypesOf(op: string): KernelDtype[] | undefined {
   const rule = opRuleOf(op);
   if (!rule) return undefined;
   const int8 = rule.kernels.some(k => kernelOf(k).int8 !== undefined);
-  return int8 ? ['float32', 'int8'] : ['float32'];
+  const integers = DTYPE_ORDER.filter(d => rule.kernels.some(k => integerDtype(k) === d && !k.startsWith('cast_')));
+  return [...(int8 ? ['float32', 'int8'] as KernelDtype[] : ['float32'] as KernelDtype[]), ...integers];
 }
 
 /** The targets whose platform exists (kernels/platform/<target>/build.json): each compiles every kernel. */

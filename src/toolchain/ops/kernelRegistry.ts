@@ -6,7 +6,9 @@ import * as path from 'path';
 import { EdgespecError } from '../errors';
 import { repoFiles } from '../paths';
 
-export type KernelDtype = 'float32' | 'int8';
+/** int32 / int64: the integer kernels (kernels/integer/) of index tensors. */
+export type KernelDtype = 'float32' | 'int8' | 'int32' | 'int64';
+const KERNEL_DTYPES: readonly unknown[] = ['float32', 'int8', 'int32', 'int64'];
 
 export interface KernelEntry {
   /** Absolute path of the kernel's C source. */
@@ -47,10 +49,10 @@ export function loadKernelRegistry(): Map<string, KernelEntry> {
   const kernels = new Map<string, KernelEntry>();
   for (const [fn, k] of Object.entries(spec.kernels)) {
     const calls = k.calls ?? [];
-    if (typeof k.source !== 'string' || !Array.isArray(calls) || !calls.every(c => typeof c === 'string') || (k.dtype !== 'float32' && k.dtype !== 'int8')) {
-      throw invalid(file, `kernel ${fn} needs a source (string), calls (a list of kernel functions) and a dtype (float32 or int8)`);
+    if (typeof k.source !== 'string' || !Array.isArray(calls) || !calls.every(c => typeof c === 'string') || !KERNEL_DTYPES.includes(k.dtype)) {
+      throw invalid(file, `kernel ${fn} needs a source (string), calls (a list of kernel functions) and a dtype (float32, int8, int32 or int64)`);
     }
-    kernels.set(fn, { source: path.resolve(repoFiles.kernelsDir, k.source), calls: calls as string[], dtype: k.dtype });
+    kernels.set(fn, { source: path.resolve(repoFiles.kernelsDir, k.source), calls: calls as string[], dtype: k.dtype as KernelDtype });
   }
   cached = kernels;
   return kernels;

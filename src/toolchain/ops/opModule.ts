@@ -63,6 +63,8 @@ export interface SelectContext {
   homeOf(name: string): 'arena' | 'input' | 'output' | undefined;
   /** How many nodes read `name`. */
   readerCount(name: string): number | undefined;
+  /** The graph input's name when `tensor` is one (what an error about its values names). */
+  inputName?(tensor: string): string | undefined;
   push(step: Omit<KernelStep, 'from' | 'op'>, node: Provenance & { op: string }): void;
   /** Throws bad-graph when `actual` is not `expected`. */
   expect(node: IrNode, what: string, actual: number[], expected: number[]): void;

@@ -9,6 +9,7 @@ import { resizeModule } from './resize';
 import { padMirrorModule } from './padMirror';
 import { elementwiseModule } from './elementwise';
 import { gemmModule } from './gemm';
+import { indicesModule } from './indices';
 import { normalizationModule } from './normalization';
 import { plumbingModule } from './plumbing';
 import { KernelModule, OpModule, OpRule } from './opModule';
@@ -20,7 +21,8 @@ import { unaryModule } from './unary';
 export const MODULES: readonly OpModule[] = [
   conv2dModule, gemmModule, elementwiseModule, unaryModule, poolModule, reduceModule, batchNormModule, shapeModule,
   convTransposeModule, normalizationModule, plumbingModule,
-  resizeModule, padMirrorModule
+  resizeModule, padMirrorModule,
+  indicesModule
 ];
 
 function collect<T>(pick: (m: OpModule) => Record<string, T>, what: string): Map<string, T> {

@@ -27,6 +27,8 @@ export function topK(values: ArrayLike<number>, k: number): number[] {
 export interface OutputPair {
   output: ArrayLike<number>;
   reference: ArrayLike<number>;
+  /** An integer output (indices, argmax): it agrees only when every value equals the reference's. */
+  exact?: { name: string };
 }
 
 /**
@@ -34,7 +36,8 @@ export interface OutputPair {
  * top-k is taken over the first output (the classifier's logits for the models we serve).
  * A non-finite output value agrees only with the same non-finite reference value (a model
  * whose reference holds -Inf, e.g. a mask, may reproduce it); `nonFinite` counts the others.
- * A non-finite reference value with a finite output disagrees as well.
+ * A non-finite reference value with a finite output disagrees as well. Integer outputs
+ * (`exact`, listed in exact_outputs) agree only when equal to their reference.
  */
 export function computeAgreement(pairs: OutputPair[], toleranceScale = TOLERANCE_SCALE): { agreement: Agreement; nonFinite: number } {
   let maxAbsRef = 0;
@@ -46,7 +49,8 @@ export function computeAgreement(pairs: OutputPair[], toleranceScale = TOLERANCE
   let maxRel = 0;
   let nonFinite = 0;
   let unmatchedReference = 0;
-  for (const { output, reference } of pairs) {
+  let exactMismatches = 0;
+  for (const { output, reference, exact } of pairs) {
     if (output.length !== reference.length) {
       throw new Error(`output has ${output.length} elements but its reference has ${reference.length}`);
     }
@@ -60,6 +64,7 @@ export function computeAgreement(pairs: OutputPair[], toleranceScale = TOLERANCE
         continue;
       }
       const abs = Math.abs(output[i] - reference[i]);
+      if (exact && abs !== 0) exactMismatches++;
       maxAbs = Math.max(maxAbs, abs);
       maxRel = Math.max(maxRel, abs / Math.max(Math.abs(reference[i]), relFloor));
     }
@@ -74,11 +79,12 @@ export function computeAgreement(pairs: OutputPair[], toleranceScale = TOLERANCE
     max_rel_error: maxRel,
     max_abs_reference: maxAbsRef,
     tolerance,
-    within_tolerance: nonFinite === 0 && unmatchedReference === 0 && maxAbs <= tolerance,
+    within_tolerance: nonFinite === 0 && unmatchedReference === 0 && exactMismatches === 0 && maxAbs <= tolerance,
     top1_match: nonFinite === 0 && top5[0] === referenceTop5[0],
     top5_match: nonFinite === 0 && sameSet,
     top5,
-    reference_top5: referenceTop5
+    reference_top5: referenceTop5,
+    ...(pairs.some(p => p.exact) ? { exact_outputs: pairs.filter(p => p.exact).map(p => p.exact!.name) } : {})
   };
   return { agreement, nonFinite };
 }

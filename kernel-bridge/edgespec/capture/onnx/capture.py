@@ -16,7 +16,7 @@ import numpy as np
 from ...version import __version__
 from .lowering import LoweredOnnx, OnnxLowering, onnx_dtype_name
 from .rules import RULES
-from ..tflite.capture import seeded_inputs, write_imported_bundle
+from ..tflite.capture import seeded_graph_inputs, write_imported_bundle
 from ...errors import CaptureError, ModelInputError
 from ..malformed_model import malformed_model_errors
 from ..names import resolve_bundle_name
@@ -154,7 +154,8 @@ def onnxruntime_outputs(model, lowered: LoweredOnnx, inputs: Sequence[np.ndarray
         text = re.sub(r"/onnxruntime_src/\S+ .*?\) ", "", str(e).splitlines()[0] if str(e) else type(e).__name__)
         raise CaptureError(f"onnxruntime could not run the model: {text[:400]}",
                            hint="check that the model is valid (onnx.checker.check_model) and complete") from None
-    return [np.asarray(r, dtype=np.float32) for r in results]
+    return [np.asarray(r, dtype=io["dtype"] if io["dtype"] in ("int32", "int64") else np.float32)
+            for r, io in zip(results, lowered.builder.outputs)]
 
 
 def onnxruntime_intermediates(model, lowered: LoweredOnnx, inputs: Sequence[np.ndarray]) -> Intermediates:
@@ -188,7 +189,7 @@ def capture_onnx_file(path, *, name: Optional[str] = None, out=None, seed: int =
     _report(progress, "lower", 1, 3)
     lowered = lower_onnx(model, input_shapes)
     builder = lowered.builder
-    inputs = seeded_inputs([io["shape"] for io in builder.inputs], seed)
+    inputs = seeded_graph_inputs(builder, seed)
     _report(progress, "reference", 2, 3)
     outputs = onnxruntime_outputs(model, lowered, inputs)
     intermediates = onnxruntime_intermediates(model, lowered, inputs)

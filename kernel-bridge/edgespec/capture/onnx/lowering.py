@@ -57,6 +57,10 @@ def node_source(node) -> Optional[str]:
     return None
 
 
+INTEGER_DTYPES = ("int32", "int64")
+INPUT_DTYPES = ("float32",) + INTEGER_DTYPES
+
+
 class OnnxLowering:
     def __init__(self, model, shapes: Dict[str, List[int]], dtypes: Dict[str, str], constants: Dict[str, np.ndarray],
                  rules: Mapping[str, Callable[..., None]]):
@@ -79,10 +83,11 @@ class OnnxLowering:
     def run(self) -> LoweredOnnx:
         inputs = [i.name for i in self.graph.input if i.name not in self.constants]
         for name in inputs:
-            if self.dtypes.get(name) != "float32":
+            if self.dtypes.get(name) not in INPUT_DTYPES:
                 raise ModelInputError(f"the ONNX model's input '{name}' is {self.dtypes.get(name)}; "
-                                      "edgespec imports float32 models", hint="export the model with float32 inputs")
-            tensor = self.builder.add_tensor(name, self.shapes[name], "float32", "input")
+                                      "edgespec imports float32 models (and int32 or int64 indices)",
+                                      hint="export the model with float32 inputs")
+            tensor = self.builder.add_tensor(name, self.shapes[name], self.dtypes[name], "input")
             tensor = self.builder.add_input(name, tensor)
             self.names[name] = tensor
         for node in self.graph.node:
@@ -141,34 +146,39 @@ class OnnxLowering:
             raise Unmappable(f"its {what} '{name}' is computed at run time; edgespec needs it constant")
         return self.constants[name]
 
-    def value(self, name: str) -> str:
+    def value(self, name: str, integers: bool = False) -> str:
+        """`integers`: a constant may be an int32 / int64 weight (an operand of integer arithmetic)."""
         if name in self.names:
             return self.names[name]
         if name in self.constants:
-            return self.weight(name)
+            return self.weight(name, integers=integers)
         raise Unmappable(f"its input '{name}' comes from an op edgespec could not map")
 
-    def weight(self, name: str, array: Optional[np.ndarray] = None, stored_name: Optional[str] = None) -> str:
+    def weight(self, name: str, array: Optional[np.ndarray] = None, stored_name: Optional[str] = None,
+               integers: bool = False) -> str:
         key = stored_name or name
         if key not in self._weights:
             data = self.constants[name] if array is None else array
-            if data.dtype != np.float32:
+            if data.dtype != np.float32 and not (integers and str(data.dtype) in INTEGER_DTYPES):
                 raise Unmappable(f"its constant '{name}' is {data.dtype}; edgespec stores float32 weights")
             self._weights[key] = self.builder.add_weight(key, np.ascontiguousarray(data), self.module)
         return self._weights[key]
 
-    def declare(self, name: str) -> str:
+    def declare(self, name: str, integers: bool = False) -> str:
+        """`integers`: the op may compute an int32 / int64 tensor (indices, argmax results; the build
+        says which ops take them)."""
         dtype = self.dtypes.get(name, "float32")
-        if dtype != "float32":
+        if dtype != "float32" and not (integers and dtype in INTEGER_DTYPES):
             raise Unmappable(f"it computes a {dtype} tensor '{name}'; edgespec handles float32 activations")
-        tensor = self.builder.add_tensor(name, self.shape(name), "float32", "activation")
+        tensor = self.builder.add_tensor(name, self.shape(name), dtype, "activation")
         self.builder.set_origin(tensor, name)
         return tensor
 
     # ----- nodes -----
-    def emit(self, vocab_op: str, inputs: Sequence[str], attrs: Dict[str, Any], output: Optional[str] = None) -> None:
+    def emit(self, vocab_op: str, inputs: Sequence[str], attrs: Dict[str, Any], output: Optional[str] = None,
+             integers: bool = False) -> None:
         output = self.node.output[0] if output is None else output
-        result = self.declare(output)
+        result = self.declare(output, integers)
         self.add_node(vocab_op, inputs, [result], attrs)
         self.names[output] = result
 

@@ -235,7 +235,8 @@ def _binary(vocab_op: str, commutative: bool) -> Rule:
                 and low.shape(node.output[0]) == low.shape(a):
             low.emit(vocab_op, [low.value(a)], {"scalar": float(low.constant(b, "operand").reshape(-1)[0])})
         else:
-            low.emit(vocab_op, [low.value(a), low.value(b)], {})
+            integers = vocab_op in ("add", "sub", "mul")
+            low.emit(vocab_op, [low.value(a, integers), low.value(b, integers)], {}, integers=integers)
     return rule
 
 
@@ -284,6 +285,8 @@ def prelu(low: OnnxLowering, node) -> None:
 
 
 def power(low: OnnxLowering, node) -> None:
+    if not low.is_constant(node.input[1]):
+        return low.emit("pow_tensor", [low.value(node.input[0]), low.value(node.input[1])], {})
     exponent = low.constant(node.input[1], "exponent").reshape(-1)
     if exponent.size != 1 or not np.isfinite(exponent[0]):
         raise Unmappable(f"its exponent has {exponent.size} values; edgespec takes one constant exponent")
@@ -406,7 +409,7 @@ def _arg_reduce(vocab_op: str):
         rank = len(low.shape(node.input[0]))
         low.emit(vocab_op, [low.value(node.input[0])],
                  {"axis": normalize_axis(int(low.attr(node, "axis", 0)), rank), "keepdim": bool(low.attr(node, "keepdims", 1)),
-                  "select_last_index": bool(low.attr(node, "select_last_index", 0))})
+                  "select_last_index": bool(low.attr(node, "select_last_index", 0))}, integers=True)
     return rule
 
 
@@ -480,9 +483,12 @@ def onnx_slice(low: OnnxLowering, node) -> None:
 
 
 def onnx_gather(low: OnnxLowering, node) -> None:
-    """Gather with constant indices: a scalar index is a slice of one then a reshape that drops the axis."""
+    """Gather with constant indices: a scalar index is a slice of one then a reshape that drops the axis.
+    Indices computed at run time (an int32 / int64 input): take, negative ones counting from the end."""
     shape = low.shape(node.input[0])
     axis = normalize_axis(int(low.attr(node, "axis", 0)), len(shape))
+    if not low.is_constant(node.input[1]):
+        return low.emit("take", [low.value(node.input[0]), low.value(node.input[1])], {"axis": axis, "negative_indices": True})
     indices = low.constant(node.input[1], "indices")
     out_shape = low.shape(node.output[0])
     x = low.value(node.input[0])
@@ -530,7 +536,7 @@ def onnx_where(low: OnnxLowering, node) -> None:
 
 
 def reshape(low: OnnxLowering, node) -> None:
-    low.emit("reshape", [low.value(node.input[0])], {"shape": low.shape(node.output[0])})
+    low.emit("reshape", [low.value(node.input[0])], {"shape": low.shape(node.output[0])}, integers=True)
 
 
 def concat(low: OnnxLowering, node) -> None:

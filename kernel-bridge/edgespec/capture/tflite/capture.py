@@ -143,6 +143,27 @@ def seeded_inputs(shapes: Sequence[Sequence[int]], seed: int) -> List[np.ndarray
     return [rng.standard_normal(tuple(shape)).astype(np.float32) for shape in shapes]
 
 
+def seeded_graph_inputs(builder, seed: int) -> List[np.ndarray]:
+    """seeded_inputs for the graph's inputs; an int32 / int64 input (indices) gets seeded whole
+    numbers in [0, n), n the smallest axis it indexes (10 when no take reads it directly)."""
+    inputs = seeded_inputs([io["shape"] for io in builder.inputs], seed)
+    integer = [i for i, io in enumerate(builder.inputs) if io["dtype"] in ("int32", "int64")]
+    if not integer:
+        return inputs
+    rng = np.random.default_rng(seed + INPUT_SEED_OFFSET + 1)
+    for i in integer:
+        io = builder.inputs[i]
+        bounds = [builder.tensors[node["inputs"][0]]["shape"][node["attrs"]["axis"]] for node in builder.nodes
+                  if node["op"] == "take" and node["inputs"][1] == io["tensor"]]
+        inputs[i] = rng.integers(0, min(bounds, default=10), size=tuple(io["shape"])).astype(io["dtype"])
+    return inputs
+
+
+def _reference_dtype(io: Dict[str, Any]) -> str:
+    """A reference tensor keeps an integer input's or output's dtype (indices, argmax); else float32."""
+    return io["dtype"] if io["dtype"] in ("int32", "int64") else "float32"
+
+
 def write_imported_bundle(builder, op_inventory: Dict[str, int], name: str, out, source: Dict[str, Any],
                           inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray],
                           notes: Sequence[str] = (), intermediates: Optional[Intermediates] = None,
@@ -154,8 +175,8 @@ def write_imported_bundle(builder, op_inventory: Dict[str, int], name: str, out,
         graph["reference"] = {"arithmetic": reference_arithmetic}
     kept = intermediates.arrays if intermediates is not None else None
     written = write_bundle(Path(out) if out is not None else default_bundle_dir(name), graph, builder.weights,
-                           {f"input.{i}": np.asarray(a, dtype=np.float32) for i, a in enumerate(inputs)},
-                           {f"output.{i}": np.asarray(a, dtype=np.float32) for i, a in enumerate(outputs)},
+                           {f"input.{i}": np.asarray(a, dtype=_reference_dtype(io)) for i, (a, io) in enumerate(zip(inputs, builder.inputs))},
+                           {f"output.{i}": np.asarray(a, dtype=_reference_dtype(io)) for i, (a, io) in enumerate(zip(outputs, builder.outputs))},
                            kept)
     intermediate_notes = intermediates.notes if intermediates is not None else []
     return CaptureResult.of_bundle(name, written.path, graph["op_inventory"], builder,
@@ -170,8 +191,7 @@ def capture_tflite_file(path, *, name: Optional[str] = None, out=None, seed: int
     _report(progress, "lower", 1, 3)
     tf = import_tensorflow()
     lowered = lower_tflite(model_bytes)
-    shapes = [io["shape"] for io in lowered.builder.inputs]
-    inputs = seeded_inputs(shapes, seed)
+    inputs = seeded_graph_inputs(lowered.builder, seed)
     if lowered.int8:
         inputs = model_inputs_on_grid(model_bytes, lowered, inputs)
     _report(progress, "reference", 2, 3)

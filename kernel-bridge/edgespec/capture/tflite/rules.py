@@ -16,11 +16,11 @@ import numpy as np
 
 from .flatbuffer import PADDINGS, FbOperator
 from .lowering import TfliteLowering, Unmappable
+from .variables import RULES as VARIABLE_RULES
 from .. import rearrange
 from ..slicing import slice_attrs
 from ..lowering_base import normalize_axis, product, same_padding, window_output_size
 from .recurrent_rules import RULES as RECURRENT_RULES
-from .variables import RULES as VARIABLE_RULES
 
 
 def _input(op: FbOperator, position: int) -> int:
@@ -258,6 +258,8 @@ def prelu(low: TfliteLowering, op: FbOperator) -> None:
 
 
 def power(low: TfliteLowering, op: FbOperator) -> None:
+    if not low.is_constant(op.inputs[1]):
+        return low.emit("pow_tensor", [low.value(op.inputs[0]), low.value(op.inputs[1])], {})
     exponent = low.real_constant(op.inputs[1], "exponent").reshape(-1)
     if exponent.size != 1 or not np.isfinite(exponent[0]):
         raise Unmappable(f"its exponent has {exponent.size} values; edgespec takes one constant exponent")
@@ -515,6 +517,6 @@ RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
     "BATCH_MATMUL": batch_matmul,
     "DEQUANTIZE": dequantize,
     "QUANTIZE": quantize,
-    **RECURRENT_RULES,
     **VARIABLE_RULES,
+    **RECURRENT_RULES,
 }

@@ -338,6 +338,12 @@ def pow_scalar(L, node, a):
     L.emit(node, "pow", [L.tensor(a["self"])], {"exponent": float(exponent)})
 
 
+@rule("aten.pow.Tensor_Tensor")
+def pow_tensor(L, node, a):
+    """x ^ y with both computed at run time (a constant exponent tensor too), broadcast."""
+    L.emit(node, "pow_tensor", [L.tensor(a["self"]), L.tensor(a["exponent"])], {})
+
+
 @rule("aten.maximum.default", "aten.minimum.default")
 def maximum_minimum(L, node, a):
     op = "maximum" if L.op_name(node) == "aten.maximum.default" else "minimum"
@@ -781,9 +787,9 @@ def _constant_indices(L, arg):
 @rule("aten.index_select.default")
 def index_select(L, node, a):
     indices = _constant_indices(L, a["index"])
-    if indices is None:
-        return L.refuse(node, "index_select with indices the model computes")
     rank = _rank(L, a["self"])
+    if indices is None:
+        return _take(L, node, a["self"], a["index"], _axis(a["dim"], rank), "index_select")
     table = L.value(a["self"])
     if isinstance(table, WeightRef):
         L.env[node] = WeightRef(node.name, np.ascontiguousarray(np.take(table.array, indices.reshape(-1), axis=_axis(a["dim"], rank))),
@@ -792,13 +798,21 @@ def index_select(L, node, a):
     L.emit(node, "gather", [L.tensor(a["self"])], {"axis": _axis(a["dim"], rank), "indices": [int(i) for i in indices.reshape(-1)]})
 
 
+def _take(L, node, table, indices, axis: int, what: str):
+    """Rows of `table` along `axis` picked by an integer tensor the model is given or computes."""
+    dtype = str(indices.meta["val"].dtype).replace("torch.", "") if L.is_tensor(indices) else type(indices).__name__
+    if dtype not in ("int32", "int64"):
+        return L.refuse(node, f"{what} with {dtype} indices")
+    L.emit(node, "take", [L.tensor(table), L.tensor(indices)], {"axis": axis})
+
+
 @rule("aten.embedding.default")
 def embedding(L, node, a):
     """A table lookup: constant indices fold (constant table) or gather rows; indices the model is
-    given are integer inputs, which the image cannot take yet."""
+    given (an int64 input) are a take, checked by the image when it runs."""
     indices = _constant_indices(L, a["indices"])
     if indices is None:
-        return L.refuse(node, "embedding of indices the model is given (an integer input)")
+        return _take(L, node, a["weight"], a["indices"], 0, "embedding")
     table = L.value(a["weight"])
     if isinstance(table, WeightRef):
         L.env[node] = WeightRef(node.name, np.ascontiguousarray(np.take(table.array, indices, axis=0)), table.module)

@@ -4,6 +4,7 @@ import { Bundle } from '../../bundle/loadBundle';
 import { readSafetensors, SafetensorsTensor } from '../../bundle/safetensors';
 import { EdgespecError } from '../../errors';
 import { numel } from '../shape';
+import { toNumbers } from '../../run/dtype';
 
 const FORMAT_HINT = 'pass a .safetensors file of float32 tensors, or a directory of float32 .npy files, each shaped like the model input';
 
@@ -13,9 +14,13 @@ function floats(data: Buffer): Float32Array {
   return out;
 }
 
-/** The bundle's reference input(s): one calibration set. */
+/** The bundle's reference input(s): one calibration set. An integer input (indices) is held as its values. */
 export function referenceInputs(bundle: Bundle): Float32Array[] {
-  return bundle.graph.reference.inputs.map(name => floats(bundle.reference.tensors.get(name)!.data));
+  return bundle.graph.reference.inputs.map((name, i) => {
+    const data = bundle.reference.tensors.get(name)!.data;
+    const dtype = bundle.graph.inputs[i].dtype;
+    return dtype === 'float32' ? floats(data) : Float32Array.from(toNumbers(data, dtype));
+  });
 }
 
 /** A float32 little-endian .npy file (format 1.0–3.0, C order). */

@@ -11,6 +11,7 @@ import { kernelOf } from '../../ops/registry';
 import { Provenance } from '../ir';
 import { KernelStep, PackedWeight, Schedule, ScheduledTensor } from '../schedule';
 import { numel } from '../shape';
+import { integerBytes } from '../weightsBlob';
 import { activationParams, QParams } from './params';
 import { GivenQuantization } from './givenQuantization';
 import { Dtype, Int8Step, isInt8Step, MixedStep, PointerNames, QuantizedSchedule, RawWeight } from './mixedSchedule';
@@ -64,7 +65,7 @@ class Quantizer implements Int8Context {
     const fpT = this.fp.tensors.get(like)!;
     const home = name === like ? fpT.home : 'arena';
     this.tensors.set(name, {
-      name, shape: [...fpT.shape], bytes: numel(fpT.shape) * (dtype === 's8' ? 1 : 4), home,
+      name, shape: [...fpT.shape], bytes: dtype === 's8' ? numel(fpT.shape) : fpT.bytes, home,
       ...(home !== 'arena' && fpT.ioIndex !== undefined ? { ioIndex: fpT.ioIndex } : {})
     });
     this.dtypes.set(name, dtype);
@@ -187,7 +188,8 @@ class Quantizer implements Int8Context {
     for (const r of step.reads) {
       if (this.fpWeights.has(r)) {
         const w = this.fpWeights.get(r)!;
-        this.addWeight({ name: w.name, source: w.source, module: w.module, shape: w.shape, packing: `${w.packing} (fp32)`, bytes: floatBytes(w.data), elementBytes: 4 });
+        this.addWeight({ name: w.name, source: w.source, module: w.module, shape: w.shape, packing: w.dtype ? `${w.packing} (${w.dtype})` : `${w.packing} (fp32)`,
+          bytes: w.dtype ? integerBytes(w.data, w.dtype) : floatBytes(w.data), elementBytes: w.dtype === 'int64' ? 8 : 4 });
       } else {
         rename.set(r, this.as(r, 'f32', step.from));
       }

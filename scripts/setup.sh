@@ -9,7 +9,9 @@ ROOT=$PWD
 say() { printf '\n== %s\n' "$*" >&2; }
 
 APT_PACKAGES=(gcc-aarch64-linux-gnu picolibc-aarch64-linux-gnu qemu-system-arm qemu-user chromium binutils-aarch64-linux-gnu zip unzip
-  linux-source-6.1 flex bison bc make cpio)
+  linux-source-6.1 flex bison bc make cpio
+  qemu-efi-aarch64 mtools dosfstools
+  socat)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,17 +13,17 @@
 #include "edgespec/profile.h"
 
 #ifdef ES_PROFILE_BARE_METAL
-/* Bare metal (qemu-virt): with -icount shift=0 the virtual counter advances one
+/* Bare metal (qemu-virt, rpi3): with -icount shift=0 the virtual counter advances one
  * nanosecond of virtual time per instruction. */
 #define ES_PROFILE_UNIT "instructions"
-#include "../qemu-virt/virtual_counter.h"
-void es_semihost_write0(const char *text);
+#include "virtual_counter.h"
+void es_console_write(const char *text); /* the platform's console (common/console.h) */
 
 uint64_t es_profile_now(void) { return es_virtual_counter(); }
 
 static uint64_t to_count(uint64_t ticks) { return es_ticks_to_instructions(ticks); }
 
-static void write_text(const char *text) { es_semihost_write0(text); }
+static void write_text(const char *text) { es_console_write(text); }
 #else
 #include <stdio.h>
 #include <time.h>

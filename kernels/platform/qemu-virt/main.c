@@ -6,14 +6,14 @@
  * buffers are static so the linker map shows them. */
 #include <stdint.h>
 
-#include "console.h"
+#include "../common/console.h"
 #include "edgespec/debug_tensors.h"
 #include "edgespec/io_format.h"
 #include "edgespec/model.h"
 #include "edgespec/platform.h"
 #include "edgespec/profile.h"
 #include "semihost.h"
-#include "virtual_counter.h"
+#include "../common/virtual_counter.h"
 
 #ifndef ES_OUTPUT_BYTES
 #error "define ES_OUTPUT_BYTES: the sum of the model's output sizes, each rounded up to 64 bytes"

@@ -2,12 +2,12 @@
  *   edgespec: fault: synchronous exception: data abort (same EL), translation fault level 2, read
  *   edgespec: fault: ec=0x25 esr=0x96000006 far=0x... elr=0x... symbol=name+0x1c
  *   edgespec: status=failed exit=3
- * Called from vectors.S on a stack of its own. */
+ * Called from vectors.S on a stack of its own; the platform runs at EL1 (or EL2) and provides
+ * es_console_write and es_platform_exit (console.h). */
 #include <stdint.h>
 
 #include "console.h"
 #include "edgespec/platform.h"
-#include "semihost.h"
 
 extern char __es_stack_guard_start[], __es_stack_guard_end[];
 extern char __es_stack_size[];
@@ -66,11 +66,23 @@ static void append_symbol(es_line *line, uint64_t pc) {
   es_line_hex(line, pc - s->addr);
 }
 
+/* Where the image runs relative to the addresses it was linked at: 0 for images loaded at
+ * their link address; a relocatable image (efi) defines it, and the symbol table, which
+ * holds link addresses, is searched with the difference taken off. */
+__attribute__((weak)) uint64_t es_image_load_offset(void) { return 0; }
+
 static void report(uint64_t vector_index) {
-  uint64_t esr, far, elr;
-  __asm__ volatile("mrs %0, esr_el1" : "=r"(esr));
-  __asm__ volatile("mrs %0, far_el1" : "=r"(far));
-  __asm__ volatile("mrs %0, elr_el1" : "=r"(elr));
+  uint64_t esr, far, elr, el;
+  __asm__ volatile("mrs %0, CurrentEL" : "=r"(el));
+  if (((el >> 2) & 3) == 2) { /* a platform (or firmware) that runs at EL2 */
+    __asm__ volatile("mrs %0, esr_el2" : "=r"(esr));
+    __asm__ volatile("mrs %0, far_el2" : "=r"(far));
+    __asm__ volatile("mrs %0, elr_el2" : "=r"(elr));
+  } else {
+    __asm__ volatile("mrs %0, esr_el1" : "=r"(esr));
+    __asm__ volatile("mrs %0, far_el1" : "=r"(far));
+    __asm__ volatile("mrs %0, elr_el1" : "=r"(elr));
+  }
   const uint32_t ec = (uint32_t)(esr >> 26) & 0x3f;
   const uint32_t kind = (uint32_t)(vector_index & 3);
   static const char *const kinds[4] = {"synchronous exception", "unexpected IRQ",
@@ -103,8 +115,13 @@ static void report(uint64_t vector_index) {
   es_line_hex(&line, far);
   es_line_str(&line, " elr=");
   es_line_hex(&line, elr);
+  const uint64_t load_offset = es_image_load_offset();
+  if (load_offset) {
+    es_line_str(&line, " load_offset=");
+    es_line_hex(&line, load_offset);
+  }
   es_line_str(&line, " symbol=");
-  append_symbol(&line, elr);
+  append_symbol(&line, elr - load_offset);
   es_line_end(&line);
 
   const uint64_t guard_start = (uint64_t)(uintptr_t)__es_stack_guard_start;
@@ -123,13 +140,7 @@ __attribute__((noreturn)) void es_exception_report(uint64_t vector_index) {
   if (!entered) { /* a fault while reporting must not loop */
     entered = 1;
     report(vector_index);
-    es_semihost_write0("edgespec: status=failed exit=3\n");
+    es_console_write("edgespec: status=failed exit=3\n");
   }
-  es_semihost_exit(3);
-}
-
-__attribute__((noreturn)) void es_wrong_exception_level(void) {
-  es_semihost_write0("edgespec: error: started outside EL1; boot with plain -M virt "
-                     "(no virtualization=on or secure=on)\nedgespec: status=failed exit=3\n");
-  es_semihost_exit(3);
+  es_platform_exit(3);
 }

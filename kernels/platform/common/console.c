@@ -1,7 +1,5 @@
 #include "console.h"
 
-#include "semihost.h"
-
 static void put_char(es_line *line, char c) {
   if (line->len + 2 < sizeof line->text) line->text[line->len++] = c;
 }
@@ -35,6 +33,6 @@ void es_line_hex(es_line *line, uint64_t v) {
 void es_line_end(es_line *line) {
   line->text[line->len++] = '\n';
   line->text[line->len] = '\0';
-  es_semihost_write0(line->text);
+  es_console_write(line->text);
   line->len = 0;
 }

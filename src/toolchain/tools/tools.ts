@@ -4,11 +4,12 @@ import { EdgespecError } from '../errors';
 import { repoFiles, repoPath } from '../paths';
 import { findOnPath, locatePython, pythonEnv } from './locate';
 import { checkDebianKernel, checkLinuxSource } from '../linuxVm/toolChecks';
+import { checkDosfstools, checkEfiFirmware, checkMtools } from '../efi/toolChecks';
 
 /** The external tools edgespec needs; `build` and `run` ask for them with requireTool to fail early. */
-export type ToolId = 'python' | 'torch' | 'edgespec-python' | 'aarch64-gcc' | 'picolibc' | 'qemu-system-aarch64' | 'qemu-aarch64' | 'node' | 'linux-source' | 'debian-arm64-kernel';
+export type ToolId = 'python' | 'torch' | 'edgespec-python' | 'aarch64-gcc' | 'picolibc' | 'qemu-system-aarch64' | 'qemu-aarch64' | 'node' | 'linux-source' | 'debian-arm64-kernel' | 'dosfstools' | 'mtools' | 'efi-firmware';
 
-export const TOOL_IDS: ToolId[] = ['python', 'torch', 'edgespec-python', 'aarch64-gcc', 'picolibc', 'qemu-system-aarch64', 'qemu-aarch64', 'node', 'linux-source', 'debian-arm64-kernel'];
+export const TOOL_IDS: ToolId[] = ['python', 'torch', 'edgespec-python', 'aarch64-gcc', 'picolibc', 'qemu-system-aarch64', 'qemu-aarch64', 'node', 'linux-source', 'debian-arm64-kernel', 'dosfstools', 'mtools', 'efi-firmware'];
 
 export interface ToolStatus {
   id: ToolId;
@@ -40,7 +41,10 @@ const checks: Record<ToolId, () => Promise<ToolStatus>> = {
   'qemu-aarch64': () => checkExecutable('qemu-aarch64', 'user-mode emulator', 'qemu-aarch64', 'apt-get install -y qemu-user', qemuVersion),
   node: checkNode,
   'linux-source': checkLinuxSource,
-  'debian-arm64-kernel': checkDebianKernel
+  'debian-arm64-kernel': checkDebianKernel,
+  dosfstools: checkDosfstools,
+  mtools: checkMtools,
+  'efi-firmware': checkEfiFirmware
 };
 
 const pending = new Map<ToolId, Promise<ToolStatus>>();

@@ -61,7 +61,9 @@ for x in steps:
 np.savez(sys.argv[2], inputs=steps, outputs=np.stack(outputs))
 """
 
-# Keras' Flatten and Reshape with the batch left dynamic: SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE.
+# Keras' Flatten, Reshape and Dense over a 4-D input (Tensordot) with the batch left dynamic:
+# SHAPE -> GATHER / STRIDED_SLICE / REDUCE_PROD / PACK -> RESHAPE, and tensors whose flatbuffer
+# shape is a placeholder until the interpreter settles it.
 DYNAMIC_BATCH = """
 import sys
 import numpy as np, tensorflow as tf, keras
@@ -69,6 +71,7 @@ from keras import layers
 keras.utils.set_random_seed(0)
 inp = keras.Input((12, 12, 3))
 h = layers.Conv2D(8, 3, activation="relu")(inp)
+h = layers.LayerNormalization(epsilon=1e-6)(layers.Dense(8)(h))
 h = layers.Reshape((-1, 8))(h)
 h = layers.Flatten()(h)
 model = keras.Model(inp, layers.Dense(5)(h))

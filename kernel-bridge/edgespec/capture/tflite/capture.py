@@ -21,6 +21,7 @@ import numpy as np
 from ...version import __version__
 from ..bundle import write_bundle
 from .flatbuffer import read_flatbuffer
+from .dynamic_shapes import settle_dynamic_shapes
 from .lowering import LoweredTflite, TfliteLowering, scope_module
 from .rules import RULES
 from ..tensorflow_quiet import captured_output
@@ -60,7 +61,9 @@ def import_tensorflow():
 def lower_tflite(model_bytes: bytes, module_namer: Callable[[str], str] = scope_module) -> LoweredTflite:
     lowering: Optional[TfliteLowering] = None
     with malformed_model_errors("TFLite", lambda: _operator_text(lowering and lowering.op), _MALFORMED_HINT):
-        lowering = TfliteLowering(read_flatbuffer(model_bytes), RULES, module_namer)
+        model = read_flatbuffer(model_bytes)
+        settle_dynamic_shapes(model, model_bytes)
+        lowering = TfliteLowering(model, RULES, module_namer)
         return lowering.run()
 
 

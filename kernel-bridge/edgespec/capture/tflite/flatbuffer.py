@@ -37,6 +37,7 @@ class FbTensor:
     scale: Optional[List[float]] = None  # real = scale * (q - zero_point): one entry, or one per index along axis
     zero_point: Optional[List[int]] = None
     axis: int = 0
+    dynamic: bool = False  # its shape signature has a -1: `shape` is a placeholder until the interpreter settles it
 
 
 @dataclass
@@ -163,8 +164,9 @@ def _tensor(index: int, t, model, model_bytes: bytes) -> FbTensor:
         constant = np.frombuffer(bytes(data), dtype=dtype).reshape(shape).copy()
     q = t.quantization
     quantized = bool(q is not None and q.scale is not None and len(q.scale) > 0)
+    dynamic = any(d < 0 for d in _ints(getattr(t, "shapeSignature", None)))
     if not quantized:
-        return FbTensor(index, name, shape, type_name, constant, False)
+        return FbTensor(index, name, shape, type_name, constant, False, dynamic=dynamic)
     scale = [float(np.float32(v)) for v in q.scale]
     zero_point = [int(v) for v in q.zeroPoint] if q.zeroPoint is not None else [0] * len(scale)
     axis = int(q.quantizedDimension or 0)
@@ -172,7 +174,7 @@ def _tensor(index: int, t, model, model_bytes: bytes) -> FbTensor:
         raise _damaged(f"{label} has {len(scale)} quantization scales but {len(zero_point)} zero points")
     if len(scale) > 1 and not (0 <= axis < len(shape) and shape[axis] == len(scale)):
         raise _damaged(f"{label} of shape {shape} has {len(scale)} quantization scales along dimension {axis}")
-    return FbTensor(index, name, shape, type_name, constant, True, scale, zero_point, axis)
+    return FbTensor(index, name, shape, type_name, constant, True, scale, zero_point, axis, dynamic)
 
 
 def product(values: List[int]) -> int:

@@ -1,3 +1,4 @@
+import { promises as fs } from 'fs';
 import * as path from 'path';
 import { BuildManifest, Graph, GraphIO } from '../../common/types';
 import { encodedIoFileBytes } from '../guest/ioFile';
@@ -18,6 +19,9 @@ function objcopyFor(strip: string): string {
 export async function writeEfiImages(target: TargetSpec, elf: string, dir: string, log: BuildLog, graph: Graph): Promise<string> {
   const efi = target.efi!;
   await runTool(objcopyFor(target.strip), [...efi.objcopy, elf, efi.app], dir, log, `making ${efi.app} (PE/COFF) from the ELF`);
+  // mcopy -m keeps the file's time: a fixed one (FAT's epoch) keeps the disk image deterministic
+  const fatEpoch = new Date('1980-01-01T00:00:00Z');
+  await fs.utimes(path.join(dir, efi.app), fatEpoch, fatEpoch);
   const bytes = (list: GraphIO[]) => list.map(io => io.shape.reduce((a, b) => a * b, 1) * 4);
   const spare = 2 * (encodedIoFileBytes(bytes(graph.inputs)) + encodedIoFileBytes(bytes(graph.outputs)));
   await makeFatDisk(path.join(dir, efi.diskImage), [{ source: path.join(dir, efi.app), dest: `EFI/BOOT/${efi.app}` }], spare,

@@ -1,6 +1,7 @@
 /* qemu-virt model runner: reads the inputs QEMU's loader placed at __es_input_base, runs
  * the model once, counts guest instructions, writes output.bin through semihosting and
- * ends QEMU with the run's status (edgespec/platform.h).
+ * ends QEMU with the run's status (edgespec/platform.h). Started with `-append serve`
+ * (or serve=semihost), it serves frames instead (serve_uart.h).
  *
  * Build with -DES_OUTPUT_BYTES=N, N = sum over outputs of round_up(bytes, 64): the output
  * buffers are static so the linker map shows them. */
@@ -13,6 +14,7 @@
 #include "edgespec/platform.h"
 #include "edgespec/profile.h"
 #include "semihost.h"
+#include "serve_uart.h"
 #include "../common/virtual_counter.h"
 
 #ifndef ES_OUTPUT_BYTES
@@ -109,6 +111,18 @@ int main(void) {
       es_model.n_outputs > ES_MAX_TENSORS)
     fail(ES_EXIT_MODEL_ERROR, "the model's input or output count is outside 1..16");
 
+  float *outputs[ES_MAX_TENSORS];
+  uint64_t offset = 0;
+  for (int32_t i = 0; i < es_model.n_outputs; i++) {
+    outputs[i] = output_storage + offset / 4;
+    offset += es_io_round_up(es_model.output_bytes[i]);
+  }
+  if (offset > sizeof output_storage)
+    fail(ES_EXIT_MODEL_ERROR, "ES_OUTPUT_BYTES is smaller than the model's outputs; rebuild");
+
+  const es_serve_port_kind serve_port = es_serve_requested();
+  if (serve_port != ES_SERVE_NONE) es_serve_until_stop(serve_port, outputs); /* -append serve... */
+
   const void *inputs[ES_MAX_TENSORS];
   char message[200];
   const char *problem = es_io_parse(__es_input_base, UINT64_MAX, ES_IO_KIND_INPUTS,
@@ -123,15 +137,6 @@ int main(void) {
     es_line_end(&line);
     fail_status(ES_EXIT_BAD_INPUT);
   }
-
-  float *outputs[ES_MAX_TENSORS];
-  uint64_t offset = 0;
-  for (int32_t i = 0; i < es_model.n_outputs; i++) {
-    outputs[i] = output_storage + offset / 4;
-    offset += es_io_round_up(es_model.output_bytes[i]);
-  }
-  if (offset > sizeof output_storage)
-    fail(ES_EXIT_MODEL_ERROR, "ES_OUTPUT_BYTES is smaller than the model's outputs; rebuild");
 
   const uint64_t start = es_virtual_counter();
   const int rc = es_model_invoke((const float *const *)inputs, outputs);

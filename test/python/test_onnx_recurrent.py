@@ -1,4 +1,4 @@
-"""ONNX LSTM and GRU (issue 13), unrolled at capture over the static sequence into linear,
+"""ONNX LSTM, GRU and RNN (issue 13), unrolled at capture over the static sequence into linear,
 sigmoid, tanh, elementwise and shape ops (capture/recurrent.py, capture/onnx/recurrent_rules.py).
 
 Models exported from PyTorch by torch.onnx.export (one and two layers, bidirectional,
@@ -74,6 +74,7 @@ def _ops(bundle: Path):
     ("LSTM", 2, True, True, ["host"]),
     ("GRU", 1, False, False, ["host"]),
     ("GRU", 2, True, True, ["host", "qemu-virt"]),
+    ("RNN", 2, True, False, ["host"]),
 ])
 def test_torch_exported_recurrent_layers_capture_build_and_agree(kind, layers, bidirectional, batch_first, targets, tmp_path):
     path = _export(kind, layers, bidirectional, batch_first, tmp_path / "model.onnx")
@@ -81,10 +82,10 @@ def test_torch_exported_recurrent_layers_capture_build_and_agree(kind, layers, b
     graph = json.loads((bundle / "graph.json").read_text())
     assert graph["op_inventory"][f"onnx.{kind}"] == layers
     ops = _ops(bundle)
-    assert {"linear", "sigmoid", "tanh", "mul", "split"} <= set(ops)
+    assert {"linear", "tanh", "split"} <= set(ops)
     # one input projection per direction and layer, one recurrent linear per later step, the head
     directions = 2 if bidirectional else 1
-    assert ops.count("linear") == layers * directions * (1 + (T - 1) * (1 if kind == "LSTM" else 2)) + 1
+    assert ops.count("linear") == layers * directions * (1 + (T - 1) * (2 if kind == "GRU" else 1)) + 1
     assert _interpreted_error(bundle) < 1e-5
     for target in targets:
         _build_and_run(bundle, target)
@@ -126,6 +127,11 @@ def _hand_built(case: str) -> onnx.ModelProto:
                                        direction="reverse", linear_before_reset=1),
                       [_value("x", [T, B, I]), _value("h0", [1, B, H])], [_value("yh", [1, B, H])],
                       {"W": _f32(rng, 1, 3 * H, I), "R": _f32(rng, 1, 3 * H, H), "B": _f32(rng, 1, 6 * H)}, 7)
+    if case == "rnn_reverse_relu_state_input":
+        return _model(helper.make_node("RNN", ["x", "W", "R", "B", "", "h0"], ["y", "yh"], hidden_size=H,
+                                       direction="reverse", activations=["Relu"]),
+                      [_value("x", [T, B, I]), _value("h0", [1, B, H])], [_value("y", [T, 1, B, H]), _value("yh", [1, B, H])],
+                      {"W": _f32(rng, 1, H, I), "R": _f32(rng, 1, H, H), "B": _f32(rng, 1, 2 * H)}, 14)
     assert case == "lstm_bidirectional_no_bias_constant_cell"
     return _model(helper.make_node("LSTM", ["x", "W", "R", "", "", "", "c0"], ["y", "", "yc"], hidden_size=H,
                                    direction="bidirectional", activations=["Sigmoid", "Tanh", "Tanh"] * 2),
@@ -134,7 +140,8 @@ def _hand_built(case: str) -> onnx.ModelProto:
 
 
 @pytest.mark.parametrize("case", ["lstm_reverse_states_as_inputs", "gru_bidirectional_reset_after_constant_state",
-                                  "gru_reverse_linear_before_reset_state_input", "lstm_bidirectional_no_bias_constant_cell"])
+                                  "gru_reverse_linear_before_reset_state_input", "lstm_bidirectional_no_bias_constant_cell",
+                                  "rnn_reverse_relu_state_input"])
 def test_hand_built_recurrent_graphs_capture_build_and_agree(case, tmp_path):
     model = _hand_built(case)
     onnx.save(model, str(tmp_path / "model.onnx"))

@@ -1,15 +1,15 @@
-"""LSTM and GRU layers unrolled over their static sequence into vocabulary ops.
+"""LSTM, GRU and plain RNN layers unrolled over their static sequence into vocabulary ops.
 
-ONNX (LSTM, GRU) and TFLite (UNIDIRECTIONAL_SEQUENCE_LSTM) hold a whole recurrent layer in
-one op. Each framework rule reads its weights into the canonical gate orders below and
-calls `lstm_layer` / `gru_layer`, which emit, per direction: one `linear` projecting every
+ONNX (LSTM, GRU, RNN) and TFLite (UNIDIRECTIONAL_SEQUENCE_LSTM / _RNN, BIDIRECTIONAL_SEQUENCE_LSTM)
+hold a whole recurrent layer in one op. Each framework rule reads its weights into the canonical
+gate orders below and calls `lstm_layer` / `gru_layer` / `rnn_layer`, which emit, per direction: one `linear` projecting every
 time step of x at once (both biases folded in where they add), a `split` of that into
 steps, and per step the recurrent `linear`, the gate activations and the elementwise state
 update (the same ops torch.export's unrolled nn.LSTM / nn.GRU become). A zero initial
 state costs nothing: the first step skips what it multiplies.
 
 Canonical gate orders: LSTM rows [i, f, g, o] (input, forget, cell candidate, output);
-GRU rows [z, r, n] (update, reset, new). Weights are [gates * H, I] and [gates * H, H].
+GRU rows [z, r, n] (update, reset, new); an RNN has one gate. Weights are [gates * H, I] and [gates * H, H].
 """
 from __future__ import annotations
 
@@ -188,6 +188,32 @@ def gru_layer(sink: RecurrentSink, x: str, x_shape: List[int], time_axis: int, d
         h_operand = _tensor_of(sink, h, f"{s}h_prev")
         difference = n if h_operand is None else u.node("sub", [n, h_operand], f"{s}n_minus_h", hidden)
         h = u.node("sub", [n, u.node("mul", [z, difference], f"{s}z_diff", hidden)], f"{s}h", hidden)
+        hs[t] = h
+    return DirectionResult([hs[t] for t in range(len(xs))], h, None)
+
+
+# an RNN's activation -> the vocabulary node that applies it
+RNN_ACTIVATIONS = {"tanh": ("tanh", {}), "relu": ("relu", {}), "sigmoid": ("sigmoid", {}),
+                   "relu6": ("clamp", {"min": 0.0, "max": 6.0}), "relu_n1_to_1": ("clamp", {"min": -1.0, "max": 1.0})}
+
+
+def rnn_layer(sink: RecurrentSink, x: str, x_shape: List[int], time_axis: int, direction: Direction,
+              activation: str) -> DirectionResult:
+    """One direction of a plain RNN: h = activation(x W + bW + h R + bR); `activation` is a key of RNN_ACTIVATIONS."""
+    batch = x_shape[1 - time_axis]
+    hidden = direction.r.shape[1]
+    u = _Unroller(sink, batch, hidden)
+    p = direction.prefix
+    xs = u.steps(x, x_shape, time_axis, direction.w, direction.wb + direction.rb, p)
+    order = range(len(xs) - 1, -1, -1) if direction.reverse else range(len(xs))
+    vocab_op, attrs = RNN_ACTIVATIONS[activation]
+    h = direction.h0
+    hs: Dict[int, str] = {}
+    for t in order:
+        s = f"{p}t{t}."
+        hr = u.recurrent(h, direction.r, f"{s}h_proj")
+        pre = xs[t] if hr is None else u.node("add", [xs[t], hr], f"{s}h_pre", hidden)
+        h = u.node(vocab_op, [pre], f"{s}h", hidden, attrs)
         hs[t] = h
     return DirectionResult([hs[t] for t in range(len(xs))], h, None)
 

@@ -1,5 +1,6 @@
 """Recurrent layers in .tflite files (issue 13): the fused UNIDIRECTIONAL_SEQUENCE_LSTM (float,
-time-major and dynamic-range) unrolled at capture, Keras LSTM / GRU / bidirectional GRU built with
+time-major and dynamic-range), BIDIRECTIONAL_SEQUENCE_LSTM (merged and separate outputs) and
+UNIDIRECTIONAL_SEQUENCE_RNN unrolled at capture, Keras LSTM / GRU / bidirectional GRU built with
 unroll=True (plain ops plus UNPACK, PACK, REVERSE_V2 and 1 - z), each captured, interpreted and
 built for the host agreeing with TFLite's interpreter (one also under qemu-virt); a Keras layer
 converted into a WHILE loop is refused with the advice to unroll it. TensorFlow runs in
@@ -19,10 +20,13 @@ CLI = str(REPO / "bin" / "edgespec")
 
 FUSED = """
 import sys
-from fused_lstm_tflite import lstm_tflite
+from fused_lstm_tflite import bidirectional_lstm_tflite, lstm_tflite, rnn_tflite
 lstm_tflite(sys.argv[1], hybrid=False)
 lstm_tflite(sys.argv[2], hybrid=False, time_major=True, seed=1)
 lstm_tflite(sys.argv[3], hybrid=True, seed=2)
+bidirectional_lstm_tflite(sys.argv[4], merge_outputs=True, seed=3)
+bidirectional_lstm_tflite(sys.argv[5], merge_outputs=False, seed=4)
+rnn_tflite(sys.argv[6], seed=5)
 """
 
 KERAS = """
@@ -67,8 +71,8 @@ def _build_and_run(bundle: Path, target: str = "host") -> dict:
 @pytest.fixture(scope="module")
 def fused_files(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("fused_lstm")
-    run_python(FUSED, str(directory / "float.tflite"), str(directory / "time_major.tflite"),
-               str(directory / "hybrid.tflite"), cwd=directory)
+    run_python(FUSED, *[str(directory / f"{n}.tflite") for n in ("float", "time_major", "hybrid", "bidirectional_merged",
+                                                                "bidirectional_split", "rnn")], cwd=directory)
     return directory
 
 
@@ -92,6 +96,22 @@ def test_fused_lstm_is_unrolled_and_agrees_with_tflite(fused_files, name, target
     for target in targets:
         agreement = _build_and_run(bundle, target)
         assert agreement["max_abs_error"] <= 1e-4 * agreement["max_abs_reference"], agreement
+
+
+@pytest.mark.parametrize("name,framework_op,outputs", [
+    ("bidirectional_merged", "BIDIRECTIONAL_SEQUENCE_LSTM", [[5, 2, 8]]),
+    ("bidirectional_split", "BIDIRECTIONAL_SEQUENCE_LSTM", [[5, 2, 4], [5, 2, 4]]),
+    ("rnn", "UNIDIRECTIONAL_SEQUENCE_RNN", [[2, 5, 4]]),
+])
+def test_fused_bidirectional_lstm_and_rnn_are_unrolled_and_agree(fused_files, name, framework_op, outputs, tmp_path):
+    bundle = tmp_path / "bundle"
+    cli_result([str(fused_files / f"{name}.tflite"), "--out", str(bundle)], tmp_path)
+    graph = load_graph(bundle)
+    assert graph["op_inventory"] == {f"tflite.{framework_op}": 1}
+    assert [o["shape"] for o in graph["outputs"]] == outputs
+    assert_interpreter_agrees(bundle)
+    agreement = _build_and_run(bundle)
+    assert agreement["max_abs_error"] <= 1e-4 * agreement["max_abs_reference"], agreement
 
 
 def test_dynamic_range_fused_lstm_agrees_at_the_int8_bar(fused_files, tmp_path):

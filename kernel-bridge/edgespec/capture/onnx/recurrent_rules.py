@@ -1,8 +1,8 @@
-"""ONNX LSTM and GRU (opsets 7+), unrolled over the static sequence by capture/recurrent.py.
+"""ONNX LSTM, GRU and RNN (opsets 7+), unrolled over the static sequence by capture/recurrent.py.
 
 ONNX facts these rules rely on (operator specs): W is [D, G*H, I], R is [D, G*H, H], B is
-[D, 2*G*H] (the W biases, then the R biases); LSTM's gates are stacked i, o, f, c and GRU's
-z, r, h; direction bidirectional puts forward at index 0; layout 0 is X [T, B, I],
+[D, 2*G*H] (the W biases, then the R biases); LSTM's gates are stacked i, o, f, c, GRU's
+z, r, h and RNN's one (activation Tanh by default; Relu and Sigmoid are unrolled too); direction bidirectional puts forward at index 0; layout 0 is X [T, B, I],
 Y [T, D, B, H], Y_h / Y_c [D, B, H] and layout 1 (opset 14) is X [B, T, I], Y [B, T, D, H],
 Y_h / Y_c [B, D, H]. Custom activations, clip, input_forget, non-zero peepholes and
 sequence lengths other than the full sequence are refused.
@@ -14,11 +14,12 @@ from typing import List
 import numpy as np
 
 from .lowering import OnnxLowering, Unmappable
-from ..recurrent import Direction, DirectionResult, RecurrentSink, State, gru_layer, lstm_layer, stack_steps
+from ..recurrent import Direction, DirectionResult, RecurrentSink, State, gru_layer, lstm_layer, rnn_layer, stack_steps
 
-_DEFAULT_ACTIVATIONS = {"LSTM": ["sigmoid", "tanh", "tanh"], "GRU": ["sigmoid", "tanh"]}
+_DEFAULT_ACTIVATIONS = {"LSTM": ["sigmoid", "tanh", "tanh"], "GRU": ["sigmoid", "tanh"], "RNN": ["tanh"]}
+_RNN_ACTIVATIONS = ("tanh", "relu", "sigmoid")
 # ONNX gate blocks -> the canonical order of capture/recurrent.py
-_CANONICAL_BLOCKS = {"LSTM": [0, 2, 3, 1], "GRU": [0, 1, 2]}  # i o f c -> i f g(c) o; z r h -> z r n
+_CANONICAL_BLOCKS = {"LSTM": [0, 2, 3, 1], "GRU": [0, 1, 2], "RNN": [0]}  # i o f c -> i f g(c) o; z r h -> z r n
 
 
 def _reordered(array: np.ndarray, blocks: List[int], hidden: int) -> np.ndarray:
@@ -30,7 +31,8 @@ def _check_attributes(low: OnnxLowering, node, directions: int) -> None:
     if activations:
         given = [a.decode() if isinstance(a, bytes) else str(a) for a in activations]
         default = _DEFAULT_ACTIVATIONS[node.op_type] * directions
-        if [a.lower() for a in given] != default:
+        rnn = node.op_type == "RNN" and len(set(a.lower() for a in given)) == 1 and given[0].lower() in _RNN_ACTIVATIONS
+        if [a.lower() for a in given] != default and not rnn:
             raise Unmappable(f"its attribute activations is {given}; edgespec unrolls only the default activations "
                              f"{default}")
     if low.attr(node, "clip", None) is not None:
@@ -91,7 +93,7 @@ def _recurrent(low: OnnxLowering, node) -> None:
     batch = x_shape[1 - time_axis]
     w, r = low.constant(node.input[1], "W"), low.constant(node.input[2], "R")
     hidden = r.shape[-1]
-    gates = 4 if kind == "LSTM" else 3
+    gates = {"LSTM": 4, "GRU": 3, "RNN": 1}[kind]
     b = low.constant(node.input[3], "B") if low.has_input(node, 3) else np.zeros((directions, 2 * gates * hidden), np.float32)
     if kind == "LSTM" and low.has_input(node, 7) and np.any(low.constant(node.input[7], "peepholes P")):
         raise Unmappable("it has peephole weights P; edgespec unrolls LSTMs without peepholes")
@@ -113,6 +115,10 @@ def _recurrent(low: OnnxLowering, node) -> None:
                           reverse, h0[d], c0[d], f"d{d}." if directions > 1 else "")
         if kind == "LSTM":
             results.append(lstm_layer(sink, x, x_shape, time_axis, layer))
+        elif kind == "RNN":
+            activations = low.attr(node, "activations", None) or ["Tanh"]
+            activation = activations[0].decode() if isinstance(activations[0], bytes) else str(activations[0])
+            results.append(rnn_layer(sink, x, x_shape, time_axis, layer, activation.lower()))
         else:
             results.append(gru_layer(sink, x, x_shape, time_axis, layer, bool(low.attr(node, "linear_before_reset", 0))))
     steps = x_shape[time_axis]
@@ -126,4 +132,4 @@ def _recurrent(low: OnnxLowering, node) -> None:
         low.names[name] = declared
 
 
-RULES = {"LSTM": _recurrent, "GRU": _recurrent}
+RULES = {"LSTM": _recurrent, "GRU": _recurrent, "RNN": _recurrent}

@@ -92,10 +92,10 @@ mapfile -t qv_cflags < <(build_json qemu-virt cflags "$work")
 mapfile -t qv_libs < <(build_json qemu-virt libs)
 mapfile -t host_cflags < <(build_json host cflags "$work")
 mapfile -t platform_sources < <(build_json qemu-virt sources | grep -v 'qemu-virt/main.c' | sed "s|^|$kernels/|")
-kernel_sources=("$kernels"/fp32/*.c)
+kernel_sources=("$kernels"/fp32/*.c "$kernels"/integer/*.c)
 test_sources=("$here/harness.c" "$here/reference.c")
 # suites whose entry points test_kernels.c's main calls (they need the fp32 kernels linked)
-suite_sources=("$here/test_windows.c" "$here/test_norms.c")
+suite_sources=("$here/test_windows.c" "$here/test_norms.c" "$here/test_indices.c")
 
 # link_qemu_virt DIR NAME OBJECTS...: links DIR/NAME.elf with build.json's ldflags.
 link_qemu_virt() {
@@ -220,7 +220,7 @@ fi
 # --- int8 kernels: bit-exact against reference integer arithmetic ---------------------------
 int8_sources=("$kernels"/int8/*.c)
 # suites whose entry points test_int8.c's main calls
-int8_suite_sources=("$here/test_windows_int8.c")
+int8_suite_sources=("$here/test_windows_int8.c" "$here/test_indices_int8.c")
 log=$work/int8-host-sanitizers.log
 if objs=$(compile gcc "$work/int8-host-sanitizers" sanitize_flags "${int8_sources[@]}" "$here/test_int8.c" "${int8_suite_sources[@]}" \
             "$here/harness.c" 2>"$log") &&

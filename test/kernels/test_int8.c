@@ -9,6 +9,7 @@
 #include "edgespec/kernels_int8.h"
 #include "harness.h"
 #include "test_windows_int8.h"
+#include "test_indices_int8.h"
 
 /* --- reference arithmetic ------------------------------------------------------------ */
 
@@ -472,5 +473,6 @@ int main(void) {
   test_activations_s8();
   test_requantize();
   test_windows_int8();
+  test_indices_int8();
   return t_summary("quantized kernels") ? 1 : 0;
 }

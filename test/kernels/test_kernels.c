@@ -11,6 +11,7 @@
 #include "harness.h"
 #include "reference.h"
 #include "test_windows.h"
+#include "test_indices.h"
 #include "test_norms.h"
 
 static double *ref_buffer(size_t n) {
@@ -693,6 +694,7 @@ int main(void) {
   test_copy();
   test_windows();
   test_norms();
+  test_indices();
 
   return t_summary("kernels") ? 1 : 0;
 }

@@ -32,7 +32,8 @@ def run_bundle(bundle: Path) -> List[np.ndarray]:
     reference = load_file(str(bundle / "reference.safetensors"))
     values: Dict[str, np.ndarray] = {name: w.astype(np.float64) if w.dtype == np.float32 else w for name, w in weights.items()}
     for io, ref_name in zip(graph["inputs"], graph["reference"]["inputs"]):
-        values[io["tensor"]] = reference[ref_name].astype(np.float64)
+        given = reference[ref_name]
+        values[io["tensor"]] = given if given.dtype.kind in "iu" else given.astype(np.float64)
     for node in graph["nodes"]:
         results = OPS[node["op"]](*[values[name] for name in node["inputs"]], **node["attrs"])
         results = results if isinstance(results, list) else [results]
@@ -306,6 +307,17 @@ def tile(x, *, repeats):
 @op("gather")
 def gather(x, *, axis, indices):
     return np.take(x, indices, axis=axis)
+
+
+@op("take")
+def take(x, indices, *, axis, negative_indices=False):
+    indices = np.asarray(indices)
+    low = -x.shape[axis] if negative_indices else 0
+    assert ((indices >= low) & (indices < x.shape[axis])).all(), "take: an index outside the axis"
+    return np.take(x, indices, axis=axis)
+
+
+op("pow_tensor")(np.power)
 
 
 @op("where")

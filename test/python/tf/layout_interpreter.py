@@ -54,7 +54,8 @@ def run_bundle(bundle: Path) -> List[np.ndarray]:
     reference = load_file(str(bundle / "reference.safetensors"))
     values = {name: w.astype(np.float64) if w.dtype == np.float32 else w for name, w in weights.items()}
     for io, ref_name in zip(graph["inputs"], graph["reference"]["inputs"]):
-        values[io["tensor"]] = reference[ref_name].astype(np.float64)
+        given = reference[ref_name]  # integer inputs (indices) stay integers
+        values[io["tensor"]] = given if given.dtype.kind in "iu" else given.astype(np.float64)
     for node in graph["nodes"]:
         layouts = [graph["tensors"][name].get("layout", "ANY") for name in node["inputs"]]
         results = run_node(node, [values[name] for name in node["inputs"]], layouts)

@@ -95,7 +95,10 @@ def _quantized_io(details: Dict[str, Any]) -> bool:
 
 
 def to_interpreter_input(array: np.ndarray, details: Dict[str, Any]) -> np.ndarray:
-    """A float32 input as the interpreter's input tensor takes it (quantized for an int8 or uint8 input)."""
+    """A float32 input as the interpreter's input tensor takes it (quantized for an int8 or uint8 input);
+    an int32 / int64 input (indices) as it is."""
+    if np.dtype(details["dtype"]) in (np.dtype(np.int32), np.dtype(np.int64)):
+        return np.ascontiguousarray(array, dtype=details["dtype"])
     if not _quantized_io(details):
         return np.ascontiguousarray(array, dtype=np.float32)
     scale, zero_point = _params(details)
@@ -116,12 +119,15 @@ def on_input_grid(arrays: Sequence[np.ndarray], details: Sequence[Dict[str, Any]
             q = to_interpreter_input(array, d).astype(np.float32)
             grid.append(((q - np.float32(zero_point)) * np.float32(scale)).astype(np.float32))
         else:
-            grid.append(np.ascontiguousarray(array, dtype=np.float32))
+            grid.append(np.ascontiguousarray(array, dtype=np.float32 if array.dtype.kind == "f" else array.dtype))
     return grid
 
 
 def from_interpreter_output(array: np.ndarray, details: Dict[str, Any]) -> np.ndarray:
-    """An interpreter output in real values (dequantized when the model's output is int8 or uint8)."""
+    """An interpreter output in real values (dequantized when the model's output is int8 or uint8); an
+    int32 / int64 output (argmax) as it is."""
+    if np.dtype(details["dtype"]) in (np.dtype(np.int32), np.dtype(np.int64)):
+        return np.asarray(array)
     if not _quantized_io(details):
         return np.asarray(array, dtype=np.float32)
     scale, zero_point = _params(details)

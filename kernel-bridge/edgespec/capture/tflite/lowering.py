@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 import numpy as np
 
 from .flatbuffer import ACTIVATIONS, FbModel, FbOperator, FbTensor
+from .index_wrap import find_index_wraps, skipped_ops
 from ..lowering_base import Unmappable, UnsupportedCollector
 from .variables import Variables, add_state
 from .fold import fold_constant_op
@@ -45,6 +46,8 @@ TF_OP_NAMES = {
 }
 _TRAILING_NUMBER = re.compile(r"_?\d+$")
 
+# integer tensors the image keeps (indices, argmax results)
+INTEGER_DTYPES = ("int32", "int64")
 
 
 @dataclass
@@ -85,6 +88,8 @@ class TfliteLowering:
         self.constants: Dict[int, np.ndarray] = {t.index: t.constant for t in model.tensors if t.constant is not None}
         self._weights: Dict[int, str] = {}
         self.variables = Variables()  # a streaming model's resource variables (variables.py)
+        self.index_wraps = find_index_wraps(model)  # negative-index wraps before a GATHER (index_wrap.py)
+        self._wrap_ops = skipped_ops(model, self.index_wraps)
         self.op: Optional[FbOperator] = None
         self.module = ""
         uint8 = uint8_as_int8(model)
@@ -102,21 +107,26 @@ class TfliteLowering:
             self._refuse_quantized_model()
         for index in self.model.inputs:
             tensor = self.tensor(index)
-            name = self.builder.add_tensor(tensor.name, tensor.shape, "float32", "input")
+            integer = tensor.type_name in INTEGER_DTYPES  # indices, kept as the model takes them
+            name = self.builder.add_tensor(tensor.name, tensor.shape, tensor.type_name if integer else "float32", "input")
             name = self.builder.add_input(self.model.signature_names.get(index) or io_name(tensor.name), name)
             self.names[index] = name
             if tensor.type_name == "int8":
                 quantized = self.declare(index, ".int8")
                 self._edge_node("quantize", name, quantized, INT8_INPUT)
                 self.names[index] = quantized
-            elif tensor.type_name != "float32":
+            elif tensor.type_name != "float32" and not integer:
                 raise ModelInputError(f"the TFLite model's input '{tensor.name}' is {tensor.type_name}",
-                                      hint="edgespec takes float32 and int8 model inputs")
+                                      hint="edgespec takes float32 and int8 model inputs (and int32 or int64 indices)")
         for op in self.model.operators:
             framework_op = FRAMEWORK_PREFIX + op.op
             self.inventory[framework_op] += 1
             self.op, self.module = op, self._module_of(op)
             if fold_constant_op(self, op):  # shape arithmetic known before the model runs (fold.py)
+                continue
+            if op.index in self._wrap_ops:  # the take counts negative indices itself
+                if op.outputs[0] in self.index_wraps and self.index_wraps[op.outputs[0]].indices in self.names:
+                    self.names[op.outputs[0]] = self.names[self.index_wraps[op.outputs[0]].indices]
                 continue
             rule = self.rules.get(op.op)
             try:
@@ -166,7 +176,7 @@ class TfliteLowering:
     def _refuse_quantized_model(self) -> None:
         for index in self.model.inputs + self.model.outputs:
             tensor = self.tensor(index)
-            if tensor.type_name != "float32":
+            if tensor.type_name != "float32" and tensor.type_name not in INTEGER_DTYPES:
                 raise ModelInputError(
                     f"the TFLite model's {'input' if index in self.model.inputs else 'output'} '{tensor.name}' is "
                     f"{tensor.type_name}; edgespec imports float32 TFLite models",
@@ -232,11 +242,15 @@ class TfliteLowering:
         tensor = self.tensor(index)
         return dequantized(array, tensor) if tensor.quantized and array.dtype in (np.int8, np.int32) else array
 
-    def declare(self, index: int, suffix: str = "", holds_value: bool = True) -> str:
+    def declare(self, index: int, suffix: str = "", holds_value: bool = True, integers: bool = False) -> str:
         """The activation that holds TFLite tensor `index`; `holds_value=False` for one that only shares its
-        dtype and shape (e.g. a fused op's result before its fused activation)."""
+        dtype and shape (e.g. a fused op's result before its fused activation). `integers`: the op may
+        compute an int32 / int64 tensor (argmax; the build says which ops take them)."""
         tensor = self.tensor(index)
-        name = self.declare_like(index, tensor.name + suffix, tensor.shape)
+        if integers and tensor.type_name in INTEGER_DTYPES:
+            name = self.builder.add_tensor(tensor.name + suffix, tensor.shape, tensor.type_name, "activation")
+        else:
+            name = self.declare_like(index, tensor.name + suffix, tensor.shape)
         if holds_value:
             self.builder.set_origin(name, index)
         return name
@@ -255,7 +269,7 @@ class TfliteLowering:
 
     # ----- nodes -----
     def emit(self, vocab_op: str, inputs: Sequence[str], attrs: Dict[str, Any],
-             fused: int = 0, output: Optional[int] = None) -> None:
+             fused: int = 0, output: Optional[int] = None, integers: bool = False) -> None:
         """One node for the current op; a fused activation becomes `activation` or a node after it."""
         op = self.op
         output = op.outputs[0] if output is None else output
@@ -265,7 +279,7 @@ class TfliteLowering:
         if activation == "none" or (vocab_op in TAKES_ACTIVATION and activation in ("relu", "relu6")):
             if activation != "none":
                 attrs = {**attrs, "activation": activation}
-            result = self.declare(output)
+            result = self.declare(output, integers=integers)
             self.add_node(vocab_op, inputs, [result], attrs)
             self.names[output] = result
             return

@@ -218,6 +218,12 @@ def tflite_gather(low: TfliteLowering, op: FbOperator) -> None:
         raise Unmappable("it has batch_dims")
     shape = low.shape(op.inputs[0])
     axis = normalize_axis(int(op.options.get("axis", 0)), len(shape))
+    if not low.is_constant(op.inputs[1]):  # indices the model is given (a Keras Embedding): checked at run time
+        wrap = low.index_wraps.get(op.inputs[1])
+        if wrap is not None and wrap.size != shape[axis]:
+            raise Unmappable(f"its indices wrap negative values by {wrap.size}, not by the axis size {shape[axis]}")
+        return low.emit("take", [low.value(op.inputs[0]), low.value(op.inputs[1])],
+                        {"axis": axis, **({"negative_indices": True} if wrap is not None else {})})
     indices = low.constant(op.inputs[1], "indices")
     flat = [int(i) for i in indices.reshape(-1)]
     if indices.ndim == 1:
@@ -313,7 +319,8 @@ def _arg_reduce(vocab_op: str):
         axis = low.constant(op.inputs[1], "axis").reshape(-1)
         if axis.size != 1:
             raise Unmappable("its axis is not one number")
-        low.emit(vocab_op, [low.value(op.inputs[0])], {"axis": normalize_axis(int(axis[0]), rank), "keepdim": False})
+        low.emit(vocab_op, [low.value(op.inputs[0])], {"axis": normalize_axis(int(axis[0]), rank), "keepdim": False},
+                 integers=True)
     return rule
 
 

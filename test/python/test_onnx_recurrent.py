@@ -91,6 +91,19 @@ def test_torch_exported_recurrent_layers_capture_build_and_agree(kind, layers, b
         _build_and_run(bundle, target)
 
 
+def test_an_export_with_a_dynamic_batch_captures_at_the_given_shape(tmp_path):
+    """The zero initial state torch computes from Shape(x) folds once --input-shape fixes the batch."""
+    torch.manual_seed(0)
+    model = Recurrent("LSTM", 1, False, False).eval()
+    path = tmp_path / "model.onnx"
+    torch.onnx.export(model, (torch.randn(T, B, I),), str(path), dynamo=False, opset_version=14,
+                      input_names=["x"], dynamic_axes={"x": {1: "batch"}})
+    assert "Shape" in {n.op_type for n in onnx.load(str(path)).graph.node}
+    bundle = capture_onnx_file(path, out=tmp_path / "bundle", input_shapes=[[T, 3, I]]).path
+    assert json.loads((bundle / "graph.json").read_text())["inputs"][0]["shape"] == [T, 3, I]
+    assert _interpreted_error(bundle) < 1e-5
+
+
 def _f32(rng, *shape):
     return (rng.standard_normal(shape) * 0.5).astype(np.float32)
 

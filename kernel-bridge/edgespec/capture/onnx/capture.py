@@ -23,7 +23,7 @@ from ..names import resolve_bundle_name
 from ..user_code import readable_file
 from ..result import CaptureResult
 from ..intermediates import Intermediates, collect
-from .prepare import prepare_model
+from .prepare import fold_constants, prepare_model
 
 Progress = Callable[[str, int, int], None]
 METHOD = "onnx graph (onnx.shape_inference, static shapes)"
@@ -120,6 +120,8 @@ def lower_onnx(model, input_shapes=None) -> LoweredOnnx:
                                 "check the model with onnx.checker.check_model and export it again"):
         fix_input_shapes(model, input_shapes)
         forget_unknown_dims(model)
+        if input_shapes is not None:  # shapes computed from the now static inputs (an RNN's zero state) fold
+            fold_constants(model)
         inferred, shapes, dtypes = infer_static_shapes(model)
         constants = {t.name: onnx.numpy_helper.to_array(t) for t in inferred.graph.initializer}
         lowering = OnnxLowering(inferred, shapes, dtypes, constants, RULES)

@@ -18,7 +18,7 @@ enum {
 };
 
 #ifndef ES_PL011_POLL_PAUSE
-#define ES_PL011_POLL_PAUSE 256
+#define ES_PL011_POLL_PAUSE 4096 /* instructions */
 #endif
 
 static inline volatile uint32_t *reg(const es_pl011 *uart, uint32_t offset) {
@@ -40,9 +40,11 @@ static int read_byte(void *ctx, uint32_t timeout_ms) {
     const uint64_t start = counter();
     while (*reg(uart, UART_FR) & FR_RXFE) {
       if (timeout_ms && counter() - start >= ticks) return -1;
-      /* Under QEMU every register read takes its global lock, which the thread that feeds
-       * the UART from the chardev needs too: polling less often lets bytes in faster. */
-      for (int i = 0; i < ES_PL011_POLL_PAUSE; i++) __asm__ volatile("yield");
+      /* A pause of plain instructions between register reads: under QEMU's -icount the
+       * counter is the instruction count, and a register read costs far more host time
+       * than an instruction, so without it a 2 s timeout would take minutes. */
+      uint64_t n = ES_PL011_POLL_PAUSE / 64;
+      __asm__ volatile("1:\n\t.rept 62\n\tnop\n\t.endr\n\tsubs %0, %0, #1\n\tb.ne 1b" : "+r"(n));
     }
   }
   return (int)(*reg(uart, UART_DR) & 0xffu); /* bits 8..11 are line errors: the CRC catches them */

@@ -34,6 +34,8 @@ IMAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 # read by src/toolchain/build/targets.ts); `edgespec run` accepts no others either, and
 # boot.sh holds them as the build wrote it.
 QEMU_VIRT = {"machine": "virt", "cpu": "cortex-a72", "memory": "1G", "input_address": "0x70000000"}
+# linux-vm's boot files beside the image (src/toolchain/linuxVm/packageVm.ts), fixed names
+LINUX_VM_FILES = ("kernel.Image", "initramfs.cpio.gz")
 MAX_INPUT_BYTES = 2 ** 32 - 1  # the I/O format stores each size in 32 bits
 MAX_IMAGE_BYTES = 2 ** 32
 BOOT_SCRIPT = "boot.sh"
@@ -58,7 +60,11 @@ def boot_files(root: str, build: Path, manifest: Dict[str, Any]) -> List[Tuple[s
     bundle = _inside(root, build, manifest.get("bundle"), "bundle")
     input_file = encode_inputs(_reference_inputs(root, bundle, inputs))
     script = build_file(root, build, BOOT_SCRIPT, MAX_BOOT_SCRIPT_BYTES)
-    return [(image.name, image_bytes, 0o755), ("input.bin", input_file, 0o644), (BOOT_SCRIPT, script, 0o755)]
+    files = [(image.name, image_bytes, 0o755), ("input.bin", input_file, 0o644), (BOOT_SCRIPT, script, 0o755)]
+    if target == "linux-vm":
+        # what boots: the kernel and the initramfs holding the image as /init (boot.sh appends input.bin)
+        files += [(name, build_file(root, build, name, MAX_IMAGE_BYTES), 0o644) for name in LINUX_VM_FILES]
+    return files
 
 
 def build_file(root: str, build: Path, name: str, limit: int) -> bytes:

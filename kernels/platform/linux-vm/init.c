@@ -4,10 +4,11 @@
  * As PID 1 it forks the runner and waits for it, so that whatever the runner does (an exit,
  * a fault caught by its signal handler, a signal) the machine powers off with a status line
  * and QEMU ends, instead of the kernel panicking because init died:
- *   - /input.bin in the initramfs (edgespec run appends it as a second cpio archive): one
+ *   - EDGESPEC_INPUT=/input.bin on the kernel command line (the kernel hands such words to
+ *     init as its environment; edgespec run appends the file as a second cpio archive): one
  *     run, `model /input.bin /output.bin`; then /output.bin goes back over the console as an
  *     OUTPUT frame (edgespec/frame.h), the console lines before it;
- *   - no /input.bin: `model --serve`, frames over the console until STOP.
+ *   - without it: `model --serve`, frames over the console until STOP.
  * Then: "edgespec: init: exit=N" (or signal=N) and reboot(RB_POWER_OFF).
  * Run as any other process (not PID 1) it is the runner itself. */
 #define _DEFAULT_SOURCE
@@ -33,7 +34,6 @@ static int es_vm_sigaction(int sig, const struct sigaction *act, struct sigactio
 
 #include "edgespec/frame.h"
 
-#define ES_VM_INPUT "/input.bin"
 #define ES_VM_OUTPUT "/output.bin"
 
 static void console_write(void *ctx, const void *bytes, uint32_t n) {
@@ -159,7 +159,8 @@ static void power_off(void) {
 int main(int argc, char **argv) {
   if (getpid() != 1) return es_runner_main(argc, argv);
 
-  const int one_shot = access(ES_VM_INPUT, R_OK) == 0;
+  char *input = getenv("EDGESPEC_INPUT");
+  const int one_shot = input != NULL;
   fflush(stdout);
   const pid_t child = fork();
   if (child < 0) {
@@ -168,7 +169,7 @@ int main(int argc, char **argv) {
     power_off();
   }
   if (child == 0) {
-    char *once[] = {argv[0], ES_VM_INPUT, ES_VM_OUTPUT, NULL};
+    char *once[] = {argv[0], input, ES_VM_OUTPUT, NULL};
     char *serve[] = {argv[0], "--serve", NULL};
     exit(one_shot ? es_runner_main(3, once) : es_runner_main(2, serve));
   }

@@ -6,7 +6,7 @@
  * and ends when /init powers the machine off.
  */
 import { shellWord } from '../guest/bootScript';
-import { linuxVmArgs } from './runVm';
+import { linuxVmArgs, ONE_SHOT } from './runVm';
 import { INITRAMFS_FILE, KERNEL_FILE, VM_APPEND, VM_QEMU } from './packageVm';
 
 const HERE = '/EDGESPEC_HERE';
@@ -15,13 +15,16 @@ const WORK = '/EDGESPEC_WORK';
 export function linuxVmBootLines(): string {
   const args = linuxVmArgs(
     { kernel: { kind: 'purpose-built', file: KERNEL_FILE, bytes: 0, sha256: '', version: '', source: '' }, initramfs: { file: INITRAMFS_FILE, bytes: 0, sha256: '' }, qemu: VM_QEMU, append: VM_APPEND },
-    { kernel: `${HERE}/${KERNEL_FILE}`, initrd: `${WORK}/initrd.img`, console: 'stdio' }
+    { kernel: `${HERE}/${KERNEL_FILE}`, initrd: `${WORK}/initrd.img`, console: 'stdio' },
+    ONE_SHOT
   );
   const command = args.map((w, i) => (i > 0 && w.startsWith('-') ? ' \\\n  ' : i > 0 ? ' ' : '') + shellWord(w)).join('');
   return `work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp "$input" "$work/input.bin"
-{ cat "$here"/${INITRAMFS_FILE}; (cd "$work" && echo input.bin | cpio --quiet -o -H newc); } > "$work/initrd.img"
+# the kernel finds the second archive only at a 4-byte boundary (zeros between are skipped)
+pad=$(( (4 - $(wc -c < "$here"/${INITRAMFS_FILE}) % 4) % 4 ))
+{ cat "$here"/${INITRAMFS_FILE}; head -c "$pad" /dev/zero; (cd "$work" && echo input.bin | cpio --quiet -o -H newc); } > "$work/initrd.img"
 qemu-system-aarch64 ${command.split(HERE).join('"$here"').split(WORK).join('"$work"')}
 `;
 }

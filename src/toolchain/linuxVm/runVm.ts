@@ -18,9 +18,11 @@ import { newcArchive } from './cpio';
 
 export const CONSOLE_FILE = 'console.bin';
 const INITRD_FILE = 'initrd.img';
+/** On the kernel command line, this reaches /init's environment: run once on the file, do not serve. */
+export const ONE_SHOT = 'EDGESPEC_INPUT=/input.bin';
 
 /** The QEMU arguments of a linux-vm boot; the serial console goes to `consoleFile` (a file) or stdio. */
-export function linuxVmArgs(vm: LinuxVmManifest, files: { kernel: string; initrd: string; console: string | 'stdio' }): string[] {
+export function linuxVmArgs(vm: LinuxVmManifest, files: { kernel: string; initrd: string; console: string | 'stdio' }, extraAppend = ''): string[] {
   return [
     '-M', vm.qemu.machine,
     '-cpu', vm.qemu.cpu,
@@ -34,7 +36,7 @@ export function linuxVmArgs(vm: LinuxVmManifest, files: { kernel: string; initrd
     '-icount', 'shift=0',
     '-kernel', files.kernel,
     '-initrd', files.initrd,
-    '-append', vm.append
+    '-append', `${vm.append}${extraAppend ? ` ${extraAppend}` : ''}`
   ];
 }
 
@@ -49,11 +51,14 @@ export async function linuxVmCommand(build: RunnableBuild, qemuPath: string, wor
   const initramfs = await staged(vm.initramfs.file, vm.initramfs.sha256);
   const input = await fs.readFile(path.join(workDir, INPUT_FILE));
   const initrd = path.join(workDir, INITRD_FILE);
-  await fs.writeFile(initrd, Buffer.concat([await fs.readFile(initramfs), newcArchive([{ kind: 'file', name: 'input.bin', data: input }])]));
+  const first = await fs.readFile(initramfs);
+  // the kernel looks for a following archive at a 4-byte boundary only (zeros between are skipped)
+  const padding = Buffer.alloc((4 - (first.length % 4)) % 4);
+  await fs.writeFile(initrd, Buffer.concat([first, padding, newcArchive([{ kind: 'file', name: 'input.bin', data: input }])]));
   await fs.rm(initramfs);
   return {
     command: qemuPath,
-    args: linuxVmArgs(vm, { kernel, initrd, console: path.join(workDir, CONSOLE_FILE) }),
+    args: linuxVmArgs(vm, { kernel, initrd, console: path.join(workDir, CONSOLE_FILE) }, ONE_SHOT),
     wallHow: `process.hrtime from starting qemu-system-aarch64 to its exit: booting the ${vm.kernel.kind} kernel ${vm.kernel.version}, unpacking the initramfs, one inference, the outputs over the serial console, power off`
   };
 }

@@ -91,6 +91,18 @@ def test_torch_exported_recurrent_layers_capture_build_and_agree(kind, layers, b
         _build_and_run(bundle, target)
 
 
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_the_default_dynamo_exporter_s_recurrent_layers_capture_build_and_agree(kind, tmp_path):
+    """torch.onnx.export's default (dynamo) exporter also writes one ONNX LSTM / GRU per layer."""
+    torch.manual_seed(0)
+    path = tmp_path / "model.onnx"
+    torch.onnx.export(Recurrent(kind, 2, True, True).eval(), (torch.randn(B, T, I),), str(path), dynamo=True)
+    assert [n.op_type for n in onnx.load(str(path)).graph.node].count(kind) == 2
+    bundle = capture_onnx_file(path, out=tmp_path / "bundle").path
+    assert _interpreted_error(bundle) < 1e-5
+    _build_and_run(bundle, "host")
+
+
 def test_an_export_with_a_dynamic_batch_captures_at_the_given_shape(tmp_path):
     """The zero initial state torch computes from Shape(x) folds once --input-shape fixes the batch."""
     torch.manual_seed(0)

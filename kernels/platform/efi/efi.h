@@ -63,6 +63,9 @@ typedef struct {
   void *get_next_monotonic_count, *stall;
   efi_status (*set_watchdog_timer)(uint64_t timeout_s, uint64_t code, uint64_t data_size,
                                    const efi_char16 *data);
+  void *connect_controller, *disconnect_controller, *open_protocol, *close_protocol,
+      *open_protocol_information, *protocols_per_handle, *locate_handle_buffer;
+  efi_status (*locate_protocol)(const efi_guid *protocol, void *registration, void **interface);
 } efi_boot_services;
 
 typedef struct {
@@ -98,6 +101,20 @@ typedef struct {
   uint32_t image_code_type, image_data_type;
   void *unload;
 } efi_loaded_image;
+
+/* EFI_SERIAL_IO_PROTOCOL */
+#define EFI_SERIAL_IO_GUID \
+  { 0xbb25cf6f, 0xf1d4, 0x11d2, { 0x9a, 0x0c, 0x00, 0x90, 0x27, 0x3f, 0xc1, 0xfd } }
+#define EFI_TIMEOUT (EFI_ERROR_BIT | 18u)
+typedef struct efi_serial_io efi_serial_io;
+struct efi_serial_io {
+  uint32_t revision;
+  void *reset, *set_attributes, *set_control, *get_control;
+  efi_status (*write)(efi_serial_io *self, uint64_t *size, const void *buffer);
+  /* waits up to the port's timeout (1 s by default) for each byte */
+  efi_status (*read)(efi_serial_io *self, uint64_t *size, void *buffer);
+  void *mode;
+};
 
 /* EFI_FILE_PROTOCOL */
 #define EFI_FILE_MODE_READ 0x1ull
@@ -154,6 +171,8 @@ _Static_assert(sizeof(efi_file_info) == 80, "EFI_FILE_INFO's fixed part is 80 by
 _Static_assert(__builtin_offsetof(efi_system_table, boot_services) == 96, "EFI_SYSTEM_TABLE layout");
 _Static_assert(__builtin_offsetof(efi_boot_services, handle_protocol) == 24 + 16 * 8, "EFI_BOOT_SERVICES layout");
 _Static_assert(__builtin_offsetof(efi_boot_services, set_watchdog_timer) == 24 + 29 * 8, "EFI_BOOT_SERVICES layout");
+_Static_assert(__builtin_offsetof(efi_boot_services, locate_protocol) == 24 + 37 * 8, "EFI_BOOT_SERVICES layout");
+_Static_assert(__builtin_offsetof(efi_serial_io, read) == 48, "EFI_SERIAL_IO_PROTOCOL layout");
 _Static_assert(__builtin_offsetof(efi_runtime_services, reset_system) == 24 + 10 * 8, "EFI_RUNTIME_SERVICES layout");
 _Static_assert(__builtin_offsetof(efi_loaded_image, device_handle) == 24, "EFI_LOADED_IMAGE_PROTOCOL layout");
 _Static_assert(__builtin_offsetof(efi_file, flush) == 8 + 9 * 8, "EFI_FILE_PROTOCOL layout");

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "edgespec/frame.h"
 #include "efi.h"
 
 extern efi_system_table *es_efi_system_table;
@@ -22,5 +23,8 @@ efi_status es_efi_delete_file(efi_file *dir, const efi_char16 *name);
 
 /* Renames the open file to `new_name` (same directory) through SetInfo. */
 efi_status es_efi_rename(efi_file *file, const efi_char16 *new_name);
+
+/* The firmware's serial port as the serving loop's frame port; -1 when there is none. */
+int es_efi_serial_port(es_frame_port *port);
 
 #endif

@@ -1,7 +1,8 @@
 /* efi model runner: a UEFI application (BOOTAA64.EFI). It reads input.bin from the root of
  * the volume it was loaded from, runs the model once, writes output.bin there (first as
  * output.bin.partial, then renamed), prints the "edgespec: ..." lines on ConOut and powers
- * the machine off through ResetSystem (QEMU exits), also after an error or a fault.
+ * the machine off through ResetSystem (QEMU exits), also after an error or a fault. Without
+ * an input.bin it serves frames on the firmware's serial port instead (edgespec/serve.h).
  *
  * Build with -DES_OUTPUT_BYTES=N, N = sum over outputs of round_up(bytes, 64). */
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include "edgespec/io_format.h"
 #include "edgespec/model.h"
 #include "edgespec/platform.h"
+#include "edgespec/serve.h"
 #include "efi_platform.h"
 
 #ifndef ES_OUTPUT_BYTES
@@ -62,17 +64,22 @@ static uint64_t current_el(void) {
 
 /* The model runs with interrupts masked and this image's vectors installed, so that a fault
  * is reported (common/fault.c) instead of landing in the firmware's handler, which hangs.
- * The firmware's vectors and interrupt mask come back before it is called again. */
-static int invoke_with_fault_report(const float *const *inputs, float *const *outputs) {
+ * The firmware's vectors and interrupt mask come back before it is called again (the
+ * serving loop calls the firmware's serial port meanwhile: polled, it needs no interrupt). */
+typedef struct {
   uint64_t daif, vbar;
-  __asm__ volatile("mrs %0, daif" : "=r"(daif));
+  int el2;
+} firmware_state;
+
+static void enter_own_vectors(firmware_state *saved) {
+  __asm__ volatile("mrs %0, daif" : "=r"(saved->daif));
   __asm__ volatile("msr daifset, #3" ::: "memory");
-  const int el2 = current_el() == 2;
-  if (el2) {
-    __asm__ volatile("mrs %0, vbar_el2" : "=r"(vbar));
+  saved->el2 = current_el() == 2;
+  if (saved->el2) {
+    __asm__ volatile("mrs %0, vbar_el2" : "=r"(saved->vbar));
     __asm__ volatile("msr vbar_el2, %0\n\tisb" : : "r"(es_vectors) : "memory");
   } else {
-    __asm__ volatile("mrs %0, vbar_el1" : "=r"(vbar));
+    __asm__ volatile("mrs %0, vbar_el1" : "=r"(saved->vbar));
     __asm__ volatile("msr vbar_el1, %0\n\tisb" : : "r"(es_vectors) : "memory");
   }
 #ifdef ES_TEST_CPU_FAULT
@@ -80,11 +87,50 @@ static int invoke_with_fault_report(const float *const *inputs, float *const *ou
   extern int es_test_fault_read(uintptr_t address);
   es_test_fault_read((uintptr_t)0xfff0000000000ull);
 #endif
+}
+
+static void leave_own_vectors(const firmware_state *saved) {
+  if (saved->el2) __asm__ volatile("msr vbar_el2, %0\n\tisb" : : "r"(saved->vbar) : "memory");
+  else __asm__ volatile("msr vbar_el1, %0\n\tisb" : : "r"(saved->vbar) : "memory");
+  __asm__ volatile("msr daif, %0" : : "r"(saved->daif) : "memory");
+}
+
+static int invoke_with_fault_report(const float *const *inputs, float *const *outputs) {
+  firmware_state saved;
+  enter_own_vectors(&saved);
   const int rc = es_model_invoke(inputs, outputs);
-  if (el2) __asm__ volatile("msr vbar_el2, %0\n\tisb" : : "r"(vbar) : "memory");
-  else __asm__ volatile("msr vbar_el1, %0\n\tisb" : : "r"(vbar) : "memory");
-  __asm__ volatile("msr daif, %0" : : "r"(daif) : "memory");
+  leave_own_vectors(&saved);
   return rc;
+}
+
+static uint64_t instructions_now(void) { return es_ticks_to_instructions(es_virtual_counter()); }
+
+/* No input.bin on the boot volume: serve frames on the firmware's serial port
+ * (edgespec/serve.h) until STOP, then end as a one-shot run does. */
+__attribute__((noreturn)) static void serve(float *const *outputs) {
+  es_frame_port port;
+  if (es_efi_serial_port(&port) != 0)
+    fail(ES_EXIT_BAD_INPUT, "no input.bin at the root of the boot volume, and no serial port to serve on (EFI_SERIAL_IO_PROTOCOL)", 0);
+  uint64_t capacity = es_io_data_offset((uint32_t)es_model.n_inputs);
+  for (int32_t i = 0; i < es_model.n_inputs; i++) capacity += es_io_round_up(es_model.input_bytes[i]);
+  uint64_t buffer = 0;
+  const efi_status status = es_efi_system_table->boot_services->allocate_pages(
+      EFI_ALLOCATE_ANY_PAGES, EFI_LOADER_DATA, (capacity + 4095) / 4096, &buffer);
+  if (EFI_IS_ERROR(status)) fail(ES_EXIT_BAD_INPUT, "cannot allocate the input buffer", status);
+  es_line line;
+  es_line_start(&line);
+  es_line_str(&line, "serving on the firmware's serial port max_input_bytes=");
+  es_line_dec(&line, capacity);
+  es_line_end(&line);
+  const es_serve_config config = {&port, (unsigned char *)(uintptr_t)buffer, (uint32_t)capacity, outputs,
+                                  instructions_now, 0};
+  firmware_state saved;
+  enter_own_vectors(&saved);
+  const int rc = es_serve(&config);
+  leave_own_vectors(&saved);
+  if (rc != 0) fail(ES_EXIT_MODEL_ERROR, "the serving loop ended without a STOP frame (the serial port failed)", 0);
+  es_console_write("edgespec: status=ok\n");
+  es_platform_exit(ES_EXIT_OK);
 }
 
 #ifdef ES_TEST_CPU_FAULT
@@ -180,11 +226,22 @@ efi_status es_efi_main(efi_handle image, efi_system_table *system_table) {
   if (!EFI_IS_ERROR(status)) status = es_efi_delete_file(root, ES_OUTPUT_PARTIAL_NAME);
   if (EFI_IS_ERROR(status)) fail(ES_EXIT_OUTPUT, "cannot remove an earlier output.bin from the boot volume", status);
 
+  float *outputs[ES_MAX_TENSORS];
+  uint64_t offset = 0;
+  for (int32_t i = 0; i < es_model.n_outputs; i++) {
+    outputs[i] = output_storage + offset / 4;
+    offset += es_io_round_up(es_model.output_bytes[i]);
+  }
+  if (offset > sizeof output_storage)
+    fail(ES_EXIT_MODEL_ERROR, "ES_OUTPUT_BYTES is smaller than the model's outputs; rebuild", 0);
+
   void *input = 0;
   uint64_t input_bytes = 0;
   status = es_efi_read_file(root, ES_INPUT_NAME, &input, &input_bytes);
-  if (status == EFI_NOT_FOUND)
-    fail(ES_EXIT_BAD_INPUT, "no input.bin at the root of the boot volume (put it beside the EFI directory)", 0);
+  if (status == EFI_NOT_FOUND) {
+    root->close(root);
+    serve(outputs);
+  }
   if (EFI_IS_ERROR(status)) fail(ES_EXIT_BAD_INPUT, "cannot read input.bin from the boot volume", status);
 
   const void *inputs[ES_MAX_TENSORS];
@@ -198,15 +255,6 @@ efi_status es_efi_main(efi_handle image, efi_system_table *system_table) {
     es_line_end(&line);
     fail_status(ES_EXIT_BAD_INPUT);
   }
-
-  float *outputs[ES_MAX_TENSORS];
-  uint64_t offset = 0;
-  for (int32_t i = 0; i < es_model.n_outputs; i++) {
-    outputs[i] = output_storage + offset / 4;
-    offset += es_io_round_up(es_model.output_bytes[i]);
-  }
-  if (offset > sizeof output_storage)
-    fail(ES_EXIT_MODEL_ERROR, "ES_OUTPUT_BYTES is smaller than the model's outputs; rebuild", 0);
 
   const uint64_t start = es_virtual_counter();
   const int rc = invoke_with_fault_report((const float *const *)inputs, outputs);

@@ -56,6 +56,21 @@ export async function efiCommand(build: RunnableBuild, qemuPath: string, workDir
 }
 
 /**
+ * A disk with the application and no input.bin, which makes it serve frames on the
+ * firmware's serial port (QEMU's PL011 on stdin/stdout, shared with EDK2's console); returns
+ * QEMU's arguments.
+ */
+export async function efiServeArgs(build: RunnableBuild, workDir: string): Promise<string[]> {
+  requireEfiFirmware(build);
+  const disk = path.join(workDir, EFI_DISK);
+  const vars = path.join(workDir, EFI_VARS);
+  await makeFatDisk(disk, [{ source: build.image, dest: 'EFI/BOOT/BOOTAA64.EFI' }], 0, runDiskTool);
+  await fs.copyFile(build.efi!.firmwareVars, vars);
+  await fs.chmod(vars, 0o600);
+  return efiQemuArgs(build.efi!, { disk, vars });
+}
+
+/**
  * After QEMU: the exit status the application printed ("status=failed exit=N"; QEMU exits 0
  * on the power-off) and, from a run that went well, output.bin copied off the disk.
  */

@@ -6,7 +6,9 @@
  *   - qemu-virt: QEMU with `-append serve=semihost` and two FIFOs in the run's directory
  *     (port 'semihost', the default: QEMU's PL011 moves one byte per main-loop turn), or
  *     `-append serve` with the PL011 UART on a unix socket chardev (port 'uart': what a
- *     board does). The console (semihosting) stays on QEMU's stdout.
+ *     board does). The console (semihosting) stays on QEMU's stdout;
+ *   - rpi3: kernel8.img in QEMU's raspi3b with its UART on QEMU's stdin/stdout (the image
+ *     always serves; it parks after STOP, so the caller stops QEMU).
  * The guest runs in a process group of its own under the guard of guard.ts.
  */
 import { ChildProcess, execFile, spawn } from 'child_process';
@@ -17,8 +19,10 @@ import { PassThrough } from 'stream';
 import { promisify } from 'util';
 import { requireTool } from '../tools/tools';
 import { onInterrupt } from '../interrupt';
-import { linuxCpu, qemuVirtArgs } from '../guest/guestArgs';
+import { linuxCpu, qemuVirtArgs, raspi3Args } from '../guest/guestArgs';
+import { EdgespecError } from '../errors';
 import { ConnectionStreams } from '../serve/connection';
+import { efiServeArgs } from '../efi/efiRun';
 import { RunnableBuild } from './buildDir';
 import { runFiles } from './guestCommand';
 import { guardedCommand } from './guard';
@@ -34,6 +38,10 @@ export interface ServingGuest {
   kill(): void;
   /** For run.json: what carries the frames. */
   port: string;
+  /** The console lines come with the frames (host, linux, rpi3), not on a stream of their own. */
+  consoleWithFrames: boolean;
+  /** The guest does not end after STOP (a board parks): stop it once STOP is answered. */
+  parksAfterStop: boolean;
 }
 
 const MAX_CONSOLE_CHARS = 1024 * 1024;
@@ -47,7 +55,18 @@ export async function startServingGuest(build: RunnableBuild & { image: string }
     const emulator = (await requireTool('qemu-aarch64')).path;
     return startProcess(emulator, ['-cpu', linuxCpu(build), build.image, '--serve'], workDir, timeoutS, 'stdin/stdout of the executable (--serve) under qemu-aarch64');
   }
-  if (build.target !== 'qemu-virt') throw new Error(`no serve mode for target ${build.target as string}`);
+  if (build.target === 'efi') {
+    const qemu = (await requireTool('qemu-system-aarch64')).path;
+    return startProcess(qemu, await efiServeArgs(build, workDir), workDir, timeoutS, 'the firmware\'s serial port (EFI_SERIAL_IO_PROTOCOL: QEMU\'s PL011 on stdin/stdout, shared with EDK2\'s console)');
+  }
+  if (build.target === 'rpi3') {
+    const qemu = (await requireTool('qemu-system-aarch64')).path;
+    const guest = startProcess(qemu, raspi3Args(build.board!.machine, build.image, { countInstructions: true }), workDir, timeoutS, `the PL011 UART of ${build.board!.machine} on QEMU's stdin/stdout`);
+    return { ...guest, parksAfterStop: true };
+  }
+  if (build.target !== 'qemu-virt') {
+    throw new EdgespecError('stream-unsupported', `edgespec run --inputs does not boot ${build.target} images here yet`, `run its inputs one at a time with --input, or put the image on a board and use --serial DEVICE`);
+  }
   const qemu = (await requireTool('qemu-system-aarch64')).path;
   const args = qemuServeArgs(build, workDir, port);
   if (port === 'semihost') {
@@ -140,6 +159,8 @@ function startProcess(command: string, args: string[], cwd: string, timeoutS: nu
     console: () => consoleText,
     exited,
     kill,
-    port
+    port,
+    consoleWithFrames: framesOnStdio,
+    parksAfterStop: false
   };
 }

@@ -267,7 +267,7 @@ export interface BuildManifest {
   version: 1;
   model: string;
   target: TargetName;
-  /** The image's arithmetic (`edgespec build --dtype`); inputs and outputs stay float32. Absent: float32. */
+  /** The image's arithmetic (`edgespec build --dtype`); inputs and outputs keep the bundle's dtypes (float32, integer indices). Absent: float32. */
   dtype?: 'float32' | 'int8';
   /** `edgespec build --kernel-variant`: 'portable' compiled every source with -DES_NO_NEON. Absent: 'neon'. */
   kernel_variant?: 'neon' | 'portable';

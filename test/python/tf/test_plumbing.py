@@ -133,16 +133,18 @@ def test_onnx_reductions_are_captured_built_and_agree(tmp_path):
     assert agreement["max_abs_error"] <= 1e-4 * agreement["max_abs_reference"]
 
 
-def test_onnx_argmax_has_a_rule_and_is_refused_only_for_its_int64_result(tmp_path):
-    """ArgMax maps onto argmax; ONNX capture still refuses int64 activations (the ONNX formats
-    work), so the refusal names the int64 tensor rather than a missing op."""
-    from edgespec.errors import UnsupportedOpsError
-
+def test_onnx_argmax_keeps_its_int64_result_and_agrees_exactly(tmp_path):
+    """ArgMax maps onto argmax; its int64 result (4-D, keepdims, the last of equal values) is an
+    int64 output of the image, in the framework's order, compared exactly."""
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 3, 5])
     y = helper.make_tensor_value_info("y", TensorProto.INT64, [1, 4, 3, 1])
     nodes = [helper.make_node("ArgMax", ["x"], ["y"], axis=-1, keepdims=1, select_last_index=1)]
-    with pytest.raises(UnsupportedOpsError, match="int64 tensor 'y'"):
-        _capture_onnx(_onnx_model(nodes, [x], [y]), tmp_path)
+    bundle = _capture_onnx(_onnx_model(nodes, [x], [y]), tmp_path)
+    graph = load_graph(bundle)
+    assert graph["outputs"][0]["dtype"] == "int64"
+    assert [(n["op"], n["attrs"]) for n in graph["nodes"]] == [("argmax", {"axis": 3, "keepdim": True, "select_last_index": True})]
+    report = _build_and_run(bundle, tmp_path / "build")
+    assert report["agreement"]["exact_outputs"] == ["y"] and report["agreement"]["within_tolerance"]
 
 
 KERAS_LAYER_NORM = """

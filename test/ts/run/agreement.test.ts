@@ -102,3 +102,26 @@ describe('computeAgreement for int8 images', () => {
     expect(computeAgreement([{ output: off, reference }], INT8_TOLERANCE_SCALE).agreement.within_tolerance).toBe(false);
   });
 });
+
+describe('computeAgreement for integer outputs', () => {
+  it('holds an integer output (argmax) to exact equality and names it in exact_outputs', () => {
+    const logits = { output: [1000, -1000, 500], reference: [1000, -1000, 500] };
+    const wrong = computeAgreement([logits, { output: [3, 1], reference: [3, 2], exact: { name: 'best' } }]).agreement;
+    expect(wrong.max_abs_error).toBe(1);
+    expect(wrong.within_tolerance).toBe(false);
+    expect(wrong.exact_outputs).toEqual(['best']);
+    const same = computeAgreement([logits, { output: [3, 2], reference: [3, 2], exact: { name: 'best' } }]).agreement;
+    expect(same.within_tolerance).toBe(true);
+    expect(same.exact_outputs).toEqual(['best']);
+  });
+
+  it('names no exact outputs when every output is float', () => {
+    expect(computeAgreement([{ output: [1], reference: [1] }]).agreement.exact_outputs).toBeUndefined();
+  });
+
+  it('refuses an integer output off by one even when its scale makes that a tiny relative error', () => {
+    const { agreement } = computeAgreement([{ output: [70001, 5], reference: [70000, 5], exact: { name: 'ids' } }]);
+    expect(agreement.max_abs_error).toBeLessThanOrEqual(agreement.tolerance);
+    expect(agreement.within_tolerance).toBe(false);
+  });
+});

@@ -271,12 +271,13 @@ function run(node: IrNode, get: (n: string) => Value, tensor: (n: string) => IrT
       }
       return [{ shape: yShape, data: out }];
     }
-    case 'add': case 'sub': case 'mul': case 'div': case 'maximum': case 'minimum': case 'prelu': {
+    case 'add': case 'sub': case 'mul': case 'div': case 'maximum': case 'minimum': case 'prelu': case 'pow_tensor': {
       const f = {
         add: (p: number, q: number) => p + q, sub: (p: number, q: number) => p - q, mul: (p: number, q: number) => p * q, div: (p: number, q: number) => p / q,
         maximum: (p: number, q: number) => (Number.isNaN(p) || Number.isNaN(q) ? NaN : Math.max(p, q)),
         minimum: (p: number, q: number) => (Number.isNaN(p) || Number.isNaN(q) ? NaN : Math.min(p, q)),
-        prelu: (p: number, q: number) => (p >= 0 ? p : p * q)
+        prelu: (p: number, q: number) => (p >= 0 ? p : p * q),
+        pow_tensor: (p: number, q: number) => Math.pow(p, q)
       }[node.op];
       const act = node.attrs.activation;
       const y = node.attrs.scalar !== undefined
@@ -381,6 +382,19 @@ function run(node: IrNode, get: (n: string) => Value, tensor: (n: string) => IrT
       }
       return [{ shape: yShape, data: out }];
     }
+    case 'take': {
+      // y[o][k][i] = x[o][indices[k]][i] in the framework's order (negative indices count from the end)
+      const indices = get(node.inputs[1]).data;
+      const a = node.attrs.axis;
+      const outer = x.shape.slice(0, a).reduce((p, q) => p * q, 1), inner = x.shape.slice(a + 1).reduce((p, q) => p * q, 1);
+      const out = new Float64Array(outer * indices.length * inner);
+      for (let o = 0; o < outer; o++) indices.forEach((index, k) => {
+        const row = index < 0 ? index + x.shape[a] : index;
+        out.set(x.data.subarray((o * x.shape[a] + row) * inner, (o * x.shape[a] + row + 1) * inner), (o * indices.length + k) * inner);
+      });
+      return [{ shape: yShape, data: out }];
+    }
+    case 'index_cast': return [x];
     case 'where': {
       const [c, a, o] = node.inputs.map(t => get(t));
       const at = (v: Value, k: number) => {

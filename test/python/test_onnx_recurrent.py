@@ -39,13 +39,14 @@ class Recurrent(nn.Module):
         return self.head(y)
 
 
-def _export(kind: str, layers: int, bidirectional: bool, batch_first: bool, path: Path) -> Path:
+def _export(kind: str, layers: int, bidirectional: bool, batch_first: bool, path: Path) -> int:
+    """Exports the model to `path`; returns its parameter count."""
     torch.manual_seed(0)
     model = Recurrent(kind, layers, bidirectional, batch_first).eval()
     x = torch.randn(B, T, I) if batch_first else torch.randn(T, B, I)
     torch.onnx.export(model, (x,), str(path), dynamo=False, opset_version=14)
     assert kind in {n.op_type for n in onnx.load(str(path)).graph.node}
-    return path
+    return sum(p.numel() for p in model.parameters())
 
 
 def _interpreted_error(bundle: Path) -> float:
@@ -77,10 +78,13 @@ def _ops(bundle: Path):
     ("RNN", 2, True, False, ["host"]),
 ])
 def test_torch_exported_recurrent_layers_capture_build_and_agree(kind, layers, bidirectional, batch_first, targets, tmp_path):
-    path = _export(kind, layers, bidirectional, batch_first, tmp_path / "model.onnx")
-    bundle = capture_onnx_file(path, out=tmp_path / "bundle").path
+    parameters = _export(kind, layers, bidirectional, batch_first, tmp_path / "model.onnx")
+    bundle = capture_onnx_file(tmp_path / "model.onnx", out=tmp_path / "bundle").path
     graph = json.loads((bundle / "graph.json").read_text())
     assert graph["op_inventory"][f"onnx.{kind}"] == layers
+    # every step reads the same weights: stored once (plus a GRU's first-step constant [B, H] per direction)
+    stored = sum(int(np.prod(t["shape"])) for t in graph["tensors"].values() if t["kind"] == "weight")
+    assert stored <= parameters + 4 * B * H * layers
     ops = _ops(bundle)
     assert {"linear", "tanh", "split"} <= set(ops)
     # one input projection per direction and layer, one recurrent linear per later step, the head

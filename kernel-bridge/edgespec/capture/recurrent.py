@@ -71,6 +71,13 @@ class DirectionResult:
 class _Unroller:
     def __init__(self, sink: RecurrentSink, batch: int, hidden: int):
         self.sink, self.batch, self.hidden = sink, batch, hidden
+        self._weights: Dict[str, str] = {}
+
+    def shared_weight(self, suffix: str, array: np.ndarray) -> str:
+        """A weight every step reads: stored once."""
+        if suffix not in self._weights:
+            self._weights[suffix] = self.sink.add_weight(suffix, np.ascontiguousarray(array, np.float32))
+        return self._weights[suffix]
 
     def tensor(self, suffix: str, width: int) -> str:
         return self.sink.add_tensor(suffix, [self.batch, width])
@@ -107,8 +114,9 @@ class _Unroller:
             flat.append(self.node("reshape", [piece], f"{prefix}x_gates.t{t}", gates, {"shape": [self.batch, gates]}))
         return flat
 
-    def recurrent(self, h, r: np.ndarray, prefix: str, bias: Optional[np.ndarray] = None) -> Optional[str]:
-        """h @ r.T (+ bias) for the state h (a tensor or a State); None when it is zero and there is no bias."""
+    def recurrent(self, h, r: np.ndarray, prefix: str, weights: str, bias: Optional[np.ndarray] = None) -> Optional[str]:
+        """h @ r.T (+ bias) for the state h (a tensor or a State); None when it is zero and there is no bias.
+        `weights` names r and bias, which all steps share."""
         if isinstance(h, State) and h.is_zero:
             return None if bias is None or not np.any(bias) else \
                 self.sink.add_weight(f"{prefix}.const", np.broadcast_to(bias, (self.batch, r.shape[0])).copy())
@@ -116,9 +124,9 @@ class _Unroller:
             value = h.constant.astype(np.float64) @ r.T.astype(np.float64) + (0 if bias is None else bias)
             return self.sink.add_weight(f"{prefix}.const", value.astype(np.float32))
         source = h.tensor if isinstance(h, State) else h
-        inputs = [source, self.sink.add_weight(f"{prefix}.R", np.ascontiguousarray(r, np.float32))]
+        inputs = [source, self.shared_weight(weights, r)]
         if bias is not None and np.any(bias):
-            inputs.append(self.sink.add_weight(f"{prefix}.Rb", np.ascontiguousarray(bias, np.float32)))
+            inputs.append(self.shared_weight(f"{weights}.bias", bias))
         return self.node("linear", inputs, prefix, r.shape[0])
 
 
@@ -134,7 +142,7 @@ def lstm_layer(sink: RecurrentSink, x: str, x_shape: List[int], time_axis: int, 
     hs: Dict[int, str] = {}
     for t in order:
         s = f"{p}t{t}."
-        hr = u.recurrent(h, direction.r, f"{s}h_proj")
+        hr = u.recurrent(h, direction.r, f"{s}h_proj", f"{p}R")
         gates = xs[t] if hr is None else u.node("add", [xs[t], hr], f"{s}gates", 4 * hidden)
         i, f, g, o = u.split(gates, [hidden] * 4, [f"{s}{n}_pre" for n in "ifgo"])
         i = u.node("sigmoid", [i], f"{s}i", hidden)
@@ -172,17 +180,17 @@ def gru_layer(sink: RecurrentSink, x: str, x_shape: List[int], time_axis: int, d
     for t in order:
         s = f"{p}t{t}."
         zr_x, n_x = u.split(xs[t], [2 * hidden, hidden], [f"{s}zr_x", f"{s}n_x"])
-        hr = u.recurrent(h, r_zr, f"{s}h_proj_zr")
+        hr = u.recurrent(h, r_zr, f"{s}h_proj_zr", f"{p}R_zr")
         zr = u.node("sigmoid", [zr_x if hr is None else u.node("add", [zr_x, hr], f"{s}zr_pre", 2 * hidden)],
                     f"{s}zr", 2 * hidden)
         z, r = u.split(zr, [hidden, hidden], [f"{s}z", f"{s}r"])
         if linear_before_reset:
-            hn = u.recurrent(h, r_n, f"{s}h_proj_n", rb_n)
+            hn = u.recurrent(h, r_n, f"{s}h_proj_n", f"{p}R_n", rb_n)
             gated = None if hn is None else u.node("mul", [r, hn], f"{s}r_hn", hidden)
         else:
             h_operand = _tensor_of(sink, h, f"{s}h0")
             gated = None if h_operand is None else \
-                u.recurrent(u.node("mul", [r, h_operand], f"{s}r_h", hidden), r_n, f"{s}h_proj_n")
+                u.recurrent(u.node("mul", [r, h_operand], f"{s}r_h", hidden), r_n, f"{s}h_proj_n", f"{p}R_n")
         n_pre = n_x if gated is None else u.node("add", [n_x, gated], f"{s}n_pre", hidden)
         n = u.node("tanh", [n_pre], f"{s}n", hidden)
         h_operand = _tensor_of(sink, h, f"{s}h_prev")
@@ -211,7 +219,7 @@ def rnn_layer(sink: RecurrentSink, x: str, x_shape: List[int], time_axis: int, d
     hs: Dict[int, str] = {}
     for t in order:
         s = f"{p}t{t}."
-        hr = u.recurrent(h, direction.r, f"{s}h_proj")
+        hr = u.recurrent(h, direction.r, f"{s}h_proj", f"{p}R")
         pre = xs[t] if hr is None else u.node("add", [xs[t], hr], f"{s}h_pre", hidden)
         h = u.node(vocab_op, [pre], f"{s}h", hidden, attrs)
         hs[t] = h

@@ -26,6 +26,7 @@ import { efiServeArgs } from '../efi/efiRun';
 import { RunnableBuild } from './buildDir';
 import { runFiles } from './guestCommand';
 import { guardedCommand } from './guard';
+import { linuxVmServeArgs } from '../linuxVm/runVm';
 
 export type QemuServePort = 'semihost' | 'uart';
 
@@ -58,6 +59,10 @@ export async function startServingGuest(build: RunnableBuild & { image: string }
   if (build.target === 'efi') {
     const qemu = (await requireTool('qemu-system-aarch64')).path;
     return startProcess(qemu, await efiServeArgs(build, workDir), workDir, timeoutS, 'the firmware\'s serial port (EFI_SERIAL_IO_PROTOCOL: QEMU\'s PL011 on stdin/stdout, shared with EDK2\'s console)');
+  }
+  if (build.target === 'linux-vm') {
+    const qemu = (await requireTool('qemu-system-aarch64')).path;
+    return startProcess(qemu, await linuxVmServeArgs(build, workDir), workDir, timeoutS, 'the PL011 console (ttyAMA0) on QEMU\'s stdin/stdout, where /init serves');
   }
   if (build.target === 'rpi3') {
     const qemu = (await requireTool('qemu-system-aarch64')).path;

@@ -109,13 +109,14 @@ async function runReadStream(build: RunnableBuild, opts: StreamRunOptions): Prom
     try {
       session = await runServeSession(streams, inputFiles, {
         timeoutMs: timeoutS * 1000,
-        stopTimeoutMs: guest ? 0 : STOP_WAIT_MS,
+        stopTimeoutMs: guest && !guest.consoleWithFrames ? 0 : STOP_WAIT_MS,
         onProgress: (done, n, result) => reporter.progress('run', done, n, `input ${result.index} (${steps[result.index].label}): ${result.status}${result.error ? ` (${result.error.message})` : ''}`)
       });
     } catch (e) {
       if (!(e instanceof ServeSessionError)) throw e;
       failure = { status: e.code === 'ready-timeout' ? 'timeout' : 'error', error: e.message };
     }
+    if (guest?.parksAfterStop) guest.kill();
     const exit = guest ? await waitForExit(guest) : { exitCode: null, signal: null };
     const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
     const consoleText = [guest?.console() ?? '', ...(session?.lines ?? [])].filter(t => t).join('\n');

@@ -4,6 +4,8 @@ import * as path from 'path';
 import { DEFAULT_INT8_MODELS, DEFAULT_MODELS, ISSUE_MODELS } from '../bench/benchPlan';
 import { BENCH_DTYPES, BenchDtype } from '../bench/benchTypes';
 import { runBench } from '../bench/runBench';
+import { isTinyModel, runTinyBench, TINY_DEFAULTS } from '../bench/tinyBench';
+import { TINY_MODELS, TinyModel } from '../bench/tinyTypes';
 import { EdgespecError } from '../errors';
 import { repoPath } from '../paths';
 import type { RegisterCommand } from './context';
@@ -28,6 +30,23 @@ function dtypeList(value: string): BenchDtype[] {
   return dtypes as BenchDtype[];
 }
 
+const SECTIONS = ['torchvision', 'tiny'] as const;
+type Section = (typeof SECTIONS)[number];
+
+function sectionList(value: string): Section[] {
+  const asked = value === 'all' ? [...SECTIONS] : [...new Set(value.split(',').map(s => s.trim()).filter(Boolean))];
+  const bad = asked.filter(s => !(SECTIONS as readonly string[]).includes(s));
+  if (asked.length === 0 || bad.length > 0) throw new InvalidArgumentError(`give ${SECTIONS.join(' and/or ')} separated by a comma, or all`);
+  return asked as Section[];
+}
+
+function tinyModelList(value: string): TinyModel[] {
+  const models = value.split(',').map(m => m.trim()).filter(Boolean);
+  const bad = models.filter(m => !isTinyModel(m));
+  if (models.length === 0 || bad.length > 0) throw new InvalidArgumentError(`give tiny models among ${TINY_MODELS.join(',')}`);
+  return models as TinyModel[];
+}
+
 /** `edgespec bench` (also `npm run bench`): the benchmark table of DESIGN.md "Numbers". */
 export const registerBench: RegisterCommand = (program, ctx) => {
   program
@@ -44,9 +63,42 @@ export const registerBench: RegisterCommand = (program, ctx) => {
     .option('--no-torch', 'leave out the PyTorch column (its script still exports the ONNX model for onnxruntime)')
     .option('--portable-models <names>', `models whose qemu-virt image is also built with --kernel-variant portable (no hand-written NEON) for the guest instructions before NEON (default: ${ISSUE_MODELS.join(',')})`, modelList)
     .option('--no-portable', 'leave out the portable-kernel runs')
+    .option('--section <list>', `which sections: torchvision (default: the models above against onnxruntime and PyTorch), tiny (the MLPerf Tiny architectures against LiteRT and TensorFlow Lite Micro; tiny.md and tiny.json), or all`, sectionList, ['torchvision'])
+    .option('--tiny', 'the tiny section only (the same as --section tiny)')
+    .option('--tiny-models <names>', `tiny models (default: ${TINY_MODELS.join(',')})`, tinyModelList)
+    .option('--tiny-rounds <n>', 'interleaved timing rounds of the tiny section, on the host and under qemu-aarch64', positiveInteger, TINY_DEFAULTS.rounds)
+    .option('--tiny-runs <n>', 'invokes per side and round on the host in the tiny section', positiveInteger, TINY_DEFAULTS.hostRuns)
+    .option('--no-tflm', 'leave out the TensorFlow Lite Micro columns of the tiny section')
     .option('--json', 'print JSON-line events')
-    .action(async (opts: { models?: string[]; dtypes?: BenchDtype[]; out: string; cache: string; runs: number; warmup: number; onnxruntime: boolean; torch: boolean; arm64: boolean; portable: boolean; portableModels?: string[]; json?: boolean }) => {
+    .action(async (opts: { section: Section[]; tiny?: boolean; tinyModels?: TinyModel[]; tinyRounds: number; tinyRuns: number; tflm: boolean; models?: string[]; dtypes?: BenchDtype[]; out: string; cache: string; runs: number; warmup: number; onnxruntime: boolean; torch: boolean; arm64: boolean; portable: boolean; portableModels?: string[]; json?: boolean }) => {
       const reporter = ctx.reporter(opts);
+      const sections: Section[] = opts.tiny ? ['tiny'] : opts.section;
+      if (sections.includes('tiny')) {
+        const tiny = await runTinyBench({
+          models: opts.tinyModels ?? [...TINY_MODELS],
+          dtypes: opts.dtypes ?? ['float32', 'int8'],
+          cacheDir: path.resolve(opts.cache),
+          outDir: path.resolve(opts.out),
+          rounds: opts.tinyRounds,
+          hostRuns: opts.tinyRuns,
+          hostWarmup: TINY_DEFAULTS.hostWarmup,
+          arm64: opts.arm64,
+          emulatedRounds: opts.tinyRounds,
+          emulatedRuns: TINY_DEFAULTS.emulatedRuns,
+          emulatedWarmup: TINY_DEFAULTS.emulatedWarmup,
+          tflm: opts.tflm,
+          tflmRuns: TINY_DEFAULTS.tflmRuns,
+          reporter
+        });
+        reporter.result('bench-tiny', { ...tiny.report, files: { markdown: tiny.markdownFile, json: tiny.jsonFile } }, () =>
+          `wrote ${tiny.markdownFile} and ${tiny.jsonFile}\n\n${readFileSync(tiny.markdownFile, 'utf8')}`
+        );
+        const bad = tiny.report.rows.filter(r => !r.agrees || r.errors.length > 0);
+        if (!sections.includes('torchvision')) {
+          if (bad.length > 0) throw new EdgespecError('bench-problems', `${bad.length} of ${tiny.report.rows.length} tiny rows had problems: ${bad.map(r => `${r.model} ${r.dtype}`).join(', ')}`, `see the Problems section of ${tiny.markdownFile}`);
+          return;
+        }
+      }
       const outcome = await runBench({
         models: opts.models ?? DEFAULT_MODELS,
         dtypes: opts.dtypes,

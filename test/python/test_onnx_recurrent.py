@@ -223,15 +223,18 @@ def test_batch_major_layout_matches_the_time_major_graph(kind, tmp_path):
 
 
 def test_unsupported_recurrent_attributes_are_refused_by_name_in_one_message(tmp_path):
+    """clip, custom activations and sequences of several lengths: each op named with its reason, all at once."""
     rng = np.random.default_rng(3)
     weights = {"W": _f32(rng, 1, 4 * H, I), "R": _f32(rng, 1, 4 * H, H), "Wg": _f32(rng, 1, 3 * H, H),
-               "Rg": _f32(rng, 1, 3 * H, H)}
+               "Rg": _f32(rng, 1, 3 * H, H), "Wr": _f32(rng, 1, H, I), "Rr": _f32(rng, 1, H, H)}
     nodes = [helper.make_node("LSTM", ["x", "W", "R"], ["y"], hidden_size=H, clip=3.0, name="clipped"),
              helper.make_node("Squeeze", ["y", "axes"], ["y1"]),
-             helper.make_node("GRU", ["y1", "Wg", "Rg"], ["z"], hidden_size=H, activations=["Relu", "Tanh"], name="relu_gru")]
+             helper.make_node("GRU", ["y1", "Wg", "Rg"], ["z"], hidden_size=H, activations=["Relu", "Tanh"], name="relu_gru"),
+             helper.make_node("RNN", ["x", "Wr", "Rr", "", "lens"], ["unused"], hidden_size=H, name="ragged")]
     graph = helper.make_graph(nodes, "refused", [_value("x", [T, B, I])], [_value("z", [T, 1, B, H])],
                               [numpy_helper.from_array(v, k) for k, v in weights.items()]
-                              + [numpy_helper.from_array(np.array([1], np.int64), "axes")])
+                              + [numpy_helper.from_array(np.array([1], np.int64), "axes"),
+                                 numpy_helper.from_array(np.array([T, T - 1], np.int32), "lens")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
     model.ir_version = 7
     onnx.save(model, str(tmp_path / "model.onnx"))
@@ -240,3 +243,4 @@ def test_unsupported_recurrent_attributes_are_refused_by_name_in_one_message(tmp
     text = str(error.value)
     assert "onnx.LSTM" in text and "clip" in text
     assert "onnx.GRU" in text and "activations" in text and "Relu" in text
+    assert "onnx.RNN" in text and f"sequence_lens [{T}, {T - 1}]" in text

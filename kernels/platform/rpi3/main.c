@@ -37,8 +37,8 @@ static void port_write(void *ctx, const void *bytes, uint32_t n) {
   es_uart_write(bytes, n);
 }
 
-/* Nanoseconds of the generic timer: wall time on the board; under QEMU's -icount shift=0,
- * one nanosecond per guest instruction, so the host reads it as an instruction count. */
+/* Nanoseconds of the generic timer: wall time on the board (under QEMU's -icount shift=0,
+ * one nanosecond per guest instruction). */
 static uint64_t counter_ns(void) { return es_ticks_to_instructions(es_virtual_counter()); }
 
 __attribute__((noreturn)) static void fail(es_exit_code code, const char *what) {

@@ -22,6 +22,12 @@
 #define UART_IMSC (UART_BASE + 0x38)
 #define UART_ICR (UART_BASE + 0x44)
 
+#define IC_ENABLE_IRQS_2 0x3F00B214ul          /* BCM2835 interrupt controller, GPU IRQs 32..63 */
+#define IRQ_UART0 57
+#define LOCAL_GPU_ROUTING 0x4000000Cul          /* ARM local peripherals (BCM2836 control) */
+#define LOCAL_CORE0_TIMER_CONTROL 0x40000040ul
+#define TIMER_CNTV_IRQ (1u << 3)
+
 enum {
   FR_BUSY = 1u << 3,
   FR_RXFE = 1u << 4,
@@ -31,6 +37,8 @@ enum {
   CR_UARTEN = 1u << 0,
   CR_TXE = 1u << 8,
   CR_RXE = 1u << 9,
+  IMSC_RXIM = 1u << 4,
+  IMSC_RTIM = 1u << 6,
 };
 
 static inline void write32(uintptr_t addr, uint32_t v) { *(volatile uint32_t *)addr = v; }
@@ -38,6 +46,16 @@ static inline uint32_t read32(uintptr_t addr) { return *(volatile uint32_t *)add
 
 static void delay_cycles(uint32_t n) {
   while (n--) __asm__ volatile("nop");
+}
+
+/* Waiting sleeps in wfi until the UART's receive interrupt (or the virtual timer, for a
+ * timeout) is pending: with DAIF masked no handler runs, the core only wakes. A core that
+ * polled the UART instead would keep QEMU's device lock busy, and QEMU moves one received
+ * byte per turn of its main loop. */
+static void enable_wakeups(void) {
+  write32(IC_ENABLE_IRQS_2, 1u << (IRQ_UART0 - 32));
+  write32(LOCAL_GPU_ROUTING, 0); /* GPU interrupts to core 0's IRQ */
+  write32(LOCAL_CORE0_TIMER_CONTROL, TIMER_CNTV_IRQ);
 }
 
 void es_uart_init(void) {
@@ -61,8 +79,9 @@ void es_uart_init(void) {
   write32(UART_IBRD, divisor64 >> 6);
   write32(UART_FBRD, divisor64 & 63u);
   write32(UART_LCRH, LCRH_FEN | LCRH_WLEN8);
-  write32(UART_IMSC, 0);
+  write32(UART_IMSC, IMSC_RXIM | IMSC_RTIM); /* only to wake the core: see es_uart_read_byte */
   write32(UART_CR, CR_UARTEN | CR_TXE | CR_RXE);
+  enable_wakeups();
 }
 
 void es_uart_write(const void *bytes, uint32_t n) {
@@ -78,10 +97,19 @@ int es_uart_read_byte(uint32_t timeout_ms) {
   if (!(read32(UART_FR) & FR_RXFE)) return (int)(read32(UART_DR) & 0xff);
   uint64_t frequency;
   __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(frequency));
-  const uint64_t start = es_virtual_counter();
-  const uint64_t ticks = frequency / 1000u * timeout_ms;
-  while (read32(UART_FR) & FR_RXFE) {
-    if (timeout_ms && es_virtual_counter() - start >= ticks) return -1;
+  const uint64_t deadline = es_virtual_counter() + frequency / 1000u * timeout_ms;
+  if (timeout_ms) {
+    __asm__ volatile("msr cntv_cval_el0, %0\n\tmsr cntv_ctl_el0, %1\n\tisb" : : "r"(deadline), "r"((uint64_t)1) : "memory");
   }
-  return (int)(read32(UART_DR) & 0xff);
+  int byte = -1;
+  for (;;) {
+    if (!(read32(UART_FR) & FR_RXFE)) {
+      byte = (int)(read32(UART_DR) & 0xff);
+      break;
+    }
+    if (timeout_ms && es_virtual_counter() >= deadline) break;
+    __asm__ volatile("dsb sy\n\twfi" : : : "memory");
+  }
+  if (timeout_ms) __asm__ volatile("msr cntv_ctl_el0, xzr\n\tisb" : : : "memory");
+  return byte;
 }

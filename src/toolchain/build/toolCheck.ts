@@ -14,6 +14,7 @@ export async function requireCompiler(target: TargetSpec): Promise<void> {
     if (target.name === 'qemu-virt' || target.name === 'rpi3' || target.name === 'efi') await requireTool('picolibc');
   }
   if (target.efi) requireDiskTools();
+  if (target.board) await requireTool('aarch64-objcopy');
   for (const tool of [target.cc, target.strip]) {
     if (!findOnPath(tool)) {
       throw new EdgespecError('missing-tool', `missing ${tool}, needed to build for ${target.name}`, `install with: apt-get install -y ${target.name === 'host' ? 'gcc binutils' : 'gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu'}`, { tool });

@@ -7,9 +7,9 @@ import { checkDebianKernel, checkLinuxSource } from '../linuxVm/toolChecks';
 import { checkDosfstools, checkEfiFirmware, checkMtools } from '../efi/toolChecks';
 
 /** The external tools edgespec needs; `build` and `run` ask for them with requireTool to fail early. */
-export type ToolId = 'python' | 'torch' | 'edgespec-python' | 'aarch64-gcc' | 'picolibc' | 'qemu-system-aarch64' | 'qemu-aarch64' | 'node' | 'linux-source' | 'debian-arm64-kernel' | 'dosfstools' | 'mtools' | 'efi-firmware';
+export type ToolId = 'python' | 'torch' | 'edgespec-python' | 'aarch64-gcc' | 'picolibc' | 'qemu-system-aarch64' | 'qemu-aarch64' | 'node' | 'linux-source' | 'debian-arm64-kernel' | 'dosfstools' | 'mtools' | 'efi-firmware' | 'aarch64-objcopy';
 
-export const TOOL_IDS: ToolId[] = ['python', 'torch', 'edgespec-python', 'aarch64-gcc', 'picolibc', 'qemu-system-aarch64', 'qemu-aarch64', 'node', 'linux-source', 'debian-arm64-kernel', 'dosfstools', 'mtools', 'efi-firmware'];
+export const TOOL_IDS: ToolId[] = ['python', 'torch', 'edgespec-python', 'aarch64-gcc', 'picolibc', 'qemu-system-aarch64', 'qemu-aarch64', 'node', 'linux-source', 'debian-arm64-kernel', 'dosfstools', 'mtools', 'efi-firmware', 'aarch64-objcopy'];
 
 export interface ToolStatus {
   id: ToolId;
@@ -44,7 +44,9 @@ const checks: Record<ToolId, () => Promise<ToolStatus>> = {
   'debian-arm64-kernel': checkDebianKernel,
   dosfstools: checkDosfstools,
   mtools: checkMtools,
-  'efi-firmware': checkEfiFirmware
+  'efi-firmware': checkEfiFirmware,
+  // rpi3's kernel8.img is objcopy -O binary of the image
+  'aarch64-objcopy': () => checkExecutable('aarch64-objcopy', 'objcopy for aarch64 (rpi3 kernel8.img)', 'aarch64-linux-gnu-objcopy', 'apt-get install -y binutils-aarch64-linux-gnu', out => out.split('\n')[0].match(/(\d+\.\d+(?:\.\d+)?)\s*$/)?.[1])
 };
 
 const pending = new Map<ToolId, Promise<ToolStatus>>();

@@ -1,7 +1,7 @@
 // torchvision's MobileNetV2 (seeded) on the rpi3 target, fp32 and int8: built into
 // kernel8.img, booted in qemu-system-aarch64 -M raspi3b, its 224x224 input sent over the UART
 // in a frame, its output compared with PyTorch's. Prints the measured numbers (max abs error,
-// top-5, kernel8.img bytes against weights + 128 KiB, wall time, guest instructions).
+// top-5, kernel8.img bytes against weights + 128 KiB, wall time).
 // NEEDS the Python side (torch, torchvision, kernel-bridge/); skipped without it.
 // EDGESPEC_TEST_BUNDLES=DIR reuses a capture in DIR/mobilenet_v2 (capturing it there if missing).
 import execa from 'execa';
@@ -52,10 +52,11 @@ withCapture('MobileNetV2 on rpi3 (needs the Python capture)', () => {
       expect(kernel8 - weights).toBeLessThanOrEqual(OVERHEAD_BUDGET);
 
       const { report } = await runBuild({ buildDir: outDir, reporter: quiet });
-      const a = report.agreement!;
+      if (!report.agreement) throw new Error(`mobilenet_v2 rpi3 ${dtype} did not answer: ${report.status}: ${report.error}\n${report.console}`);
+      const a = report.agreement;
       console.log(`mobilenet_v2 rpi3 ${dtype}: status ${report.status}, max abs error ${a.max_abs_error.toExponential(2)} (tolerance ${a.tolerance.toExponential(2)}, max |ref| ${a.max_abs_reference.toFixed(3)}), ` +
         `top-1 ${a.top1_match}, top-5 ${a.top5_match}, kernel8.img ${kernel8} bytes = weights ${weights} + ${kernel8 - weights}, ` +
-        `wall ${(report.wall_ms.value / 1000).toFixed(2)} s, guest instructions ${report.guest_instructions?.value}`);
+        `wall ${(report.wall_ms.value / 1000).toFixed(2)} s (boot; the input over the UART, inference, output)`);
       expect(report.status).toBe('ok');
       if (dtype === 'float32') {
         expect(a.max_abs_error).toBeLessThanOrEqual(a.tolerance);
@@ -63,7 +64,6 @@ withCapture('MobileNetV2 on rpi3 (needs the Python capture)', () => {
       } else {
         expect(a.top1_match).toBe(true);
       }
-      expect(report.guest_instructions!.value).toBeGreaterThan(50_000_000);
     });
   }
 });

@@ -107,10 +107,9 @@ it('an rpi3 image boots in QEMU raspi3b, takes its input as a frame on the UART 
   expect(report.console).toMatch(/^edgespec: status=ok$/m);
   expect(report.exit_code).toBe(0);
   expect(report.wall_ms.how).toMatch(/raspi3b/);
-  // under -icount shift=0 the device's invoke time counts instructions: the stem alone is
-  // 20x20x16 outputs of 27 multiply-adds each
-  expect(report.guest_instructions!.value).toBeGreaterThan(100_000);
-  expect(report.guest_instructions!.how).toMatch(/icount/);
+  // no -icount (it slows QEMU's UART eightfold): run.json says so and counts nothing
+  expect(report.wall_ms.how).toMatch(/not counted/);
+  expect(report.guest_instructions).toBeUndefined();
 });
 
 it('an int8 rpi3 image agrees with PyTorch on top-1', async () => {

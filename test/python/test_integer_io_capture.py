@@ -105,13 +105,18 @@ def test_host_image_agrees_and_compares_the_argmax_output_exactly(bundle, host_b
     assert report["agreement"]["max_abs_error"] <= 1e-4 * report["agreement"]["max_abs_reference"]
 
 
-def test_qemu_virt_image_agrees(bundle, tmp_path):
+def test_qemu_virt_image_agrees_and_refuses_an_index_outside_the_table(bundle, tmp_path):
     build = tmp_path / "build-qv"
     proc = _cli("build", str(bundle), "--target", "qemu-virt", "--out", str(build))
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     [report] = _result(_cli("run", str(build)))
     assert report["status"] == "ok", report
     assert report["agreement"]["within_tolerance"] and report["agreement"]["exact_outputs"] == ["output.0"]
+    _, rows, x = _inputs()
+    bad = _input_file(tmp_path / "bad.safetensors", np.array([[1, 2, 3, 0, -1, 0]], np.int64), rows.numpy(), x.numpy())
+    [error] = [e for e in _events(_cli("run", str(build), "--input", str(bad))) if e["event"] == "error"]
+    assert "input ids: index -1 (element 4) is outside [0, 12)" in error["message"], error
+    assert json.loads((build / "run.json").read_text())["exit_code"] == 2
 
 
 def _input_file(path, ids, rows, x):

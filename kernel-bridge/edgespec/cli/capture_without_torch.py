@@ -44,11 +44,10 @@ def run(args: argparse.Namespace, reporter) -> int:
     elif spec.lower().endswith(".tflite"):
         from ..capture.tflite.capture import capture_tflite_file
 
-        if shapes is not None:
-            raise ModelInputError("a .tflite model has fixed input shapes", hint="drop --input-shape")
         _require_file(spec)
         reporter.progress("load", 1, 1, spec)
-        result = capture_tflite_file(spec, name=args.name, out=args.out, seed=args.seed, entry=spec, progress=progress)
+        result = capture_tflite_file(spec, name=args.name, out=args.out, seed=args.seed, entry=spec, progress=progress,
+                                     input_shapes=shapes)
     else:
         from ..capture.onnx.capture import capture_onnx_file
 

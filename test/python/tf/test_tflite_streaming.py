@@ -1,10 +1,8 @@
-"""Streaming .tflite models and dynamic-batch Keras exports (issue 13).
+"""Streaming .tflite models (issue 13).
 
 A streaming model keeps its state in resource variables (VAR_HANDLE, READ_VARIABLE,
 ASSIGN_VARIABLE, initialized by a CALL_ONCE subgraph): captured as graph.state, kept by the
-image between invocations. A Keras model converted without a fixed batch size computes its
-Flatten / Reshape target from SHAPE at run time: capture folds that arithmetic.
-TensorFlow runs in a subprocess only."""
+image between invocations. TensorFlow runs in a subprocess only."""
 from __future__ import annotations
 
 import json
@@ -59,23 +57,6 @@ for x in steps:
     it.set_tensor(it.get_input_details()[0]["index"], x); it.invoke()
     outputs.append(it.get_tensor(it.get_output_details()[0]["index"]).copy())
 np.savez(sys.argv[2], inputs=steps, outputs=np.stack(outputs))
-"""
-
-# Keras' Flatten, Reshape and Dense over a 4-D input (Tensordot) with the batch left dynamic:
-# SHAPE -> GATHER / STRIDED_SLICE / REDUCE_PROD / PACK -> RESHAPE, and tensors whose flatbuffer
-# shape is a placeholder until the interpreter settles it.
-DYNAMIC_BATCH = """
-import sys
-import numpy as np, tensorflow as tf, keras
-from keras import layers
-keras.utils.set_random_seed(0)
-inp = keras.Input((12, 12, 3))
-h = layers.Conv2D(8, 3, activation="relu")(inp)
-h = layers.LayerNormalization(epsilon=1e-6)(layers.Dense(8)(h))
-h = layers.Reshape((-1, 8))(h)
-h = layers.Flatten()(h)
-model = keras.Model(inp, layers.Dense(5)(h))
-open(sys.argv[1], "wb").write(tf.lite.TFLiteConverter.from_keras_model(model).convert())
 """
 
 STEPS = 6
@@ -134,14 +115,3 @@ def test_an_int8_build_of_a_model_with_state_is_refused_clearly(streaming, tmp_p
     [error] = [e for e in events if e["event"] == "error"]
     assert code != 0 and "keeps state between invocations" in error["message"] and "--dtype float32" in error["hint"]
     assert not (tmp_path / "int8").exists()
-
-
-def test_a_dynamic_batch_keras_export_folds_its_shape_arithmetic(tmp_path):
-    run_python(DYNAMIC_BATCH, str(tmp_path / "dynamic.tflite"), cwd=tmp_path)
-    bundle = tmp_path / "dynamic"
-    cli_result([str(tmp_path / "dynamic.tflite"), "--out", str(bundle)], tmp_path)
-    graph = json.loads((bundle / "graph.json").read_text())
-    assert graph["op_inventory"].get("tflite.SHAPE", 0) >= 1
-    assert not [n for n in graph["nodes"] if n["framework_ops"] == ["tflite.SHAPE"]]
-    agreement = _run(_build(bundle, "host"))["agreement"]
-    assert agreement["top5_match"] and agreement["max_abs_error"] <= 1e-4 * agreement["max_abs_reference"]

@@ -21,7 +21,7 @@ import numpy as np
 from ...version import __version__
 from ..bundle import write_bundle
 from .flatbuffer import read_flatbuffer
-from .dynamic_shapes import settle_dynamic_shapes
+from .dynamic_shapes import fix_input_shapes, resize_inputs, settle_dynamic_shapes
 from .lowering import LoweredTflite, TfliteLowering, scope_module
 from .rules import RULES
 from ..tensorflow_quiet import captured_output
@@ -58,13 +58,17 @@ def import_tensorflow():
     return tf
 
 
-def lower_tflite(model_bytes: bytes, module_namer: Callable[[str], str] = scope_module) -> LoweredTflite:
+def lower_tflite(model_bytes: bytes, module_namer: Callable[[str], str] = scope_module,
+                 input_shapes: Optional[Sequence[Sequence[int]]] = None) -> LoweredTflite:
     lowering: Optional[TfliteLowering] = None
     with malformed_model_errors("TFLite", lambda: _operator_text(lowering and lowering.op), _MALFORMED_HINT):
         model = read_flatbuffer(model_bytes)
+        fix_input_shapes(model, input_shapes)
         settle_dynamic_shapes(model, model_bytes)
         lowering = TfliteLowering(model, RULES, module_namer)
-        return lowering.run()
+        lowered = lowering.run()
+        lowered.input_shapes = dict(model.input_shapes)
+        return lowered
 
 
 _MALFORMED_HINT = "pass a .tflite file written by the TFLite converter, unmodified"
@@ -89,7 +93,8 @@ def interpreter_outputs(model_bytes: bytes, lowered: LoweredTflite, inputs: Sequ
     preserve = within_cap(builder.tensors, builder.origins)
     with captured_output() as log:
         try:
-            interpreter = _interpreter(model_bytes, reference_kernels=lowered.int8, preserve_all_tensors=preserve)
+            interpreter = _interpreter(model_bytes, reference_kernels=lowered.int8, preserve_all_tensors=preserve,
+                                       input_shapes=lowered.input_shapes)
             details = _details(interpreter.get_input_details())
             for index, array in zip(lowered.input_tensors, inputs):
                 interpreter.set_tensor(index, to_interpreter_input(array, details[index]))
@@ -120,17 +125,19 @@ def _tensor_values(interpreter, wanted: Dict[str, int]) -> Dict[int, np.ndarray]
 def model_inputs_on_grid(model_bytes: bytes, lowered: LoweredTflite, inputs: Sequence[np.ndarray]) -> List[np.ndarray]:
     """The inputs, moved onto the input grid of an int8-input model (int8.on_input_grid)."""
     with captured_output():
-        details = _details(_interpreter(model_bytes).get_input_details())
+        details = _details(_interpreter(model_bytes, input_shapes=lowered.input_shapes).get_input_details())
     return on_input_grid(inputs, [details[index] for index in lowered.input_tensors])
 
 
-def _interpreter(model_bytes: bytes, reference_kernels: bool = False, preserve_all_tensors: bool = False):
+def _interpreter(model_bytes: bytes, reference_kernels: bool = False, preserve_all_tensors: bool = False,
+                 input_shapes: Optional[Dict[int, List[int]]] = None):
     tf = import_tensorflow()
     kernels = tf.lite.experimental.OpResolverType
     interpreter = tf.lite.Interpreter(
         model_content=bytes(model_bytes),
         experimental_op_resolver_type=kernels.BUILTIN_REF if reference_kernels else kernels.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
         experimental_preserve_all_tensors=preserve_all_tensors)
+    resize_inputs(interpreter, input_shapes or {})
     interpreter.allocate_tensors()
     return interpreter
 
@@ -187,13 +194,15 @@ def write_imported_bundle(builder, op_inventory: Dict[str, int], name: str, out,
 
 
 def capture_tflite_file(path, *, name: Optional[str] = None, out=None, seed: int = 0,
-                        entry: Optional[str] = None, progress: Optional[Progress] = None) -> CaptureResult:
-    """A float or int8 .tflite model -> bundle; the reference is the interpreter's output on a seeded input."""
+                        entry: Optional[str] = None, progress: Optional[Progress] = None,
+                        input_shapes: Optional[Sequence[Sequence[int]]] = None) -> CaptureResult:
+    """A float or int8 .tflite model -> bundle; the reference is the interpreter's output on a seeded input.
+    `input_shapes` fixes the inputs' free dimensions (a free batch alone is taken as 1)."""
     file = Path(path)
     model_bytes = read_model_file(path, "a .tflite file", TFLITE_MAX_BYTES)
     _report(progress, "lower", 1, 3)
     tf = import_tensorflow()
-    lowered = lower_tflite(model_bytes)
+    lowered = lower_tflite(model_bytes, input_shapes=input_shapes)
     inputs = seeded_graph_inputs(lowered.builder, seed)
     if lowered.int8:
         inputs = model_inputs_on_grid(model_bytes, lowered, inputs)

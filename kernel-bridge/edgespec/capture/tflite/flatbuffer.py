@@ -38,6 +38,7 @@ class FbTensor:
     zero_point: Optional[List[int]] = None
     axis: int = 0
     dynamic: bool = False  # its shape signature has a -1: `shape` is a placeholder until the interpreter settles it
+    signature: Optional[List[int]] = None  # the shape signature, -1 for a free dimension (None when the file has none)
 
 
 @dataclass
@@ -60,6 +61,8 @@ class FbModel:
     # a streaming model's resource variables: VAR_HANDLE's container/shared_name -> the constant its
     # initialization subgraph (run once by CALL_ONCE) assigns to it
     variable_initials: Dict[str, np.ndarray] = field(default_factory=dict)
+    # inputs the interpreter must be resized to before it allocates (tensor index -> shape): free dimensions fixed
+    input_shapes: Dict[int, List[int]] = field(default_factory=dict)
 
 
 def read_flatbuffer(model_bytes: bytes) -> FbModel:
@@ -164,9 +167,10 @@ def _tensor(index: int, t, model, model_bytes: bytes) -> FbTensor:
         constant = np.frombuffer(bytes(data), dtype=dtype).reshape(shape).copy()
     q = t.quantization
     quantized = bool(q is not None and q.scale is not None and len(q.scale) > 0)
-    dynamic = any(d < 0 for d in _ints(getattr(t, "shapeSignature", None)))
+    signature = _ints(getattr(t, "shapeSignature", None)) or None
+    dynamic = any(d < 0 for d in signature or [])
     if not quantized:
-        return FbTensor(index, name, shape, type_name, constant, False, dynamic=dynamic)
+        return FbTensor(index, name, shape, type_name, constant, False, dynamic=dynamic, signature=signature)
     scale = [float(np.float32(v)) for v in q.scale]
     zero_point = [int(v) for v in q.zeroPoint] if q.zeroPoint is not None else [0] * len(scale)
     axis = int(q.quantizedDimension or 0)
@@ -174,7 +178,7 @@ def _tensor(index: int, t, model, model_bytes: bytes) -> FbTensor:
         raise _damaged(f"{label} has {len(scale)} quantization scales but {len(zero_point)} zero points")
     if len(scale) > 1 and not (0 <= axis < len(shape) and shape[axis] == len(scale)):
         raise _damaged(f"{label} of shape {shape} has {len(scale)} quantization scales along dimension {axis}")
-    return FbTensor(index, name, shape, type_name, constant, True, scale, zero_point, axis, dynamic)
+    return FbTensor(index, name, shape, type_name, constant, True, scale, zero_point, axis, dynamic, signature)
 
 
 def product(values: List[int]) -> int:

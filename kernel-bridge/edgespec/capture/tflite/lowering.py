@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
@@ -58,6 +58,7 @@ class LoweredTflite:
     output_tensors: List[int]
     int8: bool = False  # the model keeps its own int8 quantization
     hybrid: bool = False  # a float model with int8 weights (dynamic range): its reference comes from TFLite's hybrid kernels
+    input_shapes: Dict[int, List[int]] = field(default_factory=dict)  # inputs resized before the interpreter allocates
 
 
 def io_name(tensor_name: str) -> str:

@@ -88,7 +88,7 @@ describe('edgespec doctor', () => {
     const missing = tools.filter(t => !t.found).map(t => `${t.label}: ${t.detail}; ${t.install}`);
     expect(missing).toEqual([]);
     expect(run.exitCode).toBe(0);
-    expect(tools.map(t => t.id)).toEqual(['python', 'torch', 'edgespec-python', 'aarch64-gcc', 'picolibc', 'qemu-system-aarch64', 'qemu-aarch64', 'node']);
+    expect(tools.map(t => t.id)).toEqual(['python', 'torch', 'edgespec-python', 'aarch64-gcc', 'picolibc', 'qemu-system-aarch64', 'qemu-aarch64', 'node', 'linux-source', 'debian-arm64-kernel', 'dosfstools', 'mtools', 'efi-firmware', 'aarch64-objcopy']);
     const byId = Object.fromEntries(tools.map(t => [t.id, t]));
     expect(byId['aarch64-gcc'].version).toMatch(/^\d+\.\d+/);
     expect(byId.torch.version).toMatch(/^torch 2\.\d+/);
@@ -98,7 +98,7 @@ describe('edgespec doctor', () => {
   it('prints a table for a person', async () => {
     const run = await runCli(['doctor']);
     expect(run.exitCode).toBe(0);
-    expect(run.stdout).toMatch(/^edgespec doctor: 8 of 8 found/);
+    expect(run.stdout).toMatch(/^edgespec doctor: 14 of 14 found/);
     expect(run.stdout).toMatch(/ok\s+cross compiler aarch64-linux-gnu-gcc\s+\d+\.\d+/);
   });
 

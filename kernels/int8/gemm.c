@@ -3,7 +3,8 @@
  * 4 x 4 tiles of tile_s8.h over the whole of K, each output written once. Columns are the
  * outer loop, in groups of 4: a group's constants (bias less the column offset, mult,
  * shift) are made once and its 4 weight rows stay in cache while the rows of `a` stream
- * past. Edge rows and columns repeat the last valid one inside the tile.
+ * past. Edge rows and columns repeat the last valid one inside the tile, except a lone row
+ * (batch 1, or the last of a tall matrix), which NEON computes once (es_s8_row_dot4).
  * With AVX-512 VNNI, K <= PANEL_KMAX and at least PANEL_MIN_ROWS rows, panels of 32 packed columns instead
  * (panel_vnni.h). */
 #include "panel_vnni.h"
@@ -39,6 +40,14 @@ void es_gemm_s8(const int8_t *a, const int8_t *weights, const int32_t *bias, int
     for (int32_t j = 0; j < 4; j++) w[j] = weights + (size_t)(j0 + (j < cols ? j : cols - 1)) * k;
     for (int32_t r0 = 0; r0 < m; r0 += 4) {
       const int32_t rows = m - r0 < 4 ? m - r0 : 4;
+#if defined(ES_S8_HAS_ROW_DOT4)
+      if (rows == 1) { /* batch 1, or the last row: one row, not the same row four times */
+        es_s8_tile t = es_s8_tile_zero();
+        t.row[0] = es_s8_row_dot4(a + (size_t)r0 * k, w, k);
+        es_s8_tile_store(&t, &c, &o, out + (size_t)r0 * n + j0, n, 1, cols);
+        continue;
+      }
+#endif
       const int8_t *rp[4];
       for (int32_t r = 0; r < 4; r++) rp[r] = a + (size_t)(r0 + (r < rows ? r : rows - 1)) * k;
       es_s8_tile t = es_s8_tile_zero();

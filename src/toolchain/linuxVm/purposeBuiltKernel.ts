@@ -11,7 +11,8 @@ import { existsSync, promises as fs, readFileSync, statSync } from 'fs';
 import { cpus } from 'os';
 import * as path from 'path';
 import { EdgespecError } from '../errors';
-import { stopOnInterrupt } from '../interrupt';
+import { removeOnInterrupt, stopOnInterrupt } from '../interrupt';
+import { isAlive } from '../processAlive';
 import { repoFiles } from '../paths';
 import { findOnPath } from '../tools/locate';
 import { LINUX_SOURCE_INSTALL, linuxVmCacheDir } from './kernelCache';
@@ -86,6 +87,15 @@ async function readCached(key: string): Promise<PurposeBuiltKernel | undefined> 
   }
 }
 
+/** Work and staging directories (NAME.build-PID, NAME.partial-PID) of builds whose process is gone. */
+async function sweepDead(parent: string): Promise<void> {
+  const names = await fs.readdir(parent).catch(() => [] as string[]);
+  await Promise.all(names.map(async name => {
+    const pid = /\.(?:build|partial)-(\d+)$/.exec(name)?.[1];
+    if (pid && !isAlive(Number(pid))) await fs.rm(path.join(parent, name), { recursive: true, force: true });
+  }));
+}
+
 /** The tarball unpacked once into the cache (through a temporary directory and a rename). */
 async function unpackedSource(progress: Progress): Promise<string> {
   const source = tarball();
@@ -95,12 +105,19 @@ async function unpackedSource(progress: Progress): Promise<string> {
   if (existsSync(path.join(dir, '.edgespec-complete'))) return tree;
   progress(0, 1, `unpacking ${source}`);
   const staging = `${dir}.partial-${process.pid}`;
+  await sweepDead(path.dirname(dir));
   await fs.rm(staging, { recursive: true, force: true });
   await fs.mkdir(staging, { recursive: true });
-  await run('tar', ['-xf', source, '-C', staging], staging, 'unpacking linux-source');
-  await fs.writeFile(path.join(staging, '.edgespec-complete'), `${source}\n`);
-  await fs.rm(dir, { recursive: true, force: true });
-  await fs.rename(staging, dir);
+  const forget = removeOnInterrupt(staging);
+  try {
+    await run('tar', ['-xf', source, '-C', staging], staging, 'unpacking linux-source');
+    await fs.writeFile(path.join(staging, '.edgespec-complete'), `${source}\n`);
+    await fs.rm(dir, { recursive: true, force: true });
+    await fs.rename(staging, dir);
+  } finally {
+    forget();
+    await fs.rm(staging, { recursive: true, force: true });
+  }
   return tree;
 }
 
@@ -137,8 +154,13 @@ export async function purposeBuiltKernel(progress: Progress): Promise<PurposeBui
   const started = process.hrtime.bigint();
   const tree = await unpackedSource(progress);
   const work = `${keyDir(key)}.build-${process.pid}`;
+  const staging = `${keyDir(key)}.partial-${process.pid}`;
+  await sweepDead(path.dirname(work));
   await fs.rm(work, { recursive: true, force: true });
   await fs.mkdir(work, { recursive: true });
+  // an interrupted build leaves neither its object tree (about 100 MB) nor a half-published Image
+  const forgetWork = removeOnInterrupt(work);
+  const forgetStaging = removeOnInterrupt(staging);
   try {
     const make = ['ARCH=arm64', `CROSS_COMPILE=${CROSS_COMPILE}`, `O=${work}`];
     await run('make', ['-s', ...make, `KCONFIG_ALLCONFIG=${kernelConfigFragment()}`, 'allnoconfig'], tree, 'configuring the kernel (make allnoconfig)');
@@ -150,7 +172,6 @@ export async function purposeBuiltKernel(progress: Progress): Promise<PurposeBui
     });
     const release = (await fs.readFile(path.join(work, 'include', 'config', 'kernel.release'), 'utf8')).trim();
     const buildSeconds = Math.round(Number(process.hrtime.bigint() - started) / 1e9);
-    const staging = `${keyDir(key)}.partial-${process.pid}`;
     await fs.rm(staging, { recursive: true, force: true });
     await fs.mkdir(staging, { recursive: true });
     await fs.copyFile(path.join(work, 'arch', 'arm64', 'boot', 'Image'), path.join(staging, 'Image'));
@@ -173,6 +194,9 @@ export async function purposeBuiltKernel(progress: Progress): Promise<PurposeBui
     if (!result) throw new Error(`internal: the kernel built in ${work} was not published to ${keyDir(key)}`);
     return { ...result, built: true };
   } finally {
+    forgetWork();
+    forgetStaging();
     await fs.rm(work, { recursive: true, force: true });
+    await fs.rm(staging, { recursive: true, force: true });
   }
 }

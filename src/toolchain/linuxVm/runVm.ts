@@ -64,6 +64,16 @@ export async function linuxVmCommand(build: RunnableBuild, qemuPath: string, wor
 }
 
 /**
+ * A serving boot (`edgespec run --inputs`): the kernel and the build's initramfs alone, so
+ * /init serves frames on the console, which is QEMU's stdin/stdout.
+ */
+export async function linuxVmServeArgs(build: RunnableBuild, workDir: string): Promise<string[]> {
+  const vm = build.linuxVm!;
+  const staged = async (file: string, sha256: string) => stageImage({ ...build, image: path.join(build.dir, file), imageSha256: sha256 }, workDir);
+  return linuxVmArgs(vm, { kernel: await staged(vm.kernel.file, vm.kernel.sha256), initrd: await staged(vm.initramfs.file, vm.initramfs.sha256), console: 'stdio' });
+}
+
+/**
  * Reads the console QEMU wrote: its text becomes the run's console, and the OUTPUT frame's
  * outputs file becomes output.bin, which the run then reads as on every other target.
  */

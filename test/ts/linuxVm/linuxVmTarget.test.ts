@@ -4,6 +4,7 @@
 // many minutes; the cache in ~/.cache/edgespec/linux-vm then makes every build fast). Debian's
 // generic kernel must have been fetched (scripts/debian-arm64-kernel.sh, run by setup.sh).
 import execa from 'execa';
+import { execFileSync } from 'child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -13,6 +14,8 @@ import { buildBundle } from '../../../src/toolchain/build/buildBundle';
 import { PLANT_FAULT_VARIABLE } from '../../../src/toolchain/build/plantFault';
 import { newcArchive } from '../../../src/toolchain/linuxVm/cpio';
 import { runBuild } from '../../../src/toolchain/run/runBuild';
+import { runStream } from '../../../src/toolchain/run/streamRun';
+import { locatePython, pythonEnv } from '../../../src/toolchain/tools/locate';
 import { createReporter } from '../../../src/toolchain/events';
 import { captureFromSource } from '../run/captureHelper';
 
@@ -159,6 +162,27 @@ it('a second model reuses the cached purpose-built kernel: same Image bytes, no 
   expect(seconds).toBeLessThan(300); // a kernel compile takes far longer on this machine
   const { report } = await runBuild({ buildDir: outDir, reporter: quiet });
   expectAgreement(report);
+});
+
+it('edgespec run --inputs streams inputs through one boot: /init serves frames on the console, each answer agrees', async () => {
+  const steps = 4;
+  execFileSync(locatePython().path!, ['-c', `
+import sys, numpy as np, torch
+sys.path.insert(0, ${JSON.stringify(root)})
+from small_model import small
+m = small().eval()
+x = np.random.default_rng(2).standard_normal((${steps}, 1, 3, 32, 32)).astype(np.float32)
+np.save(${JSON.stringify(path.join(root, 'inputs.npy'))}, x)
+with torch.no_grad():
+    np.save(${JSON.stringify(path.join(root, 'expected.npy'))}, np.stack([m(torch.from_numpy(s)).numpy() for s in x]))
+`], { env: pythonEnv() });
+  const { report } = await runStream({ buildDir: path.join(root, 'vm'), inputs: path.join(root, 'inputs.npy'), expected: path.join(root, 'expected.npy'), timeoutS: 120, reporter: quiet });
+  expect(report.error).toBeUndefined();
+  expect(report.status).toBe('ok');
+  expect(report.stream!.answered).toBe(steps);
+  expect(report.stream!.agreeing).toBe(steps);
+  expect(report.stream!.steps.every(s => s.invoke_ns! > 0)).toBe(true);
+  expect(report.console).toMatch(/edgespec: init: exit=0/);
 });
 
 it('the same model with Debian\'s generic arm64 kernel boots and agrees', async () => {

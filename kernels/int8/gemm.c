@@ -42,9 +42,7 @@ void es_gemm_s8(const int8_t *a, const int8_t *weights, const int32_t *bias, int
       const int32_t rows = m - r0 < 4 ? m - r0 : 4;
 #if defined(ES_S8_HAS_ROW_DOT4)
       if (rows == 1) { /* batch 1, or the last row: one row, not the same row four times */
-        es_s8_tile t = es_s8_tile_zero();
-        t.row[0] = es_s8_row_dot4(a + (size_t)r0 * k, w, k);
-        es_s8_tile_store(&t, &c, &o, out + (size_t)r0 * n + j0, n, 1, cols);
+        es_s8_row_store(es_s8_row_dot4(a + (size_t)r0 * k, w, k), &c, &o, out + (size_t)r0 * n + j0, cols);
         continue;
       }
 #endif

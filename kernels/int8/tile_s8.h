@@ -204,6 +204,23 @@ ES_S8_INLINE int32x4_t es_s8_row_dot4(const int8_t *a, const int8_t *const w[4],
   return sum;
 }
 
+/* out[j] for j < cols: clamp(out_zp + requant(sum + bias)) of one row (es_s8_row_dot4),
+ * requantized once rather than as a tile of four. */
+ES_S8_INLINE void es_s8_row_store(int32x4_t sum, const es_s8_columns *c, const es_s8_output *o, int8_t *out,
+                                  int32_t cols) {
+  const es_s8_requant4_consts q = es_s8_requant4_make(vld1q_s32(c->mult), vld1q_s32(c->shift), o);
+  const int32x4_t r = es_s8_requant4(&q, vaddq_s32(sum, vld1q_s32(c->bias)));
+  const int16x8_t n = vqaddq_s16(vcombine_s16(vqmovn_s32(r), vqmovn_s32(r)), q.zp);
+  const int8x8_t bytes = vmin_s8(vmax_s8(vqmovn_s16(n), vget_low_s8(q.lo)), vget_low_s8(q.hi));
+  if (cols == 4) {
+    vst1_lane_u32((uint32_t *)(void *)out, vreinterpret_u32_s8(bytes), 0);
+    return;
+  }
+  int8_t all[8];
+  vst1_s8(all, bytes);
+  es_s8_store_partial(all, out, 0, 1, cols);
+}
+
 /* out[r * ldo + j] for r < rows, j < cols: clamp(out_zp + requant(t + bias)). */
 ES_S8_INLINE void es_s8_tile_store(const es_s8_tile *t, const es_s8_columns *c, const es_s8_output *o,
                                    int8_t *out, ptrdiff_t ldo, int32_t rows, int32_t cols) {

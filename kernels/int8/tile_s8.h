@@ -172,6 +172,7 @@ ES_S8_INLINE void es_s8_tile_dot(es_s8_tile *t, const int8_t *const a[4], const 
  * compute that row four times over: 12 multiply-accumulate instructions per 16 values of
  * k instead of 48. */
 #define ES_S8_HAS_ROW_DOT4 1
+typedef int32x4_t es_s8_row4;
 ES_S8_INLINE int32x4_t es_s8_row_dot4(const int8_t *a, const int8_t *const w[4], int32_t k) {
   const int8_t *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
   int32x4_t c0 = vdupq_n_s32(0), c1 = c0, c2 = c0, c3 = c0;
@@ -334,6 +335,31 @@ ES_S8_INLINE void es_s8_tile_dot(es_s8_tile *t, const int8_t *const a[4], const 
       t->v[r][j] += s;
     }
   }
+}
+
+/* One row against 4 weight rows (see the NEON es_s8_row_dot4): plain loops that gcc
+ * vectorizes for the host's CPU, instead of the 4 x 4 tile computing the row four times. */
+#define ES_S8_HAS_ROW_DOT4 1
+typedef struct {
+  int32_t v[4];
+} es_s8_row4;
+
+ES_S8_INLINE es_s8_row4 es_s8_row_dot4(const int8_t *a, const int8_t *const w[4], int32_t k) {
+  es_s8_row4 sum;
+  for (int j = 0; j < 4; j++) {
+    const int8_t *wj = w[j];
+    int32_t s = 0;
+    for (int32_t i = 0; i < k; i++) s += (int32_t)a[i] * (int32_t)wj[i];
+    sum.v[j] = s;
+  }
+  return sum;
+}
+
+ES_S8_INLINE void es_s8_row_store(es_s8_row4 sum, const es_s8_columns *c, const es_s8_output *o, int8_t *out,
+                                  int32_t cols) {
+  for (int32_t j = 0; j < cols; j++)
+    out[j] = es_clamp_to_s8(o->out_zp + es_requantize(sum.v[j] + c->bias[j], c->mult[j], c->shift[j]), o->act_min,
+                            o->act_max);
 }
 
 ES_S8_INLINE void es_s8_tile_store(const es_s8_tile *t, const es_s8_columns *c, const es_s8_output *o,

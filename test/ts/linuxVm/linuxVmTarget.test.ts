@@ -51,6 +51,26 @@ def mlp():
     return nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 32), nn.Tanh(), nn.Linear(32, 5))
 `;
 
+// A model of issue 13's new ops: a two-layer batch_first GRU (its zero initial state folded).
+const GRU = `
+import torch
+from torch import nn
+
+class GruNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(8, 16, num_layers=2, batch_first=True)
+        self.head = nn.Linear(16, 4)
+
+    def forward(self, x):
+        y, _ = self.gru(x)
+        return self.head(y[:, -1])
+
+def gru():
+    torch.manual_seed(4)
+    return GruNet().eval()
+`;
+
 let root: string;
 let bundle: string;
 const quiet = createReporter(true, () => undefined, () => undefined);
@@ -139,12 +159,19 @@ it('a linux-vm build with the purpose-built kernel boots in QEMU and agrees with
   expect(fv.generic_kernel!.image_bytes).toBeGreaterThan(4 * fv.kernel.bytes);
   expect(footprint.reference_stack!.some(l => /Debian linux-image-.*-cloud-arm64/.test(l.name))).toBe(true);
 
-  const { report } = await runBuild({ buildDir: outDir, reporter: quiet });
+  const input = path.join(root, 'vm-input.bin');
+  const { report } = await runBuild({ buildDir: outDir, reporter: quiet, onWorkDir: async dir => writeFileSync(input, readFileSync(path.join(dir, 'input.bin'))) });
   expect(report.target).toBe('linux-vm');
   expectAgreement(report);
   expect(report.console).toMatch(/edgespec: invoke_ns=\d+/);
   expect(report.console).toMatch(/edgespec: init: exit=0/);
   expect(report.wall_ms.how).toMatch(/purpose-built kernel 6\.1/);
+
+  // boot.sh boots the same way with the real QEMU and cpio: console lines, the output frame, power off
+  const booted = await execa('sh', [path.join(outDir, 'boot.sh'), input], { cwd: root, reject: false, timeout: 120_000, encoding: null });
+  expect(booted.exitCode).toBe(0);
+  const consoleBytes = booted.stdout as unknown as Buffer;
+  expect(consoleBytes.toString('latin1')).toMatch(/edgespec: status=ok[\s\S]*\xe5ESF[\s\S]*edgespec: init: exit=0/);
 });
 
 it('a second model reuses the cached purpose-built kernel: same Image bytes, no kernel compile', async () => {
@@ -183,6 +210,14 @@ with torch.no_grad():
   expect(report.stream!.agreeing).toBe(steps);
   expect(report.stream!.steps.every(s => s.invoke_ns! > 0)).toBe(true);
   expect(report.console).toMatch(/edgespec: init: exit=0/);
+});
+
+it('a two-layer GRU (issue 13\'s recurrent ops) boots and agrees', async () => {
+  const gru = await captureFromSource(root, GRU, 'gru', '1x5x8');
+  const outDir = path.join(root, 'vm-gru');
+  await buildBundle({ bundleDir: gru, target: 'linux-vm', outDir });
+  const { report } = await runBuild({ buildDir: outDir, reporter: quiet });
+  expectAgreement(report);
 });
 
 it('the same model with Debian\'s generic arm64 kernel boots and agrees', async () => {

@@ -120,7 +120,7 @@ async function runReadStream(build: RunnableBuild, opts: StreamRunOptions): Prom
     const exit = guest ? await waitForExit(guest) : { exitCode: null, signal: null };
     const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
     const consoleText = [guest?.console() ?? '', ...(session?.lines ?? [])].filter(t => t).join('\n');
-    const report = streamReport(build, steps, expectation, session, { port, wallMs, consoleText, exitCode: exit.exitCode, failure, inputs: opts.inputs });
+    const report = streamReport(build, steps, expectation, session, { port, wallMs, consoleText, exitCode: exit.exitCode, failure, inputs: opts.inputs, nsAreInstructions: !opts.serial && build.target === 'rpi3' });
     const outputs = session?.results.map(r => (r.status === 'ok' ? decodeIoFile(r.outputsFile!, IO_KIND_OUTPUTS, build.outputs.map(o => o.bytes)) : undefined)) ?? [];
     const runJson = path.join(build.dir, RUN_JSON);
     await publish(build, report, outputs).catch(e => {
@@ -155,6 +155,8 @@ interface SessionFacts {
   exitCode: number | null;
   failure?: Partial<RunReport>;
   inputs: string;
+  /** The guest's clock is QEMU's virtual time under -icount shift=0 (rpi3 booted here). */
+  nsAreInstructions: boolean;
 }
 
 function streamReport(build: RunnableBuild, steps: StreamStep[], expectation: Expectation | undefined, session: ServeSessionResult | undefined, facts: SessionFacts): RunReport {
@@ -164,6 +166,8 @@ function streamReport(build: RunnableBuild, steps: StreamStep[], expectation: Ex
     if (!result) return { index, input: step.label, status: 'not-run', wall_ms: 0, error: facts.failure?.error ?? 'not sent' };
     const base: RunStreamStep = { index, input: step.label, status: result.status, wall_ms: round(result.wallMs, 3) };
     if (result.instructions !== undefined) base.guest_instructions = result.instructions;
+    // rpi3's image sends its clock's nanoseconds; under raspi3b's -icount shift=0 each is one instruction
+    else if (facts.nsAreInstructions && result.invokeNs !== undefined) base.guest_instructions = result.invokeNs;
     if (result.invokeNs !== undefined) base.invoke_ns = result.invokeNs;
     if (result.status !== 'ok') return { ...base, error: result.error?.message };
     let outputs: Buffer[];

@@ -1,7 +1,8 @@
 /**
  * Serve mode end to end with a captured model: `edgespec run --inputs` through one boot of
- * the host executable, the linux executable under qemu-aarch64 and the qemu-virt image
- * (semihosting FIFOs and the PL011 UART), each step agreeing with PyTorch; bad frames sent to
+ * the host executable, the linux executable under qemu-aarch64, the qemu-virt image
+ * (semihosting FIFOs and the PL011 UART) and rpi3's kernel8.img under raspi3b (its UART),
+ * each step agreeing with PyTorch; bad frames sent to
  * the real qemu-virt image over its UART (a damaged CRC, an oversize length, a half frame)
  * get ERROR frames and the next good frame its OUTPUT; a serial session over a
  * pseudo-terminal pair (socat) with the host executable at the far end.
@@ -52,7 +53,7 @@ np.save(${JSON.stringify(path.join(root, 'inputs.npy'))}, x)
 with torch.no_grad():
     np.save(${JSON.stringify(path.join(root, 'expected.npy'))}, np.stack([m(torch.from_numpy(s)).numpy() for s in x]))
 `], { env: pythonEnv() });
-  for (const target of ['host', 'linux', 'qemu-virt'] as const) await buildBundle({ bundleDir: bundle, target, outDir: path.join(root, target) });
+  for (const target of ['host', 'linux', 'qemu-virt', 'rpi3'] as const) await buildBundle({ bundleDir: bundle, target, outDir: path.join(root, target) });
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -63,7 +64,8 @@ it.each([
   ['host', undefined],
   ['linux', undefined],
   ['qemu-virt', 'semihost'],
-  ['qemu-virt', 'uart']
+  ['qemu-virt', 'uart'],
+  ['rpi3', undefined]
 ] as const)('%s (%s) streams every input through one boot and each agrees with PyTorch', async (target, port) => {
   const buildDir = path.join(root, target);
   const { report } = await runStream({ buildDir, inputs: inputs(), expected: expected(), port, timeoutS: 60, reporter });
@@ -77,7 +79,7 @@ it.each([
     expect(step.agreement!.max_abs_error).toBeLessThanOrEqual(step.agreement!.tolerance);
     expect(step.agreement!.top5).toEqual(step.agreement!.reference_top5);
   }
-  if (target === 'qemu-virt') expect(stream.steps.every(s => s.guest_instructions! > 100_000)).toBe(true);
+  if (target === 'qemu-virt' || target === 'rpi3') expect(stream.steps.every(s => s.guest_instructions! > 100_000)).toBe(true);
   else expect(stream.steps.every(s => s.invoke_ns! > 0)).toBe(true);
   // one output file per step, and run.json says the same as the report
   const outputs = readdirSync(path.join(buildDir, 'run-outputs')).sort();

@@ -2,6 +2,7 @@
 // cross compiler and QEMU: built from a small captured model, booted in qemu-system-aarch64
 // -M raspi3b as the firmware starts it, the input sent and the output read as frames over
 // its UART, compared with PyTorch; and a planted fault reported with its symbol.
+import { spawnSync } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -91,6 +92,12 @@ it('an rpi3 build writes kernel8.img (the ELF from 0x80000 as raw bytes) and con
   expect(footprint.totals.overhead_bytes.value).toBeLessThanOrEqual(128 * 1024);
   // the input and output buffers are bss of the platform: no region for QEMU's loader
   expect(manifest.memory!.map(r => r.name)).toEqual(['image', 'ram']);
+
+  // boot.sh boots it with the UART on its stdout: the console lines, then READY
+  const booted = spawnSync('timeout', ['10', path.join(outDir, 'boot.sh')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const said = booted.stdout.toString('latin1');
+  expect(said).toMatch(/^edgespec: model=tiny inputs=1 outputs=1\n/);
+  expect(said).toContain('\xe5ESF\x01\x00'); // READY's magic and type
 });
 
 it('an rpi3 image boots in QEMU raspi3b, takes its input as a frame on the UART and agrees with PyTorch', async () => {

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { EdgespecError } from '../errors';
 import { runBuild } from '../run/runBuild';
 import { DEFAULT_BAUD } from '../run/serialPort';
 import { runStream } from '../run/streamRun';
@@ -46,14 +47,14 @@ export const registerRun: RegisterCommand = (program, ctx) => {
     .action(async (buildDir: string, opts: { input?: string; inputs?: string; expected?: string; serial?: string; baud?: number; port?: 'semihost' | 'uart'; timeout?: number; json?: boolean }) => {
       const reporter = ctx.reporter(opts);
       if (opts.inputs !== undefined || opts.serial !== undefined) {
-        if (opts.inputs === undefined) throw new InvalidArgumentError('--serial streams the inputs of --inputs DIR_OR_NPY; give them');
-        if (opts.input !== undefined) throw new InvalidArgumentError('give either --input (one run) or --inputs (a stream), not both');
+        if (opts.inputs === undefined) throw new EdgespecError('options-invalid', '--serial streams the inputs of --inputs, which is missing', 'add --inputs DIR_OR_NPY: a .npy whose first axis is the step, or a directory of one file per step');
+        if (opts.input !== undefined) throw new EdgespecError('options-invalid', '--input (one run) and --inputs (a stream) were both given', 'keep one of them');
         const outcome = await runStream({ buildDir, inputs: opts.inputs, expected: opts.expected, serial: opts.serial, baud: opts.baud, port: opts.port, timeoutS: opts.timeout, reporter });
         reporter.result('run', outcome.report, () => formatStreamSummary(outcome.report, outcome.runJson));
         if (outcome.report.status !== 'ok') throw runFailureError(outcome);
         return;
       }
-      if (opts.expected !== undefined || opts.baud !== undefined || opts.port !== undefined) throw new InvalidArgumentError('--expected, --baud and --port go with --inputs');
+      if (opts.expected !== undefined || opts.baud !== undefined || opts.port !== undefined) throw new EdgespecError('options-invalid', '--expected, --baud and --port go with --inputs, which is missing', 'add --inputs DIR_OR_NPY, or drop them for a run of one input');
       const outcome = await runBuild({ buildDir, inputFile: opts.input, timeoutS: opts.timeout, reporter });
       reporter.result('run', outcome.report, () => formatRunSummary(outcome.report, outcome.runJson));
       if (outcome.report.status !== 'ok') throw runFailureError(outcome);

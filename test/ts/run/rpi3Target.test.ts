@@ -147,3 +147,7 @@ it('a fault in an rpi3 image is printed on the UART with its exception, address 
   expect(report.fault!.symbol).toMatch(/^es_test_fault_unmapped_read\S*\+0x[0-9a-f]+ \(pc 0x8[0-9a-f]+\)$/);
   expect(report.error).toMatch(/faulted/);
 });
+
+it('a debug-tensors build for rpi3 is refused with what to do instead (a board has no semihosting to write the dump)', async () => {
+  await expect(buildBundle({ bundleDir: bundle, target: 'rpi3', outDir: path.join(root, 'rpi3-debug'), debugTensors: true })).rejects.toThrow(/cannot dump its tensors: debug-tensors.bin is written through semihosting/);
+});

@@ -29,7 +29,10 @@ const COLUMNS: Column[] = [
   { title: 'host / PyTorch', value: m => m.host_vs_torch, format: ratio },
   { title: 'linux qemu-aarch64 ms', value: m => m.linux_qemu_ms, format: ms },
   { title: 'onnxruntime arm64 qemu-aarch64 ms', value: m => m.onnxruntime_arm64_ms, format: ms },
-  { title: 'linux / onnxruntime arm64', value: m => m.linux_vs_onnxruntime_arm64, format: ratio }
+  { title: 'linux / onnxruntime arm64', value: m => m.linux_vs_onnxruntime_arm64, format: ratio },
+  { title: 'qemu-virt N inputs, one boot ms', value: m => m.stream_ms, format: ms },
+  { title: 'qemu-virt N inputs, N boots ms', value: m => m.boots_ms, format: ms },
+  { title: 'one boot / N boots', value: m => m.stream_vs_boots, format: ratio }
 ];
 
 const dtypeOf = (m: BenchModel): BenchDtype => m.dtype ?? 'float32';

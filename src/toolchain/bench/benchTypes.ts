@@ -34,6 +34,12 @@ export interface BenchModel {
   onnxruntime_arm64_ms?: Measured;
   /** linux_qemu_ms / onnxruntime_arm64_ms: below 1 means edgespec is faster. */
   linux_vs_onnxruntime_arm64?: Measured;
+  /** qemu-virt in serve mode: N inputs through one boot (edgespec run --inputs), QEMU's wall time. */
+  stream_ms?: Measured;
+  /** The same N inputs as N separate boots (edgespec run, one each): the sum of their QEMU wall times. */
+  boots_ms?: Measured;
+  /** stream_ms / boots_ms: below 1 means streaming saves time. */
+  stream_vs_boots?: Measured;
   runs: { target: string; status: string; max_abs_error?: number; tolerance?: number; top1_match?: boolean; top5_match?: boolean }[];
   errors: string[];
 }
@@ -44,7 +50,7 @@ export interface BenchReport {
   version: 1;
   date: string;
   machine: { cpu: string; cores: number; os: string; node: string; qemu?: string; torch?: string; onnxruntime?: string };
-  settings: { runs: number; dtypes?: string; warmup: number; host_repeats: number; input: string; emulated_runs?: number; emulated_warmup?: number; portable_models?: string[] };
+  settings: { runs: number; dtypes?: string; warmup: number; host_repeats: number; input: string; emulated_runs?: number; emulated_warmup?: number; portable_models?: string[]; stream_inputs?: number };
   /** Why the columns under qemu-aarch64 are missing, when they are. */
   arm64_peer_skipped?: string;
   models: BenchModel[];

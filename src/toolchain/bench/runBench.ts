@@ -23,6 +23,7 @@ import { PeerInput, timeOnnxruntime } from './onnxruntimePeer';
 import { ensureArm64Sysroot } from './arm64Peer';
 import { timeTorch } from './torchPeer';
 import { benchEmulated, EmulatedSettings } from './benchEmulated';
+import { benchStream } from './benchStream';
 
 export { DEFAULT_MODELS };
 
@@ -40,6 +41,8 @@ export interface BenchOptions {
   arm64?: boolean;
   /** Models whose qemu-virt image is also built with --kernel-variant portable; absent: ISSUE_MODELS. */
   portableModels?: string[];
+  /** Stream this many copies of the reference input through one qemu-virt boot, against as many boots; absent: skipped. */
+  streamInputs?: number;
   reporter: Reporter;
 }
 
@@ -154,10 +157,11 @@ async function benchModel({ model, dtype, portable }: BenchEntry, opts: BenchOpt
     return row;
   }
 
-  await buildAndRun(row, dtype, bundleDir, 'qemu-virt', opts.cacheDir, reporter);
+  const qemuDir = await buildAndRun(row, dtype, bundleDir, 'qemu-virt', opts.cacheDir, reporter);
   const hostDir = await buildAndRun(row, dtype, bundleDir, 'host', opts.cacheDir, reporter);
   row.agrees = row.runs.length === 2 && row.runs.every(r => r.status === 'ok');
   if (portable) await benchPortable(row, dtype, bundleDir, opts.cacheDir, reporter);
+  if (qemuDir && opts.streamInputs) await benchStream(row, qemuDir, opts.streamInputs, reporter);
 
   const repeats = opts.runs + opts.warmup;
   if (hostDir) {
@@ -255,6 +259,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
   const portableModels = opts.portableModels ?? ISSUE_MODELS;
   const plan = benchPlan(opts.models, opts.dtypes, portableModels);
   report.settings.portable_models = opts.models.filter(m => portableModels.includes(m));
+  if (opts.streamInputs) report.settings.stream_inputs = opts.streamInputs;
   let emulated: EmulatedSettings | undefined;
   if (opts.arm64 === false) report.arm64_peer_skipped = 'left out with --no-arm64';
   else {

@@ -63,6 +63,7 @@ export const registerBench: RegisterCommand = (program, ctx) => {
     .option('--no-torch', 'leave out the PyTorch column (its script still exports the ONNX model for onnxruntime)')
     .option('--portable-models <names>', `models whose qemu-virt image is also built with --kernel-variant portable (no hand-written NEON) for the guest instructions before NEON (default: ${ISSUE_MODELS.join(',')})`, modelList)
     .option('--no-portable', 'leave out the portable-kernel runs')
+    .option('--stream <n>', 'also stream N copies of the reference input through one qemu-virt boot (serve mode) and boot it N times, to compare the wall times', positiveInteger)
     .option('--section <list>', `which sections: torchvision (default: the models above against onnxruntime and PyTorch), tiny (the MLPerf Tiny architectures against LiteRT and TensorFlow Lite Micro; tiny.md and tiny.json), or all`, sectionList, ['torchvision'])
     .option('--tiny', 'the tiny section only (the same as --section tiny)')
     .option('--tiny-models <names>', `tiny models (default: ${TINY_MODELS.join(',')})`, tinyModelList)
@@ -70,7 +71,7 @@ export const registerBench: RegisterCommand = (program, ctx) => {
     .option('--tiny-runs <n>', 'invokes per side and round on the host in the tiny section', positiveInteger, TINY_DEFAULTS.hostRuns)
     .option('--no-tflm', 'leave out the TensorFlow Lite Micro columns of the tiny section')
     .option('--json', 'print JSON-line events')
-    .action(async (opts: { section: Section[]; tiny?: boolean; tinyModels?: TinyModel[]; tinyRounds: number; tinyRuns: number; tflm: boolean; models?: string[]; dtypes?: BenchDtype[]; out: string; cache: string; runs: number; warmup: number; onnxruntime: boolean; torch: boolean; arm64: boolean; portable: boolean; portableModels?: string[]; json?: boolean }) => {
+    .action(async (opts: { section: Section[]; tiny?: boolean; tinyModels?: TinyModel[]; tinyRounds: number; tinyRuns: number; tflm: boolean; models?: string[]; dtypes?: BenchDtype[]; out: string; cache: string; runs: number; warmup: number; onnxruntime: boolean; torch: boolean; arm64: boolean; portable: boolean; portableModels?: string[]; stream?: number; json?: boolean }) => {
       const reporter = ctx.reporter(opts);
       const sections: Section[] = opts.tiny ? ['tiny'] : opts.section;
       if (sections.includes('tiny')) {
@@ -110,6 +111,7 @@ export const registerBench: RegisterCommand = (program, ctx) => {
         torch: opts.torch,
         arm64: opts.arm64,
         portableModels: opts.portable ? opts.portableModels ?? ISSUE_MODELS : [],
+        ...(opts.stream ? { streamInputs: opts.stream } : {}),
         reporter
       });
       reporter.result('bench', { ...outcome.report, files: { markdown: outcome.markdownFile, json: outcome.jsonFile } }, () =>

@@ -207,3 +207,41 @@ test('a planted fault: the Layers section of a diff made in a terminal marks the
     throw error;
   }
 });
+
+test('a streamed run: the Many inputs section shows each input against the bar and a histogram of errors', async () => {
+  const name = 'mobilenet_v2-stream';
+  const build = `${BUNDLE}/build/host-stream`;
+  const steps = 6;
+  try {
+    run(CLI, ['build', BUNDLE, '--target', 'host', '--out', build], 10 * MINUTE);
+    // the reference input six times, and six times the framework's output for it
+    const script = [
+      'import sys, numpy as np',
+      'from safetensors.numpy import load_file',
+      'r = load_file(sys.argv[1] + "/reference.safetensors")',
+      'n = int(sys.argv[2])',
+      'np.save("stream-inputs.npy", np.stack([r["input.0"]] * n))',
+      'np.save("stream-expected.npy", np.stack([r["output.0"]] * n))'
+    ].join('\n');
+    run(PYTHON, ['-c', script, BUNDLE, String(steps)], MINUTE);
+    run(CLI, ['run', build, '--inputs', 'stream-inputs.npy', '--expected', 'stream-expected.npy'], 5 * MINUTE);
+    const report = JSON.parse(fs.readFileSync(path.join(root, build, 'run.json'), 'utf8'));
+    expect([report.stream.inputs, report.stream.answered, report.stream.agreeing]).toEqual([steps, steps, steps]);
+    const view = await openRunView(build);
+    const section = view.locator('.jp-edgespec-stream');
+    await section.waitFor({ timeout: MINUTE });
+    expect(await section.getAttribute('data-verdict')).toBe('ok');
+    expect(await section.locator('h4').innerText()).toBe(`Many inputs: ${steps} through one boot`);
+    expect(await section.locator('.jp-edgespec-stream-inputs tbody tr').count()).toBe(steps);
+    // every band of the histogram is drawn; the inputs all fall within the bar
+    const bars = section.locator('svg.jp-edgespec-bars g.jp-edgespec-bar-row');
+    expect(await bars.count()).toBe(6);
+    expect(await section.innerText()).toContain(`${steps} of ${steps} compared (with stream-expected.npy); the worst, input `);
+    await section.scrollIntoViewIfNeeded();
+    await shot(`${name}-section`, section);
+    expect(pageErrors).toEqual([]);
+  } catch (error) {
+    await shot(`${name}-failure`).catch(() => undefined);
+    throw error;
+  }
+});

@@ -6,6 +6,7 @@ import { agreementRows, measurements, outputRows, runVerdict, topFiveRows } from
 import { button, dataTable, h } from './dom';
 import { LayersPanel } from './layersPanel';
 import { profileSection } from './profileSection';
+import { streamSection } from './streamSection';
 
 export interface RunViewOptions {
   actions: EdgespecActions | null;
@@ -124,6 +125,7 @@ export class RunView extends Widget {
       this.node.append(this.layers.node);
     }
     this.node.append(
+      streamSection(report) ?? '',
       profileSection(report) ?? '',
       h(
         'section',

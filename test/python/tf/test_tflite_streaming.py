@@ -66,6 +66,27 @@ np.save(sys.argv[2] + "-outputs.npy", np.stack(outputs))
 np.save(sys.argv[2] + "-fresh.npy", np.stack(fresh))
 """
 
+# A fused UNIDIRECTIONAL_SEQUENCE_LSTM whose h and c inputs are variable tensors: the interpreter keeps
+# the layer's last h and c in them for the next invocation (how streaming keyword spotters carry state).
+FUSED_LSTM = """
+import sys
+import numpy as np, tensorflow as tf
+from fused_lstm_tflite import lstm_tflite
+lstm_tflite(sys.argv[1], hybrid=False, batch=1, steps=3, features=5, hidden=6, seed=3)
+steps = np.random.default_rng(2).standard_normal((int(sys.argv[3]), 1, 3, 5)).astype(np.float32)
+it = tf.lite.Interpreter(sys.argv[1]); it.allocate_tensors()
+outputs, fresh = [], []
+for x in steps:
+    it.set_tensor(it.get_input_details()[0]["index"], x); it.invoke()
+    outputs.append(it.get_tensor(it.get_output_details()[0]["index"]).copy())
+    one = tf.lite.Interpreter(sys.argv[1]); one.allocate_tensors()
+    one.set_tensor(one.get_input_details()[0]["index"], x); one.invoke()
+    fresh.append(one.get_tensor(one.get_output_details()[0]["index"]).copy())
+np.save(sys.argv[2] + "-inputs.npy", steps)
+np.save(sys.argv[2] + "-outputs.npy", np.stack(outputs))
+np.save(sys.argv[2] + "-fresh.npy", np.stack(fresh))
+"""
+
 STEPS = 6
 
 
@@ -139,3 +160,16 @@ def test_a_stream_of_steps_through_one_boot_carries_the_state(streaming, tmp_pat
     assert len(outputs) == STEPS
     got = np.stack([np.load(f) for f in outputs]).reshape(expected.shape)
     assert np.abs(got - expected).max() <= 1e-4 * np.abs(expected).max()
+
+
+def test_a_fused_lstm_keeps_its_variable_state_tensors_between_invocations(tmp_path):
+    run_python(FUSED_LSTM, str(tmp_path / "lstm.tflite"), str(tmp_path / "steps"), "4", cwd=tmp_path)
+    expected, fresh = np.load(tmp_path / "steps-outputs.npy"), np.load(tmp_path / "steps-fresh.npy")
+    assert np.abs(expected[1:] - fresh[1:]).max() > 100 * 1e-4 * np.abs(expected).max()
+    bundle = tmp_path / "lstm"
+    cli_result([str(tmp_path / "lstm.tflite"), "--out", str(bundle)], tmp_path)
+    graph = json.loads((bundle / "graph.json").read_text())
+    assert [graph["tensors"][r["read"]]["shape"] for r in graph["state"]] == [[1, 6], [1, 6]]
+    build = _build(bundle, "host")
+    report = _run(build, "--inputs", str(tmp_path / "steps-inputs.npy"), "--expected", str(tmp_path / "steps-outputs.npy"))
+    assert report["stream"]["agreeing"] == 4

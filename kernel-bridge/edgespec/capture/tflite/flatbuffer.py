@@ -39,6 +39,7 @@ class FbTensor:
     axis: int = 0
     dynamic: bool = False  # its shape signature has a -1: `shape` is a placeholder until the interpreter settles it
     signature: Optional[List[int]] = None  # the shape signature, -1 for a free dimension (None when the file has none)
+    variable: bool = False  # a variable tensor: the interpreter keeps what an op writes into it for the next invocation
 
 
 @dataclass
@@ -170,7 +171,8 @@ def _tensor(index: int, t, model, model_bytes: bytes) -> FbTensor:
     signature = _ints(getattr(t, "shapeSignature", None)) or None
     dynamic = any(d < 0 for d in signature or [])
     if not quantized:
-        return FbTensor(index, name, shape, type_name, constant, False, dynamic=dynamic, signature=signature)
+        return FbTensor(index, name, shape, type_name, constant, False, dynamic=dynamic, signature=signature,
+                        variable=bool(getattr(t, "isVariable", False)))
     scale = [float(np.float32(v)) for v in q.scale]
     zero_point = [int(v) for v in q.zeroPoint] if q.zeroPoint is not None else [0] * len(scale)
     axis = int(q.quantizedDimension or 0)
@@ -178,7 +180,8 @@ def _tensor(index: int, t, model, model_bytes: bytes) -> FbTensor:
         raise _damaged(f"{label} has {len(scale)} quantization scales but {len(zero_point)} zero points")
     if len(scale) > 1 and not (0 <= axis < len(shape) and shape[axis] == len(scale)):
         raise _damaged(f"{label} of shape {shape} has {len(scale)} quantization scales along dimension {axis}")
-    return FbTensor(index, name, shape, type_name, constant, True, scale, zero_point, axis, dynamic, signature)
+    return FbTensor(index, name, shape, type_name, constant, True, scale, zero_point, axis, dynamic, signature,
+                    bool(getattr(t, "isVariable", False)))
 
 
 def product(values: List[int]) -> int:

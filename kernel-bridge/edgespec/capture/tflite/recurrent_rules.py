@@ -17,6 +17,7 @@ from typing import Dict
 import numpy as np
 
 from .flatbuffer import ACTIVATIONS, FbOperator
+from .variables import assign_tensor_variable, read_tensor_variable
 from .lowering import TfliteLowering, Unmappable
 from ..lowering_base import normalize_axis
 from ..recurrent import RNN_ACTIVATIONS, Direction, RecurrentSink, State, lstm_layer, rnn_layer, stack_steps
@@ -78,10 +79,21 @@ def _zero_or_refuse(low: TfliteLowering, op: FbOperator, positions, what: str) -
 
 
 def _initial_state(low: TfliteLowering, index: int, batch: int, hidden: int) -> State:
-    """A state variable's value before the first invocation: zero, unless the model gives it a constant."""
+    """A state input: a variable tensor is the model's state (kept between invocations, variables.py); otherwise
+    zero, unless the model gives it a constant."""
+    if index >= 0 and low.tensor(index).variable:
+        return State(tensor=read_tensor_variable(low, index, [batch, hidden]))
     if index >= 0 and low.is_constant(index):
         return State.of_constant(np.broadcast_to(low.real_constant(index, "state"), (batch, hidden)).astype(np.float32))
     return State()
+
+
+def _keep_states(low: TfliteLowering, op: FbOperator, positions: tuple, result) -> None:
+    """What the layer ends with goes into its variable state tensors (h, then c), as TFLite writes them."""
+    for position, value in zip(positions, (result.h_last, result.c_last)):
+        index = _input(op, position)
+        if index >= 0 and low.tensor(index).variable and value is not None:
+            assign_tensor_variable(low, index, value)
 
 
 def _sequence(low: TfliteLowering, op: FbOperator, default_time_major: bool = False):
@@ -140,6 +152,7 @@ def unidirectional_sequence_lstm(low: TfliteLowering, op: FbOperator) -> None:
     out_index = op.outputs[0]
     sink = _sink(low, out_index)
     result = lstm_layer(sink, low.value(op.inputs[0]), x_shape, time_axis, layer)
+    _keep_states(low, op, (18, 19), result)
     y = low.declare(out_index)
     stack_steps(sink, result.hs, batch, layer.r.shape[1], time_major, low.shape(out_index), "y", y)
     low.names[out_index] = y
@@ -158,6 +171,8 @@ def bidirectional_sequence_lstm(low: TfliteLowering, op: FbOperator) -> None:
     sink = _sink(low, op.outputs[0])
     x = low.value(op.inputs[0])
     results = [lstm_layer(sink, x, x_shape, time_axis, layer) for layer in layers]
+    _keep_states(low, op, (35, 36), results[0])
+    _keep_states(low, op, (37, 38), results[1])
     hidden = layers[0].r.shape[1]
     if op.options.get("mergeOutputs", False):
         joined = [sink.add_tensor(f"merged.t{t}", [batch, 2 * hidden]) for t in range(len(results[0].hs))]
@@ -187,6 +202,7 @@ def unidirectional_sequence_rnn(low: TfliteLowering, op: FbOperator) -> None:
     out_index = op.outputs[0]
     sink = _sink(low, out_index)
     result = rnn_layer(sink, low.value(op.inputs[0]), x_shape, time_axis, layer, activation)
+    _keep_states(low, op, (4,), result)
     y = low.declare(out_index)
     stack_steps(sink, result.hs, batch, hidden, time_major, low.shape(out_index), "y", y)
     low.names[out_index] = y

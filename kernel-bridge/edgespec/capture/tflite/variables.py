@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict
 
+import numpy as np
+
 from .flatbuffer import FbOperator, variable_key
 from ..lowering_base import Unmappable
 
@@ -55,6 +57,24 @@ def read_variable(low, op: FbOperator) -> None:
 def assign_variable(low, op: FbOperator) -> None:
     key = _variable(low, op)
     low.variables.current[key] = low.value(op.inputs[1])
+
+
+def read_tensor_variable(low, index: int, shape) -> str:
+    """A variable tensor (a fused LSTM's or RNN's h and c state): TFLite keeps what the op writes into it for the
+    next invocation, so it is state too; zero before the first invocation unless its buffer says otherwise."""
+    key = f"tensor {index}"
+    if key not in low.variables.current:
+        tensor = low.tensor(index)
+        initial = low.real_constant(index, "state") if low.is_constant(index) else np.zeros(shape, np.float32)
+        low.model.variable_initials[key] = np.broadcast_to(initial, shape).astype(np.float32)
+        read = low.builder.add_tensor(f"{tensor.name}.state", shape, "float32", "state")
+        low.variables.reads[key] = read
+        low.variables.current[key] = read
+    return low.variables.current[key]
+
+
+def assign_tensor_variable(low, index: int, value: str) -> None:
+    low.variables.current[f"tensor {index}"] = value
 
 
 def add_state(low) -> None:

@@ -13,6 +13,11 @@ import { createReporter } from '../../../src/toolchain/events';
 import { PARTITION_OFFSET, partitionSpec } from '../../../src/toolchain/efi/fatDisk';
 import { encodeIoFile, IO_KIND_INPUTS } from '../../../src/toolchain/guest/ioFile';
 import { runBuild } from '../../../src/toolchain/run/runBuild';
+import { runStream } from '../../../src/toolchain/run/streamRun';
+import { encodeNpy } from '../../../src/toolchain/run/npy';
+import { launch } from '../../../src/toolchain/run/launch';
+import { finishEfiRun } from '../../../src/toolchain/efi/efiRun';
+import { efiQemuArgs } from '../../../src/toolchain/guest/guestArgs';
 import { captureFromSource } from './captureHelper';
 
 const MODEL = `
@@ -25,7 +30,18 @@ def small():
         torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(8, 10)).eval()
 `;
 
+/** One tensor of the bundle's reference.safetensors: its bytes and shape. */
+async function referenceTensor(bundleDir: string, name: string): Promise<{ data: Buffer; shape: number[] }> {
+  const file = await fs.readFile(path.join(bundleDir, 'reference.safetensors'));
+  const headerBytes = file.readUInt32LE(0);
+  const header = JSON.parse(file.toString('utf8', 8, 8 + headerBytes)) as Record<string, { shape: number[]; data_offsets: [number, number] }>;
+  const [from, to] = header[name].data_offsets;
+  return { data: file.subarray(8 + headerBytes + from, 8 + headerBytes + to), shape: header[name].shape };
+}
+
 let root: string;
+/** One object cache for the test's builds: the rebuild and the fault build compile little. */
+const objectCache = () => path.join(root, 'objects');
 let bundle: string;
 let efiDir: string;
 const quiet = createReporter(true, () => undefined, () => undefined);
@@ -34,7 +50,7 @@ beforeAll(async () => {
   root = mkdtempSync(path.join(tmpdir(), 'edgespec-efi-'));
   bundle = await captureFromSource(root, MODEL, 'small', '1x3x16x16');
   efiDir = path.join(root, 'efi');
-  await buildBundle({ bundleDir: bundle, target: 'efi', outDir: efiDir, cacheDir: null });
+  await buildBundle({ bundleDir: bundle, target: 'efi', outDir: efiDir, cacheDir: objectCache() });
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -60,6 +76,12 @@ describe('efi build', () => {
     expect(flash.children!.map(c => c.name)).toEqual(expect.arrayContaining(['weights', 'op kernels']));
   });
 
+  it('builds again into the same directory, replacing the first build byte for byte', async () => {
+    const before = await fs.readFile(path.join(efiDir, 'efi-boot.img'));
+    await buildBundle({ bundleDir: bundle, target: 'efi', outDir: efiDir, cacheDir: objectCache() });
+    expect(await fs.readFile(path.join(efiDir, 'efi-boot.img'))).toEqual(before);
+  });
+
   it('writes an MBR disk image whose EFI System partition holds EFI/BOOT/BOOTAA64.EFI', async () => {
     const disk = path.join(efiDir, 'efi-boot.img');
     const head = Buffer.alloc(512);
@@ -76,6 +98,24 @@ describe('efi build', () => {
 });
 
 describe('efi run under EDK2', () => {
+  it('refuses an input.bin that is not the model\'s, saying so, and powers off with exit 2', async () => {
+    const work = path.join(root, 'bad-input');
+    await fs.mkdir(work);
+    const bad = encodeIoFile(IO_KIND_INPUTS, [Buffer.alloc(3 * 16 * 16 * 4)]);
+    bad.write('NOTEDGES', 0, 'latin1');
+    await fs.writeFile(path.join(work, 'input.bin'), bad);
+    const manifest = JSON.parse(await fs.readFile(path.join(efiDir, 'build.json'), 'utf8')) as BuildManifest;
+    const efi = { machine: manifest.efi!.machine, cpu: manifest.efi!.cpu, memory: manifest.efi!.memory, firmwareCode: manifest.efi!.firmware_code, firmwareVars: manifest.efi!.firmware_vars, diskImage: manifest.efi!.disk_image };
+    await fs.copyFile(path.join(efiDir, 'efi-boot.img'), path.join(work, 'disk.img'));
+    await fs.copyFile(efi.firmwareVars, path.join(work, 'vars.fd'));
+    await execa('mcopy', ['-i', partitionSpec(path.join(work, 'disk.img')), path.join(work, 'input.bin'), '::/input.bin'], { env: { MTOOLS_SKIP_CHECK: '1' } });
+    const launched = await launch({ command: 'qemu-system-aarch64', args: efiQemuArgs(efi, { disk: path.join(work, 'disk.img'), vars: path.join(work, 'vars.fd') }), cwd: work, timeoutMs: 240_000 });
+    const finished = await finishEfiRun(launched, work);
+    expect(finished.timedOut).toBe(false);
+    expect(finished.console).toMatch(/edgespec: error: input\.bin on the boot volume: .*magic/i);
+    expect(finished.exitCode).toBe(2);
+  });
+
   it('boots, reads input.bin, writes output.bin and agrees with PyTorch', async () => {
     const { report } = await runBuild({ buildDir: efiDir, reporter: quiet, timeoutS: 240 });
     expect(report.status).toBe('ok');
@@ -90,7 +130,7 @@ describe('efi run under EDK2', () => {
     const faultDir = path.join(root, 'efi-fault');
     process.env[PLANT_FAULT_VARIABLE] = 'cpu-fault';
     try {
-      await buildBundle({ bundleDir: bundle, target: 'efi', outDir: faultDir, cacheDir: null });
+      await buildBundle({ bundleDir: bundle, target: 'efi', outDir: faultDir, cacheDir: objectCache() });
     } finally {
       delete process.env[PLANT_FAULT_VARIABLE];
     }
@@ -103,23 +143,35 @@ describe('efi run under EDK2', () => {
     expect(report.console).toMatch(/load_offset=0x[0-9a-f]+ symbol=es_test_fault_read/);
   });
 
-  // after the first run: it compares with that run's saved output
+  it('serves frames on the firmware\'s serial port when the volume has no input.bin: three inputs through one boot, each agreeing', async () => {
+    const stacked = async (name: string) => {
+      const t = await referenceTensor(bundle, name);
+      return encodeNpy({ dtype: 'float32', shape: [3, ...t.shape], data: Buffer.concat([t.data, t.data, t.data]) });
+    };
+    const inputs = path.join(root, 'steps.npy');
+    const expected = path.join(root, 'expected.npy');
+    await fs.writeFile(inputs, await stacked('input.0'));
+    await fs.writeFile(expected, await stacked('output.0'));
+    const { report } = await runStream({ buildDir: efiDir, inputs, expected, reporter: quiet, timeoutS: 240 });
+    expect(report.status).toBe('ok');
+    expect(report.stream).toMatchObject({ inputs: 3, answered: 3, agreeing: 3 });
+    expect(report.stream!.port).toContain('EFI_SERIAL_IO_PROTOCOL');
+    for (const step of report.stream!.steps) expect(step.guest_instructions).toBeGreaterThan(1000);
+  });
+
   it("boots the build's efi-boot.img as written, through boot.sh (input added with mcopy, output.bin copied out)", async () => {
     const work = path.join(root, 'boot-sh');
     await fs.mkdir(work);
     const input = path.join(work, 'in.bin');
-    const reference = await fs.readFile(path.join(bundle, 'reference.safetensors'));
-    const headerBytes = reference.readUInt32LE(0);
-    const header = JSON.parse(reference.toString('utf8', 8, 8 + headerBytes)) as Record<string, { data_offsets: [number, number] }>;
-    const [from, to] = header['input.0'].data_offsets;
-    await fs.writeFile(input, encodeIoFile(IO_KIND_INPUTS, [reference.subarray(8 + headerBytes + from, 8 + headerBytes + to)]));
+    await fs.writeFile(input, encodeIoFile(IO_KIND_INPUTS, [(await referenceTensor(bundle, 'input.0')).data]));
     const boot = await execa(path.join(efiDir, 'boot.sh'), [input], { cwd: work, reject: false, timeout: 240_000, all: true, stdin: 'ignore' });
     expect(boot.all).toContain('edgespec: status=ok');
     expect(boot.exitCode).toBe(0);
     const output = await fs.readFile(path.join(work, 'output.bin'));
-    const ran = await fs.readFile(path.join(efiDir, 'run-outputs', (await fs.readdir(path.join(efiDir, 'run-outputs')))[0]));
-    // the same ten logits as the run through edgespec run (its .npy holds them after a header)
-    const logits = output.subarray(64, 64 + 40);
-    expect(ran.subarray(ran.length - 40)).toEqual(logits);
+    const reference = (await referenceTensor(bundle, 'output.0')).data;
+    const got = new Float32Array(output.buffer.slice(output.byteOffset + 64, output.byteOffset + 64 + reference.length));
+    const want = new Float32Array(reference.buffer.slice(reference.byteOffset, reference.byteOffset + reference.length));
+    const scale = Math.max(...Array.from(want, Math.abs));
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(1e-4 * scale);
   });
 });

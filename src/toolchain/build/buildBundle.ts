@@ -220,8 +220,8 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const reporter = options.reporter ?? quiet;
   const plain = loadTarget(options.target);
   const profiled = options.profile ? withProfileSource(plain) : plain;
-  if (options.debugTensors && plain.board) {
-    throw new EdgespecError('debug-tensors-unsupported', `a ${plain.name} image cannot dump its tensors: debug-tensors.bin is written through semihosting, which a board has not`, 'debug the same bundle on qemu-virt or host: edgespec diff DIR/build/qemu-virt');
+  if (options.debugTensors && (plain.board || plain.efi)) {
+    throw new EdgespecError('debug-tensors-unsupported', `a ${plain.name} image cannot dump its tensors: debug-tensors.bin is written through semihosting, which ${plain.efi ? 'a UEFI machine' : 'a board'} has not`, 'debug the same bundle on qemu-virt or host: edgespec diff DIR/build/qemu-virt');
   }
   const target = options.debugTensors ? withDebugTensorsSource(profiled) : profiled;
   const prepareOut = async (dtype: 'float32' | 'int8'): Promise<string> => {

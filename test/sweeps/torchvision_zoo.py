@@ -4,7 +4,7 @@ usual input size (the crop size of its default weights' transforms; segmentation
 captured, built for the host, run, and compared with PyTorch (the bar of edgespec run:
 max abs error <= 1e-4 x max |reference|, the same top-5). Writes docs/zoo.md by default.
 
-    .venv/bin/python test/sweeps/torchvision_zoo.py [--models REGEX] [--out FILE] [--json FILE]
+    .venv/bin/python test/sweeps/torchvision_zoo.py [--models REGEX] [--target host|qemu-virt|...] [--out FILE] [--json FILE]
 """
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def seed_zero_weights(model, seed: int) -> int:
     return count
 
 
-def run_model(family: str, name: str, work: Path) -> CaseResult:
+def run_model(family: str, name: str, work: Path, target: str = "host") -> CaseResult:
     import torch
 
     import edgespec
@@ -98,7 +98,7 @@ def run_model(family: str, name: str, work: Path) -> CaseResult:
     except Exception as e:  # the sweep records every failure and goes on
         return CaseResult(label, "fail", "capture", one_line(f"{type(e).__name__}: {e}"), detail, time.monotonic() - started)
     del model
-    report, stage, message = build_and_run(Path(result.path), "host", None, timeout=1800)
+    report, stage, message = build_and_run(Path(result.path), target, None, timeout=3600)
     seconds = time.monotonic() - started
     if report is None:
         return CaseResult(label, "fail", stage, one_line(message), detail, seconds)
@@ -109,7 +109,7 @@ def run_model(family: str, name: str, work: Path) -> CaseResult:
     return CaseResult(label, "pass", detail=detail, seconds=seconds)
 
 
-def markdown(results: List[CaseResult], seconds: float) -> str:
+def markdown(results: List[CaseResult], seconds: float, target: str = "host", selection: Optional[str] = None) -> str:
     considered = [r for r in results if r.status != "skipped"]
     passed = sum(r.status == "pass" for r in considered)
     lines = [
@@ -117,11 +117,12 @@ def markdown(results: List[CaseResult], seconds: float) -> str:
         "",
         "Every model of `torchvision.models.list_models(torchvision.models)` and of",
         "`list_models(torchvision.models.segmentation)` under 100 M parameters, with seeded weights and",
-        "batch-norm statistics, at its usual input size: captured, built for `host`, run, compared with",
+        f"batch-norm statistics, at its usual input size: captured, built for `{target}`, run, compared with",
         "PyTorch (max abs error <= 1e-4 x max |reference| and the same top-5). Written by `npm run zoo`",
         "(test/sweeps/torchvision_zoo.py); CI runs a subset.",
         "",
-        f"Machine: {machine_line()}; {seconds / 60:.0f} min in all.",
+        f"Machine: {machine_line()}; {seconds / 60:.0f} min in all."
+        + (f" This run: only the models whose name matches `{selection}`." if selection else ""),
         "",
         f"**{passed} of {len(considered)} models pass** ({len(results) - len(considered)} over 100 M parameters skipped).",
         "",
@@ -144,6 +145,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--models", help="only models whose name matches this regular expression")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / "docs" / "zoo.md"))
     parser.add_argument("--json", help="also write the results as JSON here")
+    parser.add_argument("--target", default="host", help="the target to build and run each model for (default host)")
     args = parser.parse_args(argv)
     models = [(f, n) for f, n in zoo() if not args.models or re.search(args.models, n)]
     started = time.monotonic()
@@ -151,7 +153,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     results: List[CaseResult] = []
     try:
         for i, (family, name) in enumerate(models):
-            result = run_model(family, name, work)
+            result = run_model(family, name, work, args.target)
             results.append(result)
             print(f"[{i + 1}/{len(models)}] {result.name}: {result.status} {result.stage} {result.message} ({result.seconds:.0f} s)", flush=True)
             shutil.rmtree(work / name, ignore_errors=True)
@@ -159,7 +161,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 write_json(Path(args.json), results)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    Path(args.out).write_text(markdown(results, time.monotonic() - started))
+    Path(args.out).write_text(markdown(results, time.monotonic() - started, args.target, args.models))
     considered = [r for r in results if r.status != "skipped"]
     print(f"{sum(r.status == 'pass' for r in considered)} of {len(considered)} models pass; table in {args.out}")
     return 0

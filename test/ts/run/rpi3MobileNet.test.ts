@@ -2,7 +2,7 @@
 // kernel8.img, booted in qemu-system-aarch64 -M raspi3b, its 224x224 input sent over the UART
 // in a frame, its output compared with PyTorch's. Prints the measured numbers (max abs error,
 // top-5, kernel8.img bytes against weights + 128 KiB, wall time).
-// NEEDS the Python side (torch, torchvision, kernel-bridge/); skipped without it.
+// NEEDS the Python side (torch, torchvision, kernel-bridge/) and EDGESPEC_LONG_TESTS=1; skipped without them.
 // EDGESPEC_TEST_BUNDLES=DIR reuses a capture in DIR/mobilenet_v2 (capturing it there if missing).
 import execa from 'execa';
 import { existsSync, promises as fs } from 'fs';
@@ -19,7 +19,9 @@ jest.setTimeout(1_800_000);
 const OVERHEAD_BUDGET = 128 * 1024;
 const python = locatePython().path;
 const pythonSide = Boolean(python) && existsSync(path.join(repoFiles.kernelBridgeDir, 'edgespec', '__main__.py'));
-const withCapture = pythonSide ? describe : describe.skip;
+// About 5 minutes (a 602 KB input over QEMU's UART, twice): a long test, run with EDGESPEC_LONG_TESTS=1;
+// CI keeps rpi3Target.test.ts (a small model: agreement, int8, a fault) and rpi3Stream.test.ts.
+const withCapture = pythonSide && process.env.EDGESPEC_LONG_TESTS === '1' ? describe : describe.skip;
 const quiet = createReporter(true, () => undefined, () => undefined);
 
 withCapture('MobileNetV2 on rpi3 (needs the Python capture)', () => {

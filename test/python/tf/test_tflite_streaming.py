@@ -1,4 +1,4 @@
-"""Streaming .tflite models (issue 13).
+"""Streaming .tflite models (issue 13), on every target (issue 14's "one model from the new ops").
 
 A streaming model keeps its state in resource variables (VAR_HANDLE, READ_VARIABLE,
 ASSIGN_VARIABLE, initialized by a CALL_ONCE subgraph): captured as graph.state, kept by the
@@ -126,7 +126,7 @@ def test_a_streaming_model_captures_its_variables_as_state(streaming, tmp_path):
         assert graph["op_inventory"][f"tflite.{op}"] >= 1
 
 
-@pytest.mark.parametrize("target", ["host", "qemu-virt"])
+@pytest.mark.parametrize("target", ["host", "qemu-virt", "rpi3", "efi", "linux-vm"])
 def test_a_streaming_model_agrees_on_its_first_step(streaming, tmp_path, target):
     bundle = tmp_path / "streaming"
     cli_result([str(streaming / "streaming.tflite"), "--out", str(bundle)], tmp_path)
@@ -145,7 +145,7 @@ def test_an_int8_build_of_a_model_with_state_is_refused_clearly(streaming, tmp_p
     assert not (tmp_path / "int8").exists()
 
 
-@pytest.mark.parametrize("target", ["host", "qemu-virt"])
+@pytest.mark.parametrize("target", ["host", "qemu-virt", "rpi3", "efi"])
 def test_a_stream_of_steps_through_one_boot_carries_the_state(streaming, tmp_path, target):
     expected, fresh = np.load(streaming / "steps-outputs.npy"), np.load(streaming / "steps-fresh.npy")
     # the steps depend on the state: forgetting it would be caught

@@ -40,16 +40,16 @@ export const registerRun: RegisterCommand = (program, ctx) => {
     .option('--timeout <seconds>', 'stop the guest after this long (default: 60 s plus 1 s per MiB of image; with --inputs, the wait for each input, default 60 s)', parseTimeout)
     .option('--inputs <dir-or-npy>', 'stream many inputs through one boot in serve mode: a .npy whose first axis is the step, or a directory of one .npy/.safetensors/.bin per step (name order); writes run-outputs/NNNN.npy and run.json with a stream section')
     .option('--expected <dir-or-npy>', 'with --inputs: the expected outputs, laid out like --inputs, to compare each step with')
-    .option('--serial <device>', 'with --inputs: talk to a board on this serial device (e.g. /dev/ttyUSB0) instead of booting the image here; start, then power on or reset the board')
+    .option('--serial <device>', "talk to a board on this serial device (e.g. /dev/ttyUSB0) instead of booting the image here, with the inputs of --inputs, or else --input or the bundle's reference input; start, then power on or reset the board")
     .option('--baud <rate>', `with --serial: the line's baud rate (default ${DEFAULT_BAUD})`, parseBaud)
     .option('--port <semihost|uart>', 'with --inputs on qemu-virt: frames through semihosting FIFOs (default, fast) or the PL011 UART as on a board', parsePort)
     .option('--json', 'print JSON-line events')
     .action(async (buildDir: string, opts: { input?: string; inputs?: string; expected?: string; serial?: string; baud?: number; port?: 'semihost' | 'uart'; timeout?: number; json?: boolean }) => {
       const reporter = ctx.reporter(opts);
       if (opts.inputs !== undefined || opts.serial !== undefined) {
-        if (opts.inputs === undefined) throw new EdgespecError('options-invalid', '--serial streams the inputs of --inputs, which is missing', 'add --inputs DIR_OR_NPY: a .npy whose first axis is the step, or a directory of one file per step');
-        if (opts.input !== undefined) throw new EdgespecError('options-invalid', '--input (one run) and --inputs (a stream) were both given', 'keep one of them');
-        const outcome = await runStream({ buildDir, inputs: opts.inputs, expected: opts.expected, serial: opts.serial, baud: opts.baud, port: opts.port, timeoutS: opts.timeout, reporter });
+        if (opts.input !== undefined && opts.inputs !== undefined) throw new EdgespecError('options-invalid', '--input (one run) and --inputs (a stream) were both given', 'keep one of them');
+        if (opts.expected !== undefined && opts.inputs === undefined) throw new EdgespecError('options-invalid', '--expected goes with --inputs, which is missing', 'add --inputs DIR_OR_NPY, or drop --expected: one input is compared with the bundle\'s reference output');
+        const outcome = await runStream({ buildDir, inputs: opts.inputs, input: opts.input, expected: opts.expected, serial: opts.serial, baud: opts.baud, port: opts.port, timeoutS: opts.timeout, reporter });
         reporter.result('run', outcome.report, () => formatStreamSummary(outcome.report, outcome.runJson));
         if (outcome.report.status !== 'ok') throw runFailureError(outcome);
         return;

@@ -28,7 +28,9 @@ import { makeWorkDir } from './workDir';
 
 export interface StreamRunOptions {
   buildDir: string;
-  inputs: string;
+  /** The steps; absent: one step, `input` or else the bundle's reference input (a board on --serial checked once). */
+  inputs?: string;
+  input?: string;
   expected?: string;
   serial?: string;
   baud?: number;
@@ -73,10 +75,16 @@ async function expectedOutputs(build: RunnableBuild, steps: StreamStep[], opts: 
   return outputs.some(o => o) ? { source: "the bundle's reference output (for steps that are its reference input)", outputs } : undefined;
 }
 
+/** The single step of a stream without --inputs: the user's --input, or the bundle's reference input. */
+async function oneStep(build: RunnableBuild, opts: StreamRunOptions): Promise<StreamStep> {
+  const prepared = await prepareInput(build, opts.input, opts.reporter);
+  return { label: opts.input ?? "the bundle's reference input", tensors: prepared.tensors };
+}
+
 async function runReadStream(build: RunnableBuild, opts: StreamRunOptions): Promise<RunOutcome> {
   const { reporter } = opts;
-  reporter.progress('run', 0, 1, `reading the inputs from ${opts.inputs}`);
-  const steps = await readStreamSteps(opts.inputs, build.inputs, 'inputs');
+  reporter.progress('run', 0, 1, `reading the inputs from ${opts.inputs ?? opts.input ?? "the bundle's reference"}`);
+  const steps = opts.inputs !== undefined ? await readStreamSteps(opts.inputs, build.inputs, 'inputs') : [await oneStep(build, opts)];
   const expectation = await expectedOutputs(build, steps, opts);
   const inputFiles = steps.map(s => encodeIoFile(IO_KIND_INPUTS, s.tensors));
   const timeoutS = opts.timeoutS ?? DEFAULT_STEP_TIMEOUT_S;
@@ -120,7 +128,7 @@ async function runReadStream(build: RunnableBuild, opts: StreamRunOptions): Prom
     const exit = guest ? await waitForExit(guest) : { exitCode: null, signal: null };
     const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
     const consoleText = [guest?.console() ?? '', ...(session?.lines ?? [])].filter(t => t).join('\n');
-    const report = streamReport(build, steps, expectation, session, { port, wallMs, consoleText, exitCode: exit.exitCode, failure, inputs: opts.inputs, nsAreInstructions: !opts.serial && build.target === 'rpi3' });
+    const report = streamReport(build, steps, expectation, session, { port, wallMs, consoleText, exitCode: exit.exitCode, failure, inputs: opts.inputs ?? steps[0].label, nsAreInstructions: !opts.serial && build.target === 'rpi3' });
     const outputs = session?.results.map(r => (r.status === 'ok' ? decodeIoFile(r.outputsFile!, IO_KIND_OUTPUTS, build.outputs.map(o => o.bytes)) : undefined)) ?? [];
     const runJson = path.join(build.dir, RUN_JSON);
     await publish(build, report, outputs).catch(e => {

@@ -179,6 +179,20 @@ describe('a serial device', () => {
     expect(report.stream!.agreeing).toBe(STEPS);
   });
 
+  it("checks a board with the bundle's reference input when --serial comes without --inputs", async () => {
+    const dir = mkdtempSync(path.join(root, 'pty-'));
+    const { host, far } = await ptyPair(dir);
+    const build = await readBuildDir(path.join(root, 'host'));
+    const running = runStream({ buildDir: build.dir, serial: host, baud: 921600, timeoutS: 30, reporter });
+    await new Promise(r => setTimeout(r, 1000));
+    const fd = openSync(far, 'r+');
+    board = spawn(build.image, ['--serve'], { stdio: [fd, fd, 'ignore'] });
+    const { report } = await running;
+    expect(report.status).toBe('ok');
+    expect(report.stream!.steps.map(s => [s.input, s.status])).toEqual([["the bundle's reference input", 'ok']]);
+    expect(report.stream!.agreeing).toBe(1);
+  });
+
   it('says clearly when no device answers', async () => {
     const dir = mkdtempSync(path.join(root, 'pty-'));
     const { host } = await ptyPair(dir);

@@ -5,6 +5,7 @@ import { DEFAULT_INT8_MODELS, DEFAULT_MODELS, ISSUE_MODELS } from '../bench/benc
 import { BENCH_DTYPES, BenchDtype } from '../bench/benchTypes';
 import { runBench } from '../bench/runBench';
 import { isTinyModel, runTinyBench, TINY_DEFAULTS } from '../bench/tinyBench';
+import { runBoardsBench } from '../bench/boardsBench';
 import { TINY_MODELS, TinyModel } from '../bench/tinyTypes';
 import { EdgespecError } from '../errors';
 import { repoPath } from '../paths';
@@ -30,7 +31,7 @@ function dtypeList(value: string): BenchDtype[] {
   return dtypes as BenchDtype[];
 }
 
-const SECTIONS = ['torchvision', 'tiny'] as const;
+const SECTIONS = ['torchvision', 'tiny', 'boards'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function sectionList(value: string): Section[] {
@@ -64,7 +65,7 @@ export const registerBench: RegisterCommand = (program, ctx) => {
     .option('--portable-models <names>', `models whose qemu-virt image is also built with --kernel-variant portable (no hand-written NEON) for the guest instructions before NEON (default: ${ISSUE_MODELS.join(',')})`, modelList)
     .option('--no-portable', 'leave out the portable-kernel runs')
     .option('--stream <n>', 'also stream N copies of the reference input through one qemu-virt boot (serve mode) and boot it N times, to compare the wall times', positiveInteger)
-    .option('--section <list>', `which sections: torchvision (default: the models above against onnxruntime and PyTorch), tiny (the MLPerf Tiny architectures against LiteRT and TensorFlow Lite Micro; tiny.md and tiny.json), or all`, sectionList, ['torchvision'])
+    .option('--section <list>', `which sections: torchvision (default: the models above against onnxruntime and PyTorch), tiny (the MLPerf Tiny architectures against LiteRT and TensorFlow Lite Micro; tiny.md and tiny.json), boards (MobileNetV2, or --models, built for rpi3, efi and linux-vm: the bytes each board loads; boards.md and boards.json), or all`, sectionList, ['torchvision'])
     .option('--tiny', 'the tiny section only (the same as --section tiny)')
     .option('--tiny-models <names>', `tiny models (default: ${TINY_MODELS.join(',')})`, tinyModelList)
     .option('--tiny-rounds <n>', 'interleaved timing rounds of the tiny section, on the host and under qemu-aarch64', positiveInteger, TINY_DEFAULTS.rounds)
@@ -74,6 +75,17 @@ export const registerBench: RegisterCommand = (program, ctx) => {
     .action(async (opts: { section: Section[]; tiny?: boolean; tinyModels?: TinyModel[]; tinyRounds: number; tinyRuns: number; tflm: boolean; models?: string[]; dtypes?: BenchDtype[]; out: string; cache: string; runs: number; warmup: number; onnxruntime: boolean; torch: boolean; arm64: boolean; portable: boolean; portableModels?: string[]; stream?: number; json?: boolean }) => {
       const reporter = ctx.reporter(opts);
       const sections: Section[] = opts.tiny ? ['tiny'] : opts.section;
+      if (sections.includes('boards')) {
+        const boards = await runBoardsBench({ models: opts.models ?? ['mobilenet_v2'], dtypes: opts.dtypes ?? ['int8', 'float32'], cacheDir: path.resolve(opts.cache), outDir: path.resolve(opts.out), reporter });
+        reporter.result('bench-boards', { ...boards.report, files: { markdown: boards.markdownFile, json: boards.jsonFile } }, () =>
+          `wrote ${boards.markdownFile} and ${boards.jsonFile}\n\n${readFileSync(boards.markdownFile, 'utf8')}`
+        );
+        const failed = boards.report.rows.filter(r => r.error);
+        if (sections.length === 1) {
+          if (failed.length > 0) throw new EdgespecError('bench-problems', `${failed.length} of ${boards.report.rows.length} board builds failed: ${failed.map(r => `${r.model} ${r.dtype} ${r.target}`).join(', ')}`, `see ${boards.markdownFile}`);
+          return;
+        }
+      }
       if (sections.includes('tiny')) {
         const tiny = await runTinyBench({
           models: opts.tinyModels ?? [...TINY_MODELS],

@@ -1,5 +1,5 @@
 /** The boards section's table (boardsBench.ts): one row per model, dtype and board target. */
-import { BOARD_OVERHEAD_BUDGET, BoardRow, BoardsReport } from './boardsBench';
+import { BOARD_OVERHEAD_BUDGET, BoardRow, BoardsReport } from './boardsTypes';
 
 const bytes = (n: number | undefined): string => (n === undefined ? '—' : n.toLocaleString('en-US'));
 

@@ -10,7 +10,7 @@ import { EdgespecError } from '../errors';
 import { Reporter } from '../events';
 import { computeAgreement, INT8_TOLERANCE_SCALE, TOLERANCE_SCALE } from '../run/agreement';
 import { writeFileAtomic } from '../run/atomicWrite';
-import { toNumbers } from '../run/dtype';
+import { toNumbers } from '../bundle/dtype';
 import { runBuild } from '../run/runBuild';
 import { benchMarkdown } from './benchMarkdown';
 import { BenchDtype, BenchModel, BenchReport } from './benchTypes';

@@ -9,7 +9,7 @@ import { EdgespecError } from '../errors';
 import { Reporter } from '../events';
 import { INT8_TOLERANCE_SCALE, TOLERANCE_SCALE } from '../run/agreement';
 import { writeFileAtomic } from '../run/atomicWrite';
-import { toNumbers } from '../run/dtype';
+import { toNumbers } from '../bundle/dtype';
 import { runBuild } from '../run/runBuild';
 import { pythonEnv } from '../tools/locate';
 import { findTool, requireTool } from '../tools/tools';

@@ -1,6 +1,6 @@
 import { DType, GraphTensor } from '../../common/types';
 import { MemoryLayout } from '../build/ir';
-import { toNumbers } from '../run/dtype';
+import { toNumbers } from '../bundle/dtype';
 import { DumpedTensor } from './readDebugTensors';
 
 export interface FrameworkValue {

@@ -6,7 +6,7 @@
 import execa from 'execa';
 import { existsSync } from 'fs';
 import { findOnPath } from '../tools/locate';
-import type { ToolStatus } from '../tools/tools';
+import type { ToolStatus } from '../tools/toolStatus';
 import { loadTarget } from '../build/targets';
 import { mkfsFatPath } from './fatDisk';
 

@@ -14,6 +14,8 @@ import type { TargetName } from '../../common/targets';
 import { efiQemuArgs, executableArgs, GuestFiles, GuestSpec, linuxEmulatorArgs, qemuVirtArgs, raspi3Args } from './guestArgs';
 import { PARTITION_OFFSET } from '../efi/fatDisk';
 import { linuxVmBootLines } from '../linuxVm/bootLines';
+import { PLAIN, shellWord } from './shellWord';
+export { shellWord };
 
 export const BOOT_SCRIPT = 'boot.sh';
 
@@ -25,15 +27,7 @@ const OUTPUT = '\u0000output\u0000';
 const WORK = '/EDGESPEC_WORK';
 const PLACEHOLDERS: GuestFiles = { image: IMAGE, input: INPUT, output: OUTPUT };
 
-/** Letters, digits and the punctuation of QEMU options and file names; nothing a shell interprets. */
-const PLAIN = /^[A-Za-z0-9_.,=:+\/-]*$/;
 const IMAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/** A literal as one shell word: bare when plain, else in single quotes. */
-export function shellWord(text: string): string {
-  if (text !== '' && PLAIN.test(text)) return text;
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
 
 function literal(text: string): string {
   if (!PLAIN.test(text)) throw new Error(`internal: boot.sh would hold ${JSON.stringify(text)}, which is not a plain QEMU option`);

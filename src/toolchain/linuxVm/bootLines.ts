@@ -5,8 +5,8 @@
  * (binary), which `edgespec run` decodes into output.bin; the script shows the console lines
  * and ends when /init powers the machine off.
  */
-import { shellWord } from '../guest/bootScript';
-import { linuxVmArgs, ONE_SHOT } from './runVm';
+import { shellWord } from '../guest/shellWord';
+import { linuxVmArgs, ONE_SHOT } from './vmArgs';
 import { INITRAMFS_FILE, KERNEL_FILE, VM_APPEND, VM_QEMU } from './packageVm';
 
 const HERE = '/EDGESPEC_HERE';

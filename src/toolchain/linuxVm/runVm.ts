@@ -7,7 +7,6 @@
  */
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { LinuxVmManifest } from '../../common/types';
 import { RunnableBuild } from '../run/buildDir';
 import { GuestCommand, INPUT_FILE, OUTPUT_FILE } from '../run/guestCommand';
 import { LaunchResult } from '../run/launch';
@@ -15,31 +14,11 @@ import { stageImage } from '../run/stageImage';
 import { decodeOutput, FrameType } from '../serve/frame';
 import { FrameStreamReader } from '../serve/streamReader';
 import { newcArchive } from './cpio';
+import { linuxVmArgs, ONE_SHOT } from './vmArgs';
+export { linuxVmArgs, ONE_SHOT };
 
 export const CONSOLE_FILE = 'console.bin';
 const INITRD_FILE = 'initrd.img';
-/** On the kernel command line, this reaches /init's environment: run once on the file, do not serve. */
-export const ONE_SHOT = 'EDGESPEC_INPUT=/input.bin';
-
-/** The QEMU arguments of a linux-vm boot; the serial console goes to `consoleFile` (a file) or stdio. */
-export function linuxVmArgs(vm: LinuxVmManifest, files: { kernel: string; initrd: string; console: string | 'stdio' }, extraAppend = ''): string[] {
-  return [
-    '-M', vm.qemu.machine,
-    '-cpu', vm.qemu.cpu,
-    '-m', vm.qemu.memory,
-    '-nodefaults',
-    '-display', 'none',
-    '-monitor', 'none',
-    '-serial', files.console === 'stdio' ? 'stdio' : `file:${files.console}`,
-    '-no-reboot',
-    // virtual time follows the instructions, as on qemu-virt: /init's invoke_ns counts them
-    '-icount', 'shift=0',
-    '-kernel', files.kernel,
-    '-initrd', files.initrd,
-    '-append', `${vm.append}${extraAppend ? ` ${extraAppend}` : ''}`
-  ];
-}
-
 /**
  * Stages the kernel and the initramfs (each checked against build.json's sha256, like the
  * image), appends the input's archive and returns the QEMU command.

@@ -3,7 +3,7 @@
  * purpose-built kernel, and Debian's generic arm64 kernel. Neither is needed by the other
  * targets, so neither is required.
  */
-import type { ToolStatus } from '../tools/tools';
+import type { ToolStatus } from '../tools/toolStatus';
 import { DEBIAN_KERNEL_FETCH, debianKernelDir, LINUX_SOURCE_INSTALL } from './kernelCache';
 import { LINUX_SOURCE_TARBALL, purposeBuiltKernelProblem } from './purposeBuiltKernel';
 import { findDebianKernel } from './vmKernel';

@@ -2,7 +2,7 @@ import * as path from 'path';
 import { DType } from '../../common/types';
 import { EdgespecError } from '../errors';
 import { formatShape, parseSafetensors, SafetensorsError } from '../bundle/safetensors';
-import { byteSize } from './dtype';
+import { byteSize } from '../bundle/dtype';
 import { decodeIoFile, IO_KIND_INPUTS } from '../guest/ioFile';
 import { NpyFormatError, parseNpy } from './npy';
 import { readRegularFile } from '../readRegularFile';

@@ -1,5 +1,5 @@
 import { BuildManifest, BuildTensor, DType, LinuxVmManifest } from '../../common/types';
-import { byteSize } from './dtype';
+import { byteSize } from '../bundle/dtype';
 import { ITEM_BYTES } from '../bundle/safetensors';
 import { EdgespecError } from '../errors';
 import { loadTarget } from '../build/targets';

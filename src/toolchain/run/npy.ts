@@ -1,6 +1,6 @@
 import { DType } from '../../common/types';
 import { formatShape } from '../bundle/safetensors';
-import { byteSize } from './dtype';
+import { byteSize } from '../bundle/dtype';
 
 /** A tensor read from a NumPy .npy file: little-endian, C order. */
 export interface NpyArray {

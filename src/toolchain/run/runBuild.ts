@@ -7,7 +7,7 @@ import { Reporter } from '../events';
 import { computeAgreement, INT8_TOLERANCE_SCALE, TOLERANCE_SCALE } from './agreement';
 import { writeFileAtomic } from './atomicWrite';
 import { isEdgespecBuildDir, readBuildDir, RunnableBuild } from './buildDir';
-import { toNumbers } from './dtype';
+import { toNumbers } from '../bundle/dtype';
 import { GuestConsole, numberField, parseGuestConsole } from './guestConsole';
 import { GuestCommand, hostCommand, INPUT_FILE, OUTPUT_FILE, qemuVirtCommand } from './guestCommand';
 import { decodeIoFile, encodedIoFileBytes, encodeIoFile, IO_KIND_INPUTS, IO_KIND_OUTPUTS } from '../guest/ioFile';

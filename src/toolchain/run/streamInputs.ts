@@ -10,7 +10,7 @@ import * as path from 'path';
 import { formatShape } from '../bundle/safetensors';
 import { EdgespecError } from '../errors';
 import { readRegularFile } from '../readRegularFile';
-import { byteSize } from './dtype';
+import { byteSize } from '../bundle/dtype';
 import { InputSpec, INPUT_HEADER_ALLOWANCE, readInputFile } from './inputFile';
 import { NpyFormatError, parseNpy } from './npy';
 

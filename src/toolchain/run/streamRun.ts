@@ -15,7 +15,7 @@ import { runServeSession, ServeSessionError, ServeSessionResult } from '../serve
 import { computeAgreement, INT8_TOLERANCE_SCALE, TOLERANCE_SCALE } from './agreement';
 import { writeFileAtomic } from './atomicWrite';
 import { readBuildDir, RunnableBuild } from './buildDir';
-import { toNumbers } from './dtype';
+import { toNumbers } from '../bundle/dtype';
 import { parseGuestConsole } from './guestConsole';
 import { encodeNpy } from './npy';
 import { prepareInput } from './prepareInput';

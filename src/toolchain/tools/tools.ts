@@ -6,24 +6,9 @@ import { findOnPath, locatePython, pythonEnv } from './locate';
 import { checkDebianKernel, checkLinuxSource } from '../linuxVm/toolChecks';
 import { checkDosfstools, checkEfiFirmware, checkMtools } from '../efi/toolChecks';
 
-/** The external tools edgespec needs; `build` and `run` ask for them with requireTool to fail early. */
-export type ToolId = 'python' | 'torch' | 'edgespec-python' | 'aarch64-gcc' | 'picolibc' | 'qemu-system-aarch64' | 'qemu-aarch64' | 'node' | 'linux-source' | 'debian-arm64-kernel' | 'dosfstools' | 'mtools' | 'efi-firmware' | 'aarch64-objcopy';
-
-export const TOOL_IDS: ToolId[] = ['python', 'torch', 'edgespec-python', 'aarch64-gcc', 'picolibc', 'qemu-system-aarch64', 'qemu-aarch64', 'node', 'linux-source', 'debian-arm64-kernel', 'dosfstools', 'mtools', 'efi-firmware', 'aarch64-objcopy'];
-
-export interface ToolStatus {
-  id: ToolId;
-  /** What the tool is, as a person would say it ("cross compiler"). */
-  label: string;
-  found: boolean;
-  required: boolean;
-  version?: string;
-  path?: string;
-  /** The command that installs the tool. */
-  install: string;
-  /** Why it counts as missing, or how it was chosen. */
-  detail?: string;
-}
+import { TOOL_IDS, ToolId, ToolStatus } from './toolStatus';
+export { TOOL_IDS };
+export type { ToolId, ToolStatus };
 
 export const PICOLIBC_SPECS = '/usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs';
 export const TORCH_PINS = 'torch==2.14.1 torchvision==0.29.1';

@@ -1,4 +1,4 @@
-import { BOARD_OVERHEAD_BUDGET, BoardsReport } from '../../../src/toolchain/bench/boardsBench';
+import { BOARD_OVERHEAD_BUDGET, BoardsReport } from '../../../src/toolchain/bench/boardsTypes';
 import { boardsMarkdown } from '../../../src/toolchain/bench/boardsMarkdown';
 
 const report: BoardsReport = {

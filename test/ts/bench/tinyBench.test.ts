@@ -8,7 +8,7 @@ import * as path from 'path';
 import { Graph } from '../../../src/common/types';
 import { buildBundle } from '../../../src/toolchain/build/buildBundle';
 import { loadBundle } from '../../../src/toolchain/bundle/loadBundle';
-import { toNumbers } from '../../../src/toolchain/run/dtype';
+import { toNumbers } from '../../../src/toolchain/bundle/dtype';
 import { runBuild } from '../../../src/toolchain/run/runBuild';
 import { hostPeerCommand, parsePeerLine, parseTflmAllocations, TflitePeer } from '../../../src/toolchain/bench/tflitePeer';
 import { ensureTinyModels, outputStep, tinyBundle, tinyTflite } from '../../../src/toolchain/bench/tinyBench';

@@ -4,7 +4,7 @@ import { Bundle } from '../../bundle/loadBundle';
 import { readSafetensors, SafetensorsTensor } from '../../bundle/safetensors';
 import { EdgespecError } from '../../errors';
 import { numel } from '../shape';
-import { toNumbers } from '../../run/dtype';
+import { toNumbers } from '../../bundle/dtype';
 
 const FORMAT_HINT = 'pass a .safetensors file of float32 tensors, or a directory of float32 .npy files, each shaped like the model input';
 

@@ -1,5 +1,5 @@
 import { DType } from '../../common/types';
-import { elementCount, ITEM_BYTES } from '../bundle/safetensors';
+import { elementCount, ITEM_BYTES } from './safetensors';
 
 export function byteSize(shape: readonly number[], dtype: DType): number {
   return elementCount(shape) * ITEM_BYTES[dtype];

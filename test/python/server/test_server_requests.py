@@ -97,7 +97,7 @@ async def test_absolute_path_inside_the_root_is_accepted_and_answered_relative(j
     ({"kind": "diff", "build": "missing"}, 404, "no build.json"),
     ({"kind": "diff"}, 400, "'build'"),
     ({"kind": "build", "bundle": "b", "target": "x86"}, 400, "Unknown target"),
-    ({"kind": "build", "bundle": "b", "target": "linux-vm"}, 400, "Unknown target"),  # not a CLI target (yet)
+    ({"kind": "build", "bundle": "b", "target": "rpi4"}, 400, "Unknown target"),  # no such board target (yet)
     ({"kind": "build", "bundle": "b", "dtype": "int16"}, 400, "Unknown dtype 'int16'"),
     ({"kind": "build", "bundle": "b", "dtype": 8}, 400, "Unknown dtype 8"),
 ])

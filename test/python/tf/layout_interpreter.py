@@ -56,6 +56,8 @@ def run_bundle(bundle: Path) -> List[np.ndarray]:
     for io, ref_name in zip(graph["inputs"], graph["reference"]["inputs"]):
         given = reference[ref_name]  # integer inputs (indices) stay integers
         values[io["tensor"]] = given if given.dtype.kind in "iu" else given.astype(np.float64)
+    for record in graph.get("state", []):  # a model's state before its first invocation
+        values[record["read"]] = values[record["initial"]]
     for node in graph["nodes"]:
         layouts = [graph["tensors"][name].get("layout", "ANY") for name in node["inputs"]]
         results = run_node(node, [values[name] for name in node["inputs"]], layouts)

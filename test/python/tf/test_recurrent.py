@@ -91,7 +91,9 @@ def test_fused_lstm_is_unrolled_and_agrees_with_tflite(fused_files, name, target
     graph = load_graph(bundle)
     assert graph["op_inventory"] == {"tflite.UNIDIRECTIONAL_SEQUENCE_LSTM": 1}
     ops = [n["op"] for n in graph["nodes"]]
-    assert ops.count("linear") == 1 + 4 and ops.count("tanh") == 2 * 5  # the projection, one per later step
+    # h and c are variable tensors, the model's state: every step has its recurrent linear
+    assert ops.count("linear") == 1 + 5 and ops.count("tanh") == 2 * 5
+    assert len(graph["state"]) == 2
     assert_interpreter_agrees(bundle)
     for target in targets:
         agreement = _build_and_run(bundle, target)

@@ -74,6 +74,22 @@ def machine_line() -> str:
     return f"{cpu or platform.processor()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}"
 
 
+def read_json(path: Path) -> List[CaseResult]:
+    """The rows an earlier run wrote with write_json (none if the file is missing)."""
+    if not path.exists():
+        return []
+    return [CaseResult(**row) for row in json.loads(path.read_text())]
+
+
+def head_commit() -> str:
+    """The repository's commit, short, so a table assembled over several runs says what each row ran."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO, timeout=30)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
 def write_json(path: Path, results: List[CaseResult]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps([asdict(r) for r in results], indent=1) + "\n")

@@ -4,7 +4,11 @@ usual input size (the crop size of its default weights' transforms; segmentation
 captured, built for the host, run, and compared with PyTorch (the bar of edgespec run:
 max abs error <= 1e-4 x max |reference|, the same top-5). Writes docs/zoo.md by default.
 
-    .venv/bin/python test/sweeps/torchvision_zoo.py [--models REGEX] [--target host|qemu-virt|...] [--out FILE] [--json FILE]
+    .venv/bin/python test/sweeps/torchvision_zoo.py [--models REGEX] [--target host|qemu-virt|...] [--out FILE] [--json FILE] [--resume]
+
+The whole zoo takes hours on a small machine: with --resume (and --json), the models already in the
+JSON file are kept and not run again, so the sweep can be stopped and continued; each row records
+the commit it ran on.
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sweep_common import CaseResult, build_and_run, machine_line, one_line, write_json  # noqa: E402
+from sweep_common import CaseResult, build_and_run, head_commit, machine_line, one_line, read_json, write_json  # noqa: E402
 
 MAX_PARAMETERS = 100_000_000
 SEED = 0
@@ -126,6 +130,8 @@ def markdown(results: List[CaseResult], seconds: float, target: str = "host", se
         "",
         f"**{passed} of {len(considered)} models pass** ({len(results) - len(considered)} over 100 M parameters skipped).",
         "",
+        "Commits the rows ran on: " + (", ".join(sorted({str(r.detail["commit"]) for r in results if r.detail.get("commit")})) or "not recorded") + ".",
+        "",
         "| model | parameters | input | result | stage | max abs error / max abs ref | why | seconds |",
         "|---|---:|---|---|---|---|---|---:|",
     ]
@@ -146,14 +152,24 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--out", default=str(Path(__file__).resolve().parents[2] / "docs" / "zoo.md"))
     parser.add_argument("--json", help="also write the results as JSON here")
     parser.add_argument("--target", default="host", help="the target to build and run each model for (default host)")
+    parser.add_argument("--resume", action="store_true", help="keep the models already in --json and run only the others")
     args = parser.parse_args(argv)
+    if args.resume and not args.json:
+        parser.error("--resume needs --json FILE: the file that holds the rows of the earlier run")
     models = [(f, n) for f, n in zoo() if not args.models or re.search(args.models, n)]
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="edgespec-zoo-"))
+    done = {r.name: r for r in read_json(Path(args.json))} if args.resume else {}
+    earlier_seconds = sum(r.seconds for r in done.values())
+    commit = head_commit()
     results: List[CaseResult] = []
     try:
         for i, (family, name) in enumerate(models):
+            if f"{family}/{name}" in done:
+                results.append(done[f"{family}/{name}"])
+                continue
             result = run_model(family, name, work, args.target)
+            result.detail["commit"] = commit
             results.append(result)
             print(f"[{i + 1}/{len(models)}] {result.name}: {result.status} {result.stage} {result.message} ({result.seconds:.0f} s)", flush=True)
             shutil.rmtree(work / name, ignore_errors=True)
@@ -161,7 +177,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 write_json(Path(args.json), results)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    Path(args.out).write_text(markdown(results, time.monotonic() - started, args.target, args.models))
+    Path(args.out).write_text(markdown(results, time.monotonic() - started + earlier_seconds, args.target, args.models))
     considered = [r for r in results if r.status != "skipped"]
     print(f"{sum(r.status == 'pass' for r in considered)} of {len(considered)} models pass; table in {args.out}")
     return 0

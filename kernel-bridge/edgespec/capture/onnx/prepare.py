@@ -94,8 +94,15 @@ def fold_constants(model) -> str:
                 and node.output[0] not in outputs:
             value = shape_of(node, static[inputs[0]])
             constants[node.output[0]] = value
-            graph.initializer.append(numpy_helper.from_array(value, node.output[0]))
+            add_initializer(model, node.output[0], value)
             folded["Shape"] = folded.get("Shape", 0) + 1
+            continue
+        if node.op_type == "ConstantFill" and node.domain in ("", "ai.onnx") and all(i in constants for i in inputs) \
+                and node.output[0] not in outputs:
+            value = constant_fill(node, [constants[i] for i in inputs])
+            constants[node.output[0]] = value
+            add_initializer(model, node.output[0], value)
+            folded["ConstantFill"] = folded.get("ConstantFill", 0) + 1
             continue
         foldable = (node.op_type in _FOLDABLE and node.domain in ("", "ai.onnx") and all(i in constants for i in inputs)
                     and not any(o in outputs for o in node.output) and (inputs or node.op_type == "Constant"))
@@ -111,7 +118,7 @@ def fold_constants(model) -> str:
             if values is not None:
                 for name, value in zip([o for o in node.output if o], values):
                     constants[name] = np.asarray(value)
-                    graph.initializer.append(numpy_helper.from_array(np.asarray(value), name))
+                    add_initializer(model, name, np.asarray(value))
                 folded[node.op_type] = folded.get(node.op_type, 0) + 1
                 continue
         kept.append(node)
@@ -120,6 +127,32 @@ def fold_constants(model) -> str:
     del graph.node[:]
     graph.node.extend(kept)
     return ", ".join(f"{n} {op}" for op, n in sorted(folded.items())) + (" node" if sum(folded.values()) == 1 else " nodes")
+
+
+def add_initializer(model, name: str, value: np.ndarray) -> None:
+    """A folded value as an initializer; before IR version 4 every initializer is also a graph input
+    (shape inference of an IR-3 model, torch.onnx.export at opset 7 or 8, sees no other)."""
+    from onnx import helper, numpy_helper
+
+    model.graph.initializer.append(numpy_helper.from_array(value, name))
+    if model.ir_version < 4:
+        model.graph.input.append(helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(value.dtype), value.shape))
+
+
+def constant_fill(node, inputs: List[np.ndarray]) -> np.ndarray:
+    """ConstantFill, an experimental op of opsets 1-8 that onnxruntime no longer runs (torch.onnx.export at
+    opset 7 or 8 writes one for an RNN's zero initial state): `value` (default 0) of `dtype` (default float)
+    in the shape of its input's values (input_as_shape), of its input, or of `shape`, then `extra_shape`."""
+    from onnx import helper
+
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    if inputs:
+        shape = [int(s) for s in inputs[0].reshape(-1)] if attrs.get("input_as_shape", 0) else list(inputs[0].shape)
+    else:
+        shape = [int(s) for s in attrs.get("shape", [])]
+    shape += [int(s) for s in attrs.get("extra_shape", [])]
+    dtype = helper.tensor_dtype_to_np_dtype(int(attrs.get("dtype", 1)))
+    return np.full(shape, attrs.get("value", 0.0), dtype=dtype)
 
 
 def static_shapes(model) -> Dict[str, List[int]]:

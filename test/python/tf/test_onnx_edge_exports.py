@@ -1,0 +1,38 @@
+"""What edge models' .onnx files carry that broke capture (found by test/sweeps/edge_onnx.py), each
+as a small hand-made graph checked against onnxruntime through the bundle's interpreter."""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from bundle_checks import assert_interpreter_agrees, load_graph
+from edgespec.capture.onnx.capture import capture_onnx_file
+
+rng = np.random.default_rng(13)
+
+
+def _save(tmp_path, nodes, inputs, outputs, initializers=(), opset=13, ir_version=8):
+    graph = helper.make_graph(nodes, "edge", inputs, outputs, list(initializers))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=ir_version)
+    path = tmp_path / "model.onnx"
+    onnx.save(model, str(path))
+    return path
+
+
+def test_an_opset_7_constant_fill_of_a_computed_shape_folds_once_the_input_shape_is_given(tmp_path):
+    """torch.onnx.export at opset 7 writes an RNN's zero state as ConstantFill(Shape(...)), an
+    experimental op onnxruntime no longer runs, in an IR-3 model whose initializers are graph inputs."""
+    weight = numpy_helper.from_array(rng.standard_normal((3, 4)).astype(np.float32), "w")
+    nodes = [helper.make_node("Shape", ["x"], ["shape"]),
+             helper.make_node("ConstantFill", ["shape"], ["filled"], input_as_shape=1, value=0.5, dtype=TensorProto.FLOAT),
+             helper.make_node("Add", ["x", "filled"], ["shifted"]),
+             helper.make_node("Transpose", ["w"], ["w_t"], perm=[1, 0]),
+             helper.make_node("MatMul", ["shifted", "w_t"], ["y"])]
+    path = _save(tmp_path, nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4]),
+                                   helper.make_tensor_value_info("w", TensorProto.FLOAT, [3, 4])],
+                 [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])], [weight], opset=7, ir_version=3)
+    result = capture_onnx_file(path, out=tmp_path / "bundle", input_shapes=[[2, 4]])
+    graph = load_graph(result.path)
+    assert graph["outputs"][0]["shape"] == [2, 3]
+    assert assert_interpreter_agrees(result.path) < 1e-6

@@ -36,3 +36,17 @@ def test_an_opset_7_constant_fill_of_a_computed_shape_folds_once_the_input_shape
     graph = load_graph(result.path)
     assert graph["outputs"][0]["shape"] == [2, 3]
     assert assert_interpreter_agrees(result.path) < 1e-6
+
+
+def test_softmax_before_opset_13_normalizes_over_every_axis_from_its_axis_on(tmp_path):
+    """A Caffe-era or hand-exported opset-11 Softmax on axis 1 of [N, C, H, W] coerces the input to 2-D:
+    it normalizes over C, H and W together (opset 13 would normalize over C alone)."""
+    nodes = [helper.make_node("Softmax", ["x"], ["p"], axis=1),
+             helper.make_node("LogSoftmax", ["x"], ["lp"], axis=2)]
+    path = _save(tmp_path, nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 2, 4])],
+                 [helper.make_tensor_value_info("p", TensorProto.FLOAT, [2, 3, 2, 4]),
+                  helper.make_tensor_value_info("lp", TensorProto.FLOAT, [2, 3, 2, 4])], opset=11)
+    result = capture_onnx_file(path, out=tmp_path / "bundle")
+    ops = [n["op"] for n in load_graph(result.path)["nodes"]]
+    assert ops.count("reshape") == 4 and "softmax" in ops and "log_softmax" in ops
+    assert assert_interpreter_agrees(result.path) < 1e-6

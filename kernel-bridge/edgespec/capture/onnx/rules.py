@@ -321,20 +321,24 @@ def clip(low: OnnxLowering, node) -> None:
         low.emit("clamp", [low.value(node.input[0])], {"min": lo, "max": hi})
 
 
-def softmax(low: OnnxLowering, node) -> None:
-    rank = len(low.shape(node.input[0]))
-    axis = normalize_axis(int(low.attr(node, "axis", -1 if low.opset >= 13 else 1)), rank)
-    if low.opset < 13 and axis != rank - 1:
-        raise Unmappable(f"before opset 13 Softmax on axis {axis} normalizes over all later axes together")
-    low.emit("softmax", [low.value(node.input[0])], {"axis": axis})
-
-
-def log_softmax(low: OnnxLowering, node) -> None:
-    rank = len(low.shape(node.input[0]))
-    axis = normalize_axis(int(low.attr(node, "axis", -1 if low.opset >= 13 else 1)), rank)
-    if low.opset < 13 and axis != rank - 1:
-        raise Unmappable(f"before opset 13 LogSoftmax on axis {axis} normalizes over all later axes together")
-    low.emit("log_softmax", [low.value(node.input[0])], {"axis": axis})
+def _softmax_like(vocab_op: str) -> Rule:
+    """Softmax / LogSoftmax. Before opset 13 the input is coerced to 2-D at `axis` (default 1): the op
+    normalizes over all later axes together, computed here as a reshape to [..., product of those axes],
+    the op over that last axis, and a reshape back."""
+    def rule(low: OnnxLowering, node) -> None:
+        shape = low.shape(node.input[0])
+        rank = len(shape)
+        axis = normalize_axis(int(low.attr(node, "axis", -1 if low.opset >= 13 else 1)), rank)
+        if low.opset >= 13 or axis == rank - 1 or all(size == 1 for size in shape[axis + 1:]):
+            return low.emit(vocab_op, [low.value(node.input[0])], {"axis": axis})
+        output = node.output[0]
+        flat_shape = shape[:axis] + [int(np.prod(shape[axis:]))]
+        flat = low.builder.add_tensor(f"{output}.flat", flat_shape, "float32", "activation")
+        normalized = low.builder.add_tensor(f"{output}.flat_{vocab_op}", flat_shape, "float32", "activation")
+        low.add_node("reshape", [low.value(node.input[0])], [flat], {"shape": flat_shape})
+        low.add_node(vocab_op, [flat], [normalized], {"axis": axis})
+        low.emit("reshape", [normalized], {"shape": low.shape(output)})
+    return rule
 
 
 def max_pool(low: OnnxLowering, node) -> None:
@@ -734,9 +738,9 @@ RULES: Dict[str, Rule] = {
     "Pow": power,
     "Max": _max_min("maximum"),
     "Min": _max_min("minimum"),
-    "LogSoftmax": log_softmax,
+    "LogSoftmax": _softmax_like("log_softmax"),
     "Clip": clip,
-    "Softmax": softmax,
+    "Softmax": _softmax_like("softmax"),
     "MaxPool": max_pool,
     "AveragePool": average_pool,
     "GlobalAveragePool": global_average_pool,

@@ -122,34 +122,94 @@ function overlapsInTime(a: PlannedBuffer, b: PlannedBuffer): boolean {
 }
 
 /**
- * Static arena plan: liveness over the schedule, then greedy by size with best fit. The
- * largest buffers are placed first, each in the smallest gap between buffers it is live with
- * (or above them all); every offset is a multiple of ARENA_ALIGNMENT. Graph inputs and
- * outputs live in platform buffers, not in the arena.
+ * The placed buffers that are live at the same time as a given one. Short-lived buffers (most of
+ * them) are found by their start step; the few long-lived ones are scanned: placement stays near
+ * linear on graphs of tens of thousands of buffers.
  */
-export function planArena(steps: PlanStep[], tensors: Map<string, PlanTensor>): ArenaPlan {
-  const { buffers, bufferOf } = assignBuffers(steps, tensors);
-  const arena = buffers.filter(b => b.home === 'arena' && b.size > 0);
-  const order = [...arena].sort((a, b) => b.size - a.size || a.start - b.start || a.id - b.id);
-  const placed: PlannedBuffer[] = [];
-  let arenaBytes = 0;
+class PlacedByTime {
+  private static readonly SHORT = 64;
+  private readonly byStart = new Map<number, PlannedBuffer[]>();
+  private readonly longLived: PlannedBuffer[] = [];
+  private readonly all: PlannedBuffer[] = [];
+
+  add(b: PlannedBuffer): void {
+    this.all.push(b);
+    if (b.end - b.start > PlacedByTime.SHORT) {
+      this.longLived.push(b);
+      return;
+    }
+    const list = this.byStart.get(b.start);
+    if (list) list.push(b);
+    else this.byStart.set(b.start, [b]);
+  }
+
+  liveWith(b: PlannedBuffer): PlannedBuffer[] {
+    if (b.end - b.start > PlacedByTime.SHORT) return this.all.filter(p => overlapsInTime(p, b));
+    const found = this.longLived.filter(p => overlapsInTime(p, b));
+    for (let s = b.start - PlacedByTime.SHORT; s <= b.end; s++) {
+      for (const p of this.byStart.get(s) ?? []) if (overlapsInTime(p, b)) found.push(p);
+    }
+    return found;
+  }
+}
+
+/** Offsets for buffers placed one by one in ORDER, each in the smallest gap among the buffers it is live with. */
+function placeInOrder(order: PlannedBuffer[]): { offsets: Map<PlannedBuffer, number>; bytes: number } {
+  const offsets = new Map<PlannedBuffer, number>();
+  const placed = new PlacedByTime();
+  let bytes = 0;
   for (const b of order) {
-    const neighbours = placed.filter(p => overlapsInTime(p, b)).sort((p, q) => p.offset - q.offset || p.id - q.id);
+    const neighbours = placed
+      .liveWith(b)
+      .map(p => ({ p, offset: offsets.get(p)! }))
+      .sort((x, y) => x.offset - y.offset || x.p.id - y.p.id);
     let best: number | undefined;
     let bestGap = Infinity;
     let cursor = 0;
-    for (const p of neighbours) {
-      const gap = p.offset - cursor;
+    for (const { p, offset: at } of neighbours) {
+      const gap = at - cursor;
       if (gap >= b.size && gap < bestGap) {
         best = cursor;
         bestGap = gap;
       }
-      cursor = Math.max(cursor, p.offset + p.size);
+      cursor = Math.max(cursor, at + p.size);
     }
-    b.offset = best ?? cursor;
-    arenaBytes = Math.max(arenaBytes, b.offset + b.size);
-    placed.push(b);
+    const offset = best ?? cursor;
+    offsets.set(b, offset);
+    bytes = Math.max(bytes, offset + b.size);
+    placed.add(b);
   }
+  return { offsets, bytes };
+}
+
+/**
+ * The orders the planner tries. Largest first is TFLite Micro's greedy order and usually best;
+ * a chain of layers whose sizes shrink and grow again (MobileNet's first blocks) packs tighter
+ * in the order of the schedule, and long-lived buffers first helps graphs with skip connections.
+ */
+const PLACEMENT_ORDERS: ((a: PlannedBuffer, b: PlannedBuffer) => number)[] = [
+  (a, b) => b.size - a.size || a.start - b.start || a.id - b.id,
+  (a, b) => a.start - b.start || b.size - a.size || a.id - b.id,
+  (a, b) => (b.end - b.start) - (a.end - a.start) || b.size - a.size || a.id - b.id,
+  (a, b) => b.size * (b.end - b.start + 1) - a.size * (a.end - a.start + 1) || a.id - b.id
+];
+
+/**
+ * Static arena plan: liveness over the schedule, then greedy placement with best fit. Buffers
+ * are placed one at a time, each in the smallest gap between buffers it is live with (or above
+ * them all); the plan keeps the smallest of a few placement orders. Every offset is a multiple
+ * of ARENA_ALIGNMENT. Graph inputs and outputs live in platform buffers, not in the arena.
+ */
+export function planArena(steps: PlanStep[], tensors: Map<string, PlanTensor>): ArenaPlan {
+  const { buffers, bufferOf } = assignBuffers(steps, tensors);
+  const arena = buffers.filter(b => b.home === 'arena' && b.size > 0);
+  let best: { offsets: Map<PlannedBuffer, number>; bytes: number } | undefined;
+  for (const compare of PLACEMENT_ORDERS) {
+    const tried = placeInOrder([...arena].sort(compare));
+    if (!best || tried.bytes < best.bytes) best = tried;
+  }
+  for (const b of arena) b.offset = best!.offsets.get(b)!;
+  const arenaBytes = best?.bytes ?? 0;
   const { bytes: lowerBound, step: peakStep } = liveBytesPeak(arena, steps.length);
   return { buffers, bufferOf, arenaBytes, lowerBound, peakStep };
 }

@@ -18,6 +18,31 @@ describe('planArena on hand-made schedules', () => {
     expect(findOverlaps(plan)).toEqual([]);
   });
 
+  test('a chain that shrinks and grows again meets its bound, where placing the largest first would not', () => {
+    // VWW's first layers: largest-first puts d at 0 and a above it, then c cannot go under a.
+    const t = tensors({ in: { bytes: 64, home: 'input', ioIndex: 0 }, a: arena(27648), b: arena(18432), c: arena(18432), d: arena(36864), out: { bytes: 64, home: 'output', ioIndex: 0 } });
+    const plan = planArena([step(['in'], ['a']), step(['a'], ['b']), step(['b'], ['c']), step(['c'], ['d']), step(['d'], ['out'])], t);
+    expect(plan.lowerBound).toBe(18432 + 36864);
+    expect(plan.arenaBytes).toBe(plan.lowerBound);
+    expect(findOverlaps(plan)).toEqual([]);
+  });
+
+  test('a long unrolled schedule with skip connections gets a valid plan near its bound', () => {
+    const entries: Record<string, PlanTensor> = { x: { bytes: 64, home: 'input', ioIndex: 0 } };
+    const steps: PlanStep[] = [];
+    const n = 4000;
+    for (let i = 0; i < n; i++) {
+      const reads = [i ? `t${i - 1}` : 'x'];
+      if (i > 5) reads.push(`t${i - 5}`);
+      if (i > 200 && i % 97 === 0) reads.push(`t${i - 150}`);
+      steps.push(step(reads, [`t${i}`]));
+      entries[`t${i}`] = arena(64 * (1 + ((i * 7919) % 50)));
+    }
+    const plan = planArena(steps, tensors(entries));
+    expect(findOverlaps(plan)).toEqual([]);
+    expect(plan.arenaBytes).toBeLessThanOrEqual(1.25 * plan.lowerBound);
+  });
+
   test('graph inputs and outputs live in platform buffers, outside the arena', () => {
     const t = tensors({ in: { bytes: 640, home: 'input', ioIndex: 0 }, out: { bytes: 640, home: 'output', ioIndex: 0 } });
     const plan = planArena([step(['in'], ['out'])], t);

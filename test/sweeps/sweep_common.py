@@ -31,6 +31,10 @@ def cli(args: List[str], timeout: int = 900) -> Tuple[int, List[dict]]:
     except subprocess.TimeoutExpired:
         return -1, [{"event": "error", "code": "timeout", "message": f"edgespec {args[0]} took over {timeout} s"}]
     events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 and not any(e.get("event") == "error" for e in events):
+        last = [line for line in proc.stderr.splitlines() if line.strip()][-3:]
+        events.append({"event": "error", "message": f"edgespec {args[0]} exited {proc.returncode} without an error event: "
+                       + (" / ".join(last) or "no output on stderr")})
     return proc.returncode, events
 
 

@@ -50,3 +50,16 @@ def test_softmax_before_opset_13_normalizes_over_every_axis_from_its_axis_on(tmp
     ops = [n["op"] for n in load_graph(result.path)["nodes"]]
     assert ops.count("reshape") == 4 and "softmax" in ops and "log_softmax" in ops
     assert assert_interpreter_agrees(result.path) < 1e-6
+
+
+def test_gather_elements_with_constant_indices_gathers_each_element(tmp_path):
+    """torch.gather exports as GatherElements; with constant indices (negative ones count from the end of
+    the axis) each output element is one element of the input."""
+    indices = np.array([[[0, 2, -1, 1], [2, 2, 0, -3]], [[1, 0, 0, 2], [-2, 1, 2, 0]]], np.int64)  # [2, 2, 4] on axis 1 of [2, 3, 4]
+    nodes = [helper.make_node("GatherElements", ["x", "idx"], ["y"], axis=1),
+             helper.make_node("Relu", ["y"], ["z"])]
+    path = _save(tmp_path, nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4])],
+                 [helper.make_tensor_value_info("z", TensorProto.FLOAT, [2, 2, 4])], [numpy_helper.from_array(indices, "idx")])
+    result = capture_onnx_file(path, out=tmp_path / "bundle")
+    assert [n["op"] for n in load_graph(result.path)["nodes"]] == ["reshape", "gather", "reshape", "relu"]
+    assert assert_interpreter_agrees(result.path) < 1e-6

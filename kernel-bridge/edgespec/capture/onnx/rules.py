@@ -510,6 +510,34 @@ def onnx_gather(low: OnnxLowering, node) -> None:
     low.emit("reshape", [rows], {"shape": out_shape})
 
 
+def gather_elements(low: OnnxLowering, node) -> None:
+    """GatherElements (torch.gather) with constant indices: y[i][j][k] = x[i][indices[i][j][k]][k] for axis 1.
+    Every output element reads one element of x at a position known at capture, so it is a gather of
+    those flat positions from x flattened, reshaped to the indices' shape."""
+    shape = low.shape(node.input[0])
+    axis = normalize_axis(int(low.attr(node, "axis", 0)), len(shape))
+    if not low.is_constant(node.input[1]):
+        raise Unmappable("its indices are computed at run time; edgespec gathers elements at constant indices")
+    indices = low.constant(node.input[1], "indices").astype(np.int64)
+    if indices.ndim != len(shape):
+        raise Unmappable(f"its indices have rank {indices.ndim} where its input has rank {len(shape)}")
+    wrapped = np.where(indices < 0, indices + shape[axis], indices)
+    if wrapped.size and (wrapped.min() < 0 or wrapped.max() >= shape[axis]):
+        raise Unmappable(f"an index is outside [-{shape[axis]}, {shape[axis]}) on axis {axis}")
+    coordinates = list(np.indices(indices.shape))
+    coordinates[axis] = wrapped
+    flat = np.ravel_multi_index(tuple(coordinates), shape).reshape(-1) if indices.size else np.zeros(0, np.int64)
+    output, total = node.output[0], int(np.prod(shape))
+    x = low.value(node.input[0])
+    if list(indices.shape) == shape and np.array_equal(flat, np.arange(total)):
+        return low.alias(output, x)
+    flat_x = low.builder.add_tensor(f"{output}.flat", [total], "float32", "activation")
+    low.add_node("reshape", [x], [flat_x], {"shape": [total]})
+    picked = low.builder.add_tensor(f"{output}.picked", [int(flat.size)], "float32", "activation")
+    low.add_node("gather", [flat_x], [picked], {"axis": 0, "indices": [int(i) for i in flat]})
+    low.emit("reshape", [picked], {"shape": list(indices.shape)})
+
+
 def onnx_expand(low: OnnxLowering, node) -> None:
     low.constant(node.input[1], "shape")
     shape, out = low.shape(node.input[0]), low.shape(node.output[0])
@@ -756,6 +784,7 @@ RULES: Dict[str, Rule] = {
     "InstanceNormalization": instance_normalization,
     "Slice": onnx_slice,
     "Gather": onnx_gather,
+    "GatherElements": gather_elements,
     "Expand": onnx_expand,
     "Tile": onnx_tile,
     "Where": onnx_where,

@@ -63,3 +63,47 @@ def test_gather_elements_with_constant_indices_gathers_each_element(tmp_path):
     result = capture_onnx_file(path, out=tmp_path / "bundle")
     assert [n["op"] for n in load_graph(result.path)["nodes"]] == ["reshape", "gather", "reshape", "relu"]
     assert assert_interpreter_agrees(result.path) < 1e-6
+
+
+def test_torch_gather_at_opset_9_is_a_one_hot_of_constant_indices_times_the_input(tmp_path):
+    """torch.onnx.export writes torch.gather before opset 11 as OneHot(index, depth from Shape(x)), a Cast,
+    a Mul with x unsqueezed and a ReduceSum: the one-hot folds (onnx's reference evaluator refuses its
+    depth of shape [1]) once --input-shape fixes x."""
+    index = numpy_helper.from_array(np.array([[3, 0, 2]], np.int64), "index")
+    nodes = [helper.make_node("Shape", ["x"], ["shape"]),
+             helper.make_node("Constant", [], ["one"], value=numpy_helper.from_array(np.array([1], np.int64))),
+             helper.make_node("Gather", ["shape", "one"], ["depth"], axis=0),
+             helper.make_node("Constant", [], ["values"], value=numpy_helper.from_array(np.array([0, 1], np.int64))),
+             helper.make_node("OneHot", ["index", "depth", "values"], ["hot"], axis=1),
+             helper.make_node("Cast", ["hot"], ["hot_f"], to=TensorProto.FLOAT),
+             helper.make_node("Unsqueeze", ["x"], ["x3"], axes=[2]),
+             helper.make_node("Mul", ["x3", "hot_f"], ["picked"]),
+             helper.make_node("ReduceSum", ["picked"], ["y"], axes=[1], keepdims=0)]
+    path = _save(tmp_path, nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+                 [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])], [index], opset=9, ir_version=4)
+    result = capture_onnx_file(path, out=tmp_path / "bundle", input_shapes=[[1, 4]])
+    assert "take" not in [n["op"] for n in load_graph(result.path)["nodes"]]
+    assert assert_interpreter_agrees(result.path) < 1e-6
+
+
+def test_an_expand_to_a_shape_computed_with_equal_and_where_folds(tmp_path):
+    """x.expand(n, -1) exports as Expand(c, Where(Equal(shape, -1), ones, shape)) with shape built from
+    Shape(x): once the input shape is given, Equal and Where fold with it, and the Expand's shape is known."""
+    row = numpy_helper.from_array(rng.standard_normal((1, 4)).astype(np.float32), "row")
+    minus_one = numpy_helper.from_array(np.array([-1], np.int64), "minus_one")
+    nodes = [helper.make_node("Shape", ["x"], ["shape"]),
+             helper.make_node("Gather", ["shape", "zero"], ["n"], axis=0),
+             helper.make_node("Unsqueeze", ["n", "axes0"], ["n1"]),
+             helper.make_node("Concat", ["n1", "minus_one"], ["wanted"], axis=0),
+             helper.make_node("Equal", ["wanted", "minus_one"], ["is_free"]),
+             helper.make_node("ConstantOfShape", ["two"], ["ones"], value=numpy_helper.from_array(np.array([1], np.int64))),
+             helper.make_node("Where", ["is_free", "ones", "wanted"], ["target"]),
+             helper.make_node("Expand", ["row", "target"], ["rows"]),
+             helper.make_node("Mul", ["x", "rows"], ["y"])]
+    constants = [row, minus_one, numpy_helper.from_array(np.array(0, np.int64), "zero"),
+                 numpy_helper.from_array(np.array([0], np.int64), "axes0"), numpy_helper.from_array(np.array([2], np.int64), "two")]
+    path = _save(tmp_path, nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+                 [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4])], constants)
+    result = capture_onnx_file(path, out=tmp_path / "bundle", input_shapes=[[3, 4]])
+    assert load_graph(result.path)["outputs"][0]["shape"] == [3, 4]
+    assert assert_interpreter_agrees(result.path) < 1e-6

@@ -71,7 +71,11 @@ def keep_per_channel_prelu(model) -> None:
 # Ops whose result on constant inputs is itself a constant (nothing random, no state).
 _FOLDABLE = {"Transpose", "Reshape", "Unsqueeze", "Squeeze", "Cast", "Concat", "Identity", "Flatten", "Gather",
              "Slice", "Shape", "Mul", "Add", "Sub", "Div", "Neg", "Sqrt", "Reciprocal", "Expand", "Tile", "Range",
-             "ConstantOfShape", "Constant", "Split", "Pow", "Exp", "Log", "Abs", "Clip", "Min", "Max"}
+             "ConstantOfShape", "Constant", "Split", "Pow", "Exp", "Log", "Abs", "Clip", "Min", "Max",
+             # an exporter's shape arithmetic (x.expand(n, -1): Where(Equal(shape, -1), ones, shape)) and
+             # torch.gather at opsets < 11 (OneHot of constant indices)
+             "Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "Not", "And", "Or", "Where",
+             "Floor", "Ceil", "Round", "Sign", "Mod", "Size", "ReduceProd", "ReduceSum", "ReduceMax", "ReduceMin"}
 
 
 def fold_constants(model) -> str:
@@ -97,12 +101,12 @@ def fold_constants(model) -> str:
             add_initializer(model, node.output[0], value)
             folded["Shape"] = folded.get("Shape", 0) + 1
             continue
-        if node.op_type == "ConstantFill" and node.domain in ("", "ai.onnx") and all(i in constants for i in inputs) \
+        if node.op_type in _FOLDED_HERE and node.domain in ("", "ai.onnx") and all(i in constants for i in inputs) \
                 and node.output[0] not in outputs:
-            value = constant_fill(node, [constants[i] for i in inputs])
+            value = _FOLDED_HERE[node.op_type](node, [constants[i] for i in inputs])
             constants[node.output[0]] = value
             add_initializer(model, node.output[0], value)
-            folded["ConstantFill"] = folded.get("ConstantFill", 0) + 1
+            folded[node.op_type] = folded.get(node.op_type, 0) + 1
             continue
         foldable = (node.op_type in _FOLDABLE and node.domain in ("", "ai.onnx") and all(i in constants for i in inputs)
                     and not any(o in outputs for o in node.output) and (inputs or node.op_type == "Constant"))
@@ -153,6 +157,24 @@ def constant_fill(node, inputs: List[np.ndarray]) -> np.ndarray:
     shape += [int(s) for s in attrs.get("extra_shape", [])]
     dtype = helper.tensor_dtype_to_np_dtype(int(attrs.get("dtype", 1)))
     return np.full(shape, attrs.get("value", 0.0), dtype=dtype)
+
+
+def one_hot(node, inputs: List[np.ndarray]) -> np.ndarray:
+    """OneHot, folded here (onnx's reference evaluator refuses a depth of shape [1], as torch.onnx.export writes
+    for torch.gather at opsets < 11): values[1] where the (negative: from the end) index is, values[0] elsewhere."""
+    from onnx import helper
+
+    indices, depth, values = inputs
+    size = int(np.asarray(depth).reshape(-1)[0])
+    axis = next((helper.get_attribute_value(a) for a in node.attribute if a.name == "axis"), -1)
+    axis = axis + indices.ndim + 1 if axis < 0 else axis
+    wrapped = np.where(indices < 0, indices + size, indices).astype(np.int64)
+    hot = np.expand_dims(wrapped, axis) == np.arange(size).reshape([size if d == axis else 1 for d in range(indices.ndim + 1)])
+    return np.where(hot, values.reshape(-1)[1], values.reshape(-1)[0]).astype(values.dtype)
+
+
+# Ops folded by edgespec's own code (not onnx's reference evaluator) when their inputs are constants.
+_FOLDED_HERE = {"ConstantFill": constant_fill, "OneHot": one_hot}
 
 
 def static_shapes(model) -> Dict[str, List[int]]:

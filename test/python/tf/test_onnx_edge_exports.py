@@ -107,3 +107,16 @@ def test_an_expand_to_a_shape_computed_with_equal_and_where_folds(tmp_path):
     result = capture_onnx_file(path, out=tmp_path / "bundle", input_shapes=[[3, 4]])
     assert load_graph(result.path)["outputs"][0]["shape"] == [3, 4]
     assert assert_interpreter_agrees(result.path) < 1e-6
+
+
+def test_hard_sigmoid_with_keras_and_paddle_slope(tmp_path):
+    """tf2onnx and paddle2onnx write HardSigmoid with alpha 0.2 (Keras' hard_sigmoid, PaddleOCR's SE blocks);
+    PyTorch's 1/6 stays one hardsigmoid."""
+    nodes = [helper.make_node("HardSigmoid", ["x"], ["keras"], alpha=0.2, beta=0.5),
+             helper.make_node("HardSigmoid", ["x"], ["torch"], alpha=1 / 6, beta=0.5),
+             helper.make_node("Mul", ["keras", "torch"], ["y"])]
+    path = _save(tmp_path, nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 8, 3, 3])],
+                 [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 8, 3, 3])], opset=11)
+    result = capture_onnx_file(path, out=tmp_path / "bundle")
+    assert [n["op"] for n in load_graph(result.path)["nodes"]] == ["mul", "add", "clamp", "hardsigmoid", "mul"]
+    assert assert_interpreter_agrees(result.path) < 1e-6

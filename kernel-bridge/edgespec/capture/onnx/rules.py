@@ -247,10 +247,18 @@ def _unary(vocab_op: str) -> Rule:
 
 
 def hard_sigmoid(low: OnnxLowering, node) -> None:
+    """HardSigmoid max(0, min(1, alpha * x + beta)): PyTorch's alpha 1/6 is hardsigmoid; other slopes (Keras'
+    and Paddle's 0.2, as tf2onnx and paddle2onnx write them) are a scale, a shift and a clamp to [0, 1]."""
     alpha, beta = float(low.attr(node, "alpha", 0.2)), float(low.attr(node, "beta", 0.5))
-    if abs(alpha - 1 / 6) > 1e-6 or abs(beta - 0.5) > 1e-6:
-        raise Unmappable(f"its alpha {alpha:g} / beta {beta:g} differ from hardsigmoid's 1/6 and 0.5")
-    low.emit("hardsigmoid", [low.value(node.input[0])], {})
+    x = low.value(node.input[0])
+    if abs(alpha - 1 / 6) <= 1e-6 and abs(beta - 0.5) <= 1e-6:
+        return low.emit("hardsigmoid", [x], {})
+    shape, output = low.shape(node.output[0]), node.output[0]
+    scaled = low.builder.add_tensor(f"{output}.scaled", shape, "float32", "activation")
+    shifted = low.builder.add_tensor(f"{output}.shifted", shape, "float32", "activation")
+    low.add_node("mul", [x], [scaled], {"scalar": alpha})
+    low.add_node("add", [scaled], [shifted], {"scalar": beta})
+    low.emit("clamp", [shifted], {"min": 0.0, "max": 1.0})
 
 
 def gelu(low: OnnxLowering, node) -> None:

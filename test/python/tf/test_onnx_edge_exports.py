@@ -120,3 +120,21 @@ def test_hard_sigmoid_with_keras_and_paddle_slope(tmp_path):
     result = capture_onnx_file(path, out=tmp_path / "bundle")
     assert [n["op"] for n in load_graph(result.path)["nodes"]] == ["mul", "add", "clamp", "hardsigmoid", "mul"]
     assert assert_interpreter_agrees(result.path) < 1e-6
+
+
+def test_a_model_saved_by_a_newer_onnx_than_onnxruntime_reads_is_imported_and_says_so(tmp_path):
+    """onnx.helper.make_model writes the installed onnx's IR version, which can be newer than the installed
+    onnxruntime reads (onnx 1.23 writes IR 14; onnxruntime 1.30 reads up to 13)."""
+    import onnxruntime
+
+    nodes = [helper.make_node("Relu", ["x"], ["y"])]
+    path = _save(tmp_path, nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                 [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])], ir_version=onnx.IR_VERSION)
+    try:
+        onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        newer = False
+    except Exception as e:
+        newer = "IR version" in str(e)
+    result = capture_onnx_file(path, out=tmp_path / "bundle")
+    assert any("IR version" in note for note in result.notes) == newer, result.notes
+    assert assert_interpreter_agrees(result.path) < 1e-6

@@ -28,6 +28,9 @@ def prepare_model(model) -> Tuple[object, List[str]]:
         model = upgrade_opset(model, opset)
         notes.append(f"the model's opset {opset} is older than onnxruntime runs ({OLDEST_RUNNABLE_OPSET}); "
                      f"onnx's version converter upgraded it to opset {UPGRADE_TO_OPSET}")
+    lowered_ir = fit_ir_version(model)
+    if lowered_ir:
+        notes.append(lowered_ir)
     cast = cast_float64_to_float32(model)
     if cast:
         notes.append(f"the model computes in float64; edgespec cast it to float32 ({cast}), so the reference and "
@@ -36,6 +39,35 @@ def prepare_model(model) -> Tuple[object, List[str]]:
     if folded:
         notes.append(f"{folded} computed from constants alone: folded into constants")
     return model, notes
+
+
+def fit_ir_version(model) -> str:
+    """A model saved by an onnx newer than onnxruntime (its IR version above the newest onnxruntime reads)
+    gets onnxruntime's newest IR version; what the newer IR added (new element types) is refused by
+    onnxruntime or by the import later. The newest IR version is asked of onnxruntime with a one-node model."""
+    import re
+
+    from onnx import TensorProto, helper
+
+    try:
+        import onnxruntime
+    except ImportError:
+        return ""
+    probe = helper.make_model(
+        helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "probe",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])]),
+        opset_imports=[helper.make_opsetid("", UPGRADE_TO_OPSET)], ir_version=model.ir_version)
+    try:
+        onnxruntime.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
+        return ""
+    except Exception as e:
+        newest = re.search(r"max supported IR version: (\d+)", str(e))
+    if newest is None or int(newest.group(1)) >= model.ir_version:
+        return ""
+    saved, model.ir_version = model.ir_version, int(newest.group(1))
+    return (f"the model's IR version {saved} is newer than onnxruntime {onnxruntime.__version__} reads; "
+            f"edgespec imports it as IR version {model.ir_version}")
 
 
 def keep_per_channel_prelu(model) -> None:

@@ -79,7 +79,30 @@ def _load_graph(bundle: Path) -> Dict[str, Any]:
     return graph
 
 
+_fast_graph_validator = None
+
+
+def _graph_follows_schema_quickly(graph: Dict[str, Any]) -> bool:
+    """True when graph.json follows the schema, by fastjsonschema's compiled check: about ten
+    times quicker than jsonschema on the graphs of large unrolled models (thousands of nodes).
+    jsonschema stays the judge of a graph that fails: it lists every problem by path."""
+    global _fast_graph_validator
+    try:
+        import fastjsonschema
+    except ImportError:
+        return False
+    if _fast_graph_validator is None:
+        _fast_graph_validator = fastjsonschema.compile(load_contract(GRAPH_SCHEMA))
+    try:
+        _fast_graph_validator(graph)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
 def _check_schema(bundle: Path, graph: Dict[str, Any]) -> None:
+    if _graph_follows_schema_quickly(graph):
+        return
     import jsonschema
 
     validator = jsonschema.Draft7Validator(load_contract(GRAPH_SCHEMA))

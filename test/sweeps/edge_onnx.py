@@ -1,0 +1,134 @@
+"""The held-out edge models as .onnx: small look-alikes of face detection, face and hand landmark,
+segmentation, OCR, voice-activity and wake-word models (edge_onnx_models.py), each exported at
+opsets 7, 9, 11, 13 and 17 by the TorchScript exporter (dynamo=False, with dynamic axes) and at
+opset 18 by the dynamo exporter (edge_onnx_export.py), captured from the file at the
+model's static input shapes (what `edgespec capture FILE.onnx --input-shape ...` does, run in this
+process), built for the target, run on the bundle's seeded
+input and compared with onnxruntime's output. Writes a table (docs/edge-models-onnx.md).
+
+    .venv/bin/python test/sweeps/edge_onnx.py [--models REGEX] [--variants REGEX] [--target T] [--out FILE] [--json FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import List, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sweep_common import REPO, CaseResult, build_and_run, machine_line, one_line, write_json  # noqa: E402
+from edge_onnx_models import MODELS, EdgeModel  # noqa: E402
+from edge_onnx_export import VARIANTS, export  # noqa: E402
+
+
+def run_case(model: EdgeModel, variant: str, work: Path, target: str) -> CaseResult:
+    from edgespec.capture.onnx.capture import capture_onnx_file
+    from edgespec.errors import EdgespecError
+
+    started = time.monotonic()
+    label = f"{model.name}/{variant}"
+    path = work / f"{model.name}_{variant}.onnx"
+    detail: dict = {}
+    seconds = lambda: time.monotonic() - started  # noqa: E731
+    try:
+        detail["export"] = export(model, variant, path)
+    except Exception as e:  # an exporter's refusal is recorded, not a failure of edgespec
+        return CaseResult(label, "skipped", "export", one_line(f"{type(e).__name__}: {e}"), detail, seconds())
+    bundle = work / f"{model.name}_{variant}"
+    try:  # what `edgespec capture FILE.onnx --input-shape ...` runs, in this process
+        capture_onnx_file(path, out=bundle, name=f"{model.name}_{variant}", input_shapes=model.shapes)
+    except EdgespecError as e:
+        return CaseResult(label, "fail", "capture", one_line(e), detail, seconds())
+    except Exception as e:  # the sweep records every failure and goes on
+        return CaseResult(label, "fail", "capture", one_line(f"{type(e).__name__}: {e}"), detail, seconds())
+    report, stage, message = build_and_run(bundle, target, None)
+    if report is None:
+        return CaseResult(label, "fail", stage, one_line(message), detail, seconds())
+    agreement = report.get("agreement") or {}
+    detail.update({k: agreement.get(k) for k in ("max_abs_error", "max_abs_reference")})
+    if report["status"] != "ok":
+        return CaseResult(label, "fail", "compare", one_line(report.get("error") or report["status"]), detail, seconds())
+    return CaseResult(label, "pass", detail=detail, seconds=seconds())
+
+
+def head_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
+def markdown(results: List[CaseResult], seconds: float, target: str, selection: str, commit: str) -> str:
+    tried = [r for r in results if r.status != "skipped"]
+    passed = sum(r.status == "pass" for r in tried)
+    kinds = {m.name: m.kind for m in MODELS}
+    lines = [
+        "# Edge models as .onnx",
+        "",
+        "Small look-alikes of the models edge users download as .onnx (test/sweeps/edge_onnx_models.py: face",
+        "detection, face and hand landmarks, segmentation, OCR detection and recognition, voice activity, wake",
+        "word), with seeded weights and batch-norm statistics, exported by `torch.onnx.export(dynamo=False)` at",
+        "opsets 7, 9, 11, 13 and 17 with the dynamic axes real exports declare (an opset the exporter refuses is",
+        "reached with `onnx.version_converter` from its opset-9 export) and by the dynamo exporter at opset 18;",
+        "captured from the file at the model's input shapes (`capture_onnx_file(..., input_shapes=...)`, what",
+        f"`edgespec capture FILE.onnx --input-shape ...` runs), built for `{target}`, run on the bundle's",
+        "seeded input and compared with onnxruntime's output (`edgespec run`'s agreement). Written by",
+        "`npm run edge-onnx` (test/sweeps/edge_onnx.py).",
+        "",
+        f"Machine: {machine_line()}; {seconds / 60:.1f} min in all; commit {commit or 'unknown'}."
+        + (f" This run: {selection}." if selection else ""),
+        "",
+        f"**{passed} of {len(tried)} exports pass** ({len(results) - len(tried)} refused by the exporter).",
+        "",
+        "| model | what it stands for | export | how exported | result | stage | max abs error / max abs ref | why | seconds |",
+        "|---|---|---|---|---|---|---|---|---:|",
+    ]
+    for r in results:
+        name, variant = r.name.split("/", 1)
+        d = r.detail
+        ratio = ""
+        if d.get("max_abs_error") is not None and d.get("max_abs_reference") is not None:
+            ratio = f"{d['max_abs_error']:.2e} / {d['max_abs_reference']:.3g}"
+        cells = [name, kinds.get(name, ""), variant, str(d.get("export", "")), r.status, r.stage, ratio, r.message, f"{r.seconds:.0f}"]
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", help="only models whose name matches this regular expression")
+    parser.add_argument("--variants", help="only exports (opset7 ... opset17, dynamo18) matching this regular expression")
+    parser.add_argument("--target", default="host", help="the target to build and run for (default host)")
+    parser.add_argument("--out", default=str(REPO / "docs" / "edge-models-onnx.md"))
+    parser.add_argument("--json", help="also write the results as JSON here")
+    args = parser.parse_args(argv)
+    cases = [(m, v) for m in MODELS if not args.models or re.search(args.models, m.name)
+             for v in VARIANTS if not args.variants or re.search(args.variants, v)]
+    selection = "; ".join(s for s in (f"models matching `{args.models}`" if args.models else "",
+                                      f"exports matching `{args.variants}`" if args.variants else "") if s)
+    started = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="edgespec-edge-onnx-"))
+    results: List[CaseResult] = []
+    try:
+        for i, (model, variant) in enumerate(cases):
+            result = run_case(model, variant, work, args.target)
+            results.append(result)
+            print(f"[{i + 1}/{len(cases)}] {result.name}: {result.status} {result.stage} {result.message} ({result.seconds:.0f} s)", flush=True)
+            shutil.rmtree(work / f"{model.name}_{variant}", ignore_errors=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    Path(args.out).write_text(markdown(results, time.monotonic() - started, args.target, selection, head_commit()))
+    if args.json:
+        write_json(Path(args.json), results)
+    tried = [r for r in results if r.status != "skipped"]
+    print(f"{sum(r.status == 'pass' for r in tried)} of {len(tried)} exports pass; table in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -152,11 +152,26 @@ def qemu_settings(manifest: Dict[str, Any]) -> Dict[str, str]:
     qemu = manifest.get("qemu")
     if not isinstance(qemu, dict) or not all(isinstance(qemu.get(k), str) for k in QEMU_VIRT):
         raise ApiError(422, "build.json has no qemu machine, cpu, memory and input_address.", REBUILD)
+    grown = is_grown_qemu_virt_map(qemu["memory"], qemu["input_address"])
     for key, expected in QEMU_VIRT.items():
+        if grown and key in ("memory", "input_address"):
+            continue
         if qemu[key] != expected:
             raise ApiError(422, f"build.json's qemu.{key} {qemu[key][:80]!r} is not the qemu-virt platform's {expected!r}.",
                            REBUILD, "invalid-build-manifest")
-    return dict(QEMU_VIRT)
+    return {**QEMU_VIRT, "memory": qemu["memory"], "input_address": qemu["input_address"]} if grown else dict(QEMU_VIRT)
+
+
+def is_grown_qemu_virt_map(memory: str, input_address: str) -> bool:
+    """A map edgespec build grew for a model larger than the defaults (src/toolchain/guest/qemuVirtMemory.ts):
+    -m in MiB from 1 GiB up to 4 GiB, a 2 MiB aligned input region inside it, above the default one."""
+    m = re.fullmatch(r"([1-9][0-9]{0,4})M", memory)
+    if not m or not re.fullmatch(r"0x[0-9a-f]{1,9}", input_address):
+        return False
+    mib, address = int(m.group(1)), int(input_address, 16)
+    end = 0x40000000 + mib * 1024 * 1024
+    return (mib % 2 == 0 and end <= 0x100000000 and address % (2 * 1024 * 1024) == 0
+            and int(QEMU_VIRT["input_address"], 16) <= address < end)
 
 
 def describe_inputs(specs: List[Dict[str, Any]]) -> List[str]:

@@ -17,6 +17,7 @@ import { LoweredModel, lowerModel } from './lowerModel';
 import { bindState, BoundState } from './state';
 import { writeManifest } from './manifest';
 import { checkMemoryBeforeLink, MemoryNeeds, memoryNeeds } from './memoryCheck';
+import { withSizedMap } from './memoryMap';
 import { ObjectCache } from './objectCache';
 import { outputStorage, planObjects } from './objectPlan';
 import { writeOfflineFiles } from './offlineFiles';
@@ -256,8 +257,10 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     lowered.notes = [...(lowered.notes ?? []), fault];
   }
   reporter.progress('plan', 1, 1, `arena ${lowered.plan.arenaBytes} bytes, lower bound ${lowered.plan.lowerBound}`);
-  const needs = memoryNeeds(target, lowered);
-  checkMemoryBeforeLink(target, needs);
+  // qemu-virt's regions and QEMU's -m grow to what the model needs (memoryMap.ts)
+  const mapped = withSizedMap(target, memoryNeeds(target, lowered));
+  const needs = memoryNeeds(mapped, lowered);
+  checkMemoryBeforeLink(mapped, needs);
 
   await assertReplaceable(finalDir); // again: the directory may have changed while the model was lowered
   const tmp = stagingDirFor(finalDir);
@@ -266,7 +269,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
     await fs.mkdir(path.dirname(finalDir), { recursive: true });
     await fs.mkdir(tmp);
     const cacheDir = options.cacheDir === undefined ? ObjectCache.defaultDir() : options.cacheDir ?? undefined;
-    const result = await buildInto(tmp, bundle.graph, lowered, needs, bundle.dir, finalDir, target, reporter, cacheDir, { state, profile: options.profile ?? false, debugTensors: options.debugTensors ?? false, dtype, kernelVariant: options.kernelVariant ?? 'neon', ...(kernel ? { vmKernel: kernel } : {}) });
+    const result = await buildInto(tmp, bundle.graph, lowered, needs, bundle.dir, finalDir, mapped, reporter, cacheDir, { state, profile: options.profile ?? false, debugTensors: options.debugTensors ?? false, dtype, kernelVariant: options.kernelVariant ?? 'neon', ...(kernel ? { vmKernel: kernel } : {}) });
     await publish(tmp, finalDir);
     await removeFailedBuildLog(finalDir).catch(() => undefined);
     return result;

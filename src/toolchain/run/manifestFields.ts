@@ -6,6 +6,7 @@ import { loadTarget } from '../build/targets';
 import type { EfiGuest } from '../guest/guestArgs';
 import { checkedLinuxVm } from '../linuxVm/manifestCheck';
 import { TargetName, TARGETS } from '../../common/targets';
+import { isGrownQemuVirtMap } from '../guest/qemuVirtMemory';
 
 function isTarget(value: unknown): value is TargetName {
   return (TARGETS as readonly unknown[]).includes(value);
@@ -103,10 +104,14 @@ export function checkedManifestFields(manifest: unknown, file: string, rebuild: 
     const expected = platform.qemu;
     if (!isObject(q)) return bad('qemu', 'an object');
     if (!expected) throw new Error('internal: the qemu-virt platform has no qemu settings');
-    for (const key of ['machine', 'cpu', 'memory', 'input_address'] as const) {
+    // a model larger than the default map gets a grown one: -m and the input address of its own
+    const grown = isGrownQemuVirtMap(q.memory, q.input_address, expected.input_address);
+    for (const key of grown ? (['machine', 'cpu'] as const) : (['machine', 'cpu', 'memory', 'input_address'] as const)) {
       if (q[key] !== expected[key]) notOurs(`qemu.${key}`, q[key], expected[key]);
     }
-    fields.qemu = { machine: expected.machine, cpu: expected.cpu, memory: expected.memory, inputAddress: expected.input_address };
+    fields.qemu = grown
+      ? { machine: expected.machine, cpu: expected.cpu, memory: q.memory as string, inputAddress: q.input_address as string }
+      : { machine: expected.machine, cpu: expected.cpu, memory: expected.memory, inputAddress: expected.input_address };
   } else if (m.target === 'efi') {
     fields.efi = checkedEfi(m.efi, platform.efi, bad, notOurs);
   } else if (m.target === 'rpi3') {

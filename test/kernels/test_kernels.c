@@ -196,7 +196,7 @@ static void test_binaries(void) {
 typedef enum { U_CLAMP, U_HARDSWISH, U_HARDSIGMOID, U_SIGMOID, U_SILU, U_TANH, U_GELU, U_GELU_TANH,
                U_ADD_SCALAR, U_MUL_SCALAR, U_LEAKY_RELU, U_ELU, U_SELU, U_SOFTPLUS, U_SOFTPLUS_BETA,
                U_SOFTSIGN, U_MISH, U_EXP, U_LOG, U_SQRT, U_RSQRT, U_ABS, U_NEG, U_POW_CUBE, U_POW_SQUARE,
-               U_POW_HALF } unary_kind;
+               U_POW_HALF, U_ERF } unary_kind;
 
 static double ref_softplus(double x, double beta, double threshold) {
   return beta * x > threshold ? x : log1p(exp(beta * x)) / beta;
@@ -230,6 +230,7 @@ static double unary_ref(unary_kind k, double x) {
     case U_POW_CUBE: return x * x * x;
     case U_POW_SQUARE: return x * x;
     case U_POW_HALF: return pow(x, 0.5);
+    case U_ERF: return erf(x);
   }
   return 0;
 }
@@ -262,6 +263,7 @@ static void unary_run(unary_kind k, const float *in, float *out, int32_t n) {
     case U_POW_CUBE: es_pow_f32(in, out, n, 3.0f); break;
     case U_POW_SQUARE: es_pow_f32(in, out, n, 2.0f); break;
     case U_POW_HALF: es_pow_f32(in, out, n, 0.5f); break;
+    case U_ERF: es_erf_f32(in, out, n); break;
   }
 }
 
@@ -269,9 +271,9 @@ static void test_unaries(void) {
   static const char *names[] = {"clamp", "hardswish", "hardsigmoid", "sigmoid", "silu", "tanh",
                                 "gelu", "gelu tanh", "add_scalar relu6", "mul_scalar", "leaky_relu 0.2",
                                 "elu 0.7", "selu", "softplus", "softplus beta 2", "softsign", "mish", "exp",
-                                "log", "sqrt", "rsqrt", "abs", "neg", "pow 3", "pow 2", "pow 0.5"};
+                                "log", "sqrt", "rsqrt", "abs", "neg", "pow 3", "pow 2", "pow 0.5", "erf"};
   const int32_t n = 1037;
-  for (int k = 0; k <= U_POW_HALF; k++) {
+  for (int k = 0; k <= U_ERF; k++) {
     float *in = t_random((size_t)n, -8, 8);
     in[0] = 0.0f, in[1] = -3.0f, in[2] = 3.0f, in[3] = 100.0f, in[4] = -100.0f, in[5] = 1e-7f;
     in[6] = NAN;

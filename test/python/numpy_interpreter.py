@@ -136,6 +136,7 @@ def leaky_relu(x, *, negative_slope=0.01):
 op("maximum")(np.maximum)
 op("minimum")(np.minimum)
 op("exp")(np.exp)
+op("erf")(np.vectorize(math.erf, otypes=[np.float64]))
 op("log")(np.log)
 op("sqrt")(np.sqrt)
 op("rsqrt")(lambda x: 1 / np.sqrt(x))

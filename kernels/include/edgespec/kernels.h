@@ -110,6 +110,7 @@ void es_mish_f32(const float *in, float *out, int32_t count);
 
 /* Math functions of one input over `count` elements (libm's float functions). In-place allowed. */
 void es_exp_f32(const float *in, float *out, int32_t count);
+void es_erf_f32(const float *in, float *out, int32_t count);
 void es_log_f32(const float *in, float *out, int32_t count);
 void es_sqrt_f32(const float *in, float *out, int32_t count);
 void es_rsqrt_f32(const float *in, float *out, int32_t count);

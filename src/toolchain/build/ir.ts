@@ -72,7 +72,7 @@ export type MatmulNode = NodeOf<'matmul', Record<string, never>>;
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'prelu' | 'pow_tensor';
 export type BinaryNode = NodeOf<BinaryOp, { scalar?: number; activation: Activation }>;
 export type UnaryOp = 'relu' | 'hardswish' | 'hardsigmoid' | 'sigmoid' | 'silu' | 'tanh'
-  | 'selu' | 'softsign' | 'mish' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'neg';
+  | 'selu' | 'softsign' | 'mish' | 'exp' | 'erf' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'neg';
 export type UnaryNode = NodeOf<UnaryOp, Record<string, never>>;
 export type ClampNode = NodeOf<'clamp', { min: number; max: number }>;
 export type GeluNode = NodeOf<'gelu', { approximate: 'none' | 'tanh' }>;

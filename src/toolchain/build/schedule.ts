@@ -41,7 +41,7 @@ export type BinaryStep = StepOf<BinaryKernel, {
 export type ScalarStep = StepOf<'add_scalar' | 'mul_scalar', { x: string; s: number; y: string; count: number; act: Activation }>;
 export type ClampStep = StepOf<'clamp', { x: string; y: string; count: number; lo: number; hi: number }>;
 export type UnaryKernel = 'hardswish' | 'hardsigmoid' | 'sigmoid' | 'silu' | 'tanh'
-  | 'selu' | 'softsign' | 'mish' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'neg';
+  | 'selu' | 'softsign' | 'mish' | 'exp' | 'erf' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'neg';
 export type UnaryStep = StepOf<UnaryKernel, { x: string; y: string; count: number }>;
 export type GeluStep = StepOf<'gelu', { x: string; y: string; count: number; tanh: boolean }>;
 export type LeakyReluStep = StepOf<'leaky_relu', { x: string; y: string; count: number; slope: number }>;

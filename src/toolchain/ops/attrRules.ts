@@ -146,6 +146,7 @@ export const OP_ATTRS: Record<string, Record<string, AttrSpec>> = {
   mish: {},
   prelu: {},
   exp: {},
+  erf: {},
   log: {},
   sqrt: {},
   rsqrt: {},

@@ -231,7 +231,7 @@ export const unaryModule: OpModule = {
   ops: {
     relu: unaryOp('relu'), hardswish: unaryOp('hardswish'), hardsigmoid: unaryOp('hardsigmoid'), sigmoid: unaryOp('sigmoid'),
     silu: unaryOp('silu'), tanh: unaryOp('tanh'), clamp, gelu, leaky_relu: leakyRelu, elu, softplus, pow,
-    selu: unaryOp('selu'), softsign: unaryOp('softsign'), mish: unaryOp('mish'), exp: unaryOp('exp'), log: unaryOp('log'),
+    selu: unaryOp('selu'), softsign: unaryOp('softsign'), mish: unaryOp('mish'), exp: unaryOp('exp'), erf: unaryOp('erf'), log: unaryOp('log'),
     sqrt: unaryOp('sqrt'), rsqrt: unaryOp('rsqrt'), abs: unaryOp('abs'), neg: unaryOp('neg')
   },
   kernels: {
@@ -254,6 +254,7 @@ export const unaryModule: OpModule = {
     sqrt: unaryKernel(Math.sqrt),
     rsqrt: unaryKernel(v => 1 / Math.sqrt(v)),
     abs: { ...unaryKernel(Math.abs), int8: lowerAbs },
-    neg: { ...unaryKernel(v => -v), int8: lowerNeg }
+    neg: { ...unaryKernel(v => -v), int8: lowerNeg },
+    erf: unaryKernel(erf)
   }
 };

@@ -86,7 +86,7 @@ def unsupported_model() -> onnx.ModelProto:
     nodes = [
         helper.make_node("Conv", ["x", "w"], ["c"], name="/features/conv/Conv"),
         helper.make_node("CumSum", ["c", "axis"], ["l"], name="/features/act/CumSum"),
-        helper.make_node("Erf", ["l"], ["e"], name="/head/erf/Erf"),
+        helper.make_node("Hardmax", ["l"], ["e"], name="/head/hardmax/Hardmax"),
         helper.make_node("Relu", ["e"], ["y"], name="/head/relu/Relu"),
     ]
     graph = helper.make_graph(nodes, "odd", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])],

@@ -2,12 +2,18 @@
 as a small hand-made graph checked against onnxruntime through the bundle's interpreter."""
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from bundle_checks import assert_interpreter_agrees, load_graph
 from edgespec.capture.onnx.capture import capture_onnx_file
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from diff_cli import cli  # noqa: E402
 
 rng = np.random.default_rng(13)
 
@@ -137,4 +143,51 @@ def test_a_model_saved_by_a_newer_onnx_than_onnxruntime_reads_is_imported_and_sa
         newer = "IR version" in str(e)
     result = capture_onnx_file(path, out=tmp_path / "bundle")
     assert any("IR version" in note for note in result.notes) == newer, result.notes
+    assert assert_interpreter_agrees(result.path) < 1e-6
+
+
+def test_exact_gelu_as_exported_before_opset_20_runs_erf_on_the_host(tmp_path):
+    """torch.onnx.export writes nn.GELU before opset 20 as Div(x, sqrt 2), Erf, Add 1, Mul x, Mul 0.5
+    (a keyword transformer, an OCR recognizer's attention blocks); Erf is the vocabulary's erf."""
+    weight = numpy_helper.from_array(rng.standard_normal((6, 8)).astype(np.float32) * 2, "w")
+    scalar = lambda name, value: numpy_helper.from_array(np.array(value, np.float32), name)  # noqa: E731
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["h"]),
+             helper.make_node("Div", ["h", "sqrt2"], ["scaled"]),
+             helper.make_node("Erf", ["scaled"], ["erf"]),
+             helper.make_node("Add", ["erf", "one"], ["plus_one"]),
+             helper.make_node("Mul", ["h", "plus_one"], ["twice"]),
+             helper.make_node("Mul", ["twice", "half"], ["y"])]
+    path = _save(tmp_path, nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 5, 6])],
+                 [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 5, 8])],
+                 [weight, scalar("sqrt2", 1.4142135623730951), scalar("one", 1.0), scalar("half", 0.5)], opset=17)
+    result = capture_onnx_file(path, out=tmp_path / "bundle")
+    assert "erf" in [n["op"] for n in load_graph(result.path)["nodes"]]
+    assert assert_interpreter_agrees(result.path) < 1e-6
+    code, events = cli(["build", str(result.path), "--target", "host"])[:2]
+    assert code == 0, events[-2:]
+    code, events = cli(["run", str(tmp_path / "bundle" / "build" / "host")])[:2]
+    [report] = [e["data"] for e in events if e["event"] == "result"]
+    assert report["status"] == "ok" and report["agreement"]["within_tolerance"], report
+
+
+def test_a_folded_value_replaces_its_declared_symbolic_type(tmp_path):
+    """The dynamo exporter declares every value's type, with symbolic dims ("s0"); once --input-shape fixes
+    the batch, an index expanded to it folds into a constant, and the GatherElements reading it (and the
+    output declared with the symbolic batch) get static shapes."""
+    row = numpy_helper.from_array(np.array([[3, 1, 0, 2]], np.int64), "row")
+    nodes = [helper.make_node("Shape", ["x"], ["shape"]),
+             helper.make_node("Gather", ["shape", "zero"], ["n"], axis=0),
+             helper.make_node("Unsqueeze", ["n", "axes0"], ["n1"]),
+             helper.make_node("Concat", ["n1", "four"], ["target"], axis=0),
+             helper.make_node("Expand", ["row", "target"], ["expanded"]),
+             helper.make_node("GatherElements", ["x", "expanded"], ["y"], axis=1)]
+    constants = [row, numpy_helper.from_array(np.array(0, np.int64), "zero"),
+                 numpy_helper.from_array(np.array([0], np.int64), "axes0"), numpy_helper.from_array(np.array([4], np.int64), "four")]
+    graph = helper.make_graph(nodes, "edge", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["s0", 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["s0", 4])], constants,
+                              value_info=[helper.make_tensor_value_info("expanded", TensorProto.INT64, ["s0", 4])])
+    path = tmp_path / "model.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=8), str(path))
+    result = capture_onnx_file(path, out=tmp_path / "bundle", input_shapes=[[2, 4]])
+    assert load_graph(result.path)["outputs"][0]["shape"] == [2, 4]
     assert assert_interpreter_agrees(result.path) < 1e-6

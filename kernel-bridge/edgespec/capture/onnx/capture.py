@@ -77,11 +77,12 @@ def fix_input_shapes(model, input_shapes: Optional[Sequence[Sequence[int]]]) -> 
 
 
 def forget_unknown_dims(model) -> None:
-    """Outputs and intermediate values declared with a -1 (or 0) dimension: that dimension is left to
-    shape inference, which knows it once the inputs are fixed."""
+    """Outputs and intermediate values declared with a symbolic ("batch") or -1 (or 0) dimension: that
+    dimension is left to shape inference, which knows it once the inputs are fixed (a declared name is
+    not replaced by what inference computes for every operator, e.g. GatherElements)."""
     for value in list(model.graph.output) + list(model.graph.value_info):
         for dim in value.type.tensor_type.shape.dim:
-            if dim.HasField("dim_value") and dim.dim_value <= 0:
+            if dim.HasField("dim_param") or (dim.HasField("dim_value") and dim.dim_value <= 0):
                 dim.Clear()
 
 

@@ -166,11 +166,15 @@ def fold_constants(model) -> str:
 
 
 def add_initializer(model, name: str, value: np.ndarray) -> None:
-    """A folded value as an initializer; before IR version 4 every initializer is also a graph input
-    (shape inference of an IR-3 model, torch.onnx.export at opset 7 or 8, sees no other)."""
+    """A folded value as an initializer, in place of its declared type; before IR version 4 every initializer
+    is also a graph input (shape inference of an IR-3 model, torch.onnx.export at opset 7 or 8, sees no other)."""
     from onnx import helper, numpy_helper
 
     model.graph.initializer.append(numpy_helper.from_array(value, name))
+    # a declared type of the value (the dynamo exporter's, with symbolic dims) would hide the constant's shape
+    stale = [i for i, info in enumerate(model.graph.value_info) if info.name == name]
+    for index in reversed(stale):
+        del model.graph.value_info[index]
     if model.ir_version < 4:
         model.graph.input.append(helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(value.dtype), value.shape))
 

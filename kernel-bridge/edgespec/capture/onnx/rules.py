@@ -767,6 +767,7 @@ RULES: Dict[str, Rule] = {
     "Mish": _unary("mish"),
     "PRelu": prelu,
     "Exp": _unary("exp"),
+    "Erf": _unary("erf"),
     "Log": _unary("log"),
     "Sqrt": _unary("sqrt"),
     "Abs": _unary("abs"),

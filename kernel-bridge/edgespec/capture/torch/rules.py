@@ -274,7 +274,7 @@ def _unary(op: str):
 
 for _aten, _op in (("relu", "relu"), ("sigmoid", "sigmoid"), ("tanh", "tanh"), ("hardswish", "hardswish"),
                    ("hardsigmoid", "hardsigmoid"), ("silu", "silu"), ("selu", "selu"), ("mish", "mish"),
-                   ("exp", "exp"), ("log", "log"), ("sqrt", "sqrt"), ("rsqrt", "rsqrt"), ("abs", "abs"),
+                   ("exp", "exp"), ("erf", "erf"), ("log", "log"), ("sqrt", "sqrt"), ("rsqrt", "rsqrt"), ("abs", "abs"),
                    ("neg", "neg")):
     rule(f"aten.{_aten}.default")(_unary(_op))
 

@@ -302,6 +302,7 @@ function run(node: IrNode, get: (n: string) => Value, tensor: (n: string) => IrT
     case 'softsign': return [map(x, v => v / (1 + Math.abs(v)))];
     case 'mish': return [map(x, v => v * Math.tanh(Math.log1p(Math.exp(v))))];
     case 'exp': return [map(x, Math.exp)];
+    case 'erf': return [map(x, erf)];
     case 'log': return [map(x, Math.log)];
     case 'sqrt': return [map(x, Math.sqrt)];
     case 'rsqrt': return [map(x, v => 1 / Math.sqrt(v))];

@@ -7,6 +7,7 @@ table stops the image with the bad-input status and a message naming the input, 
 the bound; a float array for the int64 input is refused before the image starts; an int8 build
 keeps the ids integers."""
 import json
+import os
 import subprocess
 
 import numpy as np
@@ -117,6 +118,26 @@ def test_qemu_virt_image_agrees_and_refuses_an_index_outside_the_table(bundle, t
     [error] = [e for e in _events(_cli("run", str(build), "--input", str(bad))) if e["event"] == "error"]
     assert "input ids: index -1 (element 4) is outside [0, 12)" in error["message"], error
     assert json.loads((build / "run.json").read_text())["exit_code"] == 2
+
+
+LONG = pytest.mark.skipif(os.environ.get("EDGESPEC_LONG_TESTS") != "1", reason="about 30 s each: EDGESPEC_LONG_TESTS=1")
+
+
+@pytest.mark.parametrize("target", ["rpi3", pytest.param("efi", marks=LONG), pytest.param("linux-vm", marks=LONG)])
+def test_a_board_image_refuses_an_index_outside_the_table_as_host_and_qemu_virt_do(bundle, tmp_path, target):
+    """rpi3 answers the input frame with a bad-input ERROR, efi and linux-vm print it on their console:
+    the same words as on host and qemu-virt, and run.json's exit code 2 (bad input). rpi3 always
+    (its serving loop, platform/common/serve.c, is qemu-virt's and efi's too); efi's one-shot
+    runner and linux-vm's console reading with EDGESPEC_LONG_TESTS=1."""
+    build = tmp_path / f"build-{target}"
+    proc = _cli("build", str(bundle), "--target", target, "--out", str(build))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    _, rows, x = _inputs()
+    bad = _input_file(tmp_path / "bad.safetensors", np.array([[1, 2, 12, 0, 0, 0]], np.int64), rows.numpy(), x.numpy())
+    [error] = [e for e in _events(_cli("run", str(build), "--input", str(bad))) if e["event"] == "error"]
+    assert "input ids: index 12 (element 2) is outside [0, 12)" in error["message"], error
+    report = json.loads((build / "run.json").read_text())
+    assert report["exit_code"] == 2 and report["status"] != "ok", report
 
 
 def _input_file(path, ids, rows, x):

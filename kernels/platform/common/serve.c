@@ -4,6 +4,7 @@
 
 #include "edgespec/io_format.h"
 #include "edgespec/model.h"
+#include "input_fault.h"
 
 typedef struct {
   char text[240];
@@ -118,6 +119,14 @@ static void answer_input(const es_serve_config *config, const es_frame_header *h
   const int rc = es_model_invoke((const float *const *)inputs, config->outputs);
   const uint64_t ns = config->ns_now ? config->ns_now() - ns_start : 0;
   const uint64_t instructions = config->instructions_now ? config->instructions_now() - instructions_start : 0;
+  if (rc == ES_MODEL_BAD_INPUT && &es_model_input_fault != 0) {
+    put_str(&m, "input frame ");
+    put_u64(&m, h->sequence);
+    put_str(&m, ": ");
+    m.len = es_input_fault_text(&es_model_input_fault, m.text, sizeof m.text, m.len);
+    es_frame_write_error(config->port, h->sequence, ES_FRAME_ERROR_BAD_INPUT, m.text);
+    return;
+  }
   if (rc != 0) {
     put_str(&m, "es_model_invoke failed with ");
     put_u64(&m, (uint64_t)(uint32_t)rc);

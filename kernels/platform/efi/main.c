@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../common/console.h"
+#include "../common/input_fault.h"
 #include "../common/virtual_counter.h"
 #include "edgespec/io_format.h"
 #include "edgespec/model.h"
@@ -259,6 +260,11 @@ efi_status es_efi_main(efi_handle image, efi_system_table *system_table) {
   const uint64_t start = es_virtual_counter();
   const int rc = invoke_with_fault_report((const float *const *)inputs, outputs);
   const uint64_t end = es_virtual_counter();
+  if (rc == ES_MODEL_BAD_INPUT && &es_model_input_fault != 0) {
+    char text[200];
+    es_input_fault_text(&es_model_input_fault, text, sizeof text, 0);
+    fail(ES_EXIT_BAD_INPUT, text, 0);
+  }
   if (rc != 0) fail(ES_EXIT_MODEL_ERROR, "es_model_invoke failed", 0);
 
   es_line_start(&line);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "../common/console.h"
+#include "../common/input_fault.h"
 #include "edgespec/debug_tensors.h"
 #include "edgespec/io_format.h"
 #include "edgespec/model.h"
@@ -69,28 +70,11 @@ static void write_outputs(float *const *outputs, uint64_t *written) {
   *written = file_size;
 }
 
-static void line_signed(es_line *line, int64_t v) {
-  if (v < 0) es_line_str(line, "-");
-  es_line_dec(line, v < 0 ? 0u - (uint64_t)v : (uint64_t)v);
-}
-
 /* An index the model was given lies outside the axis it selects along (edgespec/model.h). */
 __attribute__((noreturn)) static void bad_index(const es_input_fault *f) {
-  es_line line;
-  es_line_start(&line);
-  es_line_str(&line, "error: input ");
-  es_line_str(&line, f->tensor);
-  es_line_str(&line, ": index ");
-  line_signed(&line, f->index);
-  es_line_str(&line, " (element ");
-  es_line_dec(&line, (uint64_t)f->position);
-  es_line_str(&line, ") is outside [");
-  line_signed(&line, f->low);
-  es_line_str(&line, ", ");
-  line_signed(&line, f->bound);
-  es_line_str(&line, "), the size of the axis it selects along");
-  es_line_end(&line);
-  fail_status(ES_EXIT_BAD_INPUT);
+  char text[200];
+  es_input_fault_text(f, text, sizeof text, 0);
+  fail(ES_EXIT_BAD_INPUT, text);
 }
 
 int main(void) {

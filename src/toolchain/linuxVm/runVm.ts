@@ -68,5 +68,8 @@ export async function collectVmConsole(launched: LaunchResult, workDir: string):
   const rest = reader.pendingText();
   if (rest) lines.push(rest);
   const text = lines.map(l => l.replace(/\r$/, '')).join('\n');
-  return { ...launched, console: `${text}${text ? '\n' : ''}${launched.console}` };
+  // QEMU ends with 0 when /init powers off; the runner's status is in the console
+  const failed = /^edgespec: status=failed exit=(\d+)/m.exec(text) ?? /^edgespec: init: exit=([1-9]\d*)/m.exec(text);
+  const exitCode = launched.exitCode === 0 && !launched.timedOut && failed ? Number(failed[1]) : launched.exitCode;
+  return { ...launched, exitCode, console: `${text}${text ? '\n' : ''}${launched.console}` };
 }

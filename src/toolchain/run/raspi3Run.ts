@@ -13,6 +13,7 @@ import execa from 'execa';
 import { promises as fs } from 'fs';
 import { onInterrupt } from '../interrupt';
 import { raspi3Args } from '../guest/guestArgs';
+import { FRAME_ERROR_NAMES, FrameError } from '../serve/frame';
 import { runServeSession, ServeSessionError, ServeSessionResult } from '../serve/session';
 import { RunReport } from '../../common/types';
 import { guardedCommand } from './guard';
@@ -125,7 +126,9 @@ export async function runRaspi3(opts: Raspi3RunOptions): Promise<Raspi3RunResult
       ? Number(exitFromLine[1])
       : result?.status === 'ok' && session?.stopped
         ? 0
-        : 1;
+        : result?.error?.code === FRAME_ERROR_NAMES[FrameError.BadInput]
+          ? 2 // the device refused the input (an index outside its axis, or a frame not matching the model), as the one-shot platforms exit
+          : 1;
   const problem = sessionError?.message ?? (result && result.status !== 'ok' ? result.error?.message : undefined) ?? (session && !session.stopped && result?.status === 'ok' ? 'the device did not print "edgespec: status=ok" after STOP' : undefined);
   return {
     launched: {

@@ -11,6 +11,7 @@ input and compared with onnxruntime's output. Writes a table (docs/edge-models-o
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import subprocess
@@ -99,6 +100,20 @@ def markdown(results: List[CaseResult], seconds: float, target: str, selection: 
     return "\n".join(lines) + "\n"
 
 
+def write_from_json(files: List[Path], args) -> int:
+    """One table from the parts of a sweep run separately (--models), rows in the models' and exports' order."""
+    rows = {}
+    for file in files:
+        for row in json.loads(file.read_text()):
+            rows[row["name"]] = CaseResult(**row)
+    order = [f"{m.name}/{v}" for m in MODELS for v in VARIANTS]
+    results = [rows[name] for name in order if name in rows]
+    parts = f"{len(files)} parts run one after the other" if len(files) > 1 else ""
+    Path(args.out).write_text(markdown(results, sum(r.seconds for r in results), args.target, parts, head_commit()))
+    print(f"{sum(r.status == 'pass' for r in results)} of {sum(r.status != 'skipped' for r in results)} exports pass; table in {args.out}")
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", help="only models whose name matches this regular expression")
@@ -106,7 +121,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--target", default="host", help="the target to build and run for (default host)")
     parser.add_argument("--out", default=str(REPO / "docs" / "edge-models-onnx.md"))
     parser.add_argument("--json", help="also write the results as JSON here")
+    parser.add_argument("--from-json", nargs="+", metavar="FILE",
+                        help="run nothing: write the table from these --json files of earlier runs (parts of one sweep)")
     args = parser.parse_args(argv)
+    if args.from_json:
+        return write_from_json([Path(f) for f in args.from_json], args)
     cases = [(m, v) for m in MODELS if not args.models or re.search(args.models, m.name)
              for v in VARIANTS if not args.variants or re.search(args.variants, v)]
     selection = "; ".join(s for s in (f"models matching `{args.models}`" if args.models else "",

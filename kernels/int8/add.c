@@ -1,6 +1,7 @@
 /* es_add_s8: TFLite's int8 add. Both inputs, less their zero points, are shifted left by
  * 20 bits (precision through the rescale), requantized to a common scale, summed and
- * requantized to the output. 16 elements at a time with NEON or AVX-512 (requant_s8.h). */
+ * requantized to the output. 16 elements at a time with NEON or AVX-512, 8 with AVX2
+ * (requant_s8.h). */
 #include "requant_s8.h"
 
 /* TFLite's int8 add: inputs shifted left by 20 bits keep precision through the rescale. */
@@ -11,7 +12,7 @@ void es_add_s8(const int8_t *a, int32_t a_zp, int32_t a_mult, int32_t a_shift, c
                int32_t out_zp, int32_t out_mult, int32_t out_shift, int32_t act_min,
                int32_t act_max) {
   int32_t i = 0;
-#if defined(ES_S8_NEON) || defined(ES_S8_VNNI)
+#if defined(ES_S8_NEON) || defined(ES_S8_VNNI) || defined(ES_S8_AVX2)
   const es_s8_output o = {out_zp, act_min, act_max};
 #endif
 #if defined(ES_S8_NEON)
@@ -45,6 +46,19 @@ void es_add_s8(const int8_t *a, int32_t a_zp, int32_t a_mult, int32_t a_shift, c
     const __m512i sa = es_s8_requant16(_mm512_sub_epi32(_mm512_slli_epi32(xa, ES_ADD_LEFT_SHIFT), a_off), ma, sha, &raw);
     const __m512i sb = es_s8_requant16(_mm512_sub_epi32(_mm512_slli_epi32(xb, ES_ADD_LEFT_SHIFT), b_off), mb, shb, &raw);
     _mm_storeu_si128((__m128i *)(out + i), _mm512_cvtepi32_epi8(es_s8_requant16(_mm512_add_epi32(sa, sb), mo, sho, &o)));
+  }
+#elif defined(ES_S8_AVX2)
+  const es_s8_output raw = {0, INT32_MIN, INT32_MAX};
+  const es_s8_requant8_consts qa = es_s8_requant8_make(_mm256_set1_epi32(a_mult), _mm256_set1_epi32(a_shift), &raw);
+  const es_s8_requant8_consts qb = es_s8_requant8_make(_mm256_set1_epi32(b_mult), _mm256_set1_epi32(b_shift), &raw);
+  const es_s8_requant8_consts qo = es_s8_requant8_make(_mm256_set1_epi32(out_mult), _mm256_set1_epi32(out_shift), &o);
+  const __m256i a_off = _mm256_set1_epi32(a_zp * (1 << ES_ADD_LEFT_SHIFT)), b_off = _mm256_set1_epi32(b_zp * (1 << ES_ADD_LEFT_SHIFT));
+  for (; i + 8 <= count; i += 8) {
+    const __m256i xa = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(a + i)));
+    const __m256i xb = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(b + i)));
+    const __m256i sa = es_s8_requant8_raw(&qa, _mm256_sub_epi32(_mm256_slli_epi32(xa, ES_ADD_LEFT_SHIFT), a_off));
+    const __m256i sb = es_s8_requant8_raw(&qb, _mm256_sub_epi32(_mm256_slli_epi32(xb, ES_ADD_LEFT_SHIFT), b_off));
+    _mm_storel_epi64((__m128i *)(void *)(out + i), es_s8_bytes8(es_s8_requant8(&qo, _mm256_add_epi32(sa, sb))));
   }
 #endif
   for (; i < count; i++) {

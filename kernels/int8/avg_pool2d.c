@@ -1,5 +1,7 @@
 #include "edgespec/kernels_int8.h"
 
+enum { CHUNK = 64 }; /* channels summed together */
+
 static inline int32_t divide_round_half_away(int32_t sum, int32_t divisor) {
   return sum >= 0 ? (sum + divisor / 2) / divisor : -((-sum + divisor / 2) / divisor);
 }
@@ -24,12 +26,20 @@ void es_avg_pool2d_s8(const int8_t *in, es_shape4 is, int8_t *out, es_shape4 os,
                                               : (vy1 - vy0) * (vx1 - vx0);
         if (divisor <= 0) divisor = 1;
         int8_t *o = out + (((int64_t)b * os.h + oy) * os.w + ox) * os.c;
-        for (int32_t c = 0; c < os.c; c++) {
-          int32_t sum = 0;
+        /* Channels CHUNK at a time, the window's pixels outer: contiguous loads that gcc
+         * vectorizes, rather than one strided walk over the window per channel. */
+        for (int32_t c0 = 0; c0 < os.c; c0 += CHUNK) {
+          const int32_t n = os.c - c0 < CHUNK ? os.c - c0 : CHUNK;
+          int32_t sum[CHUNK] = {0};
           for (int32_t iy = vy0; iy < vy1; iy++) {
-            for (int32_t ix = vx0; ix < vx1; ix++) sum += in[(((int64_t)b * is.h + iy) * is.w + ix) * is.c + c] - zp;
+            for (int32_t ix = vx0; ix < vx1; ix++) {
+              const int8_t *p = in + (((int64_t)b * is.h + iy) * is.w + ix) * is.c + c0;
+              for (int32_t c = 0; c < n; c++) sum[c] += p[c];
+            }
           }
-          o[c] = es_clamp_to_s8(zp + divide_round_half_away(sum, divisor), act_min, act_max);
+          const int32_t zp_sum = zp * (vy1 - vy0) * (vx1 - vx0);
+          for (int32_t c = 0; c < n; c++)
+            o[c0 + c] = es_clamp_to_s8(zp + divide_round_half_away(sum[c] - zp_sum, divisor), act_min, act_max);
         }
       }
     }

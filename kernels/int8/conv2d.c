@@ -7,7 +7,10 @@
  * int32 partial sums wait in `partial`; output channels are taken OCC at a time so that
  * both buffers stay small (about 15 KiB of stack in all).
  * With AVX-512 VNNI, a reduction of at most PANEL_KMAX and enough pixels, each group's output channels
- * are packed 32 at a time (panel_vnni.h) and blocks of 8 pixels gathered for each. */
+ * are packed 32 at a time (panel_vnni.h) and blocks of 8 pixels gathered for each. With AVX2
+ * (no VNNI) and a reduction of at most PANEL2_KMAX, blocks of 6 pixels are gathered, widened
+ * to int16 and multiplied by chunks of packed int16 panels (panel_avx2.h). */
+#include "panel_avx2.h"
 #include "panel_vnni.h"
 #include "tile_s8.h"
 
@@ -82,6 +85,21 @@ static void gather(const patch_args *p, int32_t pixel, int32_t c0, int32_t k0, i
   }
 }
 
+#if defined(ES_S8_AVX2)
+typedef struct {
+  const patch_args *p;
+  int32_t c0;
+} conv_rows;
+
+/* Row `pixel` of the patch matrix of one group, gathered and widened to int16. */
+static void gather_widened(const void *ctx, int32_t pixel, int16_t *dst) {
+  const conv_rows *c = ctx;
+  int8_t row[PANEL2_KMAX] __attribute__((aligned(32)));
+  gather(c->p, pixel, c->c0, 0, c->p->k, row);
+  es_s8_widen_row(dst, row, c->p->k);
+}
+#endif
+
 void es_conv2d_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *weights,
                   const int32_t *bias, int8_t *out, es_shape4 os, int32_t kh, int32_t kw,
                   int32_t stride_h, int32_t stride_w, int32_t pad_top, int32_t pad_left,
@@ -114,6 +132,20 @@ void es_conv2d_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *w
             es_s8_panel_rows(&panel, rp, rows, &o, out_b + (size_t)p0 * os.c + g * ocg + n0, os.c);
           }
         }
+      }
+    }
+    return;
+  }
+#elif defined(ES_S8_AVX2)
+  if (k <= PANEL2_KMAX) {
+    for (int32_t b = 0; b < os.n; b++) {
+      const patch_args p = {in + (size_t)b * is.h * is.w * is.c, is.h, is.w, is.c, os.w, kh, kw, stride_h, stride_w,
+                            pad_top, pad_left, dilation_h, dilation_w, icg, k, (int8_t)in_zp};
+      for (int32_t g = 0; g < groups; g++) {
+        const conv_rows rows = {&p, g * icg};
+        es_s8_panel2_matmul(&rows, gather_widened, pixels, k, weights + (size_t)g * ocg * k, ocg,
+                            bias ? bias + g * ocg : NULL, mult + g * ocg, shift + g * ocg, &o,
+                            out + (size_t)b * pixels * os.c + g * ocg, os.c);
       }
     }
     return;

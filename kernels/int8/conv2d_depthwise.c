@@ -2,12 +2,13 @@
  * channels.
  *
  * Per output pixel, the taps' input pointers are found once (NULL where the window leaves
- * the input: those taps read in_zp); then 16 channels at a time accumulate every tap in
+ * the input: those taps read in_zp); then 16 channels at a time (8 with AVX2) accumulate every tap in
  * int32 lanes and are requantized together (requant_s8.h).
  * - NEON: smull / smlal(2) put two taps' products in one int16 lane (2 * 128 * 127 <
  *   2^15), saddw(2) widens them into the int32 accumulators.
  * - AVX-512: sign-extend to int32, vpmulld, vpaddd.
- * - Portable: int32 lanes in plain loops. Channels past the last block of 16 take the
+ * - AVX2: 8 channels per block; two taps interleaved, widened to int16, vpmaddwd.
+ * - Portable: int32 lanes in plain loops. Channels past the last block take the
  *   portable loop everywhere, except a block of 8 of them on NEON (block8). */
 #include "requant_s8.h"
 
@@ -36,11 +37,11 @@ static void portable_channels(const dw_args *d, const int8_t *const *src, int32_
 
 typedef struct {
   int32x4_t v[4];
-} acc16;
+} dw_acc;
 
 /* padded == 0 (a constant where inlined): every src is valid, no checks. */
-static inline __attribute__((always_inline)) void block16(const dw_args *d, const int8_t *const *src, int32_t t0,
-                                                          int32_t taps, int32_t c, acc16 *a, const int padded) {
+static inline __attribute__((always_inline)) void dw_block(const dw_args *d, const int8_t *const *src, int32_t t0,
+                                                          int32_t taps, int32_t c, dw_acc *a, const int padded) {
   const int8x16_t zp = vdupq_n_s8((int8_t)d->in_zp);
   const int8_t *w = d->w + (size_t)t0 * d->channels + c;
   int32_t t = 0;
@@ -65,13 +66,13 @@ static inline __attribute__((always_inline)) void block16(const dw_args *d, cons
   }
 }
 
-static inline acc16 acc16_start(const dw_args *d, int32_t c) {
-  acc16 a;
+static inline dw_acc dw_acc_start(const dw_args *d, int32_t c) {
+  dw_acc a;
   for (int i = 0; i < 4; i++) a.v[i] = d->bias ? vld1q_s32(d->bias + c + 4 * i) : vdupq_n_s32(0);
   return a;
 }
 
-static inline void acc16_store(const dw_args *d, const acc16 *a, int32_t c, int8_t *out) {
+static inline void dw_acc_store(const dw_args *d, const dw_acc *a, int32_t c, int8_t *out) {
   const int8x16_t shift8 = vld1q_s8(d->shift + c);
   const int16x8_t shift_lo = vmovl_s8(vget_low_s8(shift8)), shift_hi = vmovl_high_s8(shift8);
   const int32x4_t shift[4] = {vmovl_s16(vget_low_s16(shift_lo)), vmovl_high_s16(shift_lo), vmovl_s16(vget_low_s16(shift_hi)),
@@ -88,7 +89,7 @@ static inline void acc16_store(const dw_args *d, const acc16 *a, int32_t c, int8
 
 
 /* 8 channels (the block of 8 left after the blocks of 16, such as all of a layer with 8 or 24
- * channels), as block16 on half vectors; any tap may be padding. */
+ * channels), as dw_block on half vectors; any tap may be padding. */
 typedef struct {
   int32x4_t v[2];
 } acc8;
@@ -187,10 +188,10 @@ static void interior_3x3(const dw_args *d, const int8_t *const rows[3], int32_t 
 
 typedef struct {
   __m512i v;
-} acc16;
+} dw_acc;
 
-static inline __attribute__((always_inline)) void block16(const dw_args *d, const int8_t *const *src, int32_t t0,
-                                                          int32_t taps, int32_t c, acc16 *a, const int padded) {
+static inline __attribute__((always_inline)) void dw_block(const dw_args *d, const int8_t *const *src, int32_t t0,
+                                                          int32_t taps, int32_t c, dw_acc *a, const int padded) {
   const __m512i zp = _mm512_set1_epi32(d->in_zp);
   const int8_t *w = d->w + (size_t)t0 * d->channels + c;
   __m512i acc = a->v;
@@ -201,12 +202,12 @@ static inline __attribute__((always_inline)) void block16(const dw_args *d, cons
   a->v = acc;
 }
 
-static inline acc16 acc16_start(const dw_args *d, int32_t c) {
-  acc16 a = {d->bias ? _mm512_loadu_si512(d->bias + c) : _mm512_setzero_si512()};
+static inline dw_acc dw_acc_start(const dw_args *d, int32_t c) {
+  dw_acc a = {d->bias ? _mm512_loadu_si512(d->bias + c) : _mm512_setzero_si512()};
   return a;
 }
 
-static inline void acc16_store(const dw_args *d, const acc16 *a, int32_t c, int8_t *out) {
+static inline void dw_acc_store(const dw_args *d, const dw_acc *a, int32_t c, int8_t *out) {
   const __m512i mult = _mm512_loadu_si512(d->mult + c);
   const __m512i shift = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(d->shift + c)));
   _mm_storeu_si128((__m128i *)(out + c), _mm512_cvtepi32_epi8(es_s8_requant16(a->v, mult, shift, &d->o)));
@@ -240,30 +241,112 @@ static void interior_3x3(const dw_args *d, const int8_t *const rows[3], int32_t 
 #undef DW_LOAD
 }
 
+#elif defined(ES_S8_AVX2)
+
+/* 8 channels per block: two taps' int8 values interleaved (vpunpcklbw) and widened to int16
+ * (vpmovsxbw), against the two taps' weights the same way; vpmaddwd adds each channel's two
+ * products into its int32 lane. */
+#define DW_BLOCK 8
+
+typedef struct {
+  __m256i v;
+} dw_acc;
+
+/* Taps t and t + 1 (or t alone with a zero) of 8 channels, interleaved and widened. */
+ES_S8_INLINE __m256i dw_pair(__m128i first, __m128i second) {
+  return _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(first, second));
+}
+#define DW_LOAD8(p) _mm_loadl_epi64((const __m128i *)(const void *)(p))
+
+static inline __attribute__((always_inline)) void dw_block(const dw_args *d, const int8_t *const *src, int32_t t0,
+                                                           int32_t taps, int32_t c, dw_acc *a, const int padded) {
+  const __m128i zp = _mm_set1_epi8((char)d->in_zp), zero = _mm_setzero_si128();
+  const size_t channels = (size_t)d->channels;
+  const int8_t *w = d->w + (size_t)t0 * channels + c;
+  __m256i acc = a->v;
+  int32_t t = 0;
+  for (; t + 2 <= taps; t += 2, w += 2 * channels) {
+    const __m128i x0 = !padded || src[t] ? DW_LOAD8(src[t] + c) : zp;
+    const __m128i x1 = !padded || src[t + 1] ? DW_LOAD8(src[t + 1] + c) : zp;
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(dw_pair(x0, x1), dw_pair(DW_LOAD8(w), DW_LOAD8(w + channels))));
+  }
+  if (t < taps) {
+    const __m128i x0 = !padded || src[t] ? DW_LOAD8(src[t] + c) : zp;
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(dw_pair(x0, zero), dw_pair(DW_LOAD8(w), zero)));
+  }
+  a->v = acc;
+}
+
+static inline dw_acc dw_acc_start(const dw_args *d, int32_t c) {
+  dw_acc a = {d->bias ? _mm256_loadu_si256((const __m256i *)(d->bias + c)) : _mm256_setzero_si256()};
+  return a;
+}
+
+static inline es_s8_requant8_consts dw_requant(const dw_args *d, int32_t c) {
+  return es_s8_requant8_make(_mm256_loadu_si256((const __m256i *)(d->mult + c)), _mm256_cvtepi8_epi32(DW_LOAD8(d->shift + c)),
+                             &d->o);
+}
+
+static inline void dw_acc_store(const dw_args *d, const dw_acc *a, int32_t c, int8_t *out) {
+  const es_s8_requant8_consts q = dw_requant(d, c);
+  _mm_storel_epi64((__m128i *)(void *)(out + c), es_s8_bytes8(es_s8_requant8(&q, a->v)));
+}
+
+/* As the NEON interior_3x3, 8 channels per block: the 9 weights as 5 interleaved pairs
+ * (the last with zero) stay in registers while the pixels go by. */
+static void interior_3x3(const dw_args *d, const int8_t *const rows[3], int32_t x0, int32_t count, int32_t step,
+                         int32_t dx, int8_t *out) {
+  const size_t channels = (size_t)d->channels, tap_dx = (size_t)dx * channels;
+  const __m128i zero = _mm_setzero_si128();
+  for (int32_t c = 0; c + 8 <= d->channels; c += 8) {
+    const int8_t *w = d->w + c;
+    __m128i wb[9];
+    for (int t = 0; t < 9; t++) wb[t] = DW_LOAD8(w + (size_t)t * channels);
+    const __m256i w01 = dw_pair(wb[0], wb[1]), w23 = dw_pair(wb[2], wb[3]), w45 = dw_pair(wb[4], wb[5]);
+    const __m256i w67 = dw_pair(wb[6], wb[7]), w8 = dw_pair(wb[8], zero);
+    const es_s8_requant8_consts q = dw_requant(d, c);
+    const __m256i bias = d->bias ? _mm256_loadu_si256((const __m256i *)(d->bias + c)) : _mm256_setzero_si256();
+    for (int32_t i = 0; i < count; i++) {
+      const size_t at = (size_t)(x0 + i * step) * channels + (size_t)c;
+      const int8_t *p0 = rows[0] + at, *p1 = rows[1] + at, *p2 = rows[2] + at;
+      __m256i acc = _mm256_add_epi32(bias, _mm256_madd_epi16(dw_pair(DW_LOAD8(p0), DW_LOAD8(p0 + tap_dx)), w01));
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(dw_pair(DW_LOAD8(p0 + 2 * tap_dx), DW_LOAD8(p1)), w23));
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(dw_pair(DW_LOAD8(p1 + tap_dx), DW_LOAD8(p1 + 2 * tap_dx)), w45));
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(dw_pair(DW_LOAD8(p2), DW_LOAD8(p2 + tap_dx)), w67));
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(dw_pair(DW_LOAD8(p2 + 2 * tap_dx), zero), w8));
+      _mm_storel_epi64((__m128i *)(void *)(out + (size_t)i * channels + c), es_s8_bytes8(es_s8_requant8(&q, acc)));
+    }
+  }
+}
+
 #else
 
 typedef struct {
   int32_t v[16];
-} acc16;
+} dw_acc;
 
-static inline void block16(const dw_args *d, const int8_t *const *src, int32_t t0, int32_t taps, int32_t c, acc16 *a,
+static inline void dw_block(const dw_args *d, const int8_t *const *src, int32_t t0, int32_t taps, int32_t c, dw_acc *a,
                            const int padded) {
   (void)padded;
   portable_channels(d, src, t0, taps, c, 16, a->v);
 }
 
-static inline acc16 acc16_start(const dw_args *d, int32_t c) {
-  acc16 a;
+static inline dw_acc dw_acc_start(const dw_args *d, int32_t c) {
+  dw_acc a;
   for (int i = 0; i < 16; i++) a.v[i] = d->bias ? d->bias[c + i] : 0;
   return a;
 }
 
-static inline void acc16_store(const dw_args *d, const acc16 *a, int32_t c, int8_t *out) {
+static inline void dw_acc_store(const dw_args *d, const dw_acc *a, int32_t c, int8_t *out) {
   for (int i = 0; i < 16; i++)
     out[c + i] = es_clamp_to_s8(d->o.out_zp + es_requantize(a->v[i], d->mult[c + i], d->shift[c + i]), d->o.act_min, d->o.act_max);
 }
 
 
+#endif
+
+#ifndef DW_BLOCK
+#define DW_BLOCK 16 /* channels per dw_block */
 #endif
 
 /* The input pointers of taps [t0, t0 + n) of output pixel (oy, ox), NULL for padding;
@@ -290,10 +373,10 @@ void es_conv2d_depthwise_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const
                             int32_t act_min, int32_t act_max) {
   const int32_t channels = os.c, taps = kh * kw;
   const dw_args d = {weights, bias, mult, shift, channels, in_zp, {out_zp, act_min, act_max}};
-  const int32_t vec_end = channels / 16 * 16;
+  const int32_t vec_end = channels / DW_BLOCK * DW_BLOCK;
   const int one_pass = taps <= MAX_TAPS;
   const int8_t *src[MAX_TAPS];
-#if defined(ES_S8_NEON) || defined(ES_S8_VNNI)
+#if defined(ES_S8_NEON) || defined(ES_S8_VNNI) || defined(ES_S8_AVX2)
   /* Output columns [x_lo, x_hi) have 3x3 windows inside the input horizontally. */
   const int fast_3x3 = kh == 3 && kw == 3 && vec_end == channels;
   int32_t x_lo = (pad_left + stride_w - 1) / stride_w, x_hi = (is.w - 1 - 2 * dilation_w + pad_left) / stride_w + 1;
@@ -307,7 +390,7 @@ void es_conv2d_depthwise_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const
     for (int32_t oy = 0; oy < os.h; oy++) {
       int8_t *out_row = out + ((size_t)b * os.h + oy) * os.w * channels;
       int32_t skip_lo = os.w, skip_hi = os.w; /* columns done by interior_3x3 */
-#if defined(ES_S8_NEON) || defined(ES_S8_VNNI)
+#if defined(ES_S8_NEON) || defined(ES_S8_VNNI) || defined(ES_S8_AVX2)
       const int32_t iy = oy * stride_h - pad_top;
       if (fast_3x3 && iy >= 0 && iy + 2 * dilation_h < is.h && x_lo < x_hi) {
         const int8_t *rows[3];
@@ -321,20 +404,20 @@ void es_conv2d_depthwise_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const
         if (ox >= os.w) break;
         int8_t *o = out_row + (size_t)ox * channels;
         const int32_t padded = one_pass ? TAPS(0, taps) : 1;
-        for (int32_t c = 0; c < vec_end; c += 16) {
-          acc16 a = acc16_start(&d, c);
+        for (int32_t c = 0; c < vec_end; c += DW_BLOCK) {
+          dw_acc a = dw_acc_start(&d, c);
           if (one_pass && !padded) {
-            block16(&d, src, 0, taps, c, &a, 0);
+            dw_block(&d, src, 0, taps, c, &a, 0);
           } else if (one_pass) {
-            block16(&d, src, 0, taps, c, &a, 1);
+            dw_block(&d, src, 0, taps, c, &a, 1);
           } else {
             for (int32_t t0 = 0; t0 < taps; t0 += MAX_TAPS) {
               const int32_t n = taps - t0 < MAX_TAPS ? taps - t0 : MAX_TAPS;
               TAPS(t0, n);
-              block16(&d, src, t0, n, c, &a, 1);
+              dw_block(&d, src, t0, n, c, &a, 1);
             }
           }
-          acc16_store(&d, &a, c, o);
+          dw_acc_store(&d, &a, c, o);
         }
         int32_t c_rest = vec_end;
 #if defined(ES_S8_NEON)

@@ -6,11 +6,25 @@
  * past. Edge rows and columns repeat the last valid one inside the tile, except a lone row
  * (batch 1, or the last of a tall matrix), which NEON computes once (es_s8_row_dot4).
  * With AVX-512 VNNI, K <= PANEL_KMAX and at least PANEL_MIN_ROWS rows, panels of 32 packed columns instead
- * (panel_vnni.h). */
+ * (panel_vnni.h); with AVX2 (no VNNI), K <= PANEL2_KMAX and at least 2 rows, the int16
+ * panels of panel_avx2.h. */
+#include "panel_avx2.h"
 #include "panel_vnni.h"
 #include "tile_s8.h"
 
 ES_S8_REGISTER_HEAVY
+
+#if defined(ES_S8_AVX2)
+typedef struct {
+  const int8_t *a;
+  int32_t k;
+} gemm_rows;
+
+static void widen_gemm_row(const void *ctx, int32_t row, int16_t *dst) {
+  const gemm_rows *g = ctx;
+  es_s8_widen_row(dst, g->a + (size_t)row * g->k, g->k);
+}
+#endif
 
 void es_gemm_s8(const int8_t *a, const int8_t *weights, const int32_t *bias, int8_t *out,
                 int32_t m, int32_t k, int32_t n, int32_t out_zp, const int32_t *mult,
@@ -29,6 +43,12 @@ void es_gemm_s8(const int8_t *a, const int8_t *weights, const int32_t *bias, int
         es_s8_panel_rows(&panel, rp, rows, &o, out + (size_t)r0 * n + n0, n);
       }
     }
+    return;
+  }
+#elif defined(ES_S8_AVX2)
+  if (k <= PANEL2_KMAX && m >= 2) {
+    const gemm_rows g = {a, k};
+    es_s8_panel2_matmul(&g, widen_gemm_row, m, k, weights, n, bias, mult, shift, &o, out, n);
     return;
   }
 #endif

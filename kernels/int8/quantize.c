@@ -3,7 +3,7 @@
 
 #include "edgespec/kernels_int8.h"
 
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || (defined(__AVX2__) && !defined(ES_NO_X86_SIMD))
 #include <immintrin.h>
 #endif
 
@@ -11,7 +11,8 @@
  * first (converting an out-of-range float to int is undefined; NaN becomes 0), so the
  * conversion truncates safely and v - trunc(v) is exact: one more or one less where that
  * fraction reaches a half is roundf exactly. The portable loop has no calls and no float
- * compares with NaN, so GCC vectorizes it for NEON; AVX-512 gets the same steps by hand. */
+ * compares with NaN, so GCC vectorizes it for NEON; AVX-512 and AVX2 get the same steps by
+ * hand. */
 void es_quantize_s8(const float *in, int8_t *out, int32_t count, float inv_scale, int32_t zp) {
   int32_t i = 0;
 #if defined(__AVX512F__)
@@ -27,6 +28,23 @@ void es_quantize_s8(const float *in, int8_t *out, int32_t count, float inv_scale
     t = _mm512_mask_add_epi32(t, _mm512_cmp_ps_mask(frac, half, _CMP_GE_OQ), t, one);
     t = _mm512_mask_sub_epi32(t, _mm512_cmp_ps_mask(frac, minus_half, _CMP_LE_OQ), t, one);
     _mm_storeu_si128((__m128i *)(out + i), _mm512_cvtsepi32_epi8(_mm512_add_epi32(t, zero_point)));
+  }
+#elif defined(__AVX2__) && !defined(ES_NO_X86_SIMD)
+  const __m256 scale = _mm256_set1_ps(inv_scale), lo = _mm256_set1_ps(-1024.0f), hi = _mm256_set1_ps(1024.0f);
+  const __m256 half = _mm256_set1_ps(0.5f), minus_half = _mm256_set1_ps(-0.5f);
+  const __m256i zero_point = _mm256_set1_epi32(zp);
+  for (; i + 8 <= count; i += 8) {
+    __m256 v = _mm256_mul_ps(_mm256_loadu_ps(in + i), scale);
+    v = _mm256_and_ps(v, _mm256_cmp_ps(v, v, _CMP_ORD_Q)); /* NaN -> +0 */
+    v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+    __m256i t = _mm256_cvttps_epi32(v);
+    const __m256 frac = _mm256_sub_ps(v, _mm256_cvtepi32_ps(t));
+    /* the compares are all-ones (-1) where true */
+    t = _mm256_sub_epi32(t, _mm256_castps_si256(_mm256_cmp_ps(frac, half, _CMP_GE_OQ)));
+    t = _mm256_add_epi32(t, _mm256_castps_si256(_mm256_cmp_ps(frac, minus_half, _CMP_LE_OQ)));
+    t = _mm256_add_epi32(t, zero_point);
+    const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+    _mm_storel_epi64((__m128i *)(void *)(out + i), _mm_packs_epi16(w, w));
   }
 #endif
   for (; i < count; i++) {

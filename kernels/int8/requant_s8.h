@@ -8,7 +8,10 @@
  *   half away from zero. Zero point and clamp come after narrowing (es_s8_narrow16).
  * - AVX-512: the high multiply as 64-bit products of the even and odd lanes,
  *   (x * mult + 2^30) >> 31, which equals the rounding doubling high multiply; the divide
- *   as an arithmetic shift plus one where the remainder passes TFLite's threshold. */
+ *   as an arithmetic shift plus one where the remainder passes TFLite's threshold.
+ * - AVX2 (x86 without AVX-512 VNNI): the same steps on 8 lanes, with the per-lane constants
+ *   made once per block of columns (es_s8_requant8_make). AVX2 has no 64-bit arithmetic
+ *   shift; the logical one leaves the same low 32 bits, which are all that is kept. */
 #ifndef EDGESPEC_INT8_REQUANT_S8_H
 #define EDGESPEC_INT8_REQUANT_S8_H
 
@@ -22,6 +25,9 @@
 #include <arm_neon.h>
 #elif defined(__AVX512VNNI__) && defined(__AVX512BW__) && defined(__AVX512VL__) && !defined(ES_NO_X86_SIMD)
 #define ES_S8_VNNI 1
+#include <immintrin.h>
+#elif defined(__AVX2__) && !defined(ES_NO_X86_SIMD)
+#define ES_S8_AVX2 1
 #include <immintrin.h>
 #endif
 
@@ -85,6 +91,54 @@ ES_S8_INLINE __m512i es_s8_requant16(__m512i x, __m512i mult, __m512i shift, con
   x = _mm512_mask_add_epi32(x, _mm512_cmpgt_epi32_mask(remainder, threshold), x, one);
   x = _mm512_add_epi32(x, _mm512_set1_epi32(o->out_zp));
   return _mm512_min_epi32(_mm512_max_epi32(x, _mm512_set1_epi32(o->act_min)), _mm512_set1_epi32(o->act_max));
+}
+
+#elif defined(ES_S8_AVX2)
+
+/* Per-lane constants of es_s8_requant8 for 8 lanes with their own mult and shift. */
+typedef struct {
+  __m256i mult, mult_odd, left, right, mask, half, zp, lo, hi;
+} es_s8_requant8_consts;
+
+ES_S8_INLINE es_s8_requant8_consts es_s8_requant8_make(__m256i mult, __m256i shift, const es_s8_output *o) {
+  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+  es_s8_requant8_consts q;
+  q.mult = mult;
+  q.mult_odd = _mm256_srli_epi64(mult, 32);
+  q.left = _mm256_max_epi32(shift, zero);
+  q.right = _mm256_sub_epi32(zero, _mm256_min_epi32(shift, zero));
+  q.mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, q.right), one);
+  q.half = _mm256_srai_epi32(q.mask, 1);
+  q.zp = _mm256_set1_epi32(o->out_zp);
+  q.lo = _mm256_set1_epi32(o->act_min);
+  q.hi = _mm256_set1_epi32(o->act_max);
+  return q;
+}
+
+/* requant(x) in 8 int32 lanes, without zero point or clamp. */
+ES_S8_INLINE __m256i es_s8_requant8_raw(const es_s8_requant8_consts *q, __m256i x) {
+  x = _mm256_sllv_epi32(x, q->left);
+  const __m256i nudge = _mm256_set1_epi64x((int64_t)1 << 30);
+  /* Even lanes: bits 31..62 of the product moved down; odd lanes: moved up to 32..63. */
+  const __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(x, q->mult), nudge), 31);
+  const __m256i odd = _mm256_slli_epi64(_mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), q->mult_odd), nudge), 1);
+  x = _mm256_blend_epi32(even, odd, 0xaa);
+  const __m256i remainder = _mm256_and_si256(x, q->mask);
+  const __m256i threshold = _mm256_sub_epi32(q->half, _mm256_srai_epi32(x, 31));
+  x = _mm256_srav_epi32(x, q->right);
+  return _mm256_sub_epi32(x, _mm256_cmpgt_epi32(remainder, threshold));
+}
+
+/* clamp(out_zp + requant(x)) in 8 int32 lanes. */
+ES_S8_INLINE __m256i es_s8_requant8(const es_s8_requant8_consts *q, __m256i x) {
+  x = _mm256_add_epi32(es_s8_requant8_raw(q, x), q->zp);
+  return _mm256_min_epi32(_mm256_max_epi32(x, q->lo), q->hi);
+}
+
+/* 8 int32 lanes already in [-128, 127] -> the low 8 bytes. */
+ES_S8_INLINE __m128i es_s8_bytes8(__m256i x) {
+  const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1));
+  return _mm_packs_epi16(w, w);
 }
 
 #endif

@@ -14,7 +14,9 @@
  *   flipping their sign bit (a + 128), and the caller subtracts 128 * sum_i w_j[i] from
  *   the bias of column j (es_s8_column_offset). A shuffle tree reduces the 16
  *   accumulators to one vector holding the whole tile, row-major.
- * - Portable C for everything else (ES_NO_NEON, other hosts).
+ * - Portable C for everything else (ES_NO_NEON, other hosts). With AVX2 (no VNNI) the tile
+ *   is the portable one (only K > PANEL2_KMAX reaches it: panel_avx2.h takes the rest), and
+ *   a lone row has its own vpmaddubsw form (es_s8_row_dot4 below).
  *
  * Rows and columns past the edge of the matrix repeat a valid pointer (their results are
  * computed and not stored), so the tile always works on 4 x 4. */
@@ -337,6 +339,67 @@ ES_S8_INLINE void es_s8_tile_dot(es_s8_tile *t, const int8_t *const a[4], const 
   }
 }
 
+#if defined(ES_S8_AVX2)
+/* One row against 4 weight rows (see the NEON es_s8_row_dot4), 32 values of k per step:
+ * vpmaddubsw multiplies |a| (vpabsb, read as unsigned: 128 for -128) by sign(a) * w
+ * (vpsignb; weights are in [-127, 127], so the negation cannot overflow) and adds pairs
+ * into int16 without saturating (2 * 128 * 127 = 32512), vpmaddwd with ones widens the
+ * pairs into int32. |a| is shared by the 4 columns. The last 1 to 31 values are copied
+ * into zero-filled buffers (a zero in a makes its product zero). */
+#define ES_S8_HAS_ROW_DOT4 1
+typedef __m128i es_s8_row4;
+
+ES_S8_INLINE __m256i es_s8_dot32(__m256i a_abs, __m256i a, const int8_t *w, __m256i ones) {
+  const __m256i prod = _mm256_maddubs_epi16(a_abs, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)w), a));
+  return _mm256_madd_epi16(prod, ones);
+}
+
+ES_S8_INLINE __m128i es_s8_row_dot4(const int8_t *a, const int8_t *const w[4], int32_t k) {
+  const int8_t *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0;
+  int32_t i = 0;
+  for (; i + 32 <= k; i += 32) {
+    const __m256i x = _mm256_loadu_si256((const __m256i *)(a + i)), x_abs = _mm256_abs_epi8(x);
+    c0 = _mm256_add_epi32(c0, es_s8_dot32(x_abs, x, w0 + i, ones));
+    c1 = _mm256_add_epi32(c1, es_s8_dot32(x_abs, x, w1 + i, ones));
+    c2 = _mm256_add_epi32(c2, es_s8_dot32(x_abs, x, w2 + i, ones));
+    c3 = _mm256_add_epi32(c3, es_s8_dot32(x_abs, x, w3 + i, ones));
+  }
+  if (i < k) {
+    int8_t ta[32] __attribute__((aligned(32))) = {0}, tw[4][32] __attribute__((aligned(32))) = {{0}};
+    for (int32_t p = i; p < k; p++) {
+      ta[p - i] = a[p];
+      tw[0][p - i] = w0[p], tw[1][p - i] = w1[p], tw[2][p - i] = w2[p], tw[3][p - i] = w3[p];
+    }
+    const __m256i x = _mm256_load_si256((const __m256i *)ta), x_abs = _mm256_abs_epi8(x);
+    c0 = _mm256_add_epi32(c0, es_s8_dot32(x_abs, x, tw[0], ones));
+    c1 = _mm256_add_epi32(c1, es_s8_dot32(x_abs, x, tw[1], ones));
+    c2 = _mm256_add_epi32(c2, es_s8_dot32(x_abs, x, tw[2], ones));
+    c3 = _mm256_add_epi32(c3, es_s8_dot32(x_abs, x, tw[3], ones));
+  }
+  /* [c0 c1 c2 c3] lane sums -> one int32 per column. */
+  const __m256i s01 = _mm256_hadd_epi32(c0, c1), s23 = _mm256_hadd_epi32(c2, c3);
+  const __m256i s = _mm256_hadd_epi32(s01, s23);
+  return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+}
+
+ES_S8_INLINE void es_s8_row_store(__m128i sum, const es_s8_columns *c, const es_s8_output *o, int8_t *out,
+                                  int32_t cols) {
+  const es_s8_requant8_consts q = es_s8_requant8_make(
+      _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)c->mult)),
+      _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)c->shift)), o);
+  const __m128i x = _mm_add_epi32(sum, _mm_loadu_si128((const __m128i *)c->bias));
+  const int32_t bytes = _mm_cvtsi128_si32(es_s8_bytes8(es_s8_requant8(&q, _mm256_zextsi128_si256(x))));
+  if (cols == 4) {
+    memcpy(out, &bytes, 4);
+    return;
+  }
+  int8_t all[4];
+  memcpy(all, &bytes, 4);
+  es_s8_store_partial(all, out, 0, 1, cols);
+}
+#else
 /* One row against 4 weight rows (see the NEON es_s8_row_dot4): plain loops that gcc
  * vectorizes for the host's CPU, instead of the 4 x 4 tile computing the row four times. */
 #define ES_S8_HAS_ROW_DOT4 1
@@ -361,6 +424,8 @@ ES_S8_INLINE void es_s8_row_store(es_s8_row4 sum, const es_s8_columns *c, const 
     out[j] = es_clamp_to_s8(o->out_zp + es_requantize(sum.v[j] + c->bias[j], c->mult[j], c->shift[j]), o->act_min,
                             o->act_max);
 }
+
+#endif
 
 ES_S8_INLINE void es_s8_tile_store(const es_s8_tile *t, const es_s8_columns *c, const es_s8_output *o,
                                    int8_t *out, ptrdiff_t ldo, int32_t rows, int32_t cols) {

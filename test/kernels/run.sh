@@ -221,15 +221,23 @@ fi
 int8_sources=("$kernels"/int8/*.c)
 # suites whose entry points test_int8.c's main calls
 int8_suite_sources=("$here/test_windows_int8.c" "$here/test_indices_int8.c")
-log=$work/int8-host-sanitizers.log
-if objs=$(compile gcc "$work/int8-host-sanitizers" sanitize_flags "${int8_sources[@]}" "$here/test_int8.c" "${int8_suite_sources[@]}" \
-            "$here/harness.c" 2>"$log") &&
-   gcc -fsanitize=address,undefined $objs -lm -o "$work/test_int8_sanitizers" 2>>"$log"; then
-  "$work/test_int8_sanitizers" >"$log" 2>&1
-  count_suite "int8 kernels, host with AddressSanitizer and UBSan" "$log" $?
-else
-  fail "int8 kernels, host with sanitizers: build failed" "$log"
-fi
+# Under the sanitizers: the portable C path, and the AVX2 path (kernels/int8/panel_avx2.h) where
+# the CPU has AVX2.
+int8_sanitize_variants=(portable)
+grep -qw avx2 /proc/cpuinfo 2>/dev/null && int8_sanitize_variants+=(avx2)
+for variant in "${int8_sanitize_variants[@]}"; do
+  log=$work/int8-host-sanitizers-$variant.log
+  int8_sanitize_flags=("${sanitize_flags[@]}")
+  [ "$variant" = avx2 ] && int8_sanitize_flags+=(-mavx2 -mfma)
+  if objs=$(compile gcc "$work/int8-host-sanitizers-$variant" int8_sanitize_flags "${int8_sources[@]}" "$here/test_int8.c" \
+              "${int8_suite_sources[@]}" "$here/harness.c" 2>"$log") &&
+     gcc -fsanitize=address,undefined $objs -lm -o "$work/test_int8_sanitizers_$variant" 2>>"$log"; then
+    "$work/test_int8_sanitizers_$variant" >"$log" 2>&1
+    count_suite "int8 kernels, host with AddressSanitizer and UBSan ($variant)" "$log" $?
+  else
+    fail "int8 kernels, host with sanitizers ($variant): build failed" "$log"
+  fi
+done
 log=$work/int8-host-target.log
 if objs=$(compile gcc "$work/int8-host-target" host_flags "${int8_sources[@]}" "$here/test_int8.c" "${int8_suite_sources[@]}" "$here/harness.c" 2>"$log") &&
    gcc $objs -lm -o "$work/test_int8_host" 2>>"$log"; then
@@ -237,6 +245,17 @@ if objs=$(compile gcc "$work/int8-host-target" host_flags "${int8_sources[@]}" "
   count_suite "int8 kernels, host target flags (-O3 -march=native)" "$log" $?
 else
   fail "int8 kernels, host target flags: build failed" "$log"
+fi
+# The same flags without the x86 vector paths (AVX2, AVX-512 VNNI): the portable C kernels as
+# gcc vectorizes them for this CPU.
+log=$work/int8-host-portable.log
+host_portable_flags=("${host_flags[@]}" -DES_NO_X86_SIMD)
+if objs=$(compile gcc "$work/int8-host-portable" host_portable_flags "${int8_sources[@]}" "$here/test_int8.c" "${int8_suite_sources[@]}" "$here/harness.c" 2>"$log") &&
+   gcc $objs -lm -o "$work/test_int8_host_portable" 2>>"$log"; then
+  "$work/test_int8_host_portable" >"$log" 2>&1
+  count_suite "int8 kernels, host target flags with -DES_NO_X86_SIMD" "$log" $?
+else
+  fail "int8 kernels, host target flags with -DES_NO_X86_SIMD: build failed" "$log"
 fi
 for variant in neon portable; do
   dir=$work/int8-bm-$variant

@@ -57,13 +57,37 @@ static void rand_requant(int32_t *mult, int8_t *shift, int n) {
   }
 }
 
+/* A sweep runs many cases and reports them as one check: the cases run, the ones that
+ * differ, and the first of those. */
+static struct {
+  int active;
+  size_t cases, bad_cases;
+  char first_bad[300];
+} sweep;
+
 static void check_s8(const char *name, const int8_t *got, const int8_t *want, size_t n) {
   size_t bad = 0, first = 0;
   for (size_t i = 0; i < n; i++) if (got[i] != want[i]) { if (!bad) first = i; bad++; }
   char detail[160];
   snprintf(detail, sizeof detail, "%zu of %zu differ, first at %zu: %d vs %d", bad, n, first,
            bad ? got[first] : 0, bad ? want[first] : 0);
+  if (sweep.active) {
+    sweep.cases++;
+    if (bad && sweep.bad_cases++ == 0) snprintf(sweep.first_bad, sizeof sweep.first_bad, "%s: %s", name, detail);
+    return;
+  }
   t_expect(name, bad == 0, detail);
+}
+
+static void sweep_begin(void) {
+  sweep.active = 1, sweep.cases = 0, sweep.bad_cases = 0, sweep.first_bad[0] = 0;
+}
+
+static void sweep_end(const char *name) {
+  char detail[400];
+  snprintf(detail, sizeof detail, "%zu of %zu cases differ; first: %s", sweep.bad_cases, sweep.cases, sweep.first_bad);
+  sweep.active = 0;
+  t_expect(name, sweep.bad_cases == 0 && sweep.cases > 0, detail);
 }
 
 /* --- conv ------------------------------------------------------------------------------ */
@@ -155,6 +179,69 @@ static void test_gemm(const char *label, int m, int k, int n, int extreme, int w
   free(a); free(w); free(bias); free(mult); free(shift); free(got); free(want);
 }
 
+/* Shapes around every block size of the gemm paths (NEON 4 x 4 tile and 16/8-byte steps;
+ * AVX2 panels of 6 rows x 16 columns over int16 pairs, lone rows in 32-byte steps; AVX-512
+ * panels of 8 x 32 over groups of 4), with the extreme values that fill int16 pair sums. */
+static void sweep_gemm(void) {
+  static const int ms[] = {1, 2, 3, 5, 6, 7, 8, 13};
+  static const int ks[] = {1, 2, 3, 4, 5, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 100};
+  static const int ns[] = {1, 3, 4, 5, 8, 9, 15, 16, 17, 33};
+  sweep_begin();
+  for (size_t mi = 0; mi < sizeof ms / sizeof ms[0]; mi++)
+    for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
+      for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++)
+        test_gemm("sweep", ms[mi], ks[ki], ns[ni], (mi + ki + ni) % 5 == 0, (mi + ni) % 2);
+  sweep_end("gemm_s8 sweep: m 1-13, k 1-100 (odd, around 4/16/32), n 1-33, extreme values in a fifth");
+  sweep_begin();
+  static const int long_ks[] = {255, 513, 1000, 2047, 2048, 2049, 8191, 8193};
+  for (size_t ki = 0; ki < sizeof long_ks / sizeof long_ks[0]; ki++) {
+    test_gemm("long", 1, long_ks[ki], 5, ki % 2, 1);
+    test_gemm("long", 7, long_ks[ki], 18, ki % 2 == 0, 1);
+  }
+  sweep_end("gemm_s8 long reductions (255 to 8193: past the AVX-512 and AVX2 panels' limits), 1 and 7 rows");
+}
+
+/* Depthwise with every channel count from 1 to 70 (blocks of 16 and 8 and their tails),
+ * 3x3 (the interior fast path) and other kernels, strides, padding, dilation, zero points. */
+static void sweep_depthwise(void) {
+  sweep_begin();
+  for (int ch = 1; ch <= 70; ch++) {
+    const int variant = ch % 4;
+    conv_case c = {"sweep", 1, 5 + ch % 3, 6 + ch % 5, ch, 0, 3, 3, 1 + (variant == 1), 1 + (variant == 1),
+                   variant != 2, variant != 2, variant != 2, variant == 0 ? 2 : variant != 2,
+                   1, 1, 0, 1, ch % 3 != 0, variant == 3 ? -20 : -128, variant == 3 ? 50 : 127, ch % 11 == 0};
+    if (ch % 9 == 0) c.kh = 5, c.kw = 5, c.pt = c.pl = c.pb = c.pr = 2;
+    if (ch % 13 == 0) c.kh = 1, c.kw = 1, c.pt = c.pl = c.pb = c.pr = 0;
+    if (ch % 7 == 0) c.dh = c.dw = 2, c.h += 4, c.w += 4;
+    if (ch % 10 == 0) c.kh = 3, c.kw = 1, c.pr = 0, c.pl = 0;
+    if (ch % 17 == 0) c.n = 2;
+    test_conv(&c);
+  }
+  sweep_end("depthwise_s8 sweep: channels 1-70, kernels 1x1/3x1/3x3/5x5, strides 1-2, padding, dilation 2, clamps");
+}
+
+/* Convolutions around the patch-GEMM blocks: few and many pixels, K odd and past the
+ * AVX2 panel's limit, groups, strides, padding. */
+static void sweep_conv(void) {
+  sweep_begin();
+  for (int ic = 1; ic <= 20; ic += 3)
+    for (int oc = 1; oc <= 40; oc += 13) {
+      const int k = 1 + 2 * ((ic + oc) % 3); /* 1, 3 or 5 */
+      const int s = 1 + (ic + oc) % 2, pad = k / 2 * ((ic * oc) % 2);
+      conv_case c = {"sweep", 1, k + ic % 5, k + oc % 7, ic, oc, k, k, s, s, pad, pad, pad, pad, 1, 1, 1, 0,
+                     oc % 2, oc % 3 == 0 ? -30 : -128, 127, (ic + oc) % 9 == 0};
+      if (ic % 2 == 0 && oc % 2 == 0) c.groups = 2, c.ic = ic, c.oc = oc;
+      test_conv(&c);
+    }
+  /* K = 3 * 3 * 1000 = 9000: beyond PANEL2_KMAX, the tile path on AVX2 */
+  const conv_case longk = {"sweep", 1, 3, 2, 1000, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -128, 127, 0};
+  test_conv(&longk);
+  /* one output pixel, and a 1x1 output of a full-size kernel (fully connected as conv) */
+  const conv_case one = {"sweep", 1, 4, 4, 7, 19, 4, 4, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 1, -128, 127, 0};
+  test_conv(&one);
+  sweep_end("conv2d_s8 sweep: 1-19 input and 1-40 output channels, kernels 1/3/5, strides 1-2, padding, groups 2, K=9000, one pixel");
+}
+
 /* --- elementwise, pools, reductions ----------------------------------------------------- */
 
 static void test_add(void) {
@@ -170,11 +257,13 @@ static void test_add(void) {
   memcpy(got, a, n);
   es_add_s8(got, a_zp, am, as, b, b_zp, bm, bs, got, n, out_zp, om, os, -100, 120);
   check_s8("add_s8 in place", got, want, n);
+  es_add_s8(a, a_zp, am, as, b, b_zp, bm, bs, got, 37, out_zp, om, os, -100, 120);
+  check_s8("add_s8 37 elements (vector steps and a tail)", got, want, 37);
   free(a); free(b); free(got); free(want);
 }
 
 static void test_pools(void) {
-  const int h = 9, w = 8, c = 5, k = 3, s = 2, p = 1;
+  const int h = 9, w = 8, c = 70, k = 3, s = 2, p = 1; /* 70 channels: a chunk of 64 and a tail */
   const int oh = out_size(h, k, s, p, p, 1), ow = out_size(w, k, s, p, p, 1);
   int8_t *x = rand_s8((size_t)h * w * c, -128, 127), *got = malloc((size_t)oh * ow * c), *want = malloc((size_t)oh * ow * c);
   es_shape4 is = {1, h, w, c}, os = {1, oh, ow, c};
@@ -361,6 +450,16 @@ static void test_activations_s8(void) {
     check_s8(name, got, want, 256);
   }
 
+  /* lut: every code through a table that is not its own inverse, out of place and in place */
+  int8_t table[256];
+  for (int i = 0; i < 256; i++) table[i] = (int8_t)((i * 37 + 11) & 255);
+  for (int i = 0; i < 256; i++) want[i] = table[all[i] + 128];
+  es_lut_s8(all, got, 256, table);
+  check_s8("lut_s8 every code", got, want, 256);
+  memcpy(got, all, sizeof got);
+  es_lut_s8(got, got, 256, table);
+  check_s8("lut_s8 every code in place", got, want, 256);
+
   /* maximum / minimum: every pair of codes, as they are (TFLite) and requantized to the output */
   int8_t *mx = malloc(256 * 256), *mn = malloc(256 * 256);
   int8_t *mx_want = malloc(256 * 256), *mn_want = malloc(256 * 256);
@@ -464,6 +563,9 @@ int main(void) {
   test_gemm("K=72 n=130", 9, 72, 130, 0, 0);
   test_gemm("fully connected 1280->1001", 1, 1280, 1001, 0, 1);
   test_gemm("expand 24->144", 50, 24, 144, 0, 1);
+  sweep_gemm();
+  sweep_depthwise();
+  sweep_conv();
   test_add();
   test_pools();
   test_mean_concat_clamp_quantize();

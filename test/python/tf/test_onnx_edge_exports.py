@@ -191,3 +191,22 @@ def test_a_folded_value_replaces_its_declared_symbolic_type(tmp_path):
     result = capture_onnx_file(path, out=tmp_path / "bundle", input_shapes=[[2, 4]])
     assert load_graph(result.path)["outputs"][0]["shape"] == [2, 4]
     assert assert_interpreter_agrees(result.path) < 1e-6
+
+
+def test_a_declared_output_shape_of_the_wrong_rank_is_left_to_shape_inference(tmp_path):
+    """The dynamo exporter, with a dynamic dimension, declares an LSTM's Y_h output ([1, B, H]) with four
+    dims, one of them symbolic; once --input-shape fixes the inputs, the shape comes from inference
+    (the state output of a streaming voice-activity model)."""
+    hidden, features, steps = 3, 2, 4
+    weights = [numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32) * 0.5, name)
+               for name, shape in (("W", (1, 4 * hidden, features)), ("R", (1, 4 * hidden, hidden)), ("B", (1, 8 * hidden)))]
+    nodes = [helper.make_node("LSTM", ["x", "W", "R", "B", "", "h0", "c0"], ["y", "hn", "cn"], hidden_size=hidden)]
+    state = lambda name: helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, "batch", hidden])  # noqa: E731
+    wrong = lambda name: helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, "Min(s0, s1)", 1, hidden])  # noqa: E731
+    path = _save(tmp_path, nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [steps, "batch", features]),
+                                   state("h0"), state("c0")],
+                 [helper.make_tensor_value_info("y", TensorProto.FLOAT, [steps, 1, "batch", hidden]), wrong("hn"), wrong("cn")],
+                 weights, opset=18)
+    result = capture_onnx_file(path, out=tmp_path / "bundle", input_shapes=[[steps, 1, features], [1, 1, hidden], [1, 1, hidden]])
+    assert [o["shape"] for o in load_graph(result.path)["outputs"]] == [[steps, 1, 1, hidden], [1, 1, hidden], [1, 1, hidden]]
+    assert assert_interpreter_agrees(result.path) < 1e-6

@@ -77,13 +77,15 @@ def fix_input_shapes(model, input_shapes: Optional[Sequence[Sequence[int]]]) -> 
 
 
 def forget_unknown_dims(model) -> None:
-    """Outputs and intermediate values declared with a symbolic ("batch") or -1 (or 0) dimension: that
-    dimension is left to shape inference, which knows it once the inputs are fixed (a declared name is
-    not replaced by what inference computes for every operator, e.g. GatherElements)."""
+    """Outputs and intermediate values declared with a symbolic ("batch") or -1 (or 0) dimension: their
+    shape is left to shape inference, which knows it once the inputs are fixed. A declared name is not
+    replaced by what inference computes for every operator (GatherElements), and a declared shape can be
+    wrong altogether (the dynamo exporter gives an LSTM's Y_h, [1, B, H], four dims when a dimension is
+    dynamic); the shapes of the reference outputs are checked against onnxruntime's after capture."""
     for value in list(model.graph.output) + list(model.graph.value_info):
-        for dim in value.type.tensor_type.shape.dim:
-            if dim.HasField("dim_param") or (dim.HasField("dim_value") and dim.dim_value <= 0):
-                dim.Clear()
+        tensor_type = value.type.tensor_type
+        if tensor_type.HasField("shape") and any(not _known(d) for d in tensor_type.shape.dim):
+            tensor_type.ClearField("shape")
 
 
 def _known(dim) -> bool:

@@ -132,6 +132,9 @@ void es_abs_s8(const int8_t *in, int8_t *out, int32_t count, int32_t in_zp, int3
                int32_t shift);
 /* TFLite's NEG (one scale in and out): out = in_zp + out_zp - q, saturated. In-place allowed. */
 void es_neg_s8(const int8_t *in, int8_t *out, int32_t count, int32_t zero_point_sum);
+/* A function of one input as a table built with the model: out = table[in + 128] (256 entries,
+ * TFLite's LUT activations). In-place allowed. */
+void es_lut_s8(const int8_t *in, int8_t *out, int32_t count, const int8_t *table);
 /* TFLite's MAXIMUM / MINIMUM, broadcast over 4 dims (strides as es_add_f32): each operand is
  * brought to the output's parameters (out_zp + requant(q - zp, mult, shift)), or taken as its
  * codes when its mult is 0; then max / min, clamped to [act_min, act_max]. */

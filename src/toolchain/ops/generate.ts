@@ -50,9 +50,10 @@ export function registryProblems(): string[] {
       if (fp?.dtype !== 'float32') problems.push(`kernel ${kernel} has no float32 entry ${f32Function(kernel)} in kernels/kernels.json`);
       used.add(f32Function(kernel));
       if (k.int8) {
-        const s8 = registry.get(s8Function(kernel));
-        if (s8?.dtype !== 'int8') problems.push(`kernel ${kernel} has an int8 lowering but no int8 entry ${s8Function(kernel)} in kernels/kernels.json`);
-        used.add(s8Function(kernel));
+        for (const fn of k.int8Functions ?? [s8Function(kernel)]) {
+          if (registry.get(fn)?.dtype !== 'int8') problems.push(`kernel ${kernel} has an int8 lowering but no int8 entry ${fn} in kernels/kernels.json`);
+          used.add(fn);
+        }
       }
     }
   }

@@ -110,6 +110,8 @@ export interface KernelModule<S extends KernelStep = KernelStep> {
   call(step: S, p: PointerNames, fn: string): string | undefined;
   /** Lowers the step into the int8 schedule; without it the step stays fp32. */
   int8?(step: S, q: Int8Context): void;
+  /** The int8 C functions the lowering calls when it is not es_<kernel>_s8 (es_lut_s8 for table functions). */
+  int8Functions?: readonly string[];
   /** The fp32 reference (calibration): the step's outputs from its inputs. */
   reference(step: S, get: (name: string) => Float32Array, weight: (name: string | null) => Float32Array | null): Float32Array[];
 }

@@ -9,6 +9,7 @@ import { numel } from '../build/shape';
 import { activationBounds, fixedMultiplier } from '../build/quantize/params';
 import { floatLiteral } from './cText';
 import { clampValue, sameLayoutToNHWC } from './common';
+import { LUT_FUNCTIONS, lowerLut, lutFunctions } from './lutInt8';
 import { Int8Context, KernelModule, OpModule, OpRule } from './opModule';
 
 /** relu and clamp both run the clamp kernel. */
@@ -133,6 +134,7 @@ function softplusValue(v: number, beta: number, threshold: number): number {
 
 const eluKernel: KernelModule<EluStep> = {
   call: (step, p, fn) => `${fn}(${p.read(step.args.x)}, ${p.write(step.args.y)}, ${step.args.count}, ${floatLiteral(step.args.alpha)})`,
+  int8Functions: LUT_FUNCTIONS, int8: (step, q) => lowerLut(step, q, lutFunctions.elu(step.args.alpha)),
   reference: (step, get) => [get(step.args.x).map(v => eluValue(v, step.args.alpha))]
 };
 
@@ -141,11 +143,13 @@ const softplusKernel: KernelModule<SoftplusStep> = {
     const a = step.args;
     return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.count}, ${floatLiteral(a.beta)}, ${floatLiteral(a.threshold)})`;
   },
+  int8Functions: LUT_FUNCTIONS, int8: (step, q) => lowerLut(step, q, v => softplusValue(v, step.args.beta, step.args.threshold)),
   reference: (step, get) => [get(step.args.x).map(v => softplusValue(v, step.args.beta, step.args.threshold))]
 };
 
 const powKernel: KernelModule<PowStep> = {
   call: (step, p, fn) => `${fn}(${p.read(step.args.x)}, ${p.write(step.args.y)}, ${step.args.count}, ${floatLiteral(step.args.exponent)})`,
+  int8Functions: LUT_FUNCTIONS, int8: (step, q) => lowerLut(step, q, v => v ** step.args.exponent),
   reference: (step, get) => [get(step.args.x).map(v => v ** step.args.exponent)]
 };
 
@@ -199,7 +203,8 @@ function lowerNeg(step: UnaryStep, q: Int8Context): void {
   }), step.from);
 }
 
-function unaryKernel(f: (v: number) => number): KernelModule<UnaryStep> {
+/** A one-input kernel: its C call and reference. */
+function plainUnaryKernel(f: (v: number) => number): KernelModule<UnaryStep> {
   return {
     call: (step, p, fn) => {
       const a = step.args;
@@ -207,6 +212,11 @@ function unaryKernel(f: (v: number) => number): KernelModule<UnaryStep> {
     },
     reference: (step, get) => [get(step.args.x).map(f)]
   };
+}
+
+/** A one-input kernel whose int8 form is a lookup table of `lut` (TFLite's float32 arithmetic where TFLite has the op), or of `f`. */
+function unaryKernel(f: (v: number) => number, lut: (v: number) => number = f): KernelModule<UnaryStep> {
+  return { ...plainUnaryKernel(f), int8Functions: LUT_FUNCTIONS, int8: (step, q) => lowerLut(step, q, lut) };
 }
 
 /** Abramowitz-Stegun 7.1.26: ranges only need a few digits. */
@@ -221,6 +231,7 @@ const geluKernel: KernelModule<GeluStep> = {
     const a = step.args;
     return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.count}, ${a.tanh ? 1 : 0})`;
   },
+  int8Functions: LUT_FUNCTIONS, int8: (step, q) => lowerLut(step, q, step.args.tanh ? lutFunctions.geluTanh : lutFunctions.gelu),
   reference(step, get) {
     const a = step.args;
     return [get(a.x).map(v => (a.tanh ? 0.5 * v * (1 + Math.tanh(0.7978845608 * (v + 0.044715 * v * v * v))) : 0.5 * v * (1 + erf(v / Math.SQRT2))))];
@@ -238,9 +249,9 @@ export const unaryModule: OpModule = {
     clamp: clampKernel,
     hardswish: unaryKernel(v => v * clampValue(v + 3, 0, 6) / 6),
     hardsigmoid: unaryKernel(v => clampValue(v + 3, 0, 6) / 6),
-    sigmoid: unaryKernel(v => 1 / (1 + Math.exp(-v))),
+    sigmoid: unaryKernel(v => 1 / (1 + Math.exp(-v)), lutFunctions.sigmoid),
     silu: unaryKernel(v => v / (1 + Math.exp(-v))),
-    tanh: unaryKernel(Math.tanh),
+    tanh: unaryKernel(Math.tanh, lutFunctions.tanh),
     gelu: geluKernel,
     leaky_relu: leakyReluKernel,
     elu: eluKernel,
@@ -249,12 +260,12 @@ export const unaryModule: OpModule = {
     selu: unaryKernel(v => SELU_SCALE * eluValue(v, SELU_ALPHA)),
     softsign: unaryKernel(v => v / (1 + Math.abs(v))),
     mish: unaryKernel(v => v * Math.tanh(softplusValue(v, 1, Infinity))),
-    exp: unaryKernel(Math.exp),
-    log: unaryKernel(Math.log),
-    sqrt: unaryKernel(Math.sqrt),
-    rsqrt: unaryKernel(v => 1 / Math.sqrt(v)),
-    abs: { ...unaryKernel(Math.abs), int8: lowerAbs },
-    neg: { ...unaryKernel(v => -v), int8: lowerNeg },
+    exp: unaryKernel(Math.exp, lutFunctions.exp),
+    log: unaryKernel(Math.log, lutFunctions.log),
+    sqrt: { ...plainUnaryKernel(Math.sqrt), int8Functions: LUT_FUNCTIONS, int8: (step: UnaryStep, q: Int8Context) => lowerLut(step, q, lutFunctions.sqrt, 'toward-zero') },
+    rsqrt: unaryKernel(v => 1 / Math.sqrt(v), lutFunctions.rsqrt),
+    abs: { ...plainUnaryKernel(Math.abs), int8: lowerAbs },
+    neg: { ...plainUnaryKernel(v => -v), int8: lowerNeg },
     erf: unaryKernel(erf)
   }
 };

@@ -86,6 +86,13 @@ def markdown(results: List[CaseResult], seconds: float, target: str, selection: 
         "",
         f"**{passed} of {len(tried)} exports pass** ({len(results) - len(tried)} refused by the exporter).",
         "",
+        "A `skipped` row is an export the exporter (or onnx's version converter) refuses: bilinear resizing",
+        "with align_corners=True before opset 11, a resize to a computed size or torch.gather at opset 7.",
+        "",
+        "Known gaps that these look-alikes do not carry (edgespec refuses them with the op named): `If` and",
+        "`Loop` control flow (the real Silero VAD branches on its `sr` input), GatherElements and other gathers",
+        "whose indices are computed at run time (Gather with indices from an integer input is supported).",
+        "",
         "| model | what it stands for | export | how exported | result | stage | max abs error / max abs ref | why | seconds |",
         "|---|---|---|---|---|---|---|---|---:|",
     ]
@@ -108,7 +115,7 @@ def write_from_json(files: List[Path], args) -> int:
             rows[row["name"]] = CaseResult(**row)
     order = [f"{m.name}/{v}" for m in MODELS for v in VARIANTS]
     results = [rows[name] for name in order if name in rows]
-    parts = f"{len(files)} parts run one after the other" if len(files) > 1 else ""
+    parts = "; ".join(p for p in (f"{len(files)} parts run separately" if len(files) > 1 else "", args.note) if p)
     Path(args.out).write_text(markdown(results, sum(r.seconds for r in results), args.target, parts, head_commit()))
     print(f"{sum(r.status == 'pass' for r in results)} of {sum(r.status != 'skipped' for r in results)} exports pass; table in {args.out}")
     return 0
@@ -121,6 +128,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--target", default="host", help="the target to build and run for (default host)")
     parser.add_argument("--out", default=str(REPO / "docs" / "edge-models-onnx.md"))
     parser.add_argument("--json", help="also write the results as JSON here")
+    parser.add_argument("--note", default="", help="a sentence for the table's machine line (e.g. which commits the parts ran on)")
     parser.add_argument("--from-json", nargs="+", metavar="FILE",
                         help="run nothing: write the table from these --json files of earlier runs (parts of one sweep)")
     args = parser.parse_args(argv)

@@ -24,6 +24,8 @@ from .flatbuffer import read_flatbuffer
 from .dynamic_shapes import fix_input_shapes, resize_inputs, settle_dynamic_shapes
 from .lowering import LoweredTflite, TfliteLowering, scope_module
 from .rules import RULES
+from .while_unroll import unroll_while_loops
+from .custom_ops import rewrite_custom_ops
 from ..tensorflow_quiet import captured_output
 from .int8 import from_interpreter_output, on_input_grid, to_interpreter_input
 from ..input_shape import check_input_size
@@ -202,6 +204,9 @@ def capture_tflite_file(path, *, name: Optional[str] = None, out=None, seed: int
     model_bytes = read_model_file(path, "a .tflite file", TFLITE_MAX_BYTES)
     _report(progress, "lower", 1, 3)
     tf = import_tensorflow()
+    # rewritten before anything reads it, so the reference runs the same graph as the lowering
+    model_bytes, custom_notes = rewrite_custom_ops(model_bytes)
+    model_bytes, loop_notes = unroll_while_loops(model_bytes)
     lowered = lower_tflite(model_bytes, input_shapes=input_shapes)
     inputs = seeded_graph_inputs(lowered.builder, seed)
     if lowered.int8:
@@ -213,7 +218,7 @@ def capture_tflite_file(path, *, name: Optional[str] = None, out=None, seed: int
     _report(progress, "write", 3, 3)
     name, name_note = resolve_bundle_name(name, file.stem)
     return write_imported_bundle(lowered.builder, lowered.op_inventory, name, out, source, inputs, run.outputs,
-                                 [name_note] if name_note else [], run.intermediates,
+                                 [*custom_notes, *loop_notes, *([name_note] if name_note else [])], run.intermediates,
                                  "dynamic-range int8" if lowered.hybrid else None)
 
 

@@ -1,6 +1,7 @@
 """Recurrent layers in a .tflite: the fused UNIDIRECTIONAL_SEQUENCE_LSTM, BIDIRECTIONAL_SEQUENCE_LSTM
 and UNIDIRECTIONAL_SEQUENCE_RNN (unrolled by capture/recurrent.py), the plain ops an unrolled
-Keras layer becomes (UNPACK, PACK, REVERSE_V2), and the WHILE loop Keras converts a layer into without unroll=True, refused with that advice.
+Keras layer becomes (UNPACK, PACK, REVERSE_V2), and a WHILE loop left after while_unroll.py (one whose steps
+depend on the input), refused with that advice.
 
 TFLite facts these rules rely on (schema and the reference kernels): UNIDIRECTIONAL_SEQUENCE_LSTM
 takes 24 inputs: x, the input weights [H, I] of the i, f, c, o gates (1-4), the recurrent
@@ -23,8 +24,9 @@ from ..lowering_base import normalize_axis
 from ..recurrent import RNN_ACTIVATIONS, Direction, RecurrentSink, State, lstm_layer, rnn_layer, stack_steps
 from ..slicing import slice_attrs
 
-WHILE_ADVICE = ("it is a WHILE loop (what the converter makes of a Keras LSTM, GRU or SimpleRNN layer); edgespec "
-                "needs the loop unrolled: build the layer with unroll=True before converting")
+WHILE_ADVICE = ("it is a WHILE loop whose number of steps depends on what the model is given; edgespec unrolls a "
+                "loop only when its steps are known before the model runs (as a Keras LSTM, GRU or SimpleRNN layer's "
+                "are): give the loop a fixed length, or build a recurrent layer with unroll=True before converting")
 
 
 def _input(op: FbOperator, position: int) -> int:

@@ -1,0 +1,340 @@
+"""Look-alikes of the trained .tflite models edge users deploy (issue 13's held-out set), built in
+Keras with seeded weights from what the published models are made of, and the converter settings
+that make each of the formats people ship: float32, float16 weights, hybrid (dynamic-range), full
+int8 with int8 or float input and output, and uint8 input and output over int8 internals.
+
+Imported by the edge-tflite sweep and by the tests' TensorFlow subprocesses; never by pytest itself.
+Each builder returns (model, input shape with batch 1). Inputs keep a free batch (shape signature
+-1), as models exported from Keras have them, except the recurrent ones: TFLite's converter
+converts a recurrent layer only at a fixed batch (their published files have batch 1 too)."""
+from __future__ import annotations
+
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+SEED = 0
+CALIBRATION_SAMPLES = 8
+
+
+def _seeded():
+    import keras
+
+    keras.utils.set_random_seed(SEED)
+    return keras, keras.layers
+
+
+def _seed_batch_norm(model) -> None:
+    """Seeded statistics, so batch norm is not an identity (and folds into something real)."""
+    import keras
+    import numpy as np
+
+    rng = np.random.default_rng(SEED)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.moving_mean.assign(rng.normal(0, 0.1, layer.moving_mean.shape).astype("float32"))
+            layer.moving_variance.assign(rng.uniform(0.5, 1.5, layer.moving_variance.shape).astype("float32"))
+
+
+def seed_biases(model) -> None:
+    """Keras starts biases at zero, and the converter drops an add of zeros; trained models' biases are not zero."""
+    import numpy as np
+
+    rng = np.random.default_rng(SEED + 2)
+    for layer in model.layers:
+        bias = getattr(layer, "bias", None)
+        if bias is not None and getattr(layer, "use_bias", True):
+            bias.assign(rng.uniform(-0.2, 0.2, bias.shape).astype("float32"))
+
+
+def _seed_prelu(model) -> None:
+    """PReLU slopes start at zero (a ReLU); real trained ones are not."""
+    import keras
+    import numpy as np
+
+    rng = np.random.default_rng(SEED + 1)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.PReLU):
+            layer.alpha.assign(rng.uniform(0.05, 0.4, layer.alpha.shape).astype("float32"))
+
+
+def blazeface(size: int = 128):
+    """MediaPipe's short-range face detector: 5x5 depthwise + 1x1 "BlazeBlocks" whose skip path is
+    a 2x2 max pool (stride 2) and zero channel padding, ReLU, two anchor heads (16x16 x 2 and 8x8 x 6)
+    whose regressors and scores are reshaped to [anchors, k] and concatenated."""
+    keras, layers = _seeded()
+    import tensorflow as tf
+
+    def blaze_block(x, out_channels, stride=1, name=""):
+        in_channels = x.shape[-1]
+        h = layers.DepthwiseConv2D(5, strides=stride, padding="same", name=f"{name}_dw")(x)
+        h = layers.Conv2D(out_channels, 1, name=f"{name}_pw")(h)
+        skip = layers.MaxPooling2D(2, name=f"{name}_pool")(x) if stride == 2 else x
+        if out_channels > in_channels:
+            extra = out_channels - in_channels
+            skip = layers.Lambda(lambda t: tf.pad(t, [[0, 0], [0, 0], [0, 0], [0, extra]]), name=f"{name}_chpad")(skip)
+        return layers.ReLU(name=f"{name}_relu")(layers.Add(name=f"{name}_add")([h, skip]))
+
+    inp = keras.Input((size, size, 3), name="input")
+    h = layers.Conv2D(24, 5, strides=2, padding="same", activation="relu", name="stem")(inp)
+    h = blaze_block(h, 24, name="b1")
+    h = blaze_block(h, 28, name="b2")
+    h = blaze_block(h, 32, stride=2, name="b3")
+    h = blaze_block(h, 36, name="b4")
+    h = blaze_block(h, 42, name="b5")
+    h = blaze_block(h, 48, stride=2, name="b6")
+    f16 = blaze_block(h, 56, name="b7")
+    h = blaze_block(f16, 64, stride=2, name="b8")
+    f8 = blaze_block(h, 96, name="b9")
+    cells16, cells8 = (size // 8) ** 2, (size // 16) ** 2
+    scores = layers.Concatenate(axis=1, name="classificators")([
+        layers.Reshape((cells16 * 2, 1), name="cls16_flat")(layers.Conv2D(2, 1, name="cls16")(f16)),
+        layers.Reshape((cells8 * 6, 1), name="cls8_flat")(layers.Conv2D(6, 1, name="cls8")(f8))])
+    boxes = layers.Concatenate(axis=1, name="regressors")([
+        layers.Reshape((cells16 * 2, 16), name="reg16_flat")(layers.Conv2D(32, 1, name="reg16")(f16)),
+        layers.Reshape((cells8 * 6, 16), name="reg8_flat")(layers.Conv2D(96, 1, name="reg8")(f8))])
+    return keras.Model(inp, [boxes, scores], name="blazeface"), (1, size, size, 3)
+
+
+def hand_landmark(size: int = 128):
+    """MediaPipe's face mesh / hand landmark: a MobileNet-like trunk with PReLU (shared over height
+    and width), strided depthwise, residual adds, then dense heads: 21 x 3 landmarks, a sigmoid
+    presence score and a sigmoid handedness."""
+    keras, layers = _seeded()
+
+    def block(x, channels, stride, name):
+        h = layers.DepthwiseConv2D(3, strides=stride, padding="same", name=f"{name}_dw")(x)
+        h = layers.BatchNormalization(name=f"{name}_bn")(h)
+        h = layers.Conv2D(channels, 1, name=f"{name}_pw")(h)
+        if stride == 1 and x.shape[-1] == channels:
+            h = layers.Add(name=f"{name}_add")([h, x])
+        return layers.PReLU(shared_axes=[1, 2], name=f"{name}_prelu")(h)
+
+    inp = keras.Input((size, size, 3), name="input_1")
+    h = layers.Conv2D(16, 3, strides=2, padding="same", name="stem")(inp)
+    h = layers.PReLU(shared_axes=[1, 2], name="stem_prelu")(h)
+    for i, (channels, stride) in enumerate([(16, 1), (32, 2), (32, 1), (48, 2), (48, 1), (64, 2), (64, 1), (96, 2)]):
+        h = block(h, channels, stride, f"block{i}")
+    flat = layers.Flatten(name="flatten")(h)
+    landmarks = layers.Dense(63, name="ld_21_3d")(flat)
+    presence = layers.Dense(1, activation="sigmoid", name="output_handflag")(layers.GlobalAveragePooling2D(name="gap")(h))
+    handed = layers.Dense(1, activation="sigmoid", name="output_handedness")(layers.GlobalAveragePooling2D(name="gap2")(h))
+    model = keras.Model(inp, [landmarks, presence, handed], name="hand_landmark")
+    _seed_batch_norm(model)
+    _seed_prelu(model)
+    return model, (1, size, size, 3)
+
+
+def selfie_segmentation(size: int = 128, free_size: bool = False):
+    """MediaPipe's selfie segmentation: a MobileNetV3-ish encoder (hard-swish, inverted residuals with
+    squeeze-excite: global mean, two dense, hard-sigmoid, multiply), a decoder of bilinear 2x
+    upsampling with skip adds and a final transposed convolution, a sigmoid mask."""
+    keras, layers = _seeded()
+
+    def hard_swish(x, name):
+        return layers.Activation("hard_swish", name=name)(x)
+
+    def inverted(x, expand, out_channels, stride, squeeze, name):
+        h = layers.Conv2D(expand, 1, use_bias=False, name=f"{name}_expand")(x)
+        h = layers.BatchNormalization(name=f"{name}_expand_bn")(h)
+        h = hard_swish(h, f"{name}_expand_hs")
+        h = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False, name=f"{name}_dw")(h)
+        h = layers.BatchNormalization(name=f"{name}_dw_bn")(h)
+        h = hard_swish(h, f"{name}_dw_hs")
+        if squeeze:
+            s = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_se_mean")(h)
+            s = layers.Conv2D(max(8, expand // 4), 1, activation="relu", name=f"{name}_se_reduce")(s)
+            s = layers.Conv2D(expand, 1, activation="hard_sigmoid", name=f"{name}_se_expand")(s)
+            h = layers.Multiply(name=f"{name}_se_mul")([h, s])
+        h = layers.Conv2D(out_channels, 1, use_bias=False, name=f"{name}_project")(h)
+        h = layers.BatchNormalization(name=f"{name}_project_bn")(h)
+        if stride == 1 and x.shape[-1] == out_channels:
+            h = layers.Add(name=f"{name}_add")([h, x])
+        return h
+
+    side = None if free_size else size
+    inp = keras.Input((side, side, 3), name="input_1")
+    h = hard_swish(layers.Conv2D(16, 3, strides=2, padding="same", name="stem")(inp), "stem_hs")  # /2
+    s2 = inverted(h, 16, 16, 1, True, "ir1")
+    s4 = inverted(s2, 64, 24, 2, False, "ir2")
+    s4 = inverted(s4, 72, 24, 1, False, "ir3")
+    s8 = inverted(s4, 96, 32, 2, True, "ir4")
+    s8 = inverted(s8, 128, 32, 1, True, "ir5")
+    s16 = inverted(s8, 160, 48, 2, True, "ir6")
+    d = layers.Conv2D(32, 1, activation="relu", name="dec16")(s16)
+    d = layers.UpSampling2D(2, interpolation="bilinear", name="up8")(d)
+    d = layers.Add(name="skip8")([d, s8])
+    d = layers.Conv2D(24, 1, activation="relu", name="dec8")(d)
+    d = layers.UpSampling2D(2, interpolation="bilinear", name="up4")(d)
+    d = layers.Add(name="skip4")([d, s4])
+    d = layers.Conv2D(16, 1, activation="relu", name="dec4")(d)
+    d = layers.UpSampling2D(2, interpolation="bilinear", name="up2")(d)
+    d = layers.Add(name="skip2")([d, s2])
+    mask = layers.Conv2DTranspose(1, 2, strides=2, activation="sigmoid", name="segment")(d)
+    model = keras.Model(inp, mask, name="selfie_segmentation")
+    _seed_batch_norm(model)
+    return model, (1, size, size, 3)
+
+
+def wake_word(frames: int = 49, coefficients: int = 40):
+    """A wake-word / keyword spotter over MFCC frames: a 1-D convolution stack (conv, batch norm,
+    ReLU, a strided and a dilated layer, depthwise-separable 1-D), global average pooling, a
+    dense softmax."""
+    keras, layers = _seeded()
+    inp = keras.Input((frames, coefficients), name="mfcc")
+    h = layers.Conv1D(32, 5, strides=2, padding="same", name="conv1")(inp)
+    h = layers.ReLU(name="relu1")(layers.BatchNormalization(name="bn1")(h))
+    h = layers.Conv1D(32, 3, dilation_rate=2, padding="same", activation="relu", name="conv2")(h)
+    h = layers.SeparableConv1D(48, 3, padding="same", activation="relu", name="sep3")(h)
+    h = layers.MaxPooling1D(2, name="pool3")(h)
+    h = layers.Conv1D(48, 3, padding="valid", activation="relu", name="conv4")(h)
+    h = layers.GlobalAveragePooling1D(name="gap")(h)
+    out = layers.Dense(12, activation="softmax", name="keywords")(layers.Dense(32, activation="relu", name="fc")(h))
+    model = keras.Model(inp, out, name="wake_word")
+    _seed_batch_norm(model)
+    return model, (1, frames, coefficients)
+
+
+def ocr_crnn(height: int = 32, width: int = 96, classes: int = 37, unroll: bool = True):
+    """A CRNN text recognizer: a convolution stack with 2x2 and 2x1 max pools, the feature map
+    reshaped to a sequence over the width, a bidirectional LSTM, a dense softmax per time step.
+    Unrolled by default; without it the converter writes each direction as a WHILE loop."""
+    keras, layers = _seeded()
+    inp = keras.Input((height, width, 1), batch_size=1, name="image")  # the converter fuses LSTMs at a fixed batch only
+    h = layers.Conv2D(16, 3, padding="same", activation="relu", name="conv1")(inp)
+    h = layers.MaxPooling2D(2, name="pool1")(h)  # 16 x 48
+    h = layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2")(h)
+    h = layers.MaxPooling2D(2, name="pool2")(h)  # 8 x 24
+    h = layers.Conv2D(48, 3, padding="same", name="conv3")(h)
+    h = layers.ReLU(name="relu3")(layers.BatchNormalization(name="bn3")(h))
+    h = layers.MaxPooling2D((2, 1), name="pool3")(h)  # 4 x 24
+    h = layers.Permute((2, 1, 3), name="width_first")(h)  # 24 x 4 x 48
+    h = layers.Reshape((width // 4, (height // 8) * 48), name="to_sequence")(h)
+    h = layers.Dense(32, activation="relu", name="embed")(h)
+    h = layers.Bidirectional(layers.LSTM(24, return_sequences=True, unroll=unroll, name="lstm"), name="bilstm")(h)
+    out = layers.Dense(classes, activation="softmax", name="chars")(h)
+    model = keras.Model(inp, out, name="ocr_crnn")
+    _seed_batch_norm(model)
+    return model, (1, height, width, 1)
+
+
+def voice_activity(frames: int = 32, features: int = 40, unroll: bool = True):
+    """A voice-activity detector: a small 1-D convolution over frames, a GRU and an LSTM over the
+    sequence, a sigmoid speech probability per frame."""
+    keras, layers = _seeded()
+    inp = keras.Input((frames, features), batch_size=1, name="frames")  # recurrent layers convert at a fixed batch only
+    h = layers.Conv1D(24, 3, padding="same", activation="relu", name="conv")(inp)
+    h = layers.GRU(24, return_sequences=True, unroll=unroll, name="gru")(h)
+    h = layers.LSTM(16, return_sequences=True, unroll=unroll, name="lstm")(h)
+    out = layers.Dense(1, activation="sigmoid", name="speech")(h)
+    return keras.Model(inp, out, name="voice_activity"), (1, frames, features)
+
+
+MODELS: Dict[str, Callable] = {
+    "blazeface": blazeface,
+    "hand_landmark": hand_landmark,
+    "selfie_segmentation": selfie_segmentation,
+    "wake_word": wake_word,
+    "ocr_crnn": ocr_crnn,
+    "voice_activity": voice_activity,
+}
+
+FORMATS: List[str] = ["float32", "float16", "hybrid", "int8", "int8-float-io", "uint8-io"]
+
+
+def calibration(shape: Sequence[int]):
+    import numpy as np
+
+    return lambda: ([np.random.default_rng(SEED + 100 + i).uniform(-1, 1, shape).astype(np.float32)]
+                    for i in range(CALIBRATION_SAMPLES))
+
+
+def convert(model, shape: Sequence[int], form: str) -> bytes:
+    """The .tflite of MODEL in FORM (one of FORMATS)."""
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if form == "float16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif form == "hybrid":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif form in ("int8", "int8-float-io", "uint8-io"):
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = calibration(shape)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        io = {"int8": tf.int8, "uint8-io": tf.uint8}.get(form)
+        if io is not None:
+            converter.inference_input_type = io
+            converter.inference_output_type = io
+    elif form == "float16-mediapipe":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+        return with_mediapipe_transpose_conv(converter.convert())
+    elif form != "float32":
+        raise ValueError(f"unknown format {form}")
+    return converter.convert()
+
+
+def with_mediapipe_transpose_conv(flat: bytes) -> bytes:
+    """FLAT with each TRANSPOSE_CONV that has a bias written as MediaPipe's segmentation models have it: the custom
+    op Convolution2DTransposeBias (data, weights, bias; options: int32 padding 1 SAME / 2 VALID, stride w, stride h)."""
+    import struct
+
+    import numpy as np
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(flat))
+    code = schema.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.CUSTOM
+    code.customCode = "Convolution2DTransposeBias"
+    code.version = 1
+    custom = len(model.operatorCodes)
+    rewritten = 0
+    for graph in model.subgraphs:
+        for op in graph.operators:
+            opcode = model.operatorCodes[op.opcodeIndex]
+            if max(opcode.builtinCode, opcode.deprecatedBuiltinCode) != schema.BuiltinOperator.TRANSPOSE_CONV:
+                continue
+            if len(op.inputs) < 4 or op.inputs[3] < 0:
+                continue
+            o = op.builtinOptions
+            padding = 1 if o.padding == schema.Padding.SAME else 2
+            op.opcodeIndex = custom
+            op.inputs = np.asarray([op.inputs[2], op.inputs[1], op.inputs[3]], np.int32)
+            op.builtinOptionsType, op.builtinOptions = 0, None
+            op.customOptions = np.frombuffer(struct.pack("<iii", padding, o.strideW, o.strideH), np.uint8)
+            rewritten += 1
+    if not rewritten:
+        raise ValueError("the model has no TRANSPOSE_CONV with a bias")
+    model.operatorCodes.append(code)
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def build(name: str, **options) -> Tuple[object, Tuple[int, ...]]:
+    model, shape = MODELS[name](**options)
+    seed_biases(model)
+    return model, shape
+
+
+def write(name: str, form: str, path, **options) -> Dict[str, object]:
+    """Writes NAME's look-alike in FORM to PATH; returns its batch-1 input shape and parameter count."""
+    model, shape = build(name, **options)
+    from pathlib import Path
+
+    Path(path).write_bytes(convert(model, shape, form))
+    return {"input": list(shape), "parameters": int(model.count_params())}
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """python edge_tflite_models.py NAME FORMAT OUT.tflite [OPTIONS-JSON]: writes the file and prints its facts as JSON
+    (the sweep converts in a child process: TFLite's converter can crash on a model it cannot quantize)."""
+    import json
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    facts = write(args[0], args[1], args[2], **(json.loads(args[3]) if len(args) > 3 else {}))
+    print("FACTS " + json.dumps(facts))
+
+
+if __name__ == "__main__":
+    main()

@@ -82,6 +82,7 @@ class TfliteLowering:
         self.model = model
         self.rules = rules
         self.module_namer = module_namer
+        uint8 = uint8_as_int8(model)  # before the constants are taken: a legacy uint8 model's weights are uint8 too
         self.builder = GraphBuilder("NHWC")
         self.unsupported = UnsupportedCollector()
         self.inventory: Counter = Counter()
@@ -93,7 +94,6 @@ class TfliteLowering:
         self._wrap_ops = skipped_ops(model, self.index_wraps)
         self.op: Optional[FbOperator] = None
         self.module = ""
-        uint8 = uint8_as_int8(model)
         self.int8 = is_int8_model(model)  # keep the model's own quantization (int8.py)
         self.hybrid = False
         if not self.int8:

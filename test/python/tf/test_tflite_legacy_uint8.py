@@ -1,0 +1,45 @@
+"""A legacy uint8-quantized .tflite (TF1 fake-quant training, inference_type=uint8: uint8 weights,
+activations, input and output, as the older published detectors and classifiers are) runs as
+int8 with the same real values, as TensorFlow Lite Micro runs it, and agrees with
+tf.lite.Interpreter bit for bit. Its uint8 weights failed at capture before ("its constant is
+uint8"): they were taken before the uint8 -> int8 move. TensorFlow runs in a subprocess only."""
+from __future__ import annotations
+
+import pytest
+
+from bundle_checks import load_graph
+from conftest import cli_result, run_python
+from test_recurrent import _build_and_run
+
+LEGACY_UINT8 = """
+import sys
+import numpy as np, tensorflow as tf
+tf1 = tf.compat.v1
+tf1.disable_eager_execution()
+rng = np.random.default_rng(0)
+fq = tf.quantization.fake_quant_with_min_max_args
+with tf1.Graph().as_default() as g:
+    x = tf1.placeholder(tf.float32, [1, 8, 8, 3], name="input")
+    w = fq(tf.constant(rng.uniform(-0.5, 0.5, (3, 3, 3, 4)).astype(np.float32)), min=-0.5, max=0.5, narrow_range=True)
+    h = tf.nn.conv2d(fq(x, min=-1.0, max=1.0), w, [1, 1, 1, 1], "SAME") + rng.uniform(-0.1, 0.1, 4).astype(np.float32)
+    h = tf.reshape(fq(tf.nn.relu6(h), min=0.0, max=6.0), [1, -1])
+    w2 = fq(tf.constant(rng.uniform(-0.2, 0.2, (256, 5)).astype(np.float32)), min=-0.2, max=0.2, narrow_range=True)
+    y = fq(tf.matmul(h, w2), min=-4.0, max=4.0, name="output")
+    with tf1.Session(graph=g) as sess:
+        c = tf1.lite.TFLiteConverter.from_session(sess, [x], [y])
+        c.inference_type = tf.uint8
+        c.quantized_input_stats = {"input": (127.5, 127.5)}
+        open(sys.argv[1], "wb").write(c.convert())
+"""
+
+
+@pytest.mark.parametrize("target", ["host"])
+def test_a_legacy_uint8_model_runs_as_int8_bit_for_bit(tmp_path, target):
+    run_python(LEGACY_UINT8, str(tmp_path / "legacy.tflite"), cwd=tmp_path)
+    bundle = tmp_path / "bundle"
+    result = cli_result([str(tmp_path / "legacy.tflite"), "--out", str(bundle)], tmp_path)
+    assert any("a uint8 model: its 6 uint8 tensors run as int8" in note for note in result["notes"]), result["notes"]
+    graph = load_graph(bundle)
+    assert not [t for t in graph["tensors"].values() if t["dtype"] == "uint8"]
+    agreement = _build_and_run(bundle, target)
+    assert agreement["max_abs_error"] == 0 and agreement["top1_match"], agreement

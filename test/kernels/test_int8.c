@@ -460,6 +460,32 @@ static void test_activations_s8(void) {
   es_lut_s8(got, got, 256, table);
   check_s8("lut_s8 every code in place", got, want, 256);
 
+  /* mul: every pair of codes, b broadcast along rows, then a [2][3] x [1][3] broadcast with a clamp */
+  {
+    int8_t *prod = malloc(256 * 256), *prod_want = malloc(256 * 256);
+    const int32_t shape[4] = {1, 1, 256, 256}, a_str[4] = {0, 0, 1, 0}, b_str[4] = {0, 0, 0, 1};
+    const int32_t mul_cases[3][3] = {{3, -7, 5}, {1895825408, 1073741824, 1288490189}, {-9, -2, 0}}; /* zp a, b, out by case; mult; shift */
+    for (int c = 0; c < 3; c++) {
+      const int32_t a_zp = mul_cases[0][c], b_zp = mul_cases[0][(c + 1) % 3], out_zp = mul_cases[0][(c + 2) % 3];
+      const int32_t mult = mul_cases[1][c], shift = mul_cases[2][c];
+      for (int i = 0; i < 256; i++)
+        for (int j = 0; j < 256; j++)
+          prod_want[i * 256 + j] = (int8_t)clampi(out_zp + ref_requant((all[i] - a_zp) * (all[j] - b_zp), mult, shift), -128, 127);
+      es_mul_s8(all, a_str, a_zp, all, b_str, b_zp, prod, shape, out_zp, mult, shift, -128, 127);
+      snprintf(name, sizeof name, "mul_s8 every pair of codes (mult %d, shift %d)", (int)mult, (int)shift);
+      check_s8(name, prod, prod_want, 256 * 256);
+    }
+    const int8_t x[6] = {-128, -1, 0, 1, 100, 127}, gate[3] = {-128, 0, 127};
+    const int32_t x_shape[4] = {1, 1, 2, 3}, x_str[4] = {0, 0, 3, 1}, g_str[4] = {0, 0, 0, 1};
+    int8_t small[6], small_want[6];
+    for (int i = 0; i < 6; i++)
+      small_want[i] = (int8_t)clampi(4 + ref_requant((x[i] + 2) * (gate[i % 3] + 128), 1395864371, -8), -20, 90);
+    es_mul_s8(x, x_str, -2, gate, g_str, -128, small, x_shape, 4, 1395864371, -8, -20, 90);
+    check_s8("mul_s8 channel gate broadcast, clamped", small, small_want, 6);
+    free(prod);
+    free(prod_want);
+  }
+
   /* maximum / minimum: every pair of codes, as they are (TFLite) and requantized to the output */
   int8_t *mx = malloc(256 * 256), *mn = malloc(256 * 256);
   int8_t *mx_want = malloc(256 * 256), *mn_want = malloc(256 * 256);

@@ -135,6 +135,12 @@ void es_neg_s8(const int8_t *in, int8_t *out, int32_t count, int32_t zero_point_
 /* A function of one input as a table built with the model: out = table[in + 128] (256 entries,
  * TFLite's LUT activations). In-place allowed. */
 void es_lut_s8(const int8_t *in, int8_t *out, int32_t count, const int8_t *table);
+/* TFLite's MUL, broadcast over 4 dims (strides as es_add_f32): out = clamp(out_zp +
+ * requant((qa - a_zp) * (qb - b_zp), mult, shift), act_min, act_max), the multiplier being
+ * a_scale * b_scale / out_scale. */
+void es_mul_s8(const int8_t *a, const int32_t a_strides[4], int32_t a_zp, const int8_t *b, const int32_t b_strides[4],
+               int32_t b_zp, int8_t *out, const int32_t out_shape[4], int32_t out_zp, int32_t mult, int32_t shift,
+               int32_t act_min, int32_t act_max);
 /* TFLite's MAXIMUM / MINIMUM, broadcast over 4 dims (strides as es_add_f32): each operand is
  * brought to the output's parameters (out_zp + requant(q - zp, mult, shift)), or taken as its
  * codes when its mult is 0; then max / min, clamped to [act_min, act_max]. */

@@ -5,7 +5,7 @@
 import { BinaryNode, BinaryOp } from '../build/ir';
 import { BinaryStep, ScalarStep } from '../build/schedule';
 import { broadcastStrides, numel } from '../build/shape';
-import { activationBounds, FixedMultiplier, fixedMultiplier, QParams, quantizeValue } from '../build/quantize/params';
+import { activationBounds, activationParams, FixedMultiplier, fixedMultiplier, QParams, quantizeValue } from '../build/quantize/params';
 import type { GivenWeight } from '../build/quantize/givenQuantization';
 import { act, floatLiteral, ints } from './cText';
 import { clampValue } from './common';
@@ -195,6 +195,34 @@ function lowerMaxMin(step: BinaryStep, q: Int8Context): void {
   }), step.from);
 }
 
+/**
+ * int8 mul as TFLite's MUL: out_zp + requant((qa - a_zp) * (qb - b_zp)) by a_scale * b_scale /
+ * out_scale (in double, as its Prepare), broadcast. A constant operand is held in the model's
+ * own integers (per tensor), or calibrated, in int8 over its range.
+ */
+function lowerMul(step: BinaryStep, q: Int8Context): void {
+  const s = step.args;
+  const isConst = (t: string) => q.fpWeights.has(t);
+  if (isConst(s.a) && isConst(s.b)) return q.fallback(step);
+  const constParams = (t: string): QParams | undefined => {
+    const fw = q.fpWeights.get(t)!;
+    if (!q.given) return activationParams(fw.data.reduce((m, v) => Math.min(m, v), 0), fw.data.reduce((m, v) => Math.max(m, v), 0));
+    const given = givenWeight(q, fw.source);
+    return given && given.scales.length === 1 ? { scale: given.scales[0], zp: given.zeroPoints[0] } : undefined;
+  };
+  const params = [s.a, s.b].map(t => (isConst(t) ? constParams(t) : null));
+  if (params.some(p => p === undefined)) return q.fallback(step);
+  const [a, b] = [s.a, s.b].map((t, i) => (isConst(t) ? constantCodes(q, t, params[i]!, step) : q.as(t, 's8', step.from)));
+  const [pa, pb] = [s.a, s.b].map((t, i) => (isConst(t) ? params[i]! : q.paramsOf(i === 0 ? a : b)));
+  const pout = q.rangeParams(s.y);
+  const m = fixedMultiplier(pa.scale * pb.scale / pout.scale);
+  const [lo, hi] = activationBounds(s.act.min, s.act.max, pout);
+  q.outputS8(s.y, pout, y => q.push({
+    kernel: 'mul_s8', from: step.from, op: step.op, reads: [a, b], writes: [y], inPlace: [],
+    call: p => `es_mul_s8(${p.read(a)}, ${ints(s.aStrides)}, ${pa.zp}, ${p.read(b)}, ${ints(s.bStrides)}, ${pb.zp},\n      ${p.write(y)}, ${ints(s.outShape)}, ${pout.zp}, ${m.mult}, ${m.shift}, ${lo}, ${hi})`
+  }), step.from);
+}
+
 /** The model's own integers of a constant operand. The layout pass names a weight's re-laid
  * copies `<name>:4d`, `<name>:nhwc`... (passes/toNHWC.ts): the bundle's name is found under them. */
 function givenWeight(q: Int8Context, source: string): GivenWeight | undefined {
@@ -279,7 +307,7 @@ export const elementwiseModule: OpModule = {
     maximum: binary('maximum'), minimum: binary('minimum'), prelu: binary('prelu'), pow_tensor: binary('pow_tensor')
   },
   kernels: {
-    add: binaryKernel('add', lowerAdd), sub: binaryKernel('sub'), mul: binaryKernel('mul'), div: binaryKernel('div'),
+    add: binaryKernel('add', lowerAdd), sub: binaryKernel('sub'), mul: binaryKernel('mul', lowerMul), div: binaryKernel('div'),
     maximum: binaryKernel('maximum', lowerMaxMin), minimum: binaryKernel('minimum', lowerMaxMin), prelu: binaryKernel('prelu', lowerPrelu),
     pow_tensor: binaryKernel('pow_tensor'),
     add_scalar: scalarKernel((v, s) => v + s), mul_scalar: scalarKernel((v, s) => v * s)

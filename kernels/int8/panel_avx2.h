@@ -105,6 +105,14 @@ static inline void es_s8_panel2_pack(int16_t *p, es_s8_panel2_cols *c, const int
   }
 }
 
+/* src[0, k) widened to int16 at dst, 16 at a time up to k rounded up to 16: src must be
+ * readable that far, and dst writable. Values past k are whatever src holds there: the
+ * panels read at most dst[k] (odd k), against a packed zero weight. */
+static inline void es_s8_widen_row_over(int16_t *dst, const int8_t *src, int32_t k) {
+  for (int32_t i = 0; i < k; i += 16)
+    _mm256_storeu_si256((__m256i *)(dst + i), _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(src + i))));
+}
+
 /* Row r of k int8 values -> int16 at dst (rounded up to an even count, the extra one 0). */
 static inline void es_s8_widen_row(int16_t *dst, const int8_t *src, int32_t k) {
   int32_t i = 0;

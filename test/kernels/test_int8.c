@@ -486,6 +486,31 @@ static void test_activations_s8(void) {
     free(prod_want);
   }
 
+  /* sub: every pair of codes (TFLite's 20-bit scheme; scales 0.05 and 0.03 to 0.04), then a row broadcast with a clamp */
+  {
+    int8_t *diff = malloc(256 * 256), *diff_want = malloc(256 * 256);
+    const int32_t shape[4] = {1, 1, 256, 256}, a_str[4] = {0, 0, 1, 0}, b_str[4] = {0, 0, 0, 1};
+    for (int i = 0; i < 256; i++)
+      for (int j = 0; j < 256; j++) {
+        const int32_t sa = ref_requant((all[i] - 7) * (1 << 20), 1073741824, 0);
+        const int32_t sb = ref_requant((all[j] + 3) * (1 << 20), 1288490189, -1);
+        diff_want[i * 256 + j] = (int8_t)clampi(-5 + ref_requant(sa - sb, 1342177280, -18), -128, 127);
+      }
+    es_sub_s8(all, a_str, 7, 1073741824, 0, all, b_str, -3, 1288490189, -1, diff, shape, -5, 1342177280, -18, -128, 127);
+    check_s8("sub_s8 every pair of codes", diff, diff_want, 256 * 256);
+    const int32_t row_shape[4] = {1, 1, 4, 64}, row_a[4] = {0, 0, 64, 1}, row_b[4] = {0, 0, 0, 1};
+    for (int r = 0; r < 4; r++)
+      for (int k = 0; k < 64; k++) {
+        const int32_t sa = ref_requant((all[r * 64 + k] + 128) * (1 << 20), 1431655765, -1);
+        const int32_t sb = ref_requant((all[k + 100] - 0) * (1 << 20), 1073741824, 0);
+        diff_want[r * 64 + k] = (int8_t)clampi(10 + ref_requant(sa - sb, 1717986918, -19), -50, 60);
+      }
+    es_sub_s8(all, row_a, -128, 1431655765, -1, all + 100, row_b, 0, 1073741824, 0, diff, row_shape, 10, 1717986918, -19, -50, 60);
+    check_s8("sub_s8 row broadcast, clamped", diff, diff_want, 256);
+    free(diff);
+    free(diff_want);
+  }
+
   /* maximum / minimum: every pair of codes, as they are (TFLite) and requantized to the output */
   int8_t *mx = malloc(256 * 256), *mn = malloc(256 * 256);
   int8_t *mx_want = malloc(256 * 256), *mn_want = malloc(256 * 256);

@@ -138,6 +138,13 @@ void es_lut_s8(const int8_t *in, int8_t *out, int32_t count, const int8_t *table
 /* TFLite's MUL, broadcast over 4 dims (strides as es_add_f32): out = clamp(out_zp +
  * requant((qa - a_zp) * (qb - b_zp), mult, shift), act_min, act_max), the multiplier being
  * a_scale * b_scale / out_scale. */
+/* TFLite's SUB, broadcast over 4 dims (strides as es_sub_f32), the scheme of es_add_s8:
+ * sa = requant((qa - a_zp) << 20, a_mult, a_shift), sb likewise, out = clamp(out_zp +
+ * requant(sa - sb, out_mult, out_shift), act_min, act_max). */
+void es_sub_s8(const int8_t *a, const int32_t a_strides[4], int32_t a_zp, int32_t a_mult, int32_t a_shift,
+               const int8_t *b, const int32_t b_strides[4], int32_t b_zp, int32_t b_mult, int32_t b_shift, int8_t *out,
+               const int32_t out_shape[4], int32_t out_zp, int32_t out_mult, int32_t out_shift, int32_t act_min,
+               int32_t act_max);
 void es_mul_s8(const int8_t *a, const int32_t a_strides[4], int32_t a_zp, const int8_t *b, const int32_t b_strides[4],
                int32_t b_zp, int8_t *out, const int32_t out_shape[4], int32_t out_zp, int32_t mult, int32_t shift,
                int32_t act_min, int32_t act_max);

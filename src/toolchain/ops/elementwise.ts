@@ -223,6 +223,29 @@ function lowerMul(step: BinaryStep, q: Int8Context): void {
   }), step.from);
 }
 
+/**
+ * int8 sub as TFLite's SUB (its ADD's scheme, es_add_s8): both operands less their zero points
+ * shifted left by 20 bits and rescaled to twice the larger input scale, the difference requantized
+ * to the output (multipliers in double, as its Prepare), broadcast. Both operands are activations.
+ */
+function lowerSub(step: BinaryStep, q: Int8Context): void {
+  const s = step.args;
+  if (q.fpWeights.has(s.a) || q.fpWeights.has(s.b)) return q.fallback(step);
+  const a = q.as(s.a, 's8', step.from);
+  const b = q.as(s.b, 's8', step.from);
+  const pa = q.paramsOf(a), pb = q.paramsOf(b);
+  const pout = q.rangeParams(s.y);
+  const twiceMax = 2 * Math.max(pa.scale, pb.scale);
+  const ma = fixedMultiplier(pa.scale / twiceMax);
+  const mb = fixedMultiplier(pb.scale / twiceMax);
+  const mo = fixedMultiplier(twiceMax / (2 ** 20 * pout.scale));
+  const [lo, hi] = activationBounds(s.act.min, s.act.max, pout);
+  q.outputS8(s.y, pout, y => q.push({
+    kernel: 'sub_s8', from: step.from, op: step.op, reads: [a, b], writes: [y], inPlace: [],
+    call: p => `es_sub_s8(${p.read(a)}, ${ints(s.aStrides)}, ${pa.zp}, ${ma.mult}, ${ma.shift}, ${p.read(b)}, ${ints(s.bStrides)}, ${pb.zp}, ${mb.mult}, ${mb.shift},\n      ${p.write(y)}, ${ints(s.outShape)}, ${pout.zp}, ${mo.mult}, ${mo.shift}, ${lo}, ${hi})`
+  }), step.from);
+}
+
 /** The model's own integers of a constant operand. The layout pass names a weight's re-laid
  * copies `<name>:4d`, `<name>:nhwc`... (passes/toNHWC.ts): the bundle's name is found under them. */
 function givenWeight(q: Int8Context, source: string): GivenWeight | undefined {
@@ -307,7 +330,7 @@ export const elementwiseModule: OpModule = {
     maximum: binary('maximum'), minimum: binary('minimum'), prelu: binary('prelu'), pow_tensor: binary('pow_tensor')
   },
   kernels: {
-    add: binaryKernel('add', lowerAdd), sub: binaryKernel('sub'), mul: binaryKernel('mul', lowerMul), div: binaryKernel('div'),
+    add: binaryKernel('add', lowerAdd), sub: binaryKernel('sub', lowerSub), mul: binaryKernel('mul', lowerMul), div: binaryKernel('div'),
     maximum: binaryKernel('maximum', lowerMaxMin), minimum: binaryKernel('minimum', lowerMaxMin), prelu: binaryKernel('prelu', lowerPrelu),
     pow_tensor: binaryKernel('pow_tensor'),
     add_scalar: scalarKernel((v, s) => v + s), mul_scalar: scalarKernel((v, s) => v * s)

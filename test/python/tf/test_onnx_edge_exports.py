@@ -210,3 +210,24 @@ def test_a_declared_output_shape_of_the_wrong_rank_is_left_to_shape_inference(tm
     result = capture_onnx_file(path, out=tmp_path / "bundle", input_shapes=[[steps, 1, features], [1, 1, hidden], [1, 1, hidden]])
     assert [o["shape"] for o in load_graph(result.path)["outputs"]] == [[steps, 1, 1, hidden], [1, 1, hidden], [1, 1, hidden]]
     assert assert_interpreter_agrees(result.path) < 1e-6
+
+
+def test_an_if_on_the_input_shape_takes_its_branch_once_the_shape_is_given(tmp_path):
+    """A scripted export tests a shape at run time (If on Equal(Shape(x)[1], 4)); with --input-shape the
+    condition folds and the taken branch (with its own initializer) is inlined; the other is dropped."""
+    then_graph = helper.make_graph([helper.make_node("Mul", ["x", "gain"], ["then_out"])], "then", [],
+                                   [helper.make_tensor_value_info("then_out", TensorProto.FLOAT, None)],
+                                   [numpy_helper.from_array(np.array([0.5, -1.0, 2.0, 3.0], np.float32), "gain")])
+    else_graph = helper.make_graph([helper.make_node("Erf", ["x"], ["else_out"])], "else", [],
+                                   [helper.make_tensor_value_info("else_out", TensorProto.FLOAT, None)])
+    nodes = [helper.make_node("Shape", ["x"], ["shape"]),
+             helper.make_node("Gather", ["shape", "one"], ["width"], axis=0),
+             helper.make_node("Equal", ["width", "four"], ["is_four"]),
+             helper.make_node("If", ["is_four"], ["picked"], then_branch=then_graph, else_branch=else_graph),
+             helper.make_node("Relu", ["picked"], ["y"])]
+    constants = [numpy_helper.from_array(np.array(1, np.int64), "one"), numpy_helper.from_array(np.array(4, np.int64), "four")]
+    path = _save(tmp_path, nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", "W"])],
+                 [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", "W"])], constants)
+    result = capture_onnx_file(path, out=tmp_path / "bundle", input_shapes=[[3, 4]])
+    assert [n["op"] for n in load_graph(result.path)["nodes"]] == ["mul", "relu"]
+    assert assert_interpreter_agrees(result.path) < 1e-6

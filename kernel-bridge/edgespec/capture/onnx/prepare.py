@@ -124,7 +124,15 @@ def fold_constants(model) -> str:
     opset = default_opset(model)
     kept, folded = [], {}
     static = static_shapes(model)
-    for node in graph.node:
+    pending = list(graph.node)
+    position = 0
+    while position < len(pending):
+        node = pending[position]
+        position += 1
+        if node.op_type == "If" and node.domain in ("", "ai.onnx") and node.input[0] in constants:
+            pending[position:position] = inline_taken_branch(model, node, constants)
+            folded["If"] = folded.get("If", 0) + 1
+            continue
         inputs = [i for i in node.input if i]
         if node.op_type == "Shape" and inputs and inputs[0] not in constants and inputs[0] in static \
                 and node.output[0] not in outputs:
@@ -163,6 +171,21 @@ def fold_constants(model) -> str:
     del graph.node[:]
     graph.node.extend(kept)
     return ", ".join(f"{n} {op}" for op, n in sorted(folded.items())) + (" node" if sum(folded.values()) == 1 else " nodes")
+
+
+def inline_taken_branch(model, node, constants: Dict[str, np.ndarray]) -> list:
+    """An If whose condition is a constant (a shape test, once --input-shape fixes the inputs): the nodes of
+    the branch it takes, then Identity nodes from the branch's outputs to the If's. Names are unique across
+    a model's subgraphs, so the branch's nodes keep theirs; its initializers become the model's."""
+    from onnx import helper, numpy_helper
+
+    taken = bool(np.asarray(constants[node.input[0]]).reshape(-1)[0])
+    branch = next(helper.get_attribute_value(a) for a in node.attribute if a.name == ("then_branch" if taken else "else_branch"))
+    for tensor in branch.initializer:
+        constants[tensor.name] = numpy_helper.to_array(tensor)
+        add_initializer(model, tensor.name, constants[tensor.name])
+    return list(branch.node) + [helper.make_node("Identity", [inner.name], [outer], name=f"{node.name}/{outer}")
+                                for inner, outer in zip(branch.output, node.output) if outer]
 
 
 def add_initializer(model, name: str, value: np.ndarray) -> None:

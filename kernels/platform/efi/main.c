@@ -10,6 +10,7 @@
 
 #include "../common/console.h"
 #include "../common/input_fault.h"
+#include "../common/model_run.h"
 #include "../common/virtual_counter.h"
 #include "edgespec/io_format.h"
 #include "edgespec/model.h"
@@ -205,18 +206,10 @@ efi_status es_efi_main(efi_handle image, efi_system_table *system_table) {
 
   es_line line;
   es_console_write("\n");
-  es_line_start(&line);
-  es_line_str(&line, "model=");
-  es_line_str(&line, es_model.name);
-  es_line_str(&line, " inputs=");
-  es_line_dec(&line, (uint64_t)es_model.n_inputs);
-  es_line_str(&line, " outputs=");
-  es_line_dec(&line, (uint64_t)es_model.n_outputs);
-  es_line_end(&line);
+  es_print_model_line();
 
-  if (es_model.n_inputs < 1 || es_model.n_inputs > ES_MAX_TENSORS || es_model.n_outputs < 1 ||
-      es_model.n_outputs > ES_MAX_TENSORS)
-    fail(ES_EXIT_MODEL_ERROR, "the model's input or output count is outside 1..16", 0);
+  const char *counts = es_model_counts_problem();
+  if (counts) fail(ES_EXIT_MODEL_ERROR, counts, 0);
 
   const char *problem = 0;
   efi_file *root = es_efi_open_boot_volume(&problem);
@@ -228,13 +221,8 @@ efi_status es_efi_main(efi_handle image, efi_system_table *system_table) {
   if (EFI_IS_ERROR(status)) fail(ES_EXIT_OUTPUT, "cannot remove an earlier output.bin from the boot volume", status);
 
   float *outputs[ES_MAX_TENSORS];
-  uint64_t offset = 0;
-  for (int32_t i = 0; i < es_model.n_outputs; i++) {
-    outputs[i] = output_storage + offset / 4;
-    offset += es_io_round_up(es_model.output_bytes[i]);
-  }
-  if (offset > sizeof output_storage)
-    fail(ES_EXIT_MODEL_ERROR, "ES_OUTPUT_BYTES is smaller than the model's outputs; rebuild", 0);
+  const char *layout = es_layout_outputs(output_storage, sizeof output_storage, outputs);
+  if (layout) fail(ES_EXIT_MODEL_ERROR, layout, 0);
 
   void *input = 0;
   uint64_t input_bytes = 0;
@@ -267,22 +255,12 @@ efi_status es_efi_main(efi_handle image, efi_system_table *system_table) {
   }
   if (rc != 0) fail(ES_EXIT_MODEL_ERROR, "es_model_invoke failed", 0);
 
-  es_line_start(&line);
-  es_line_str(&line, "invoke_instructions=");
-  es_line_dec(&line, es_ticks_to_instructions(end - start));
-  es_line_end(&line);
+  es_print_count_line("invoke_instructions", es_ticks_to_instructions(end - start));
 
   const uint64_t written = write_outputs(root, outputs);
   root->close(root);
-  es_line_start(&line);
-  es_line_str(&line, "output_file=output.bin bytes=");
-  es_line_dec(&line, written);
-  es_line_end(&line);
-
-  es_line_start(&line);
-  es_line_str(&line, "run_instructions=");
-  es_line_dec(&line, es_ticks_to_instructions(es_virtual_counter()));
-  es_line_end(&line);
+  es_print_output_file_line("output.bin", written);
+  es_print_count_line("run_instructions", es_ticks_to_instructions(es_virtual_counter()));
   es_console_write("edgespec: status=ok\n");
   es_platform_exit(ES_EXIT_OK);
 }

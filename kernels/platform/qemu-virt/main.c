@@ -9,6 +9,7 @@
 
 #include "../common/console.h"
 #include "../common/input_fault.h"
+#include "../common/model_run.h"
 #include "edgespec/debug_tensors.h"
 #include "edgespec/io_format.h"
 #include "edgespec/model.h"
@@ -79,30 +80,17 @@ __attribute__((noreturn)) static void bad_index(const es_input_fault *f) {
 
 int main(void) {
   es_line line;
-  es_line_start(&line);
-  es_line_str(&line, "model=");
-  es_line_str(&line, es_model.name);
-  es_line_str(&line, " inputs=");
-  es_line_dec(&line, (uint64_t)es_model.n_inputs);
-  es_line_str(&line, " outputs=");
-  es_line_dec(&line, (uint64_t)es_model.n_outputs);
-  es_line_end(&line);
+  es_print_model_line();
 
   /* A run that fails must not leave an earlier run's output behind. */
   es_semihost_remove(ES_OUTPUT_FILE);
 
-  if (es_model.n_inputs < 1 || es_model.n_inputs > ES_MAX_TENSORS || es_model.n_outputs < 1 ||
-      es_model.n_outputs > ES_MAX_TENSORS)
-    fail(ES_EXIT_MODEL_ERROR, "the model's input or output count is outside 1..16");
+  const char *counts = es_model_counts_problem();
+  if (counts) fail(ES_EXIT_MODEL_ERROR, counts);
 
   float *outputs[ES_MAX_TENSORS];
-  uint64_t offset = 0;
-  for (int32_t i = 0; i < es_model.n_outputs; i++) {
-    outputs[i] = output_storage + offset / 4;
-    offset += es_io_round_up(es_model.output_bytes[i]);
-  }
-  if (offset > sizeof output_storage)
-    fail(ES_EXIT_MODEL_ERROR, "ES_OUTPUT_BYTES is smaller than the model's outputs; rebuild");
+  const char *layout = es_layout_outputs(output_storage, sizeof output_storage, outputs);
+  if (layout) fail(ES_EXIT_MODEL_ERROR, layout);
 
   const es_serve_port_kind serve_port = es_serve_requested();
   if (serve_port != ES_SERVE_NONE) es_serve_until_stop(serve_port, outputs); /* -append serve... */
@@ -130,23 +118,13 @@ int main(void) {
   if (es_debug_tensors_finish && es_debug_tensors_finish() != 0) /* debug builds only */
     fail(ES_EXIT_OUTPUT, "cannot write " ES_DEBUG_FILE " in QEMU's working directory");
 
-  es_line_start(&line);
-  es_line_str(&line, "invoke_instructions=");
-  es_line_dec(&line, es_ticks_to_instructions(end - start));
-  es_line_end(&line);
+  es_print_count_line("invoke_instructions", es_ticks_to_instructions(end - start));
   if (es_profile_report) es_profile_report(); /* profiling builds only */
 
   uint64_t written = 0;
   write_outputs(outputs, &written);
-  es_line_start(&line);
-  es_line_str(&line, "output_file=" ES_OUTPUT_FILE " bytes=");
-  es_line_dec(&line, written);
-  es_line_end(&line);
-
-  es_line_start(&line);
-  es_line_str(&line, "run_instructions=");
-  es_line_dec(&line, es_ticks_to_instructions(es_virtual_counter()));
-  es_line_end(&line);
+  es_print_output_file_line(ES_OUTPUT_FILE, written);
+  es_print_count_line("run_instructions", es_ticks_to_instructions(es_virtual_counter()));
   es_semihost_write0("edgespec: status=ok\n");
   es_semihost_exit(ES_EXIT_OK);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "../common/console.h"
+#include "../common/model_run.h"
 #include "../common/virtual_counter.h"
 #include "edgespec/model.h"
 #include "edgespec/platform.h"
@@ -65,18 +66,10 @@ __attribute__((noinline)) static uint32_t es_test_fault_unmapped_read(uintptr_t 
 int main(void) {
   es_uart_init();
   es_line line;
-  es_line_start(&line);
-  es_line_str(&line, "model=");
-  es_line_str(&line, es_model.name);
-  es_line_str(&line, " inputs=");
-  es_line_dec(&line, (uint64_t)es_model.n_inputs);
-  es_line_str(&line, " outputs=");
-  es_line_dec(&line, (uint64_t)es_model.n_outputs);
-  es_line_end(&line);
+  es_print_model_line();
 
-  if (es_model.n_inputs < 1 || es_model.n_inputs > ES_MAX_TENSORS || es_model.n_outputs < 1 ||
-      es_model.n_outputs > ES_MAX_TENSORS)
-    fail(ES_EXIT_MODEL_ERROR, "the model's input or output count is outside 1..16");
+  const char *counts = es_model_counts_problem();
+  if (counts) fail(ES_EXIT_MODEL_ERROR, counts);
 
 #ifdef ES_TEST_CPU_FAULT
   es_line_start(&line);
@@ -88,13 +81,8 @@ int main(void) {
 #endif
 
   float *outputs[ES_MAX_TENSORS];
-  uint64_t offset = 0;
-  for (int32_t i = 0; i < es_model.n_outputs; i++) {
-    outputs[i] = output_storage + offset / 4;
-    offset += ((uint64_t)es_model.output_bytes[i] + 63u) / 64u * 64u;
-  }
-  if (offset > sizeof output_storage)
-    fail(ES_EXIT_MODEL_ERROR, "ES_OUTPUT_BYTES is smaller than the model's outputs; rebuild");
+  const char *layout = es_layout_outputs(output_storage, sizeof output_storage, outputs);
+  if (layout) fail(ES_EXIT_MODEL_ERROR, layout);
 
   const es_frame_port port = {port_read_byte, port_write, 0};
   const es_serve_config config = {&port, input_buffer, INPUT_CAPACITY, outputs, 0, counter_ns};

@@ -19,6 +19,7 @@ from .index_wrap import find_index_wraps, skipped_ops
 from ..lowering_base import Unmappable, UnsupportedCollector
 from .variables import Variables, add_state
 from .fold import fold_constant_op
+from .atrous import find_atrous
 from .int8 import dequantized, is_int8_model, quantization_record, uint8_as_int8
 from ...errors import ModelInputError, UnsupportedOpsError
 from ..graph_builder import GraphBuilder
@@ -90,6 +91,7 @@ class TfliteLowering:
         self.constants: Dict[int, np.ndarray] = {t.index: t.constant for t in model.tensors if t.constant is not None}
         self._weights: Dict[int, str] = {}
         self.variables = Variables()  # a streaming model's resource variables (variables.py)
+        self.atrous = find_atrous(model)  # SPACE_TO_BATCH_ND + conv + BATCH_TO_SPACE_ND: a dilated conv (atrous.py)
         self.index_wraps = find_index_wraps(model)  # negative-index wraps before a GATHER (index_wrap.py)
         self._wrap_ops = skipped_ops(model, self.index_wraps)
         self.op: Optional[FbOperator] = None
@@ -124,6 +126,8 @@ class TfliteLowering:
             self.inventory[framework_op] += 1
             self.op, self.module = op, self._module_of(op)
             if fold_constant_op(self, op):  # shape arithmetic known before the model runs (fold.py)
+                continue
+            if op.index in self.atrous.skipped:  # the dilated convolution's own conv2d computes it (atrous.py)
                 continue
             if op.index in self._wrap_ops:  # the take counts negative indices itself
                 if op.outputs[0] in self.index_wraps and self.index_wraps[op.outputs[0]].indices in self.names:

@@ -73,7 +73,11 @@ def depthwise_conv_2d(low: TfliteLowering, op: FbOperator) -> None:
 
 
 def _emit_conv2d(low: TfliteLowering, op: FbOperator, kh: int, kw: int, groups: int, weight_layout: str) -> None:
-    """CONV_2D and DEPTHWISE_CONV_2D share their options, inputs and fused activation."""
+    """CONV_2D and DEPTHWISE_CONV_2D share their options, inputs and fused activation; between SPACE_TO_BATCH_ND
+    and BATCH_TO_SPACE_ND they are a dilated convolution of the first one's input (atrous.py)."""
+    atrous = low.atrous.by_convolution.get(op.index)
+    if atrous is not None:
+        return _emit_atrous(low, op, atrous, kh, kw, groups, weight_layout)
     stride = [op.options["strideH"], op.options["strideW"]]
     dilation = [op.options.get("dilationHFactor", 1), op.options.get("dilationWFactor", 1)]
     padding = _window_padding(low, op, [kh, kw], stride, dilation)
@@ -84,6 +88,56 @@ def _emit_conv2d(low: TfliteLowering, op: FbOperator, kh: int, kw: int, groups: 
     low.emit("conv2d", inputs, {"stride": stride, "padding": padding, "dilation": dilation,
                                 "groups": groups, "weight_layout": weight_layout},
              op.options.get("fusedActivationFunction", 0))
+
+
+def _emit_atrous(low: TfliteLowering, op: FbOperator, atrous, kh: int, kw: int, groups: int, weight_layout: str) -> None:
+    """The convolution between SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND as one dilated conv2d of the first one's
+    input into the last one's output (a 1-D one through [N, 1, W, C])."""
+    padding, dilation = atrous.padding, atrous.dilation
+    if min(padding) < 0:
+        raise Unmappable(f"it is a dilated convolution whose crops exceed its paddings ({padding})")
+    if op.options.get("fusedActivationFunction", 0):
+        raise Unmappable("it is a dilated convolution with a fused activation inside its SPACE_TO_BATCH_ND")
+    shape_in, shape_out = low.shape(atrous.input), low.shape(atrous.output)
+    spatial_in = shape_in[1:3] if len(shape_in) == 4 else [1, shape_in[1]]
+    spatial_out = shape_out[1:3] if len(shape_out) == 4 else [1, shape_out[1]]
+    expected = [spatial_in[0] + padding[0] + padding[2] - (kh - 1) * dilation[0],
+                spatial_in[1] + padding[1] + padding[3] - (kw - 1) * dilation[1]]
+    if expected != spatial_out:
+        raise Unmappable(f"it is a dilated convolution whose output {spatial_out} is not the {expected} its "
+                         "paddings and crops give")
+    source = low.value(atrous.input)
+    if len(shape_in) == 3:
+        wide = low.declare_like(atrous.input, low.tensor(atrous.input).name + ".as_2d", [shape_in[0], 1, *shape_in[1:]])
+        low.add_node("reshape", [source], [wide], {"shape": [shape_in[0], 1, *shape_in[1:]]})
+        source = wide
+    inputs = [source, low.weight(op.inputs[1])]
+    if _input(op, 2) >= 0:
+        low.constant(op.inputs[2], "bias")
+        inputs.append(low.weight(op.inputs[2]))
+    attrs = {"stride": [1, 1], "padding": padding, "dilation": dilation, "groups": groups, "weight_layout": weight_layout}
+    result = low.declare(atrous.output)
+    if len(shape_out) == 3:
+        wide = low.declare_like(atrous.output, low.tensor(atrous.output).name + ".as_2d", [shape_out[0], 1, *shape_out[1:]])
+        low.add_node("conv2d", inputs, [wide], attrs)
+        low.add_node("reshape", [wide], [result], {"shape": shape_out})
+    else:
+        low.add_node("conv2d", inputs, [result], attrs)
+    low.names[atrous.output] = result
+
+
+def space_to_batch_nd(low: TfliteLowering, op: FbOperator) -> None:
+    if op.index not in low.atrous.space_to_batch:
+        raise Unmappable("edgespec reads SPACE_TO_BATCH_ND only as the start of a dilated convolution "
+                         "(SPACE_TO_BATCH_ND, a stride-1 VALID convolution, BATCH_TO_SPACE_ND)")
+    # nothing to compute: the convolution reads this op's input itself
+
+
+def batch_to_space_nd(low: TfliteLowering, op: FbOperator) -> None:
+    if op.index not in low.atrous.batch_to_space:
+        raise Unmappable("edgespec reads BATCH_TO_SPACE_ND only as the end of a dilated convolution "
+                         "(SPACE_TO_BATCH_ND, a stride-1 VALID convolution, BATCH_TO_SPACE_ND)")
+    # nothing to compute: the convolution wrote this op's output
 
 
 def transpose_conv(low: TfliteLowering, op: FbOperator) -> None:
@@ -512,6 +566,8 @@ RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
     "EXPAND_DIMS": reshape,
     "CONCATENATION": concatenation,
     "PAD": pad,
+    "SPACE_TO_BATCH_ND": space_to_batch_nd,
+    "BATCH_TO_SPACE_ND": batch_to_space_nd,
     "PADV2": pad,
     "MIRROR_PAD": mirror_pad,
     "TRANSPOSE": transpose,

@@ -511,6 +511,34 @@ static void test_activations_s8(void) {
     free(diff_want);
   }
 
+  /* softmax: rows of every code and of a few, along the last axis and along a middle axis (inner 2),
+   * against the same float arithmetic written plainly */
+  {
+    float sm_table[256];
+    for (int d = 0; d <= 255; d++) sm_table[255 - d] = expf(-0.0471f * (float)d);
+    int8_t sm_in[512], sm_got[512], sm_want[512];
+    for (int i = 0; i < 512; i++) sm_in[i] = (int8_t)((i * 77 + 5) & 255);
+    memcpy(sm_in, all, 256);
+    const int32_t sm_cases[3][3] = {{1, 256, 1}, {32, 16, 1}, {4, 64, 2}}; /* outer, axis, inner */
+    for (int c = 0; c < 3; c++) {
+      const int32_t outer = sm_cases[c][0], axis = sm_cases[c][1], inner = sm_cases[c][2];
+      for (int o = 0; o < outer; o++)
+        for (int i = 0; i < inner; i++) {
+          const int8_t *x = sm_in + o * axis * inner + i;
+          int m = -128;
+          for (int k = 0; k < axis; k++) m = x[k * inner] > m ? x[k * inner] : m;
+          float sum = 0.0f;
+          for (int k = 0; k < axis; k++) sum += sm_table[255 - m + x[k * inner]];
+          const float inv = 1.0f / (sum * 0.00390625f);
+          for (int k = 0; k < axis; k++)
+            sm_want[o * axis * inner + i + k * inner] = (int8_t)clampi((int32_t)roundf(sm_table[255 - m + x[k * inner]] * inv) - 128, -128, 127);
+        }
+      es_softmax_s8(sm_in, sm_got, outer, axis, inner, sm_table, 0.00390625f, -128);
+      snprintf(name, sizeof name, "softmax_s8 outer %d axis %d inner %d", (int)outer, (int)axis, (int)inner);
+      check_s8(name, sm_got, sm_want, outer * axis * inner);
+    }
+  }
+
   /* maximum / minimum: every pair of codes, as they are (TFLite) and requantized to the output */
   int8_t *mx = malloc(256 * 256), *mn = malloc(256 * 256);
   int8_t *mx_want = malloc(256 * 256), *mn_want = malloc(256 * 256);

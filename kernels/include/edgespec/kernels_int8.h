@@ -145,6 +145,11 @@ void es_sub_s8(const int8_t *a, const int32_t a_strides[4], int32_t a_zp, int32_
                const int8_t *b, const int32_t b_strides[4], int32_t b_zp, int32_t b_mult, int32_t b_shift, int8_t *out,
                const int32_t out_shape[4], int32_t out_zp, int32_t out_mult, int32_t out_shift, int32_t act_min,
                int32_t act_max);
+/* TFLite's int8 SOFTMAX (its float-table kernel) along the middle axis of [outer][axis][inner]:
+ * table[255 - d] = expf(-in_scale * d) for d in [0, 255]; per column, m = the largest code,
+ * out = clamp(roundf(table[255 - m + q] / (sum * out_scale)) + out_zp). Not in place. */
+void es_softmax_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t axis, int32_t inner, const float *table,
+                   float out_scale, int32_t out_zp);
 void es_mul_s8(const int8_t *a, const int32_t a_strides[4], int32_t a_zp, const int8_t *b, const int32_t b_strides[4],
                int32_t b_zp, int8_t *out, const int32_t out_shape[4], int32_t out_zp, int32_t mult, int32_t shift,
                int32_t act_min, int32_t act_max);

@@ -4,7 +4,8 @@
 import { ArgReduceNode, LogSoftmaxNode, MeanNode, ReduceNode, ReduceOp, SoftmaxNode } from '../build/ir';
 import { ArgReduceStep, MeanStep, ReduceStep, SoftmaxStep } from '../build/schedule';
 import { formatShape, numel } from '../build/shape';
-import { FixedMultiplier, fixedMultiplier } from '../build/quantize/params';
+import { FixedMultiplier, fixedMultiplier, QParams } from '../build/quantize/params';
+import { floatLiteral } from './cText';
 import { Int8Context, KernelModule, LayoutContext, NotSupported, OpModule, OpRule } from './opModule';
 
 /** Reductions over axes: NHWC keeps the layout when keepdim or when the kept dims stay in order. */
@@ -152,8 +153,36 @@ const meanKernel: KernelModule<MeanStep> = {
   }
 };
 
+/** TFLite's int8 softmax output: scale 1/256, zero point -128. */
+const SOFTMAX_OUTPUT: QParams = { scale: 1 / 256, zp: -128 };
+
+/** The float table of TFLite's PopulateSoftmaxLookupTable (beta 1): entry 255 - d is expf(-in_scale * d). */
+export function softmaxTable(inScale: number): Float32Array {
+  const f = Math.fround;
+  const scale = f(-f(inScale));
+  const table = new Float32Array(256);
+  for (let d = 0; d <= 255; d++) table[255 - d] = f(Math.exp(f(scale * d)));
+  return table;
+}
+
+/** int8 softmax as TFLite's (es_softmax_s8); calibrated, the output takes TFLite's fixed parameters. */
+function lowerSoftmax(step: SoftmaxStep, q: Int8Context): void {
+  const s = step.args;
+  const x = q.as(s.x, 's8', step.from);
+  const pin = q.paramsOf(x);
+  const pout = q.given ? q.rangeParams(s.y) : SOFTMAX_OUTPUT;
+  const table = softmaxTable(pin.scale);
+  const w = q.addWeight({ name: `${s.y}#softmax_table`, source: step.from.source ?? step.from.name, module: step.from.module, shape: [256],
+    packing: 'float32 exp table of the input scale (TFLite softmax)', bytes: Buffer.from(table.buffer, table.byteOffset, table.byteLength), elementBytes: 4 });
+  q.outputS8(s.y, pout, y => q.push({
+    kernel: 'softmax_s8', from: step.from, op: step.op, reads: [x, w], writes: [y], inPlace: [],
+    call: p => `es_softmax_s8(${p.read(x)}, ${p.write(y)}, ${s.outer}, ${s.axis}, ${s.inner}, ${p.read(w)}, ${floatLiteral(pout.scale)}, ${pout.zp})`
+  }), step.from);
+}
+
 function softmaxKernel(log: boolean): KernelModule<SoftmaxStep> {
   return {
+    ...(log ? {} : { int8: lowerSoftmax }),
     call: (step, p, fn) => {
       const a = step.args;
       return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.outer}, ${a.axis}, ${a.inner})`;

@@ -81,7 +81,8 @@ def test_bundle_keeps_the_models_int8_weights_int32_biases_and_scales(cnn_softma
     assert build["dtype"] == "int8"
     log = (bundle.parent / "host" / "build.log").read_text()
     assert "quantization given by the bundle" in log and "no calibration" in log
-    assert "softmax" in log  # no int8 softmax kernel: it runs in fp32, rounded to the model's output parameters
+    assert "run in fp32" not in log  # softmax too runs in int8 (es_softmax_s8, TFLite's float-table arithmetic)
+    assert "es_softmax_s8(" in (bundle.parent / "host" / "model.c").read_text()
 
 
 def test_float32_build_and_calibration_of_an_int8_bundle_are_refused_clearly(cnn_softmax, tmp_path):

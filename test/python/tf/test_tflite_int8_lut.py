@@ -1,6 +1,7 @@
 """int8 lookup-table activations (es_lut_s8): TFLite runs LOGISTIC, TANH, GELU, EXP, LOG and
 others in int8 from a 256-entry table it fills at prepare from the float function; edgespec
-makes the same table at build time. Three small full-int8 Keras models (int8 in and out) are
+makes the same table at build time. Softmax (es_softmax_s8) uses TFLite's float exp table.
+Four small full-int8 Keras models (int8 in and out) are
 captured, built for the host and fed every one of the 256 input codes; each output code must
 equal the one tf.lite.Interpreter gives (builtin and reference kernels). One model also runs
 on qemu-virt. TensorFlow runs in one subprocess, which also captures the bundles."""
@@ -53,9 +54,13 @@ convert(lambda x: [layers.Activation("sigmoid")(x), layers.Activation("tanh")(x)
                    layers.Lambda(lambda t: tf.nn.gelu(t, approximate=True))(x), layers.Lambda(tf.exp)(x)], -6, 6, "signed")
 convert(lambda x: [layers.Lambda(tf.math.log)(x), layers.Lambda(tf.sqrt)(x), layers.Lambda(tf.math.rsqrt)(x)], 0.05, 8, "positive")
 convert(lambda x: layers.Lambda(lambda t: tf.nn.gelu(t, approximate=False))(x), -5, 5, "gelu")
+convert(lambda x: [layers.Softmax()(x), layers.Softmax()(layers.Reshape((16, 16))(x))], -8, 8, "softmax")
 """
 
-EXPECTED_OPS = {"signed": {"sigmoid", "tanh", "hardswish", "gelu", "exp"}, "positive": {"log", "sqrt", "rsqrt"}, "gelu": {"gelu"}}
+EXPECTED_OPS = {"signed": {"sigmoid", "tanh", "hardswish", "gelu", "exp"}, "positive": {"log", "sqrt", "rsqrt"}, "gelu": {"gelu"},
+                "softmax": {"softmax"}}
+# the int8 kernel of each op: softmax has its own (TFLite's float-table softmax), the others are tables
+KERNEL = {"softmax": "es_softmax_s8("}
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +86,11 @@ def _steps_from_tflite(models: Path, name: str, target: str, tmp_path: Path) -> 
     _cli("build", str(bundle), "--target", target, "--out", str(build))
     model_c = (build / "model.c").read_text()
     graph = json.loads((bundle / "graph.json").read_text())
-    lut_ops = {n["op"] for n in graph["nodes"] if n["op"] not in ("quantize", "dequantize")}
-    assert lut_ops == EXPECTED_OPS[name]
-    # every such op is one table lookup: no fp32 kernel, no fallback
-    assert model_c.count("es_lut_s8(") == len([n for n in graph["nodes"] if n["op"] in lut_ops])
+    ops = {n["op"] for n in graph["nodes"] if n["op"] not in ("quantize", "dequantize", "reshape")}
+    assert ops == EXPECTED_OPS[name]
+    # every such op runs its int8 kernel: no fp32 kernel, no fallback
+    kernels = {KERNEL.get(op, "es_lut_s8(") for op in ops}
+    assert sum(model_c.count(k) for k in kernels) == len([n for n in graph["nodes"] if n["op"] in ops])
     assert "_f32(" not in model_c.replace("es_quantize_s8(", "").replace("es_dequantize_s8(", "")
 
     ref = json.loads((models / f"{name}.json").read_text())
@@ -96,8 +102,8 @@ def _steps_from_tflite(models: Path, name: str, target: str, tmp_path: Path) -> 
     for path in (build / "run-outputs").glob("*.npy"):
         output = path.stem.split("-", 1)[1]
         scale, zp = ref["outputs"][output]
-        codes = np.clip(np.round(np.load(path)[0].astype(np.float64) / scale) + zp, -128, 127)
-        steps[output] = {kind: int(np.abs(codes - np.array(c[output])).max()) for kind, c in ref["codes"].items()}
+        codes = np.clip(np.round(np.load(path)[0].astype(np.float64) / scale) + zp, -128, 127).reshape(-1)
+        steps[output] = {kind: int(np.abs(codes - np.array(c[output]).reshape(-1)).max()) for kind, c in ref["codes"].items()}
     assert set(steps) == set(ref["outputs"])
     return steps
 
@@ -106,6 +112,14 @@ def _steps_from_tflite(models: Path, name: str, target: str, tmp_path: Path) -> 
 def test_int8_lookup_table_ops_are_bit_exact_with_tflite_on_every_input_code(models, name, tmp_path):
     steps = _steps_from_tflite(models, name, "host", tmp_path)
     assert all(s == 0 for per in steps.values() for s in per.values()), steps
+
+
+def test_int8_softmax_is_bit_exact_with_tflites_kernel_and_within_one_step_of_its_reference(models, tmp_path):
+    """Softmax over the 256 codes and over 16 rows of 16: TFLite's builtin (float-table) kernel
+    exactly; its reference kernel (gemmlowp fixed point) may differ by a step."""
+    steps = _steps_from_tflite(models, "softmax", "host", tmp_path)
+    assert all(per["BUILTIN_WITHOUT_DEFAULT_DELEGATES"] == 0 for per in steps.values()), steps
+    assert all(per["BUILTIN_REF"] <= 1 for per in steps.values()), steps
 
 
 def test_int8_lookup_table_ops_are_bit_exact_on_qemu_virt(models, tmp_path):

@@ -29,7 +29,7 @@ describe('generated op files', () => {
   it('says conv2d runs in int8 and every op on every target', () => {
     const ops = JSON.parse(readFileSync(repoFiles.opsVocabulary, 'utf8')).ops as { op: string; dtypes: string[]; targets: string[] }[];
     expect(ops.find(o => o.op === 'conv2d')!.dtypes).toEqual(['float32', 'int8']);
-    expect(ops.find(o => o.op === 'softmax')!.dtypes).toEqual(['float32']);
+    expect(ops.find(o => o.op === 'log_softmax')!.dtypes).toEqual(['float32']);
     for (const op of ops) expect(op.targets).toEqual([...TARGETS]);
   });
 

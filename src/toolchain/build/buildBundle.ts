@@ -259,6 +259,7 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   reporter.progress('plan', 1, 1, `arena ${lowered.plan.arenaBytes} bytes, lower bound ${lowered.plan.lowerBound}`);
   // qemu-virt's regions and QEMU's -m grow to what the model needs (memoryMap.ts)
   const mapped = withSizedMap(target, memoryNeeds(target, lowered));
+  if (mapped !== target) reporter.log(`the model does not fit ${target.name}'s default memory map: ${mapped.memory.map(r => `${r.name} ${r.size / 2 ** 20} MiB at 0x${r.base.toString(16)}`).join(', ')}; QEMU -m ${mapped.qemu?.memory}`);
   const needs = memoryNeeds(mapped, lowered);
   checkMemoryBeforeLink(mapped, needs);
 

@@ -106,7 +106,9 @@ long('a model with more weights than the default image region', () => {
     const bundle = path.join(work, 'bundle');
     await writeBundle(bundle, built, [input], [output]);
     const outDir = path.join(work, 'build');
-    await buildBundle({ bundleDir: bundle, target: 'qemu-virt', outDir, cacheDir: null });
+    const lines: string[] = [];
+    await buildBundle({ bundleDir: bundle, target: 'qemu-virt', outDir, cacheDir: null, reporter: createReporter(true, l => lines.push(l), () => undefined) });
+    expect(lines.join('\n')).toContain("the model does not fit qemu-virt's default memory map: image 284 MiB at 0x40000000, ram 512 MiB at 0x51c00000, input 256 MiB at 0x71c00000; QEMU -m 1052M");
     const m = JSON.parse(await fs.readFile(path.join(outDir, 'build.json'), 'utf8')) as BuildManifest & { memory: { name: string; base: string; size: number; needed: number }[] };
     expect(m.qemu).toEqual({ machine: 'virt', cpu: 'cortex-a72', memory: '1052M', input_address: '0x71c00000' });
     expect(m.memory.find(r => r.name === 'image')).toMatchObject({ base: '0x40000000', size: 284 * MIB });

@@ -60,7 +60,7 @@ for suite in $SUITES; do
     jest)
       run_jest jest ;;
     pytest)
-      .venv/bin/python -m pytest test/python -q -p no:cacheprovider --junitxml="$RESULTS/pytest.xml" 2>&1 | tail -n 40
+      .venv/bin/python -m pytest test/python -q -p no:cacheprovider --durations=30 --junitxml="$RESULTS/pytest.xml" 2>&1 | tail -n 80
       read -r p f < <(count_junit "$RESULTS/pytest.xml")
       record pytest "$p" "$f" ;;
     fuzz)

@@ -17,7 +17,11 @@ enum {
   MR = ES_TILE_MR,
   VL = ES_TILE_VL,
   NV = ES_TILE_NV,
+#if ES_NEON
   KC = 128, /* reduction slice */
+#else
+  KC = 256,
+#endif
 #if defined(__x86_64__) || defined(__i386__)
   /* Floats of packed weights per pass: 64 KiB of stack on x86 hosts, where four 32-channel
    * strips per pass (one gather of the patch rows for all four) ran ResNet18's 3x3 layers
@@ -66,6 +70,26 @@ static void gather(const conv_args *a, const float *in, int32_t group, int32_t m
   const float *base = in + (size_t)group * a->icg;
 #if !ES_NEON
   const float *in_end = in + (size_t)a->ih * a->iw * a->ic;
+  /* A window wholly inside the input: every piece is copied whole, in vectors, without
+   * clipping (with one input channel, as in KWS's first layer, the per-piece clipping was
+   * as costly as the multiply-adds). */
+  if (y0 >= 0 && y0 + (a->kh - 1) * a->dh < a->ih && x0 >= 0 && x0 + (a->kw - 1) * a->dw < a->iw) {
+    const float *window = base + ((size_t)y0 * a->iw + x0) * a->ic;
+    for (int32_t i = 0; i < n_pieces; i++) {
+      const piece *p = &pieces[i];
+      const float *src = window + ((size_t)p->ky * a->dh * a->iw + (size_t)p->kx * a->dw) * a->ic + p->c;
+      float *dst = row + p->dst;
+      if (src + p->len + VL - 1 <= in_end) {
+        for (int32_t j = 0; j < p->len; j += 8) {
+          const es_v8 v = es_v8_load(src + j);
+          es_v8_store(dst + j, &v);
+        }
+      } else {
+        for (int32_t j = 0; j < p->len; j++) dst[j] = src[j];
+      }
+    }
+    return;
+  }
 #endif
   for (int32_t i = 0; i < n_pieces; i++) {
     const piece *p = &pieces[i];
@@ -90,6 +114,11 @@ static void gather(const conv_args *a, const float *in, int32_t group, int32_t m
       }
       continue;
     }
+    /* Zeros in whole vectors (past the end as above), then the part inside the input. */
+    const es_v8 zero = es_v8_splat(0.0f);
+    for (int32_t j = 0; j < p->len; j += 8) es_v8_store(dst + j, &zero);
+    for (int32_t j = lo; j < hi; j++) dst[j] = src[j];
+    continue;
 #endif
     for (int32_t j = 0; j < lo; j++) dst[j] = 0.0f;
     for (int32_t j = lo; j < hi; j++) dst[j] = src[j];
@@ -163,6 +192,31 @@ static const float *in_place_rows(const conv_args *a, const float *in, int32_t m
 }
 #endif
 
+#if !ES_NEON
+/* 2 * MR rows (pixels) x one 8-lane vector of output channels, reading the rows in place
+ * like es_tile_segments, with the same sums. A tile of MR rows x one vector had MR
+ * dependent chains of multiply-adds, too few to hide their latency, and a broadcast per
+ * multiply-add: VWW's first layer (3 -> 8 channels) ran at 15 GMAC/s. */
+ES_INLINE void tile_2mr_v8(const float *a, int32_t lda, int32_t n_seg, const int32_t *seg_offset,
+                           const int32_t *seg_len, const float *w, const float *bias, float *out,
+                           int32_t ldo, int accumulate, const es_kernel_bounds *bounds) {
+  es_v8 acc[2 * MR];
+  for (int r = 0; r < 2 * MR; r++)
+    acc[r] = accumulate ? es_v8_load(out + (size_t)r * ldo) : bias ? es_v8_load(bias) : es_v8_splat(0.0f);
+  for (int32_t s = 0; s < n_seg; s++) {
+    const float *as = a + seg_offset[s];
+    for (int32_t p = 0; p < seg_len[s]; p++, w += 8) {
+      const es_v8 b = es_v8_load(w);
+      for (int r = 0; r < 2 * MR; r++) acc[r] += es_v8_splat(as[(size_t)r * lda + p]) * b;
+    }
+  }
+  for (int r = 0; r < 2 * MR; r++) {
+    if (bounds) es_v8_bounds_apply(bounds, &acc[r]);
+    es_v8_store(out + (size_t)r * ldo, &acc[r]);
+  }
+}
+#endif
+
 /* A pass: output channels [o0, o0 + n_strips * strip_width) of one group over one slice. */
 ES_INLINE void pass(const conv_args *a, const float *in, float *out, int32_t group, int32_t o0,
                     int32_t n_strips, const int nv, int32_t k0, int32_t kc, const piece *pieces,
@@ -188,6 +242,18 @@ ES_INLINE void pass(const conv_args *a, const float *in, float *out, int32_t gro
      * (a sixth of the time of ResNet18's stem, 4-8 % of its 3x3 layers, most of that of
      * first convolutions with 3 input channels). */
     const float *direct = rows >= MR - 1 ? in_place_rows(a, in, m, rows) : NULL;
+    /* One vector of output channels: two blocks at once where both are read in place. */
+    if (nv == 1 && direct && rows == MR && step == MR && m + 2 * MR <= m_total &&
+        in_place_rows(a, in, m, 2 * MR)) {
+      for (int32_t s = 0; s < n_strips; s++) {
+        const int32_t o = o0 + s * width;
+        tile_2mr_v8(direct, a->sw * a->ic, n_pieces, seg_offset, seg_len, panel + (size_t)s * kc * width,
+                    a->bias ? a->bias + o : NULL, out + (size_t)m * a->oc + o, a->oc, accumulate,
+                    last ? bounds : NULL);
+      }
+      m += MR; /* and step: the two blocks */
+      continue;
+    }
     if (direct) {
       for (int32_t s = 0; s < n_strips; s++) {
         const int32_t o = o0 + s * width;
@@ -218,9 +284,25 @@ ES_INLINE void pass(const conv_args *a, const float *in, float *out, int32_t gro
         es_tile(patch, KC, w, width, bias, dst, a->oc, kc, MR - 1, nv, accumulate, last ? bounds : NULL);
 #endif
       } else {
+#if ES_NEON
         for (int32_t r = 0; r < rows; r++)
           es_tile(patch + (size_t)r * KC, KC, w, width, bias, dst + (size_t)r * a->oc, a->oc, kc, 1, nv,
                   accumulate, last ? bounds : NULL);
+#else
+        /* The last pixels of a map (4 of ResNet-8's 8x8, 16x16 and 32x32 maps with MR = 6) in
+         * tiles of up to 4 rows: one row at a time they ran at about a quarter of the rate. */
+        for (int32_t r = 0; r < rows;) {
+          const int32_t take = ES_MIN(rows - r, 4);
+          const float *pr = patch + (size_t)r * KC;
+          float *dr = dst + (size_t)r * a->oc;
+          const es_kernel_bounds *b = last ? bounds : NULL;
+          if (take == 4) es_tile(pr, KC, w, width, bias, dr, a->oc, kc, 4, nv, accumulate, b);
+          else if (take == 3) es_tile(pr, KC, w, width, bias, dr, a->oc, kc, 3, nv, accumulate, b);
+          else if (take == 2) es_tile(pr, KC, w, width, bias, dr, a->oc, kc, 2, nv, accumulate, b);
+          else es_tile(pr, KC, w, width, bias, dr, a->oc, kc, 1, nv, accumulate, b);
+          r += take;
+        }
+#endif
       }
     }
   }
@@ -271,8 +353,13 @@ void es_conv2d_f32(const float *in, es_shape4 is, const float *weights, const fl
     const float *in_n = in + (size_t)n * is.h * is.w * is.c;
     float *out_n = out + (size_t)n * os.h * os.w * os.c;
     for (int32_t g = 0; g < groups; g++) {
-      for (int32_t k0 = 0; k0 < a.k; k0 += KC) {
-        const int32_t kc = ES_MIN(KC, a.k - k0);
+#if ES_NEON
+      const int32_t slice = KC;
+#else
+      const int32_t slice = es_div_ceil(a.k, es_div_ceil(a.k, KC)); /* equal slices */
+#endif
+      for (int32_t k0 = 0; k0 < a.k; k0 += slice) {
+        const int32_t kc = ES_MIN(slice, a.k - k0);
         const int32_t n_pieces = slice_pieces(&a, k0, kc, pieces);
         /* Full-width strips, as many per pass as the panel holds; then one narrower strip
          * per remaining power of two of vectors. */

@@ -56,19 +56,49 @@ static void pixel(const dw_args *a, int32_t y, int32_t x, int32_t c0, int32_t c1
     vst1q_f32(o + c, es_bounds4_apply(&a->bounds4, acc));
   }
 #else
-  for (; c + 16 <= c1; c += 16) {
-    float acc[16];
-    for (int j = 0; j < 16; j++) acc[j] = a->bias ? a->bias[c + j] : 0.0f;
+  /* Vectors of channels (es_vf, then one es_v8 with AVX-512): with these layers of 8 channels
+   * (MLPerf Tiny VWW's first, 48x48x8) spent 70 % of their time in their border pixels,
+   * one channel at a time. */
+  for (; c + 4 * ES_VF_LANES <= c1; c += 4 * ES_VF_LANES) { /* 4 chains, 1 loop step per 4 */
+    es_vf acc[4];
+    for (int v = 0; v < 4; v++) acc[v] = a->bias ? es_vf_load(a->bias + c + ES_VF_LANES * v) : es_vf_splat(0.0f);
     for (int32_t ky = ky0; ky < ky1; ky++) {
       const float *row = a->in + ((size_t)(iy0 + ky * a->dh) * a->iw + ix0) * C + c;
       const float *wrow = a->w + (size_t)ky * a->kw * C + c;
       for (int32_t kx = kx0; kx < kx1; kx++) {
         const float *ip = row + (size_t)kx * a->dw * C, *wp = wrow + (size_t)kx * C;
-        for (int j = 0; j < 16; j++) acc[j] += ip[j] * wp[j];
+        for (int v = 0; v < 4; v++) acc[v] += es_vf_load(ip + ES_VF_LANES * v) * es_vf_load(wp + ES_VF_LANES * v);
       }
     }
-    for (int j = 0; j < 16; j++) o[c + j] = es_bounds_apply(a->bounds, acc[j]);
+    for (int v = 0; v < 4; v++) {
+      es_vf_bounds_apply(&a->bounds, &acc[v]);
+      es_vf_store(o + c + ES_VF_LANES * v, &acc[v]);
+    }
   }
+  for (; c + ES_VF_LANES <= c1; c += ES_VF_LANES) {
+    es_vf acc = a->bias ? es_vf_load(a->bias + c) : es_vf_splat(0.0f);
+    for (int32_t ky = ky0; ky < ky1; ky++) {
+      const float *row = a->in + ((size_t)(iy0 + ky * a->dh) * a->iw + ix0) * C + c;
+      const float *wrow = a->w + (size_t)ky * a->kw * C + c;
+      for (int32_t kx = kx0; kx < kx1; kx++)
+        acc += es_vf_load(row + (size_t)kx * a->dw * C) * es_vf_load(wrow + (size_t)kx * C);
+    }
+    es_vf_bounds_apply(&a->bounds, &acc);
+    es_vf_store(o + c, &acc);
+  }
+#if ES_VF_LANES == 16
+  for (; c + 8 <= c1; c += 8) {
+    es_v8 acc = a->bias ? es_v8_load(a->bias + c) : es_v8_splat(0.0f);
+    for (int32_t ky = ky0; ky < ky1; ky++) {
+      const float *row = a->in + ((size_t)(iy0 + ky * a->dh) * a->iw + ix0) * C + c;
+      const float *wrow = a->w + (size_t)ky * a->kw * C + c;
+      for (int32_t kx = kx0; kx < kx1; kx++)
+        acc += es_v8_load(row + (size_t)kx * a->dw * C) * es_v8_load(wrow + (size_t)kx * C);
+    }
+    es_v8_bounds_apply(&a->bounds, &acc);
+    es_v8_store(o + c, &acc);
+  }
+#endif
 #endif
   for (; c < c1; c++) {
     float acc = a->bias ? a->bias[c] : 0.0f;

@@ -375,7 +375,8 @@ static void test_max_pool(const pool_case *t) {
   t_free(in), t_free(out), free(ref);
 }
 
-static void test_avg_pool(const pool_case *t) {
+/* With a fused clamp [lo, hi] (applied to the reference after pooling). */
+static void test_avg_pool(const pool_case *t, float lo, float hi) {
   const es_shape4 is = {t->n, t->h, t->w, t->c};
   const es_shape4 os = {t->n, out_size(t->h, t->kh, t->sh, t->pt, t->pb, 1, t->ceil_mode),
                         out_size(t->w, t->kw, t->sw, t->pl, t->pr, 1, t->ceil_mode), t->c};
@@ -383,11 +384,12 @@ static void test_avg_pool(const pool_case *t) {
   float *out = t_buffer(count4(os));
   double *ref = ref_buffer(count4(os));
   es_avg_pool2d_f32(in, is, out, os, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl, t->pb, t->pr,
-                    t->count_include_pad, t->divisor, -INFINITY, INFINITY);
+                    t->count_include_pad, t->divisor, lo, hi);
   ref_avg_pool(in, is, ref, os, t->kh, t->kw, t->sh, t->sw, t->pt, t->pl, t->pb, t->pr,
                t->count_include_pad, t->divisor);
+  for (size_t i = 0; i < count4(os); i++) ref[i] = ref[i] < lo ? lo : ref[i] > hi ? hi : ref[i];
   char name[96];
-  snprintf(name, sizeof name, "avg_pool2d %s", t->name);
+  snprintf(name, sizeof name, "avg_pool2d %s%s", t->name, lo > -INFINITY || hi < INFINITY ? ", clamped" : "");
   t_check(name, out, ref, count4(os), 1e-6);
   t_free(in), t_free(out), free(ref);
 }
@@ -602,6 +604,13 @@ int main(void) {
        * 16 + 8 channel split, dilation of rows; then 7-row blocks (a 7x7 map). */
       {"in place: 3x3 dilation 2x1 3->24, batch 2", 2, 20, 21, 3, 24, 3, 3, 1, 1, 2, 1, 2, 1, 2, 1, 1, 0, 0, INFINITY},
       {"in place: 5x5 s2 4->40 7x7 map relu6",   1, 17, 17, 4, 40, 5, 5, 2, 2, 0, 0, 0, 0, 1, 1, 1, 1, 0, 6},
+      /* x86: one vector of output channels, two blocks of rows at once (also over K slices);
+       * KWS's first layer (one input channel, windows clipped on every side); the last rows
+       * of a map in tiles of up to 4 (8x8 = 64 pixels). */
+      {"in place: 3x3 s2 tf-same 3->8 relu6",    1, 30, 36, 3, 8,  3, 3, 2, 2, 0, 0, 1, 1, 1, 1, 1, 1, 0, 6},
+      {"in place: 3x3 40->8, K slices",          1, 5,  30, 40, 8, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, -1, 1},
+      {"10x4 s2 1->64 (KWS)",                    1, 49, 10, 1, 64, 10, 4, 2, 2, 4, 1, 5, 1, 1, 1, 1, 1, 0, INFINITY},
+      {"3x3 s1 p1 8x8 16->16",                   1, 8,  8,  16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -INFINITY, INFINITY},
   };
   for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) test_conv(&convs[i]);
 
@@ -616,6 +625,11 @@ int main(void) {
       {"3x3 s1 no pad c=4",             1, 7,  10, 4,  0, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 0, 1, -INFINITY, INFINITY},
       {"3x3 s1 wide c=64",              1, 5,  30, 64, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 6},
       {"3x1 stride 1x2 c=3",            1, 6,  7,  3,  0, 3, 1, 1, 2, 1, 0, 1, 0, 1, 1, 0, 1, -INFINITY, INFINITY},
+      /* Border pixels in vectors of channels: blocks of 4 vectors, single vectors, a remainder. */
+      {"3x3 s1 p1 c=8 relu6",           1, 9,  12, 8,  0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 6},
+      {"3x3 s1 p1 width 5 c=72",        1, 7,  5,  72, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 6},
+      {"3x3 s2 p1 c=41",                1, 9,  8,  41, 0, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, -INFINITY, INFINITY},
+      {"5x5 s1 p2 c=24",                1, 6,  7,  24, 0, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 0, 1, -INFINITY, INFINITY},
   };
   for (size_t i = 0; i < sizeof dws / sizeof dws[0]; i++) test_depthwise(&dws[i]);
 
@@ -627,6 +641,11 @@ int main(void) {
   test_gemm("pointwise", 49, 96, 160, 1, 0, inf);
   test_gemm("linear", 1, 320, 1000, 1, -inf, inf);
   test_gemm("k=0", 3, 0, 5, 1, -inf, inf);
+  /* Rows left over after whole tiles (1 to 7), across chunks of 8, 4, 2 and 1 vectors and
+   * scalar columns: 187 = 2 x 64 + 32 + 16 + 8 + 3. */
+  for (int m = 1; m <= 17; m++) test_gemm("few rows relu6", m, 37, 187, 1, 0, 6);
+  test_gemm("lone row no bias", 1, 640, 128, 0, -inf, inf);
+  test_gemm("lone row relu", 1, 128, 640, 1, 0, inf);
   test_matmul(3, 5, 7, 9, 0);
   test_matmul(4, 8, 16, 17, 1);
 
@@ -646,13 +665,18 @@ int main(void) {
       {"2x3 s2x1 divisor 5",                         1, 6,  7,  2, 2, 3, 2, 1, 1, 0, 1, 0, 1, 1, 0, 1, 5},
   };
   for (size_t i = 0; i < sizeof pools / sizeof pools[0]; i++) {
-    test_avg_pool(&pools[i]);
+    test_avg_pool(&pools[i], -INFINITY, INFINITY);
     if (pools[i].divisor == 0 && pools[i].count_include_pad) test_max_pool(&pools[i]);
   }
   static const pool_case dilated = {"3x3 dilation 2 s1 p2", 1, 9, 10, 6, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 0, 1, 0};
   test_max_pool(&dilated);
   static const pool_case wide = {"3x3 s2 p1 19 channels", 1, 11, 12, 19, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 1, 0};
   test_max_pool(&wide); /* 8-channel vectors and a remainder */
+  /* Vectors of channels (4 with NEON, 8 elsewhere) summed in registers, a scalar remainder,
+   * and the fused clamp in each; then a global pool of 64 channels (KWS's). */
+  test_avg_pool(&wide, 0.0f, 0.25f);
+  static const pool_case global = {"25x5 global 64 channels", 1, 25, 5, 64, 25, 5, 1, 1, 0, 0, 0, 0, 1, 1, 0, 1, 0};
+  test_avg_pool(&global, -0.05f, INFINITY);
 
   test_adaptive(7, 7, 1, 1, 32);
   test_adaptive(5, 7, 3, 2, 3);

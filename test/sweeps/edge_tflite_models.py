@@ -123,7 +123,7 @@ def hand_landmark(size: int = 128):
     return model, (1, size, size, 3)
 
 
-def selfie_segmentation(size: int = 128, free_size: bool = False):
+def selfie_segmentation(size: int = 128):
     """MediaPipe's selfie segmentation: a MobileNetV3-ish encoder (hard-swish, inverted residuals with
     squeeze-excite: global mean, two dense, hard-sigmoid, multiply), a decoder of bilinear 2x
     upsampling with skip adds and a final transposed convolution, a sigmoid mask."""
@@ -150,8 +150,7 @@ def selfie_segmentation(size: int = 128, free_size: bool = False):
             h = layers.Add(name=f"{name}_add")([h, x])
         return h
 
-    side = None if free_size else size
-    inp = keras.Input((side, side, 3), name="input_1")
+    inp = keras.Input((size, size, 3), name="input_1")
     h = hard_swish(layers.Conv2D(16, 3, strides=2, padding="same", name="stem")(inp), "stem_hs")  # /2
     s2 = inverted(h, 16, 16, 1, True, "ir1")
     s4 = inverted(s2, 64, 24, 2, False, "ir2")

@@ -227,11 +227,9 @@ def matmul(low: OnnxLowering, node) -> None:
 def _binary(vocab_op: str, commutative: bool) -> Rule:
     def rule(low: OnnxLowering, node) -> None:
         a, b = node.input[0], node.input[1]
-        if low.is_constant(a) and not low.is_constant(b):
-            if not commutative:
-                raise Unmappable("its first operand is a constant and the second computed")
+        if low.is_constant(a) and not low.is_constant(b) and commutative:
             a, b = b, a
-        if low.is_constant(b) and low.constant(b, "operand").size == 1 \
+        if low.is_constant(b) and not low.is_constant(a) and low.constant(b, "operand").size == 1 \
                 and low.shape(node.output[0]) == low.shape(a):
             low.emit(vocab_op, [low.value(a)], {"scalar": float(low.constant(b, "operand").reshape(-1)[0])})
         else:

@@ -196,10 +196,10 @@ def _binary(vocab_op: str, commutative: bool) -> Callable[[TfliteLowering, FbOpe
             if not commutative and vocab_op == "sub" and low.constant(a, "operand").size == 1 \
                     and low.shape(op.outputs[0]) == low.shape(b) and low.tensor(b).type_name == "float32":
                 return _scalar_minus(low, op, a, b, fused)  # 1 - z of an unrolled Keras GRU
-            if not commutative:
-                raise Unmappable("its first operand is a constant and the second computed (constant - x)")
-            a, b = b, a
-        if low.is_constant(b) and low.constant(b, "operand").size == 1 and low.shape(op.outputs[0]) == low.shape(a):
+            if commutative:
+                a, b = b, a
+        if low.is_constant(b) and not low.is_constant(a) and low.constant(b, "operand").size == 1 \
+                and low.shape(op.outputs[0]) == low.shape(a):
             scalar = float(low.real_constant(b, "operand").reshape(-1)[0])
             low.emit(vocab_op, [low.value(a)], {"scalar": scalar}, fused)
         else:

@@ -320,7 +320,7 @@ export function measureFootprint(inputs: FootprintInputs): Footprint {
     arena: {
       bytes: inputs.arena.bytes,
       lower_bound: inputs.arena.lowerBound,
-      how: 'static plan over the schedule (liveness, greedy placement with best fit, the smallest of four orders, 64-byte aligned); lower bound = the largest sum of 64-byte aligned sizes of tensors live at one step'
+      how: 'static plan over the schedule (liveness, greedy placement with best fit, the smallest of four orders, each at the bottom or the top of the gaps, 64-byte aligned); lower bound = the largest sum of 64-byte aligned sizes of tensors live at one step'
     },
     kernels
   };

@@ -153,8 +153,13 @@ class PlacedByTime {
   }
 }
 
-/** Offsets for buffers placed one by one in ORDER, each in the smallest gap among the buffers it is live with. */
-function placeInOrder(order: PlannedBuffer[]): { offsets: Map<PlannedBuffer, number>; bytes: number } {
+/**
+ * Offsets for buffers placed one by one in ORDER, each in the smallest gap among the buffers it
+ * is live with. With `fromTop`, the gap's top end is used, and the space below the arena's
+ * current height counts as a gap too: a chain of equal layers then alternates between two slots
+ * instead of drifting upwards after an odd-sized layer between them.
+ */
+function placeInOrder(order: PlannedBuffer[], fromTop: boolean): { offsets: Map<PlannedBuffer, number>; bytes: number } {
   const offsets = new Map<PlannedBuffer, number>();
   const placed = new PlacedByTime();
   let bytes = 0;
@@ -166,14 +171,18 @@ function placeInOrder(order: PlannedBuffer[]): { offsets: Map<PlannedBuffer, num
     let best: number | undefined;
     let bestGap = Infinity;
     let cursor = 0;
-    for (const { p, offset: at } of neighbours) {
-      const gap = at - cursor;
+    const consider = (gapStart: number, gapEnd: number) => {
+      const gap = gapEnd - gapStart;
       if (gap >= b.size && gap < bestGap) {
-        best = cursor;
+        best = fromTop ? gapEnd - b.size : gapStart;
         bestGap = gap;
       }
+    };
+    for (const { p, offset: at } of neighbours) {
+      consider(cursor, at);
       cursor = Math.max(cursor, at + p.size);
     }
+    if (fromTop) consider(cursor, bytes);
     const offset = best ?? cursor;
     offsets.set(b, offset);
     bytes = Math.max(bytes, offset + b.size);
@@ -197,7 +206,8 @@ const PLACEMENT_ORDERS: ((a: PlannedBuffer, b: PlannedBuffer) => number)[] = [
 /**
  * Static arena plan: liveness over the schedule, then greedy placement with best fit. Buffers
  * are placed one at a time, each in the smallest gap between buffers it is live with (or above
- * them all); the plan keeps the smallest of a few placement orders. Every offset is a multiple
+ * them all), at the gap's bottom or top; the plan keeps the smallest of a few placement orders
+ * and the two ends. Every offset is a multiple
  * of ARENA_ALIGNMENT. Graph inputs and outputs live in platform buffers, not in the arena.
  */
 export function planArena(steps: PlanStep[], tensors: Map<string, PlanTensor>): ArenaPlan {
@@ -205,8 +215,11 @@ export function planArena(steps: PlanStep[], tensors: Map<string, PlanTensor>): 
   const arena = buffers.filter(b => b.home === 'arena' && b.size > 0);
   let best: { offsets: Map<PlannedBuffer, number>; bytes: number } | undefined;
   for (const compare of PLACEMENT_ORDERS) {
-    const tried = placeInOrder([...arena].sort(compare));
-    if (!best || tried.bytes < best.bytes) best = tried;
+    const order = [...arena].sort(compare);
+    for (const fromTop of [false, true]) {
+      const tried = placeInOrder(order, fromTop);
+      if (!best || tried.bytes < best.bytes) best = tried;
+    }
   }
   for (const b of arena) b.offset = best!.offsets.get(b)!;
   const arenaBytes = best?.bytes ?? 0;

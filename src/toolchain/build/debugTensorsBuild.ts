@@ -26,7 +26,7 @@ export function dumpCalls(step: number, writes: { pointer: string; bytes: number
  * layout says how its bytes are ordered).
  */
 export function graphTensorOf(name: string, graph: Graph): string | null {
-  const base = name.replace(/#(s8|f32)$/, '').replace(/:(nhwc|nchw)(_\d+)?$/, '');
+  const base = name.replace(/#(s8|f32|f32pre)$/, '').replace(/:(nhwc|nchw)(_\d+)?$/, '');
   return base in graph.tensors ? base : null;
 }
 
@@ -41,7 +41,7 @@ export function debugTensorsManifest(schedule: Schedule, ir: IrGraph, graph: Gra
       const t = schedule.tensors.get(name);
       if (!t) throw new Error(`internal: step ${i} writes ${name}, which the schedule does not hold`);
       const graphTensor = graphTensorOf(name, graph);
-      const base = name.replace(/#(s8|f32)$/, '');
+      const base = name.replace(/#(s8|f32|f32pre)$/, '');
       const int8 = quantized?.dtypes.get(name) === 's8';
       const params = int8 ? quantized!.params.get(name) : undefined;
       dumps.push({

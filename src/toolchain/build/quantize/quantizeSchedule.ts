@@ -56,7 +56,7 @@ class Quantizer implements Int8Context {
   }
 
   shapeOf(name: string): number[] {
-    const t = this.fp.tensors.get(name) ?? this.fp.tensors.get(name.replace(/#(s8|f32)$/, ''));
+    const t = this.fp.tensors.get(name) ?? this.fp.tensors.get(name.replace(/#(s8|f32|f32pre)$/, ''));
     if (!t) throw new Error(`internal: no tensor ${name} in the fp32 schedule`);
     return t.shape;
   }
@@ -196,15 +196,16 @@ class Quantizer implements Int8Context {
     }
     if (step.kernel !== 'alias' && step.kernel !== 'copy' && step.kernel !== 'transpose') this.fallbacks.push(`${step.op} (${step.from.module || step.from.name})`);
     // Given quantization: the model holds this result in int8, so it is rounded to its parameters as the model's would be.
+    // The unrounded result is y#f32pre; a later fp32 reader of y gets y#f32, dequantized from the rounded int8 y.
     const rounded = this.given ? step.writes.filter(y => this.given!.activations.has(y) && step.kernel !== 'alias') : [];
-    for (const y of step.writes) this.register(rounded.includes(y) ? `${y}#f32` : y, 'f32', y);
-    for (const y of rounded) rename.set(y, `${y}#f32`);
+    for (const y of step.writes) this.register(rounded.includes(y) ? `${y}#f32pre` : y, 'f32', y);
+    for (const y of rounded) rename.set(y, `${y}#f32pre`);
     if (rename.size === 0 || [...rename].every(([k, v]) => k === v)) { this.steps.push(step); return; }
     const swap = (t: string) => rename.get(t) ?? t;
-    const inPlace = step.inPlace.map(swap).filter(t => !rounded.some(y => t === `${y}#f32`));
+    const inPlace = step.inPlace.map(swap).filter(t => !rounded.some(y => t === `${y}#f32pre`));
     this.steps.push({ ...step, reads: step.reads.map(swap), writes: step.writes.map(swap), inPlace, args: renameTensors(step.args, swap) } as KernelStep);
     for (const y of rounded) {
-      const f = `${y}#f32`;
+      const f = `${y}#f32pre`;
       const p = this.rangeParams(y);
       const count = numel(this.shapeOf(y));
       this.outputS8(y, p, target => this.steps.push({

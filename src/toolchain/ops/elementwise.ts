@@ -121,6 +121,16 @@ function denseStrides(shape: number[]): number[] {
   return shape.map((_, d) => shape.slice(d + 1).reduce((p, q) => p * q, 1));
 }
 
+/** TFLite's ADD/SUB rescaling: each operand to twice the larger input scale, the sum back to the output's after a 20-bit shift. */
+function addSubMultipliers(pa: QParams, pb: QParams, pout: QParams): { ma: FixedMultiplier; mb: FixedMultiplier; mo: FixedMultiplier } {
+  const twiceMax = 2 * Math.max(pa.scale, pb.scale);
+  return {
+    ma: fixedMultiplier(pa.scale / twiceMax),
+    mb: fixedMultiplier(pb.scale / twiceMax),
+    mo: fixedMultiplier(twiceMax / (2 ** 20 * pout.scale))
+  };
+}
+
 /** int8 add: both operands activations, each read densely or broadcast along size-1 dims only. */
 function lowerAdd(step: BinaryStep, q: Int8Context): void {
   const s = step.args;
@@ -131,10 +141,7 @@ function lowerAdd(step: BinaryStep, q: Int8Context): void {
   const b = q.as(s.b, 's8', step.from);
   const pa = q.paramsOf(a), pb = q.paramsOf(b);
   const pout = q.rangeParams(s.y);
-  const twiceMax = 2 * Math.max(pa.scale, pb.scale);
-  const ma = fixedMultiplier(pa.scale / twiceMax);
-  const mb = fixedMultiplier(pb.scale / twiceMax);
-  const mo = fixedMultiplier(twiceMax / (2 ** 20 * pout.scale));
+  const { ma, mb, mo } = addSubMultipliers(pa, pb, pout);
   const [lo, hi] = activationBounds(s.act.min, s.act.max, pout);
   const count = numel(s.outShape);
   const inPlace = step.inPlace.filter(t => t === s.a || t === s.b).map(t => (t === s.a ? a : b)).filter(t => q.homeOf(t) === 'arena');
@@ -235,10 +242,7 @@ function lowerSub(step: BinaryStep, q: Int8Context): void {
   const b = q.as(s.b, 's8', step.from);
   const pa = q.paramsOf(a), pb = q.paramsOf(b);
   const pout = q.rangeParams(s.y);
-  const twiceMax = 2 * Math.max(pa.scale, pb.scale);
-  const ma = fixedMultiplier(pa.scale / twiceMax);
-  const mb = fixedMultiplier(pb.scale / twiceMax);
-  const mo = fixedMultiplier(twiceMax / (2 ** 20 * pout.scale));
+  const { ma, mb, mo } = addSubMultipliers(pa, pb, pout);
   const [lo, hi] = activationBounds(s.act.min, s.act.max, pout);
   q.outputS8(s.y, pout, y => q.push({
     kernel: 'sub_s8', from: step.from, op: step.op, reads: [a, b], writes: [y], inPlace: [],

@@ -62,6 +62,24 @@ def cli_result(args: List[str], cwd: Path) -> dict:
     return results[0]["data"]
 
 
+def edgespec_ok(*args: str, timeout: int = 600) -> List[dict]:
+    """`edgespec ARGS --json` (the node CLI), which must succeed: its events."""
+    proc = subprocess.run(["node", str(REPO / "bin" / "edgespec"), *args, "--json"], capture_output=True, text=True,
+                          timeout=timeout, cwd=REPO)
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert proc.returncode == 0 and not [e for e in events if e["event"] == "error"], proc.stderr[-2000:] + str(events[-3:])
+    return events
+
+
+def host_agreement(model: Path, work: Path) -> dict:
+    """Captures MODEL into WORK/bundle, builds it for the host and runs it: run.json's agreement."""
+    edgespec_ok("capture", str(model), "--out", str(work / "bundle"))
+    edgespec_ok("build", str(work / "bundle"), "--target", "host", "--out", str(work / "host"))
+    [result] = [e for e in edgespec_ok("run", str(work / "host")) if e["event"] == "result"]
+    assert result["data"]["status"] == "ok", result["data"]
+    return result["data"]["agreement"]
+
+
 @pytest.fixture(scope="session")
 def work_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("tf")

@@ -6,13 +6,10 @@ subprocess only."""
 from __future__ import annotations
 
 import json
-import subprocess
 
 import numpy as np
 
-from conftest import REPO, run_python
-
-CLI = str(REPO / "bin" / "edgespec")
+from conftest import host_agreement, run_python
 
 INT8_GATE = """
 import sys
@@ -32,24 +29,9 @@ open(sys.argv[1] + "/gate.tflite", "wb").write(c.convert())
 """
 
 
-def _cli(*args, timeout=600):
-    proc = subprocess.run(["node", CLI, *args, "--json"], capture_output=True, text=True, timeout=timeout, cwd=REPO)
-    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert proc.returncode == 0 and not [e for e in events if e["event"] == "error"], proc.stderr[-2000:] + str(events[-3:])
-    return events
-
-
-def _agreement(model, tmp_path):
-    _cli("capture", str(model), "--out", str(tmp_path / "bundle"))
-    _cli("build", str(tmp_path / "bundle"), "--target", "host", "--out", str(tmp_path / "host"))
-    [result] = [e for e in _cli("run", str(tmp_path / "host")) if e["event"] == "result"]
-    assert result["data"]["status"] == "ok", result["data"]
-    return result["data"]["agreement"]
-
-
 def test_an_int8_tflite_with_one_minus_a_gate_agrees(tmp_path):
     run_python(INT8_GATE, str(tmp_path))
-    agreement = _agreement(tmp_path / "gate.tflite", tmp_path)
+    agreement = host_agreement(tmp_path / "gate.tflite", tmp_path)
     graph = json.loads((tmp_path / "bundle" / "graph.json").read_text())
     assert graph["op_inventory"]["tflite.SUB"] == 4
     assert agreement["max_abs_error"] <= 5e-2 * agreement["max_abs_reference"], agreement
@@ -68,5 +50,5 @@ def test_onnx_sub_and_div_with_the_constant_first_agree(tmp_path):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
     onnx.save(model, str(tmp_path / "constant_first.onnx"))
-    agreement = _agreement(tmp_path / "constant_first.onnx", tmp_path)
+    agreement = host_agreement(tmp_path / "constant_first.onnx", tmp_path)
     assert agreement["max_abs_error"] <= 1e-4 * agreement["max_abs_reference"], agreement

@@ -7,13 +7,10 @@ equal TFLite's (builtin kernels without delegates) exactly. TensorFlow runs in a
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 
-from conftest import REPO, run_python
-
-CLI = str(REPO / "bin" / "edgespec")
+from conftest import edgespec_ok, run_python
 
 MODEL = """
 import sys
@@ -39,13 +36,6 @@ capture_tflite_file(f"{sys.argv[1]}/mul.tflite", out=f"{sys.argv[1]}/bundle")
 """
 
 
-def _cli(*args, timeout=600):
-    proc = subprocess.run(["node", CLI, *args, "--json"], capture_output=True, text=True, timeout=timeout, cwd=REPO)
-    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert proc.returncode == 0 and not [e for e in events if e["event"] == "error"], proc.stderr[-2000:] + str(events[-3:])
-    return events
-
-
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
     directory = tmp_path_factory.mktemp("int8_mul")
@@ -57,11 +47,11 @@ def test_int8_tflite_mul_and_sub_broadcast_and_constant_are_bit_exact_with_tflit
     graph = json.loads((bundle / "graph.json").read_text())
     assert graph["op_inventory"].get("tflite.MUL") == 3 and graph["op_inventory"].get("tflite.SUB") == 1
     build = tmp_path / "host"
-    _cli("build", str(bundle), "--target", "host", "--out", str(build))
+    edgespec_ok("build", str(bundle), "--target", "host", "--out", str(build))
     model_c = (build / "model.c").read_text()
     assert model_c.count("es_mul_s8(") == 3 and "es_mul_f32(" not in model_c
     assert model_c.count("es_sub_s8(") == 1 and "es_sub_f32(" not in model_c
     assert "run in fp32" not in (build / "build.log").read_text()
-    [result] = [e for e in _cli("run", str(build)) if e["event"] == "result"]
+    [result] = [e for e in edgespec_ok("run", str(build)) if e["event"] == "result"]
     agreement = result["data"]["agreement"]
     assert agreement["max_abs_error"] == 0.0 and agreement["max_abs_reference"] > 0, agreement

@@ -6,11 +6,8 @@ the same int8 arithmetic: the image is bit-exact with them. TensorFlow runs in a
 from __future__ import annotations
 
 import json
-import subprocess
 
-from conftest import REPO, run_python
-
-CLI = str(REPO / "bin" / "edgespec")
+from conftest import host_agreement, run_python
 
 REVERSED = """
 import sys
@@ -29,18 +26,8 @@ open(sys.argv[1] + "/reversed.tflite", "wb").write(c.convert())
 """
 
 
-def _cli(*args, timeout=600):
-    proc = subprocess.run(["node", CLI, *args, "--json"], capture_output=True, text=True, timeout=timeout, cwd=REPO)
-    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert proc.returncode == 0 and not [e for e in events if e["event"] == "error"], proc.stderr[-2000:] + str(events[-3:])
-    return events
-
-
 def test_an_int8_reverse_v2_the_reference_kernels_lack_captures_and_is_bit_exact(tmp_path):
     run_python(REVERSED, str(tmp_path))
-    _cli("capture", str(tmp_path / "reversed.tflite"), "--out", str(tmp_path / "bundle"))
+    agreement = host_agreement(tmp_path / "reversed.tflite", tmp_path)
     assert json.loads((tmp_path / "bundle" / "graph.json").read_text())["op_inventory"]["tflite.REVERSE_V2"] == 1
-    _cli("build", str(tmp_path / "bundle"), "--target", "host", "--out", str(tmp_path / "host"))
-    [result] = [e for e in _cli("run", str(tmp_path / "host")) if e["event"] == "result"]
-    agreement = result["data"]["agreement"]
     assert agreement["max_abs_error"] == 0.0 and agreement["max_abs_reference"] > 0, agreement

@@ -196,9 +196,9 @@ describe('unsupported ops', () => {
   test('every unsupported op is listed at once, with counts and layers', () => {
     const b = new GraphBuilder('unsupported');
     const x = b.input('x', [1, 4]);
-    let t = b.node('erf', [x], [1, 4], {}, 'block.0');
+    let t = b.node('nonzero', [x], [1, 4], {}, 'block.0');
     t = b.node('relu', [t], [1, 4]);
-    t = b.node('erf', [t], [1, 4], {}, 'block.1');
+    t = b.node('nonzero', [t], [1, 4], {}, 'block.1');
     t = b.node('cumsum', [t], [1, 4], {}, 'head');
     b.output(t);
     let error: unknown;
@@ -211,7 +211,7 @@ describe('unsupported ops', () => {
     const err = error as EdgespecError;
     expect(err.code).toBe('unsupported-ops');
     expect(err.message).toMatch(/2 ops/);
-    expect(err.message).toMatch(/erf: 2 nodes.*block\.0.*block\.1/);
+    expect(err.message).toMatch(/nonzero: 2 nodes.*block\.0.*block\.1/);
     expect(err.message).toMatch(/cumsum: 1 node.*head/);
     expect(err.hint).toBeTruthy();
   });

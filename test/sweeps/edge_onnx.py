@@ -14,7 +14,6 @@ import argparse
 import json
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sweep_common import REPO, CaseResult, build_and_run, machine_line, one_line, write_json  # noqa: E402
+from sweep_common import REPO, CaseResult, build_and_run, head_commit, machine_line, one_line, write_json  # noqa: E402
 from edge_onnx_models import MODELS, EdgeModel  # noqa: E402
 from edge_onnx_export import VARIANTS, export  # noqa: E402
 
@@ -55,13 +54,6 @@ def run_case(model: EdgeModel, variant: str, work: Path, target: str) -> CaseRes
     if report["status"] != "ok":
         return CaseResult(label, "fail", "compare", one_line(report.get("error") or report["status"]), detail, seconds())
     return CaseResult(label, "pass", detail=detail, seconds=seconds())
-
-
-def head_commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return ""
 
 
 def markdown(results: List[CaseResult], seconds: float, target: str, selection: str, commit: str) -> str:

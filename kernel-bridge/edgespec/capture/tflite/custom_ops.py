@@ -15,25 +15,17 @@ from typing import List, Tuple
 
 import numpy as np
 
+from .flatbuffer import operator_codes
 from ...errors import ModelInputError
 
 TRANSPOSE_CONV_BIAS = b"Convolution2DTransposeBias"
 _TFLITE_PADDING = {1: "SAME", 2: "VALID"}  # TfLitePadding: 0 is unknown
 
 
-def _custom_codes(model_bytes: bytes) -> List[bytes]:
-    from tensorflow.lite.python import schema_py_generated as schema
-
-    try:
-        model = schema.Model.GetRootAs(bytearray(model_bytes), 0)
-        return [model.OperatorCodes(i).CustomCode() or b"" for i in range(model.OperatorCodesLength())]
-    except Exception:  # not a flatbuffer: read_flatbuffer says so, with its hint
-        return []
-
-
 def rewrite_custom_ops(model_bytes: bytes) -> Tuple[bytes, List[str]]:
     """MODEL_BYTES with every Convolution2DTransposeBias as a TRANSPOSE_CONV with a bias; notes saying so."""
-    if TRANSPOSE_CONV_BIAS not in _custom_codes(model_bytes):
+    codes = operator_codes(model_bytes)
+    if codes is None or TRANSPOSE_CONV_BIAS not in codes.customs:
         return model_bytes, []
     from tensorflow.lite.python import schema_py_generated as schema
     from tensorflow.lite.tools import flatbuffer_utils

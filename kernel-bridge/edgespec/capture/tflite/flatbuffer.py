@@ -66,6 +66,29 @@ class FbModel:
     input_shapes: Dict[int, List[int]] = field(default_factory=dict)
 
 
+@dataclass
+class OperatorCodes:
+    """What a model's operator codes are, read straight from the buffer without unpacking the model:
+    the passes that rewrite a model first ask this, and return at once when there is nothing to do."""
+    builtins: List[int]  # each code's builtin operator (the larger of the new and the deprecated field)
+    customs: List[bytes]  # each code's custom name, b"" for a builtin
+    subgraphs: int
+
+
+def operator_codes(model_bytes: bytes) -> Optional[OperatorCodes]:
+    """The model's operator codes, or None when the bytes are not a flatbuffer (read_flatbuffer says so,
+    with its hint)."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    try:
+        model = schema.Model.GetRootAs(bytearray(model_bytes), 0)
+        codes = [model.OperatorCodes(i) for i in range(model.OperatorCodesLength())]
+        return OperatorCodes([max(c.BuiltinCode(), c.DeprecatedBuiltinCode()) for c in codes],
+                             [c.CustomCode() or b"" for c in codes], model.SubgraphsLength())
+    except Exception:
+        return None
+
+
 def read_flatbuffer(model_bytes: bytes) -> FbModel:
     from tensorflow.lite.tools import flatbuffer_utils
 

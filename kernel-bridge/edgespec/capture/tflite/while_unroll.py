@@ -22,7 +22,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from .fold import _FOLDERS
-from .flatbuffer import _NUMPY_TYPES
+from .flatbuffer import _NUMPY_TYPES, operator_codes
 from ..tensorflow_quiet import captured_output
 from ...errors import ModelInputError
 
@@ -248,14 +248,8 @@ class _Unknown(Exception):
 def _has_while(model_bytes: bytes) -> bool:
     from tensorflow.lite.python import schema_py_generated as schema
 
-    try:
-        model = schema.Model.GetRootAs(bytearray(model_bytes), 0)
-        if model.SubgraphsLength() < 2:
-            return False
-        codes = [model.OperatorCodes(i) for i in range(model.OperatorCodesLength())]
-        return any(max(c.BuiltinCode(), c.DeprecatedBuiltinCode()) == schema.BuiltinOperator.WHILE for c in codes)
-    except Exception:  # not a flatbuffer: read_flatbuffer says so, with its hint
-        return False
+    codes = operator_codes(model_bytes)
+    return codes is not None and codes.subgraphs >= 2 and schema.BuiltinOperator.WHILE in codes.builtins
 
 
 def unroll_while_loops(model_bytes: bytes) -> Tuple[bytes, List[str]]:

@@ -13,6 +13,9 @@ bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 
 RESULTS=test-results
 mkdir -p "$RESULTS"
 SUITES=${EDGESPEC_SUITES:-"kernels jest pytest fuzz e2e"}
+# jest and pytest run their files on this many workers (most of a test waits on a compiler or
+# QEMU, so two keep both cores busy); EDGESPEC_TEST_WORKERS=1 runs them one at a time.
+WORKERS=${EDGESPEC_TEST_WORKERS:-2}
 total_pass=0; total_fail=0
 record() { # suite passed failed
   printf '%-8s %s passed, %s failed\n' "$1" "$2" "$3" >> "$RESULTS/summary.txt"
@@ -58,9 +61,9 @@ for suite in $SUITES; do
       [ $rc -eq 0 ] || [ "$f" -gt 0 ] || f=1
       record kernels "$p" "$f" ;;
     jest)
-      run_jest jest ;;
+      run_jest jest --maxWorkers="$WORKERS" ;;
     pytest)
-      .venv/bin/python -m pytest test/python -q -p no:cacheprovider --durations=30 --junitxml="$RESULTS/pytest.xml" 2>&1 | tail -n 80
+      .venv/bin/python -m pytest test/python -q -p no:cacheprovider -n "$WORKERS" --dist loadgroup --durations=30 --junitxml="$RESULTS/pytest.xml" 2>&1 | tail -n 80
       read -r p f < <(count_junit "$RESULTS/pytest.xml")
       record pytest "$p" "$f" ;;
     fuzz)

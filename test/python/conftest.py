@@ -1,12 +1,32 @@
 """Shared fixtures of the capture tests: each torchvision model is built, seeded and captured
 once per session; one IPython shell with the extension loaded."""
+import atexit
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _isolate_this_session() -> None:
+    """Tests run in several pytest-xdist workers at once. Each worker tags the processes it
+    starts (the tag is inherited by the CLI, its guard and QEMU) and gets a TMPDIR of its own,
+    so a check for leftover guests or run directories sees only what this worker started."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    os.environ.setdefault("EDGESPEC_TEST_TAG", f"{worker}-{os.getpid()}")
+    if worker != "main" and "EDGESPEC_TEST_TMPDIR" not in os.environ:
+        private = tempfile.mkdtemp(prefix=f"edgespec-tests-{worker}-")
+        os.environ["EDGESPEC_TEST_TMPDIR"] = os.environ["TMPDIR"] = private
+        tempfile.tempdir = None
+        atexit.register(shutil.rmtree, private, True)
+
+
+_isolate_this_session()
 
 from capture_helpers import SEED, Captured  # noqa: E402
 
@@ -42,3 +62,13 @@ def ipython_shell():
     shell = start_ipython()
     shell.run_line_magic("load_ext", "edgespec")
     return shell
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under `--dist loadgroup`, a file's tests stay on one worker (module fixtures are built
+    once), and the whole abuse battery shares one worker (its session bundle and server)."""
+    for item in items:
+        parts = item.path.parts
+        group = "battery" if "battery" in parts else str(item.path)
+        item.add_marker(pytest.mark.xdist_group(name=group))

@@ -123,17 +123,23 @@ def run_dirs() -> set:
 
 
 def guest_pids() -> Dict[int, str]:
-    """Running QEMU (system or user mode) processes: pid -> command line."""
+    """Running QEMU (system or user mode) processes that this test session started (their
+    environment carries its EDGESPEC_TEST_TAG, set in test/python/conftest.py): pid -> command
+    line. Another session's guests (a second pytest worker, jest) are not ours to judge."""
+    tag = f"EDGESPEC_TEST_TAG={os.environ['EDGESPEC_TEST_TAG']}".encode()
     found = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if "qemu-system-aarch64" not in cmd and "qemu-aarch64" not in cmd:
+                continue
+            if tag not in (proc / "environ").read_bytes().split(b"\0"):
+                continue
         except OSError:
             continue
-        if "qemu-system-aarch64" in cmd or "qemu-aarch64" in cmd:
-            found[int(proc.name)] = cmd
+        found[int(proc.name)] = cmd
     return found
 
 

@@ -20,6 +20,7 @@ PYTHON="${EDGESPEC_PYTHON:-$REPO/.venv/bin/python}"
 STAMP="$SYSROOT/.edgespec-complete"
 
 fail() { echo "arm64-litert-sysroot: $*" >&2; exit 1; }
+source "$REPO/scripts/lib/debian-arm64.sh"
 
 [[ -x "$PYTHON" ]] || fail "no Python at $PYTHON (run scripts/setup.sh, or set EDGESPEC_PYTHON)"
 LITERT_VERSION="$("$PYTHON" -c 'from importlib.metadata import version; print(version("ai-edge-litert"))' 2>/dev/null || true)"
@@ -30,15 +31,7 @@ if [[ -f "$STAMP" && "$(cat "$STAMP")" == "ai-edge-litert $LITERT_VERSION numpy 
   echo "$SYSROOT"
   exit 0
 fi
-for tool in apt-get apt-cache dpkg; do
-  command -v "$tool" >/dev/null || fail "$tool is missing: this script needs a Debian system"
-done
-
-if ! dpkg --print-foreign-architectures | grep -qx arm64 || [[ -z "$(apt-cache policy python3:arm64 2>/dev/null | grep -m1 Candidate | grep -v '(none)')" ]]; then
-  [[ $(id -u) -eq 0 ]] || fail "apt does not know Debian's arm64 packages yet; as root run: dpkg --add-architecture arm64 && apt-get update"
-  dpkg --add-architecture arm64
-  apt-get update -qq || fail "apt-get update failed (no network to the Debian mirror?)"
-fi
+ensure_arm64_apt python3:arm64
 
 # Debian's python3 for arm64 names its interpreter package (python3.11 on Debian 12, python3.13 on 13).
 PYPKG="$(apt-cache depends python3-minimal:arm64 2>/dev/null | sed -n -E 's/^ *(Pre)?Depends: (python3\.[0-9]+-minimal)(:arm64)?$/\2/p' | head -1)"
@@ -54,11 +47,8 @@ mapfile -t PACKAGES < <(apt-cache depends --recurse --no-recommends --no-suggest
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/arm64-litert-sysroot.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
-mkdir -p "$WORK/debs" "$WORK/root" "$WORK/wheels"
-chmod 755 "$WORK"
-chmod 777 "$WORK/debs"
-(cd "$WORK/debs" && apt-get download -qq "${PACKAGES[@]}") || fail "apt-get download failed (no network to the Debian mirror?)"
-for deb in "$WORK"/debs/*.deb; do dpkg -x "$deb" "$WORK/root"; done
+mkdir -p "$WORK/wheels"
+unpack_arm64_debs "$WORK" "$WORK/root" "${PACKAGES[@]}"
 [[ -x "$WORK/root/usr/bin/python$PYVER" ]] || fail "the unpacked packages hold no usr/bin/python$PYVER"
 
 # The glibc of the sysroot bounds the manylinux tags its wheels may carry.
@@ -81,23 +71,7 @@ done
 [[ -d "$SITE/ai_edge_litert" ]] || fail "the ai-edge-litert wheel held no ai_edge_litert package"
 ln -sf "python$PYVER" "$WORK/root/usr/bin/edgespec-python"
 
-mkdir -p "$WORK/root/proc"
-cat > "$WORK/root/proc/cpuinfo" <<'CPUINFO'
-processor	: 0
-BogoMIPS	: 125.00
-Features	: fp asimd evtstrm aes pmull sha1 sha2 crc32 cpuid
-CPU implementer	: 0x41
-CPU architecture: 8
-CPU variant	: 0x0
-CPU part	: 0xd08
-CPU revision	: 3
-
-CPUINFO
-
+write_arm64_cpuinfo "$WORK/root"
 echo "ai-edge-litert $LITERT_VERSION numpy $NUMPY_VERSION" > "$WORK/root/.edgespec-complete"
-mkdir -p "$(dirname "$SYSROOT")"
-rm -rf "$SYSROOT.old"
-[[ -e "$SYSROOT" ]] && mv "$SYSROOT" "$SYSROOT.old"
-mv "$WORK/root" "$SYSROOT"
-rm -rf "$SYSROOT.old"
+replace_dir "$WORK/root" "$SYSROOT"
 echo "$SYSROOT"

@@ -18,21 +18,17 @@ STAMP="$SYSROOT/.edgespec-complete"
 ORT_VERSION="$(node -p "require('$REPO/node_modules/onnxruntime-node/package.json').version" 2>/dev/null || true)"
 
 fail() { echo "arm64-peer-sysroot: $*" >&2; exit 1; }
+source "$REPO/scripts/lib/debian-arm64.sh"
 
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "onnxruntime-node $ORT_VERSION" ]]; then
   echo "$SYSROOT"
   exit 0
 fi
 [[ -n "$ORT_VERSION" ]] || fail "onnxruntime-node is not installed in $REPO/node_modules; run npm install first"
-for tool in apt-get apt-cache dpkg npm tar; do
-  command -v "$tool" >/dev/null || fail "$tool is missing: this script needs a Debian system with npm"
+for tool in npm tar; do
+  command -v "$tool" >/dev/null || fail "$tool is missing: this script needs npm and tar"
 done
-
-if ! dpkg --print-foreign-architectures | grep -qx arm64 || [[ -z "$(apt-cache policy nodejs:arm64 2>/dev/null | grep -m1 Candidate | grep -v '(none)')" ]]; then
-  [[ $(id -u) -eq 0 ]] || fail "apt does not know Debian's arm64 packages yet; as root run: dpkg --add-architecture arm64 && apt-get update"
-  dpkg --add-architecture arm64
-  apt-get update -qq || fail "apt-get update failed (no network to the Debian mirror?)"
-fi
+ensure_arm64_apt nodejs:arm64
 
 # nodejs:arm64 and the libraries it needs at run time, resolved on this Debian version: the
 # arm64 packages of its dependency closure and the architecture-independent node-* modules,
@@ -44,12 +40,7 @@ mapfile -t PACKAGES < <(apt-cache depends --recurse --no-recommends --no-suggest
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/arm64-sysroot.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
-mkdir -p "$WORK/debs" "$WORK/root"
-# apt-get download runs as the _apt user when it can; a world-writable directory lets it.
-chmod 755 "$WORK"
-chmod 777 "$WORK/debs"
-(cd "$WORK/debs" && apt-get download -qq "${PACKAGES[@]}") || fail "apt-get download failed (no network to the Debian mirror?)"
-for deb in "$WORK"/debs/*.deb; do dpkg -x "$deb" "$WORK/root"; done
+unpack_arm64_debs "$WORK" "$WORK/root" "${PACKAGES[@]}"
 [[ -x "$WORK/root/usr/bin/node" ]] || fail "the unpacked packages hold no usr/bin/node"
 
 # onnxruntime-node's AArch64 binding, from the same version's registry tarball.
@@ -68,23 +59,7 @@ if [[ -d "$REPO/node_modules/onnxruntime-common" ]]; then
   cp -r "$REPO/node_modules/onnxruntime-common" "$WORK/root/opt/onnxruntime-node/node_modules/"
 fi
 
-mkdir -p "$WORK/root/proc"
-cat > "$WORK/root/proc/cpuinfo" <<'CPUINFO'
-processor	: 0
-BogoMIPS	: 125.00
-Features	: fp asimd evtstrm aes pmull sha1 sha2 crc32 cpuid
-CPU implementer	: 0x41
-CPU architecture: 8
-CPU variant	: 0x0
-CPU part	: 0xd08
-CPU revision	: 3
-
-CPUINFO
-
+write_arm64_cpuinfo "$WORK/root"
 echo "onnxruntime-node $ORT_VERSION" > "$WORK/root/.edgespec-complete"
-mkdir -p "$(dirname "$SYSROOT")"
-rm -rf "$SYSROOT.old"
-[[ -e "$SYSROOT" ]] && mv "$SYSROOT" "$SYSROOT.old"
-mv "$WORK/root" "$SYSROOT"
-rm -rf "$SYSROOT.old"
+replace_dir "$WORK/root" "$SYSROOT"
 echo "$SYSROOT"

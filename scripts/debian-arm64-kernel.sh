@@ -16,28 +16,20 @@ set -euo pipefail
 CACHE="${EDGESPEC_LINUX_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/edgespec/linux-vm}"
 DIR="${1:-$CACHE/debian}"
 fail() { echo "debian-arm64-kernel: $*" >&2; exit 1; }
+source "$(dirname "$0")/lib/debian-arm64.sh"
 
 if [[ -f "$DIR/package.json" && -f "$DIR/Image" ]]; then
   echo "$DIR"
   exit 0
 fi
-for tool in apt-get apt-cache dpkg dpkg-deb; do
-  command -v "$tool" >/dev/null || fail "$tool is missing: this script needs a Debian system"
-done
-SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
-if ! dpkg --print-foreign-architectures | grep -qx arm64 || ! apt-cache show linux-image-cloud-arm64:arm64 >/dev/null 2>&1; then
-  $SUDO dpkg --add-architecture arm64
-  $SUDO apt-get update -qq || fail "apt-get update failed (no network to the Debian mirror?)"
-fi
+ensure_arm64_apt linux-image-cloud-arm64:arm64
 PACKAGE="$(apt-cache depends linux-image-cloud-arm64:arm64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[^ ]*-cloud-arm64\)\(:arm64\)\{0,1\}$/\1/p' | head -n1)"
 [[ -n "$PACKAGE" ]] || fail "apt-cache cannot resolve linux-image-cloud-arm64:arm64 to a kernel package"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/debian-arm64-kernel.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
-chmod 755 "$WORK"; mkdir -m 777 "$WORK/deb"
-(cd "$WORK/deb" && apt-get download -qq "$PACKAGE:arm64") || fail "apt-get download $PACKAGE:arm64 failed (no network to the Debian mirror?)"
-DEB="$(ls "$WORK"/deb/*.deb)"
-dpkg-deb -x "$DEB" "$WORK/root"
+unpack_arm64_debs "$WORK" "$WORK/root" "$PACKAGE:arm64"
+DEB="$(ls "$WORK"/debs/*.deb)"
 VMLINUZ="$(ls "$WORK"/root/boot/vmlinuz-* | head -n1)"
 [[ -f "$VMLINUZ" ]] || fail "$PACKAGE holds no boot/vmlinuz-*"
 VERSION="$(dpkg-deb -f "$DEB" Version)"
@@ -54,5 +46,5 @@ fi
 cp "$WORK"/root/boot/config-* "$STAGE/config"
 printf '{"package": "%s", "version": "%s", "deb_bytes": %s, "image_bytes": %s, "installed_bytes": %s}\n' \
   "$PACKAGE" "$VERSION" "$(stat -c %s "$DEB")" "$(stat -c %s "$STAGE/Image")" "$(du -sb "$WORK/root" | cut -f1)" > "$STAGE/package.json"
-rm -rf "$DIR"; mv "$STAGE" "$DIR"
+replace_dir "$STAGE" "$DIR"
 echo "$DIR"

@@ -13,25 +13,40 @@
 
 ES_OPTIMIZE_REGISTER_HEAVY
 
+/* The reduction slice (ES_FP32_KC) and the floats of packed weights per pass (ES_FP32_PANEL)
+ * come from the build: src/toolchain/build/fp32Blocking.ts chooses them from the target's
+ * L1d, L2, vector width and stack (for host, what the build machine's CPU reports). The
+ * defaults are its choices for a 32 KiB L1d and a 512 KiB L2: on x86, 256 and 64 KiB
+ * (several strips per pass share one gather of the patch rows: ResNet18's 3x3 layers ran
+ * 15-20 % faster than with one strip); on AArch64, 128 and 16 KiB, which with the patch
+ * rows keep within a third of the bare-metal targets' 64 KiB stack. */
+#ifndef ES_FP32_KC
+#if ES_NEON
+#define ES_FP32_KC 128
+#else
+#define ES_FP32_KC 256
+#endif
+#endif
+#ifndef ES_FP32_PANEL
+#if defined(__x86_64__) || defined(__i386__)
+#define ES_FP32_PANEL 16384
+#else
+#define ES_FP32_PANEL 4096
+#endif
+#endif
+
 enum {
   MR = ES_TILE_MR,
   VL = ES_TILE_VL,
   NV = ES_TILE_NV,
-#if ES_NEON
-  KC = 128, /* reduction slice */
-#else
-  KC = 256,
-#endif
-#if defined(__x86_64__) || defined(__i386__)
-  /* Floats of packed weights per pass: 64 KiB of stack on x86 hosts, where four 32-channel
-   * strips per pass (one gather of the patch rows for all four) ran ResNet18's 3x3 layers
-   * 15-20 % faster than one strip; 16 KiB elsewhere (qemu-virt's whole stack is 64 KiB). */
-  PANEL = 16384,
-#else
-  PANEL = 4096,
-#endif
+  KC = ES_FP32_KC, /* reduction slice */
+  PANEL = ES_FP32_PANEL,
   MAX_PIECES = KC /* every piece holds at least one reduction index */
 };
+
+/* A pass packs at least one full-width strip of a slice. */
+_Static_assert(KC >= 8 && KC % 8 == 0, "ES_FP32_KC must be a positive multiple of 8");
+_Static_assert(PANEL >= KC * NV * VL, "ES_FP32_PANEL must hold one strip: ES_FP32_KC x the tile's columns");
 
 typedef struct {
   const float *w, *bias;

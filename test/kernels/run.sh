@@ -163,6 +163,19 @@ else
   fail "kernels, host target flags: build failed" "$log"
 fi
 
+# The same flags with other fp32 block sizes than this machine's (the build chooses them from
+# the CPU, src/toolchain/build/fp32Blocking.ts): short slices and a panel of one or two strips,
+# so that every convolution with more than 64 reduction values is cut into several slices.
+host_blocks_flags=("${host_cflags[@]}" -Werror -DES_FP32_KC=64 -DES_FP32_PANEL=2048)
+log=$work/host-blocks.log
+if objs=$(compile gcc "$work/host-blocks" host_blocks_flags "${kernel_sources[@]}" 2>"$log") &&
+   gcc $objs "$work"/host-tests/*.o -lm -o "$work/test_kernels_blocks" 2>>"$log"; then
+  "$work/test_kernels_blocks" >"$log" 2>&1
+  count_suite "kernels, host target flags with -DES_FP32_KC=64 -DES_FP32_PANEL=2048" "$log" $?
+else
+  fail "kernels, host target flags with other fp32 blocks: build failed" "$log"
+fi
+
 # Out-of-bounds accesses (stack, heap) and undefined behaviour: AddressSanitizer and UBSan.
 sanitize_flags=(-std=gnu11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -Wall -Wextra
                 -Werror -I"$kernels/include")

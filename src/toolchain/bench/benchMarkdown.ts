@@ -95,6 +95,7 @@ export function benchMarkdown(report: BenchReport): string {
     '',
     `${report.date} on ${m.cpu} (${m.cores} cores), ${m.os}; node ${m.node}` +
       `${m.qemu ? `, QEMU ${m.qemu}` : ''}${m.torch ? `, PyTorch ${m.torch}` : ''}${m.onnxruntime ? `, onnxruntime ${m.onnxruntime}` : ''}.`,
+    ...(m.fp32_blocks ? [`Host image: ${m.fp32_blocks}.`] : []),
     `Input: ${report.settings.input}. Peers: median of ${report.settings.runs} runs after ${report.settings.warmup} warm-up runs.` +
       `${report.settings.dtypes ? ` Dtypes: ${report.settings.dtypes}.` : ''}`,
     '',

@@ -49,7 +49,7 @@ export interface BenchReport {
   format: 'edgespec.bench';
   version: 1;
   date: string;
-  machine: { cpu: string; cores: number; os: string; node: string; qemu?: string; torch?: string; onnxruntime?: string };
+  machine: { cpu: string; cores: number; os: string; node: string; /** the host image's fp32 block sizes and the CPU facts they came from */ fp32_blocks?: string; qemu?: string; torch?: string; onnxruntime?: string };
   settings: { runs: number; dtypes?: string; warmup: number; host_repeats: number; input: string; emulated_runs?: number; emulated_warmup?: number; portable_models?: string[]; stream_inputs?: number };
   /** Why the columns under qemu-aarch64 are missing, when they are. */
   arm64_peer_skipped?: string;

@@ -2,6 +2,7 @@ import { existsSync, promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { defaultBuildDir } from '../../common/targets';
+import { loadTarget } from '../build/targets';
 import { Footprint, Measured, RunReport } from '../../common/types';
 import { buildBundle } from '../build/buildBundle';
 import { loadBundle } from '../bundle/loadBundle';
@@ -236,6 +237,7 @@ async function describeMachine(): Promise<BenchReport['machine']> {
     cores: os.cpus().length,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.versions.node,
+    fp32_blocks: loadTarget('host').cpu.note,
     ...(qemu.version ? { qemu: qemu.version } : {})
   };
 }

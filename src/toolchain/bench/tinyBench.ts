@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Graph, Measured } from '../../common/types';
 import { buildBundle } from '../build/buildBundle';
+import { loadTarget } from '../build/targets';
 import { loadBundle } from '../bundle/loadBundle';
 import { EdgespecError } from '../errors';
 import { Reporter } from '../events';
@@ -252,11 +253,13 @@ export async function runTinyBench(opts: TinyOptions): Promise<{ report: TinyRep
   const qemu = await findTool('qemu-system-aarch64');
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown';
   opts.reporter.log(`CPU: ${cpu} (${os.cpus().length} cores), load average ${os.loadavg().map(l => l.toFixed(1)).join(' ')}`);
+  const fp32Blocks = loadTarget('host').cpu.note;
+  opts.reporter.log(`host image: ${fp32Blocks}`);
   const report: TinyReport = {
     format: 'edgespec.bench-tiny',
     version: 1,
     date: new Date().toISOString(),
-    machine: { cpu, cores: os.cpus().length, os: `${os.type()} ${os.release()} ${os.arch()}`, node: process.versions.node, load_average: os.loadavg().map(l => Math.round(l * 10) / 10), ...(qemu.version ? { qemu: qemu.version } : {}) },
+    machine: { cpu, cores: os.cpus().length, os: `${os.type()} ${os.release()} ${os.arch()}`, node: process.versions.node, load_average: os.loadavg().map(l => Math.round(l * 10) / 10), fp32_blocks: fp32Blocks, ...(qemu.version ? { qemu: qemu.version } : {}) },
     settings: {
       rounds: opts.rounds, host_runs: opts.hostRuns, host_warmup: opts.hostWarmup, emulated_rounds: opts.emulatedRounds, emulated_runs: opts.emulatedRuns, emulated_warmup: opts.emulatedWarmup, tflm_runs: opts.tflmRuns, seed: TINY_SEED,
       models: 'the four MLPerf Tiny architectures written in Keras (src/toolchain/bench/python/tiny_models.py) with seeded weights and batch-norm statistics, converted by the TFLite converter as fp32 and as full int8 (int8 input and output, 32 seeded representative inputs)',

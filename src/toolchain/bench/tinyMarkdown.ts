@@ -70,6 +70,7 @@ export function tinyMarkdown(report: TinyReport): string {
   const out: string[] = [];
   out.push('# edgespec tiny-model benchmark (MLPerf Tiny architectures)', '');
   out.push(`${report.date} on ${m.cpu} (${m.cores} cores), ${m.os}; load average at the start ${m.load_average.join(', ')}; node ${m.node}${m.qemu ? `, QEMU ${m.qemu}` : ''}${m.litert ? `, LiteRT ${m.litert}` : ''}${m.tflm ? `, tflite-micro ${m.tflm}` : ''}. The section took ${report.seconds} s.`, '');
+  if (m.fp32_blocks) out.push(`Host image: ${m.fp32_blocks}.`, '');
   out.push(tinyTable(report.rows), '');
   const cells = report.rows.flatMap(r => [r.host?.ratio, r.emulated?.ratio]).filter((x): x is number => x !== undefined);
   out.push(`Goals (issue 15): at most 1.00x LiteRT on the host and under qemu-aarch64 (${cells.filter(c => c <= 1).length} of ${cells.length} measured cells meet it); image − weights at most 64 KiB on qemu-virt; arena at most TFLM's and at most 1.05x its lower bound. Ratios below 1: edgespec is faster or smaller.`, '');

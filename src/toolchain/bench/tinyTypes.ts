@@ -58,7 +58,7 @@ export interface TinyReport {
   format: 'edgespec.bench-tiny';
   version: 1;
   date: string;
-  machine: { cpu: string; cores: number; os: string; node: string; load_average: number[]; qemu?: string; litert?: string; tflm?: string; tensorflow?: string };
+  machine: { cpu: string; cores: number; os: string; node: string; load_average: number[]; fp32_blocks?: string; qemu?: string; litert?: string; tflm?: string; tensorflow?: string };
   settings: { rounds: number; host_runs: number; host_warmup: number; emulated_rounds: number; emulated_runs: number; emulated_warmup: number; tflm_runs: number; seed: number; models: string; input: string };
   emulated_skipped?: string;
   tflm_skipped?: string;

@@ -106,6 +106,7 @@ async function buildInto(dir: string, graph: Graph, lowered: LoweredModel, needs
   const log = new BuildLog();
   let imageFile = IMAGE_FILE; // efi: the .EFI made from it
   log.note(`${PRODUCER}: model ${schedule.model}, target ${target.name}, kernel variant ${kernelVariant}`);
+  log.note(target.cpu.note);
   for (const note of lowered.notes ?? []) log.note(note);
   const values: FlagValues = { BUILD: dir, IMAGE: LINKED_FILE, MAP: MAP_FILE };
   // the variant's define is part of every unit's flags, so the object cache keys differ too

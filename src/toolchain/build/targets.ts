@@ -3,6 +3,8 @@ import * as path from 'path';
 import { EdgespecError } from '../errors';
 import { loadKernelRegistry } from '../ops/kernelRegistry';
 import { repoFiles } from '../paths';
+import { chooseFp32Blocks, CpuCaches, describeFp32Blocks, fp32BlockFlags, Fp32Blocks } from './fp32Blocking';
+import { readHostCpu } from './hostCpu';
 
 import { TargetName, TARGETS } from '../../common/targets';
 // The target list is shared with the lab, the Jupyter server and the bench.
@@ -48,8 +50,10 @@ export interface TargetSpec {
   compilerTool?: 'aarch64-gcc';
   cc: string;
   strip: string;
-  /** Flags with ${...} placeholders; expand with expandFlags. */
+  /** Flags with ${...} placeholders; expand with expandFlags. Ends with the fp32 block sizes' defines. */
   cflags: string[];
+  /** The CPU the image is for (build.json's cpu; host: the build machine's) and the fp32 block sizes chosen from it. */
+  cpu: { caches: CpuCaches; fp32Blocks: Fp32Blocks; note: string };
   ldflags: string[];
   libs: string[];
   /** Platform sources, absolute. */
@@ -118,6 +122,7 @@ interface PlatformBuildFile {
   serve?: { baud?: number };
   image?: { file?: string; objcopy?: string[] };
   disk_image?: { file?: string };
+  cpu?: { detect?: boolean; vector?: string; l1d_bytes?: number; l2_bytes?: number; stack_bytes?: number };
 }
 
 function platformFile(target: TargetName): string {
@@ -162,6 +167,30 @@ function efiOf(spec: PlatformBuildFile & { qemu?: { firmware_code?: string; firm
     machine: argAfter(args, '-M') ?? 'virt', cpu: argAfter(args, '-cpu') ?? 'cortex-a72', memory: argAfter(args, '-m') ?? '1G',
     firmwareCode: code, firmwareVars: vars
   };
+}
+
+const VECTORS: readonly CpuCaches['vector'][] = ['neon', 'avx512', 'avx2', 'sse'];
+
+/** build.json's cpu: its facts, or for host (detect) what the build machine's CPU reports. */
+function cpuOf(spec: PlatformBuildFile, file: string): TargetSpec['cpu'] {
+  const cpu = spec.cpu;
+  const positive = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0;
+  if (!cpu || !positive(cpu.stack_bytes)) throw invalid(file, 'cpu.stack_bytes (a positive integer) is missing');
+  let caches: CpuCaches;
+  let source: string;
+  if (cpu.detect === true) {
+    const host = readHostCpu(cpu.stack_bytes);
+    caches = host.caches;
+    source = host.source;
+  } else {
+    if (!VECTORS.includes(cpu.vector as CpuCaches['vector']) || !positive(cpu.l1d_bytes) || !positive(cpu.l2_bytes)) {
+      throw invalid(file, `cpu needs detect: true, or vector (${VECTORS.join(', ')}), l1d_bytes and l2_bytes`);
+    }
+    caches = { vector: cpu.vector as CpuCaches['vector'], l1dBytes: cpu.l1d_bytes, l2Bytes: cpu.l2_bytes, stackBytes: cpu.stack_bytes };
+    source = `the target's cpu in kernels/platform/${path.basename(path.dirname(file))}/build.json`;
+  }
+  const fp32Blocks = chooseFp32Blocks(caches);
+  return { caches, fp32Blocks, note: describeFp32Blocks(caches, fp32Blocks, source) };
 }
 
 function regionsOf(spec: PlatformBuildFile): MemoryRegion[] {
@@ -215,12 +244,14 @@ export function loadTarget(target: string): TargetSpec {
   const inputAddress = spec.input?.address;
   const board = boardOf(spec, file);
   const efi = efiOf(spec, file);
+  const cpu = cpuOf(spec, file);
   return {
     name,
     ...(name !== 'host' ? { compilerTool: 'aarch64-gcc' as const } : {}),
     cc: spec.cc,
     strip: spec.strip ?? stripFor(spec.cc),
-    cflags: spec.cflags,
+    cflags: [...spec.cflags, ...fp32BlockFlags(cpu.fp32Blocks)],
+    cpu,
     ldflags: spec.ldflags,
     libs: spec.libs ?? [],
     sources: spec.sources.map(fromKernels),

@@ -24,6 +24,9 @@ from ..user_code import readable_file
 from ..result import CaptureResult
 from ..intermediates import Intermediates, collect
 from .prepare import fold_constants, prepare_model
+from .quantized import Quantization
+from .quantized_lowering import QuantizedOnnxLowering, record_quantization
+from .float_graph import float_graph, keep_float_origins, model_inputs, op_inventory
 
 Progress = Callable[[str, int, int], None]
 METHOD = "onnx graph (onnx.shape_inference, static shapes)"
@@ -116,7 +119,8 @@ def infer_static_shapes(model):
     return inferred, shapes, dtypes
 
 
-def lower_onnx(model, input_shapes=None) -> LoweredOnnx:
+def lower_onnx(model, input_shapes=None, quantization: Optional[Quantization] = None) -> LoweredOnnx:
+    """`quantization`: what quantized.dequantize_model kept of a quantized model's own quantization."""
     onnx = _import_onnx()
     lowering: Optional[OnnxLowering] = None
     with malformed_model_errors("ONNX", lambda: _node_text(lowering and lowering.node),
@@ -127,8 +131,13 @@ def lower_onnx(model, input_shapes=None) -> LoweredOnnx:
             fold_constants(model)
         inferred, shapes, dtypes = infer_static_shapes(model)
         constants = {t.name: onnx.numpy_helper.to_array(t) for t in inferred.graph.initializer}
-        lowering = OnnxLowering(inferred, shapes, dtypes, constants, RULES)
-        return lowering.run()
+        if quantization is None or not quantization.any:
+            lowering = OnnxLowering(inferred, shapes, dtypes, constants, RULES)
+            return lowering.run()
+        lowering = QuantizedOnnxLowering(inferred, shapes, dtypes, constants, RULES, quantization=quantization)
+        lowered = lowering.run()
+        record_quantization(lowering, lowered.input_names)
+        return lowered
 
 
 def _node_text(node) -> Optional[str]:
@@ -153,7 +162,7 @@ def onnxruntime_outputs(model, lowered: LoweredOnnx, inputs: Sequence[np.ndarray
     onnxruntime = _import_onnxruntime()
     try:
         session = _session(onnxruntime, model)
-        results = session.run(lowered.output_names, dict(zip(lowered.input_names, inputs)))
+        results = session.run(lowered.output_names, model_inputs(model, lowered.input_names, inputs))
     except Exception as e:
         # drop onnxruntime's C++ location ("/onnxruntime_src/...model.cc:202 onnxruntime::Model::Model(...) ")
         text = re.sub(r"/onnxruntime_src/\S+ .*?\) ", "", str(e).splitlines()[0] if str(e) else type(e).__name__)
@@ -182,7 +191,7 @@ def _values(model, lowered: LoweredOnnx, inputs: Sequence[np.ndarray], wanted: D
     for name in names:
         if name not in present:
             probed.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, shapes[name]))
-    results = _session(onnxruntime, probed).run(names, dict(zip(lowered.input_names, inputs)))
+    results = _session(onnxruntime, probed).run(names, model_inputs(model, lowered.input_names, inputs))
     return {name: np.asarray(value) for name, value in zip(names, results)}
 
 
@@ -191,13 +200,17 @@ def capture_onnx_file(path, *, name: Optional[str] = None, out=None, seed: int =
                       progress: Optional[Progress] = None) -> CaptureResult:
     onnx = _import_onnx()
     model, prepared = prepare_model(load_onnx(path))
+    reference = model  # onnxruntime computes the reference on the model as given, quantized or float16
+    model, quantization = float_graph(reference, prepared)
     _report(progress, "lower", 1, 3)
-    lowered = lower_onnx(model, input_shapes)
+    lowered = lower_onnx(model, input_shapes, quantization)
     builder = lowered.builder
     inputs = seeded_graph_inputs(builder, seed)
     _report(progress, "reference", 2, 3)
-    outputs = onnxruntime_outputs(model, lowered, inputs)
-    intermediates = onnxruntime_intermediates(model, lowered, inputs)
+    outputs = onnxruntime_outputs(reference, lowered, inputs)
+    if reference is not model:
+        keep_float_origins(reference, builder)
+    intermediates = onnxruntime_intermediates(reference, lowered, inputs)
     for io, array in zip(builder.outputs, outputs):
         if list(array.shape) != io["shape"]:
             raise CaptureError(f"shape inference gives output '{io['name']}' the shape {io['shape']} but onnxruntime "
@@ -210,8 +223,10 @@ def capture_onnx_file(path, *, name: Optional[str] = None, out=None, seed: int =
               "entry": entry or str(path)}
     _report(progress, "write", 3, 3)
     name, name_note = resolve_bundle_name(name, Path(path).stem)
-    return write_imported_bundle(builder, lowered.op_inventory, name, out, source, inputs, outputs,
-                                 ([name_note] if name_note else []) + prepared, intermediates)
+    inventory = lowered.op_inventory if reference is model else op_inventory(reference)
+    return write_imported_bundle(builder, inventory, name, out, source, inputs, outputs,
+                                 ([name_note] if name_note else []) + prepared, intermediates,
+                                 "dynamic-range int8" if quantization is not None and quantization.dynamic else None)
 
 
 def _opset(model) -> int:

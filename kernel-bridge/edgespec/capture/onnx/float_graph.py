@@ -1,0 +1,66 @@
+"""The float32 graph edgespec lowers, for a model onnxruntime runs in another form: a quantized model
+(quantized.py) or a float16 one (float16.py). onnxruntime's reference comes from the model as given; the
+lowering reads a copy rewritten into float32 ops."""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .float16 import cast_float16_to_float32, has_float16
+from .prepare import fold_constants
+from .quantized import Quantization, dequantize_model, is_quantized
+
+
+def float_graph(model, notes: List[str]) -> Tuple[object, Optional[Quantization]]:
+    """(the model to lower, the quantization it keeps); `model` itself when it is float32 already. Appends
+    what changed to `notes`."""
+    if not (is_quantized(model) or has_float16(model)):
+        return model, None
+    import onnx
+
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    cast = cast_float16_to_float32(copy)
+    if cast:
+        notes.append(f"the model computes in float16; edgespec cast it to float32 ({cast}), so the image computes in "
+                     "float32 and differs from onnxruntime's float16 by about float16's rounding")
+    quantization = None
+    if is_quantized(copy):
+        quantization, said = dequantize_model(copy)
+        notes.extend(said)
+        fold_constants(copy)
+    return copy, quantization
+
+
+def model_inputs(model, names: Sequence[str], inputs: Sequence[np.ndarray]) -> Dict[str, np.ndarray]:
+    """The inputs as the model declares them: float32 values cast for a float16 input."""
+    from onnx import TensorProto
+
+    declared = {i.name: i.type.tensor_type.elem_type for i in model.graph.input}
+    return {name: (array.astype(np.float16) if declared.get(name) == TensorProto.FLOAT16 else array)
+            for name, array in zip(names, inputs)}
+
+
+def keep_float_origins(reference, builder) -> None:
+    """Keeps the origins that name a float32 value of the model onnxruntime runs (the rewrite names values
+    the model does not have, or has as integers or float16)."""
+    import onnx
+
+    try:
+        inferred = onnx.shape_inference.infer_shapes(reference, strict_mode=False)
+    except Exception:
+        builder.origins.clear()
+        return
+    floats = {v.name for v in list(inferred.graph.input) + list(inferred.graph.value_info) + list(inferred.graph.output)
+              if v.type.tensor_type.elem_type == onnx.TensorProto.FLOAT}
+    for tensor in [t for t, origin in builder.origins.items() if origin not in floats]:
+        del builder.origins[tensor]
+
+
+def op_inventory(model) -> Dict[str, int]:
+    """The ONNX ops of the model as given (QLinearConv, ConvInteger, ...), not those of its float rewrite."""
+    from collections import Counter
+
+    return dict(Counter(f"onnx.{n.op_type}" if n.domain in ("", "ai.onnx") else f"onnx.{n.domain}.{n.op_type}"
+                        for n in model.graph.node))

@@ -8,8 +8,8 @@
  * both buffers stay small (about 15 KiB of stack in all).
  * With AVX-512 VNNI, a reduction of at most PANEL_KMAX and enough pixels, each group's output channels
  * are packed 32 at a time (panel_vnni.h) and blocks of 8 pixels gathered for each. With AVX2
- * (no VNNI) and a reduction of at most PANEL2_KMAX, blocks of 6 pixels are gathered, widened
- * to int16 and multiplied by chunks of packed int16 panels (panel_avx2.h). */
+ * (no VNNI), blocks of 6 pixels read their patches from bands of the input widened to int16
+ * (conv_avx2_bands) and are multiplied by chunks of packed int16 panels (panel_avx2.h). */
 #include "panel_avx2.h"
 #include "panel_vnni.h"
 #include "tile_s8.h"
@@ -98,6 +98,110 @@ static void gather_widened(const void *ctx, int32_t pixel, int16_t *dst) {
   gather(c->p, pixel, c->c0, 0, c->p->k, row);
   es_s8_widen_row_over(dst, row, c->p->k);
 }
+
+enum { BAND_VALUES = 1 << 16 }; /* int16 values of the widened input band */
+
+/* n int8 values widened to int16 (no reads past src + n). */
+static inline void widen_span(int16_t *dst, const int8_t *src, int32_t n) {
+  int32_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm256_storeu_si256((__m256i *)(dst + i), _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(src + i))));
+  for (; i < n; i++) dst[i] = src[i];
+}
+
+static inline void fill_span(int16_t *dst, int16_t value, int32_t n) {
+  const __m256i v = _mm256_set1_epi16(value);
+  int32_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm256_storeu_si256((__m256i *)(dst + i), v);
+  for (; i < n; i++) dst[i] = value;
+}
+
+/* Input rows y0 .. y0 + rows - 1 (they may lie outside the input: in_zp) of one group's
+ * channels [c0, c0 + icg), columns -pad_left .. -pad_left + wp - 1, widened to int16 into
+ * band[rows][wp][icg]. */
+static void widen_band(const patch_args *p, int32_t c0, int32_t y0, int32_t rows, int32_t wp, int16_t *band) {
+  const int32_t x_lo = -p->pl, in_lo = x_lo < 0 ? 0 : x_lo, in_hi = x_lo + wp < p->iw ? x_lo + wp : p->iw;
+  for (int32_t r = 0; r < rows; r++) {
+    int16_t *dst = band + (size_t)r * wp * p->icg;
+    const int32_t y = y0 + r;
+    if (y < 0 || y >= p->ih || in_lo >= in_hi) {
+      fill_span(dst, p->zp, wp * p->icg);
+      continue;
+    }
+    fill_span(dst, p->zp, (in_lo - x_lo) * p->icg);
+    const int8_t *line = p->in + ((size_t)y * p->iw + in_lo) * p->ic + c0;
+    int16_t *inside = dst + (size_t)(in_lo - x_lo) * p->icg;
+    if (p->icg == p->ic) {
+      widen_span(inside, line, (in_hi - in_lo) * p->ic);
+    } else {
+      for (int32_t x = 0; x < in_hi - in_lo; x++) widen_span(inside + (size_t)x * p->icg, line + (size_t)x * p->ic, p->icg);
+    }
+    fill_span(dst + (size_t)(in_hi - x_lo) * p->icg, p->zp, (x_lo + wp - in_hi) * p->icg);
+  }
+}
+
+/* The AVX2 path without gathering: per group, the input is widened to int16 once, in bands
+ * of output rows whose input rows fit in BAND_VALUES, and each block of PANEL2_MR output
+ * pixels reads its patch straight from the band, as kh spans of kw * icg values (dilation
+ * 1 in x) or kh * kw spans of icg values: the segments of es_s8_panel2_rows, with the
+ * weights packed to match (a span of odd length gets a zero weight at its end; the value it
+ * meets is the next one in the band, which holds BAND_SLACK values past its last row).
+ * Returns 0, having done nothing, when one output row's input rows do not fit or the padded
+ * reduction is longer than PANEL2_KMAX. */
+static __attribute__((noinline)) int conv_avx2_bands(const patch_args *p, int32_t batch, int32_t groups, int32_t oh,
+                                                     int32_t ocg, const int8_t *weights, const int32_t *bias,
+                                                     const int32_t *mult, const int8_t *shift, const es_s8_output *o,
+                                                     int8_t *out, int32_t oc) {
+  enum { BAND_SLACK = 16, MAX_SEGMENTS = 256 };
+  const int32_t merged = p->dw == 1, nseg = merged ? p->kh : p->kh * p->kw;
+  const int32_t seg_len = merged ? p->kw * p->icg : p->icg, seg2 = (seg_len + 1) / 2, kp2 = nseg * seg2;
+  const int32_t wp = (p->ow - 1) * p->sw + (p->kw - 1) * p->dw + 1; /* band columns */
+  const int32_t span_h = (p->kh - 1) * p->dh + 1;                   /* input rows of one output row */
+  if (kp2 * 2 > PANEL2_KMAX || nseg > MAX_SEGMENTS || (int64_t)span_h * wp * p->icg + BAND_SLACK > BAND_VALUES) return 0;
+  const int32_t row_values = wp * p->icg;
+  int32_t band_oh = ((BAND_VALUES - BAND_SLACK) / row_values - span_h) / p->sh + 1; /* output rows per band */
+  if (band_oh > oh) band_oh = oh;
+  const int32_t band_rows = (band_oh - 1) * p->sh + span_h;
+  ptrdiff_t seg_off[MAX_SEGMENTS];
+  for (int32_t s = 0; s < nseg; s++) {
+    const int32_t ky = merged ? s : s / p->kw, kx = merged ? 0 : s % p->kw;
+    seg_off[s] = ((ptrdiff_t)ky * p->dh * wp + (ptrdiff_t)kx * p->dw) * p->icg;
+  }
+  const int32_t chunk = es_s8_panel2_chunk(kp2, ocg);
+  int16_t packed[(size_t)chunk * kp2 * 2] __attribute__((aligned(32)));
+  int16_t band[(size_t)band_rows * row_values + BAND_SLACK] __attribute__((aligned(32)));
+  es_s8_panel2_cols cols_c[PANEL2_MAX_PANELS];
+  const int32_t k = p->kh * p->kw * p->icg, pixels = oh * p->ow;
+  fill_span(band + (size_t)band_rows * row_values, 0, BAND_SLACK);
+  for (int32_t b = 0; b < batch; b++) {
+    patch_args pb = *p;
+    pb.in = p->in + (size_t)b * p->ih * p->iw * p->ic;
+    int8_t *out_b = out + (size_t)b * pixels * oc;
+    for (int32_t g = 0; g < groups; g++) {
+      for (int32_t n0 = 0; n0 < ocg; n0 += chunk) {
+        const int32_t cols = ocg - n0 < chunk ? ocg - n0 : chunk;
+        es_s8_panel2_pack(packed, cols_c, weights + (size_t)g * ocg * k, k, seg_len, n0, cols, bias ? bias + g * ocg : NULL,
+                          mult + g * ocg, shift + g * ocg, o);
+        for (int32_t oy0 = 0; oy0 < oh; oy0 += band_oh) {
+          const int32_t rows_oh = oh - oy0 < band_oh ? oh - oy0 : band_oh;
+          widen_band(&pb, g * p->icg, oy0 * p->sh - p->pt, (rows_oh - 1) * p->sh + span_h, wp, band);
+          const int32_t p_end = (oy0 + rows_oh) * p->ow;
+          for (int32_t p0 = oy0 * p->ow; p0 < p_end; p0 += PANEL2_MR) {
+            const int32_t rows = p_end - p0 < PANEL2_MR ? p_end - p0 : PANEL2_MR;
+            const int16_t *x[PANEL2_MR];
+            for (int32_t r = 0; r < PANEL2_MR; r++) {
+              const int32_t pixel = p0 + (r < rows ? r : rows - 1), oy = pixel / p->ow, ox = pixel % p->ow;
+              x[r] = band + ((size_t)(oy - oy0) * p->sh * wp + (size_t)ox * p->sw) * p->icg;
+            }
+            es_s8_panel2_block(packed, cols_c, cols, x, seg_off, nseg, seg2, rows,
+                               out_b + (size_t)p0 * oc + g * ocg + n0, oc);
+          }
+        }
+      }
+    }
+  }
+  return 1;
+}
 #endif
 
 void es_conv2d_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *weights,
@@ -137,6 +241,11 @@ void es_conv2d_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *w
     return;
   }
 #elif defined(ES_S8_AVX2)
+  {
+    const patch_args p = {in, is.h, is.w, is.c, os.w, kh, kw, stride_h, stride_w, pad_top, pad_left,
+                          dilation_h, dilation_w, icg, k, (int8_t)in_zp};
+    if (conv_avx2_bands(&p, os.n, groups, os.h, ocg, weights, bias, mult, shift, &o, out, os.c)) return;
+  }
   if (k <= PANEL2_KMAX) {
     for (int32_t b = 0; b < os.n; b++) {
       const patch_args p = {in + (size_t)b * is.h * is.w * is.c, is.h, is.w, is.c, os.w, kh, kw, stride_h, stride_w,

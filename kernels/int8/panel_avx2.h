@@ -24,14 +24,19 @@ enum {
   PANEL2_N = 16,         /* output columns per panel */
   PANEL2_KMAX = 8192,    /* longest reduction (longer ones take the tile of tile_s8.h) */
   PANEL2_MR = 6,         /* rows per register block */
-  PANEL2_BYTES = 1 << 18 /* packed weights of one chunk of panels, on the stack */
+  PANEL2_BYTES = 1 << 18, /* packed weights of one chunk of panels, on the stack */
+  PANEL2_MAX_PANELS = 64  /* panels per chunk */
 };
 
-/* Columns per chunk for a reduction of k: as many whole panels as PANEL2_BYTES holds. */
-static inline int32_t es_s8_panel2_chunk(int32_t k) {
-  const int32_t per_panel = ((k + 1) / 2) * PANEL2_N * 4;
-  const int32_t panels = PANEL2_BYTES / per_panel;
-  return (panels < 1 ? 1 : panels) * PANEL2_N;
+/* Columns per chunk of n columns whose panels hold kp2 pairs: all of them (rounded up to whole
+ * panels) if they fit in PANEL2_BYTES and PANEL2_MAX_PANELS, else as many whole panels as do. */
+static inline int32_t es_s8_panel2_chunk(int32_t kp2, int32_t n) {
+  const int32_t per_panel = kp2 * PANEL2_N * 4;
+  int32_t panels = PANEL2_BYTES / per_panel;
+  if (panels < 1) panels = 1;
+  if (panels > PANEL2_MAX_PANELS) panels = PANEL2_MAX_PANELS;
+  const int32_t need = (n + PANEL2_N - 1) / PANEL2_N;
+  return (need < panels ? need : panels) * PANEL2_N;
 }
 
 /* Requantization constants of one panel's columns. */
@@ -40,14 +45,18 @@ typedef struct {
   __m256i bias[2];
 } es_s8_panel2_cols;
 
-/* Pairs [q0, k2) of column j of a panel: the column's weights src (NULL: a missing column,
- * zeros), the last pair zero-padded for odd k. */
-static inline void es_s8_panel2_pack_tail(int16_t *panel, int32_t j, const int8_t *src, int32_t k, int32_t q0) {
-  const int32_t k2 = (k + 1) / 2;
-  for (int32_t q = q0; q < k2; q++) {
+/* Pairs [q0, kp2) of column j of a panel: the column's weights src (NULL: a missing column,
+ * zeros). The k weights are nseg segments of seg_len each (conv2d's spans of the input; one
+ * segment of k for a matrix); each segment takes seg2 = (seg_len + 1) / 2 pairs, the last
+ * zero-padded when seg_len is odd, so that a pair never straddles two segments. */
+static inline void es_s8_panel2_pack_tail(int16_t *panel, int32_t j, const int8_t *src, int32_t k, int32_t seg_len,
+                                          int32_t q0) {
+  const int32_t seg2 = (seg_len + 1) / 2, kp2 = k / seg_len * seg2;
+  for (int32_t q = q0; q < kp2; q++) {
     int16_t *dst = panel + (q * PANEL2_N + j) * 2;
-    dst[0] = src ? src[2 * q] : 0;
-    dst[1] = src && 2 * q + 1 < k ? src[2 * q + 1] : 0;
+    const int32_t i = q % seg2 * 2, at = q / seg2 * seg_len + i;
+    dst[0] = src ? src[at] : 0;
+    dst[1] = src && i + 1 < seg_len ? src[at + 1] : 0;
   }
 }
 
@@ -73,14 +82,16 @@ static inline void es_s8_panel2_pack8(int16_t *panel, int32_t j0, const int8_t *
   }
 }
 
-/* Columns [n0, n0 + cols) of weights [N][k] into p ([k2][PANEL2_N][2] int16 per panel,
- * panels one after another, missing columns zero) and their constants into c. */
-static inline void es_s8_panel2_pack(int16_t *p, es_s8_panel2_cols *c, const int8_t *weights, int32_t k, int32_t n0,
-                                     int32_t cols, const int32_t *bias, const int32_t *mult, const int8_t *shift,
-                                     const es_s8_output *o) {
-  const int32_t k2 = (k + 1) / 2, blocks = k / 16;
+/* Columns [n0, n0 + cols) of weights [N][k] into p ([kp2][PANEL2_N][2] int16 per panel,
+ * panels one after another, missing columns zero; segments of seg_len as in
+ * es_s8_panel2_pack_tail) and their constants into c. */
+static inline void es_s8_panel2_pack(int16_t *p, es_s8_panel2_cols *c, const int8_t *weights, int32_t k,
+                                     int32_t seg_len, int32_t n0, int32_t cols, const int32_t *bias,
+                                     const int32_t *mult, const int8_t *shift, const es_s8_output *o) {
+  const int32_t kp2 = k / seg_len * ((seg_len + 1) / 2);
+  const int32_t blocks = seg_len % 2 == 0 ? k / 16 : 0; /* even segments: pairs are the plain ones */
   for (int32_t j0 = 0; j0 < cols; j0 += PANEL2_N) {
-    int16_t *panel = p + (size_t)(j0 / PANEL2_N) * k2 * PANEL2_N * 2;
+    int16_t *panel = p + (size_t)(j0 / PANEL2_N) * kp2 * PANEL2_N * 2;
     int32_t b[PANEL2_N], m[PANEL2_N], s[PANEL2_N];
     for (int32_t h = 0; h < PANEL2_N; h += 8) {
       const int8_t *src[8];
@@ -94,7 +105,7 @@ static inline void es_s8_panel2_pack(int16_t *p, es_s8_panel2_cols *c, const int
         src[j] = valid ? weights + (size_t)col * k : NULL;
       }
       if (whole) es_s8_panel2_pack8(panel, h, src, blocks);
-      for (int32_t j = 0; j < 8; j++) es_s8_panel2_pack_tail(panel, h + j, src[j], k, whole ? 8 * blocks : 0);
+      for (int32_t j = 0; j < 8; j++) es_s8_panel2_pack_tail(panel, h + j, src[j], k, seg_len, whole ? 8 * blocks : 0);
     }
     es_s8_panel2_cols *cc = c + j0 / PANEL2_N;
     for (int h = 0; h < 2; h++) {
@@ -123,33 +134,40 @@ static inline void es_s8_widen_row(int16_t *dst, const int8_t *src, int32_t k) {
 }
 
 /* Rows x[0..rows) (int16, the rest of the PANEL2_MR pointers repeat a valid row) times one
- * panel of k2 pairs, requantized into out[r * ldo + j] for j < cols. narrow (a constant
- * where inlined): cols <= 8, the second half of the panel is left alone. */
+ * panel, requantized into out[r * ldo + j] for j < cols. The rows are read in nseg segments:
+ * segment s of row r is seg2 pairs at x[r] + seg_off[s] (a matrix: one segment at offset 0),
+ * against the panel's pairs in order. narrow (a constant where inlined): cols <= 8, the
+ * second half of the panel is left alone. */
 static inline __attribute__((always_inline)) void es_s8_panel2_rows(const int16_t *panel, const es_s8_panel2_cols *c,
-                                                                    int32_t k2, const int16_t *const x[PANEL2_MR],
-                                                                    int32_t rows, int32_t cols, int8_t *out,
-                                                                    ptrdiff_t ldo, const int narrow) {
+                                                                    const int16_t *const x[PANEL2_MR],
+                                                                    const ptrdiff_t *seg_off, int32_t nseg,
+                                                                    int32_t seg2, int32_t rows, int32_t cols,
+                                                                    int8_t *out, ptrdiff_t ldo, const int narrow) {
   __m256i a00 = _mm256_setzero_si256(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
   __m256i a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
-  const int16_t *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3], *x4 = x[4], *x5 = x[5];
-  for (int32_t q = 0; q < k2; q++, panel += 2 * PANEL2_N) {
-    const __m256i w0 = _mm256_load_si256((const __m256i *)panel);
-    const __m256i w1 = narrow ? w0 : _mm256_load_si256((const __m256i *)(panel + 16));
-    int32_t v;
-#define ES_PANEL2_ROW(xr, c0, c1)                                   \
-  memcpy(&v, xr + 2 * q, 4);                                        \
-  {                                                                 \
-    const __m256i b = _mm256_set1_epi32(v);                         \
-    c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(b, w0));            \
+  for (int32_t sg = 0; sg < nseg; sg++) {
+    const ptrdiff_t off = seg_off[sg];
+    const int16_t *x0 = x[0] + off, *x1 = x[1] + off, *x2 = x[2] + off, *x3 = x[3] + off, *x4 = x[4] + off,
+                  *x5 = x[5] + off;
+    for (int32_t q = 0; q < seg2; q++, panel += 2 * PANEL2_N) {
+      const __m256i w0 = _mm256_load_si256((const __m256i *)panel);
+      const __m256i w1 = narrow ? w0 : _mm256_load_si256((const __m256i *)(panel + 16));
+      int32_t v;
+#define ES_PANEL2_ROW(xr, c0, c1)                                     \
+  memcpy(&v, xr + 2 * q, 4);                                          \
+  {                                                                   \
+    const __m256i b = _mm256_set1_epi32(v);                           \
+    c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(b, w0));              \
     if (!narrow) c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(b, w1)); \
   }
-    ES_PANEL2_ROW(x0, a00, a01)
-    ES_PANEL2_ROW(x1, a10, a11)
-    ES_PANEL2_ROW(x2, a20, a21)
-    ES_PANEL2_ROW(x3, a30, a31)
-    ES_PANEL2_ROW(x4, a40, a41)
-    ES_PANEL2_ROW(x5, a50, a51)
+      ES_PANEL2_ROW(x0, a00, a01)
+      ES_PANEL2_ROW(x1, a10, a11)
+      ES_PANEL2_ROW(x2, a20, a21)
+      ES_PANEL2_ROW(x3, a30, a31)
+      ES_PANEL2_ROW(x4, a40, a41)
+      ES_PANEL2_ROW(x5, a50, a51)
 #undef ES_PANEL2_ROW
+    }
   }
   const __m256i acc[PANEL2_MR][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
   if (narrow) {
@@ -183,29 +201,46 @@ static inline __attribute__((always_inline)) void es_s8_panel2_rows(const int16_
   }
 }
 
+/* Rows x[0..rows) (segments as in es_s8_panel2_rows) times the cols packed columns of a
+ * chunk (es_s8_panel2_pack), into out[r * ldo + j]. */
+static inline __attribute__((always_inline)) void es_s8_panel2_block(const int16_t *packed, const es_s8_panel2_cols *c,
+                                                                     int32_t cols, const int16_t *const x[PANEL2_MR],
+                                                                     const ptrdiff_t *seg_off, int32_t nseg,
+                                                                     int32_t seg2, int32_t rows, int8_t *out,
+                                                                     ptrdiff_t ldo) {
+  const size_t panel_len = (size_t)nseg * seg2 * PANEL2_N * 2;
+  for (int32_t j0 = 0; j0 < cols; j0 += PANEL2_N) {
+    const int16_t *panel = packed + (size_t)(j0 / PANEL2_N) * panel_len;
+    if (cols - j0 <= 8)
+      es_s8_panel2_rows(panel, &c[j0 / PANEL2_N], x, seg_off, nseg, seg2, rows, cols - j0, out + j0, ldo, 1);
+    else
+      es_s8_panel2_rows(panel, &c[j0 / PANEL2_N], x, seg_off, nseg, seg2, rows, cols - j0 < PANEL2_N ? cols - j0 : PANEL2_N,
+                        out + j0, ldo, 0);
+  }
+}
+
 /* Writes row `row` of the left matrix (k int8 values, widened to int16 by es_s8_widen_row)
  * at dst. */
 typedef void (*es_s8_row_source)(const void *ctx, int32_t row, int16_t *dst);
 
 /* out[r * ldo + j] = clamp(out_zp + requant(bias[j] + sum_i row_r[i] * weights[j][i])) for
- * r < m, j < n, k <= PANEL2_KMAX. Out of line: its stack buffers (about 400 KiB) are
- * reserved only when it runs. */
+ * r < m, j < n, k <= PANEL2_KMAX. Out of line: its stack buffers (the packed panels of one
+ * chunk, at most PANEL2_BYTES, and PANEL2_MR widened rows) are sized to the call and
+ * reserved only while it runs. */
 static __attribute__((noinline, unused)) void es_s8_panel2_matmul(const void *ctx, es_s8_row_source source, int32_t m,
                                                                  int32_t k, const int8_t *weights, int32_t n,
                                                                  const int32_t *bias, const int32_t *mult,
                                                                  const int8_t *shift, const es_s8_output *o,
                                                                  int8_t *out, ptrdiff_t ldo) {
-  enum { MAX_PANELS = 64 };
   static_assert(PANEL2_BYTES / (PANEL2_KMAX / 2 * PANEL2_N * 4) >= 1, "one panel of the longest reduction fits");
-  int16_t packed[PANEL2_BYTES / 2] __attribute__((aligned(32)));
-  int16_t rows_buf[PANEL2_MR][PANEL2_KMAX + 16] __attribute__((aligned(32)));
-  es_s8_panel2_cols cols_c[MAX_PANELS];
-  const int32_t k2 = (k + 1) / 2;
-  int32_t chunk = es_s8_panel2_chunk(k);
-  if (chunk > MAX_PANELS * PANEL2_N) chunk = MAX_PANELS * PANEL2_N;
+  const int32_t k2 = (k + 1) / 2, chunk = es_s8_panel2_chunk(k2, n);
+  const ptrdiff_t whole_row = 0;
+  int16_t packed[(size_t)chunk * k2 * 2] __attribute__((aligned(32)));
+  int16_t rows_buf[PANEL2_MR][(k + 16) & ~15] __attribute__((aligned(32)));
+  es_s8_panel2_cols cols_c[PANEL2_MAX_PANELS];
   for (int32_t n0 = 0; n0 < n; n0 += chunk) {
     const int32_t cols = n - n0 < chunk ? n - n0 : chunk;
-    es_s8_panel2_pack(packed, cols_c, weights, k, n0, cols, bias, mult, shift, o);
+    es_s8_panel2_pack(packed, cols_c, weights, k, k, n0, cols, bias, mult, shift, o);
     for (int32_t r0 = 0; r0 < m; r0 += PANEL2_MR) {
       const int32_t rows = m - r0 < PANEL2_MR ? m - r0 : PANEL2_MR;
       const int16_t *x[PANEL2_MR];
@@ -213,12 +248,7 @@ static __attribute__((noinline, unused)) void es_s8_panel2_matmul(const void *ct
         if (r < rows) source(ctx, r0 + r, rows_buf[r]);
         x[r] = rows_buf[r < rows ? r : rows - 1];
       }
-      for (int32_t j0 = 0; j0 < cols; j0 += PANEL2_N) {
-        const int16_t *panel = packed + (size_t)(j0 / PANEL2_N) * k2 * PANEL2_N * 2;
-        int8_t *dst = out + (size_t)r0 * ldo + n0 + j0;
-        if (cols - j0 <= 8) es_s8_panel2_rows(panel, &cols_c[j0 / PANEL2_N], k2, x, rows, cols - j0, dst, ldo, 1);
-        else es_s8_panel2_rows(panel, &cols_c[j0 / PANEL2_N], k2, x, rows, cols - j0 < PANEL2_N ? cols - j0 : PANEL2_N, dst, ldo, 0);
-      }
+      es_s8_panel2_block(packed, cols_c, cols, x, &whole_row, 1, k2, rows, out + (size_t)r0 * ldo + n0, ldo);
     }
   }
 }

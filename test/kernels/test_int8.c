@@ -613,6 +613,11 @@ int main(void) {
       {"1x3 s(1,2) dilation (1,3), no bias",            1, 6,  17, 5,  7,  1, 3, 1, 2, 0, 2, 0, 1, 1, 3, 1, 0, 0, -128, 127, 0},
       {"3x3 p1 512->5 extreme values (K=4608: three slices)", 1, 4, 3, 512, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -128, 127, 1},
       {"3x3 s2 p1 3->32 extreme values",                1, 9,  8,  3,  32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 1, -128, 127, 1},
+      /* AVX2 reads patches from the input widened to int16 in bands of at most 65536 values: */
+      {"3x3 s1 p1 64->24 on 48x50 (three bands)",       1, 48, 50, 64, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -128, 127, 0},
+      {"3x3 s2 dilation (2,1) 33->17 on 61x70 (bands)", 1, 61, 70, 33, 17, 3, 3, 2, 2, 2, 1, 1, 0, 2, 1, 1, 0, 1, -128, 127, 0},
+      {"3x5 s(1,2) dilation 2 groups 3 on 90x120 (bands, odd spans)", 1, 90, 120, 21, 6, 3, 5, 1, 2, 2, 4, 2, 4, 2, 2, 3, 0, 1, -128, 127, 0},
+      {"3x3 p1 256->7 on 4x88 (one row's band too wide: gathered)", 1, 4, 88, 256, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -128, 127, 0},
   };
   static const conv_case dws[] = {
       {"3x3 s1 p1 c=32, clamp",                         1, 14, 13, 32, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, -128, 60, 0},

@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from ...errors import ModelInputError
+from .sparse import densify
 
 # schema TensorType -> numpy dtype; others (strings, resources, complex, 4-bit) are not tensors edgespec stores
 _NUMPY_TYPES = {0: np.float32, 1: np.float16, 2: np.int32, 3: np.uint8, 4: np.int64, 6: np.bool_, 7: np.int16,
@@ -180,15 +181,17 @@ def _tensor(index: int, t, model, model_bytes: bytes) -> FbTensor:
     data = _buffer_bytes(model, t.buffer, model_bytes)
     constant = None
     if data is not None and int(t.type) in _NUMPY_TYPES:
-        if t.sparsity is not None:
-            raise ModelInputError(f"{label} is a sparse constant, which edgespec does not import",
-                                  hint="convert the model without sparsity (dense weights)")
         dtype = np.dtype(_NUMPY_TYPES[int(t.type)])
-        needed = product(shape) * dtype.itemsize
-        if len(data) != needed:
-            raise _damaged(f"{label} holds {len(data)} bytes of constant data, its {type_name} shape {shape} "
-                           f"needs {needed}")
-        constant = np.frombuffer(bytes(data), dtype=dtype).reshape(shape).copy()
+        if t.sparsity is not None:
+            if len(data) % dtype.itemsize:
+                raise _damaged(f"{label} holds {len(data)} bytes of sparse {type_name} values, not a whole number")
+            constant = densify(np.frombuffer(bytes(data), dtype=dtype), shape, t.sparsity, label)
+        else:
+            needed = product(shape) * dtype.itemsize
+            if len(data) != needed:
+                raise _damaged(f"{label} holds {len(data)} bytes of constant data, its {type_name} shape {shape} "
+                               f"needs {needed}")
+            constant = np.frombuffer(bytes(data), dtype=dtype).reshape(shape).copy()
     q = t.quantization
     quantized = bool(q is not None and q.scale is not None and len(q.scale) > 0)
     signature = _ints(getattr(t, "shapeSignature", None)) or None

@@ -502,6 +502,13 @@ def dequantize(low: TfliteLowering, op: FbOperator) -> None:
     low.emit("dequantize", [low.value(source)], {})
 
 
+def densify_constant(low: TfliteLowering, op: FbOperator) -> None:
+    """DENSIFY of a sparse weight: reading the file already expanded it (sparse.py)."""
+    if not low.is_constant(op.inputs[0]):
+        raise Unmappable("it densifies a run-time tensor; edgespec expands sparse constants when it reads the file")
+    low.constants[op.outputs[0]] = low.constants[op.inputs[0]]
+
+
 def quantize(low: TfliteLowering, op: FbOperator) -> None:
     """float32 -> int8 at the edge of an int8 model, or int8 -> int8 with other parameters (requantize)."""
     if low.tensor(op.outputs[0]).type_name != "int8" or low.tensor(op.inputs[0]).type_name not in ("float32", "int8"):
@@ -579,6 +586,7 @@ RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
     "SPLIT_V": split_v,
     "BATCH_MATMUL": batch_matmul,
     "DEQUANTIZE": dequantize,
+    "DENSIFY": densify_constant,
     "QUANTIZE": quantize,
     **VARIABLE_RULES,
     **RECURRENT_RULES,

@@ -54,6 +54,8 @@ export interface Graph {
     producer: string;
     model_class?: string;
     entry?: string;
+    /** inputs of the model file bound to a constant at capture (--input-value); not inputs of the image */
+    bound_inputs?: Record<string, number>;
   };
   inputs: GraphIO[];
   outputs: GraphIO[];

@@ -41,7 +41,8 @@ def run_case(model: EdgeModel, variant: str, work: Path, target: str) -> CaseRes
         return CaseResult(label, "skipped", "export", one_line(f"{type(e).__name__}: {e}"), detail, seconds())
     bundle = work / f"{model.name}_{variant}"
     try:  # what `edgespec capture FILE.onnx --input-shape ...` runs, in this process
-        capture_onnx_file(path, out=bundle, name=f"{model.name}_{variant}", input_shapes=model.shapes)
+        capture_onnx_file(path, out=bundle, name=f"{model.name}_{variant}", input_shapes=model.shapes,
+                          input_values=model.values)
     except EdgespecError as e:
         return CaseResult(label, "fail", "capture", one_line(e), detail, seconds())
     except Exception as e:  # the sweep records every failure and goes on

@@ -284,6 +284,53 @@ class SileroLikeVAD(nn.Module):
         return probability, h, c
 
 
+class _StftFront(nn.Module):
+    """Reflect pad, a conv1d with a fixed "STFT" basis (real and imaginary halves), magnitude, a strided conv."""
+
+    def __init__(self, fft: int, hop: int, channels: int = 32):
+        super().__init__()
+        self.pad = fft // 2
+        bins = fft // 2 + 1
+        n = torch.arange(fft, dtype=torch.float32)
+        k = torch.arange(bins, dtype=torch.float32)[:, None]
+        window = torch.hann_window(fft, periodic=True)
+        basis = torch.cat([torch.cos(2 * torch.pi * k * n / fft) * window, -torch.sin(2 * torch.pi * k * n / fft) * window])
+        self.register_buffer("basis", basis[:, None, :])
+        self.hop = hop
+        self.conv = nn.Conv1d(bins, channels, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        x = F.pad(x.unsqueeze(1), (self.pad, self.pad), mode="reflect")
+        spectrum = F.conv1d(x, self.basis, stride=self.hop)
+        real, imag = spectrum.chunk(2, dim=1)
+        return torch.relu(self.conv(torch.sqrt(real * real + imag * imag + 1e-9)))
+
+
+class SileroV5LikeVAD(nn.Module):
+    """The real Silero VAD v5's interface: audio, one `state` input [2, B, H] (h and c stacked), and a rank-0
+    int64 sample rate `sr` that the model branches on (`if sr == 16000`: one front end per rate). Scripted,
+    so the TorchScript exporter writes the branch as an ONNX If on Equal(sr, 16000), as the real file has."""
+
+    def __init__(self, hidden: int = 16):
+        super().__init__()
+        self.front_16k = _StftFront(64, 32)
+        self.front_8k = _StftFront(32, 16)
+        self.lstm = nn.LSTM(32, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, 1)
+
+    def forward(self, x, state, sr):
+        if sr == 16000:
+            features = self.front_16k(x)
+        else:
+            features = self.front_8k(x[:, ::2])
+        out, (h, c) = self.lstm(features.permute(0, 2, 1), (state[0:1], state[1:2]))
+        return torch.sigmoid(self.head(out)).mean(dim=1), torch.cat([h, c], 0)
+
+
+def silero_v5_like_vad() -> nn.Module:
+    return torch.jit.script(SileroV5LikeVAD())
+
+
 class WakeWordGRU(nn.Module):
     """A wake-word model over MFCC frames [B, T, 40]: 1-D convs across time (channels first), a GRU
     with batch_first, the last step's state into a Linear and a softmax over the keywords."""
@@ -325,6 +372,8 @@ class EdgeModel:
     dynamic_axes: Dict[str, Dict[int, str]] = field(default_factory=dict)
     dtype: torch.dtype = torch.float32
     kind: str = ""
+    # inputs after those of `shapes`, bound to a value at capture (--input-value NAME=VALUE): rank-0 int64 switches
+    values: Dict[str, int] = field(default_factory=dict)
 
 
 def _batch(names: Sequence[str], axis: int = 0) -> Dict[str, Dict[int, str]]:
@@ -351,6 +400,10 @@ MODELS: List[EdgeModel] = [
     EdgeModel("silero_like_vad", SileroLikeVAD, [[1, 512], [1, 1, 32], [1, 1, 32]], ["input", "h", "c"], ["output", "hn", "cn"],
               {"input": {0: "batch", 1: "samples"}, "h": {1: "batch"}, "c": {1: "batch"}, "output": {0: "batch"}},
               kind="voice activity (Silero-like, LSTM state in and out)"),
+    EdgeModel("silero_v5_like_vad", silero_v5_like_vad, [[1, 512], [2, 1, 16]], ["input", "state", "sr"], ["output", "stateN"],
+              {"input": {0: "batch", 1: "samples"}, "state": {1: "batch"}, "output": {0: "batch"}, "stateN": {1: "batch"}},
+              kind="voice activity (Silero v5's interface: If on a rank-0 sample rate, bound with --input-value sr=16000)",
+              values={"sr": 16000}),
     EdgeModel("wakeword_gru", WakeWordGRU, [[1, 49, 40]], ["mfcc"], ["probabilities"], _batch(["mfcc", "probabilities"]),
               kind="wake word (conv1d + GRU over MFCC)"),
     EdgeModel("openwakeword_head_f64", OpenWakeWordHead, [[1, 16, 96]], ["x"], ["score"], _batch(["x", "score"]),
@@ -376,4 +429,5 @@ def build(model: EdgeModel, seed: int = 0) -> nn.Module:
 
 def example_inputs(model: EdgeModel, seed: int = 0):
     generator = torch.Generator().manual_seed(seed)
-    return tuple(torch.randn(*shape, generator=generator).to(model.dtype) for shape in model.shapes)
+    return tuple(torch.randn(*shape, generator=generator).to(model.dtype) for shape in model.shapes) \
+        + tuple(torch.tensor(value) for value in model.values.values())

@@ -144,7 +144,8 @@ class GraphBuilder:
         for op, count in op_inventory.items():
             inventory[bounded_text(op)] += count
         return {"format": "edgespec.graph", "version": 1, "name": name,
-                "source": {key: bounded_text(str(value)) for key, value in source.items()},
+                "source": {key: ({bounded_text(k): v for k, v in value.items()} if isinstance(value, dict)
+                                 else bounded_text(str(value))) for key, value in source.items()},
                 "inputs": self.inputs, "outputs": self.outputs, "tensors": self.tensors, "nodes": self.nodes,
                 "op_inventory": dict(sorted(inventory.items(), key=lambda kv: (-kv[1], kv[0]))),
                 **({"state": self.state} if self.state else {})}

@@ -41,6 +41,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--input-shape", action="append", metavar="DxDx...",
                         help=f"shape of an input, e.g. 1x3x224x224; repeat for several inputs "
                              f"(required for FILE.py:FACTORY, default {DEFAULT_TORCHVISION_SHAPE} for torchvision:)")
+    parser.add_argument("--input-value", action="append", metavar="NAME=VALUE",
+                        help="FILE.onnx / FILE.tflite: bind the input NAME to the constant VALUE (e.g. sr=16000 for a "
+                             "sample rate the model branches on); it is folded into the image, which no longer "
+                             "takes it; repeat for several inputs")
     parser.add_argument("--seed", type=bounded_int(0, MAX_SEED), default=0,
                         help=f"seed for the model's initial weights and the input, 0 to {MAX_SEED} (default 0)")
     parser.add_argument("--out", default=None, help="bundle directory (default: edgespec-bundles/<name>)")
@@ -72,6 +76,7 @@ def run(args: argparse.Namespace, reporter: Reporter) -> int:
         sweep_stale_staging(Path.cwd() / "edgespec-bundles")
     if capture_without_torch.handles(args.model):
         return capture_without_torch.run(args, reporter)
+    capture_without_torch._refuse_input_values(args.input_value, args.model)
     import torch
 
     from ..capture.torch.capture import capture

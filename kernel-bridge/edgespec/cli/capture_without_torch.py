@@ -9,6 +9,7 @@ import argparse
 from typing import List, Optional
 
 from ..capture import input_shape
+from ..capture.input_value import parse_input_values
 from ..errors import ModelInputError
 from ..capture.user_code import readable_file
 
@@ -27,10 +28,12 @@ def parse_shape(text: str) -> List[int]:
 def run(args: argparse.Namespace, reporter) -> int:
     spec: str = args.model
     shapes: Optional[List[List[int]]] = [parse_shape(s) for s in args.input_shape] if args.input_shape else None
+    values = parse_input_values(args.input_value)
     progress = lambda stage, done, total: reporter.progress("capture", done, total, stage)  # noqa: E731
     extra = {}
     reporter.progress("load", 0, 1, spec)
     if spec.startswith("keras:"):
+        _refuse_input_values(values, spec)
         from ..capture.keras.capture import capture_keras, keras_application
 
         name = spec.split(":", 1)[1]
@@ -47,16 +50,24 @@ def run(args: argparse.Namespace, reporter) -> int:
         _require_file(spec)
         reporter.progress("load", 1, 1, spec)
         result = capture_tflite_file(spec, name=args.name, out=args.out, seed=args.seed, entry=spec, progress=progress,
-                                     input_shapes=shapes)
+                                     input_shapes=shapes, input_values=values)
     else:
         from ..capture.onnx.capture import capture_onnx_file
 
         _require_file(spec)
         reporter.progress("load", 1, 1, spec)
         result = capture_onnx_file(spec, name=args.name, out=args.out, seed=args.seed, input_shapes=shapes,
-                                   entry=spec, progress=progress)
+                                   entry=spec, progress=progress, input_values=values)
     reporter.capture_result(result, {"entry": spec, "seed": args.seed, **extra})
     return 0
+
+
+def _refuse_input_values(values, spec: str) -> None:
+    """--input-value binds an input of a model file; a model built in code takes its constants in its code."""
+    if values:
+        raise ModelInputError(f"--input-value binds inputs of .onnx and .tflite files; {spec[:80]} is not one",
+                              hint="give the model its constant in its own code (e.g. a default argument), "
+                                   "or capture its exported .onnx / .tflite file")
 
 
 def _require_file(spec: str) -> None:

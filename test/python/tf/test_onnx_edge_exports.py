@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from bundle_checks import assert_interpreter_agrees, load_graph
+from conftest import cli_result, run_capture_cli
 from edgespec.capture.onnx.capture import capture_onnx_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -231,3 +233,83 @@ def test_an_if_on_the_input_shape_takes_its_branch_once_the_shape_is_given(tmp_p
     result = capture_onnx_file(path, out=tmp_path / "bundle", input_shapes=[[3, 4]])
     assert [n["op"] for n in load_graph(result.path)["nodes"]] == ["mul", "relu"]
     assert assert_interpreter_agrees(result.path) < 1e-6
+
+
+def _sample_rate_switch(tmp_path, ir_version: int = 8):
+    """Silero VAD's sample-rate switch in small: a rank-0 int64 input `sr`, If(Equal(sr, 16000)) picking a
+    scaling of the audio (an initializer of the branch) or an erf of it."""
+    then_graph = helper.make_graph([helper.make_node("Mul", ["audio", "gain"], ["then_out"])], "then", [],
+                                   [helper.make_tensor_value_info("then_out", TensorProto.FLOAT, None)],
+                                   [numpy_helper.from_array(np.array([0.5, -1.0, 2.0, 3.0], np.float32), "gain")])
+    else_graph = helper.make_graph([helper.make_node("Erf", ["audio"], ["else_out"])], "else", [],
+                                   [helper.make_tensor_value_info("else_out", TensorProto.FLOAT, None)])
+    nodes = [helper.make_node("Equal", ["sr", "rate_16k"], ["is_16k"]),
+             helper.make_node("If", ["is_16k"], ["picked"], then_branch=then_graph, else_branch=else_graph),
+             helper.make_node("Relu", ["picked"], ["y"])]
+    listed_constant = [helper.make_tensor_value_info("rate_16k", TensorProto.INT64, [])] if ir_version < 4 else []
+    return _save(tmp_path, nodes, [helper.make_tensor_value_info("audio", TensorProto.FLOAT, [2, 4]),
+                                   helper.make_tensor_value_info("sr", TensorProto.INT64, [])] + listed_constant,
+                 [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])],
+                 [numpy_helper.from_array(np.array(16000, np.int64), "rate_16k")], ir_version=ir_version)
+
+
+def test_an_if_on_an_unbound_input_names_the_input_and_input_value(tmp_path):
+    from edgespec.errors import UnsupportedOpsError
+
+    path = _sample_rate_switch(tmp_path)
+    with pytest.raises(UnsupportedOpsError) as refused:
+        capture_onnx_file(path, out=tmp_path / "bundle")
+    assert "computed at run time from input 'sr'" in str(refused.value)
+    assert "--input-value sr=VALUE" in str(refused.value)
+    assert not (tmp_path / "bundle").exists()
+
+
+def test_input_value_binds_a_rank_0_switch_so_the_if_takes_its_branch(tmp_path):
+    """`edgespec capture FILE.onnx --input-value sr=16000`: the If inlines its then-branch, `sr` is no longer an
+    input of the bundle, graph.json and the notes say it was bound; bound to 8000 the else-branch is taken."""
+    path = _sample_rate_switch(tmp_path)
+    result = cli_result([str(path), "--input-value", "sr=16000", "--out", str(tmp_path / "b16k")], tmp_path)
+    graph = load_graph(tmp_path / "b16k")
+    assert [i["name"] for i in graph["inputs"]] == ["audio"]
+    assert graph["source"]["bound_inputs"] == {"sr": 16000}
+    assert any("'sr' = 16000 bound at capture" in note for note in result["notes"]), result["notes"]
+    assert [n["op"] for n in graph["nodes"]] == ["mul", "relu"]
+    assert assert_interpreter_agrees(tmp_path / "b16k") < 1e-6
+    # an IR-3 model lists its initializers as inputs too; 8000 takes the else branch
+    (tmp_path / "ir3").mkdir()
+    path = _sample_rate_switch(tmp_path / "ir3", ir_version=3)
+    result = capture_onnx_file(path, out=tmp_path / "b8k", input_values={"sr": 8000})
+    graph = load_graph(result.path)
+    assert [i["name"] for i in graph["inputs"]] == ["audio"] and [n["op"] for n in graph["nodes"]] == ["erf", "relu"]
+    assert assert_interpreter_agrees(result.path) < 1e-6
+
+
+def test_input_value_refuses_unknown_names_malformed_values_and_values_the_dtype_cannot_hold(tmp_path):
+    from edgespec.errors import ModelInputError
+
+    path = _sample_rate_switch(tmp_path)
+    for values, message in (({"rate": 16000}, "names 'rate', which the ONNX model does not take"),
+                            ({"sr": 16000.5}, "input 'sr' is int64, which cannot hold 16000.5")):
+        with pytest.raises(ModelInputError, match=message):
+            capture_onnx_file(path, out=tmp_path / "bundle", input_values=values)
+    code, events, _ = run_capture_cli([str(path), "--input-value", "sr16000", "--out", str(tmp_path / "bundle")], tmp_path)
+    assert code != 0 and any("is not NAME=NUMBER" in e["message"] for e in events if e["event"] == "error")
+    assert not (tmp_path / "bundle").exists()
+
+
+def test_a_scripted_silero_v5_like_vad_captures_with_its_sample_rate_bound(tmp_path):
+    """The edge sweep's Silero v5 look-alike (test/sweeps/edge_onnx_models.py), scripted and exported by the
+    TorchScript exporter: an If on Equal(sr, 16000) around two STFT front ends, an LSTM state in and out."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "sweeps"))
+    from edge_onnx_export import export
+    from edge_onnx_models import MODELS
+
+    [model] = [m for m in MODELS if m.name == "silero_v5_like_vad"]
+    path = tmp_path / "silero.onnx"
+    export(model, "opset13", path)
+    assert "If" in [n.op_type for n in onnx.load(str(path)).graph.node]
+    result = capture_onnx_file(path, out=tmp_path / "bundle", input_shapes=model.shapes, input_values=model.values)
+    graph = load_graph(result.path)
+    assert [i["name"] for i in graph["inputs"]] == ["input", "state"]
+    assert any("1 If" in note for note in result.notes), result.notes
+    assert assert_interpreter_agrees(result.path) < 1e-5

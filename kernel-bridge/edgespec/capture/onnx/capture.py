@@ -23,7 +23,7 @@ from ..names import resolve_bundle_name
 from ..user_code import readable_file
 from ..result import CaptureResult
 from ..intermediates import Intermediates, collect
-from .prepare import fold_constants, prepare_model
+from .prepare import bind_inputs, fold_constants, prepare_model
 from .quantized import Quantization
 from .quantized_lowering import QuantizedOnnxLowering, record_quantization
 from .float_graph import float_graph, keep_float_origins, model_inputs, op_inventory
@@ -197,9 +197,14 @@ def _values(model, lowered: LoweredOnnx, inputs: Sequence[np.ndarray], wanted: D
 
 def capture_onnx_file(path, *, name: Optional[str] = None, out=None, seed: int = 0,
                       input_shapes: Optional[Sequence[Sequence[int]]] = None, entry: Optional[str] = None,
-                      progress: Optional[Progress] = None) -> CaptureResult:
+                      progress: Optional[Progress] = None,
+                      input_values: Optional[Dict[str, float]] = None) -> CaptureResult:
+    """`input_values` binds inputs to a constant (capture/input_value.py); `input_shapes` then gives the
+    shapes of the other inputs."""
     onnx = _import_onnx()
-    model, prepared = prepare_model(load_onnx(path))
+    model = load_onnx(path)
+    bound = bind_inputs(model, input_values or {})
+    model, prepared = prepare_model(model)
     reference = model  # onnxruntime computes the reference on the model as given, quantized or float16
     model, quantization = float_graph(reference, prepared)
     _report(progress, "lower", 1, 3)
@@ -221,11 +226,13 @@ def capture_onnx_file(path, *, name: Optional[str] = None, out=None, seed: int =
               + (f", produced by {producer}" if producer else ""),
               "method": METHOD, "producer": f"edgespec {__version__}", "model_class": "onnx",
               "entry": entry or str(path)}
+    if input_values:
+        source["bound_inputs"] = dict(input_values)
     _report(progress, "write", 3, 3)
     name, name_note = resolve_bundle_name(name, Path(path).stem)
     inventory = lowered.op_inventory if reference is model else op_inventory(reference)
     return write_imported_bundle(builder, inventory, name, out, source, inputs, outputs,
-                                 ([name_note] if name_note else []) + prepared, intermediates,
+                                 ([name_note] if name_note else []) + bound + prepared, intermediates,
                                  "dynamic-range int8" if quantization is not None and quantization.dynamic else None)
 
 

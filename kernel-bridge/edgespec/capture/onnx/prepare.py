@@ -41,6 +41,32 @@ def prepare_model(model) -> Tuple[object, List[str]]:
     return model, notes
 
 
+def bind_inputs(model, values: Dict[str, float]) -> List[str]:
+    """Inputs bound at capture (--input-value, capture/input_value.py) become initializers of their value, so
+    that fold_constants settles what depends on them (an If on a sample rate takes its branch). Before IR
+    version 4 an initializer is also listed as an input; onnxruntime and the import then treat it as a constant."""
+    from onnx import helper, numpy_helper
+
+    from ..input_value import bound_array, bound_note, check_known_inputs
+
+    if not values:
+        return []
+    initializers = {t.name for t in model.graph.initializer}
+    inputs = [i for i in model.graph.input if i.name not in initializers]
+    check_known_inputs(values, [i.name for i in inputs], "the ONNX model")
+    for graph_input in inputs:
+        if graph_input.name not in values:
+            continue
+        tensor_type = graph_input.type.tensor_type
+        shape = [d.dim_value if d.HasField("dim_value") else -1 for d in tensor_type.shape.dim]
+        array = bound_array(graph_input.name, values[graph_input.name],
+                            helper.tensor_dtype_to_np_dtype(tensor_type.elem_type), shape)
+        model.graph.initializer.append(numpy_helper.from_array(array, graph_input.name))
+        if model.ir_version >= 4:
+            model.graph.input.remove(graph_input)
+    return [bound_note(values)]
+
+
 def fit_ir_version(model) -> str:
     """A model saved by an onnx newer than onnxruntime (its IR version above the newest onnxruntime reads)
     gets onnxruntime's newest IR version; what the newer IR added (new element types) is refused by

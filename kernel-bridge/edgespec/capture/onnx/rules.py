@@ -742,6 +742,36 @@ def constant(low: OnnxLowering, node) -> None:
     raise Unmappable("it holds a constant edgespec cannot read (sparse or string)")
 
 
+def onnx_if(low: OnnxLowering, node) -> None:
+    """An If whose condition is a constant was inlined before lowering (prepare.inline_taken_branch); this one
+    decides at run time. Say which model inputs its condition comes from, so that binding them fixes it."""
+    inputs = _inputs_behind(low, node.input[0])
+    if inputs:
+        names = ", ".join(f"'{n}'" for n in inputs)
+        raise Unmappable(f"its condition '{node.input[0]}' is computed at run time from input{'s' if len(inputs) > 1 else ''} "
+                         f"{names}; bind {'them' if len(inputs) > 1 else 'it'} to a value at capture "
+                         f"(--input-value {inputs[0]}=VALUE) so that the If takes one branch")
+    raise Unmappable(f"its condition '{node.input[0]}' is computed at run time; bind the input it depends on to a value "
+                     "at capture (--input-value NAME=VALUE) so that the If takes one branch")
+
+
+def _inputs_behind(low: OnnxLowering, name: str) -> List[str]:
+    """The graph inputs a value is computed from, in the graph's input order."""
+    producers = {out: n for n in low.graph.node for out in n.output if out}
+    graph_inputs = [i.name for i in low.graph.input if i.name not in low.constants]
+    seen, pending, found = set(), [name], set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current in graph_inputs:
+            found.add(current)
+        elif current in producers:
+            pending.extend(i for i in producers[current].input if i)
+    return [n for n in graph_inputs if n in found]
+
+
 RULES: Dict[str, Rule] = {
     "Conv": conv,
     "Gemm": gemm,
@@ -812,5 +842,6 @@ RULES: Dict[str, Rule] = {
     "Dropout": identity,
     "Cast": cast,
     "Constant": constant,
+    "If": onnx_if,
     **RECURRENT_RULES,
 }

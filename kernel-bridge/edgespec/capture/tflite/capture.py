@@ -26,6 +26,7 @@ from .lowering import LoweredTflite, TfliteLowering, scope_module
 from .rules import RULES
 from .while_unroll import unroll_while_loops
 from .custom_ops import rewrite_custom_ops
+from .bind_inputs import bind_inputs
 from ..tensorflow_quiet import captured_output
 from .int8 import from_interpreter_output, on_input_grid, to_interpreter_input
 from ..input_shape import check_input_size
@@ -207,14 +208,17 @@ def write_imported_bundle(builder, op_inventory: Dict[str, int], name: str, out,
 
 def capture_tflite_file(path, *, name: Optional[str] = None, out=None, seed: int = 0,
                         entry: Optional[str] = None, progress: Optional[Progress] = None,
-                        input_shapes: Optional[Sequence[Sequence[int]]] = None) -> CaptureResult:
+                        input_shapes: Optional[Sequence[Sequence[int]]] = None,
+                        input_values: Optional[Dict[str, float]] = None) -> CaptureResult:
     """A float or int8 .tflite model -> bundle; the reference is the interpreter's output on a seeded input.
-    `input_shapes` fixes the inputs' free dimensions (a free batch alone is taken as 1)."""
+    `input_shapes` fixes the inputs' free dimensions (a free batch alone is taken as 1); `input_values` binds
+    inputs to a constant (bind_inputs.py), and `input_shapes` then gives the other inputs' shapes."""
     file = Path(path)
     model_bytes = read_model_file(path, "a .tflite file", TFLITE_MAX_BYTES)
     _report(progress, "lower", 1, 3)
     tf = import_tensorflow()
     # rewritten before anything reads it, so the reference runs the same graph as the lowering
+    model_bytes, bound_notes = bind_inputs(model_bytes, input_values or {})
     model_bytes, custom_notes = rewrite_custom_ops(model_bytes)
     model_bytes, loop_notes = unroll_while_loops(model_bytes)
     lowered = lower_tflite(model_bytes, input_shapes=input_shapes)
@@ -225,10 +229,12 @@ def capture_tflite_file(path, *, name: Optional[str] = None, out=None, seed: int
     run = interpreter_outputs(model_bytes, lowered, inputs)
     source = {"framework": "tflite", "framework_version": tf.__version__, "method": METHOD,
               "producer": f"edgespec {__version__}", "model_class": "tflite", "entry": entry or str(path)}
+    if input_values:
+        source["bound_inputs"] = dict(input_values)
     _report(progress, "write", 3, 3)
     name, name_note = resolve_bundle_name(name, file.stem)
     return write_imported_bundle(lowered.builder, lowered.op_inventory, name, out, source, inputs, run.outputs,
-                                 [*custom_notes, *loop_notes, *([name_note] if name_note else [])], run.intermediates,
+                                 [*bound_notes, *custom_notes, *loop_notes, *([name_note] if name_note else [])], run.intermediates,
                                  "dynamic-range int8" if lowered.hybrid else None)
 
 

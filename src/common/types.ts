@@ -63,7 +63,7 @@ export interface Graph {
   nodes: GraphNode[];
   weights: { file: 'weights.safetensors'; sha256: string; bytes: number; count: number };
   /** arithmetic: how the framework computed the reference when it is not the graph's own float32 (edgespec run then uses the int8 bar). */
-  reference: { file: 'reference.safetensors'; sha256: string; inputs: string[]; outputs: string[]; arithmetic?: 'dynamic-range int8' };
+  reference: { file: 'reference.safetensors'; sha256: string; inputs: string[]; outputs: string[]; arithmetic?: 'dynamic-range int8' | 'float16' };
   op_inventory: Record<string, number>;
   calibration?: Record<string, { min: number; max: number }>;
   /**

@@ -79,10 +79,14 @@ def _quantized(float_model: Path, kind: str, reduce_range: bool = False) -> Path
                         activation_type=activation_type, per_channel=per_channel, reduce_range=reduce_range)
     elif kind == "dynamic":
         quantize_dynamic(str(float_model), str(out))
-    elif kind == "float16":
+    elif kind == "qdq_convs_only":  # the other ops stay float between quantized convolutions
+        quantize_static(str(float_model), str(out), _Calibration(), quant_format=QuantFormat.QDQ,
+                        activation_type=QuantType.QUInt8, reduce_range=True, op_types_to_quantize=["Conv"])
+    elif kind.startswith("float16"):
         from onnxconverter_common import float16
 
-        onnx.save(float16.convert_float_to_float16(onnx.load(str(float_model)), keep_io_types=True), str(out))
+        onnx.save(float16.convert_float_to_float16(onnx.load(str(float_model)), keep_io_types=kind == "float16_float_io"),
+                  str(out))
     return out
 
 
@@ -147,11 +151,28 @@ def test_a_dynamically_quantized_model_computes_in_float32_as_close_to_onnxrunti
     assert agreement["top1_match"]
 
 
-def test_a_float16_model_is_cast_to_float32_and_says_so(float_model, tmp_path):
-    captured = capture_onnx_file(_quantized(float_model, "float16"), out=tmp_path / "bundle")
+@pytest.mark.parametrize("kind", ["float16_float_io", "float16"])
+def test_a_float16_model_is_cast_to_float32_and_held_to_the_float16_bar(float_model, kind, tmp_path):
+    """With float16 inputs and outputs onnxruntime rounds the output to float16 (measured 5.5e-5 here, 2e-4 of
+    the largest value); with float32 ones its CPU kernels compute in float32 and agree to 3e-8."""
+    captured = capture_onnx_file(_quantized(float_model, kind), out=tmp_path / "bundle")
     assert any("computes in float16" in note for note in captured.notes)
+    graph = json.loads((captured.path / "graph.json").read_text())
+    assert graph["reference"]["arithmetic"] == "float16"
+    assert graph["inputs"][0]["dtype"] == "float32"
     agreement = _host_run(captured.path)["agreement"]
-    assert agreement["max_abs_error"] <= 1e-4 * agreement["max_abs_reference"]
+    assert agreement["max_abs_error"] <= (1e-3 if kind == "float16" else 1e-6) * agreement["max_abs_reference"]
+
+
+def test_ops_the_model_leaves_in_float_run_in_fp32_between_int8_ops(float_model, tmp_path):
+    """Quantized convolutions only: the adds, sigmoid, mean and linear compute float32 values (no quantization in
+    the bundle), which the int8 build runs in fp32 with the convolutions' outputs dequantized."""
+    captured = capture_onnx_file(_quantized(float_model, "qdq_convs_only", True), out=tmp_path / "bundle")
+    graph = json.loads((captured.path / "graph.json").read_text())
+    floats = [t for t in graph["tensors"].values() if t["kind"] == "activation" and t["dtype"] == "float32"]
+    assert floats and any(t["dtype"] == "int8" for t in graph["tensors"].values() if t["kind"] == "activation")
+    agreement = _host_run(captured.path)["agreement"]
+    assert agreement["max_abs_error"] <= 2e-3 * agreement["max_abs_reference"], agreement
 
 
 def test_a_model_with_a_quantized_input_is_refused_by_name(tmp_path):

@@ -12,6 +12,13 @@ export const TOLERANCE_SCALE = 1e-4;
 export const INT8_TOLERANCE_SCALE = 5e-2;
 
 /**
+ * A float16 model's reference (graph.json reference.arithmetic "float16"): onnxruntime rounds the
+ * outputs (and, where its kernels compute in float16, intermediates) to float16, whose half step is
+ * 2^-11 ≈ 4.9e-4 of a value; the image computes in float32. Four half steps of the largest value.
+ */
+export const FLOAT16_TOLERANCE_SCALE = 2e-3;
+
+/**
  * Relative error divides by max(|ref_i|, REL_ERROR_FLOOR * max|ref|): an element whose
  * reference is near zero would otherwise report a huge relative error for a tiny difference.
  */

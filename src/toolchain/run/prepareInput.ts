@@ -18,7 +18,7 @@ export interface PreparedInput {
   /** NaN and ±Inf in the bundle's reference outputs, when the bundle could be read: may the model produce any? */
   referenceOutputsNonFinite?: number;
   /** How the framework computed the reference, when not in the graph's own float32 (graph.json reference.arithmetic). */
-  referenceArithmetic?: 'dynamic-range int8';
+  referenceArithmetic?: Bundle['graph']['reference']['arithmetic'];
 }
 
 function checkBundleMatchesBuild(bundle: Bundle, build: RunnableBuild): void {

@@ -26,7 +26,7 @@ from ..intermediates import Intermediates, collect
 from .prepare import bind_inputs, fold_constants, prepare_model
 from .quantized import Quantization
 from .quantized_lowering import QuantizedOnnxLowering, record_quantization
-from .float_graph import float_graph, keep_float_origins, model_inputs, op_inventory
+from .float_graph import float_graph, keep_float_origins, model_inputs, on_model_grid, op_inventory, reference_arithmetic
 
 Progress = Callable[[str, int, int], None]
 METHOD = "onnx graph (onnx.shape_inference, static shapes)"
@@ -210,7 +210,7 @@ def capture_onnx_file(path, *, name: Optional[str] = None, out=None, seed: int =
     _report(progress, "lower", 1, 3)
     lowered = lower_onnx(model, input_shapes, quantization)
     builder = lowered.builder
-    inputs = seeded_graph_inputs(builder, seed)
+    inputs = on_model_grid(reference, lowered.input_names, seeded_graph_inputs(builder, seed))
     _report(progress, "reference", 2, 3)
     outputs = onnxruntime_outputs(reference, lowered, inputs)
     if reference is not model:
@@ -233,7 +233,7 @@ def capture_onnx_file(path, *, name: Optional[str] = None, out=None, seed: int =
     inventory = lowered.op_inventory if reference is model else op_inventory(reference)
     return write_imported_bundle(builder, inventory, name, out, source, inputs, outputs,
                                  ([name_note] if name_note else []) + bound + prepared, intermediates,
-                                 "dynamic-range int8" if quantization is not None and quantization.dynamic else None)
+                                 reference_arithmetic(reference, quantization))
 
 
 def _opset(model) -> int:

@@ -33,6 +33,24 @@ def float_graph(model, notes: List[str]) -> Tuple[object, Optional[Quantization]
     return copy, quantization
 
 
+def reference_arithmetic(reference, quantization: Optional[Quantization]) -> Optional[str]:
+    """graph.json reference.arithmetic: how onnxruntime computed the reference when the image computes
+    otherwise (in float32 where onnxruntime quantized activations on the fly, or computed in float16)."""
+    if quantization is not None and quantization.dynamic:
+        return "dynamic-range int8"
+    return "float16" if has_float16(reference) else None
+
+
+def on_model_grid(model, names: Sequence[str], inputs: Sequence[np.ndarray]) -> List[np.ndarray]:
+    """Seeded float32 inputs moved onto a float16 input's grid, so that the bundle's reference input is
+    exactly what onnxruntime was fed."""
+    from onnx import TensorProto
+
+    declared = {i.name: i.type.tensor_type.elem_type for i in model.graph.input}
+    return [array.astype(np.float16).astype(np.float32) if declared.get(name) == TensorProto.FLOAT16 else array
+            for name, array in zip(names, inputs)]
+
+
 def model_inputs(model, names: Sequence[str], inputs: Sequence[np.ndarray]) -> Dict[str, np.ndarray]:
     """The inputs as the model declares them: float32 values cast for a float16 input."""
     from onnx import TensorProto

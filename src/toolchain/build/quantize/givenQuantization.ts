@@ -30,6 +30,11 @@ export interface GivenQuantization {
   activations: Map<string, QParams>;
   /** Weight tensors (bundle names) → their integers and scales. */
   weights: Map<string, GivenWeight>;
+  /**
+   * Activations the bundle holds in float32 without a quantization (a quantized ONNX model leaves some
+   * ops in float): the steps that read or write them run in fp32.
+   */
+  floats: Set<string>;
 }
 
 export interface FloatView {
@@ -122,6 +127,7 @@ export function floatView(bundle: Bundle, target: string): FloatView {
     }
   }
   const nodes = graph.nodes.filter(n => !dropped.has(n)).map(n => ({ ...n, inputs: n.inputs.map(renamed), outputs: n.outputs.map(renamed) }));
+  const floats = new Set(Object.entries(tensors).filter(([name, t]) => t.kind !== 'weight' && !activations.has(name) && graph.tensors[name].dtype === 'float32').map(([name]) => name));
   const view: Graph = { ...graph, tensors, nodes };
   const weights: WeightLookup = name => {
     const g = given.get(name);
@@ -129,5 +135,5 @@ export function floatView(bundle: Bundle, target: string): FloatView {
     const real = realValues(g, graph.tensors[name].shape);
     return { dtype: 'float32', shape: [...graph.tensors[name].shape], data: new Uint8Array(real.buffer) };
   };
-  return { graph: view, weights, given: { activations, weights: given } };
+  return { graph: view, weights, given: { activations, weights: given, floats } };
 }

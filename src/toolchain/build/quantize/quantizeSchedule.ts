@@ -143,8 +143,14 @@ class Quantizer implements Int8Context {
 
   private lower(step: KernelStep): void {
     const lowering = kernelOf(step.kernel).int8;
-    if (lowering) lowering(step, this);
+    if (lowering && !this.touchesGivenFloat(step)) lowering(step, this);
     else this.fallback(step);
+  }
+
+  /** Given quantization: the step reads or writes an activation the model computes in float. */
+  private touchesGivenFloat(step: KernelStep): boolean {
+    const floats = this.given?.floats;
+    return floats !== undefined && floats.size > 0 && [...step.reads, ...step.writes].some(t => floats.has(t));
   }
 
   paramsOf(name: string): QParams {

@@ -309,6 +309,58 @@ def with_mediapipe_transpose_conv(flat: bytes) -> bytes:
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
+def with_mediapipe_argmax_pooling(flat: bytes, filter_size: int = 2) -> bytes:
+    """FLAT with each MAX_POOL_2D written as MediaPipe's custom MaxPoolingWithArgmax2D (a second output: the float32
+    position of each window's maximum) and each RESIZE_NEAREST_NEIGHBOR after it as MaxUnpooling2D of that pool's
+    indices (data, indices). Their options: TfLitePoolParams as int32s (padding 1 SAME / 2 VALID, stride w, stride h,
+    filter w, filter h, activation, then four of computed padding). `filter_size` != the stride writes overlapping
+    windows (which edgespec refuses)."""
+    import struct
+
+    import numpy as np
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(flat))
+    codes = {}
+    for name in ("MaxPoolingWithArgmax2D", "MaxUnpooling2D"):
+        code = schema.OperatorCodeT()
+        code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.CUSTOM
+        code.customCode = name
+        code.version = 1
+        model.operatorCodes.append(code)
+        codes[name] = len(model.operatorCodes) - 1
+    graph = model.subgraphs[0]
+    pending = []  # (indices tensor, stride) of the pools written so far
+    for op in graph.operators:
+        builtin = max(model.operatorCodes[op.opcodeIndex].builtinCode, model.operatorCodes[op.opcodeIndex].deprecatedBuiltinCode)
+        if builtin == schema.BuiltinOperator.MAX_POOL_2D:
+            o = op.builtinOptions
+            pooled = graph.tensors[op.outputs[0]]
+            indices = schema.TensorT()
+            indices.name, indices.type, indices.shape = b"argmax_indices", schema.TensorType.FLOAT32, np.array(pooled.shape)
+            buffer = schema.BufferT()
+            model.buffers.append(buffer)
+            indices.buffer = len(model.buffers) - 1
+            graph.tensors.append(indices)
+            pending.append((len(graph.tensors) - 1, o.strideW))
+            padding = 1 if o.padding == schema.Padding.SAME else 2
+            options = struct.pack("<10i", padding, o.strideW, o.strideH, filter_size, filter_size, o.fusedActivationFunction,
+                                  0, 0, 0, 0)
+            op.opcodeIndex = codes["MaxPoolingWithArgmax2D"]
+            op.outputs = np.asarray([op.outputs[0], len(graph.tensors) - 1], np.int32)
+        elif builtin == schema.BuiltinOperator.RESIZE_NEAREST_NEIGHBOR and pending:
+            indices, stride = pending.pop()
+            options = struct.pack("<10i", 2, stride, stride, stride, stride, 0, 0, 0, 0, 0)
+            op.opcodeIndex = codes["MaxUnpooling2D"]
+            op.inputs = np.asarray([op.inputs[0], indices], np.int32)
+        else:
+            continue
+        op.builtinOptionsType, op.builtinOptions = 0, None
+        op.customOptions = np.frombuffer(options, np.uint8)
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
 def build(name: str, **options) -> Tuple[object, Tuple[int, ...]]:
     model, shape = MODELS[name](**options)
     seed_biases(model)

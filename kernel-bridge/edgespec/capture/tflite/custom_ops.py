@@ -7,6 +7,9 @@ custom options are TfLiteTransposeConvParams as raw little-endian int32s: paddin
 2 VALID), stride width, stride height. TRANSPOSE_CONV with the optional bias input (version 3 on)
 computes the same thing, and tf.lite.Interpreter runs it without MediaPipe's op resolver, so the
 rewritten file serves both the lowering and the reference.
+
+MediaPipe's MaxPoolingWithArgmax2D and MaxUnpooling2D (its hair segmentation model) are rewritten
+into builtin ops the same way, in mediapipe_pooling.py.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from typing import List, Tuple
 import numpy as np
 
 from .flatbuffer import operator_codes
+from .mediapipe_pooling import ARGMAX_POOL, UNPOOL, rewrite_mediapipe_pooling
 from ...errors import ModelInputError
 
 TRANSPOSE_CONV_BIAS = b"Convolution2DTransposeBias"
@@ -23,14 +27,30 @@ _TFLITE_PADDING = {1: "SAME", 2: "VALID"}  # TfLitePadding: 0 is unknown
 
 
 def rewrite_custom_ops(model_bytes: bytes) -> Tuple[bytes, List[str]]:
-    """MODEL_BYTES with every Convolution2DTransposeBias as a TRANSPOSE_CONV with a bias; notes saying so."""
+    """MODEL_BYTES with every Convolution2DTransposeBias as a TRANSPOSE_CONV with a bias, and MediaPipe's
+    MaxPoolingWithArgmax2D / MaxUnpooling2D as builtin ops (mediapipe_pooling.py); notes saying so."""
     codes = operator_codes(model_bytes)
-    if codes is None or TRANSPOSE_CONV_BIAS not in codes.customs:
+    if codes is None or not {TRANSPOSE_CONV_BIAS, ARGMAX_POOL, UNPOOL} & set(codes.customs):
         return model_bytes, []
-    from tensorflow.lite.python import schema_py_generated as schema
     from tensorflow.lite.tools import flatbuffer_utils
 
     model = flatbuffer_utils.convert_bytearray_to_object(bytearray(model_bytes))
+    notes = []
+    if TRANSPOSE_CONV_BIAS in codes.customs:
+        notes += _rewrite_transpose_conv_bias(model)
+    pooling = rewrite_mediapipe_pooling(model)
+    if pooling:
+        notes.append(f"{pooling} MediaPipe {ARGMAX_POOL.decode()} / {UNPOOL.decode()} custom op{'s' if pooling != 1 else ''} "
+                     "read as builtin ops (MAX_POOL_2D and ARG_MAX over each window; GATHER of a one-hot row, MUL): "
+                     "the same values")
+    if not notes:  # the codes are listed, no op uses them
+        return model_bytes, []
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model)), notes
+
+
+def _rewrite_transpose_conv_bias(model) -> List[str]:
+    from tensorflow.lite.python import schema_py_generated as schema
+
     custom = {i for i, code in enumerate(model.operatorCodes)
               if code.customCode is not None and bytes(code.customCode) == TRANSPOSE_CONV_BIAS}
     builtin = schema.OperatorCodeT()
@@ -68,10 +88,9 @@ def rewrite_custom_ops(model_bytes: bytes) -> Tuple[bytes, List[str]]:
             op.customOptions = None
             rewritten += 1
     if not rewritten:  # the code is listed, no op uses it
-        return model_bytes, []
-    note = (f"{rewritten} MediaPipe {TRANSPOSE_CONV_BIAS.decode()} custom op{'s' if rewritten != 1 else ''} read as "
-            "TFLite's TRANSPOSE_CONV with a bias (the same arithmetic)")
-    return bytes(flatbuffer_utils.convert_object_to_bytearray(model)), [note]
+        return []
+    return [f"{rewritten} MediaPipe {TRANSPOSE_CONV_BIAS.decode()} custom op{'s' if rewritten != 1 else ''} read as "
+            "TFLite's TRANSPOSE_CONV with a bias (the same arithmetic)"]
 
 
 def _shape_constant(model, graph, output) -> int:

@@ -43,3 +43,25 @@ def test_a_legacy_uint8_model_runs_as_int8_bit_for_bit(tmp_path, target):
     assert not [t for t in graph["tensors"].values() if t["dtype"] == "uint8"]
     agreement = _build_and_run(bundle, target)
     assert agreement["max_abs_error"] == 0 and agreement["top1_match"], agreement
+
+
+ASYMMETRIC_UINT8 = LEGACY_UINT8.replace(
+    "rng.uniform(-0.5, 0.5, (3, 3, 3, 4)).astype(np.float32)), min=-0.5, max=0.5",
+    "rng.uniform(-0.3, 0.2, (3, 3, 3, 4)).astype(np.float32)), min=-0.3, max=0.5").replace(
+    "rng.uniform(-0.2, 0.2, (256, 5)).astype(np.float32)), min=-0.2, max=0.2",
+    f"rng.uniform(-0.1, float(sys.argv[2]), (256, 5)).astype(np.float32)), min=-0.1, max=0.3")
+
+
+def test_asymmetric_uint8_weights_that_fit_int8_become_symmetric_and_stay_bit_exact(tmp_path):
+    """TF1 fake-quant weights over an asymmetric range (min -0.3, max 0.5: zero point 96; min -0.1, max 0.3:
+    zero point 64) whose values use part of it: codes minus zero point fit [-127, 127], so they are the
+    int8 codes of the same real values with zero point 0, and the image is bit-exact."""
+    assert ASYMMETRIC_UINT8 != LEGACY_UINT8 and "min=-0.1, max=0.3" in ASYMMETRIC_UINT8
+    run_python(ASYMMETRIC_UINT8, str(tmp_path / "asymmetric.tflite"), "0.1", cwd=tmp_path)
+    bundle = tmp_path / "bundle"
+    cli_result([str(tmp_path / "asymmetric.tflite"), "--out", str(bundle)], tmp_path)
+    weights = [t for t in load_graph(bundle)["tensors"].values() if t["dtype"] == "int8" and "quantization" in t
+               and len(t["shape"]) > 1 and t["shape"][0] in (4, 5)]
+    assert len(weights) == 2 and all(t["quantization"]["zero_point"] == [0] for t in weights), weights
+    agreement = _build_and_run(bundle, "host")
+    assert agreement["max_abs_error"] == 0 and agreement["top1_match"], agreement

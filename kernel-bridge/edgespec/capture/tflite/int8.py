@@ -31,7 +31,9 @@ def uint8_as_int8(model: FbModel) -> int:
     """Every uint8 quantized tensor becomes the int8 tensor of the same real values, the way TensorFlow
     Lite Micro runs uint8 models: codes and zero points move down by 128 (real = scale * (q - zp) is
     unchanged). Returns how many tensors changed. A uint8 model's weights then keep their zero points
-    (128 - 128 = 0 for symmetric ones; others are refused where the kernels need symmetric weights)."""
+    (128 - 128 = 0 for symmetric ones); an asymmetric weight whose codes minus its zero point fit
+    [-127, 127] is made symmetric exactly (symmetric_weight_codes); others are refused where the kernels
+    need symmetric weights."""
     changed = 0
     for tensor in model.tensors:
         if tensor.type_name == "uint8" and tensor.quantized:
@@ -39,8 +41,29 @@ def uint8_as_int8(model: FbModel) -> int:
             tensor.zero_point = [int(z) - 128 for z in tensor.zero_point]
             if tensor.constant is not None:
                 tensor.constant = (tensor.constant.astype(np.int16) - 128).astype(np.int8)
+                symmetric_weight_codes(tensor)
             changed += 1
     return changed
+
+
+def symmetric_weight_codes(tensor: FbTensor) -> bool:
+    """A TF1 fake-quant weight with an asymmetric range has a zero point other than 128 (uint8); the int8
+    kernels take symmetric weights. When every code minus the zero point fits [-127, 127] (the weights do
+    not use the whole range), those differences are the codes of the same real values with zero point 0:
+    the accumulator sum((x - x_zp) * (w - w_zp)) is the same integer, so the result is bit-exact."""
+    zero_points = np.asarray(tensor.zero_point, np.int32)
+    if not zero_points.any():
+        return False
+    axis = tensor.axis if len(zero_points) > 1 else 0
+    shape = [1] * tensor.constant.ndim
+    if len(zero_points) > 1:
+        shape[axis] = len(zero_points)
+    shifted = tensor.constant.astype(np.int32) - zero_points.reshape(shape if len(zero_points) > 1 else [])
+    if shifted.min() < -127 or shifted.max() > 127:
+        return False
+    tensor.constant = shifted.astype(np.int8)
+    tensor.zero_point = [0] * len(zero_points)
+    return True
 
 
 def is_int8_model(model: FbModel) -> bool:

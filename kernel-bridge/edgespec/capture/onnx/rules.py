@@ -19,6 +19,7 @@ from .. import rearrange
 from ..slicing import slice_attrs
 from ..window_1d import Sink, lower_as_2d, weight_2d, window_attrs_2d
 from .recurrent_rules import RULES as RECURRENT_RULES
+from .composite_rules import RULES as COMPOSITE_RULES
 
 Rule = Callable[[OnnxLowering, object], None]
 
@@ -844,4 +845,5 @@ RULES: Dict[str, Rule] = {
     "Constant": constant,
     "If": onnx_if,
     **RECURRENT_RULES,
+    **COMPOSITE_RULES,
 }

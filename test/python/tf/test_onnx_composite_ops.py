@@ -1,0 +1,82 @@
+"""ONNX operators that are a few vocabulary ops each (capture/onnx/composite_rules.py): the norm and
+log-sum reductions, GlobalMaxPool, Reciprocal, Mean, Celu, LRN, CumSum and Einsum, in one hand-made
+graph checked against onnxruntime through the bundle's interpreter and an image built for the host;
+NonMaxSuppression and TopK are refused as post-processing."""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from bundle_checks import assert_interpreter_agrees, load_graph
+from edgespec.capture.onnx.capture import capture_onnx_file
+from test_recurrent import _build_and_run
+
+rng = np.random.default_rng(21)
+X = [1, 6, 5, 4]
+
+
+def _composite_model(path):
+    k = numpy_helper.from_array(rng.standard_normal((4, 3)).astype(np.float32), "k")
+    one = numpy_helper.from_array(np.array(1.0, np.float32), "one")
+    axis2, axis3 = (numpy_helper.from_array(np.array(a, np.int64), f"axis{a}") for a in (2, 3))
+    nodes = [
+        helper.make_node("LRN", ["x"], ["lrn"], size=3, alpha=0.5, beta=0.75, bias=2.0),
+        helper.make_node("GlobalMaxPool", ["x"], ["gmp"]),
+        helper.make_node("ReduceL2", ["x"], ["l2"], axes=[1], keepdims=1),
+        helper.make_node("Div", ["x", "l2"], ["normalized"]),
+        helper.make_node("ReduceL1", ["x"], ["l1"], axes=[2, 3], keepdims=0),
+        helper.make_node("ReduceSumSquare", ["x"], ["ss"], axes=[3], keepdims=0),
+        helper.make_node("ReduceLogSumExp", ["x"], ["lse"], axes=[1], keepdims=0),
+        helper.make_node("Sigmoid", ["x"], ["sig"]),
+        helper.make_node("ReduceLogSum", ["sig"], ["ls"], axes=[1], keepdims=1),
+        helper.make_node("Abs", ["x"], ["ax"]),
+        helper.make_node("Add", ["ax", "one"], ["ax1"]),
+        helper.make_node("Reciprocal", ["ax1"], ["recip"]),
+        helper.make_node("Mean", ["x", "sig", "recip"], ["mean"]),
+        helper.make_node("Celu", ["x"], ["celu"], alpha=2.0),
+        helper.make_node("CumSum", ["x", "axis2"], ["cs_rev"], exclusive=1, reverse=1),
+        helper.make_node("CumSum", ["x", "axis3"], ["cs"]),
+        helper.make_node("Einsum", ["x", "k"], ["e_mm"], equation="nchw,wk->nchk"),
+        helper.make_node("Einsum", ["x", "x"], ["e_gram"], equation="nchw,ndhw->ncd"),
+        helper.make_node("Einsum", ["x"], ["e_one"], equation="nchw->nwc"),
+    ]
+    outputs = ["lrn", "gmp", "normalized", "l1", "ss", "lse", "ls", "mean", "celu", "cs_rev", "cs", "e_mm", "e_gram", "e_one"]
+    graph = helper.make_graph(nodes, "composite", [helper.make_tensor_value_info("x", TensorProto.FLOAT, X)],
+                              [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs],
+                              [k, one, axis2, axis3])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), str(path))
+
+
+def test_composite_onnx_ops_agree_with_onnxruntime_in_the_interpreter_and_on_the_host(tmp_path):
+    _composite_model(tmp_path / "composite.onnx")
+    result = capture_onnx_file(tmp_path / "composite.onnx", out=tmp_path / "bundle")
+    graph = load_graph(result.path)
+    assert [o["shape"] for o in graph["outputs"]][-3:] == [[1, 6, 5, 3], [1, 6, 6], [1, 4, 6]]
+    assert assert_interpreter_agrees(result.path) < 1e-5
+    agreement = _build_and_run(result.path)
+    assert agreement["max_abs_error"] <= 1e-4 * agreement["max_abs_reference"], agreement
+
+
+@pytest.mark.parametrize("op", ["NonMaxSuppression", "TopK"])
+def test_post_processing_ops_are_refused_saying_where_they_belong(tmp_path, op):
+    from edgespec.errors import UnsupportedOpsError
+
+    if op == "TopK":
+        nodes = [helper.make_node("TopK", ["scores", "k"], ["values", "indices"])]
+        inits = [numpy_helper.from_array(np.array([2], np.int64), "k")]
+        outputs = [helper.make_tensor_value_info("values", TensorProto.FLOAT, [1, 2])]
+    else:
+        nodes = [helper.make_node("NonMaxSuppression", ["boxes", "scores", "k"], ["selected"])]
+        inits = [numpy_helper.from_array(np.array([2], np.int64), "k")]
+        outputs = [helper.make_tensor_value_info("selected", TensorProto.INT64, None)]
+    inputs = [helper.make_tensor_value_info("scores", TensorProto.FLOAT, [1, 1, 6] if op != "TopK" else [1, 6])]
+    if op != "TopK":
+        inputs.insert(0, helper.make_tensor_value_info("boxes", TensorProto.FLOAT, [1, 6, 4]))
+    graph = helper.make_graph(nodes, "post", inputs, outputs, inits)
+    path = tmp_path / "post.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), str(path))
+    with pytest.raises(UnsupportedOpsError, match="leaves to the code that reads the image's outputs"):
+        capture_onnx_file(path, out=tmp_path / "bundle")
+    assert not (tmp_path / "bundle").exists()

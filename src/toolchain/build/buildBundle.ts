@@ -244,11 +244,12 @@ export async function buildBundle(options: BuildOptions): Promise<BuildResult> {
   const finalDir = early ?? (await prepareOut(dtype));
   // Everything that can reject the model runs before anything is written.
   const state = bindState(bundle.graph, name => bundle.weights.tensors.get(name));
-  if (state.bindings.length > 0 && dtype === 'int8') {
-    throw new EdgespecError('unsupported-graph', `${bundle.graph.name} keeps state between invocations (${state.bindings.length} variable${state.bindings.length === 1 ? '' : 's'}); an int8 image of a model with state is not built yet`, 'build it as float32 (--dtype float32)');
+  if (state.bindings.length > 0 && dtype === 'int8' && !hasGivenQuantization(bundle.graph)) {
+    // calibration would run the fp32 schedule without the state each step starts from
+    throw new EdgespecError('unsupported-graph', `${bundle.graph.name} keeps state between invocations (${state.bindings.length} variable${state.bindings.length === 1 ? '' : 's'}); edgespec does not calibrate an int8 image of a float model with state`, 'build it as float32 (without --dtype), or convert it to an int8 .tflite with its own quantization and build that');
   }
   const lowered = dtype === 'int8'
-    ? await lowerInt8(bundle, target.name, { ...options, producer: PRODUCER, log: m => reporter.log(m), progress: (s, d, t, m) => reporter.progress(s, d, t, m) })
+    ? await lowerInt8({ ...bundle, graph: state.graph }, target.name, { ...options, state, producer: PRODUCER, log: m => reporter.log(m), progress: (s, d, t, m) => reporter.progress(s, d, t, m) })
     : lowerModel(state.graph, name => bundle.weights.tensors.get(name), target.name, (name, i, total) => reporter.progress('passes', i, total, name));
   // the kernel before anything is written: a purpose-built one may first need building (minutes, cached)
   const kernel = target.name === 'linux-vm' ? await vmKernel(options.kernel ?? DEFAULT_KERNEL, (done, total, message) => reporter.progress('kernel', done, total, message)) : undefined;

@@ -3,6 +3,7 @@ import { EdgespecError } from '../../errors';
 import { graphToIr } from '../graphToIr';
 import { LoweredModel, planSchedule, runPasses } from '../lowerModel';
 import { Schedule } from '../schedule';
+import { BoundState } from '../state';
 import { selectKernels } from '../selectKernel';
 import { layoutRawWeights } from './blob';
 import { referenceInputs, userCalibrationInputs } from './calibrationInputs';
@@ -21,6 +22,8 @@ export interface Int8Options {
   debugTensors?: boolean;
   log?: (message: string) => void;
   progress?: (stage: string, done: number, total: number, detail?: string) => void;
+  /** A streaming model's state, already turned into the bundle graph's last inputs and outputs (bindState). */
+  state?: BoundState;
 }
 
 export interface LoweredInt8 extends LoweredModel {
@@ -76,6 +79,6 @@ function finish(ir: LoweredInt8['ir'], quantized: QuantizedSchedule, notes: stri
   const schedule = { ...quantized, steps: quantized.steps } as unknown as Schedule;
   const plan = planSchedule(schedule);
   const blob = layoutRawWeights(quantized.weights);
-  const source = emitInt8ModelSource(quantized, plan, blob, options.producer, { profile: options.profile, debugTensors: options.debugTensors });
+  const source = emitInt8ModelSource(quantized, plan, blob, options.producer, { profile: options.profile, debugTensors: options.debugTensors, state: options.state });
   return { ir, schedule, plan, blob, source, notes, quantized };
 }

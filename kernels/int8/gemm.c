@@ -46,7 +46,11 @@ void es_gemm_s8(const int8_t *a, const int8_t *weights, const int32_t *bias, int
     return;
   }
 #elif defined(ES_S8_AVX2)
-  if (k <= PANEL2_KMAX && m >= 2) {
+  if (m == 1) {
+    es_s8_row_gemm(a, weights, k, n, bias, mult, shift, &o, out);
+    return;
+  }
+  if (k <= PANEL2_KMAX) {
     const gemm_rows g = {a, k};
     es_s8_panel2_matmul(&g, widen_gemm_row, m, k, weights, n, bias, mult, shift, &o, out, n);
     return;

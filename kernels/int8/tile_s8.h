@@ -399,6 +399,123 @@ ES_S8_INLINE void es_s8_row_store(__m128i sum, const es_s8_columns *c, const es_
   memcpy(all, &bytes, 4);
   es_s8_store_partial(all, out, 0, 1, cols);
 }
+
+/* The 8 sums of the row x (steps of 32 values) with the 8 weight rows at w, w + stride, ...
+ * (read at the same offsets), plus, if last is not NULL, of last (32 values) with the rows
+ * at offset last_at: one vector, sum j in lane j. */
+ES_S8_INLINE __m256i es_s8_row_sums8(const int8_t *x_row, int32_t steps, const int8_t *last, ptrdiff_t last_at,
+                                     const int8_t *w, ptrdiff_t stride) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  const ptrdiff_t k1 = stride, k2 = 2 * stride, k3 = 3 * stride;
+  __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+#define ES_S8_ROW_STEP(xp, p, q)                                                            \
+  {                                                                                         \
+    const __m256i x = _mm256_loadu_si256((const __m256i *)(xp)), x_abs = _mm256_abs_epi8(x); \
+    c0 = _mm256_add_epi32(c0, es_s8_dot32(x_abs, x, (p), ones));                            \
+    c1 = _mm256_add_epi32(c1, es_s8_dot32(x_abs, x, (p) + k1, ones));                       \
+    c2 = _mm256_add_epi32(c2, es_s8_dot32(x_abs, x, (p) + k2, ones));                       \
+    c3 = _mm256_add_epi32(c3, es_s8_dot32(x_abs, x, (p) + k3, ones));                       \
+    c4 = _mm256_add_epi32(c4, es_s8_dot32(x_abs, x, (q), ones));                            \
+    c5 = _mm256_add_epi32(c5, es_s8_dot32(x_abs, x, (q) + k1, ones));                       \
+    c6 = _mm256_add_epi32(c6, es_s8_dot32(x_abs, x, (q) + k2, ones));                       \
+    c7 = _mm256_add_epi32(c7, es_s8_dot32(x_abs, x, (q) + k3, ones));                       \
+  }
+  const int8_t *p = w, *q = w + 4 * stride;
+  for (int32_t st = 0; st < steps; st++, p += 32, q += 32, x_row += 32) ES_S8_ROW_STEP(x_row, p, q)
+  if (last) ES_S8_ROW_STEP(last, w + last_at, w + 4 * stride + last_at)
+#undef ES_S8_ROW_STEP
+  const __m256i h01 = _mm256_hadd_epi32(c0, c1), h23 = _mm256_hadd_epi32(c2, c3);
+  const __m256i h45 = _mm256_hadd_epi32(c4, c5), h67 = _mm256_hadd_epi32(c6, c7);
+  const __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
+  return _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
+                          _mm256_permute2x128_si256(h0123, h4567, 0x31));
+}
+
+/* A lone row times all n columns (batch-1 fully connected): the sign form of es_s8_row_dot4
+ * on 8 columns at a time, so that |a| is shared by 8 columns, the 8 sums come out of one
+ * reduction as one vector in column order and one es_s8_requant8 requantizes them. The last
+ * 1 to 31 values of K: with k >= 32, one more step over the last 32 values, the ones
+ * already counted zeroed in a (a zero in a makes its product zero); with k < 32, a and the
+ * columns are copied into zero-filled 32-byte buffers, as are the columns of a last group of
+ * fewer than 8. */
+static __attribute__((noinline, unused)) void es_s8_row_gemm(const int8_t *a, const int8_t *weights, int32_t k,
+                                                            int32_t n, const int32_t *bias, const int32_t *mult,
+                                                            const int8_t *shift, const es_s8_output *o, int8_t *out) {
+  static const int8_t keep_last[64] = {0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+                                       0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+                                       -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                       -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+  const int32_t steps = k / 32, tail = k % 32;
+  int8_t short_a[32] __attribute__((aligned(32))) = {0};
+  int8_t last[32] __attribute__((aligned(32))) = {0};
+  if (k < 32) {
+    memcpy(short_a, a, (size_t)k);
+  } else if (tail) {
+    _mm256_store_si256((__m256i *)last, _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(a + k - 32)),
+                                                         _mm256_loadu_si256((const __m256i *)(keep_last + tail))));
+  }
+  for (int32_t j0 = 0; j0 < n; j0 += 8) {
+    const int32_t cols = n - j0 < 8 ? n - j0 : 8;
+    const int8_t *w = weights + (size_t)j0 * k;
+    __m256i sum;
+    if (cols == 8 && k >= 32) {
+      sum = es_s8_row_sums8(a, steps, tail ? last : NULL, k - 32, w, k);
+    } else if (k < 32) {
+      int8_t short_w[8 * 32] __attribute__((aligned(32))) = {0};
+      for (int32_t j = 0; j < cols; j++) {
+        const int8_t *src = w + (size_t)j * k;
+        int32_t i = 0;
+        for (; i + 8 <= k; i += 8) memcpy(short_w + 32 * j + i, src + i, 8);
+        for (; i < k; i++) short_w[32 * j + i] = src[i];
+      }
+      sum = es_s8_row_sums8(short_a, 1, NULL, 0, short_w, 32);
+    } else {
+      int32_t sums[8] = {0};
+      const __m256i ones = _mm256_set1_epi16(1);
+      for (int32_t j = 0; j < cols; j++) {
+        const int8_t *wj = w + (size_t)j * k;
+        __m256i c = _mm256_setzero_si256();
+        for (int32_t st = 0; st < steps; st++) {
+          const __m256i x = _mm256_loadu_si256((const __m256i *)(a + 32 * st)), x_abs = _mm256_abs_epi8(x);
+          c = _mm256_add_epi32(c, es_s8_dot32(x_abs, x, wj + 32 * st, ones));
+        }
+        if (tail) {
+          const __m256i x = _mm256_load_si256((const __m256i *)last), x_abs = _mm256_abs_epi8(x);
+          c = _mm256_add_epi32(c, es_s8_dot32(x_abs, x, wj + k - 32, ones));
+        }
+        const __m128i h = _mm_add_epi32(_mm256_castsi256_si128(c), _mm256_extracti128_si256(c, 1));
+        const __m128i h2 = _mm_hadd_epi32(h, h);
+        sums[j] = _mm_cvtsi128_si32(_mm_hadd_epi32(h2, h2));
+      }
+      sum = _mm256_loadu_si256((const __m256i *)sums);
+    }
+    __m256i b, m, sh;
+    if (cols == 8) {
+      b = bias ? _mm256_loadu_si256((const __m256i *)(bias + j0)) : _mm256_setzero_si256();
+      m = _mm256_loadu_si256((const __m256i *)(mult + j0));
+      sh = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(shift + j0)));
+    } else {
+      int32_t b8[8] = {0}, m8[8] = {0}, s8[8] = {0};
+      for (int32_t j = 0; j < cols; j++) {
+        b8[j] = bias ? bias[j0 + j] : 0;
+        m8[j] = mult[j0 + j];
+        s8[j] = shift[j0 + j];
+      }
+      b = _mm256_loadu_si256((const __m256i *)b8);
+      m = _mm256_loadu_si256((const __m256i *)m8);
+      sh = _mm256_loadu_si256((const __m256i *)s8);
+    }
+    const es_s8_requant8_consts q = es_s8_requant8_make(m, sh, o);
+    const __m128i bytes = es_s8_bytes8(es_s8_requant8(&q, _mm256_add_epi32(sum, b)));
+    if (cols == 8) {
+      _mm_storel_epi64((__m128i *)(void *)(out + j0), bytes);
+    } else {
+      int8_t all[16];
+      _mm_storeu_si128((__m128i *)all, bytes);
+      es_s8_store_partial(all, out + j0, 0, 1, cols);
+    }
+  }
+}
 #else
 /* One row against 4 weight rows (see the NEON es_s8_row_dot4): plain loops that gcc
  * vectorizes for the host's CPU, instead of the 4 x 4 tile computing the row four times. */

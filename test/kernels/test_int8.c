@@ -647,6 +647,10 @@ int main(void) {
   test_gemm("K=72 n=130", 9, 72, 130, 0, 0);
   test_gemm("fully connected 1280->1001", 1, 1280, 1001, 0, 1);
   test_gemm("expand 24->144", 50, 24, 144, 0, 1);
+  /* lone rows on AVX2: groups of 8 columns, K < 32, and a K tail after whole 32-value steps */
+  test_gemm("fully connected 8->128", 1, 8, 128, 0, 1);
+  test_gemm("fully connected 1000->21 (K tail 8, 5 columns left)", 1, 1000, 21, 0, 1);
+  test_gemm("fully connected 77->16 extreme values", 1, 77, 16, 1, 1);
   sweep_gemm();
   sweep_depthwise();
   sweep_conv();

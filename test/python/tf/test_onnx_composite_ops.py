@@ -80,3 +80,13 @@ def test_post_processing_ops_are_refused_saying_where_they_belong(tmp_path, op):
     with pytest.raises(UnsupportedOpsError, match="leaves to the code that reads the image's outputs"):
         capture_onnx_file(path, out=tmp_path / "bundle")
     assert not (tmp_path / "bundle").exists()
+
+
+def test_swish_of_opset_24_is_silu_or_x_times_a_scaled_sigmoid(tmp_path):
+    nodes = [helper.make_node("Swish", ["x"], ["unit"]), helper.make_node("Swish", ["x"], ["half"], alpha=0.5)]
+    graph = helper.make_graph(nodes, "swish", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 7])],
+                              [helper.make_tensor_value_info(o, TensorProto.FLOAT, [2, 7]) for o in ("unit", "half")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 24)], ir_version=10), str(tmp_path / "s.onnx"))
+    result = capture_onnx_file(tmp_path / "s.onnx", out=tmp_path / "bundle")
+    assert [n["op"] for n in load_graph(result.path)["nodes"]] == ["silu", "mul", "sigmoid", "mul"]
+    assert assert_interpreter_agrees(result.path) < 1e-6

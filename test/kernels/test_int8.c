@@ -511,6 +511,41 @@ static void test_activations_s8(void) {
     free(diff_want);
   }
 
+  /* add with broadcast strides (a constant bias row, a scalar): every pair of codes, then a row broadcast with a clamp,
+   * against TFLite's ADD written plainly */
+  {
+    int8_t *sum = malloc(256 * 256), *sum_want = malloc(256 * 256);
+    const int32_t shape[4] = {1, 1, 256, 256}, a_str[4] = {0, 0, 1, 0}, b_str[4] = {0, 0, 0, 1};
+    for (int i = 0; i < 256; i++)
+      for (int j = 0; j < 256; j++) {
+        const int32_t sa = ref_requant((all[i] - 7) * (1 << 20), 1073741824, 0);
+        const int32_t sb = ref_requant((all[j] + 3) * (1 << 20), 1288490189, -1);
+        sum_want[i * 256 + j] = (int8_t)clampi(-5 + ref_requant(sa + sb, 1342177280, -18), -128, 127);
+      }
+    es_add_broadcast_s8(all, a_str, 7, 1073741824, 0, all, b_str, -3, 1288490189, -1, sum, shape, -5, 1342177280, -18, -128, 127);
+    check_s8("add_broadcast_s8 every pair of codes", sum, sum_want, 256 * 256);
+    const int32_t row_shape[4] = {1, 1, 4, 64}, row_a[4] = {0, 0, 64, 1}, row_b[4] = {0, 0, 0, 1};
+    for (int r = 0; r < 4; r++)
+      for (int k = 0; k < 64; k++) {
+        const int32_t sa = ref_requant((all[r * 64 + k] + 128) * (1 << 20), 1431655765, -1);
+        const int32_t sb = ref_requant((all[k + 100] - 0) * (1 << 20), 1073741824, 0);
+        sum_want[r * 64 + k] = (int8_t)clampi(10 + ref_requant(sa + sb, 1717986918, -19), -50, 60);
+      }
+    es_add_broadcast_s8(all, row_a, -128, 1431655765, -1, all + 100, row_b, 0, 1073741824, 0, sum, row_shape, 10, 1717986918, -19, -50, 60);
+    check_s8("add_broadcast_s8 bias row broadcast, clamped", sum, sum_want, 256);
+    const int8_t one = 127;
+    const int32_t one_str[4] = {0, 0, 0, 0};
+    for (int k = 0; k < 256; k++) {
+      const int32_t sa = ref_requant((one + 128) * (1 << 20), 1073741824, 0);
+      const int32_t sb = ref_requant((all[k] + 128) * (1 << 20), 1073741824, 0);
+      sum_want[k] = (int8_t)clampi(-47 + ref_requant(sa + sb, 1090519040, -19), -128, 127);
+    }
+    es_add_broadcast_s8(&one, one_str, -128, 1073741824, 0, all, b_str, -128, 1073741824, 0, sum, (const int32_t[4]){1, 1, 1, 256}, -47, 1090519040, -19, -128, 127);
+    check_s8("add_broadcast_s8 scalar constant", sum, sum_want, 256);
+    free(sum);
+    free(sum_want);
+  }
+
   /* softmax: rows of every code and of a few, along the last axis and along a middle axis (inner 2),
    * against the same float arithmetic written plainly */
   {

@@ -145,6 +145,13 @@ void es_sub_s8(const int8_t *a, const int32_t a_strides[4], int32_t a_zp, int32_
                const int8_t *b, const int32_t b_strides[4], int32_t b_zp, int32_t b_mult, int32_t b_shift, int8_t *out,
                const int32_t out_shape[4], int32_t out_zp, int32_t out_mult, int32_t out_shift, int32_t act_min,
                int32_t act_max);
+/* TFLite's ADD, broadcast over 4 dims (strides as es_add_f32), es_add_s8's arithmetic: out =
+ * clamp(out_zp + requant(sa + sb, out_mult, out_shift), act_min, act_max), sa and sb as in
+ * es_sub_s8. For a constant operand or one broadcast along dims longer than 1. */
+void es_add_broadcast_s8(const int8_t *a, const int32_t a_strides[4], int32_t a_zp, int32_t a_mult, int32_t a_shift,
+                         const int8_t *b, const int32_t b_strides[4], int32_t b_zp, int32_t b_mult, int32_t b_shift,
+                         int8_t *out, const int32_t out_shape[4], int32_t out_zp, int32_t out_mult, int32_t out_shift,
+                         int32_t act_min, int32_t act_max);
 /* TFLite's int8 SOFTMAX (its float-table kernel) along the middle axis of [outer][axis][inner]:
  * table[255 - d] = expf(-in_scale * d) for d in [0, 255]; per column, m = the largest code,
  * out = clamp(roundf(table[255 - m + q] / (sum * out_scale)) + out_zp). Not in place. */

@@ -131,18 +131,57 @@ function addSubMultipliers(pa: QParams, pb: QParams, pout: QParams): { ma: Fixed
   };
 }
 
-/** int8 add: both operands activations, each read densely or broadcast along size-1 dims only. */
+/**
+ * An operand of an int8 add, sub or mul in int8: an activation as held, a constant as codes in the
+ * model's own parameters (per tensor), or, calibrated, in int8 over its range and 0. Undefined when
+ * a constant cannot be held so (per-channel given parameters): the step then stays fp32.
+ */
+function int8Operand(q: Int8Context, t: string, step: BinaryStep): { name: string; p: QParams } | undefined {
+  const fw = q.fpWeights.get(t);
+  if (!fw) {
+    const name = q.as(t, 's8', step.from);
+    return { name, p: q.paramsOf(name) };
+  }
+  let p: QParams | undefined;
+  if (!q.given) {
+    p = activationParams(fw.data.reduce((m, v) => Math.min(m, v), 0), fw.data.reduce((m, v) => Math.max(m, v), 0));
+  } else {
+    const given = givenWeight(q, fw.source);
+    p = given && given.scales.length === 1 ? { scale: given.scales[0], zp: given.zeroPoints[0] } : undefined;
+  }
+  return p && { name: constantCodes(q, t, p, step), p };
+}
+
+/** Both operands of a binary int8 step, or undefined when both are constants or one cannot be held in int8. */
+function int8Operands(step: BinaryStep, q: Int8Context): [{ name: string; p: QParams }, { name: string; p: QParams }] | undefined {
+  const s = step.args;
+  if (q.fpWeights.has(s.a) && q.fpWeights.has(s.b)) return undefined;
+  const a = int8Operand(q, s.a, step);
+  const b = a && int8Operand(q, s.b, step);
+  return a && b ? [a, b] : undefined;
+}
+
+/**
+ * int8 add as TFLite's ADD (es_add_s8's 20-bit scheme). Operands read densely (or broadcast along
+ * size-1 dims only) take es_add_s8; a constant or broadcast operand (an LSTM's bias row, a scalar)
+ * takes es_add_broadcast_s8, the same arithmetic through 4-D strides.
+ */
 function lowerAdd(step: BinaryStep, q: Int8Context): void {
   const s = step.args;
-  const dense = denseStrides(s.outShape);
-  const isAct = (t: string) => !q.fpWeights.has(t);
-  if (!(isAct(s.a) && isAct(s.b) && [s.aStrides, s.bStrides].every(st => st.every((v, i) => v === dense[i] || s.outShape[i] === 1)))) return q.fallback(step);
-  const a = q.as(s.a, 's8', step.from);
-  const b = q.as(s.b, 's8', step.from);
-  const pa = q.paramsOf(a), pb = q.paramsOf(b);
+  const operands = int8Operands(step, q);
+  if (!operands) return q.fallback(step);
+  const [{ name: a, p: pa }, { name: b, p: pb }] = operands;
   const pout = q.rangeParams(s.y);
   const { ma, mb, mo } = addSubMultipliers(pa, pb, pout);
   const [lo, hi] = activationBounds(s.act.min, s.act.max, pout);
+  const dense = denseStrides(s.outShape);
+  const isDense = (st: number[]) => st.every((v, i) => v === dense[i] || s.outShape[i] === 1);
+  if (!(isDense(s.aStrides) && isDense(s.bStrides))) {
+    return q.outputS8(s.y, pout, y => q.push({
+      kernel: 'add_broadcast_s8', from: step.from, op: step.op, reads: [a, b], writes: [y], inPlace: [],
+      call: p => `es_add_broadcast_s8(${p.read(a)}, ${ints(s.aStrides)}, ${pa.zp}, ${ma.mult}, ${ma.shift}, ${p.read(b)}, ${ints(s.bStrides)}, ${pb.zp}, ${mb.mult}, ${mb.shift},\n      ${p.write(y)}, ${ints(s.outShape)}, ${pout.zp}, ${mo.mult}, ${mo.shift}, ${lo}, ${hi})`
+    }), step.from);
+  }
   const count = numel(s.outShape);
   const inPlace = step.inPlace.filter(t => t === s.a || t === s.b).map(t => (t === s.a ? a : b)).filter(t => q.homeOf(t) === 'arena');
   q.outputS8(s.y, pout, y => q.push({
@@ -209,18 +248,9 @@ function lowerMaxMin(step: BinaryStep, q: Int8Context): void {
  */
 function lowerMul(step: BinaryStep, q: Int8Context): void {
   const s = step.args;
-  const isConst = (t: string) => q.fpWeights.has(t);
-  if (isConst(s.a) && isConst(s.b)) return q.fallback(step);
-  const constParams = (t: string): QParams | undefined => {
-    const fw = q.fpWeights.get(t)!;
-    if (!q.given) return activationParams(fw.data.reduce((m, v) => Math.min(m, v), 0), fw.data.reduce((m, v) => Math.max(m, v), 0));
-    const given = givenWeight(q, fw.source);
-    return given && given.scales.length === 1 ? { scale: given.scales[0], zp: given.zeroPoints[0] } : undefined;
-  };
-  const params = [s.a, s.b].map(t => (isConst(t) ? constParams(t) : null));
-  if (params.some(p => p === undefined)) return q.fallback(step);
-  const [a, b] = [s.a, s.b].map((t, i) => (isConst(t) ? constantCodes(q, t, params[i]!, step) : q.as(t, 's8', step.from)));
-  const [pa, pb] = [s.a, s.b].map((t, i) => (isConst(t) ? params[i]! : q.paramsOf(i === 0 ? a : b)));
+  const operands = int8Operands(step, q);
+  if (!operands) return q.fallback(step);
+  const [{ name: a, p: pa }, { name: b, p: pb }] = operands;
   const pout = q.rangeParams(s.y);
   const m = fixedMultiplier(pa.scale * pb.scale / pout.scale);
   const [lo, hi] = activationBounds(s.act.min, s.act.max, pout);
@@ -233,14 +263,14 @@ function lowerMul(step: BinaryStep, q: Int8Context): void {
 /**
  * int8 sub as TFLite's SUB (its ADD's scheme, es_add_s8): both operands less their zero points
  * shifted left by 20 bits and rescaled to twice the larger input scale, the difference requantized
- * to the output (multipliers in double, as its Prepare), broadcast. Both operands are activations.
+ * to the output (multipliers in double, as its Prepare), broadcast. A constant operand (a GRU's
+ * 1 - z) is held as int8 codes, as lowerMul holds one.
  */
 function lowerSub(step: BinaryStep, q: Int8Context): void {
   const s = step.args;
-  if (q.fpWeights.has(s.a) || q.fpWeights.has(s.b)) return q.fallback(step);
-  const a = q.as(s.a, 's8', step.from);
-  const b = q.as(s.b, 's8', step.from);
-  const pa = q.paramsOf(a), pb = q.paramsOf(b);
+  const operands = int8Operands(step, q);
+  if (!operands) return q.fallback(step);
+  const [{ name: a, p: pa }, { name: b, p: pb }] = operands;
   const pout = q.rangeParams(s.y);
   const { ma, mb, mo } = addSubMultipliers(pa, pb, pout);
   const [lo, hi] = activationBounds(s.act.min, s.act.max, pout);

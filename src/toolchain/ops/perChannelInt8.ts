@@ -2,6 +2,8 @@
 // weights quantized per output channel (or the model's own integers), the input zero point
 // folded into an int32 bias, and one requantization multiplier and shift per channel.
 
+import { createHash } from 'crypto';
+
 import { EdgespecError } from '../errors';
 import { KernelStep } from '../build/schedule';
 import { numel } from '../build/shape';
@@ -60,10 +62,14 @@ export function lowerPerChannel(step: Extract<KernelStep, { kernel: 'conv2d' | '
     if (qbias[c] !== (qbias[c] | 0)) throw new EdgespecError('int8-bias-overflow', `the folded int32 bias of ${fw.source}, channel ${c}, does not fit 32 bits`, 'the input zero point times the channel\'s weight sum is too large; requantize the model');
   }
   const module = fw.module;
+  // A weight shared by several steps (an unrolled RNN's time steps) keeps one copy of its codes; its bias, multipliers
+  // and shifts depend on each step's input and output parameters, so they are named by their bytes: equal tables are shared.
+  const byBytes = (suffix: string, bytes: Buffer) => `${a.w}#${suffix}:${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}`;
+  const [biasBytes, multBytes, shiftBytes] = [int32Bytes(qbias), int32Bytes(mults), Buffer.from(shifts.buffer)];
   const wq = ctx.addWeight({ name: `${a.w}#s8`, source: fw.source, module, shape, packing, bytes: Buffer.from(q.buffer, q.byteOffset, q.byteLength), elementBytes: 1 });
-  const bq = ctx.addWeight({ name: `${a.w}#bias`, source: a.b ? ctx.fpWeights.get(a.b)!.source : fw.source, module, shape: [channels], packing: 'int32 bias, input zero point folded', bytes: int32Bytes(qbias), elementBytes: 4 });
-  const mq = ctx.addWeight({ name: `${a.w}#mult`, source: fw.source, module, shape: [channels], packing: 'int32 requantization multipliers', bytes: int32Bytes(mults), elementBytes: 4 });
-  const sq = ctx.addWeight({ name: `${a.w}#shift`, source: fw.source, module, shape: [channels], packing: 'int8 requantization shifts', bytes: Buffer.from(shifts.buffer), elementBytes: 1 });
+  const bq = ctx.addWeight({ name: byBytes('bias', biasBytes), source: a.b ? ctx.fpWeights.get(a.b)!.source : fw.source, module, shape: [channels], packing: 'int32 bias, input zero point folded', bytes: biasBytes, elementBytes: 4 });
+  const mq = ctx.addWeight({ name: byBytes('mult', multBytes), source: fw.source, module, shape: [channels], packing: 'int32 requantization multipliers', bytes: multBytes, elementBytes: 4 });
+  const sq = ctx.addWeight({ name: byBytes('shift', shiftBytes), source: fw.source, module, shape: [channels], packing: 'int8 requantization shifts', bytes: shiftBytes, elementBytes: 1 });
   const [lo, hi] = activationBounds(a.act.min, a.act.max, pout);
   const reads = [x, wq, bq, mq, sq];
   ctx.outputS8(a.y, pout, y => {

@@ -6,28 +6,8 @@ import { ExpandNode, GatherNode, SliceNode, TileNode, WhereNode } from '../build
 import { GatherStep, StridedCopyStep, WhereStep } from '../build/schedule';
 import { formatShape, numel } from '../build/shape';
 import { ints } from './cText';
+import { copiesAsCodes, lowerCodeCopy, MAX_STRIDED_RANK, rowMajorStrides, simplifyWalk as simplify } from './codeCopyInt8';
 import { Int8Context, KernelModule, LayoutContext, NotSupported, OpModule, OpRule, SelectContext } from './opModule';
-
-const MAX_STRIDED_RANK = 8;
-
-const rowMajorStrides = (shape: number[]) => shape.map((_, d) => numel(shape.slice(d + 1)));
-
-/** Drops size-1 dims and merges neighbours that walk memory as one dim. */
-function simplify(shape: number[], strides: number[]): { shape: number[]; strides: number[] } {
-  const out: { size: number; stride: number }[] = [];
-  shape.forEach((size, d) => {
-    if (size === 1) return;
-    const prev = out[out.length - 1];
-    if (prev && prev.stride === strides[d] * size) {
-      prev.size *= size;
-      prev.stride = strides[d];
-    } else {
-      out.push({ size, stride: strides[d] });
-    }
-  });
-  if (out.length === 0) out.push({ size: 1, stride: 1 });
-  return { shape: out.map(o => o.size), strides: out.map(o => o.stride) };
-}
 
 /** One strided-copy step, or a plain copy when the walk is the input's own order. */
 function pushStridedCopy(node: SliceNode | ExpandNode | TileNode, s: SelectContext, walk: number[], strides: number[], offset: number): void {
@@ -218,16 +198,11 @@ function stridedRead(x: Float32Array, a: StridedCopyStep['args']): Float32Array 
   return y;
 }
 
-/** A copy of codes: the output keeps the input's quantization (an int8 .tflite's must already match). */
+/** A copy of codes (codeCopyInt8.ts): calibrated, the output keeps the input's quantization. */
 function lowerStridedCopy(step: StridedCopyStep, q: Int8Context): void {
   const a = step.args;
-  if (q.given && !q.sameGivenParams(a.x, a.y)) return q.fallback(step);
-  const x = q.as(a.x, 's8', step.from);
-  const p = q.paramsOf(x);
-  q.outputS8(a.y, p, y => q.push({
-    kernel: 'strided_copy_s8', from: step.from, op: step.op, reads: [x], writes: [y], inPlace: [],
-    call: ptr => `es_strided_copy_s8(${ptr.read(x)}, ${ptr.write(y)}, ${a.shape.length}, ${ints(a.shape)}, ${ints(a.strides)}, ${a.offset})`
-  }), step.from);
+  if (!copiesAsCodes(q, a.x)) return q.fallback(step); // a constant expanded
+  lowerCodeCopy(q, step.from, step.op, a.x, a.y, a.shape, a.strides, a.offset);
 }
 
 const stridedCopyKernel: KernelModule<StridedCopyStep> = {

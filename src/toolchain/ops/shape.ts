@@ -8,6 +8,7 @@ import { fixedMultiplier } from '../build/quantize/params';
 import { inversePerm, isIdentityPerm, numel } from '../build/shape';
 import { floatLiteral, ints } from './cText';
 import { originalOrderToNHWC } from './common';
+import { copiesAsCodes, lowerCodeCopy } from './codeCopyInt8';
 import { Int8Context, KernelModule, NotSupported, OpModule, OpRule } from './opModule';
 
 const MAX_TRANSPOSE_RANK = 6;
@@ -198,11 +199,24 @@ const concatKernel: KernelModule<ConcatStep> = {
   }
 };
 
+/** int8 split: each output a strided copy of its run of the middle axis of [outer][axis][inner]. */
+function lowerSplit(step: SplitStep, q: Int8Context): void {
+  const a = step.args;
+  if (!copiesAsCodes(q, a.x)) return q.fallback(step);
+  const total = a.sizes.reduce((p, v) => p + v, 0);
+  let before = 0;
+  a.ys.forEach((y, i) => {
+    lowerCodeCopy(q, step.from, step.op, a.x, y, [a.outer, a.sizes[i] * a.inner], [total * a.inner, 1], before * a.inner);
+    before += a.sizes[i];
+  });
+}
+
 const splitKernel: KernelModule<SplitStep> = {
   call: (step, p, fn) => {
     const a = step.args;
     return `${fn}(${p.read(a.x)}, (float *const[]){${a.ys.map(y => p.write(y)).join(', ')}},\n      ${ints(a.sizes)}, ${a.ys.length}, ${a.outer}, ${a.inner})`;
   },
+  int8: lowerSplit,
   reference(step, get) {
     const a = step.args;
     const x = get(a.x);
@@ -239,11 +253,19 @@ const padKernel: KernelModule<PadStep> = {
   }
 };
 
+/** int8 copy (a slice that is a prefix, a reshape that copies): the codes as they are. */
+function lowerCopy(step: CopyStep, q: Int8Context): void {
+  const a = step.args;
+  if (!copiesAsCodes(q, a.x)) return q.fallback(step);
+  lowerCodeCopy(q, step.from, step.op, a.x, a.y, [a.count], [1], 0);
+}
+
 const copyKernel: KernelModule<CopyStep> = {
   call: (step, p, fn) => {
     const a = step.args;
     return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.count})`;
   },
+  int8: lowerCopy,
   reference: (step, get) => [get(step.args.x)]
 };
 

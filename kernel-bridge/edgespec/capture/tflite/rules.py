@@ -21,6 +21,7 @@ from .. import rearrange
 from ..slicing import slice_attrs
 from ..lowering_base import normalize_axis, product, same_padding, window_output_size
 from .recurrent_rules import RULES as RECURRENT_RULES
+from .composite_rules import RULES as COMPOSITE_RULES
 
 
 def _input(op: FbOperator, position: int) -> int:
@@ -590,4 +591,5 @@ RULES: Dict[str, Callable[[TfliteLowering, FbOperator], None]] = {
     "QUANTIZE": quantize,
     **VARIABLE_RULES,
     **RECURRENT_RULES,
+    **COMPOSITE_RULES,
 }

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sweep_common import REPO, CaseResult, build_and_run, head_commit, machine_line, one_line, write_json  # noqa: E402
+from sweep_common import REPO, CaseResult, build_and_run, head_commit, machine_line, one_line, publish  # noqa: E402
 from edge_onnx_models import MODELS, EdgeModel  # noqa: E402
 from edge_onnx_export import VARIANTS, export  # noqa: E402
 
@@ -110,8 +110,8 @@ def write_from_json(files: List[Path], args) -> int:
     order = [f"{m.name}/{v}" for m in MODELS for v in VARIANTS]
     results = [rows[name] for name in order if name in rows]
     parts = "; ".join(p for p in (f"{len(files)} parts run separately" if len(files) > 1 else "", args.note) if p)
-    Path(args.out).write_text(markdown(results, sum(r.seconds for r in results), args.target, parts, head_commit()))
-    print(f"{sum(r.status == 'pass' for r in results)} of {sum(r.status != 'skipped' for r in results)} exports pass; table in {args.out}")
+    publish(args.out, markdown(results, sum(r.seconds for r in results), args.target, parts, head_commit()), results, None,
+            [r for r in results if r.status != "skipped"], "exports pass")
     return 0
 
 
@@ -143,11 +143,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             shutil.rmtree(work / f"{model.name}_{variant}", ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    Path(args.out).write_text(markdown(results, time.monotonic() - started, args.target, selection, head_commit()))
-    if args.json:
-        write_json(Path(args.json), results)
-    tried = [r for r in results if r.status != "skipped"]
-    print(f"{sum(r.status == 'pass' for r in tried)} of {len(tried)} exports pass; table in {args.out}")
+    publish(args.out, markdown(results, time.monotonic() - started, args.target, selection, head_commit()), results,
+            args.json, [r for r in results if r.status != "skipped"], "exports pass")
     return 0
 
 

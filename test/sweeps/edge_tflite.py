@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sweep_common import CaseResult, build_and_run, cli, error_of, machine_line, one_line, write_json  # noqa: E402
+from sweep_common import CaseResult, build_and_run, cli, error_of, machine_line, one_line, publish  # noqa: E402
 import edge_tflite_models as models  # noqa: E402
 
 
@@ -160,17 +160,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"{result.name}: {result.status} {result.stage} {result.message[:200]} "
                   f"{result.detail.get('max_abs_error', '')} ({result.seconds:.0f} s)", flush=True)
             shutil.rmtree(work / re.sub(r"\W+", "_", case.label), ignore_errors=True)
-            Path(args.out).parent.mkdir(parents=True, exist_ok=True)  # the table so far, should the sweep be stopped
-            Path(args.out).write_text(markdown(results, time.monotonic() - started, args.target, selection))
-            if args.json:
-                write_json(Path(args.json), results)
+            # the table so far, should the sweep be stopped
+            publish(args.out, markdown(results, time.monotonic() - started, args.target, selection), results, args.json)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(markdown(results, time.monotonic() - started, args.target, selection))
-    if args.json:
-        write_json(Path(args.json), results)
-    print(f"{sum(r.status == 'pass' for r in results)} of {len(results)} pass; table in {args.out}")
+    publish(args.out, markdown(results, time.monotonic() - started, args.target, selection), results, args.json, results)
     return 0
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sweep_common import CaseResult, build_and_run, cli, error_of, machine_line, one_line, result_of, write_json  # noqa: E402
+from sweep_common import CaseResult, build_and_run, cli, error_of, machine_line, one_line, publish, result_of  # noqa: E402
 
 MAX_PARAMETERS = 100_000_000
 SEED = 0
@@ -169,12 +169,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                 shutil.rmtree(work / name, ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(markdown(results, time.monotonic() - started, args.int8, args.models))
-    if args.json:
-        write_json(Path(args.json), results)
-    considered = [r for r in results if r.status != "skipped"]
-    print(f"{sum(r.status == 'pass' for r in considered)} of {len(considered)} pass; table in {args.out}")
+    publish(args.out, markdown(results, time.monotonic() - started, args.int8, args.models), results, args.json,
+            [r for r in results if r.status != "skipped"])
     return 0
 
 

@@ -19,7 +19,7 @@ from typing import List, Optional
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sweep_common import CaseResult, build_and_run, machine_line, one_line, write_json  # noqa: E402
+from sweep_common import CaseResult, build_and_run, machine_line, one_line, publish  # noqa: E402
 
 SUITES = ("pytorch-converted", "pytorch-operator")
 RTOL, ATOL = 1e-3, 1e-5
@@ -154,11 +154,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             shutil.rmtree(work / case.name, ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    Path(args.out).write_text(markdown(results, three_d, time.monotonic() - started))
-    if args.json:
-        write_json(Path(args.json), results)
-    flat = [r for r in results if r.name not in three_d]
-    print(f"{sum(r.status == 'pass' for r in flat)} of {len(flat)} non-3-D cases pass; table in {args.out}")
+    publish(args.out, markdown(results, three_d, time.monotonic() - started), results, args.json,
+            [r for r in results if r.name not in three_d], "non-3-D cases pass")
     return 0
 
 

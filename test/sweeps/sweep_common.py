@@ -97,3 +97,15 @@ def head_commit() -> str:
 def write_json(path: Path, results: List[CaseResult]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps([asdict(r) for r in results], indent=1) + "\n")
+
+
+def publish(out: str, table: str, results: List[CaseResult], json_path: Optional[str],
+            counted: Optional[List[CaseResult]] = None, noun: str = "pass") -> None:
+    """A sweep's closing (or its progress so far): the markdown table, the rows as JSON when
+    asked, and, given the rows that count, one line with how many of them pass."""
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(table)
+    if json_path:
+        write_json(Path(json_path), results)
+    if counted is not None:
+        print(f"{sum(r.status == 'pass' for r in counted)} of {len(counted)} {noun}; table in {out}")

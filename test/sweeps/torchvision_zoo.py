@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sweep_common import CaseResult, build_and_run, head_commit, machine_line, one_line, read_json, write_json  # noqa: E402
+from sweep_common import CaseResult, build_and_run, head_commit, machine_line, one_line, publish, read_json, write_json  # noqa: E402
 
 MAX_PARAMETERS = 100_000_000
 SEED = 0
@@ -177,9 +177,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                 write_json(Path(args.json), results)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    Path(args.out).write_text(markdown(results, time.monotonic() - started + earlier_seconds, args.target, args.models))
-    considered = [r for r in results if r.status != "skipped"]
-    print(f"{sum(r.status == 'pass' for r in considered)} of {len(considered)} models pass; table in {args.out}")
+    publish(args.out, markdown(results, time.monotonic() - started + earlier_seconds, args.target, args.models), results,
+            args.json, [r for r in results if r.status != "skipped"], "models pass")
     return 0
 
 

@@ -5,7 +5,9 @@ tf.lite.Interpreter bit for bit. Its uint8 weights failed at capture before ("it
 uint8"): they were taken before the uint8 -> int8 move. TensorFlow runs in a subprocess only."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from safetensors.numpy import load_file
 
 from bundle_checks import load_graph
 from conftest import cli_result, run_python
@@ -45,23 +47,33 @@ def test_a_legacy_uint8_model_runs_as_int8_bit_for_bit(tmp_path, target):
     assert agreement["max_abs_error"] == 0 and agreement["top1_match"], agreement
 
 
+
 ASYMMETRIC_UINT8 = LEGACY_UINT8.replace(
     "rng.uniform(-0.5, 0.5, (3, 3, 3, 4)).astype(np.float32)), min=-0.5, max=0.5",
-    "rng.uniform(-0.3, 0.2, (3, 3, 3, 4)).astype(np.float32)), min=-0.3, max=0.5").replace(
+    "np.where(rng.uniform(size=(3, 3, 3, 4)) < 0.1, float(sys.argv[2]), rng.uniform(-0.3, 0.2, (3, 3, 3, 4)))"
+    ".astype(np.float32)), min=-0.3, max=0.5").replace(
     "rng.uniform(-0.2, 0.2, (256, 5)).astype(np.float32)), min=-0.2, max=0.2",
-    f"rng.uniform(-0.1, float(sys.argv[2]), (256, 5)).astype(np.float32)), min=-0.1, max=0.3")
+    "np.where(rng.uniform(size=(256, 5)) < 0.05, float(sys.argv[3]), rng.uniform(-0.1, 0.1, (256, 5)))"
+    ".astype(np.float32)), min=-0.1, max=0.3")
 
 
-def test_asymmetric_uint8_weights_that_fit_int8_become_symmetric_and_stay_bit_exact(tmp_path):
-    """TF1 fake-quant weights over an asymmetric range (min -0.3, max 0.5: zero point 96; min -0.1, max 0.3:
-    zero point 64) whose values use part of it: codes minus zero point fit [-127, 127], so they are the
-    int8 codes of the same real values with zero point 0, and the image is bit-exact."""
-    assert ASYMMETRIC_UINT8 != LEGACY_UINT8 and "min=-0.1, max=0.3" in ASYMMETRIC_UINT8
-    run_python(ASYMMETRIC_UINT8, str(tmp_path / "asymmetric.tflite"), "0.1", cwd=tmp_path)
+@pytest.mark.parametrize("largest", [("0.2", "0.1"), ("0.45", "0.28")], ids=["fit_int8", "split"])
+def test_asymmetric_uint8_weights_run_as_symmetric_int8_and_stay_bit_exact(tmp_path, largest):
+    """TF1 fake-quant weights over asymmetric ranges: conv [-0.3, 0.5] (uint8 zero point 96), fully connected
+    [-0.1, 0.3] (zero point 64). Values up to 0.2 and 0.1 keep codes minus zero point within [-127, 127]: the
+    same real values as symmetric int8 codes. Values up to 0.45 and 0.28 do not: each layer reads its input
+    twice (concatenated along channels) against its codes split into two symmetric parts. Both are bit-exact."""
+    assert ASYMMETRIC_UINT8.count("sys.argv[2]") == 1 and ASYMMETRIC_UINT8.count("sys.argv[3]") == 1
+    run_python(ASYMMETRIC_UINT8, str(tmp_path / "asymmetric.tflite"), *largest, cwd=tmp_path)
     bundle = tmp_path / "bundle"
-    cli_result([str(tmp_path / "asymmetric.tflite"), "--out", str(bundle)], tmp_path)
-    weights = [t for t in load_graph(bundle)["tensors"].values() if t["dtype"] == "int8" and "quantization" in t
+    result = cli_result([str(tmp_path / "asymmetric.tflite"), "--out", str(bundle)], tmp_path)
+    split = [note for note in result["notes"] if "asymmetric uint8 weights" in note]
+    assert split == ([] if largest[0] == "0.2" else [split[0]]) and (not split or split[0].startswith("2 layers")), split
+    graph = load_graph(bundle)
+    weights = [t for t in graph["tensors"].values() if t["dtype"] == "int8" and "quantization" in t
                and len(t["shape"]) > 1 and t["shape"][0] in (4, 5)]
     assert len(weights) == 2 and all(t["quantization"]["zero_point"] == [0] for t in weights), weights
+    reference = load_file(str(bundle / "reference.safetensors"))["output.0"]
+    assert np.ptp(reference) > 0.2, reference  # not saturated: the weights decide the answer
     agreement = _build_and_run(bundle, "host")
     assert agreement["max_abs_error"] == 0 and agreement["top1_match"], agreement

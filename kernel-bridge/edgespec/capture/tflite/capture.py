@@ -118,7 +118,10 @@ def interpreter_outputs(model_bytes: bytes, lowered: LoweredTflite, inputs: Sequ
 
 def _tensor_values(interpreter, wanted: Dict[str, int]) -> Dict[int, np.ndarray]:
     values: Dict[int, np.ndarray] = {}
-    for index in set(wanted.values()):
+    # a tensor the lowering added to its view of the model (uint8_weights.py) is not the interpreter's:
+    # asking for an index past its tensors crashes the process instead of raising
+    known = {int(d["index"]) for d in interpreter.get_tensor_details()}
+    for index in set(wanted.values()) & known:
         try:
             values[index] = np.array(interpreter.get_tensor(index))
         except ValueError:  # a tensor the interpreter holds no data for: left out

@@ -19,6 +19,7 @@ from .index_wrap import find_index_wraps, skipped_ops
 from ..lowering_base import Unmappable, UnsupportedCollector
 from .variables import Variables, add_state
 from .fold import fold_constant_op
+from .uint8_weights import split_asymmetric_weights
 from .atrous import find_atrous
 from .int8 import dequantized, is_int8_model, quantization_record, uint8_as_int8
 from ...errors import ModelInputError, UnsupportedOpsError
@@ -84,6 +85,7 @@ class TfliteLowering:
         self.rules = rules
         self.module_namer = module_namer
         uint8 = uint8_as_int8(model)  # before the constants are taken: a legacy uint8 model's weights are uint8 too
+        split = split_asymmetric_weights(model) if uint8 else 0  # its asymmetric weights, exact for int8 kernels
         self.builder = GraphBuilder("NHWC")
         self.unsupported = UnsupportedCollector()
         self.inventory: Counter = Counter()
@@ -103,6 +105,10 @@ class TfliteLowering:
         if uint8:
             self.builder.notes.append(f"a uint8 model: its {uint8} uint8 tensors run as int8 with the same real values "
                                       "(codes and zero points minus 128), as TensorFlow Lite Micro runs them")
+        if split:
+            self.builder.notes.append(f"{split} layer{'s' if split != 1 else ''} with asymmetric uint8 weights (zero point "
+                                      "not 128) read their input repeated along channels with the weights' codes "
+                                      "split into symmetric int8 parts: the same integer sums, more multiply-adds")
 
     # ----- the walk -----
     def run(self) -> LoweredTflite:

@@ -427,3 +427,46 @@ def test_onnx_conv_transpose1d_capture_build_and_agree(tmp_path):
     result = capture_onnx_file(path, out=tmp_path / "bundle")
     _interpreter_agrees(result.path)
     _build_and_run(result.path, tmp_path / "build", "es_conv_transpose2d_f32(")
+
+
+# ----- batch norm over 5-D (BatchNorm3d) -----
+class Volume3d(nn.Module):
+    """BatchNorm3d over [N, C, D, H, W] after a ReLU: nothing to fold into, a per-channel scale and shift."""
+
+    def __init__(self):
+        super().__init__()
+        self.bn = nn.BatchNorm3d(3)
+        with torch.no_grad():
+            self.bn.running_mean.uniform_(-0.5, 0.5)
+            self.bn.running_var.uniform_(0.5, 2.0)
+            self.bn.weight.uniform_(0.5, 1.5)
+            self.bn.bias.uniform_(-0.2, 0.2)
+
+    def forward(self, x):
+        return torch.sigmoid(self.bn(torch.relu(x)))
+
+
+def test_torch_batch_norm_3d_is_a_per_channel_scale_over_a_4d_view_and_agrees_on_the_host(tmp_path):
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 4, 5, 6, generator=torch.Generator().manual_seed(1))
+    bundle = edgespec.capture(Volume3d().eval(), x, name="bn3d", out=tmp_path / "bundle").path
+    graph = validate_bundle(bundle)
+    [norm] = [n for n in graph["nodes"] if n["op"] == "batch_norm"]
+    assert graph["tensors"][norm["inputs"][0]]["shape"] == [2, 3, 1, 120]
+    _interpreter_agrees(bundle)
+    _build_and_run(bundle, tmp_path / "build", "es_scale_shift_f32(")
+
+
+def test_onnx_batch_normalization_over_5d_builds_and_agrees_on_the_host(tmp_path):
+    rng = np.random.default_rng(5)
+    nodes = [helper.make_node("BatchNormalization", ["x", "g", "beta", "mean", "var"], ["y"], epsilon=1e-3)]
+    inits = [_init("g", rng.uniform(0.5, 1.5, 4)), _init("beta", rng.normal(size=4) * 0.1),
+             _init("mean", rng.normal(size=4) * 0.2), _init("var", rng.uniform(0.5, 2, 4))]
+    graph = helper.make_graph(nodes, "bn3d", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 3, 2, 5])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 3, 2, 5])], inits)
+    path = tmp_path / "bn3d.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), str(path))
+    result = capture_onnx_file(path, out=tmp_path / "bundle")
+    assert [n["op"] for n in validate_bundle(result.path)["nodes"]] == ["reshape", "batch_norm", "reshape"]
+    _interpreter_agrees(result.path)
+    _build_and_run(result.path, tmp_path / "build", "es_scale_shift_f32(")

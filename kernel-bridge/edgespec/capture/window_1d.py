@@ -53,3 +53,19 @@ def lower_as_2d(sink: Sink, op: str, x: str, x_shape: Sequence[int], weights: Se
     sink.add_node("reshape", [x], [x4], {"shape": with_unit_height(x_shape)})
     sink.add_node(op, [x4, *weights], [y4], attrs)
     sink.add_node("reshape", [y4], [y], {"shape": [int(d) for d in y_shape]})
+
+
+def lower_per_channel_as_2d(sink: Sink, op: str, x: str, x_shape: Sequence[int], weights: Sequence[str],
+                            attrs: Dict[str, Any], y: str) -> None:
+    """A per-channel op (batch norm) over [N, C, d1, ..., dk] (BatchNorm1d's [N, C, L], BatchNorm3d's
+    [N, C, D, H, W]) as its 2-D form over [N, C, 1, d1*...*dk]: each channel keeps its values, and the
+    build lays the 4-D tensor out channels innermost, as its per-channel kernel needs."""
+    if len(x_shape) < 3:
+        raise ValueError(f"a per-channel op over [N, C, ...] needs rank 3 or more, not {list(x_shape)}")
+    n, c = int(x_shape[0]), int(x_shape[1])
+    shape_2d = [n, c, 1, int(np.prod([int(d) for d in x_shape[2:]]))]
+    x4 = sink.add_tensor("in2d", shape_2d)
+    y4 = sink.add_tensor("out2d", shape_2d)
+    sink.add_node("reshape", [x], [x4], {"shape": shape_2d})
+    sink.add_node(op, [x4, *weights], [y4], attrs)
+    sink.add_node("reshape", [y4], [y], {"shape": [int(d) for d in x_shape]})

@@ -17,7 +17,7 @@ from .lowering import OnnxLowering, Unmappable, onnx_dtype_name
 from ..lowering_base import normalize_axis, window_output_size
 from .. import rearrange
 from ..slicing import slice_attrs
-from ..window_1d import Sink, lower_as_2d, weight_2d, window_attrs_2d
+from ..window_1d import Sink, lower_as_2d, lower_per_channel_as_2d, weight_2d, window_attrs_2d
 from .recurrent_rules import RULES as RECURRENT_RULES
 from .composite_rules import RULES as COMPOSITE_RULES
 
@@ -82,6 +82,16 @@ def _emit_1d(low: OnnxLowering, node, op: str, weights: List[str], attrs) -> Non
     sink = Sink(lambda suffix, shape: low.builder.add_tensor(f"{output}.{suffix}", shape, "float32", "activation"),
                 lambda op_, inputs, outputs, attrs_: low.add_node(op_, inputs, outputs, attrs_))
     lower_as_2d(sink, op, x, low.shape(node.input[0]), weights, attrs, y, low.shape(output))
+    low.names[output] = y
+
+
+def _emit_per_channel(low: OnnxLowering, node, op: str, weights: List[str], attrs) -> None:
+    """A per-channel op over [N, C, ...] as its 2-D form over [N, C, 1, L*...] (window_1d.lower_per_channel_as_2d)."""
+    x, output = low.value(node.input[0]), node.output[0]
+    y = low.declare(output)
+    sink = Sink(lambda suffix, shape: low.builder.add_tensor(f"{output}.{suffix}", shape, "float32", "activation"),
+                lambda op_, inputs, outputs, attrs_: low.add_node(op_, inputs, outputs, attrs_))
+    lower_per_channel_as_2d(sink, op, x, low.shape(node.input[0]), weights, attrs, y)
     low.names[output] = y
 
 
@@ -607,8 +617,8 @@ def batch_normalization(low: OnnxLowering, node) -> None:
     for name in node.input[1:5]:
         low.constant(name, "statistic")
     statistics = [low.weight(name) for name in node.input[1:5]]
-    if _is_1d(low, node):  # [N, C, L]: the channels of [N, C, 1, L]
-        return _emit_1d(low, node, "batch_norm", statistics, {"eps": float(low.attr(node, "epsilon", 1e-5))})
+    if len(low.shape(node.input[0])) not in (2, 4):  # [N, C, L] or [N, C, D, H, W]: the channels of [N, C, 1, L*...]
+        return _emit_per_channel(low, node, "batch_norm", statistics, {"eps": float(low.attr(node, "epsilon", 1e-5))})
     inputs = [low.value(node.input[0])] + statistics
     low.emit("batch_norm", inputs, {"eps": float(low.attr(node, "epsilon", 1e-5))})
 

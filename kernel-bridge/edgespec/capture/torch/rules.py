@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 from .lowering import AtenLowering, Broadcast, TransposedWeight, Unrepresentable, WeightRef
-from ..window_1d import Sink, lower_as_2d, weight_2d, window_attrs_2d
+from ..window_1d import Sink, lower_as_2d, lower_per_channel_as_2d, weight_2d, window_attrs_2d
 
 Rule = Callable[[AtenLowering, Any, Dict[str, Any]], None]
 RULES: Dict[str, Rule] = {}
@@ -398,8 +398,13 @@ def _batch_norm(L, node, a, outputs):
     weight = L.tensor(a["weight"]) if a["weight"] is not None else L.constant(node, "weight", np.ones(channels, np.float32))
     bias = L.tensor(a["bias"]) if a["bias"] is not None else L.constant(node, "bias", np.zeros(channels, np.float32))
     statistics = [weight, bias, L.tensor(a["running_mean"]), L.tensor(a["running_var"])]
-    if _rank(L, a["input"]) == 3:  # BatchNorm1d over [N, C, L]: the channels of [N, C, 1, L]
-        return _lower_1d(L, node, "batch_norm", a["input"], statistics, {"eps": float(a["eps"])}, outputs)
+    if _rank(L, a["input"]) not in (2, 4):  # BatchNorm1d's [N, C, L], BatchNorm3d's [N, C, D, H, W]: [N, C, 1, L*...]
+        if outputs is None:
+            outputs = [L.declare(node)]
+            L.env[node] = outputs[0]
+        lower_per_channel_as_2d(_sink_1d(L, node), "batch_norm", L.tensor(a["input"]), L.shape_of(a["input"]),
+                                statistics, {"eps": float(a["eps"])}, outputs[0])
+        return
     L.emit(node, "batch_norm", [L.tensor(a["input"])] + statistics, {"eps": float(a["eps"])}, outputs=outputs)
 
 

@@ -14,18 +14,6 @@
 
 ES_S8_REGISTER_HEAVY
 
-#if defined(ES_S8_AVX2)
-typedef struct {
-  const int8_t *a;
-  int32_t k;
-} gemm_rows;
-
-static void widen_gemm_row(const void *ctx, int32_t row, int16_t *dst) {
-  const gemm_rows *g = ctx;
-  es_s8_widen_row(dst, g->a + (size_t)row * g->k, g->k);
-}
-#endif
-
 void es_gemm_s8(const int8_t *a, const int8_t *weights, const int32_t *bias, int8_t *out,
                 int32_t m, int32_t k, int32_t n, int32_t out_zp, const int32_t *mult,
                 const int8_t *shift, int32_t act_min, int32_t act_max) {
@@ -51,8 +39,7 @@ void es_gemm_s8(const int8_t *a, const int8_t *weights, const int32_t *bias, int
     return;
   }
   if (k <= PANEL2_KMAX) {
-    const gemm_rows g = {a, k};
-    es_s8_panel2_matmul(&g, widen_gemm_row, m, k, weights, n, bias, mult, shift, &o, out, n);
+    es_s8_panel2_matmul(a, NULL, m, k, weights, n, bias, mult, shift, &o, out, n);
     return;
   }
 #endif

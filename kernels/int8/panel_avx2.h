@@ -224,8 +224,11 @@ static inline __attribute__((always_inline)) void es_s8_panel2_block(const int16
 typedef void (*es_s8_row_source)(const void *ctx, int32_t row, int16_t *dst);
 
 /* out[r * ldo + j] = clamp(out_zp + requant(bias[j] + sum_i row_r[i] * weights[j][i])) for
- * r < m, j < n, k <= PANEL2_KMAX. Out of line: its stack buffers (the packed panels of one
- * chunk, at most PANEL2_BYTES, and PANEL2_MR widened rows) are sized to the call and
+ * r < m, j < n, k <= PANEL2_KMAX, the rows written by source(ctx, ...) or, with source NULL,
+ * the rows of the int8 matrix ctx ([m][k]), whose PANEL2_MR rows of a block are contiguous
+ * and widened in one pass (for odd k a row's last pair reads the next row's first value or a
+ * zero, against a packed zero weight). Out of line: its stack buffers (the packed panels of
+ * one chunk, at most PANEL2_BYTES, and PANEL2_MR widened rows) are sized to the call and
  * reserved only while it runs. */
 static __attribute__((noinline, unused)) void es_s8_panel2_matmul(const void *ctx, es_s8_row_source source, int32_t m,
                                                                  int32_t k, const int8_t *weights, int32_t n,
@@ -235,8 +238,9 @@ static __attribute__((noinline, unused)) void es_s8_panel2_matmul(const void *ct
   static_assert(PANEL2_BYTES / (PANEL2_KMAX / 2 * PANEL2_N * 4) >= 1, "one panel of the longest reduction fits");
   const int32_t k2 = (k + 1) / 2, chunk = es_s8_panel2_chunk(k2, n);
   const ptrdiff_t whole_row = 0;
+  const int32_t row_stride = source ? (k + 16) & ~15 : k;
   int16_t packed[(size_t)chunk * k2 * 2] __attribute__((aligned(32)));
-  int16_t rows_buf[PANEL2_MR][(k + 16) & ~15] __attribute__((aligned(32)));
+  int16_t rows_buf[PANEL2_MR * row_stride + 16] __attribute__((aligned(32)));
   es_s8_panel2_cols cols_c[PANEL2_MAX_PANELS];
   for (int32_t n0 = 0; n0 < n; n0 += chunk) {
     const int32_t cols = n - n0 < chunk ? n - n0 : chunk;
@@ -244,9 +248,18 @@ static __attribute__((noinline, unused)) void es_s8_panel2_matmul(const void *ct
     for (int32_t r0 = 0; r0 < m; r0 += PANEL2_MR) {
       const int32_t rows = m - r0 < PANEL2_MR ? m - r0 : PANEL2_MR;
       const int16_t *x[PANEL2_MR];
+      if (!source) {
+        const int8_t *a = (const int8_t *)ctx + (size_t)r0 * k;
+        const int32_t values = rows * k;
+        int32_t i = 0;
+        for (; i + 16 <= values; i += 16)
+          _mm256_store_si256((__m256i *)(rows_buf + i), _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i))));
+        for (; i < values; i++) rows_buf[i] = a[i];
+        rows_buf[values] = 0;
+      }
       for (int32_t r = 0; r < PANEL2_MR; r++) {
-        if (r < rows) source(ctx, r0 + r, rows_buf[r]);
-        x[r] = rows_buf[r < rows ? r : rows - 1];
+        if (source && r < rows) source(ctx, r0 + r, rows_buf + (size_t)r * row_stride);
+        x[r] = rows_buf + (size_t)(r < rows ? r : rows - 1) * row_stride;
       }
       es_s8_panel2_block(packed, cols_c, cols, x, &whole_row, 1, k2, rows, out + (size_t)r0 * ldo + n0, ldo);
     }

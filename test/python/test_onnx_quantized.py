@@ -158,7 +158,7 @@ def test_a_float16_model_is_cast_to_float32_and_held_to_the_float16_bar(float_mo
     captured = capture_onnx_file(_quantized(float_model, kind), out=tmp_path / "bundle")
     assert any("computes in float16" in note for note in captured.notes)
     graph = json.loads((captured.path / "graph.json").read_text())
-    assert graph["reference"]["arithmetic"] == "float16"
+    assert graph["reference"].get("arithmetic") == ("float16" if kind == "float16" else None)
     assert graph["inputs"][0]["dtype"] == "float32"
     agreement = _host_run(captured.path)["agreement"]
     assert agreement["max_abs_error"] <= (1e-3 if kind == "float16" else 1e-6) * agreement["max_abs_reference"]

@@ -14,8 +14,12 @@ from edge_onnx_models import EdgeModel, build, example_inputs
 
 LEGACY_OPSETS = (7, 9, 11, 13, 17)
 DYNAMO_OPSET = 18
-VARIANTS: List[str] = [f"opset{o}" for o in LEGACY_OPSETS] + [f"dynamo{DYNAMO_OPSET}"]
+# onnxruntime.quantization's outputs (and onnxconverter_common's float16) made from the opset-13 export
+QUANTIZED = ("qdq_uint8", "qdq_int8_per_channel", "qoperator_uint8", "dynamic", "float16")
+VARIANTS: List[str] = [f"opset{o}" for o in LEGACY_OPSETS] + [f"dynamo{DYNAMO_OPSET}"] + list(QUANTIZED)
 CONVERT_FROM = 9  # the oldest opset every look-alike exports at
+QUANTIZE_FROM = 13
+CALIBRATION_INPUTS = 8
 
 
 def _legacy(model: EdgeModel, path: Path, opset: int, dynamic: bool = True) -> None:
@@ -42,11 +46,58 @@ def _dynamo(model: EdgeModel, path: Path) -> str:
     return how
 
 
+class _Calibration:
+    """Seeded inputs in the model's shapes (onnxruntime.quantization.CalibrationDataReader); bound inputs at their value."""
+
+    def __init__(self, model: EdgeModel):
+        import numpy as np
+
+        rng = np.random.default_rng(1)
+        dtype = np.float64 if "64" in str(model.dtype) else np.float32
+        self.batches = iter([{**{name: rng.standard_normal(shape).astype(dtype) for name, shape in zip(model.input_names, model.shapes)},
+                              **{name: np.array(value, dtype=np.int64) for name, value in model.values.items()}}
+                             for _ in range(CALIBRATION_INPUTS)])
+
+    def get_next(self):
+        return next(self.batches, None)
+
+
+def _quantized(model: EdgeModel, variant: str, path: Path) -> str:
+    import onnx
+
+    _legacy(model, path, QUANTIZE_FROM)
+    made = f"opset-{QUANTIZE_FROM} export, "
+    if variant == "float16":
+        from onnxconverter_common import float16
+
+        onnx.save(float16.convert_float_to_float16(onnx.load(str(path)), keep_io_types=False), str(path))
+        return made + "onnxconverter_common float16 (float16 inputs and outputs)"
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
+
+    source = path.with_name(path.stem + "_float.onnx")
+    path.rename(source)
+    if variant == "dynamic":
+        quantize_dynamic(str(source), str(path))
+        return made + "quantize_dynamic (int8 weights)"
+    quant_format = QuantFormat.QOperator if variant.startswith("qoperator") else QuantFormat.QDQ
+    activations = QuantType.QInt8 if "_int8" in variant else QuantType.QUInt8
+    per_channel = "per_channel" in variant
+    # 7-bit weights (reduce_range), as onnxruntime advises on x86 without VNNI: its u8 x s8 kernels there add pairs
+    # of products in saturating int16 (vpmaddubsw), which full-range weights overflow (PFLD: 44 % of the output)
+    quantize_static(str(source), str(path), _Calibration(model), quant_format=quant_format, activation_type=activations,
+                    per_channel=per_channel, reduce_range=True)
+    return (made + f"quantize_static {'QOperator' if quant_format == QuantFormat.QOperator else 'QDQ'}, "
+            f"{'int8' if activations == QuantType.QInt8 else 'uint8'} activations, 7-bit int8 weights "
+            f"{'per channel' if per_channel else 'per tensor'}, {CALIBRATION_INPUTS} seeded calibration inputs")
+
+
 def export(model: EdgeModel, variant: str, path: Path) -> str:
     """Writes PATH; returns how it was made. Raises what the exporter or converter raised."""
     sink = io.StringIO()
     with warnings.catch_warnings(), redirect_stdout(sink), redirect_stderr(sink):
         warnings.simplefilter("ignore")
+        if variant in QUANTIZED:
+            return _quantized(model, variant, path)
         if variant.startswith("dynamo"):
             return _dynamo(model, path)
         opset = int(variant[len("opset"):])

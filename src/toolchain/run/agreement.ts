@@ -24,11 +24,46 @@ export const FLOAT16_TOLERANCE_SCALE = 2e-3;
  */
 export const REL_ERROR_FLOOR = 1e-3;
 
+/**
+ * x rounded to the nearest float16 (ties to even; beyond the largest, 65504, infinite): a float16
+ * model's outputs are compared in the precision its reference was written in.
+ */
+export function roundToFloat16(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  const a = Math.abs(x);
+  let exponent = Math.floor(Math.log2(a));
+  if (2 ** exponent > a) exponent--;
+  if (2 ** (exponent + 1) <= a) exponent++;
+  const step = 2 ** (Math.max(exponent, -14) - 10);
+  const q = a / step;
+  let r = Math.round(q);
+  if (r - q === 0.5 && r % 2 === 1) r -= 1;
+  const v = r * step;
+  return Math.sign(x) * (v > 65504 ? Infinity : v);
+}
+
 /** Indices of the k largest values, largest first; ties keep the lower index first. */
 export function topK(values: ArrayLike<number>, k: number): number[] {
   const order = Array.from({ length: values.length }, (_, i) => i);
   order.sort((a, b) => values[b] - values[a] || a - b);
   return order.slice(0, Math.min(k, values.length));
+}
+
+/**
+ * Ties are not disagreements: quantized and float16 outputs hold many equal values, and which of a
+ * tie ranks first is the index order. The picks agree when the image's top value is tied with the
+ * reference's in the reference, or the reference's in the image.
+ */
+function tiedTop1(pair: OutputPair, top: number | undefined, referenceTop: number | undefined): boolean {
+  if (top === undefined || referenceTop === undefined) return false;
+  return pair.reference[top] === pair.reference[referenceTop] || pair.output[top] === pair.output[referenceTop];
+}
+
+/** Every image top-5 index the reference's top 5 lacks is tied with the reference's fifth value. */
+function tiedTop5(pair: OutputPair, top5: number[], referenceTop5: number[]): boolean {
+  if (top5.length !== referenceTop5.length || top5.length === 0) return false;
+  const last = pair.reference[referenceTop5[referenceTop5.length - 1]];
+  return top5.every(i => referenceTop5.includes(i) || pair.reference[i] === last);
 }
 
 export interface OutputPair {
@@ -87,8 +122,8 @@ export function computeAgreement(pairs: OutputPair[], toleranceScale = TOLERANCE
     max_abs_reference: maxAbsRef,
     tolerance,
     within_tolerance: nonFinite === 0 && unmatchedReference === 0 && exactMismatches === 0 && maxAbs <= tolerance,
-    top1_match: nonFinite === 0 && top5[0] === referenceTop5[0],
-    top5_match: nonFinite === 0 && sameSet,
+    top1_match: nonFinite === 0 && (top5[0] === referenceTop5[0] || tiedTop1(first, top5[0], referenceTop5[0])),
+    top5_match: nonFinite === 0 && (sameSet || tiedTop5(first, top5, referenceTop5)),
     top5,
     reference_top5: referenceTop5,
     ...(pairs.some(p => p.exact) ? { exact_outputs: pairs.filter(p => p.exact).map(p => p.exact!.name) } : {})

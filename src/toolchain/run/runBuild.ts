@@ -4,7 +4,7 @@ import { DType, RunReport } from '../../common/types';
 import { requireTool } from '../tools/tools';
 import { EdgespecError } from '../errors';
 import { Reporter } from '../events';
-import { computeAgreement, FLOAT16_TOLERANCE_SCALE, INT8_TOLERANCE_SCALE, TOLERANCE_SCALE } from './agreement';
+import { computeAgreement, FLOAT16_TOLERANCE_SCALE, INT8_TOLERANCE_SCALE, roundToFloat16, TOLERANCE_SCALE } from './agreement';
 import { writeFileAtomic } from './atomicWrite';
 import { isEdgespecBuildDir, readBuildDir, RunnableBuild } from './buildDir';
 import { toNumbers } from '../bundle/dtype';
@@ -198,9 +198,11 @@ async function reportRun(
   if (input.referenceOutputs) {
     // an int8 image, or a reference the framework computed with int8 arithmetic (a dynamic-range .tflite)
     const int8Bar = build.dtype === 'int8' || input.referenceArithmetic === 'dynamic-range int8';
+    const float16Reference = input.referenceArithmetic === 'float16';
     const { agreement, nonFinite } = computeAgreement(
       input.referenceOutputs.map((ref, i) => ({
-        output: toNumbers(outputs[i], build.outputs[i].dtype),
+        // a float16 model's reference is float16 values: the image's outputs are compared on that grid
+        output: float16Reference ? Array.from(toNumbers(outputs[i], build.outputs[i].dtype), roundToFloat16) : toNumbers(outputs[i], build.outputs[i].dtype),
         reference: toNumbers(ref.data, ref.dtype as DType),
         ...(build.outputs[i].dtype === 'int32' || build.outputs[i].dtype === 'int64' ? { exact: { name: build.outputs[i].name } } : {})
       })),

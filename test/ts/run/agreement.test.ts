@@ -1,4 +1,4 @@
-import { computeAgreement, INT8_TOLERANCE_SCALE, topK } from '../../../src/toolchain/run/agreement';
+import { computeAgreement, INT8_TOLERANCE_SCALE, roundToFloat16, topK } from '../../../src/toolchain/run/agreement';
 
 describe('topK', () => {
   it('orders the largest first and breaks ties by index', () => {
@@ -123,5 +123,43 @@ describe('computeAgreement for integer outputs', () => {
     const { agreement } = computeAgreement([{ output: [70001, 5], reference: [70000, 5], exact: { name: 'ids' } }]);
     expect(agreement.max_abs_error).toBeLessThanOrEqual(agreement.tolerance);
     expect(agreement.within_tolerance).toBe(false);
+  });
+});
+
+describe('ties in quantized and float16 outputs', () => {
+  it('a top pick tied with the reference\'s is not a disagreement', () => {
+    // int8-like outputs: the reference ties indices 1 and 3; the image is one step lower at 1
+    const reference = Float32Array.from([0.1, 0.5, 0.2, 0.5, 0.3, 0.4, 0.0]);
+    const output = Float32Array.from([0.1, 0.49, 0.2, 0.5, 0.3, 0.4, 0.0]);
+    const { agreement } = computeAgreement([{ output, reference }], INT8_TOLERANCE_SCALE);
+    expect(agreement.top5[0]).toBe(3);
+    expect(agreement.reference_top5[0]).toBe(1);
+    expect(agreement.top1_match).toBe(true);
+    expect(agreement.top5_match).toBe(true);
+  });
+  it('a pick that is not tied still disagrees', () => {
+    const reference = Float32Array.from([0.1, 0.5, 0.2, 0.45, 0.3, 0.4, 0.0]);
+    const output = Float32Array.from([0.1, 0.44, 0.2, 0.5, 0.3, 0.4, 0.0]);
+    expect(computeAgreement([{ output, reference }], INT8_TOLERANCE_SCALE).agreement.top1_match).toBe(false);
+  });
+  it('a fifth place tied in the reference is not a disagreement', () => {
+    const reference = Float32Array.from([9, 8, 7, 6, 5, 5, 1]);
+    const output = Float32Array.from([9, 8, 7, 6, 4.9, 5, 1]);
+    expect(computeAgreement([{ output, reference }], INT8_TOLERANCE_SCALE).agreement.top5_match).toBe(true);
+  });
+});
+
+describe('roundToFloat16', () => {
+  it('rounds to float16 values, ties to even, beyond 65504 to infinity', () => {
+    expect(roundToFloat16(1 / 3)).toBe(0.333251953125);
+    expect(roundToFloat16(-1 / 3)).toBe(-0.333251953125);
+    expect(roundToFloat16(1 + 2 ** -11)).toBe(1); // halfway between 1 and 1 + 2^-10: to even
+    expect(roundToFloat16(1 + 3 * 2 ** -11)).toBe(1 + 2 ** -9);
+    expect(roundToFloat16(65504)).toBe(65504);
+    expect(roundToFloat16(65520)).toBe(Infinity);
+    expect(roundToFloat16(2 ** -24)).toBe(2 ** -24); // the smallest subnormal
+    expect(roundToFloat16(2 ** -26)).toBe(0);
+    expect(roundToFloat16(0.5)).toBe(0.5);
+    expect(roundToFloat16(Math.fround(0.1))).toBe(0.0999755859375);
   });
 });

@@ -47,6 +47,7 @@ class Quantizer implements Int8Context {
   }
 
   run(): QuantizedSchedule {
+    if (this.given) this.followLayoutChanges(this.given);
     for (const [name, t] of this.fp.tensors) if (t.home !== 'arena') this.register(name, 'f32', name);
     for (const step of this.fp.steps) this.lower(step);
     return {
@@ -70,6 +71,21 @@ class Quantizer implements Int8Context {
     });
     this.dtypes.set(name, dtype);
     return name;
+  }
+
+  /**
+   * The layout pass's conversions (NAME:nhwc, an NCHW model's input or a value a plain op reads) hold the
+   * same values as their source: its given parameters, or its float32.
+   */
+  private followLayoutChanges(given: GivenQuantization): void {
+    for (const step of this.fp.steps) {
+      if (!step.from.frameworkOps.includes('edgespec.layout') || step.reads.length !== 1 || step.writes.length !== 1) continue;
+      const [x] = step.reads;
+      const [y] = step.writes;
+      const p = given.activations.get(x);
+      if (p && !given.activations.has(y)) given.activations.set(y, p);
+      if (given.floats.has(x)) given.floats.add(y);
+    }
   }
 
   rangeParams(name: string): QParams {

@@ -151,6 +151,41 @@ def test_a_dynamically_quantized_model_computes_in_float32_as_close_to_onnxrunti
     assert agreement["top1_match"]
 
 
+def test_a_dynamically_quantized_lstm_becomes_an_lstm_with_float_weights(tmp_path):
+    """quantize_dynamic writes com.microsoft DynamicQuantizeLSTM (weights [D, input, 4H] int8): captured as an ONNX
+    LSTM with the weights dequantized and transposed; the image is as close to onnxruntime as the float rewrite,
+    whose distance the capture says (measured 23 % of the largest output: onnxruntime's on-the-fly rounding)."""
+    import onnxruntime
+    from onnxruntime.quantization import quantize_dynamic
+    from safetensors.numpy import load_file
+
+    class Voice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(8, 16, batch_first=True)
+            self.head = nn.Linear(16, 3)
+
+        def forward(self, x):
+            return self.head(self.lstm(x)[0])
+
+    torch.manual_seed(0)
+    float_path, path = tmp_path / "float.onnx", tmp_path / "dynamic.onnx"
+    torch.onnx.export(Voice().eval(), (torch.randn(1, 5, 8),), str(float_path), dynamo=False, opset_version=14,
+                      input_names=["x"], output_names=["y"])
+    quantize_dynamic(str(float_path), str(path))
+    assert "DynamicQuantizeLSTM" in {n.op_type for n in onnx.load(str(path)).graph.node}
+    captured = capture_onnx_file(path, out=tmp_path / "bundle")
+    graph = json.loads((captured.path / "graph.json").read_text())
+    assert graph["op_inventory"]["onnx.com.microsoft.DynamicQuantizeLSTM"] == 1 and "tanh" in [n["op"] for n in graph["nodes"]]
+    [said] = [note for note in captured.notes if "on-the-fly quantization moves its output" in note]
+    moved = float(said.split("moves its output ")[1].split(" ")[0])
+    reference = load_file(str(captured.path / "reference.safetensors"))
+    float_output = onnxruntime.InferenceSession(str(float_path)).run(None, {"x": reference["input.0"]})[0]
+    assert abs(moved - float(np.max(np.abs(float_output - reference["output.0"])))) < 0.1 * moved
+    agreement = _host_run(captured.path, agreeing=False)["agreement"]
+    assert agreement["max_abs_error"] <= 1.01 * moved + 1e-6, (agreement, moved)
+
+
 @pytest.mark.parametrize("kind", ["float16_float_io", "float16"])
 def test_a_float16_model_is_cast_to_float32_and_held_to_the_float16_bar(float_model, kind, tmp_path):
     """With float16 inputs and outputs onnxruntime rounds the output to float16 (measured 5.5e-5 here, 2e-4 of

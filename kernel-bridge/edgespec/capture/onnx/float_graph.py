@@ -85,3 +85,24 @@ def op_inventory(model) -> Dict[str, int]:
 
     return dict(Counter(f"onnx.{n.op_type}" if n.domain in ("", "ai.onnx") else f"onnx.{n.domain}.{n.op_type}"
                         for n in model.graph.node))
+
+
+def dynamic_rounding_note(model, names: Sequence[str], output_names: Sequence[str], inputs: Sequence[np.ndarray],
+                          outputs: Sequence[np.ndarray]) -> str:
+    """How far onnxruntime's output of a dynamically quantized model is from the same weights computed in float32
+    (the float rewrite, run by onnxruntime on the reference input): about what the image, which computes in
+    float32, differs by. Empty when onnxruntime cannot run the rewrite."""
+    try:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        floats = session.run(list(output_names), model_inputs(model, names, inputs))
+    except Exception:
+        return ""
+    error = max(float(np.max(np.abs(np.asarray(f, np.float64) - np.asarray(o, np.float64)))) for f, o in zip(floats, outputs))
+    largest = max(float(np.max(np.abs(o))) for o in outputs) or 1.0
+    return (f"on the reference input, onnxruntime's on-the-fly quantization moves its output {error:.3g} "
+            f"({100 * error / largest:.1f} % of its largest value) from the same weights computed in float32, which the "
+            "image computes: expect the image to differ from onnxruntime's output by about that")

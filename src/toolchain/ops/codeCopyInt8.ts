@@ -31,12 +31,22 @@ export function simplifyWalk(shape: number[], strides: number[]): { shape: numbe
 export const rowMajorStrides = (shape: number[]) => shape.map((_, d) => numel(shape.slice(d + 1)));
 
 /**
- * Can `x` be copied as int8 codes? Not a constant (it stays in the fp32 weights), nor, with a
- * model's own quantization, a tensor the model does not hold in int8 (an index tensor).
+ * Can `x` be copied into `ys` as int8 codes? Not a constant (it stays in the fp32 weights), nor, with a
+ * model's own quantization, a tensor the model does not hold in int8 (an index tensor), nor a move the
+ * model makes in float between its own DEQUANTIZE and QUANTIZE to other parameters (that one rounds).
  */
-export function copiesAsCodes(q: Int8Context, x: string): boolean {
+export function copiesAsCodes(q: Int8Context, x: string, ys: string[]): boolean {
   if (q.fpWeights.has(x)) return false;
-  return !q.given || q.dtypeOf(x) === 's8' || q.given.activations.has(x);
+  const given = q.given;
+  if (!given) return true;
+  if (q.dtypeOf(x) !== 's8' && !given.activations.has(x)) return false;
+  const px = given.activations.get(x);
+  const requantized = (y: string) => {
+    const py = given.activations.get(y);
+    return px !== undefined && py !== undefined && (px.scale !== py.scale || px.zp !== py.zp);
+  };
+  const island = given.floatIsland;
+  return !(island && (island.dequantized.has(x) || ys.some(y => island.quantized.has(y))) && ys.some(requantized));
 }
 
 /** y[k] = x[offset + sum_d i_d * strides[d]] over `shape` (y's elements in order), on int8 codes. */

@@ -201,7 +201,7 @@ function stridedRead(x: Float32Array, a: StridedCopyStep['args']): Float32Array 
 /** A copy of codes (codeCopyInt8.ts): calibrated, the output keeps the input's quantization. */
 function lowerStridedCopy(step: StridedCopyStep, q: Int8Context): void {
   const a = step.args;
-  if (!copiesAsCodes(q, a.x)) return q.fallback(step); // a constant expanded
+  if (!copiesAsCodes(q, a.x, [a.y])) return q.fallback(step); // a constant expanded
   lowerCodeCopy(q, step.from, step.op, a.x, a.y, a.shape, a.strides, a.offset);
 }
 

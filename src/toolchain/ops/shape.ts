@@ -202,7 +202,7 @@ const concatKernel: KernelModule<ConcatStep> = {
 /** int8 split: each output a strided copy of its run of the middle axis of [outer][axis][inner]. */
 function lowerSplit(step: SplitStep, q: Int8Context): void {
   const a = step.args;
-  if (!copiesAsCodes(q, a.x)) return q.fallback(step);
+  if (!copiesAsCodes(q, a.x, a.ys)) return q.fallback(step);
   const total = a.sizes.reduce((p, v) => p + v, 0);
   let before = 0;
   a.ys.forEach((y, i) => {
@@ -256,7 +256,7 @@ const padKernel: KernelModule<PadStep> = {
 /** int8 copy (a slice that is a prefix, a reshape that copies): the codes as they are. */
 function lowerCopy(step: CopyStep, q: Int8Context): void {
   const a = step.args;
-  if (!copiesAsCodes(q, a.x)) return q.fallback(step);
+  if (!copiesAsCodes(q, a.x, [a.y])) return q.fallback(step);
   lowerCodeCopy(q, step.from, step.op, a.x, a.y, [a.count], [1], 0);
 }
 

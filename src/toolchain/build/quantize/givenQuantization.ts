@@ -35,6 +35,11 @@ export interface GivenQuantization {
    * ops in float): the steps that read or write them run in fp32.
    */
   floats: Set<string>;
+  /** Where an int8 .tflite computes in float between its own DEQUANTIZE and QUANTIZE: the DEQUANTIZE outputs (held
+   * here in int8 with their input's parameters) and the QUANTIZE inputs (held with their output's). An op reading
+   * the first or writing the second ran in float, so a move of one to other parameters rounds, where TFLite's int8
+   * byte movers copy codes as they are. */
+  floatIsland?: { dequantized: Set<string>; quantized: Set<string> };
 }
 
 export interface FloatView {
@@ -80,6 +85,7 @@ export function floatView(bundle: Bundle, target: string): FloatView {
   const rename = new Map<string, string>();
   const dropped = new Set<GraphNode>();
   const unsupported: Unsupported[] = [];
+  const dequantizedNames: string[] = [], quantizedNames: string[] = [];
   const quantizationOf = (name: string) => graph.tensors[name]?.quantization;
 
   for (const node of graph.nodes) {
@@ -88,9 +94,11 @@ export function floatView(bundle: Bundle, target: string): FloatView {
     const [y] = node.outputs;
     if (node.op === 'quantize' && quantizationOf(x) === undefined) {
       rename.set(y, x); // the float tensor is held in int8 with y's parameters
+      quantizedNames.push(x);
       dropped.add(node);
     } else if (node.op === 'dequantize' && quantizationOf(y) === undefined) {
       rename.set(x, y); // the producer of x writes y, held in int8 with x's parameters
+      dequantizedNames.push(y);
       dropped.add(node);
     } else {
       unsupported.push({ node: node.name, op: node.op, module: node.module, reason: 'an int8 → int8 requantization has no int8 kernel yet' });
@@ -135,5 +143,7 @@ export function floatView(bundle: Bundle, target: string): FloatView {
     const real = realValues(g, graph.tensors[name].shape);
     return { dtype: 'float32', shape: [...graph.tensors[name].shape], data: new Uint8Array(real.buffer) };
   };
-  return { graph: view, weights, given: { activations, weights: given, floats } };
+  return { graph: view, weights, given: { activations, weights: given, floats, floatIsland: {
+    dequantized: new Set(dequantizedNames.map(renamed)), quantized: new Set(quantizedNames.map(renamed))
+  } } };
 }

@@ -77,3 +77,42 @@ def test_asymmetric_uint8_weights_run_as_symmetric_int8_and_stay_bit_exact(tmp_p
     assert np.ptp(reference) > 0.2, reference  # not saturated: the weights decide the answer
     agreement = _build_and_run(bundle, "host")
     assert agreement["max_abs_error"] == 0 and agreement["top1_match"], agreement
+
+
+DEPTHWISE_UINT8 = """
+import sys
+import numpy as np, tensorflow as tf
+tf1 = tf.compat.v1
+tf1.disable_eager_execution()
+rng = np.random.default_rng(0)
+fq = tf.quantization.fake_quant_with_min_max_args
+with tf1.Graph().as_default() as g:
+    x = tf1.placeholder(tf.float32, [1, 9, 8, 3], name="input")
+    dw = np.where(rng.uniform(size=(3, 3, 3, 2)) < 0.15, 0.45, rng.uniform(-0.3, 0.2, (3, 3, 3, 2))).astype(np.float32)
+    w = fq(tf.constant(dw), min=-0.3, max=0.5, narrow_range=True)
+    h = tf.nn.depthwise_conv2d(fq(x, min=-1.0, max=1.0), w, [1, 2, 2, 1], "SAME") + rng.uniform(-0.1, 0.1, 6).astype(np.float32)
+    h = tf.reshape(fq(tf.nn.relu6(h), min=0.0, max=6.0), [1, -1])
+    w2 = fq(tf.constant(rng.uniform(-0.2, 0.2, (120, 5)).astype(np.float32)), min=-0.2, max=0.2, narrow_range=True)
+    y = fq(tf.matmul(h, w2), min=-4.0, max=4.0, name="output")
+    with tf1.Session(graph=g) as sess:
+        c = tf1.lite.TFLiteConverter.from_session(sess, [x], [y])
+        c.inference_type = tf.uint8
+        c.quantized_input_stats = {"input": (127.5, 127.5)}
+        open(sys.argv[1], "wb").write(c.convert())
+"""
+
+
+def test_an_asymmetric_uint8_depthwise_convolution_reads_its_input_widened_and_stays_bit_exact(tmp_path):
+    """A depthwise 3x3 stride-2 SAME convolution (9x8 input: one row of padding above, none left, one right) with
+    weights of a [-0.3, 0.5] range (zero point 96) reaching 0.45: its input repeated along the width against a kernel
+    twice as wide holding the two symmetric parts of each tap, padded as SAME pads the original."""
+    run_python(DEPTHWISE_UINT8, str(tmp_path / "depthwise.tflite"), cwd=tmp_path)
+    bundle = tmp_path / "bundle"
+    result = cli_result([str(tmp_path / "depthwise.tflite"), "--out", str(bundle)], tmp_path)
+    assert any(note.startswith("1 layer with asymmetric uint8 weights") for note in result["notes"]), result["notes"]
+    [conv] = [n for n in load_graph(bundle)["nodes"] if n["op"] == "conv2d"]
+    assert conv["attrs"]["stride"] == [2, 4] and conv["attrs"]["padding"] == [0, 0, 0, 0], conv["attrs"]
+    reference = load_file(str(bundle / "reference.safetensors"))["output.0"]
+    assert np.ptp(reference) > 0.2, reference
+    agreement = _build_and_run(bundle, "host")
+    assert agreement["max_abs_error"] == 0 and agreement["top1_match"], agreement

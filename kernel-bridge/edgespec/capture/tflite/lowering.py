@@ -107,8 +107,9 @@ class TfliteLowering:
                                       "(codes and zero points minus 128), as TensorFlow Lite Micro runs them")
         if split:
             self.builder.notes.append(f"{split} layer{'s' if split != 1 else ''} with asymmetric uint8 weights (zero point "
-                                      "not 128) read their input repeated along channels with the weights' codes "
-                                      "split into symmetric int8 parts: the same integer sums, more multiply-adds")
+                                      "not 128) read their input repeated (along channels; along the width for a "
+                                      "depthwise convolution) against the weights' codes split into symmetric int8 "
+                                      "parts: the same integer sums, more multiply-adds")
 
     # ----- the walk -----
     def run(self) -> LoweredTflite:

@@ -32,8 +32,8 @@ def uint8_as_int8(model: FbModel) -> int:
     Lite Micro runs uint8 models: codes and zero points move down by 128 (real = scale * (q - zp) is
     unchanged). Returns how many tensors changed. A uint8 model's weights then keep their zero points
     (128 - 128 = 0 for symmetric ones); an asymmetric weight whose codes minus its zero point fit
-    [-127, 127] is made symmetric exactly (symmetric_weight_codes); others are refused where the kernels
-    need symmetric weights."""
+    [-127, 127] is made symmetric exactly (symmetric_weight_codes); the convolutions and fully connected
+    layers of others are rewritten exactly by uint8_weights.py."""
     changed = 0
     for tensor in model.tensors:
         if tensor.type_name == "uint8" and tensor.quantized:

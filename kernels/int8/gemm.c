@@ -43,7 +43,14 @@ void es_gemm_s8(const int8_t *a, const int8_t *weights, const int32_t *bias, int
     return;
   }
 #endif
-  for (int32_t j0 = 0; j0 < n; j0 += 4) {
+  int32_t j_first = 0;
+#if defined(ES_S8_HAS_ROW_GEMM8)
+  if (m == 1) { /* batch 1: whole groups of 8 columns, the rest below */
+    j_first = n / 8 * 8;
+    es_s8_row_gemm8(a, weights, k, j_first, bias, mult, shift, &o, out);
+  }
+#endif
+  for (int32_t j0 = j_first; j0 < n; j0 += 4) {
     const int32_t cols = n - j0 < 4 ? n - j0 : 4;
     es_s8_columns c;
     es_s8_columns_make(&c, weights, k, bias, mult, shift, j0, cols);

@@ -207,6 +207,81 @@ ES_S8_INLINE int32x4_t es_s8_row_dot4(const int8_t *a, const int8_t *const w[4],
   return sum;
 }
 
+/* A lone row times columns [0, n8) (n8 a multiple of 8): es_s8_row_dot4's arithmetic on 8
+ * columns per pass, the row's 16 values loaded once for 8 columns, and the 8 columns'
+ * bias, mult and shift read as vectors and requantized together (one narrow, one 8-byte
+ * store), instead of es_s8_columns_make's scalar copies and a requantization per 4. */
+#define ES_S8_HAS_ROW_GEMM8 1
+ES_S8_INLINE void es_s8_row_gemm8(const int8_t *a, const int8_t *weights, int32_t k, int32_t n8, const int32_t *bias,
+                                  const int32_t *mult, const int8_t *shift, const es_s8_output *o, int8_t *out) {
+  static const int8_t keep_last[16] = {0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1};
+  for (int32_t j0 = 0; j0 < n8; j0 += 8) {
+    const int8_t *w0 = weights + (size_t)j0 * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
+    const int8_t *w4 = w3 + k, *w5 = w4 + k, *w6 = w5 + k, *w7 = w6 + k;
+    int32x4_t c0 = vdupq_n_s32(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+    int32_t i = 0;
+    for (; i + 16 <= k; i += 16) {
+      const int8x16_t x = vld1q_s8(a + i);
+      ES_S8_MAC16(c0, x, vld1q_s8(w0 + i));
+      ES_S8_MAC16(c1, x, vld1q_s8(w1 + i));
+      ES_S8_MAC16(c2, x, vld1q_s8(w2 + i));
+      ES_S8_MAC16(c3, x, vld1q_s8(w3 + i));
+      ES_S8_MAC16(c4, x, vld1q_s8(w4 + i));
+      ES_S8_MAC16(c5, x, vld1q_s8(w5 + i));
+      ES_S8_MAC16(c6, x, vld1q_s8(w6 + i));
+      ES_S8_MAC16(c7, x, vld1q_s8(w7 + i));
+    }
+    if (i + 8 <= k) {
+      const int8x8_t x = vld1_s8(a + i);
+      ES_S8_MAC8(c0, x, vld1_s8(w0 + i));
+      ES_S8_MAC8(c1, x, vld1_s8(w1 + i));
+      ES_S8_MAC8(c2, x, vld1_s8(w2 + i));
+      ES_S8_MAC8(c3, x, vld1_s8(w3 + i));
+      ES_S8_MAC8(c4, x, vld1_s8(w4 + i));
+      ES_S8_MAC8(c5, x, vld1_s8(w5 + i));
+      ES_S8_MAC8(c6, x, vld1_s8(w6 + i));
+      ES_S8_MAC8(c7, x, vld1_s8(w7 + i));
+      i += 8;
+    }
+    if (i < k && k >= 8) {
+      /* the last 1 to 7 values: the 8 bytes that end the rows, those already counted zeroed in a */
+      const int8x8_t x = vand_s8(vld1_s8(a + k - 8), vld1_s8(keep_last + (k - i)));
+      ES_S8_MAC8(c0, x, vld1_s8(w0 + k - 8));
+      ES_S8_MAC8(c1, x, vld1_s8(w1 + k - 8));
+      ES_S8_MAC8(c2, x, vld1_s8(w2 + k - 8));
+      ES_S8_MAC8(c3, x, vld1_s8(w3 + k - 8));
+      ES_S8_MAC8(c4, x, vld1_s8(w4 + k - 8));
+      ES_S8_MAC8(c5, x, vld1_s8(w5 + k - 8));
+      ES_S8_MAC8(c6, x, vld1_s8(w6 + k - 8));
+      ES_S8_MAC8(c7, x, vld1_s8(w7 + k - 8));
+      i = k;
+    }
+    int32x4_t lo = vpaddq_s32(vpaddq_s32(c0, c1), vpaddq_s32(c2, c3));
+    int32x4_t hi = vpaddq_s32(vpaddq_s32(c4, c5), vpaddq_s32(c6, c7));
+    if (i < k) { /* k < 8 */
+      int32_t tail[8];
+      const int8_t *w[8] = {w0, w1, w2, w3, w4, w5, w6, w7};
+      for (int j = 0; j < 8; j++) {
+        int32_t s = 0;
+        for (int32_t p = i; p < k; p++) s += (int32_t)a[p] * (int32_t)w[j][p];
+        tail[j] = s;
+      }
+      lo = vaddq_s32(lo, vld1q_s32(tail));
+      hi = vaddq_s32(hi, vld1q_s32(tail + 4));
+    }
+    if (bias) {
+      lo = vaddq_s32(lo, vld1q_s32(bias + j0));
+      hi = vaddq_s32(hi, vld1q_s32(bias + j0 + 4));
+    }
+    const int16x8_t sh16 = vmovl_s8(vld1_s8(shift + j0));
+    const es_s8_requant4_consts q_lo = es_s8_requant4_make(vld1q_s32(mult + j0), vmovl_s16(vget_low_s16(sh16)), o);
+    const es_s8_requant4_consts q_hi = es_s8_requant4_make(vld1q_s32(mult + j0 + 4), vmovl_high_s16(sh16), o);
+    const int16x8_t n16 = vqaddq_s16(vcombine_s16(vqmovn_s32(es_s8_requant4(&q_lo, lo)), vqmovn_s32(es_s8_requant4(&q_hi, hi))),
+                                     q_lo.zp);
+    vst1_s8(out + j0, vmin_s8(vmax_s8(vqmovn_s16(n16), vget_low_s8(q_lo.lo)), vget_low_s8(q_lo.hi)));
+  }
+}
+
 /* out[j] for j < cols: clamp(out_zp + requant(sum + bias)) of one row (es_s8_row_dot4),
  * requantized once rather than as a tile of four. */
 ES_S8_INLINE void es_s8_row_store(int32x4_t sum, const es_s8_columns *c, const es_s8_output *o, int8_t *out,

@@ -630,6 +630,16 @@ int main(void) {
       {"3x3 s1 p1 width 5 c=72",        1, 7,  5,  72, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 6},
       {"3x3 s2 p1 c=41",                1, 9,  8,  41, 0, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, -INFINITY, INFINITY},
       {"5x5 s1 p2 c=24",                1, 6,  7,  24, 0, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 0, 1, -INFINITY, INFINITY},
+      /* x86: maps at most 5 wide in whole rows (KWS's 25x5x64; stride 2 to 4 wide; 2x2,
+       * every pixel a border one; 5 wide with a channel remainder and no bias), and 6 and 8
+       * wide, past them. */
+      {"3x3 s1 p1 25x5 c=64 (KWS) relu", 1, 25, 5,  64, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, INFINITY},
+      {"3x3 s1 p1 width 8 c=20 no bias", 1, 6,  8,  20, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, -INFINITY, INFINITY},
+      {"3x3 s2 tf-same 7x7 c=24 relu6 batch 2", 2, 7, 7, 24, 0, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, 0, 1, 0, 6},
+      {"3x3 s2 p1 width 15 c=16",       1, 9,  15, 16, 0, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 1, -INFINITY, INFINITY},
+      {"3x3 s1 p1 2x2 c=40",            1, 2,  2,  40, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -1, 1},
+      {"3x3 s1 p1 width 5 c=20 no bias", 1, 4, 5,  20, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, -INFINITY, INFINITY},
+      {"3x3 s1 p1 width 6 c=16",        1, 4,  6,  16, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -INFINITY, INFINITY},
   };
   for (size_t i = 0; i < sizeof dws / sizeof dws[0]; i++) test_depthwise(&dws[i]);
 

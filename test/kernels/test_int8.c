@@ -546,6 +546,27 @@ static void test_activations_s8(void) {
     free(sum_want);
   }
 
+  /* argmax / argmin on codes: every code ascending and descending, then ties (first, or last when asked) across inner columns */
+  {
+    int8_t col[2 * 256];
+    for (int i = 0; i < 256; i++) {
+      col[i] = all[i];
+      col[256 + i] = all[255 - i];
+    }
+    float idx[2];
+    es_argmax_s8(col, idx, 2, 256, 1, 0);
+    t_expect("argmax_s8 every code, both orders", idx[0] == 255.0f && idx[1] == 0.0f, "");
+    es_argmin_s8(col, idx, 2, 256, 1, 0);
+    t_expect("argmin_s8 every code, both orders", idx[0] == 0.0f && idx[1] == 255.0f, "");
+    const int8_t ties[6] = {3, -1, 3, 5, -1, 5}; /* [1][3][2]: columns {3, 3, -1} and {-1, 5, 5} */
+    float first[2], last[2], low[2];
+    es_argmax_s8(ties, first, 1, 3, 2, 0);
+    es_argmax_s8(ties, last, 1, 3, 2, 1);
+    es_argmin_s8(ties, low, 1, 3, 2, 0);
+    t_expect("argmax_s8 ties: first, or last", first[0] == 0.0f && first[1] == 1.0f && last[0] == 1.0f && last[1] == 2.0f, "");
+    t_expect("argmin_s8 along a middle axis", low[0] == 2.0f && low[1] == 0.0f, "");
+  }
+
   /* softmax: rows of every code and of a few, along the last axis and along a middle axis (inner 2),
    * against the same float arithmetic written plainly */
   {

@@ -152,6 +152,10 @@ void es_add_broadcast_s8(const int8_t *a, const int32_t a_strides[4], int32_t a_
                          const int8_t *b, const int32_t b_strides[4], int32_t b_zp, int32_t b_mult, int32_t b_shift,
                          int8_t *out, const int32_t out_shape[4], int32_t out_zp, int32_t out_mult, int32_t out_shift,
                          int32_t act_min, int32_t act_max);
+/* The index (as a float, like es_argmax_f32's) of the largest / smallest code along the middle axis of
+ * [outer][reduce][inner]: the first of equal ones, or the last when `last` is set. */
+void es_argmax_s8(const int8_t *in, float *out, int32_t outer, int32_t reduce, int32_t inner, int32_t last);
+void es_argmin_s8(const int8_t *in, float *out, int32_t outer, int32_t reduce, int32_t inner, int32_t last);
 /* TFLite's int8 SOFTMAX (its float-table kernel) along the middle axis of [outer][axis][inner]:
  * table[255 - d] = expf(-in_scale * d) for d in [0, 255]; per column, m = the largest code,
  * out = clamp(roundf(table[255 - m + q] / (sum * out_scale)) + out_zp). Not in place. */

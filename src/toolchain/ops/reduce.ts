@@ -240,8 +240,22 @@ function reduceKernel(start: number, f: (acc: number, v: number) => number, int8
   };
 }
 
+/** int8 argmax / argmin: the codes compared as they are (they order as the real values do), the index a float32 as in fp32. */
+function lowerArgReduce(step: ArgReduceStep, q: Int8Context): void {
+  const a = step.args;
+  if (q.fpWeights.has(a.x) || (q.given && q.dtypeOf(a.x) !== 's8' && !q.given.activations.has(a.x))) return q.fallback(step);
+  const x = q.as(a.x, 's8', step.from);
+  if (q.homeOf(a.y) === undefined) q.hold(a.y, 'f32');
+  const kernel = `${step.kernel}_s8`;
+  q.push({
+    kernel, from: step.from, op: step.op, reads: [x], writes: [a.y], inPlace: [],
+    call: p => `es_${kernel}(${p.read(x)}, ${p.write(a.y)}, ${a.outer}, ${a.reduce}, ${a.inner}, ${a.last ? 1 : 0})`
+  });
+}
+
 function argReduceKernel(better: (v: number, best: number) => boolean): KernelModule<ArgReduceStep> {
   return {
+    int8: lowerArgReduce,
     call: (step, p, fn) => {
       const a = step.args;
       return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.outer}, ${a.reduce}, ${a.inner}, ${a.last ? 1 : 0})`;

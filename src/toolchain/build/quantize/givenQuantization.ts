@@ -124,7 +124,8 @@ export function floatView(bundle: Bundle, target: string): FloatView {
       activations.set(target, p);
     }
     if (target !== name) continue; // the tensor it became is declared under its own name
-    tensors[name] = { ...rest, dtype: t.dtype === 'int8' || t.dtype === 'int32' ? 'float32' : t.dtype };
+    // int8 codes and int32 biases become their real values; an int32 without a quantization (an argmax result, indices) stays
+    tensors[name] = { ...rest, dtype: t.dtype === 'int8' || (t.dtype === 'int32' && quantization !== undefined) ? 'float32' : t.dtype };
     if (quantization !== undefined && t.kind === 'weight') {
       const stored = bundle.weights.tensors.get(name);
       if (!stored) continue; // loadBundle has checked; graphToIr names the problem

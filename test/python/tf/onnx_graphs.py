@@ -82,15 +82,14 @@ def coverage_model() -> onnx.ModelProto:
 
 def unsupported_model() -> onnx.ModelProto:
     w = numpy_helper.from_array(np.ones((2, 1, 1, 1), np.float32), "w")
-    axis = numpy_helper.from_array(np.array(3, np.int64), "axis")
     nodes = [
         helper.make_node("Conv", ["x", "w"], ["c"], name="/features/conv/Conv"),
-        helper.make_node("CumSum", ["c", "axis"], ["l"], name="/features/act/CumSum"),
+        helper.make_node("Round", ["c"], ["l"], name="/features/act/Round"),
         helper.make_node("Hardmax", ["l"], ["e"], name="/head/hardmax/Hardmax"),
         helper.make_node("Relu", ["e"], ["y"], name="/head/relu/Relu"),
     ]
     graph = helper.make_graph(nodes, "odd", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 4, 4])], [w, axis])
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 4, 4])], [w])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION)
 
 

@@ -90,3 +90,33 @@ def test_swish_of_opset_24_is_silu_or_x_times_a_scaled_sigmoid(tmp_path):
     result = capture_onnx_file(tmp_path / "s.onnx", out=tmp_path / "bundle")
     assert [n["op"] for n in load_graph(result.path)["nodes"]] == ["silu", "mul", "sigmoid", "mul"]
     assert assert_interpreter_agrees(result.path) < 1e-6
+
+
+def _pool_unpool(path, kernel, stride):
+    half = numpy_helper.from_array(np.array(0.5, np.float32), "half")
+    nodes = [helper.make_node("Relu", ["x"], ["r"]),  # zeros tie inside windows: the first one's position is kept
+             helper.make_node("MaxPool", ["r"], ["p", "i"], kernel_shape=kernel, strides=stride),
+             helper.make_node("Tanh", ["p"], ["t"]), helper.make_node("Add", ["t", "half"], ["v"]),
+             helper.make_node("MaxUnpool", ["v", "i"], ["y"], kernel_shape=kernel, strides=stride)]
+    graph = helper.make_graph(nodes, "segnet", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [half])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), str(path))
+
+
+def test_max_pool_indices_into_max_unpool_agree_with_onnxruntime(tmp_path):
+    """SegNet's pair (MediaPipe's hair segmenter as .onnx): MaxPool's Indices read only by MaxUnpool, 2x2 windows."""
+    _pool_unpool(tmp_path / "segnet.onnx", [2, 2], [2, 2])
+    result = capture_onnx_file(tmp_path / "segnet.onnx", out=tmp_path / "bundle")
+    ops = [n["op"] for n in load_graph(result.path)["nodes"]]
+    assert {"max_pool2d", "argmax", "take"} <= set(ops), ops
+    assert assert_interpreter_agrees(result.path) < 1e-6
+    agreement = _build_and_run(result.path)
+    assert agreement["max_abs_error"] <= 1e-4 * agreement["max_abs_reference"], agreement
+
+
+def test_max_pool_indices_of_overlapping_windows_are_refused(tmp_path):
+    from edgespec.errors import UnsupportedOpsError
+
+    _pool_unpool(tmp_path / "overlap.onnx", [3, 3], [2, 2])
+    with pytest.raises(UnsupportedOpsError, match="reads MaxPool indices when the windows tile a 2-D input"):
+        capture_onnx_file(tmp_path / "overlap.onnx", out=tmp_path / "bundle")

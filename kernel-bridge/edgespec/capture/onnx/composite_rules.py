@@ -238,6 +238,57 @@ def _einsum_one(low: OnnxLowering, node, term: str, out: str, x: str, shape: Lis
     low.emit("transpose", [x], {"perm": perm})
 
 
+def max_pool_with_indices(low: OnnxLowering, node) -> None:
+    """MaxPool whose Indices output feeds MaxUnpool (SegNet-style decoders; MediaPipe's hair segmenter as .onnx):
+    the pooled values as max_pool2d; the indices stand for the window position of each window's first maximum,
+    which MaxUnpool computes again from the pool's input (max_unpool below). Windows must tile the input."""
+    shape = low.shape(node.input[0])
+    kernel = [int(k) for k in low.attr(node, "kernel_shape")]
+    strides = [int(s) for s in low.attr(node, "strides", [1] * len(kernel))]
+    pads = [int(p) for p in low.attr(node, "pads", [0] * 2 * len(kernel))]
+    tiled = (len(shape) == 4 and len(kernel) == 2 and kernel == strides and not any(pads)
+             and low.attr(node, "auto_pad", "NOTSET") in ("NOTSET", "VALID")
+             and all(d == 1 for d in low.attr(node, "dilations", [1, 1])) and not low.attr(node, "storage_order", 0)
+             and shape[2] % kernel[0] == 0 and shape[3] % kernel[1] == 0)
+    if not tiled:
+        raise Unmappable(f"its Indices output is used with kernel {kernel}, strides {strides} and pads {pads} over "
+                         f"{shape}; edgespec reads MaxPool indices when the windows tile a 2-D input (kernel = strides, "
+                         "no padding) and only MaxUnpool reads them")
+    low.emit("max_pool2d", [low.value(node.input[0])],
+             {"kernel": kernel, "stride": strides, "padding": [0, 0, 0, 0], "dilation": [1, 1], "ceil_mode": False})
+    low.pool_windows[node.output[1]] = (node.input[0], kernel)
+
+
+def max_unpool(low: OnnxLowering, node) -> None:
+    """MaxUnpool of tiled MaxPool indices: the pool's input as [N, C, h, w, kh*kw] windows, the argmax of each
+    (the first of equal values, as the indices are), a one-hot row of it (take of an identity), times the
+    values, laid back as [N, C, h*kh, w*kw]."""
+    if node.input[1] not in low.pool_windows:
+        raise Unmappable("its indices do not come from a MaxPool edgespec read with its indices")
+    source, (kh, kw) = low.pool_windows[node.input[1]]
+    kernel = [int(k) for k in low.attr(node, "kernel_shape")]
+    strides = [int(s) for s in low.attr(node, "strides", [1, 1])]
+    n, c, height, width = low.shape(source)
+    h, w, k = height // kh, width // kw, kh * kw
+    if kernel != [kh, kw] or strides != kernel or any(low.attr(node, "pads", [])) \
+            or low.shape(node.output[0]) != [n, c, height, width] or low.shape(node.input[0]) != [n, c, h, w]:
+        raise Unmappable(f"it unpools {kernel} windows with strides {strides} into {low.shape(node.output[0])}; edgespec "
+                         f"reads the unpooling of the {[kh, kw]} windows of its MaxPool back to {[n, c, height, width]}")
+    x = low.value(source)
+    split = _step(low, node, "windows", "reshape", [x], {"shape": [n, c, h, kh, w, kw]}, [n, c, h, kh, w, kw])
+    moved = _step(low, node, "by_window", "transpose", [split], {"perm": [0, 1, 2, 4, 3, 5]}, [n, c, h, w, kh, kw])
+    flat = _step(low, node, "flat_windows", "reshape", [moved], {"shape": [n, c, h, w, k]}, [n, c, h, w, k])
+    position = low.builder.add_tensor(f"{node.output[0]}.position", [n, c, h, w], "int64", "activation")
+    low.add_node("argmax", [flat], [position], {"axis": 4, "keepdim": False, "select_last_index": False})
+    identity = low.weight(f"{node.output[0]}.identity", np.eye(k, dtype=np.float32))
+    one_hot = _step(low, node, "one_hot", "take", [identity, position], {"axis": 0}, [n, c, h, w, k])
+    values = _step(low, node, "values", "reshape", [low.value(node.input[0])], {"shape": [n, c, h, w, 1]}, [n, c, h, w, 1])
+    placed = _step(low, node, "placed", "mul", [one_hot, values], {}, [n, c, h, w, k])
+    rows = _step(low, node, "rows", "reshape", [placed], {"shape": [n, c, h, w, kh, kw]}, [n, c, h, w, kh, kw])
+    back = _step(low, node, "back", "transpose", [rows], {"perm": [0, 1, 2, 4, 3, 5]}, [n, c, h, kh, w, kw])
+    low.emit("reshape", [back], {"shape": [n, c, height, width]})
+
+
 def _post_processing(what: str) -> Rule:
     def rule(low: OnnxLowering, node) -> None:
         raise Unmappable(f"it is {what}, which edgespec leaves to the code that reads the image's outputs: export the "
@@ -259,6 +310,7 @@ RULES: Dict[str, Rule] = {
     "LRN": lrn,
     "CumSum": cumsum,
     "Einsum": einsum,
+    "MaxUnpool": max_unpool,
     "NonMaxSuppression": _post_processing("detection post-processing (NonMaxSuppression: a data-dependent number of boxes)"),
     "TopK": _post_processing("a run-time sort (TopK)"),
 }

@@ -79,6 +79,7 @@ class OnnxLowering:
         self.node = None
         self.module = ""
         self.source: Optional[str] = None
+        self.pool_windows: Dict[str, Any] = {}  # a MaxPool's Indices output -> (its input, kernel) (composite_rules.py)
 
     def run(self) -> LoweredOnnx:
         inputs = [i.name for i in self.graph.input if i.name not in self.constants]

@@ -19,7 +19,7 @@ from .. import rearrange
 from ..slicing import slice_attrs
 from ..window_1d import Sink, lower_as_2d, lower_per_channel_as_2d, weight_2d, window_attrs_2d
 from .recurrent_rules import RULES as RECURRENT_RULES
-from .composite_rules import RULES as COMPOSITE_RULES
+from .composite_rules import RULES as COMPOSITE_RULES, max_pool_with_indices
 
 Rule = Callable[[OnnxLowering, object], None]
 
@@ -360,7 +360,7 @@ def _softmax_like(vocab_op: str) -> Rule:
 
 def max_pool(low: OnnxLowering, node) -> None:
     if len(node.output) > 1 and node.output[1]:
-        raise Unmappable("its Indices output is used")
+        return max_pool_with_indices(low, node)
     kernel = list(low.attr(node, "kernel_shape"))
     if _is_1d(low, node):
         attrs, ceil_mode = _window_1d(low, node, kernel)

@@ -151,6 +151,41 @@ def test_a_dynamically_quantized_model_computes_in_float32_as_close_to_onnxrunti
     assert agreement["top1_match"]
 
 
+def test_a_relu_the_quantizer_removed_still_clamps_a_1d_convolution(tmp_path):
+    """onnxruntime's QDQ quantizer drops the Relu after a convolution and lets the output's quantization (range
+    [0, max]) clamp it. A Conv1d is a conv2d whose 4-D result is reshaped: that result is quantized too, so the
+    image holds it in int8 and clamps as onnxruntime does (before, it stayed float and negatives leaked through)."""
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+
+    class Audio(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Conv1d(4, 8, 3, padding=1), nn.Conv1d(8, 6, 3, padding=1)
+
+        def forward(self, x):
+            return self.b(torch.relu(self.a(x)))
+
+    class Calibration:
+        def __init__(self):
+            rng = np.random.default_rng(0)
+            self.batches = iter([{"x": rng.standard_normal((1, 4, 16)).astype(np.float32)} for _ in range(8)])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    torch.manual_seed(0)
+    float_path, path = tmp_path / "float.onnx", tmp_path / "qdq.onnx"
+    torch.onnx.export(Audio().eval(), (torch.randn(1, 4, 16),), str(float_path), dynamo=False, opset_version=13,
+                      input_names=["x"], output_names=["y"])
+    quantize_static(str(float_path), str(path), Calibration(), quant_format=QuantFormat.QDQ,
+                    activation_type=QuantType.QUInt8, reduce_range=True)
+    assert "Relu" not in {n.op_type for n in onnx.load(str(path)).graph.node}
+    captured = capture_onnx_file(path, out=tmp_path / "bundle")
+    graph = json.loads((captured.path / "graph.json").read_text())
+    agreement = _host_run(captured.path)["agreement"]
+    assert agreement["max_abs_error"] <= _output_step(graph) + 1e-7, agreement
+
+
 def test_a_dynamically_quantized_lstm_becomes_an_lstm_with_float_weights(tmp_path):
     """quantize_dynamic writes com.microsoft DynamicQuantizeLSTM (weights [D, input, 4H] int8): captured as an ONNX
     LSTM with the weights dequantized and transposed; the image is as close to onnxruntime as the float rewrite,

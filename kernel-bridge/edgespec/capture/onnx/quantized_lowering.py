@@ -78,8 +78,38 @@ def record_quantization(lowering: QuantizedOnnxLowering, input_names: List[str])
             builder.tensors[tensor].update(dtype="int8", quantization=record)
             builder.origins.pop(tensor, None)  # onnxruntime's value of it is float
         quantized += 1
+    _quantize_views(builder)
     _record_weights(lowering)
     return quantized
+
+
+# vocabulary ops that only view their input in another shape
+_VIEWS = {"reshape", "squeeze", "unsqueeze", "flatten"}
+
+
+def _quantize_views(builder) -> None:
+    """A quantized value the lowering computes as a view of a tensor it invented (a 1-D convolution is a conv2d
+    whose 4-D result is reshaped): the invented tensor holds the same values, so it is quantized alike. This
+    matters beyond rounding: onnxruntime's quantizer removes a Relu after a convolution and lets the
+    quantization's range [0, max] clamp it, so the value must be held in int8 where the model computes it."""
+    readers: dict = {}
+    for node in builder.nodes:
+        for name in node["inputs"]:
+            readers[name] = readers.get(name, 0) + 1
+    changed = True
+    while changed:
+        changed = False
+        for node in reversed(builder.nodes):
+            if node["op"] not in _VIEWS or len(node["outputs"]) != 1:
+                continue
+            source, view = node["inputs"][0], node["outputs"][0]
+            s, v = builder.tensors.get(source), builder.tensors.get(view)
+            if (s is None or v is None or "quantization" not in v or "quantization" in s or s["kind"] != "activation"
+                    or s["dtype"] != "float32" or readers.get(source, 0) != 1):
+                continue
+            s.update(dtype="int8", quantization=dict(v["quantization"]))
+            builder.origins.pop(source, None)
+            changed = True
 
 
 def _quantize_input(lowering: QuantizedOnnxLowering, tensor: str, record: dict) -> None:

@@ -204,6 +204,93 @@ static __attribute__((noinline)) int conv_avx2_bands(const patch_args *p, int32_
 }
 #endif
 
+#if !defined(ES_S8_AVX2) && !defined(ES_S8_VNNI)
+enum { TILE_BAND_BYTES = 12288 }; /* the int8 input band of conv_tile_bands, on the stack */
+
+/* Input rows y0 .. y0 + rows - 1 (in_zp outside the input) of one group's channels [c0, c0 +
+ * icg), columns -pad_left .. -pad_left + wp - 1, into band[rows][wp][icg]. */
+static void copy_band(const patch_args *p, int32_t c0, int32_t y0, int32_t rows, int32_t wp, int8_t *band) {
+  const int32_t x_lo = -p->pl, in_lo = x_lo < 0 ? 0 : x_lo, in_hi = x_lo + wp < p->iw ? x_lo + wp : p->iw;
+  for (int32_t r = 0; r < rows; r++) {
+    int8_t *dst = band + (size_t)r * wp * p->icg;
+    const int32_t y = y0 + r;
+    if (y < 0 || y >= p->ih || in_lo >= in_hi) {
+      fill_bytes(dst, p->zp, wp * p->icg);
+      continue;
+    }
+    fill_bytes(dst, p->zp, (in_lo - x_lo) * p->icg);
+    const int8_t *line = p->in + ((size_t)y * p->iw + in_lo) * p->ic + c0;
+    int8_t *inside = dst + (size_t)(in_lo - x_lo) * p->icg;
+    if (p->icg == p->ic) copy_bytes(inside, line, (in_hi - in_lo) * p->ic);
+    else
+      for (int32_t x = 0; x < in_hi - in_lo; x++) copy_bytes(inside + (size_t)x * p->icg, line + (size_t)x * p->ic, p->icg);
+    fill_bytes(dst + (size_t)(in_hi - x_lo) * p->icg, p->zp, (x_lo + wp - in_hi) * p->icg);
+  }
+}
+
+/* The tile path without gathering (NEON and portable C): per group, the input is copied with
+ * its padding (in_zp) into bands of output rows whose input rows fit in TILE_BAND_BYTES, and
+ * each 4 x 4 tile runs es_s8_tile_dot once per span of the patch, straight from the band: kh
+ * spans of kw * icg values (dilation 1 in x) or kh * kw spans of icg, against the weights'
+ * matching span. Returns 0, having done nothing, when a span is shorter than 8 values (the
+ * tile's scalar tail), a group has more than OCC output channels, or one output row's input
+ * rows do not fit. */
+static __attribute__((noinline)) int conv_tile_bands(const patch_args *p, int32_t batch, int32_t groups, int32_t oh,
+                                                     int32_t ocg, const int8_t *weights, const int32_t *bias,
+                                                     const int32_t *mult, const int8_t *shift, const es_s8_output *o,
+                                                     int8_t *out, int32_t oc) {
+  enum { MAX_SEGMENTS = 64 };
+  const int32_t merged = p->dw == 1, nseg = merged ? p->kh : p->kh * p->kw;
+  const int32_t seg_len = merged ? p->kw * p->icg : p->icg;
+  const int32_t wp = (p->ow - 1) * p->sw + (p->kw - 1) * p->dw + 1, span_h = (p->kh - 1) * p->dh + 1;
+  const int32_t row_bytes = wp * p->icg;
+  if (seg_len < 8 || nseg > MAX_SEGMENTS || ocg > OCC || (int64_t)span_h * row_bytes > TILE_BAND_BYTES) return 0;
+  int32_t band_oh = (TILE_BAND_BYTES / row_bytes - span_h) / p->sh + 1;
+  if (band_oh > oh) band_oh = oh;
+  int8_t band[TILE_BAND_BYTES] __attribute__((aligned(16)));
+  es_s8_columns columns[OCC / 4];
+  ptrdiff_t seg_off[MAX_SEGMENTS];
+  for (int32_t s = 0; s < nseg; s++) {
+    const int32_t ky = merged ? s : s / p->kw, kx = merged ? 0 : s % p->kw;
+    seg_off[s] = ((ptrdiff_t)ky * p->dh * wp + (ptrdiff_t)kx * p->dw) * p->icg;
+  }
+  const int32_t k = p->kh * p->kw * p->icg, pixels = oh * p->ow;
+  for (int32_t b = 0; b < batch; b++) {
+    patch_args pb = *p;
+    pb.in = p->in + (size_t)b * p->ih * p->iw * p->ic;
+    int8_t *out_b = out + (size_t)b * pixels * oc;
+    for (int32_t g = 0; g < groups; g++) {
+      const int32_t oc0 = g * ocg;
+      for (int32_t j0 = 0; j0 < ocg; j0 += 4)
+        es_s8_columns_make(&columns[j0 / 4], weights + (size_t)oc0 * k, k, bias ? bias + oc0 : NULL, mult + oc0,
+                           shift + oc0, j0, ocg - j0 < 4 ? ocg - j0 : 4);
+      for (int32_t oy0 = 0; oy0 < oh; oy0 += band_oh) {
+        const int32_t rows_oh = oh - oy0 < band_oh ? oh - oy0 : band_oh;
+        copy_band(&pb, g * p->icg, oy0 * p->sh - p->pt, (rows_oh - 1) * p->sh + span_h, wp, band);
+        const int32_t p_end = (oy0 + rows_oh) * p->ow;
+        for (int32_t p0 = oy0 * p->ow; p0 < p_end; p0 += 4) {
+          const int32_t rows = p_end - p0 < 4 ? p_end - p0 : 4;
+          const int8_t *base[4];
+          for (int32_t r = 0; r < 4; r++) {
+            const int32_t pixel = p0 + (r < rows ? r : rows - 1), oy = pixel / p->ow, ox = pixel % p->ow;
+            base[r] = band + ((size_t)(oy - oy0) * p->sh * wp + (size_t)ox * p->sw) * p->icg;
+          }
+          for (int32_t j0 = 0; j0 < ocg; j0 += 4) {
+            const int32_t cols = ocg - j0 < 4 ? ocg - j0 : 4;
+            const int8_t *w[4];
+            for (int32_t j = 0; j < 4; j++) w[j] = weights + (size_t)(oc0 + j0 + (j < cols ? j : cols - 1)) * k;
+            es_s8_tile t = es_s8_tile_zero();
+            es_s8_tile_dot_spans(&t, base, seg_off, nseg, w, seg_len);
+            es_s8_tile_store(&t, &columns[j0 / 4], o, out_b + (size_t)p0 * oc + oc0 + j0, oc, rows, cols);
+          }
+        }
+      }
+    }
+  }
+  return 1;
+}
+#endif
+
 void es_conv2d_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *weights,
                   const int32_t *bias, int8_t *out, es_shape4 os, int32_t kh, int32_t kw,
                   int32_t stride_h, int32_t stride_w, int32_t pad_top, int32_t pad_left,
@@ -258,6 +345,12 @@ void es_conv2d_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *w
       }
     }
     return;
+  }
+#else
+  {
+    const patch_args p = {in, is.h, is.w, is.c, os.w, kh, kw, stride_h, stride_w, pad_top, pad_left,
+                          dilation_h, dilation_w, icg, k, (int8_t)in_zp};
+    if (conv_tile_bands(&p, os.n, groups, os.h, ocg, weights, bias, mult, shift, &o, out, os.c)) return;
   }
 #endif
   int8_t patch[4][KC];

@@ -168,6 +168,44 @@ ES_S8_INLINE void es_s8_tile_dot(es_s8_tile *t, const int8_t *const a[4], const 
   for (int r = 0; r < 4; r++) t->row[r] = vaddq_s32(t->row[r], sum[r]);
 }
 
+/* t += the dot products of nseg spans of len >= 8 values: span s of row r at a[r] + a_off[s],
+ * of column j at w[j] + s * len (conv2d's patch spans read in place); es_s8_tile_dot's steps
+ * per span, one set of accumulators and one reduction for all spans. */
+ES_S8_INLINE void es_s8_tile_dot_spans(es_s8_tile *t, const int8_t *const a[4], const ptrdiff_t *a_off, int32_t nseg,
+                                       const int8_t *const w[4], int32_t len) {
+  static const int8_t ones[16] = {0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1};
+  int32x4_t c00 = vdupq_n_s32(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+  int32x4_t c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+  const int8x8_t keep = vld1_s8(ones + (len & 7));
+  for (int32_t s = 0; s < nseg; s++) {
+    const int8_t *a0 = a[0] + a_off[s], *a1 = a[1] + a_off[s], *a2 = a[2] + a_off[s], *a3 = a[3] + a_off[s];
+    const int8_t *w0 = w[0] + s * len, *w1 = w[1] + s * len, *w2 = w[2] + s * len, *w3 = w[3] + s * len;
+    int32_t i = 0;
+    for (; i + 16 <= len; i += 16) {
+      const int8x16_t x0 = vld1q_s8(a0 + i), x1 = vld1q_s8(a1 + i), x2 = vld1q_s8(a2 + i), x3 = vld1q_s8(a3 + i);
+      const int8x16_t y0 = vld1q_s8(w0 + i), y1 = vld1q_s8(w1 + i), y2 = vld1q_s8(w2 + i), y3 = vld1q_s8(w3 + i);
+      ES_S8_MAC_ALL(ES_S8_MAC16, x0, x1, x2, x3, y0, y1, y2, y3);
+    }
+    if (i + 8 <= len) {
+      const int8x8_t x0 = vld1_s8(a0 + i), x1 = vld1_s8(a1 + i), x2 = vld1_s8(a2 + i), x3 = vld1_s8(a3 + i);
+      const int8x8_t y0 = vld1_s8(w0 + i), y1 = vld1_s8(w1 + i), y2 = vld1_s8(w2 + i), y3 = vld1_s8(w3 + i);
+      ES_S8_MAC_ALL(ES_S8_MAC8, x0, x1, x2, x3, y0, y1, y2, y3);
+      i += 8;
+    }
+    if (i < len) { /* the last 1 to 7 values: the span's last 8 bytes, those already counted zeroed in a */
+      const int32_t e = len - 8;
+      const int8x8_t x0 = vand_s8(vld1_s8(a0 + e), keep), x1 = vand_s8(vld1_s8(a1 + e), keep);
+      const int8x8_t x2 = vand_s8(vld1_s8(a2 + e), keep), x3 = vand_s8(vld1_s8(a3 + e), keep);
+      const int8x8_t y0 = vld1_s8(w0 + e), y1 = vld1_s8(w1 + e), y2 = vld1_s8(w2 + e), y3 = vld1_s8(w3 + e);
+      ES_S8_MAC_ALL(ES_S8_MAC8, x0, x1, x2, x3, y0, y1, y2, y3);
+    }
+  }
+  t->row[0] = vaddq_s32(t->row[0], vpaddq_s32(vpaddq_s32(c00, c01), vpaddq_s32(c02, c03)));
+  t->row[1] = vaddq_s32(t->row[1], vpaddq_s32(vpaddq_s32(c10, c11), vpaddq_s32(c12, c13)));
+  t->row[2] = vaddq_s32(t->row[2], vpaddq_s32(vpaddq_s32(c20, c21), vpaddq_s32(c22, c23)));
+  t->row[3] = vaddq_s32(t->row[3], vpaddq_s32(vpaddq_s32(c30, c31), vpaddq_s32(c32, c33)));
+}
+
 /* One row against 4 weight rows: the 4 dot products over [0, k) as one int32x4 (columns
  * 0..3), the same sums as a row of es_s8_tile_dot. For a matrix of one row (a fully
  * connected layer at batch 1) and the last row of a taller one, where the 4 x 4 tile would
@@ -411,6 +449,15 @@ ES_S8_INLINE void es_s8_tile_dot(es_s8_tile *t, const int8_t *const a[4], const 
       for (int32_t i = 0; i < k; i++) s += (int32_t)a[r][i] * (int32_t)w[j][i];
       t->v[r][j] += s;
     }
+  }
+}
+
+ES_S8_INLINE void es_s8_tile_dot_spans(es_s8_tile *t, const int8_t *const a[4], const ptrdiff_t *a_off, int32_t nseg,
+                                       const int8_t *const w[4], int32_t len) {
+  for (int32_t s = 0; s < nseg; s++) {
+    const int8_t *as[4] = {a[0] + a_off[s], a[1] + a_off[s], a[2] + a_off[s], a[3] + a_off[s]};
+    const int8_t *ws[4] = {w[0] + s * len, w[1] + s * len, w[2] + s * len, w[3] + s * len};
+    es_s8_tile_dot(t, as, ws, len);
   }
 }
 

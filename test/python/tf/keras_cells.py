@@ -58,7 +58,7 @@ UNSUPPORTED_CELL = """
 inp = keras.Input((8, 8, 3))
 h = layers.Conv2D(4, 3, name="conv")(inp)
 h = layers.Lambda(lambda t: keras.ops.sin(t), name="sine")(h)
-h = layers.Lambda(lambda t: keras.ops.cumsum(t, axis=1), name="running_sum")(h)
+h = layers.Lambda(lambda t: keras.ops.floor(t), name="floored")(h)
 odd = keras.Model(inp, layers.Flatten()(h), name="odd")
 odd(np.zeros((1, 8, 8, 3), dtype="float32"))
 """

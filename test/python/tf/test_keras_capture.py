@@ -127,10 +127,10 @@ def test_unsupported_ops_are_all_listed_with_their_layers_and_no_bundle_is_left(
     assert model["bundle"] is None
     assert model["error"]["code"] == "unsupported_ops"
     listed = {(u["framework_op"], u["module"]) for u in summary["unsupported"]}
-    assert listed == {("tflite.SIN", "sine"), ("tflite.CUMSUM", "running_sum")}
-    assert "tflite.SIN" in model["error"]["message"] and "'running_sum'" in model["error"]["message"]
+    assert listed == {("tflite.SIN", "sine"), ("tflite.FLOOR", "floored")}
+    assert "tflite.SIN" in model["error"]["message"] and "'floored'" in model["error"]["message"]
     assert {row["framework_op"]: row["supported"] for row in model["ops"]} == {
-        "tflite.CONV_2D": True, "tflite.RESHAPE": True, "tflite.SIN": False, "tflite.CUMSUM": False}
+        "tflite.CONV_2D": True, "tflite.RESHAPE": True, "tflite.SIN": False, "tflite.FLOOR": False}
     assert notebook_cells["unsupported"]["out_listing"] == []
     assert_no_leftovers(work_dir / "cells" / "unsupported")
 

@@ -17,7 +17,7 @@ def make_models(out: Path) -> None:
     inp = keras.Input((8, 8, 3), batch_size=1)
     h = layers.Conv2D(4, 3, name="conv")(inp)
     h = layers.Lambda(lambda t: keras.ops.sin(t), name="sine")(h)
-    h = layers.Lambda(lambda t: keras.ops.cumsum(t, axis=1), name="running_sum")(h)
+    h = layers.Lambda(lambda t: keras.ops.floor(t), name="floored")(h)
     model = keras.Model(inp, layers.Flatten()(h))
     (out / "unsupported.tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
 

@@ -6,11 +6,65 @@
 
 #include "internal.h"
 
+#if !ES_NEON
+/* out[s][r] = in[r][s] for 2 or 3 rows (a channel shuffle of 2 groups, an RGB image from NCHW
+ * to NHWC), 8 columns at a time interleaved in registers. Element by element, the input
+ * transpose of a 224x224 image took 6 % of MobileNetV3-small's time on the host. */
+ES_INLINE void interleave2(const float *a, const float *b, size_t cols, float *out) {
+  const es_v8i lo = {0, 8, 1, 9, 2, 10, 3, 11}, hi = {4, 12, 5, 13, 6, 14, 7, 15};
+  size_t s = 0;
+  for (; s + 8 <= cols; s += 8) {
+    const es_v8 x = es_v8_load(a + s), y = es_v8_load(b + s);
+    const es_v8 o0 = __builtin_shuffle(x, y, lo), o1 = __builtin_shuffle(x, y, hi);
+    es_v8_store(out + 2 * s, &o0);
+    es_v8_store(out + 2 * s + 8, &o1);
+  }
+  for (; s < cols; s++) {
+    out[2 * s] = a[s];
+    out[2 * s + 1] = b[s];
+  }
+}
+
+ES_INLINE void interleave3(const float *a, const float *b, const float *c, size_t cols, float *out) {
+  /* x, y, z: 8 columns of the three rows; each output vector takes two shuffles (0 marks a
+   * lane the second shuffle fills). */
+  const es_v8i xy0 = {0, 8, 0, 1, 9, 0, 2, 10}, z0 = {0, 1, 8, 3, 4, 9, 6, 7};
+  const es_v8i xy1 = {0, 3, 11, 0, 4, 12, 0, 5}, z1 = {10, 1, 2, 11, 4, 5, 12, 7};
+  const es_v8i xy2 = {13, 0, 6, 14, 0, 7, 15, 0}, z2 = {0, 13, 2, 3, 14, 5, 6, 15};
+  size_t s = 0;
+  for (; s + 8 <= cols; s += 8) {
+    const es_v8 x = es_v8_load(a + s), y = es_v8_load(b + s), z = es_v8_load(c + s);
+    const es_v8 o0 = __builtin_shuffle(__builtin_shuffle(x, y, xy0), z, z0);
+    const es_v8 o1 = __builtin_shuffle(__builtin_shuffle(x, y, xy1), z, z1);
+    const es_v8 o2 = __builtin_shuffle(__builtin_shuffle(x, y, xy2), z, z2);
+    es_v8_store(out + 3 * s, &o0);
+    es_v8_store(out + 3 * s + 8, &o1);
+    es_v8_store(out + 3 * s + 16, &o2);
+  }
+  for (; s < cols; s++) {
+    out[3 * s] = a[s];
+    out[3 * s + 1] = b[s];
+    out[3 * s + 2] = c[s];
+  }
+}
+#endif
+
 /* out[b][s][r] = in[b][r][s]. */
 static void transpose_batched(const float *in, size_t batch, size_t rows, size_t cols, float *out) {
-  for (size_t b = 0; b < batch; b++, in += rows * cols, out += rows * cols)
+  for (size_t b = 0; b < batch; b++, in += rows * cols, out += rows * cols) {
+#if !ES_NEON
+    if (rows == 2) {
+      interleave2(in, in + cols, cols, out);
+      continue;
+    }
+    if (rows == 3) {
+      interleave3(in, in + cols, in + 2 * cols, cols, out);
+      continue;
+    }
+#endif
     for (size_t s = 0; s < cols; s++)
       for (size_t r = 0; r < rows; r++) out[s * rows + r] = in[r * cols + s];
+  }
 }
 
 /* When perm, with neighbouring axes merged, is a batch of 2-D transposes: does it and

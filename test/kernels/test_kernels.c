@@ -720,6 +720,13 @@ int main(void) {
   const int32_t s2[2] = {7, 9}, p2[2] = {1, 0}, s3[3] = {3, 5, 4}, p3[3] = {2, 0, 1};
   test_transpose("rank 2", 2, s2, p2);
   test_transpose("last axis first (merged pair)", 3, s3, p3);
+  /* 2 and 3 rows interleaved 8 columns at a time (x86), with columns left over: an RGB
+   * image from NCHW to NHWC, a channel shuffle of 2 groups. */
+  const int32_t rgb[4] = {2, 3, 5, 7}, shuffle2[3] = {4, 2, 21}, groups_last[3] = {0, 2, 1};
+  test_transpose("nchw->nhwc, 3 channels, 35 pixels", 4, rgb, nchw_to_nhwc);
+  test_transpose("channel shuffle, 2 groups of 21", 3, shuffle2, groups_last);
+  const int32_t rgb16[3] = {3, 4, 4}, p_rgb16[3] = {1, 2, 0};
+  test_transpose("3 x 16 -> 16 x 3", 3, rgb16, p_rgb16);
 
   const int32_t pads4[8] = {0, 1, 2, 0, 1, 3, 2, 2};
   test_pad("rank 4", 4, s4, pads4);

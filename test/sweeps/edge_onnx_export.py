@@ -62,6 +62,18 @@ class _Calibration:
         return next(self.batches, None)
 
 
+def _onnxruntime_loads(path: Path) -> None:
+    """onnxruntime crashes (SIGSEGV) on some converted files (the Silero-v5 look-alike's float16 conversion, with
+    its If branches): tried in a child process, so that the sweep records it and goes on."""
+    import subprocess
+    import sys
+
+    code = f"import onnxruntime; onnxruntime.InferenceSession({str(path)!r}, providers=['CPUExecutionProvider'])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    if done.returncode < 0:
+        raise RuntimeError(f"onnxruntime crashes (signal {-done.returncode}) creating a session for the converted file")
+
+
 def _quantized(model: EdgeModel, variant: str, path: Path) -> str:
     import onnx
 
@@ -71,6 +83,7 @@ def _quantized(model: EdgeModel, variant: str, path: Path) -> str:
         from onnxconverter_common import float16
 
         onnx.save(float16.convert_float_to_float16(onnx.load(str(path)), keep_io_types=False), str(path))
+        _onnxruntime_loads(path)
         return made + "onnxconverter_common float16 (float16 inputs and outputs)"
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
 

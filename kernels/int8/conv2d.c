@@ -47,11 +47,15 @@ static inline void fill_bytes(int8_t *dst, int8_t value, int32_t n) {
 
 /* Bytes [kb, kb + len) of a patch row: copied from src, or in_zp if src is NULL; only the
  * part inside the slice [k0, k0 + kc) is written, at row + (kb - k0). */
+/* copy_bytes and fill_bytes out of line, for the gather and the band copy (image size). */
+static __attribute__((noinline, noclone)) void copy_run(int8_t *dst, const int8_t *src, int32_t n) { copy_bytes(dst, src, n); }
+static __attribute__((noinline, noclone)) void fill_run(int8_t *dst, int8_t value, int32_t n) { fill_bytes(dst, value, n); }
+
 static inline void put(const patch_args *p, int8_t *row, int32_t k0, int32_t kc, int32_t kb, const int8_t *src, int32_t len) {
   int32_t lo = kb > k0 ? kb : k0, hi = kb + len < k0 + kc ? kb + len : k0 + kc;
   if (lo >= hi) return;
-  if (src) copy_bytes(row + (lo - k0), src + (lo - kb), hi - lo);
-  else fill_bytes(row + (lo - k0), p->zp, hi - lo);
+  if (src) copy_run(row + (lo - k0), src + (lo - kb), hi - lo);
+  else fill_run(row + (lo - k0), p->zp, hi - lo);
 }
 
 /* The slice [k0, k0 + kc) of the patch row of output pixel `pixel` (of one image) for the
@@ -205,6 +209,18 @@ static __attribute__((noinline)) int conv_avx2_bands(const patch_args *p, int32_
 #endif
 
 #if !defined(ES_S8_AVX2) && !defined(ES_S8_VNNI)
+/* The tile of both paths below and its store, out of line: one copy of their code in the image. */
+static __attribute__((noinline, noclone)) void tile_spans(es_s8_tile *t, const int8_t *const a[4], const ptrdiff_t *a_off,
+                                                          int32_t nseg, const int8_t *const w[4], int32_t len) {
+  es_s8_tile_dot_spans(t, a, a_off, nseg, w, len);
+}
+
+static __attribute__((noinline, noclone)) void tile_store(const es_s8_tile *t, const es_s8_columns *c,
+                                                          const es_s8_output *o, int8_t *out, ptrdiff_t ldo,
+                                                          int32_t rows, int32_t cols) {
+  es_s8_tile_store(t, c, o, out, ldo, rows, cols);
+}
+
 enum { TILE_BAND_BYTES = 12288 }; /* the int8 input band of conv_tile_bands, on the stack */
 
 /* Input rows y0 .. y0 + rows - 1 (in_zp outside the input) of one group's channels [c0, c0 +
@@ -215,16 +231,16 @@ static void copy_band(const patch_args *p, int32_t c0, int32_t y0, int32_t rows,
     int8_t *dst = band + (size_t)r * wp * p->icg;
     const int32_t y = y0 + r;
     if (y < 0 || y >= p->ih || in_lo >= in_hi) {
-      fill_bytes(dst, p->zp, wp * p->icg);
+      fill_run(dst, p->zp, wp * p->icg);
       continue;
     }
-    fill_bytes(dst, p->zp, (in_lo - x_lo) * p->icg);
+    fill_run(dst, p->zp, (in_lo - x_lo) * p->icg);
     const int8_t *line = p->in + ((size_t)y * p->iw + in_lo) * p->ic + c0;
     int8_t *inside = dst + (size_t)(in_lo - x_lo) * p->icg;
-    if (p->icg == p->ic) copy_bytes(inside, line, (in_hi - in_lo) * p->ic);
+    if (p->icg == p->ic) copy_run(inside, line, (in_hi - in_lo) * p->ic);
     else
-      for (int32_t x = 0; x < in_hi - in_lo; x++) copy_bytes(inside + (size_t)x * p->icg, line + (size_t)x * p->ic, p->icg);
-    fill_bytes(dst + (size_t)(in_hi - x_lo) * p->icg, p->zp, (x_lo + wp - in_hi) * p->icg);
+      for (int32_t x = 0; x < in_hi - in_lo; x++) copy_run(inside + (size_t)x * p->icg, line + (size_t)x * p->ic, p->icg);
+    fill_run(dst + (size_t)(in_hi - x_lo) * p->icg, p->zp, (x_lo + wp - in_hi) * p->icg);
   }
 }
 
@@ -280,8 +296,8 @@ static __attribute__((noinline)) int conv_tile_bands(const patch_args *p, int32_
             const int8_t *w[4];
             for (int32_t j = 0; j < 4; j++) w[j] = weights + (size_t)(oc0 + j0 + (j < cols ? j : cols - 1)) * k;
             es_s8_tile t = es_s8_tile_zero();
-            es_s8_tile_dot_spans(&t, base, seg_off, nseg, w, seg_len);
-            es_s8_tile_store(&t, &columns[j0 / 4], o, out_b + (size_t)p0 * oc + oc0 + j0, oc, rows, cols);
+            tile_spans(&t, base, seg_off, nseg, w, seg_len);
+            tile_store(&t, &columns[j0 / 4], o, out_b + (size_t)p0 * oc + oc0 + j0, oc, rows, cols);
           }
         }
       }
@@ -380,8 +396,17 @@ void es_conv2d_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *w
               const int8_t *w[4];
               for (int32_t j = 0; j < 4; j++) w[j] = weights + (size_t)(oc0 + j0 + (j < cols ? j : cols - 1)) * k + k0;
               es_s8_tile t = k0 == 0 ? es_s8_tile_zero() : es_s8_tile_load(partial[j0 / 4]);
+#if defined(ES_S8_AVX2) || defined(ES_S8_VNNI)
               es_s8_tile_dot(&t, rp, w, kc);
+#else
+              const ptrdiff_t whole = 0;
+              tile_spans(&t, rp, &whole, 1, w, kc);
+#endif
+#if defined(ES_S8_AVX2) || defined(ES_S8_VNNI)
               if (last_slice) es_s8_tile_store(&t, &columns[j0 / 4], &o, out_b + (size_t)p0 * os.c + oc0 + j0, os.c, rows, cols);
+#else
+              if (last_slice) tile_store(&t, &columns[j0 / 4], &o, out_b + (size_t)p0 * os.c + oc0 + j0, os.c, rows, cols);
+#endif
               else es_s8_tile_save(&t, partial[j0 / 4]);
             }
           }

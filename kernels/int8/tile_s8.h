@@ -168,9 +168,10 @@ ES_S8_INLINE void es_s8_tile_dot(es_s8_tile *t, const int8_t *const a[4], const 
   for (int r = 0; r < 4; r++) t->row[r] = vaddq_s32(t->row[r], sum[r]);
 }
 
-/* t += the dot products of nseg spans of len >= 8 values: span s of row r at a[r] + a_off[s],
- * of column j at w[j] + s * len (conv2d's patch spans read in place); es_s8_tile_dot's steps
- * per span, one set of accumulators and one reduction for all spans. */
+/* t += the dot products of nseg spans of len values: span s of row r at a[r] + a_off[s], of
+ * column j at w[j] + s * len (conv2d's patch spans read in place, or one span of a gathered
+ * row); es_s8_tile_dot's steps per span, one set of accumulators and one reduction for all
+ * spans; spans shorter than 8 values in plain loops. */
 ES_S8_INLINE void es_s8_tile_dot_spans(es_s8_tile *t, const int8_t *const a[4], const ptrdiff_t *a_off, int32_t nseg,
                                        const int8_t *const w[4], int32_t len) {
   static const int8_t ones[16] = {0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1};
@@ -192,7 +193,7 @@ ES_S8_INLINE void es_s8_tile_dot_spans(es_s8_tile *t, const int8_t *const a[4], 
       ES_S8_MAC_ALL(ES_S8_MAC8, x0, x1, x2, x3, y0, y1, y2, y3);
       i += 8;
     }
-    if (i < len) { /* the last 1 to 7 values: the span's last 8 bytes, those already counted zeroed in a */
+    if (i < len && len >= 8) { /* the last 1 to 7 values: the span's last 8 bytes, those already counted zeroed in a */
       const int32_t e = len - 8;
       const int8x8_t x0 = vand_s8(vld1_s8(a0 + e), keep), x1 = vand_s8(vld1_s8(a1 + e), keep);
       const int8x8_t x2 = vand_s8(vld1_s8(a2 + e), keep), x3 = vand_s8(vld1_s8(a3 + e), keep);
@@ -204,6 +205,15 @@ ES_S8_INLINE void es_s8_tile_dot_spans(es_s8_tile *t, const int8_t *const a[4], 
   t->row[1] = vaddq_s32(t->row[1], vpaddq_s32(vpaddq_s32(c10, c11), vpaddq_s32(c12, c13)));
   t->row[2] = vaddq_s32(t->row[2], vpaddq_s32(vpaddq_s32(c20, c21), vpaddq_s32(c22, c23)));
   t->row[3] = vaddq_s32(t->row[3], vpaddq_s32(vpaddq_s32(c30, c31), vpaddq_s32(c32, c33)));
+  if (len < 8) {
+    for (int r = 0; r < 4; r++) {
+      int32_t tail[4] = {0, 0, 0, 0};
+      for (int32_t s = 0; s < nseg; s++)
+        for (int j = 0; j < 4; j++)
+          for (int32_t p = 0; p < len; p++) tail[j] += (int32_t)a[r][a_off[s] + p] * (int32_t)w[j][s * len + p];
+      t->row[r] = vaddq_s32(t->row[r], vld1q_s32(tail));
+    }
+  }
 }
 
 /* One row against 4 weight rows: the 4 dot products over [0, k) as one int32x4 (columns

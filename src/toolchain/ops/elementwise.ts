@@ -329,13 +329,14 @@ function lowerPrelu(step: BinaryStep, q: Int8Context): void {
   }), step.from);
 }
 
-function binaryKernel(op: BinaryOp, int8?: (step: BinaryStep, q: Int8Context) => void): KernelModule<BinaryStep> {
+function binaryKernel(op: BinaryOp, int8?: (step: BinaryStep, q: Int8Context) => void, int8Functions?: readonly string[]): KernelModule<BinaryStep> {
   return {
     call: (step, p, fn) => {
       const a = step.args;
       return `${fn}(${p.read(a.a)}, ${ints(a.aStrides)}, ${p.read(a.b)}, ${ints(a.bStrides)},\n      ${p.write(a.y)}, ${ints(a.outShape)}, ${act(a.act)})`;
     },
     ...(int8 ? { int8 } : {}),
+    ...(int8Functions ? { int8Functions } : {}),
     reference(step, _get, w) {
       const a = step.args;
       const x = w(a.a)!, z = w(a.b)!;
@@ -364,7 +365,7 @@ export const elementwiseModule: OpModule = {
     maximum: binary('maximum'), minimum: binary('minimum'), prelu: binary('prelu'), pow_tensor: binary('pow_tensor')
   },
   kernels: {
-    add: binaryKernel('add', lowerAdd), sub: binaryKernel('sub', lowerSub), mul: binaryKernel('mul', lowerMul), div: binaryKernel('div'),
+    add: binaryKernel('add', lowerAdd, ['es_add_s8', 'es_add_broadcast_s8']), sub: binaryKernel('sub', lowerSub), mul: binaryKernel('mul', lowerMul), div: binaryKernel('div'),
     maximum: binaryKernel('maximum', lowerMaxMin), minimum: binaryKernel('minimum', lowerMaxMin), prelu: binaryKernel('prelu', lowerPrelu),
     pow_tensor: binaryKernel('pow_tensor'),
     add_scalar: scalarKernel((v, s) => v + s), mul_scalar: scalarKernel((v, s) => v * s)

@@ -217,6 +217,7 @@ const splitKernel: KernelModule<SplitStep> = {
     return `${fn}(${p.read(a.x)}, (float *const[]){${a.ys.map(y => p.write(y)).join(', ')}},\n      ${ints(a.sizes)}, ${a.ys.length}, ${a.outer}, ${a.inner})`;
   },
   int8: lowerSplit,
+  int8Functions: ['es_strided_copy_s8'],
   reference(step, get) {
     const a = step.args;
     const x = get(a.x);
@@ -266,6 +267,7 @@ const copyKernel: KernelModule<CopyStep> = {
     return `${fn}(${p.read(a.x)}, ${p.write(a.y)}, ${a.count})`;
   },
   int8: lowerCopy,
+  int8Functions: ['es_strided_copy_s8'],
   reference: (step, get) => [get(step.args.x)]
 };
 

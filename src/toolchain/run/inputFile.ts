@@ -38,12 +38,21 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return x.length === y.length && x.every((d, i) => d === y[i]);
 }
 
+/**
+ * The fix for an input of the wrong dtype. int8 / uint8 codes for a float32 input are most likely
+ * a quantized model's own input: the image takes real values, so a plain cast would be wrong.
+ */
+export function dtypeFix(got: DType, spec: InputSpec): string {
+  const cast = `convert it, e.g. x.astype(np.${spec.dtype}) in NumPy or x.to(torch.${spec.dtype}) in PyTorch`;
+  if (spec.dtype === 'float32' && (got === 'int8' || got === 'uint8')) {
+    return `${cast}; for the codes q of a quantized model's input, feed the real values scale * (q - zero_point) (the input's quantization in the .tflite / .onnx, or in graph.json beside its quantize node)`;
+  }
+  return cast;
+}
+
 function checkTensor(file: string, spec: InputSpec, got: { dtype: DType; shape: number[] }, what: string): void {
   if (got.dtype !== spec.dtype) {
-    throw inputError(
-      `${file}: ${what} is ${got.dtype} but the model's input ${describe(spec)} is ${spec.dtype}`,
-      `convert it before saving, e.g. x.astype(np.${spec.dtype}) in NumPy or x.to(torch.${spec.dtype}) in PyTorch`
-    );
+    throw inputError(`${file}: ${what} is ${got.dtype} but the model's input ${describe(spec)} is ${spec.dtype}`, dtypeFix(got.dtype, spec));
   }
   if (!sameShape(got.shape, spec.shape)) {
     throw inputError(

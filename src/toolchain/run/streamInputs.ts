@@ -11,7 +11,7 @@ import { formatShape } from '../bundle/safetensors';
 import { EdgespecError } from '../errors';
 import { readRegularFile } from '../readRegularFile';
 import { byteSize } from '../bundle/dtype';
-import { InputSpec, INPUT_HEADER_ALLOWANCE, readInputFile } from './inputFile';
+import { dtypeFix, InputSpec, INPUT_HEADER_ALLOWANCE, readInputFile } from './inputFile';
 import { NpyFormatError, parseNpy } from './npy';
 
 export interface StreamStep {
@@ -62,7 +62,7 @@ async function readStackedNpy(file: string, specs: InputSpec[], flag: string): P
     throw e;
   }
   if (array.dtype !== spec.dtype) {
-    throw streamError(`${file} is ${array.dtype}, the model's '${spec.name}' is ${spec.dtype}`, `convert it, e.g. x.astype(np.${spec.dtype})`);
+    throw streamError(`${file} is ${array.dtype}, the model's '${spec.name}' is ${spec.dtype}`, dtypeFix(array.dtype, spec));
   }
   const stepBytes = byteSize(spec.shape, spec.dtype);
   const count = array.shape[0];

@@ -74,6 +74,7 @@ describe('.npy input files written by NumPy', () => {
         'np.save("squeezed.npy", np.zeros((3, 4, 4), dtype=np.float32))',
         'np.save("float64.npy", np.zeros((1, 3, 4, 4)))',
         'np.save("int32.npy", np.zeros((1, 3, 4, 4), dtype=np.int32))',
+        'np.save("codes.npy", np.zeros((1, 3, 4, 4), dtype=np.int8))',
         'np.save("shape.npy", np.zeros((1, 4, 4, 3), dtype=np.float32))',
         'np.save("fortran.npy", np.asfortranarray(np.zeros((1, 3, 4, 4), dtype=np.float32)[0]))'
       ].join('\n')
@@ -99,6 +100,12 @@ describe('.npy input files written by NumPy', () => {
     const e = await failure(path.join(dir, 'int32.npy'));
     expect(e.message).toContain('is int32 but');
     expect(e.hint).toContain('astype(np.float32)');
+  });
+
+  it('says to dequantize int8 codes given for a float32 input, not to cast them', async () => {
+    const e = await failure(path.join(dir, 'codes.npy'));
+    expect(e.message).toContain('is int8 but');
+    expect(e.hint).toContain('scale * (q - zero_point)');
   });
 
   it('rejects a wrong shape with expected vs got', async () => {

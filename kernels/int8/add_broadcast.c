@@ -3,8 +3,7 @@
  * broadcast along dims longer than 1 (a bias row, a scalar): each operand less its zero point
  * is shifted left by 20 bits and rescaled to twice the larger input scale, the sum requantized
  * to the output, clamped. */
-#include <stddef.h>
-
+#include "broadcast4_s8.h"
 #include "edgespec/kernels_int8.h"
 
 #define ES_ADD_LEFT_SHIFT 20
@@ -13,17 +12,9 @@ void es_add_broadcast_s8(const int8_t *a, const int32_t a_strides[4], int32_t a_
                          const int8_t *b, const int32_t b_strides[4], int32_t b_zp, int32_t b_mult, int32_t b_shift,
                          int8_t *out, const int32_t out_shape[4], int32_t out_zp, int32_t out_mult, int32_t out_shift,
                          int32_t act_min, int32_t act_max) {
-  size_t o = 0;
-  for (int32_t i0 = 0; i0 < out_shape[0]; i0++)
-    for (int32_t i1 = 0; i1 < out_shape[1]; i1++)
-      for (int32_t i2 = 0; i2 < out_shape[2]; i2++) {
-        const ptrdiff_t ra = (ptrdiff_t)i0 * a_strides[0] + (ptrdiff_t)i1 * a_strides[1] + (ptrdiff_t)i2 * a_strides[2];
-        const ptrdiff_t rb = (ptrdiff_t)i0 * b_strides[0] + (ptrdiff_t)i1 * b_strides[1] + (ptrdiff_t)i2 * b_strides[2];
-        for (int32_t i3 = 0; i3 < out_shape[3]; i3++, o++) {
-          const int32_t x = ((int32_t)a[ra + (ptrdiff_t)i3 * a_strides[3]] - a_zp) * (1 << ES_ADD_LEFT_SHIFT);
-          const int32_t y = ((int32_t)b[rb + (ptrdiff_t)i3 * b_strides[3]] - b_zp) * (1 << ES_ADD_LEFT_SHIFT);
-          const int32_t sum = es_requantize(x, a_mult, a_shift) + es_requantize(y, b_mult, b_shift);
-          out[o] = es_clamp_to_s8(out_zp + es_requantize(sum, out_mult, out_shift), act_min, act_max);
-        }
-      }
+  ES_S8_BROADCAST4(a, a_strides, b, b_strides, out_shape, {
+    const int32_t sum = es_requantize((qa - a_zp) * (1 << ES_ADD_LEFT_SHIFT), a_mult, a_shift) +
+                        es_requantize((qb - b_zp) * (1 << ES_ADD_LEFT_SHIFT), b_mult, b_shift);
+    out[o] = es_clamp_to_s8(out_zp + es_requantize(sum, out_mult, out_shift), act_min, act_max);
+  });
 }

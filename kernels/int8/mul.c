@@ -2,23 +2,13 @@
  * out = clamp(out_zp + requant((qa - a_zp) * (qb - b_zp), mult, shift), act_min, act_max),
  * mult/shift the fixed-point a_scale * b_scale / out_scale. The product of two codes less
  * their zero points fits int32 (at most 255 * 255). */
-#include <stddef.h>
-
+#include "broadcast4_s8.h"
 #include "edgespec/kernels_int8.h"
 
 void es_mul_s8(const int8_t *a, const int32_t a_strides[4], int32_t a_zp, const int8_t *b, const int32_t b_strides[4],
                int32_t b_zp, int8_t *out, const int32_t out_shape[4], int32_t out_zp, int32_t mult, int32_t shift,
                int32_t act_min, int32_t act_max) {
-  size_t o = 0;
-  for (int32_t i0 = 0; i0 < out_shape[0]; i0++)
-    for (int32_t i1 = 0; i1 < out_shape[1]; i1++)
-      for (int32_t i2 = 0; i2 < out_shape[2]; i2++) {
-        const ptrdiff_t ra = (ptrdiff_t)i0 * a_strides[0] + (ptrdiff_t)i1 * a_strides[1] + (ptrdiff_t)i2 * a_strides[2];
-        const ptrdiff_t rb = (ptrdiff_t)i0 * b_strides[0] + (ptrdiff_t)i1 * b_strides[1] + (ptrdiff_t)i2 * b_strides[2];
-        for (int32_t i3 = 0; i3 < out_shape[3]; i3++, o++) {
-          const int32_t x = (int32_t)a[ra + (ptrdiff_t)i3 * a_strides[3]] - a_zp;
-          const int32_t y = (int32_t)b[rb + (ptrdiff_t)i3 * b_strides[3]] - b_zp;
-          out[o] = es_clamp_to_s8(out_zp + es_requantize(x * y, mult, shift), act_min, act_max);
-        }
-      }
+  ES_S8_BROADCAST4(a, a_strides, b, b_strides, out_shape, {
+    out[o] = es_clamp_to_s8(out_zp + es_requantize((qa - a_zp) * (qb - b_zp), mult, shift), act_min, act_max);
+  });
 }

@@ -32,10 +32,12 @@ def _step(low: OnnxLowering, node, suffix: str, op: str, inputs: List[str], attr
     return out
 
 
-def _reduce_axes(low: OnnxLowering, node) -> Tuple[Optional[List[int]], bool]:
-    """(axes, keepdim); axes None when the node is a no-op (empty axes with noop_with_empty_axes)."""
+def reduce_axes(low: OnnxLowering, node, axes_input_from: int = 18) -> Tuple[Optional[List[int]], bool]:
+    """A Reduce* node's (axes, keepdim), the axes sorted and non-negative; axes None when the node is
+    a no-op (empty axes with noop_with_empty_axes). The axes are an input from opset AXES_INPUT_FROM
+    (13 for ReduceSum, 18 for the others), an attribute before."""
     rank = len(low.shape(node.input[0]))
-    if low.opset >= 18:
+    if low.opset >= axes_input_from:
         axes = [int(a) for a in low.constant(node.input[1], "axes").reshape(-1)] if low.has_input(node, 1) else []
     else:
         axes = list(low.attr(node, "axes", []))
@@ -53,7 +55,7 @@ def _reduced_shape(shape: List[int], axes: List[int], keepdim: bool) -> List[int
 def _norm_reduce(before: Optional[str], after: Optional[str]) -> Rule:
     """sum over axes of before(x) (abs, x*x, or x), then after (sqrt, log or nothing)."""
     def rule(low: OnnxLowering, node) -> None:
-        axes, keepdim = _reduce_axes(low, node)
+        axes, keepdim = reduce_axes(low, node)
         x, shape = low.value(node.input[0]), low.shape(node.input[0])
         if before == "square":
             x = _step(low, node, "square", "mul", [x, x], {}, shape)
@@ -71,7 +73,7 @@ def _norm_reduce(before: Optional[str], after: Optional[str]) -> Rule:
 
 def reduce_log_sum_exp(low: OnnxLowering, node) -> None:
     """log(sum(exp(x - max))) + max, the max taken over the same axes (so a large x does not overflow)."""
-    axes, keepdim = _reduce_axes(low, node)
+    axes, keepdim = reduce_axes(low, node)
     x, shape = low.value(node.input[0]), low.shape(node.input[0])
     axes = list(range(len(shape))) if axes is None else axes
     kept = _reduced_shape(shape, axes, True)

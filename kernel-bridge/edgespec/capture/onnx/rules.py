@@ -19,7 +19,7 @@ from .. import rearrange
 from ..slicing import slice_attrs
 from ..window_1d import Sink, lower_as_2d, lower_per_channel_as_2d, weight_2d, window_attrs_2d
 from .recurrent_rules import RULES as RECURRENT_RULES
-from .composite_rules import RULES as COMPOSITE_RULES, max_pool_with_indices
+from .composite_rules import RULES as COMPOSITE_RULES, max_pool_with_indices, reduce_axes
 
 Rule = Callable[[OnnxLowering, object], None]
 
@@ -392,36 +392,14 @@ def global_average_pool(low: OnnxLowering, node) -> None:
     low.emit("mean", [low.value(node.input[0])], {"axes": list(range(2, rank)), "keepdim": True})
 
 
-def reduce_mean(low: OnnxLowering, node) -> None:
-    rank = len(low.shape(node.input[0]))
-    if low.opset >= 18:
-        axes = [int(a) for a in low.constant(node.input[1], "axes").reshape(-1)] if low.has_input(node, 1) else []
-    else:
-        axes = list(low.attr(node, "axes", []))
-    if not axes:
-        if low.attr(node, "noop_with_empty_axes", 0):
+def _reduce(vocab_op: str, axes_input_from: int):
+    """ReduceMean, ReduceMax and ReduceMin (axes an input from opset 18), ReduceSum (from opset 13)."""
+    def rule(low: OnnxLowering, node) -> None:
+        axes, keepdim = reduce_axes(low, node, axes_input_from)
+        if axes is None:
             low.alias(node.output[0], low.value(node.input[0]))
             return
-        axes = list(range(rank))
-    low.emit("mean", [low.value(node.input[0])],
-             {"axes": sorted({normalize_axis(a, rank) for a in axes}), "keepdim": bool(low.attr(node, "keepdims", 1))})
-
-
-def _reduce(vocab_op: str, axes_input_from: int):
-    """ReduceSum (axes an input from opset 13), ReduceMax and ReduceMin (from opset 18); before that an attribute."""
-    def rule(low: OnnxLowering, node) -> None:
-        rank = len(low.shape(node.input[0]))
-        if low.opset >= axes_input_from:
-            axes = [int(a) for a in low.constant(node.input[1], "axes").reshape(-1)] if low.has_input(node, 1) else []
-        else:
-            axes = list(low.attr(node, "axes", []))
-        if not axes:
-            if low.attr(node, "noop_with_empty_axes", 0):
-                low.alias(node.output[0], low.value(node.input[0]))
-                return
-            axes = list(range(rank))
-        low.emit(vocab_op, [low.value(node.input[0])],
-                 {"axes": sorted({normalize_axis(a, rank) for a in axes}), "keepdim": bool(low.attr(node, "keepdims", 1))})
+        low.emit(vocab_op, [low.value(node.input[0])], {"axes": axes, "keepdim": keepdim})
     return rule
 
 
@@ -820,7 +798,7 @@ RULES: Dict[str, Rule] = {
     "MaxPool": max_pool,
     "AveragePool": average_pool,
     "GlobalAveragePool": global_average_pool,
-    "ReduceMean": reduce_mean,
+    "ReduceMean": _reduce("mean", 18),
     "ReduceSum": _reduce("sum", 13),
     "ReduceMax": _reduce("reduce_max", 18),
     "ReduceMin": _reduce("reduce_min", 18),

@@ -38,6 +38,10 @@ class Sorts(nn.Module):
 
 def make_sorting():
     return Sorts()
+
+def make_crashing():
+    import ctypes
+    ctypes.string_at(0)  # reads address 0: the process dies of SIGSEGV, as a crashing native library makes it
 `;
 
 // conv 3->8 3x3 + bias, batch norm 8 (weight, bias, mean, var), conv 8->16 3x3 + bias, linear 16->10 + bias
@@ -94,6 +98,18 @@ describe('edgespec capture (the real Python capture) then inspect', () => {
     const run = await runCli(['capture', `${modelFile}:make_sorting`, '--input-shape', '2x5', '--out', out]);
     expect(run.exitCode).not.toBe(0);
     expect(`${run.stdout}\n${run.stderr}`).toMatch(/sort/);
+    expect(existsSync(out)).toBe(false);
+    expectNoStackTrace(run);
+  });
+
+  it('says so, and publishes nothing, when the capture process dies of a signal', async () => {
+    const out = path.join(root, 'crashing');
+    const run = await runCli(['capture', `${modelFile}:make_crashing`, '--input-shape', '2x5', '--out', out, '--json']);
+    expect(run.exitCode).toBe(1);
+    const error = run.stdout.trim().split('\n').filter(line => line.startsWith('{')).map(line => JSON.parse(line) as CliEvent)
+      .find(e => e.event === 'error') as Extract<CliEvent, { event: 'error' }>;
+    expect(error).toMatchObject({ code: 'capture-crashed' });
+    expect(error.message).toContain('SIGSEGV');
     expect(existsSync(out)).toBe(false);
     expectNoStackTrace(run);
   });

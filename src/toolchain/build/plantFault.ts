@@ -16,11 +16,14 @@ export const PLANT_FAULT_VARIABLE = 'EDGESPEC_TEST_PLANT_FAULT';
 
 type FaultKind = 'zero-bias' | 'requant-shift';
 
+/** An int8 layer's folded table: `W#shift`, or `W#shift:HASH` where equal tables are shared (perChannelInt8.ts). */
+const isTable = (name: string, table: 'bias' | 'shift'): boolean => new RegExp(`#${table}(:[0-9a-f]+)?$`).test(name);
+
 /** The entries of weights.bin a fault changes, for an fp32 or an int8 lowering. */
 function faultEntries(lowered: LoweredModel, kind: FaultKind, module: string): BlobEntry[] {
   const { blob, schedule } = lowered;
-  if (kind === 'requant-shift') return blob.entries.filter(e => e.module === module && e.name.endsWith('#shift'));
-  const int8 = blob.entries.filter(e => e.module === module && e.name.endsWith('#bias'));
+  if (kind === 'requant-shift') return blob.entries.filter(e => e.module === module && isTable(e.name, 'shift'));
+  const int8 = blob.entries.filter(e => e.module === module && isTable(e.name, 'bias'));
   if (int8.length > 0) return int8;
   const names = new Set<string>();
   for (const step of schedule.steps) {
@@ -46,7 +49,7 @@ export function plantFault(lowered: LoweredModel, env: NodeJS.ProcessEnv = proce
   const module = m[2];
   const entries = faultEntries(lowered, kind, module);
   if (entries.length === 0) {
-    const candidates = [...new Set(lowered.blob.entries.filter(e => kind === 'requant-shift' ? e.name.endsWith('#shift') : true).map(e => e.module))].slice(0, 8);
+    const candidates = [...new Set(lowered.blob.entries.filter(e => kind === 'requant-shift' ? isTable(e.name, 'shift') : true).map(e => e.module))].slice(0, 8);
     throw new EdgespecError('bad-plant-fault', `${PLANT_FAULT_VARIABLE}: layer ${module} has no ${kind === 'zero-bias' ? 'bias' : 'int8 requantization shift'} in this build`, `name a layer that has one, e.g. ${candidates.join(', ')}`);
   }
   const data = lowered.blob.data;

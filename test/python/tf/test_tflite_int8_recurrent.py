@@ -9,6 +9,7 @@ output parameters (each step keeps its own multipliers). TensorFlow runs in a su
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -47,10 +48,14 @@ def test_int8_tflite_lstm_and_gru_run_in_int8_and_are_bit_exact_with_tflite(bund
     assert inventory.get("tflite.SUB") and inventory.get("tflite.SPLIT") and inventory.get("tflite.REVERSE_V2"), inventory
     build = tmp_path / "host"
     edgespec_ok("build", str(bundle), "--target", "host", "--out", str(build))
-    assert "run in fp32" not in (build / "build.log").read_text()
+    # The converter is not deterministic: some runs write an LSTM cell's SPLIT between the model's own
+    # DEQUANTIZE and QUANTIZE (TFLite splits in float there, and so does the image); nothing else may be fp32.
+    log = (build / "build.log").read_text()
+    fp32_steps = re.findall(r"run in fp32 between dequantize and quantize[^:]*: (.*)", log)
+    assert all(step.startswith("split (") for line in fp32_steps for step in line.split(", ")), fp32_steps
     model_c = (build / "model.c").read_text()
     float_calls = {line.split("(")[0].strip() for line in model_c.splitlines() if "_f32(" in line}
-    assert not float_calls, float_calls
+    assert float_calls <= {"es_split_f32"}, float_calls
     assert "es_sub_s8(" in model_c and "es_strided_copy_s8(" in model_c
     [result] = [e for e in edgespec_ok("run", str(build)) if e["event"] == "result"]
     agreement = result["data"]["agreement"]

@@ -18,7 +18,9 @@ def _isolate_this_session() -> None:
     starts (the tag is inherited by the CLI, its guard and QEMU) and gets a TMPDIR of its own,
     so a check for leftover guests or run directories sees only what this worker started."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    os.environ.setdefault("EDGESPEC_TEST_TAG", f"{worker}-{os.getpid()}")
+    # a worker's own tag, not the one it inherits from the xdist controller that started it
+    if worker != "main" or "EDGESPEC_TEST_TAG" not in os.environ:
+        os.environ["EDGESPEC_TEST_TAG"] = f"{worker}-{os.getpid()}"
     if worker != "main" and "EDGESPEC_TEST_TMPDIR" not in os.environ:
         private = tempfile.mkdtemp(prefix=f"edgespec-tests-{worker}-")
         os.environ["EDGESPEC_TEST_TMPDIR"] = os.environ["TMPDIR"] = private

@@ -307,28 +307,37 @@ def upgrade_opset(model, opset: int):
 
 def cast_float64_to_float32(model) -> str:
     """Turns every float64 tensor, type and cast of the main graph into float32; says what it changed."""
+    from onnx import TensorProto
+
+    return cast_to_float32(model, TensorProto.DOUBLE)
+
+
+def cast_to_float32(model, source: int) -> str:
+    """Every tensor, type, constant and cast of the main graph of element type SOURCE (an onnx.TensorProto
+    type: DOUBLE, FLOAT16) becomes float32; a Cast left from float32 to float32 is then an identity. Says
+    what it changed, as counts."""
     import onnx
     from onnx import TensorProto, numpy_helper
 
-    double, single = TensorProto.DOUBLE, TensorProto.FLOAT
+    single = TensorProto.FLOAT
     counts = {"inputs": 0, "outputs": 0, "initializers": 0, "constants": 0, "casts": 0}
     graph = model.graph
     for kind, values in (("inputs", graph.input), ("outputs", graph.output), ("", graph.value_info)):
         for value in values:
-            if value.type.tensor_type.elem_type == double:
+            if value.type.tensor_type.elem_type == source:
                 value.type.tensor_type.elem_type = single
                 if kind:
                     counts[kind] += 1
     for index, tensor in enumerate(graph.initializer):
-        if tensor.data_type == double:
+        if tensor.data_type == source:
             graph.initializer[index].CopyFrom(numpy_helper.from_array(numpy_helper.to_array(tensor).astype(np.float32), tensor.name))
             counts["initializers"] += 1
     for node in graph.node:
         for attribute in node.attribute:
-            if attribute.type == onnx.AttributeProto.TENSOR and attribute.t.data_type == double:
+            if attribute.type == onnx.AttributeProto.TENSOR and attribute.t.data_type == source:
                 attribute.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(attribute.t).astype(np.float32), attribute.t.name))
                 counts["constants"] += 1
-            elif node.op_type == "Cast" and attribute.name == "to" and attribute.i == double:
+            elif node.op_type == "Cast" and attribute.name == "to" and attribute.i == source:
                 attribute.i = single
                 counts["casts"] += 1
     return ", ".join(f"{n} {k}" for k, n in counts.items() if n)

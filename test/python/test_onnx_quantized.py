@@ -256,3 +256,46 @@ def test_a_model_with_a_quantized_input_is_refused_by_name(tmp_path):
     with pytest.raises(ModelInputError, match="input 'xq' is quantized"):
         capture_onnx_file(path, out=tmp_path / "bundle")
     assert not (tmp_path / "bundle").exists()
+
+
+def test_a_slice_quantized_to_its_own_range_is_requantized_as_onnxruntime_does(tmp_path):
+    """onnxruntime's QOperator quantizer leaves a Slice of a convolution's output in float and quantizes each half
+    to its own calibrated range (the Silero-like VAD's real and imaginary halves). Copying the convolution's codes
+    would read them in the wrong scale (that VAD's LSTM state was 9 % off): the slice writes float32 and a
+    quantize node rounds it to the slice's own parameters, as onnxruntime computes it."""
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+
+    class Spectrum(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.basis = nn.Conv1d(1, 16, 8, 4, bias=False)
+            self.encoder = nn.Conv1d(8, 4, 3, padding=1)
+
+        def forward(self, x):
+            real, imag = self.basis(x).chunk(2, dim=1)
+            return self.encoder(real * real + 4.0 * imag * imag)
+
+    class Calibration:
+        def __init__(self):
+            rng = np.random.default_rng(0)
+            self.batches = iter([{"x": rng.standard_normal((1, 1, 64)).astype(np.float32)} for _ in range(8)])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    torch.manual_seed(0)
+    module = Spectrum().eval()
+    with torch.no_grad():
+        module.basis.weight[8:] *= 0.3  # the imaginary half's range differs from the real half's
+    float_path, path = tmp_path / "float.onnx", tmp_path / "qoperator.onnx"
+    torch.onnx.export(module, (torch.randn(1, 1, 64),), str(float_path), dynamo=False, opset_version=13,
+                      input_names=["x"], output_names=["y"])
+    quantize_static(str(float_path), str(path), Calibration(), quant_format=QuantFormat.QOperator,
+                    activation_type=QuantType.QUInt8, reduce_range=True)
+    captured = capture_onnx_file(path, out=tmp_path / "bundle")
+    graph = json.loads((captured.path / "graph.json").read_text())
+    producers = {o: n for n in graph["nodes"] for o in n["outputs"]}
+    requantized = [n for n in graph["nodes"] if n["op"] == "quantize" and producers.get(n["inputs"][0], {}).get("op") == "slice"]
+    assert requantized, [n["op"] for n in graph["nodes"]]
+    agreement = _host_run(captured.path)["agreement"]
+    assert agreement["max_abs_error"] <= 2 * _output_step(graph) + 1e-7, agreement

@@ -79,6 +79,7 @@ def record_quantization(lowering: QuantizedOnnxLowering, input_names: List[str])
             builder.origins.pop(tensor, None)  # onnxruntime's value of it is float
         quantized += 1
     _quantize_views(builder)
+    _requantizing_moves(builder)
     _record_weights(lowering)
     return quantized
 
@@ -110,6 +111,35 @@ def _quantize_views(builder) -> None:
             s.update(dtype="int8", quantization=dict(v["quantization"]))
             builder.origins.pop(source, None)
             changed = True
+
+
+# vocabulary ops whose int8 lowering copies codes unless the move is marked as made in float (codeCopyInt8.ts)
+_CODE_MOVES = {"slice", "split", "transpose", "expand", "tile"}
+
+
+def _requantizing_moves(builder) -> None:
+    """A move (Slice, Split, Transpose, ...) whose quantized output has other parameters than its quantized input:
+    ONNX computes it between DequantizeLinear and QuantizeLinear, so the result is rounded and clamped to the
+    output's own grid (onnxruntime's QOperator quantizer writes a Slice of a QLinearConv's output that way, with
+    the slice's own calibrated range). Copying the input's codes would read them in the wrong scale (the
+    Silero-like VAD's imaginary half: 1.9 of 9.0 off, its LSTM state 9 %). The move writes a float32 tensor
+    and a `quantize` node rounds it to the output's parameters, the float island the int8 build then computes
+    as the model does."""
+    for node in list(builder.nodes):
+        if node["op"] not in _CODE_MOVES or not node["inputs"]:
+            continue
+        source = builder.tensors.get(node["inputs"][0], {}).get("quantization")
+        if source is None:
+            continue
+        for position, out in enumerate(node["outputs"]):
+            record = builder.tensors[out].get("quantization")
+            if record is None or builder.tensors[out]["kind"] != "activation" or record == source:
+                continue
+            real = builder.add_tensor(f"{out}.real", builder.tensors[out]["shape"], "float32", "activation")
+            node["outputs"][position] = real
+            builder.add_node(f"{out}.quantize", "quantize", [real], [out], {}, list(node["framework_ops"]),
+                             node["module"], node.get("source"))
+            builder.nodes.insert(builder.nodes.index(node) + 1, builder.nodes.pop())
 
 
 def _quantize_input(lowering: QuantizedOnnxLowering, tensor: str, record: dict) -> None:

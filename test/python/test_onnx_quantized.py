@@ -78,7 +78,7 @@ def _quantized(float_model: Path, kind: str, reduce_range: bool = False) -> Path
         quantize_static(str(float_model), str(out), _Calibration(), quant_format=quant_format,
                         activation_type=activation_type, per_channel=per_channel, reduce_range=reduce_range)
     elif kind == "dynamic":
-        quantize_dynamic(str(float_model), str(out))
+        quantize_dynamic(str(float_model), str(out), reduce_range=reduce_range)
     elif kind == "qdq_convs_only":  # the other ops stay float between quantized convolutions
         quantize_static(str(float_model), str(out), _Calibration(), quant_format=QuantFormat.QDQ,
                         activation_type=QuantType.QUInt8, reduce_range=True, op_types_to_quantize=["Conv"])
@@ -130,24 +130,26 @@ def test_statically_quantized_models_build_int8_and_agree_with_onnxruntime(float
     assert agreement["top1_match"]
 
 
-def test_a_dynamically_quantized_model_computes_in_float32_as_close_to_onnxruntime_as_the_float_model(float_model, tmp_path):
-    """onnxruntime quantizes the activations on the fly; the image computes in float32. On this model that
-    rounding moves onnxruntime's output by 7 % of its largest value from the float model's, more than the
-    run's int8 bar (5 %): the image must be no farther from onnxruntime than the float model is."""
-    import onnxruntime
+def test_a_dynamically_quantized_model_rounds_its_inputs_as_onnxruntime_does(float_model, tmp_path):
+    """onnxruntime quantizes each MatMulInteger / ConvInteger input on the fly (DynamicQuantizeLinear); the image
+    does the same rounding (quantize_dynamic) before float ops on the weights' real values, so it agrees with
+    onnxruntime to float rounding, where computing in float32 without the rounding was 7 % off. The capture no
+    longer says the two differ. 7-bit weights (reduce_range): with full-range int8 weights onnxruntime's x86
+    kernels without VNNI saturate the int16 sums of uint8 x int8 pairs (measured on this model's MatMulInteger:
+    -11278 where the exact sum is -6330), which onnxruntime on ARM64 and the image do not."""
     from safetensors.numpy import load_file
 
-    captured = capture_onnx_file(_quantized(float_model, "dynamic"), out=tmp_path / "bundle")
+    captured = capture_onnx_file(_quantized(float_model, "dynamic", reduce_range=True), out=tmp_path / "bundle")
     graph = json.loads((captured.path / "graph.json").read_text())
-    assert graph["reference"]["arithmetic"] == "dynamic-range int8"
     assert not any("quantization" in t for t in graph["tensors"].values())
     assert graph["op_inventory"]["onnx.ConvInteger"] == 3 and graph["op_inventory"]["onnx.MatMulInteger"] == 1
-    assert any("dynamically quantized (hybrid)" in note for note in captured.notes)
+    assert [n["op"] for n in graph["nodes"]].count("quantize_dynamic") == 4
+    assert any("dynamically quantized (hybrid)" in note and "the same sums" in note for note in captured.notes)
+    assert not any("on-the-fly quantization moves" in note for note in captured.notes)
     reference = load_file(str(captured.path / "reference.safetensors"))
-    float_output = onnxruntime.InferenceSession(str(float_model)).run(None, {"x": reference["input.0"]})[0]
-    quantization_error = float(np.max(np.abs(float_output - reference["output.0"])))
     agreement = _host_run(captured.path, agreeing=False)["agreement"]
-    assert 0 < agreement["max_abs_error"] <= 1.05 * quantization_error, (agreement, quantization_error)
+    largest = float(np.max(np.abs(reference["output.0"])))
+    assert agreement["max_abs_error"] <= 1e-5 * largest, agreement
     assert agreement["top1_match"]
 
 

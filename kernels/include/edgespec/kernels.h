@@ -97,6 +97,8 @@ void es_tanh_f32(const float *in, float *out, int32_t count);
 void es_gelu_f32(const float *in, float *out, int32_t count, int32_t tanh_approximation);
 /* out = in >= 0 ? in : in * slope. In-place allowed. */
 void es_leaky_relu_f32(const float *in, float *out, int32_t count, float slope);
+/* run-time activation quantization of a dynamic-range model, written back as real values (fp32/quantize_dynamic.c) */
+void es_quantize_dynamic_f32(const float *x, float *y, int32_t rows, int32_t cols, int32_t scheme);
 /* x > 0 ? x : alpha * (exp(x) - 1). In-place allowed. */
 void es_elu_f32(const float *in, float *out, int32_t count, float alpha);
 /* elu with alpha 1.6732632423543772, times 1.0507009873554805. In-place allowed. */

@@ -77,6 +77,8 @@ export type UnaryNode = NodeOf<UnaryOp, Record<string, never>>;
 export type ClampNode = NodeOf<'clamp', { min: number; max: number }>;
 export type GeluNode = NodeOf<'gelu', { approximate: 'none' | 'tanh' }>;
 export type LeakyReluNode = NodeOf<'leaky_relu', { negativeSlope: number }>;
+export type QuantizeDynamicScheme = 'uint8_asymmetric' | 'int8_symmetric' | 'int8_asymmetric';
+export type QuantizeDynamicNode = NodeOf<'quantize_dynamic', { scheme: QuantizeDynamicScheme; axis: number }>;
 export type EluNode = NodeOf<'elu', { alpha: number }>;
 /** threshold: Infinity when absent (ONNX Softplus). */
 export type SoftplusNode = NodeOf<'softplus', { beta: number; threshold: number }>;
@@ -163,6 +165,7 @@ export type IrNode =
   | ClampNode
   | GeluNode
   | LeakyReluNode
+  | QuantizeDynamicNode
   | EluNode
   | SoftplusNode
   | PowNode

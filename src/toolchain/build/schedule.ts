@@ -45,6 +45,7 @@ export type UnaryKernel = 'hardswish' | 'hardsigmoid' | 'sigmoid' | 'silu' | 'ta
 export type UnaryStep = StepOf<UnaryKernel, { x: string; y: string; count: number }>;
 export type GeluStep = StepOf<'gelu', { x: string; y: string; count: number; tanh: boolean }>;
 export type LeakyReluStep = StepOf<'leaky_relu', { x: string; y: string; count: number; slope: number }>;
+export type QuantizeDynamicStep = StepOf<'quantize_dynamic', { x: string; y: string; rows: number; cols: number; scheme: number }>;
 export type EluStep = StepOf<'elu', { x: string; y: string; count: number; alpha: number }>;
 export type SoftplusStep = StepOf<'softplus', { x: string; y: string; count: number; beta: number; threshold: number }>;
 export type PowStep = StepOf<'pow', { x: string; y: string; count: number; exponent: number }>;
@@ -97,7 +98,7 @@ export type ResizeStep = StepOf<'resize_nearest' | 'resize_bilinear', {
 }>;
 
 export type KernelStep =
-  | Conv2dStep | DepthwiseStep | GemmStep | MatmulStep | BinaryStep | ScalarStep | ClampStep | UnaryStep | GeluStep | LeakyReluStep
+  | Conv2dStep | DepthwiseStep | GemmStep | MatmulStep | BinaryStep | ScalarStep | ClampStep | UnaryStep | GeluStep | LeakyReluStep | QuantizeDynamicStep
   | EluStep | SoftplusStep | PowStep
   | ScaleShiftStep | MaxPoolStep | AvgPoolStep | AdaptiveAvgPoolStep | MeanStep | ReduceStep | ArgReduceStep | LayerNormStep | GroupNormStep | StridedCopyStep | GatherStep | TakeStep | IndexCastStep | WhereStep | SoftmaxStep | ConcatStep | SplitStep
   | TransposeStep | PadStep | CopyStep | AliasStep

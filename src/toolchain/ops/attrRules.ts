@@ -139,6 +139,7 @@ export const OP_ATTRS: Record<string, Record<string, AttrSpec>> = {
   tanh: {},
   gelu: { approximate: optional(oneOf('none', 'tanh')) },
   leaky_relu: { negative_slope: optional(finiteNumber) },
+  quantize_dynamic: { scheme: required(oneOf('uint8_asymmetric', 'int8_symmetric', 'int8_asymmetric')), axis: optional(axis) },
   elu: { alpha: optional(finiteNumber) },
   selu: {},
   softplus: { beta: optional(positiveNumber), threshold: optional(orNull(finiteNumber)) },

@@ -14,6 +14,7 @@ import { normalizationModule } from './normalization';
 import { plumbingModule } from './plumbing';
 import { KernelModule, OpModule, OpRule } from './opModule';
 import { poolModule } from './pool';
+import { quantizeDynamicModule } from './quantizeDynamic';
 import { reduceModule } from './reduce';
 import { shapeModule } from './shape';
 import { unaryModule } from './unary';
@@ -22,7 +23,7 @@ export const MODULES: readonly OpModule[] = [
   conv2dModule, gemmModule, elementwiseModule, unaryModule, poolModule, reduceModule, batchNormModule, shapeModule,
   convTransposeModule, normalizationModule, plumbingModule,
   resizeModule, padMirrorModule,
-  indicesModule
+  indicesModule, quantizeDynamicModule
 ];
 
 function collect<T>(pick: (m: OpModule) => Record<string, T>, what: string): Map<string, T> {

@@ -9,8 +9,10 @@ model's own int8 quantization, which the int8 build uses as given (as for an int
   TensorFlow Lite Micro runs uint8 models); a DequantizeLinear of a constant becomes the constant's
   real values, its integers kept for the build (int8 weights with zero point 0, int32 biases).
 - Dynamic ("hybrid") quantization: DynamicQuantizeLinear + MatMulInteger / ConvInteger + Cast + Mul
-  becomes MatMul / Conv with the weights dequantized, DynamicQuantizeLSTM an LSTM; these compute in
-  float32 (onnxruntime quantizes their inputs on the fly, so the two differ by about that rounding).
+  becomes DynamicQuantizeLinear -> DequantizeLinear (the input's run-time rounding, which the lowering
+  turns into one quantize_dynamic op) -> MatMul / Conv with the weights dequantized: the image then
+  computes onnxruntime's integer sums up to float rounding. DynamicQuantizeLSTM becomes an LSTM in
+  float32 (onnxruntime quantizes its input and state on the fly inside, so the two differ by that rounding).
 """
 from __future__ import annotations
 
@@ -62,6 +64,7 @@ class Quantization:
     notes: List[str] = field(default_factory=list)
     uint8: int = 0  # how many activations the model quantizes to uint8
     dynamic: int = 0  # how many dynamically quantized nodes became float ops
+    dynamic_float: int = 0  # of which compute in float32 without onnxruntime's run-time rounding (LSTMs)
 
     @property
     def any(self) -> bool:
@@ -278,6 +281,8 @@ def dynamic_to_float(model) -> int:
             readers.setdefault(i, []).append(n)
     replaced: Dict[int, object] = {}
     dropped: set = set()
+    rounded: Dict[str, str] = {}  # DynamicQuantizeLinear output -> its DequantizeLinear (the rounded real values)
+    before: Dict[int, list] = {}
     count = 0
     for node in nodes:
         if node.op_type == "DynamicQuantizeLSTM":
@@ -308,12 +313,16 @@ def dynamic_to_float(model) -> int:
         real = rw.add_constant(f"{node.input[1]}.real", _real(weight, w_scale.reshape(-1) if w_scale.size > 1 else w_scale,
                                                              None if w_zero is None else (w_zero.reshape(-1) if w_zero.size > 1 else w_zero), axis))
         float_op = "Conv" if node.op_type == "ConvInteger" else "MatMul"
-        replaced[id(node)] = helper.make_node(float_op, [source.input[0], real], [scaled[0].output[0]],
+        if source.output[0] not in rounded:
+            rounded[source.output[0]] = rw.fresh(f"{source.input[0]}.rounded")
+            before.setdefault(id(node), []).append(helper.make_node(
+                "DequantizeLinear", list(source.output[:3]), [rounded[source.output[0]]], name=rounded[source.output[0]]))
+        replaced[id(node)] = helper.make_node(float_op, [rounded[source.output[0]], real], [scaled[0].output[0]],
                                               name=node.name or real, **_attrs(node))
         dropped.update({id(cast[0]), id(scaled[0])})
         count += 1
     if count:
-        rw.finish([replaced.get(id(n), n) for n in nodes if id(n) not in dropped])
+        rw.finish([m for n in nodes if id(n) not in dropped for m in before.get(id(n), []) + [replaced.get(id(n), n)]])
     return count
 
 
@@ -483,15 +492,21 @@ def dequantize_model(model) -> Tuple[Quantization, List[str]]:
     if rewritten:
         notes.append(f"a QOperator-quantized model: its {rewritten} quantized node{'s' if rewritten != 1 else ''} "
                      "(QLinearConv, QLinearAdd, ...) became float ops between DequantizeLinear and QuantizeLinear")
+    lstms = sum(n.op_type == "DynamicQuantizeLSTM" for n in model.graph.node)
     dynamic = dynamic_to_float(model)
-    if dynamic:
-        notes.append(f"a dynamically quantized (hybrid) model: its {dynamic} MatMulInteger / ConvInteger / "
-                     f"DynamicQuantizeLSTM node{'s' if dynamic != 1 else ''} became float32 ops with the int8 weights "
-                     "dequantized (scale x integer); onnxruntime quantizes their inputs on the fly, the image computes "
-                     "in float32, so the two differ by about that quantization")
+    if dynamic > lstms:
+        notes.append(f"a dynamically quantized (hybrid) model: its {dynamic - lstms} MatMulInteger / ConvInteger "
+                     f"node{'s' if dynamic - lstms != 1 else ''} became float ops on the int8 weights' real values "
+                     "(scale x integer), each input rounded at run time as onnxruntime's DynamicQuantizeLinear rounds "
+                     "it (one quantize_dynamic op): the same sums up to float rounding")
+    if lstms:
+        notes.append(f"its {lstms} DynamicQuantizeLSTM node{'s' if lstms != 1 else ''} became float32 LSTMs with the "
+                     "int8 weights dequantized; onnxruntime quantizes their input and state on the fly, the image "
+                     "computes them in float32, so the two differ by about that quantization")
     found = qdq_to_float(model)
     found.notes = notes + found.notes
     found.dynamic = dynamic
+    found.dynamic_float = lstms
     if found.activations:
         uint8 = " (uint8 run as int8: codes and zero points minus 128, the same real values)" if found.uint8 else ""
         found.notes.append(f"a statically quantized model: {len(found.activations)} activations keep the model's own "

@@ -18,6 +18,7 @@ from ..lowering_base import normalize_axis, window_output_size
 from .. import rearrange
 from ..slicing import slice_attrs
 from ..window_1d import Sink, lower_as_2d, lower_per_channel_as_2d, weight_2d, window_attrs_2d
+from .dynamic_rules import RULES as DYNAMIC_RULES
 from .recurrent_rules import RULES as RECURRENT_RULES
 from .composite_rules import RULES as COMPOSITE_RULES, max_pool_with_indices, reduce_axes
 
@@ -834,4 +835,5 @@ RULES: Dict[str, Rule] = {
     "If": onnx_if,
     **RECURRENT_RULES,
     **COMPOSITE_RULES,
+    **DYNAMIC_RULES,
 }

@@ -64,16 +64,21 @@ def _run(bundle: Path, target: str) -> dict:
 
 
 @pytest.mark.parametrize("target", ["host", "qemu-virt"])
-def test_a_hybrid_keyword_spotter_agrees_with_the_interpreter_at_the_int8_bar(spotter_files, tmp_path, target):
+def test_a_hybrid_keyword_spotter_rounds_its_inputs_as_the_interpreter_does(spotter_files, tmp_path, target):
+    """TFLite's hybrid kernels quantize each input at run time (per batch item for the convolutions, per row for
+    FULLY_CONNECTED, asymmetric); the image rounds them the same way (quantize_dynamic), so it agrees with
+    tf.lite.Interpreter to float rounding, where computing in float32 alone was 0.3-1 % of the output off."""
     bundle = tmp_path / "hybrid"
     result = cli_result([str(spotter_files / "hybrid.tflite"), "--out", str(bundle)], tmp_path)
     graph = json.loads((bundle / "graph.json").read_text())
     assert graph["reference"]["arithmetic"] == "dynamic-range int8"
-    assert any("dynamic-range (hybrid) model" in note and "4 int8 weights" in note for note in result["notes"]), result["notes"]
+    assert any("dynamic-range (hybrid) model" in note and "4 int8 weights" in note and "the 4 ops" in note
+               for note in result["notes"]), result["notes"]
+    rounded = [n["attrs"] for n in graph["nodes"] if n["op"] == "quantize_dynamic"]
+    assert len(rounded) == 4 and all(a["scheme"] == "int8_asymmetric" for a in rounded), rounded
     assert all(graph["tensors"][t]["dtype"] == "float32" for t in graph["tensors"])
     agreement = _run(bundle, target)["agreement"]
-    # TFLite quantized the activations on the fly: not float32-exact, but well inside the int8 bar
-    assert agreement["top1_match"] and 1e-6 < agreement["max_abs_error"] <= 0.05 * agreement["max_abs_reference"]
+    assert agreement["top1_match"] and agreement["max_abs_error"] <= 1e-5 * agreement["max_abs_reference"], agreement
 
 
 @pytest.mark.parametrize("target", ["host", "qemu-virt"])

@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
+from .hybrid import round_hybrid_input
 from .flatbuffer import ACTIVATIONS, FbModel, FbOperator, FbTensor
 from .index_wrap import find_index_wraps, skipped_ops
 from ..lowering_base import Unmappable, UnsupportedCollector
@@ -100,6 +101,8 @@ class TfliteLowering:
         self.module = ""
         self.int8 = is_int8_model(model)  # keep the model's own quantization (int8.py)
         self.hybrid = False
+        self.hybrid_weights: set = set()  # TFLite indices of int8 weights read with float activations
+        self.rounded_inputs = 0  # inputs rounded at run time as TFLite's hybrid kernels do (hybrid.py)
         if not self.int8:
             self._dequantize_hybrid_weights()
         if uint8:
@@ -144,11 +147,18 @@ class TfliteLowering:
             try:
                 if rule is None:
                     raise Unmappable("no edgespec op for this TFLite op")
-                rule(self, op)
+                restore = round_hybrid_input(self, op)
+                try:
+                    rule(self, op)
+                finally:
+                    if restore is not None:
+                        self.names[restore[0]] = restore[1]
             except Unmappable as e:
                 self.unsupported.add(framework_op, self.module, reason=str(e))
                 for index in op.outputs:  # consumers are still checked, so every problem is listed at once
                     self.names.setdefault(index, UNMAPPED)
+        if self.hybrid:
+            self._hybrid_note()
         try:
             self.unsupported.raise_if_any()
         except UnsupportedOpsError as e:
@@ -179,11 +189,18 @@ class TfliteLowering:
         for tensor in hybrid:
             self.constants[tensor.index] = dequantized(self.constants[tensor.index], tensor).astype(np.float32)
         self.hybrid = bool(hybrid)
-        if hybrid:
-            self.builder.notes.append(
-                f"a dynamic-range (hybrid) model: its {len(hybrid)} int8 weight{'s' if len(hybrid) != 1 else ''} became "
-                "float32 (scale x integer); TFLite quantizes their inputs on the fly, the image computes in float32, "
-                "so the two differ by about that quantization")
+        self.hybrid_weights = {t.index for t in hybrid}
+
+    def _hybrid_note(self) -> None:
+        count, rounded = len(self.hybrid_weights), self.rounded_inputs
+        said = (f"a dynamic-range (hybrid) model: its {count} int8 weight{'s' if count != 1 else ''} became float32 "
+                f"(scale x integer), and the inputs of the {rounded} op{'s' if rounded != 1 else ''} that read them are "
+                "rounded at run time as TFLite's hybrid kernels round them (quantize_dynamic): the same sums up to float "
+                "rounding")
+        if rounded < count:
+            said += ("; ops TFLite runs hybrid that edgespec computes in float32 without that rounding (BATCH_MATMUL, "
+                     "LSTM, ...) differ from TFLite by about it")
+        self.builder.notes.append(said)
 
     def _refuse_quantized_model(self) -> None:
         for index in self.model.inputs + self.model.outputs:

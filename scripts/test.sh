@@ -63,7 +63,7 @@ for suite in $SUITES; do
     jest)
       run_jest jest --maxWorkers="$WORKERS" ;;
     pytest)
-      .venv/bin/python -m pytest test/python -q -p no:cacheprovider -n "$WORKERS" --dist loadgroup --durations=30 --junitxml="$RESULTS/pytest.xml" 2>&1 | tail -n 80
+      .venv/bin/python -m pytest test/python -q -p no:cacheprovider -n "$WORKERS" --dist loadfile --durations=30 --junitxml="$RESULTS/pytest.xml" 2>&1 | tail -n 80
       read -r p f < <(count_junit "$RESULTS/pytest.xml")
       record pytest "$p" "$f" ;;
     fuzz)

@@ -64,13 +64,3 @@ def ipython_shell():
     shell = start_ipython()
     shell.run_line_magic("load_ext", "edgespec")
     return shell
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    """Under `--dist loadgroup`, a file's tests stay on one worker (module fixtures are built
-    once), and the whole abuse battery shares one worker (its session bundle and server)."""
-    for item in items:
-        parts = item.path.parts
-        group = "battery" if "battery" in parts else str(item.path)
-        item.add_marker(pytest.mark.xdist_group(name=group))

@@ -579,6 +579,52 @@ static void test_copy(void) {
   t_free(in), t_free(out), free(ref);
 }
 
+/* quantize_dynamic against a double reference of each scheme (random rows: no value on a rounding tie);
+ * the scale is the float32 the frameworks compute, the rest in double. Row 2 is all zeros, row 3 positive. */
+static double qd_round_away(double v) { return v >= 0 ? floor(v + 0.5) : -floor(-v + 0.5); }
+
+static void qd_reference(const float *x, double *y, int cols, int scheme) {
+  double mn = x[0], mx = x[0];
+  for (int i = 1; i < cols; i++) mn = x[i] < mn ? x[i] : mn, mx = x[i] > mx ? x[i] : mx;
+  if (scheme == 1) {
+    double range = fabs(mn) > fabs(mx) ? fabs(mn) : fabs(mx);
+    for (int i = 0; i < cols; i++) {
+      double q = range == 0 ? 0 : qd_round_away(x[i] * (127.0 / range));
+      y[i] = range == 0 ? 0 : (q > 127 ? 127 : q < -127 ? -127 : q) * (double)(float)(range / 127.0);
+    }
+    return;
+  }
+  mn = mn < 0 ? mn : 0, mx = mx > 0 ? mx : 0;
+  if (mx == mn) {
+    for (int i = 0; i < cols; i++) y[i] = 0;
+    return;
+  }
+  double scale = scheme == 0 ? (double)((float)(mx - mn) / 255.0f) : (double)(float)((mx - mn) / 255.0);
+  double lo = scheme == 0 ? 0 : -128, hi = lo + 255;
+  double zero = scheme == 0 ? nearbyint(fmin(fmax(-mn / scale, 0), 255)) : qd_round_away(-128 - mn / scale);
+  for (int i = 0; i < cols; i++) {
+    double q = (scheme == 0 ? nearbyint(x[i] / scale) : qd_round_away(x[i] / scale)) + zero;
+    y[i] = ((q < lo ? lo : q > hi ? hi : q) - zero) * scale;
+  }
+}
+
+static void test_quantize_dynamic(void) {
+  static const char *names[] = {"quantize_dynamic uint8 asymmetric (ONNX)", "quantize_dynamic int8 symmetric (TFLite)",
+                                "quantize_dynamic int8 asymmetric (TFLite)"};
+  const int rows = 4, cols = 203;
+  for (int scheme = 0; scheme < 3; scheme++) {
+    float *x = t_random(rows * cols, -3, 5), *y = t_buffer(rows * cols);
+    double *ref = ref_buffer(rows * cols);
+    for (int i = 0; i < cols; i++) x[2 * cols + i] = 0.0f, x[3 * cols + i] = fabsf(x[3 * cols + i]) + 0.25f;
+    for (int r = 0; r < rows; r++) qd_reference(x + r * cols, ref + r * cols, cols, scheme);
+    es_quantize_dynamic_f32(x, y, rows, cols, scheme);
+    t_check(names[scheme], y, ref, rows * cols, 1e-6);
+    es_quantize_dynamic_f32(x, x, rows, cols, scheme); /* in place */
+    t_check(names[scheme], x, ref, rows * cols, 1e-6);
+    t_free(x), t_free(y), free(ref);
+  }
+}
+
 int main(void) {
   t_seed(20240601);
   const float inf = INFINITY;
@@ -611,6 +657,12 @@ int main(void) {
       {"in place: 3x3 40->8, K slices",          1, 5,  30, 40, 8, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, -1, 1},
       {"10x4 s2 1->64 (KWS)",                    1, 49, 10, 1, 64, 10, 4, 2, 2, 4, 1, 5, 1, 1, 1, 1, 1, 0, INFINITY},
       {"3x3 s1 p1 8x8 16->16",                   1, 8,  8,  16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -INFINITY, INFINITY},
+      /* x86: two blocks of rows with the distance between rows a constant (channels x
+       * stride of 1, 8 and 5), and beyond (9). */
+      {"in place: 3x3 s1 1->8 rows 1 apart",     1, 14, 30, 1, 8,  3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, -INFINITY, INFINITY},
+      {"in place: 3x3 s2 4->8 rows 8 apart relu6", 1, 13, 40, 4, 8, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, 1, 0, 0, 6},
+      {"in place: 3x3 s1 5->8 rows 5 apart",     1, 6,  28, 5, 8,  3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -1, 1},
+      {"in place: 3x3 s3 3->8 rows 9 apart",     1, 12, 75, 3, 8,  3, 3, 3, 3, 0, 0, 0, 0, 1, 1, 1, 1, 0, INFINITY},
   };
   for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) test_conv(&convs[i]);
 
@@ -640,6 +692,12 @@ int main(void) {
       {"3x3 s1 p1 2x2 c=40",            1, 2,  2,  40, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -1, 1},
       {"3x3 s1 p1 width 5 c=20 no bias", 1, 4, 5,  20, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, -INFINITY, INFINITY},
       {"3x3 s1 p1 width 6 c=16",        1, 4,  6,  16, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -INFINITY, INFINITY},
+      /* x86: maps up to 8 wide in one block per row: 7 wide with a channel remainder, 8 wide
+       * at stride 2 (tf-same and padded), 9 wide past them. */
+      {"3x3 s1 p1 width 7 c=12 relu6",  1, 5,  7,  12, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 6},
+      {"3x3 s2 tf-same 16x16 -> 8x8 c=16", 1, 16, 16, 16, 0, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, 0, 1, -INFINITY, INFINITY},
+      {"3x3 s2 p1 15x15 -> 8x8 c=24 no bias", 1, 15, 15, 24, 0, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, 0, INFINITY},
+      {"3x3 s1 p1 width 9 c=8",         1, 3,  9,  8,  0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -INFINITY, INFINITY},
   };
   for (size_t i = 0; i < sizeof dws / sizeof dws[0]; i++) test_depthwise(&dws[i]);
 
@@ -735,6 +793,7 @@ int main(void) {
   const int32_t pads1[2] = {3, 0};
   test_pad("rank 1", 1, s1, pads1);
   test_copy();
+  test_quantize_dynamic();
   test_windows();
   test_norms();
   test_indices();

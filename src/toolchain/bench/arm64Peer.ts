@@ -11,8 +11,8 @@ import { INPUT_FILE, OUTPUT_FILE } from '../run/guestCommand';
 import { encodeIoFile, IO_KIND_INPUTS } from '../guest/ioFile';
 import { launch } from '../run/launch';
 import { linuxCommand } from '../run/linuxCommand';
+import { LinePeer, parseLinePeerLine } from './linePeer';
 import { PeerInput } from './onnxruntimePeer';
-import { median } from './stats';
 
 export const SYSROOT_SCRIPT = repoPath('scripts', 'arm64-peer-sysroot.sh');
 const ORT_PEER_SCRIPT = repoPath('src', 'toolchain', 'bench', 'arm64', 'ort_peer.js');
@@ -68,18 +68,24 @@ export async function timeLinux(buildDir: string, inputs: Buffer[], repeats: num
   }
 }
 
-export interface EmulatedOrtTiming extends EmulatedTiming {
+/** What onnxruntime's arm64 peer says once its session is made and run once. */
+export interface OrtArm64Ready {
   version: string;
-  warmup: number;
-  output: Float32Array;
+  /** The first output of that run, to check the peer computes the same function. */
+  output: number[];
+}
+
+function ortArm64Ready(v: Record<string, unknown>): OrtArm64Ready | undefined {
+  if (!Array.isArray(v.output)) return undefined;
+  return { version: String(v.version ?? 'unknown'), output: (v.output as unknown[]).map(Number) };
 }
 
 /**
  * onnxruntime-node's AArch64 build in Debian's arm64 Node.js, under the same qemu-aarch64
- * and CPU as the linux target: one intra-op thread, sequential, `warmup` untimed runs, then
- * the median of `runs` session.run calls (process.hrtime inside the emulated process).
+ * and CPU as the linux target (one intra-op thread, sequential), kept running: ask it for
+ * timing rounds with time(RUNS, WARMUP) (process.hrtime inside the emulated process), close() it.
  */
-export async function timeOnnxruntimeArm64(sysroot: string, onnxFile: string, inputs: PeerInput[], runs: number, warmup: number, timeoutS: number): Promise<EmulatedOrtTiming> {
+export async function startOnnxruntimeArm64(sysroot: string, onnxFile: string, inputs: PeerInput[], timeoutS: number): Promise<LinePeer<OrtArm64Ready>> {
   const qemu = (await requireTool('qemu-aarch64')).path;
   const work = await fs.mkdtemp(path.join(tmpdir(), 'edgespec-bench-ort-arm64-'));
   try {
@@ -90,20 +96,18 @@ export async function timeOnnxruntimeArm64(sysroot: string, onnxFile: string, in
     }));
     const inputsFile = path.join(work, 'inputs.json');
     await fs.writeFile(inputsFile, JSON.stringify(described));
-    const run = await launch({
+    const command = {
       command: qemu,
-      args: ['-L', sysroot, path.join(sysroot, 'usr', 'bin', 'node'), ORT_PEER_SCRIPT, path.join(sysroot, 'opt', 'onnxruntime-node'), path.resolve(onnxFile), inputsFile, String(runs), String(warmup)],
-      cwd: work,
-      timeoutMs: timeoutS * 1000,
+      args: ['-L', sysroot, path.join(sysroot, 'usr', 'bin', 'node'), ORT_PEER_SCRIPT, path.join(sysroot, 'opt', 'onnxruntime-node'), path.resolve(onnxFile), inputsFile],
       env: { ...process.env, QEMU_CPU: EMULATED_CPU }
-    });
-    const line = run.console.split('\n').find(l => l.startsWith('{"version"'));
-    if (run.exitCode !== 0 || !line) {
-      const why = run.timedOut ? `did not finish within ${timeoutS} s` : run.console.trim().split('\n').slice(-2).join(' | ') || `exited with ${run.exitCode ?? run.signal}`;
-      throw new EdgespecError('bench-ort-arm64-failed', `onnxruntime in arm64 Node.js under qemu-aarch64 failed: ${why}`, `rebuild the sysroot (delete ${sysroot} and run bash ${SYSROOT_SCRIPT})`);
+    };
+    try {
+      // the peer has read its inputs once it is ready
+      return await LinePeer.start(command, timeoutS * 1000, "onnxruntime's arm64 build under qemu-aarch64", line => parseLinePeerLine(line, ortArm64Ready));
+    } catch (e) {
+      if (e instanceof EdgespecError) throw new EdgespecError(e.code, e.message, `${e.hint ?? ''}; or rebuild the sysroot (delete ${sysroot} and run bash ${SYSROOT_SCRIPT})`);
+      throw e;
     }
-    const result = JSON.parse(line) as { version: string; times_ms: number[]; output: number[] };
-    return { version: result.version, runs, warmup, median_ms: median(result.times_ms), fastest_ms: Math.min(...result.times_ms), output: Float32Array.from(result.output) };
   } finally {
     await fs.rm(work, { recursive: true, force: true });
   }

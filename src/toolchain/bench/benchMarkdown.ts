@@ -1,6 +1,6 @@
 import { Measured } from '../../common/types';
 import { ISSUE_MODELS } from './benchPlan';
-import { BENCH_DTYPES, BenchDtype, BenchModel, BenchReport } from './benchTypes';
+import { BENCH_DTYPES, BenchDtype, BenchModel, BenchReport, RatioRange, RoundRatio } from './benchTypes';
 
 interface Column {
   title: string;
@@ -88,6 +88,28 @@ const AGREES_HOW = [
   "- **agrees** (int8): both int8 images (edgespec build --dtype int8) ran on the bundle's reference input and matched PyTorch's fp32 output as edgespec run judges int8: max abs error <= 5e-2 x max|reference| and the same top-1 class. The bench's bundles have seeded random weights and answer one class for nearly every input, so top-1 says little here; scripts/int8-agreement.py measures it on a model whose answer depends on the input (MobileNetV2 trained on a seeded task)."
 ];
 
+const RANGE_COLUMNS: { title: string; key: RoundRatio }[] = [
+  { title: 'host / onnxruntime rounds', key: 'host_vs_onnxruntime' },
+  { title: 'host / PyTorch rounds', key: 'host_vs_torch' },
+  { title: 'linux / onnxruntime arm64 rounds', key: 'linux_vs_onnxruntime_arm64' }
+];
+
+const rangeCell = (r: RatioRange | undefined): string => (r ? `${r.min.toFixed(2)}–${r.max.toFixed(2)} (${r.rounds})` : '–');
+
+/** The smallest and largest per-round ratio of each ratio column: how much the machine's load moved them. */
+export function roundRangeLines(report: BenchReport): string[] {
+  const rows = report.models.filter(m => m.round_ratios && Object.keys(m.round_ratios).length > 0);
+  if (rows.length === 0) return [];
+  return [
+    '', '## Per-round ratio ranges', '',
+    'Each ratio above is the median of per-round ratios: in every round edgespec is timed, then each peer right after it, so load that comes and goes on a shared machine hits both sides of a round alike. The smallest and largest per-round ratio (and the number of rounds):',
+    '',
+    `| model | dtype | ${RANGE_COLUMNS.map(c => c.title).join(' | ')} |`,
+    `|---|---|${RANGE_COLUMNS.map(() => '---:').join('|')}|`,
+    ...rows.map(m => `| ${m.model} | ${dtypeOf(m)} | ${RANGE_COLUMNS.map(c => rangeCell(m.round_ratios![c.key])).join(' | ')} |`)
+  ];
+}
+
 export function benchMarkdown(report: BenchReport): string {
   const m = report.machine;
   const lines = [
@@ -96,7 +118,7 @@ export function benchMarkdown(report: BenchReport): string {
     `${report.date} on ${m.cpu} (${m.cores} cores), ${m.os}; node ${m.node}` +
       `${m.qemu ? `, QEMU ${m.qemu}` : ''}${m.torch ? `, PyTorch ${m.torch}` : ''}${m.onnxruntime ? `, onnxruntime ${m.onnxruntime}` : ''}.`,
     ...(m.fp32_blocks ? [`Host image: ${m.fp32_blocks}.`] : []),
-    `Input: ${report.settings.input}. Peers: median of ${report.settings.runs} runs after ${report.settings.warmup} warm-up runs.` +
+    `Input: ${report.settings.input}. ${report.settings.rounds ? `Timing: ${report.settings.rounds} interleaved rounds; per round, ` : 'Peers: '}median of ${report.settings.runs} runs after ${report.settings.warmup} warm-up runs${report.settings.emulated_runs ? ` (under qemu-aarch64: ${report.settings.emulated_runs} after ${report.settings.emulated_warmup ?? 0})` : ''}.` +
       `${report.settings.dtypes ? ` Dtypes: ${report.settings.dtypes}.` : ''}`,
     '',
     ...summaryLines(report),
@@ -118,6 +140,7 @@ export function benchMarkdown(report: BenchReport): string {
   if (report.models.some(m => dtypeOf(m) === 'int8')) {
     lines.push('', 'int8 rows: both onnxruntime columns (native and arm64 under qemu-aarch64) are onnxruntime on its own statically quantized model; PyTorch is measured for float32 only.');
   }
+  lines.push(...roundRangeLines(report));
   if (report.arm64_peer_skipped) lines.push('', `Note: the qemu-aarch64 columns (linux against onnxruntime's arm64 build) were skipped: ${report.arm64_peer_skipped}`);
   const failures = report.models.filter(x => x.errors.length > 0);
   if (failures.length > 0) {

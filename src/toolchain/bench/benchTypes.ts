@@ -4,6 +4,16 @@ import { Measured } from '../../common/types';
 export type BenchDtype = Dtype;
 export const BENCH_DTYPES: readonly BenchDtype[] = DTYPES;
 
+/** The ratio columns measured in interleaved rounds (src/toolchain/bench/rounds.ts). */
+export type RoundRatio = 'host_vs_onnxruntime' | 'host_vs_torch' | 'linux_vs_onnxruntime_arm64';
+
+/** How far the per-round ratios spread: the machine's load moves them. */
+export interface RatioRange {
+  min: number;
+  max: number;
+  rounds: number;
+}
+
 /** One model's line of the benchmark; every number says how it was measured. */
 export interface BenchModel {
   model: string;
@@ -34,6 +44,8 @@ export interface BenchModel {
   onnxruntime_arm64_ms?: Measured;
   /** linux_qemu_ms / onnxruntime_arm64_ms: below 1 means edgespec is faster. */
   linux_vs_onnxruntime_arm64?: Measured;
+  /** The smallest and largest per-round ratio of each ratio column timed in interleaved rounds. */
+  round_ratios?: Partial<Record<RoundRatio, RatioRange>>;
   /** qemu-virt in serve mode: N inputs through one boot (edgespec run --inputs), QEMU's wall time. */
   stream_ms?: Measured;
   /** The same N inputs as N separate boots (edgespec run, one each): the sum of their QEMU wall times. */
@@ -50,7 +62,7 @@ export interface BenchReport {
   version: 1;
   date: string;
   machine: { cpu: string; cores: number; os: string; node: string; /** the host image's fp32 block sizes and the CPU facts they came from */ fp32_blocks?: string; qemu?: string; torch?: string; onnxruntime?: string };
-  settings: { runs: number; dtypes?: string; warmup: number; host_repeats: number; input: string; emulated_runs?: number; emulated_warmup?: number; portable_models?: string[]; stream_inputs?: number };
+  settings: { /** interleaved timing rounds (absent in older files: one after the other) */ rounds?: number; runs: number; dtypes?: string; warmup: number; host_repeats: number; input: string; emulated_runs?: number; emulated_warmup?: number; portable_models?: string[]; stream_inputs?: number };
   /** Why the columns under qemu-aarch64 are missing, when they are. */
   arm64_peer_skipped?: string;
   models: BenchModel[];

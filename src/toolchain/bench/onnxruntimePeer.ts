@@ -1,6 +1,5 @@
 import { DType } from '../../common/types';
 import { EdgespecError } from '../errors';
-import { median } from './stats';
 
 /** The part of onnxruntime-node's API the bench uses (typed here so the toolchain builds without it). */
 interface OrtTensor {
@@ -24,14 +23,14 @@ export interface PeerInput {
   data: Buffer;
 }
 
-export interface OnnxruntimeTiming {
+/** An onnxruntime session kept open, so its timing rounds interleave with edgespec's. */
+export interface OnnxruntimeSession {
   version: string;
-  runs: number;
-  warmup: number;
-  median_ms: number;
-  min_ms: number;
-  /** The first output, to check the peer computes the same function. */
+  /** The first output of one run made when opening, to check the peer computes the same function. */
   output: Float32Array;
+  /** `warmup` untimed runs, then the times of `runs` runs (process.hrtime around session.run). */
+  time(runs: number, warmup: number): Promise<number[]>;
+  close(): Promise<void>;
 }
 
 function loadOnnxruntime(): OrtModule {
@@ -61,10 +60,9 @@ function typedArray(input: PeerInput): ArrayBufferView {
 
 /**
  * onnxruntime on one intra-op and one inter-op thread, sequential execution, all graph
- * optimisations: `warmup` untimed runs, then the median of `runs` runs, each timed with
- * process.hrtime around session.run.
+ * optimisations, opened on `modelFile` and run once.
  */
-export async function timeOnnxruntime(modelFile: string, inputs: PeerInput[], runs: number, warmup: number): Promise<OnnxruntimeTiming> {
+export async function openOnnxruntime(modelFile: string, inputs: PeerInput[]): Promise<OnnxruntimeSession> {
   const ort = loadOnnxruntime();
   const session = await ort.InferenceSession.create(modelFile, {
     intraOpNumThreads: 1,
@@ -73,6 +71,7 @@ export async function timeOnnxruntime(modelFile: string, inputs: PeerInput[], ru
     graphOptimizationLevel: 'all'
   });
   if (session.inputNames.length !== inputs.length) {
+    await session.release?.();
     throw new EdgespecError('bench-onnx-inputs', `${modelFile} has ${session.inputNames.length} inputs but the bundle has ${inputs.length}`, 'delete the .onnx file from the bench cache so it is exported again');
   }
   const feeds: Record<string, OrtTensor> = {};
@@ -80,21 +79,20 @@ export async function timeOnnxruntime(modelFile: string, inputs: PeerInput[], ru
     const dtype = inputs[i].dtype === 'bool' ? 'bool' : inputs[i].dtype;
     feeds[name] = new ort.Tensor(dtype, typedArray(inputs[i]), inputs[i].shape);
   });
-  let last: Record<string, OrtTensor> = {};
-  for (let i = 0; i < warmup; i++) last = await session.run(feeds);
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    last = await session.run(feeds);
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  await session.release?.();
+  const first = await session.run(feeds);
   return {
     version: ort.env.versions?.common ?? 'unknown',
-    runs,
-    warmup,
-    median_ms: median(times),
-    min_ms: Math.min(...times),
-    output: Float32Array.from(last[session.outputNames[0]].data)
+    output: Float32Array.from(first[session.outputNames[0]].data),
+    async time(runs: number, warmup: number): Promise<number[]> {
+      for (let i = 0; i < warmup; i++) await session.run(feeds);
+      const times: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const start = process.hrtime.bigint();
+        await session.run(feeds);
+        times.push(Number(process.hrtime.bigint() - start) / 1e6);
+      }
+      return times;
+    },
+    close: async () => { await session.release?.(); }
   };
 }

@@ -20,9 +20,12 @@ import { benchPortable } from './benchPortable';
 import { quantizeOnnx } from './ortQuantize';
 import { BENCH_INPUT_SHAPE, BENCH_SEED, ensureBundle } from './ensureBundle';
 import { timeHost } from './hostLatency';
-import { PeerInput, timeOnnxruntime } from './onnxruntimePeer';
+import { openOnnxruntime, OnnxruntimeSession, PeerInput } from './onnxruntimePeer';
 import { ensureArm64Sysroot } from './arm64Peer';
-import { timeTorch } from './torchPeer';
+import { startTorch, timeTorch, TorchReady } from './torchPeer';
+import { LinePeer } from './linePeer';
+import { interleaveRounds, Round, summariseRounds, TimeRound } from './rounds';
+import { median } from './stats';
 import { benchEmulated, EmulatedSettings } from './benchEmulated';
 import { benchStream } from './benchStream';
 
@@ -34,6 +37,9 @@ export interface BenchOptions {
   dtypes?: BenchDtype[];
   cacheDir: string;
   outDir: string;
+  /** Interleaved timing rounds (edgespec, then each peer, in every round); each side's cell is the median over rounds. */
+  rounds: number;
+  /** Per round: timed runs of each peer and of the host executable (which also counts `warmup` in its --repeat). */
   runs: number;
   warmup: number;
   onnxruntime: boolean;
@@ -54,6 +60,10 @@ export interface BenchOutcome {
 }
 
 const HOST_TIMEOUT_S = 600;
+const PEER_START_S = 600;
+const PEER_ROUND_S = 600;
+/** Timed calls per round under qemu-aarch64 at most (each side; the rounds multiply them). */
+const EMULATED_RUNS = 3;
 
 const measured = (value: number, how: string): Measured => ({ value, how });
 
@@ -100,23 +110,11 @@ async function buildAndRun(row: BenchModel, dtype: BenchDtype, bundleDir: string
   }
 }
 
-function compareWithPeers(row: BenchModel, dtype: BenchDtype): void {
-  const kind = dtype === 'int8' ? 'int8 ' : '';
-  if (row.host_ms && row.onnxruntime_ms) {
-    row.host_vs_onnxruntime = measured(row.host_ms.value / row.onnxruntime_ms.value, `host ${kind}ms / onnxruntime ${kind}ms, both measured in this run on this machine (below 1: edgespec is faster)`);
-  }
-  if (row.host_ms && row.torch_ms) {
-    row.host_vs_torch = measured(row.host_ms.value / row.torch_ms.value, 'host ms / PyTorch ms, both measured in this run on this machine (below 1: edgespec is faster)');
-  }
-}
-
 /**
- * onnxruntime on its own int8 model: the fp32 export (made by the PyTorch peer when missing)
- * quantized statically by onnxruntime.quantization, timed like the fp32 peer, and judged
- * against the fp32 reference as `edgespec run` judges int8 images (top-1, 5 % of max|ref|).
+ * onnxruntime's own int8 model: the fp32 export (made by the PyTorch peer when missing)
+ * quantized statically by onnxruntime.quantization. Returns its path, or undefined (recorded).
  */
-async function timeOnnxruntimeInt8(row: BenchModel, bundleDir: string, onnxFile: string, inputs: PeerInput[], reference: Float64Array, opts: BenchOptions, machine: BenchReport['machine']): Promise<string | undefined> {
-  const { reporter } = opts;
+async function prepareOnnxruntimeInt8(row: BenchModel, bundleDir: string, onnxFile: string, reporter: Reporter): Promise<string | undefined> {
   const int8File = onnxFile.replace(/\.onnx$/, '.int8.onnx');
   try {
     if (!existsSync(onnxFile)) {
@@ -126,17 +124,42 @@ async function timeOnnxruntimeInt8(row: BenchModel, bundleDir: string, onnxFile:
     reporter.log(`${row.model}: quantizing the ONNX model with onnxruntime.quantization`);
     const made = await quantizeOnnx(onnxFile, bundleDir, int8File);
     if (made) reporter.log(`${row.model}: ${path.basename(int8File)}: ${made.bytes} bytes in ${made.quantize_s.toFixed(1)} s (onnxruntime ${made.onnxruntime_version})`);
-    reporter.log(`${row.model}: timing onnxruntime int8`);
-    const ort = await timeOnnxruntime(int8File, inputs.map(i => ({ dtype: i.dtype, shape: i.shape, data: i.data })), opts.runs, opts.warmup);
-    machine.onnxruntime = ort.version;
-    row.onnxruntime_ms = measured(ort.median_ms, `onnxruntime-node ${ort.version} (CPU), intraOpNumThreads 1, interOpNumThreads 1, sequential, all graph optimizations, on the fp32 export statically quantized by onnxruntime.quantization.quantize_static (quant_pre_process first; QDQ format, per-channel int8 weights, int8 activations, MinMax calibration on the bundle's reference input, the set edgespec calibrates on): median of ${ort.runs} session.run calls after ${ort.warmup} warm-up calls (process.hrtime)`);
-    const { agreement } = computeAgreement([{ output: ort.output, reference }], INT8_TOLERANCE_SCALE);
-    if (!agreement.within_tolerance || !agreement.top1_match) {
-      row.errors.push(`onnxruntime int8's output differs from the bundle reference: max abs error ${agreement.max_abs_error.toExponential(2)} (int8 tolerance ${agreement.tolerance.toExponential(2)}), top-1 ${agreement.top1_match ? 'same' : `${agreement.top5[0]} instead of ${agreement.reference_top5[0]}`}`);
-    }
     return int8File;
   } catch (e) {
     row.errors.push(`onnxruntime int8 peer: ${errorText(e)}`);
+    return undefined;
+  }
+}
+
+/** Opens onnxruntime on `file` and checks its first run against the reference (int8: as `edgespec run` judges int8 images). */
+async function openOnnxruntimePeer(row: BenchModel, file: string, inputs: PeerInput[], reference: Float64Array, int8: boolean): Promise<OnnxruntimeSession | undefined> {
+  try {
+    const ort = await openOnnxruntime(file, inputs.map(i => ({ dtype: i.dtype, shape: i.shape, data: i.data })));
+    const { agreement } = computeAgreement([{ output: ort.output, reference }], int8 ? INT8_TOLERANCE_SCALE : TOLERANCE_SCALE);
+    if (int8 && (!agreement.within_tolerance || !agreement.top1_match)) {
+      row.errors.push(`onnxruntime int8's output differs from the bundle reference: max abs error ${agreement.max_abs_error.toExponential(2)} (int8 tolerance ${agreement.tolerance.toExponential(2)}), top-1 ${agreement.top1_match ? 'same' : `${agreement.top5[0]} instead of ${agreement.reference_top5[0]}`}`);
+    } else if (!agreement.within_tolerance) {
+      row.errors.push(`onnxruntime's output differs from the bundle reference by ${agreement.max_abs_error.toExponential(2)} (tolerance ${agreement.tolerance.toExponential(2)})`);
+    }
+    return ort;
+  } catch (e) {
+    row.errors.push(`onnxruntime${int8 ? ' int8' : ''} peer: ${errorText(e)}`);
+    return undefined;
+  }
+}
+
+/** Starts the PyTorch peer (which exports the ONNX model when it is missing) and checks its output. */
+async function startTorchPeer(row: BenchModel, bundleDir: string, onnxFile: string, reference: Float64Array, reporter: Reporter): Promise<LinePeer<TorchReady> | undefined> {
+  try {
+    reporter.log(`${row.model}: starting PyTorch${existsSync(onnxFile) ? '' : ' (it exports the ONNX model first)'}`);
+    const torch = await startTorch(row.model, bundleDir, onnxFile, PEER_START_S);
+    const ready = torch.ready!;
+    if (ready.max_abs_error_vs_reference > TOLERANCE_SCALE * reference.reduce((m, v) => Math.max(m, Math.abs(v)), 0)) {
+      row.errors.push(`the PyTorch peer's output differs from the bundle reference by ${ready.max_abs_error_vs_reference.toExponential(2)}: it may not compute the same model (weights: ${ready.weights})`);
+    }
+    return torch;
+  } catch (e) {
+    row.errors.push(`PyTorch peer: ${errorText(e)}`);
     return undefined;
   }
 }
@@ -164,55 +187,75 @@ async function benchModel({ model, dtype, portable }: BenchEntry, opts: BenchOpt
   if (portable) await benchPortable(row, dtype, bundleDir, opts.cacheDir, reporter);
   if (qemuDir && opts.streamInputs) await benchStream(row, qemuDir, opts.streamInputs, reporter);
 
-  const repeats = opts.runs + opts.warmup;
-  if (hostDir) {
-    try {
-      reporter.log(`${model}: timing the host executable (${repeats} calls)`);
-      const host = await timeHost(hostDir, inputs.map(i => i.data), repeats, HOST_TIMEOUT_S);
-      row.host_ms = measured(host.median_ms, `${dtype === 'int8' ? 'the int8 image (edgespec build --dtype int8, calibrated on the reference input): ' : ''}the host executable's --repeat ${repeats}: median CLOCK_MONOTONIC time of one es_model_invoke call over ${repeats} calls in one process (the first, cold call included), -O3 for this machine's CPU, one thread`);
-    } catch (e) {
-      row.errors.push(`host timing: ${errorText(e)}`);
-    }
-  }
-
+  const int8 = dtype === 'int8';
   const onnxFile = path.join(opts.cacheDir, model, `${model}.onnx`);
-  if (dtype === 'int8') {
-    // PyTorch has no int8 row: eager int8 is a different quantization, not the same model
-    const int8File = opts.onnxruntime ? await timeOnnxruntimeInt8(row, bundleDir, onnxFile, inputs, reference, opts, machine) : undefined;
-    compareWithPeers(row, dtype);
-    if (emulated && int8File) await benchEmulated(row, dtype, bundleDir, int8File, inputs, reference, emulated, opts.cacheDir, reporter);
-    return row;
+  // PyTorch has no int8 row: eager int8 is a different quantization, not the same model
+  const torch = !int8 && (opts.torch || (opts.onnxruntime && !existsSync(onnxFile))) ? await startTorchPeer(row, bundleDir, onnxFile, reference, reporter) : undefined;
+  if (torch) machine.torch = torch.ready!.torch_version;
+  if (torch && !opts.torch) torch.close(); // it only exported the ONNX model
+  const peerFile = !opts.onnxruntime ? undefined : int8 ? await prepareOnnxruntimeInt8(row, bundleDir, onnxFile, reporter) : existsSync(onnxFile) ? onnxFile : undefined;
+  const ort = peerFile ? await openOnnxruntimePeer(row, peerFile, inputs, reference, int8) : undefined;
+  if (ort) machine.onnxruntime = ort.version;
+  try {
+    if (hostDir) await timeHostAgainstPeers(row, hostDir, inputs, ort, opts.torch ? torch : undefined, opts);
+  } finally {
+    await ort?.close();
+    torch?.close();
   }
-  if (opts.torch || opts.onnxruntime) {
-    try {
-      reporter.log(`${model}: timing PyTorch${opts.onnxruntime ? ' and exporting ONNX' : ''}`);
-      const torch = await timeTorch(model, bundleDir, onnxFile, opts.runs, opts.warmup);
-      machine.torch = torch.torch_version;
-      if (opts.torch) {
-        row.torch_ms = measured(torch.median_ms, `PyTorch ${torch.torch_version} eager, torch.set_num_threads(1), inference_mode: median of ${torch.runs} calls after ${torch.warmup} warm-up calls (time.perf_counter_ns); weights: ${torch.weights}`);
-      }
-      if (torch.max_abs_error_vs_reference > TOLERANCE_SCALE * reference.reduce((m, v) => Math.max(m, Math.abs(v)), 0)) {
-        row.errors.push(`the PyTorch peer's output differs from the bundle reference by ${torch.max_abs_error_vs_reference.toExponential(2)}: it may not compute the same model (weights: ${torch.weights})`);
-      }
-    } catch (e) {
-      row.errors.push(`PyTorch peer: ${errorText(e)}`);
-    }
-  }
-  if (opts.onnxruntime) {
-    try {
-      reporter.log(`${model}: timing onnxruntime`);
-      const ort = await timeOnnxruntime(onnxFile, inputs.map(i => ({ dtype: i.dtype, shape: i.shape, data: i.data })), opts.runs, opts.warmup);
-      machine.onnxruntime = ort.version;
-      row.onnxruntime_ms = measured(ort.median_ms, `onnxruntime-node ${ort.version} (CPU), intraOpNumThreads 1, interOpNumThreads 1, sequential, all graph optimizations, on the model exported by torch.onnx.export(dynamo=True): median of ${ort.runs} session.run calls after ${ort.warmup} warm-up calls (process.hrtime)`);
-      const { agreement } = computeAgreement([{ output: ort.output, reference }]);
-      if (!agreement.within_tolerance) row.errors.push(`onnxruntime's output differs from the bundle reference by ${agreement.max_abs_error.toExponential(2)} (tolerance ${agreement.tolerance.toExponential(2)})`);
-    } catch (e) {
-      row.errors.push(`onnxruntime peer: ${errorText(e)}`);
-    }
-  }
-  compareWithPeers(row, dtype);
-  if (emulated) await benchEmulated(row, dtype, bundleDir, onnxFile, inputs, reference, emulated, opts.cacheDir, reporter);
+  if (emulated && peerFile) await benchEmulated(row, dtype, bundleDir, peerFile, inputs, reference, emulated, opts.cacheDir, reporter);
   return row;
+}
+
+/**
+ * The host executable against onnxruntime and PyTorch (those given) in interleaved rounds:
+ * host, onnxruntime, PyTorch, host, onnxruntime, PyTorch, ... (rounds.ts, as the tiny section).
+ * Without peers the host is timed in one round.
+ */
+async function timeHostAgainstPeers(row: BenchModel, hostDir: string, inputs: PeerInput[], ort: OnnxruntimeSession | undefined, torch: LinePeer<TorchReady> | undefined, opts: BenchOptions): Promise<void> {
+  const { reporter, runs, warmup } = opts;
+  const int8 = row.dtype === 'int8';
+  const kind = int8 ? 'int8 ' : '';
+  const repeats = runs + warmup;
+  const rounds = ort || torch ? opts.rounds : 1;
+  const peers: Partial<Record<'onnxruntime' | 'torch', TimeRound>> = {};
+  if (ort) peers.onnxruntime = async () => median(await ort.time(runs, warmup));
+  if (torch) peers.torch = async () => median(await torch.time(runs, warmup, PEER_ROUND_S * 1000));
+  const roundsHow = `${rounds} interleaved round${rounds === 1 ? '' : 's'} (in each, the host executable, then ${[ort ? 'onnxruntime' : '', torch ? 'PyTorch' : ''].filter(Boolean).join(', then ') || 'no peer'}); this column is the median over rounds of each round's median`;
+  let hostRounds: number[] = [];
+  let byPeer: Partial<Record<'onnxruntime' | 'torch', Round[]>> = {};
+  try {
+    reporter.log(`${row.model}: ${rounds} interleaved round${rounds === 1 ? '' : 's'}: the host executable (--repeat ${repeats})${ort ? `, onnxruntime${int8 ? ' int8' : ''}` : ''}${torch ? ', PyTorch' : ''} (${runs} runs each)`);
+    byPeer = await interleaveRounds(rounds, async () => {
+      const ms = (await timeHost(hostDir, inputs.map(i => i.data), repeats, HOST_TIMEOUT_S)).median_ms;
+      hostRounds.push(ms);
+      return ms;
+    }, peers as Record<string, TimeRound>);
+  } catch (e) {
+    row.errors.push(`host timing against the peers: ${errorText(e)}`);
+    byPeer = {};
+    if (hostRounds.length === 0) {
+      try {
+        hostRounds = [(await timeHost(hostDir, inputs.map(i => i.data), repeats, HOST_TIMEOUT_S)).median_ms];
+      } catch (again) {
+        row.errors.push(`host timing: ${errorText(again)}`);
+      }
+    }
+  }
+  if (hostRounds.length === 0) return;
+  row.host_ms = measured(median(hostRounds), `${int8 ? 'the int8 image (edgespec build --dtype int8, calibrated on the reference input): ' : ''}the host executable's --repeat ${repeats}: median CLOCK_MONOTONIC time of one es_model_invoke call over ${repeats} calls in one process (the first, cold call included), -O3 for this machine's CPU, one thread; ${roundsHow}`);
+  if (ort && byPeer.onnxruntime) {
+    const s = summariseRounds(byPeer.onnxruntime);
+    row.onnxruntime_ms = measured(s.peer_ms, `onnxruntime-node ${ort.version} (CPU), intraOpNumThreads 1, interOpNumThreads 1, sequential, all graph optimizations, ${int8 ? 'on the fp32 export statically quantized by onnxruntime.quantization.quantize_static (quant_pre_process first; QDQ format, per-channel int8 weights, int8 activations, MinMax calibration on the bundle\'s reference input, the set edgespec calibrates on)' : 'on the model exported by torch.onnx.export(dynamo=True)'}, one session for all rounds (its first run checked against the reference): median of ${runs} session.run calls after ${warmup} warm-up calls per round (process.hrtime); ${roundsHow}`);
+    row.host_vs_onnxruntime = measured(s.ratio, `host ${kind}ms / onnxruntime ${kind}ms of the same round: the median of ${s.rounds} per-round ratios on this machine (below 1: edgespec is faster)`);
+    row.round_ratios = { ...row.round_ratios, host_vs_onnxruntime: { min: s.ratio_min, max: s.ratio_max, rounds: s.rounds } };
+  }
+  if (torch && byPeer.torch) {
+    const s = summariseRounds(byPeer.torch);
+    const ready = torch.ready!;
+    row.torch_ms = measured(s.peer_ms, `PyTorch ${ready.torch_version} eager, torch.set_num_threads(1), inference_mode, in one process for all rounds (src/toolchain/bench/python/torch_peer.py --serve): median of ${runs} calls after ${warmup} warm-up calls per round (time.perf_counter_ns); weights: ${ready.weights}; ${roundsHow}`);
+    row.host_vs_torch = measured(s.ratio, `host ms / PyTorch ms of the same round: the median of ${s.rounds} per-round ratios on this machine (below 1: edgespec is faster)`);
+    row.round_ratios = { ...row.round_ratios, host_vs_torch: { min: s.ratio_min, max: s.ratio_max, rounds: s.rounds } };
+  }
 }
 
 /** The emulated columns' settings, or why they are skipped (no sysroot, no onnxruntime, no ONNX export). */
@@ -221,8 +264,8 @@ async function prepareEmulated(opts: BenchOptions): Promise<EmulatedSettings | s
   try {
     opts.reporter.log('making the arm64 Node.js sysroot for onnxruntime under qemu-aarch64 (once)');
     const sysroot = await ensureArm64Sysroot();
-    // emulation is ~100x slower than native: fewer calls keep ResNet18 to a few minutes
-    return { sysroot, runs: Math.min(opts.runs, 5), warmup: Math.min(opts.warmup, 1) };
+    // emulation is ~100x slower than native: fewer calls per round keep ResNet18 to a few minutes
+    return { sysroot, rounds: opts.rounds, runs: Math.min(opts.runs, EMULATED_RUNS), warmup: Math.min(opts.warmup, 1) };
   } catch (e) {
     const why = errorText(e);
     opts.reporter.log(`skipping the qemu-aarch64 columns: ${why}`, 'warn');
@@ -250,6 +293,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchOutcome> {
     date: new Date().toISOString(),
     machine: await describeMachine(),
     settings: {
+      rounds: opts.rounds,
       runs: opts.runs,
       warmup: opts.warmup,
       host_repeats: opts.runs + opts.warmup,

@@ -21,7 +21,8 @@ import { timeHost } from './hostLatency';
 import { median } from './stats';
 import { defaultLitertSysroot, emulatedPeerCommand, hostPeerCommand, LITERT_SYSROOT_SCRIPT, parseTflmAllocations, PeerCommand, TflitePeer } from './tflitePeer';
 import { tinyMarkdown } from './tinyMarkdown';
-import { compareOutputs, Round, summariseRounds } from './tinyStats';
+import { compareOutputs } from './tinyStats';
+import { interleaveRounds, Round, summariseRounds } from './rounds';
 import { TINY_MODELS, TinyModel, TinyReport, TinyRow } from './tinyTypes';
 
 export const TINY_MODELS_SCRIPT = repoPath('src', 'toolchain', 'bench', 'python', 'tiny_models.py');
@@ -126,13 +127,7 @@ async function interleave(cmd: PeerCommand, rounds: number, runs: number, warmup
   const peer = await TflitePeer.start(cmd, PEER_START_MS);
   try {
     onReady(peer);
-    const out: Round[] = [];
-    for (let r = 0; r < rounds; r++) {
-      const edgespecMs = await edgespec();
-      const times = await peer.time(runs, warmup, PEER_ROUND_MS);
-      out.push({ edgespec_ms: edgespecMs, peer_ms: median(times) });
-    }
-    return out;
+    return (await interleaveRounds(rounds, edgespec, { peer: async () => median(await peer.time(runs, warmup, PEER_ROUND_MS)) })).peer;
   } finally {
     peer.close();
   }

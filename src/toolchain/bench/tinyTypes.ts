@@ -1,6 +1,6 @@
 import { Measured } from '../../common/types';
 import { BenchDtype } from './benchTypes';
-import { RoundSummary } from './tinyStats';
+import { RoundSummary } from './rounds';
 
 export const TINY_MODELS = ['kws', 'vww', 'resnet8', 'autoencoder'] as const;
 export type TinyModel = (typeof TINY_MODELS)[number];

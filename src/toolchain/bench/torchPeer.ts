@@ -5,6 +5,7 @@ import { pythonEnv } from '../tools/locate';
 import { requireTool } from '../tools/tools';
 import { EdgespecError } from '../errors';
 import { repoPath } from '../paths';
+import { LinePeer, parseLinePeerLine } from './linePeer';
 
 export const TORCH_PEER_SCRIPT = repoPath('src', 'toolchain', 'bench', 'python', 'torch_peer.py');
 
@@ -42,4 +43,35 @@ export async function timeTorch(model: string, bundleDir: string, onnxFile: stri
   } finally {
     await fs.rm(resultFile, { force: true });
   }
+}
+
+/** What torch_peer.py --serve says once its model is loaded (and exported, when the .onnx was missing). */
+export interface TorchReady {
+  torch_version: string;
+  threads: number;
+  weights: string;
+  max_abs_error_vs_reference: number;
+  onnx_export_s?: number;
+}
+
+function torchReady(v: Record<string, unknown>): TorchReady | undefined {
+  if (typeof v.torch_version !== 'string' || typeof v.max_abs_error_vs_reference !== 'number') return undefined;
+  return {
+    torch_version: v.torch_version,
+    threads: Number(v.threads),
+    weights: String(v.weights ?? 'unknown'),
+    max_abs_error_vs_reference: v.max_abs_error_vs_reference,
+    ...(typeof v.onnx_export_s === 'number' ? { onnx_export_s: v.onnx_export_s } : {})
+  };
+}
+
+/**
+ * PyTorch eager on one thread, kept running (torch_peer.py --serve): it loads the bundle's
+ * weights, exports `onnxFile` unless it exists, then answers timing rounds (time.perf_counter_ns,
+ * inference_mode). Close it with close().
+ */
+export async function startTorch(model: string, bundleDir: string, onnxFile: string, timeoutS: number): Promise<LinePeer<TorchReady>> {
+  const python = await requireTool('python');
+  const args = [TORCH_PEER_SCRIPT, '--model', model, '--bundle', bundleDir, '--onnx', onnxFile, '--serve'];
+  return LinePeer.start({ command: python.path, args, env: { ...pythonEnv(), OMP_NUM_THREADS: '1' } }, timeoutS * 1000, `the PyTorch peer for ${model}`, line => parseLinePeerLine(line, torchReady));
 }

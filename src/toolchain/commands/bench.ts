@@ -48,6 +48,15 @@ function tinyModelList(value: string): TinyModel[] {
   return models as TinyModel[];
 }
 
+const SUBSET_HELP = `
+A subset (the whole bench takes hours on a small machine; bundles, builds and exports are cached in --cache):
+  one torchvision row, host against onnxruntime only, 2 rounds of 5 runs (a minute or two once its bundle is cached):
+    npm run bench -- --models mobilenet_v2 --dtypes int8 --no-torch --no-arm64 --no-portable --rounds 2 --runs 5
+  add the qemu-aarch64 columns: drop --no-arm64 (onnxruntime's arm64 build under emulation: minutes per round)
+  one tiny model, host only:
+    npm run bench -- --tiny --tiny-models autoencoder --dtypes int8 --no-arm64 --no-tflm
+  bench.md / tiny.md go to --out (default bench-results/); a subset run overwrites them.`;
+
 /** `edgespec bench` (also `npm run bench`): the benchmark table of DESIGN.md "Numbers". */
 export const registerBench: RegisterCommand = (program, ctx) => {
   program
@@ -57,8 +66,9 @@ export const registerBench: RegisterCommand = (program, ctx) => {
     .option('--dtypes <list>', `build and time every model in each of these (float32,int8); default: float32 for every model, int8 too for ${DEFAULT_INT8_MODELS.join(' and ')}`, dtypeList)
     .option('--out <dir>', 'where bench.md and bench.json go', repoPath('bench-results'))
     .option('--cache <dir>', 'bundles, builds and ONNX exports, reused between runs (delete to capture again)', repoPath('bench-results', 'cache'))
-    .option('--runs <n>', 'timed runs of each peer and of the host executable', positiveInteger, 20)
-    .option('--warmup <n>', 'untimed runs before timing', positiveInteger, 3)
+    .option('--rounds <n>', 'interleaved timing rounds of the torchvision section (host, onnxruntime, PyTorch, host, ...; under qemu-aarch64 linux, onnxruntime arm64, ...): each cell is the median over rounds, each ratio the median of the per-round ratios', positiveInteger, 3)
+    .option('--runs <n>', 'timed runs of each peer and of the host executable per round (under qemu-aarch64 at most 3)', positiveInteger, 20)
+    .option('--warmup <n>', 'untimed runs before timing, per round', positiveInteger, 3)
     .option('--no-onnxruntime', 'leave out the onnxruntime peer')
     .option('--no-arm64', 'leave out the linux target against onnxruntime arm64, both under qemu-aarch64')
     .option('--no-torch', 'leave out the PyTorch column (its script still exports the ONNX model for onnxruntime)')
@@ -72,7 +82,8 @@ export const registerBench: RegisterCommand = (program, ctx) => {
     .option('--tiny-runs <n>', 'invokes per side and round on the host in the tiny section', positiveInteger, TINY_DEFAULTS.hostRuns)
     .option('--no-tflm', 'leave out the TensorFlow Lite Micro columns of the tiny section')
     .option('--json', 'print JSON-line events')
-    .action(async (opts: { section: Section[]; tiny?: boolean; tinyModels?: TinyModel[]; tinyRounds: number; tinyRuns: number; tflm: boolean; models?: string[]; dtypes?: BenchDtype[]; out: string; cache: string; runs: number; warmup: number; onnxruntime: boolean; torch: boolean; arm64: boolean; portable: boolean; portableModels?: string[]; stream?: number; json?: boolean }) => {
+    .addHelpText('after', SUBSET_HELP)
+    .action(async (opts: { section: Section[]; tiny?: boolean; tinyModels?: TinyModel[]; tinyRounds: number; tinyRuns: number; tflm: boolean; models?: string[]; dtypes?: BenchDtype[]; out: string; cache: string; rounds: number; runs: number; warmup: number; onnxruntime: boolean; torch: boolean; arm64: boolean; portable: boolean; portableModels?: string[]; stream?: number; json?: boolean }) => {
       const reporter = ctx.reporter(opts);
       const sections: Section[] = opts.tiny ? ['tiny'] : opts.section;
       if (sections.includes('boards')) {
@@ -117,6 +128,7 @@ export const registerBench: RegisterCommand = (program, ctx) => {
         dtypes: opts.dtypes,
         outDir: path.resolve(opts.out),
         cacheDir: path.resolve(opts.cache),
+        rounds: opts.rounds,
         runs: opts.runs,
         warmup: opts.warmup,
         onnxruntime: opts.onnxruntime,

@@ -13,7 +13,8 @@ import { runBuild } from '../../../src/toolchain/run/runBuild';
 import { hostPeerCommand, parsePeerLine, parseTflmAllocations, TflitePeer } from '../../../src/toolchain/bench/tflitePeer';
 import { ensureTinyModels, outputStep, tinyBundle, tinyTflite } from '../../../src/toolchain/bench/tinyBench';
 import { agreementCell, agreementText, tinyMarkdown, tinyTable } from '../../../src/toolchain/bench/tinyMarkdown';
-import { compareOutputs, summariseRounds } from '../../../src/toolchain/bench/tinyStats';
+import { compareOutputs } from '../../../src/toolchain/bench/tinyStats';
+import { interleaveRounds, summariseRounds } from '../../../src/toolchain/bench/rounds';
 import { TinyReport, TinyRow } from '../../../src/toolchain/bench/tinyTypes';
 
 const PRINT_ALLOCATIONS = [

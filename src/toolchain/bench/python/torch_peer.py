@@ -1,7 +1,10 @@
 """The PyTorch side of `npm run bench`: time one torchvision model eagerly on one thread
 and export it to ONNX for the onnxruntime peer.
 
-Run by src/toolchain/bench (not imported): it writes one JSON object to --result.
+Run by src/toolchain/bench (not imported): it writes one JSON object to --result, or with
+--serve prints it as the line {"event": "ready", ...} and then answers `time RUNS WARMUP` lines
+on stdin with {"event": "times", "times_ms": [...]} until `quit` (the protocol of
+src/toolchain/bench/linePeer.ts), so its timing rounds interleave with edgespec's.
 The model is torchvision's builder with the bundle's weights loaded by state_dict name, so
 PyTorch, onnxruntime and edgespec all compute the same function on the same input.
 """
@@ -74,8 +77,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--onnx", type=Path, help="export the model here unless the file exists")
-    parser.add_argument("--result", required=True, type=Path)
+    parser.add_argument("--result", type=Path, help="write the result here (one-shot mode)")
+    parser.add_argument("--serve", action="store_true", help="print the result as a ready line and answer timing requests on stdin")
     args = parser.parse_args()
+    if (args.result is None) == (not args.serve):
+        parser.error("give exactly one of --result and --serve")
 
     import torch
     import torchvision
@@ -90,21 +96,36 @@ def main() -> int:
     outputs = output if isinstance(output, (tuple, list)) else [output]
     max_abs_error = max(float((o - r).abs().max()) for o, r in zip(outputs, references))
 
-    times_ms = time_runs(model, inputs, args.runs, args.warmup)
     result = {
         "torch_version": torch.__version__,
         "threads": torch.get_num_threads(),
         "weights": weights,
         "max_abs_error_vs_reference": max_abs_error,
-        "runs": args.runs,
-        "warmup": args.warmup,
-        "median_ms": statistics.median(times_ms),
-        "min_ms": min(times_ms),
     }
+    if args.serve:
+        if args.onnx is not None and not args.onnx.exists():
+            result["onnx_export_s"] = export_onnx(model, inputs, args.onnx)
+        print(json.dumps({"event": "ready", **result}), flush=True)
+        serve(model, inputs)
+        return 0
+    times_ms = time_runs(model, inputs, args.runs, args.warmup)
+    result.update({"runs": args.runs, "warmup": args.warmup, "median_ms": statistics.median(times_ms), "min_ms": min(times_ms)})
     if args.onnx is not None and not args.onnx.exists():
         result["onnx_export_s"] = export_onnx(model, inputs, args.onnx)
     args.result.write_text(json.dumps(result))
     return 0
+
+
+def serve(model, inputs) -> None:
+    for line in sys.stdin:
+        words = line.split()
+        if not words or words[0] == "quit":
+            break
+        if words[0] != "time" or len(words) != 3:
+            print(json.dumps({"event": "error", "message": f"unknown request {line.strip()!r}"}), flush=True)
+            continue
+        times_ms = time_runs(model, inputs, int(words[1]), int(words[2]))
+        print(json.dumps({"event": "times", "times_ms": times_ms}), flush=True)
 
 
 if __name__ == "__main__":

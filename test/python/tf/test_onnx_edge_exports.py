@@ -313,3 +313,28 @@ def test_a_scripted_silero_v5_like_vad_captures_with_its_sample_rate_bound(tmp_p
     assert [i["name"] for i in graph["inputs"]] == ["input", "state"]
     assert any("1 If" in note for note in result.notes), result.notes
     assert assert_interpreter_agrees(result.path) < 1e-5
+
+
+def test_a_shape_of_a_value_reshaped_to_a_computed_shape_folds_after_that_shape_does(tmp_path):
+    """torch's flatten(2) of a dynamically shaped export is Reshape(x, Concat(Slice(Shape(x)), [-1])); an attention
+    block after it reshapes with Shape(that value)[1] (PaddleOCR's SVTR). The second Shape's input dims are known
+    only once the first Concat is a constant, so the fold infers shapes again (before, 100 ops were refused)."""
+    i64 = lambda name, values: numpy_helper.from_array(np.array(values, np.int64), name)  # noqa: E731
+    nodes = [helper.make_node("Shape", ["x"], ["xs"]),
+             helper.make_node("Slice", ["xs", "zero", "two"], ["lead"]),
+             helper.make_node("Concat", ["lead", "minus_one"], ["flat_shape"], axis=0),
+             helper.make_node("Reshape", ["x", "flat_shape"], ["flat"]),
+             helper.make_node("Transpose", ["flat"], ["seq"], perm=[0, 2, 1]),
+             helper.make_node("Shape", ["seq"], ["ss"]),
+             helper.make_node("Gather", ["ss", "one"], ["n"], axis=0),
+             helper.make_node("Unsqueeze", ["n", "zero"], ["n1"]),
+             helper.make_node("Concat", ["batch", "n1", "two_heads", "minus_one"], ["heads_shape"], axis=0),
+             helper.make_node("Reshape", ["seq", "heads_shape"], ["heads"]),
+             helper.make_node("Softmax", ["heads"], ["y"], axis=-1)]
+    path = _save(tmp_path, nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4, 1, "W"])],
+                 [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                 [i64("zero", [0]), i64("two", [2]), i64("minus_one", [-1]), i64("one", 1), i64("two_heads", [2]),
+                  i64("batch", [1])])
+    result = capture_onnx_file(path, out=tmp_path / "bundle", input_shapes=[[1, 4, 1, 6]])
+    assert load_graph(result.path)["outputs"][0]["shape"] == [1, 6, 2, 2]
+    assert assert_interpreter_agrees(result.path) < 1e-6

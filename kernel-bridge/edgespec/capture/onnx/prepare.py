@@ -139,7 +139,29 @@ _FOLDABLE = {"Transpose", "Reshape", "Unsqueeze", "Squeeze", "Cast", "Concat", "
 def fold_constants(model) -> str:
     """Evaluates, in graph order, every foldable node whose inputs are all constants (initializers or
     folded results) with onnx's reference evaluator, and makes its outputs initializers. Graph outputs
-    are never folded away. Says how many nodes of which ops were folded."""
+    are never folded away. Says how many nodes of which ops were folded.
+
+    A Shape is folded where shape inference knows its input's dims. Those can depend on an earlier fold:
+    torch's `flatten(2)` of a dynamically shaped export is a Reshape to a Concat of Shape slices, whose
+    output dims (and every Shape downstream, as attention reshapes take `x.shape[1]`) inference learns
+    only once that Concat is a constant. So shapes are inferred again and the fold repeated while it folds
+    and a Shape is left."""
+    folded: Dict[str, int] = {}
+    for _ in range(_FOLD_PASSES):
+        more = _fold_once(model)
+        for op, n in more.items():
+            folded[op] = folded.get(op, 0) + n
+        if not more or not any(n.op_type == "Shape" for n in model.graph.node):
+            break
+    if not folded:
+        return ""
+    return ", ".join(f"{n} {op}" for op, n in sorted(folded.items())) + (" node" if sum(folded.values()) == 1 else " nodes")
+
+
+_FOLD_PASSES = 8
+
+
+def _fold_once(model) -> Dict[str, int]:
     import onnx
     from onnx import helper, numpy_helper
     from onnx.reference import ReferenceEvaluator
@@ -192,11 +214,10 @@ def fold_constants(model) -> str:
                 folded[node.op_type] = folded.get(node.op_type, 0) + 1
                 continue
         kept.append(node)
-    if not folded:
-        return ""
-    del graph.node[:]
-    graph.node.extend(kept)
-    return ", ".join(f"{n} {op}" for op, n in sorted(folded.items())) + (" node" if sum(folded.values()) == 1 else " nodes")
+    if folded:
+        del graph.node[:]
+        graph.node.extend(kept)
+    return folded
 
 
 def inline_taken_branch(model, node, constants: Dict[str, np.ndarray]) -> list:

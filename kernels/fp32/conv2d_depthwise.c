@@ -4,7 +4,7 @@
  * the input, so padding costs nothing and any kernel size, stride and dilation works.
  * 3x3 windows fully inside the input take a faster path: a vector of channels at a time
  * (NEON: 4; elsewhere es_vf: 16 with AVX-512, else 8) with the nine weight vectors held in
- * registers, four output pixels per step; on x86, maps at most 5 wide in whole rows. */
+ * registers, four output pixels per step; on x86, maps at most 8 wide in whole rows. */
 #include "internal.h"
 
 ES_OPTIMIZE_REGISTER_HEAVY
@@ -176,63 +176,72 @@ ES_INLINE void interior_3x3(const dw_args *a, int32_t y, int32_t x0, int32_t x1,
 }
 
 #if !ES_NEON
-/* Maps at most NARROW_MAX columns wide (KWS's 25x5x64, the 3x3 maps at the end of VWW)
- * take whole output rows: 3x3, dilation 1, stride 1 or 2, one vector of channels at a time
- * with every pixel of the row in its own accumulator, and the taps that fall outside the
- * input skipped. Before, two border pixels of five went through pixel() (2.5x the time of
- * an interior one) and the three interior ones one at a time, each a chain of nine
- * dependent multiply-adds: KWS's depthwise layers took 5.9 us, now 4.5. The taps are added
- * in the same order as there, so the sums are the same. At 6 columns (VWW's 6x6x128) this
- * ran slower than the interior path (3.0 -> 3.1-3.3 us at best), hence 5. */
-enum { NARROW_MAX = 5 };
+/* x86: maps at most BLOCK columns wide (KWS's 25x5x64; VWW's 6x6x128 and 3x3x256) take
+ * whole output rows, 3x3, dilation 1, stride 1 or 2: one vector of channels at a time, each
+ * pixel of the row in its own accumulator, the taps that fall outside the input skipped
+ * (rows by their bounds, columns by a check on the constant column index). Each input
+ * vector is loaded once and multiplied into every pixel whose window holds it, with one
+ * kernel row's three weight vectors live at a time. Before, maps up to 5 wide loaded each
+ * input once per tap (KWS 4.6 -> 4.1 us per layer), and wider ones sent their border pixels
+ * through pixel(): a 6x6 map has 20 border pixels of 36 (VWW's 6x6x128: 3.4 -> 2.3 us).
+ * Wider maps keep the interior path: blocks of 8 there ran slower at 12x12x64 and
+ * 24x24x32. The taps are added in the same order as in pixel() (kernel row, then column),
+ * so the sums are the same. */
+enum { BLOCK = 8 };
 
-ES_INLINE void narrow_row_3x3(const dw_args *a, int32_t y, const int stride, const int ow) {
-  const int32_t C = a->c, c_end = C - C % ES_DW_LANES;
-  const size_t pix = (size_t)C;
-  const dw_bounds bounds = dw_bounds_of(a);
-  const int32_t iy0 = y * stride - a->pt;
+/* Output row y (ow = width, a constant), channels [c, c + ES_DW_LANES). */
+ES_INLINE void narrow_row_3x3(const dw_args *a, int32_t y, int32_t c, const int stride, const int width) {
+  const size_t pix = (size_t)a->c;
+  const int32_t iy0 = y * stride - a->pt, ix0 = -a->pl;
   const int32_t r0 = ES_MAX(0, -iy0), r1 = ES_MIN(3, a->ih - iy0);
-  float *o = a->out + (size_t)y * ow * pix;
-  for (int32_t c = 0; c < c_end; c += ES_DW_LANES) {
-    const dw_vec b = a->bias ? dw_load(a->bias + c) : dw_zero();
-    dw_vec acc[NARROW_MAX];
-    for (int x = 0; x < ow; x++) acc[x] = b;
-    for (int32_t r = r0; r < r1; r++) {
-      const float *row = a->in + (size_t)(iy0 + r) * a->iw * pix + c;
-      const dw_vec w0 = dw_load(a->w + (size_t)(r * 3) * C + c), w1 = dw_load(a->w + (size_t)(r * 3 + 1) * C + c),
-                   w2 = dw_load(a->w + (size_t)(r * 3 + 2) * C + c);
-      for (int x = 0; x < ow; x++) {
-        const int32_t ix = x * stride - a->pl;
-        if (ix >= 0 && ix < a->iw) acc[x] = dw_fma(acc[x], dw_load(row + (size_t)ix * pix), w0);
-        if (ix + 1 >= 0 && ix + 1 < a->iw) acc[x] = dw_fma(acc[x], dw_load(row + (size_t)(ix + 1) * pix), w1);
-        if (ix + 2 >= 0 && ix + 2 < a->iw) acc[x] = dw_fma(acc[x], dw_load(row + (size_t)(ix + 2) * pix), w2);
+  const dw_vec b = a->bias ? dw_load(a->bias + c) : dw_zero();
+  dw_vec acc[BLOCK];
+  for (int p = 0; p < width; p++) acc[p] = b;
+  for (int32_t r = r0; r < r1; r++) {
+    const float *row = a->in + ((size_t)(iy0 + r) * a->iw + ix0) * pix + c;
+    const float *wr = a->w + (size_t)(r * 3) * pix + c;
+    const dw_vec w0 = dw_load(wr), w1 = dw_load(wr + pix), w2 = dw_load(wr + 2 * pix);
+#pragma GCC unroll 32
+    for (int j = 0; j < (width - 1) * stride + 3; j++) { /* the row's input columns */
+      if (ix0 + j < 0 || ix0 + j >= a->iw) continue;
+      const dw_vec v = dw_load(row + (size_t)j * pix);
+#pragma GCC unroll 8
+      for (int p = 0; p < width; p++) {
+        const int t = j - p * stride;
+        if (t == 0) acc[p] = dw_fma(acc[p], v, w0);
+        else if (t == 1) acc[p] = dw_fma(acc[p], v, w1);
+        else if (t == 2) acc[p] = dw_fma(acc[p], v, w2);
       }
     }
-    for (int x = 0; x < ow; x++) {
-      dw_store(&bounds, o + (size_t)x * pix + c, acc[x]);
-    }
   }
-  if (c_end < C)
-    for (int32_t x = 0; x < ow; x++) pixel(a, y, x, c_end, C);
+  const dw_bounds bounds = dw_bounds_of(a);
+  float *o = a->out + (size_t)y * width * pix + c;
+  for (int p = 0; p < width; p++) dw_store(&bounds, o + (size_t)p * pix, acc[p]);
 }
 
-/* narrow_row_3x3 with the stride and the width as constants, so that every pixel's
- * accumulator stays in a register (with the width a variable, KWS ran slower than before). */
+/* Output row y of a map at most BLOCK wide: narrow_row_3x3 with the width and the stride as
+ * constants, so that every pixel's accumulator stays in a register. */
 static void narrow_row(const dw_args *a, int32_t y) {
 #define ES_NARROW_WIDTHS(S) \
-  switch (a->ow) { \
-  case 1: narrow_row_3x3(a, y, S, 1); break; \
-  case 2: narrow_row_3x3(a, y, S, 2); break; \
-  case 3: narrow_row_3x3(a, y, S, 3); break; \
-  case 4: narrow_row_3x3(a, y, S, 4); break; \
-  default: narrow_row_3x3(a, y, S, 5); break; \
-  }
+  for (int32_t c = 0; c < c_end; c += ES_DW_LANES) \
+    switch (a->ow) { \
+    case 1: narrow_row_3x3(a, y, c, S, 1); break; \
+    case 2: narrow_row_3x3(a, y, c, S, 2); break; \
+    case 3: narrow_row_3x3(a, y, c, S, 3); break; \
+    case 4: narrow_row_3x3(a, y, c, S, 4); break; \
+    case 5: narrow_row_3x3(a, y, c, S, 5); break; \
+    case 6: narrow_row_3x3(a, y, c, S, 6); break; \
+    case 7: narrow_row_3x3(a, y, c, S, 7); break; \
+    default: narrow_row_3x3(a, y, c, S, 8); break; \
+    }
+  const int32_t c_end = a->c - a->c % ES_DW_LANES;
   if (a->sw == 1) ES_NARROW_WIDTHS(1)
   else ES_NARROW_WIDTHS(2)
 #undef ES_NARROW_WIDTHS
+  if (c_end < a->c)
+    for (int32_t x = 0; x < a->ow; x++) pixel(a, y, x, c_end, a->c);
 }
 #endif
-
 
 void es_conv2d_depthwise_f32(const float *in, es_shape4 is, const float *weights,
                              const float *bias, float *out, es_shape4 os, int32_t kh, int32_t kw,
@@ -257,8 +266,9 @@ void es_conv2d_depthwise_f32(const float *in, es_shape4 is, const float *weights
                    stride_h == stride_w && (stride_w == 1 || stride_w == 2) && is.c >= ES_DW_LANES;
   const int32_t tail = os.c % ES_DW_LANES;
 #if !ES_NEON
-  const int narrow = fast && os.w <= NARROW_MAX;
+  const int narrow = fast && os.w <= BLOCK;
 #endif
+
   for (int32_t n = 0; n < os.n; n++) {
     a.in = in + (size_t)n * is.h * is.w * is.c;
     a.out = out + (size_t)n * os.h * os.w * os.c;

@@ -26,7 +26,8 @@ from ..intermediates import Intermediates, collect
 from .prepare import bind_inputs, fold_constants, prepare_model
 from .quantized import Quantization
 from .quantized_lowering import QuantizedOnnxLowering, record_quantization
-from .float_graph import (dynamic_rounding_note, float_graph, keep_float_origins, model_inputs, on_model_grid, op_inventory,
+from .dynamic_check import dynamic_notes
+from .float_graph import (float_graph, keep_float_origins, model_inputs, on_model_grid, op_inventory,
                           reference_arithmetic)
 
 Progress = Callable[[str, int, int], None]
@@ -216,8 +217,9 @@ def capture_onnx_file(path, *, name: Optional[str] = None, out=None, seed: int =
     outputs = onnxruntime_outputs(reference, lowered, inputs)
     if reference is not model:
         keep_float_origins(reference, builder)
-    if quantization is not None and quantization.dynamic_float:  # LSTMs: the rest rounds as onnxruntime does
-        prepared.extend(note for note in [dynamic_rounding_note(model, lowered.input_names, lowered.output_names, inputs, outputs)] if note)
+    if quantization is not None and quantization.dynamic:
+        prepared.extend(dynamic_notes(model, reference, lowered.input_names, lowered.output_names, inputs, outputs,
+                                      quantization.dynamic_float))
     intermediates = onnxruntime_intermediates(reference, lowered, inputs)
     for io, array in zip(builder.outputs, outputs):
         if list(array.shape) != io["shape"]:

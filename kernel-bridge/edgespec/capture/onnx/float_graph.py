@@ -87,11 +87,10 @@ def op_inventory(model) -> Dict[str, int]:
                         for n in model.graph.node))
 
 
-def dynamic_rounding_note(model, names: Sequence[str], output_names: Sequence[str], inputs: Sequence[np.ndarray],
-                          outputs: Sequence[np.ndarray]) -> str:
-    """How far onnxruntime's output of a dynamically quantized model is from the same weights computed in float32
-    (the float rewrite, run by onnxruntime on the reference input): about what the image, which computes in
-    float32, differs by. Empty when onnxruntime cannot run the rewrite."""
+def rewrite_distance(model, names: Sequence[str], output_names: Sequence[str], inputs: Sequence[np.ndarray],
+                     outputs: Sequence[np.ndarray]) -> Optional[Tuple[float, float]]:
+    """(max |difference|, max |output|) between onnxruntime's output and onnxruntime's run of the float rewrite
+    `model` on the reference input; None when onnxruntime cannot run the rewrite."""
     try:
         import onnxruntime
 
@@ -100,9 +99,20 @@ def dynamic_rounding_note(model, names: Sequence[str], output_names: Sequence[st
         session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
         floats = session.run(list(output_names), model_inputs(model, names, inputs))
     except Exception:
-        return ""
+        return None
     error = max(float(np.max(np.abs(np.asarray(f, np.float64) - np.asarray(o, np.float64)))) for f, o in zip(floats, outputs))
-    largest = max(float(np.max(np.abs(o))) for o in outputs) or 1.0
+    return error, max(float(np.max(np.abs(o))) for o in outputs) or 1.0
+
+
+def dynamic_rounding_note(model, names: Sequence[str], output_names: Sequence[str], inputs: Sequence[np.ndarray],
+                          outputs: Sequence[np.ndarray]) -> str:
+    """How far onnxruntime's output of a dynamically quantized model is from the float rewrite, which computes its
+    DynamicQuantizeLSTM nodes in float32 (run by onnxruntime on the reference input): about what the image differs
+    by. Empty when onnxruntime cannot run the rewrite."""
+    distance = rewrite_distance(model, names, output_names, inputs, outputs)
+    if distance is None:
+        return ""
+    error, largest = distance
     return (f"on the reference input, onnxruntime's on-the-fly quantization moves its output {error:.3g} "
             f"({100 * error / largest:.1f} % of its largest value) from the same weights computed in float32, which the "
             "image computes: expect the image to differ from onnxruntime's output by about that")

@@ -5,14 +5,20 @@
 
 #if defined(__AVX512F__) || (defined(__AVX2__) && !defined(ES_NO_X86_SIMD))
 #include <immintrin.h>
+#elif defined(__ARM_NEON) && !defined(ES_NO_NEON)
+#include <arm_neon.h>
+#define ES_QUANTIZE_NEON 1
 #endif
 
 /* q = clamp(round_half_away(x * inv_scale) + zp). The value is clamped to [-1024, 1024]
  * first (converting an out-of-range float to int is undefined; NaN becomes 0), so the
  * conversion truncates safely and v - trunc(v) is exact: one more or one less where that
  * fraction reaches a half is roundf exactly. The portable loop has no calls and no float
- * compares with NaN, so GCC vectorizes it for NEON; AVX-512 and AVX2 get the same steps by
- * hand. */
+ * compares with NaN, so GCC vectorizes it; AVX-512 and AVX2 get the same steps by hand.
+ * NEON has the rounding in one instruction: fcvtas rounds half away from zero, gives 0 for
+ * NaN and saturates out-of-range values, which then saturate to int8 as the clamp to
+ * [-1024, 1024] does (|zp| <= 128), so 16 values take about 20 instructions (GCC's
+ * vectorization of the portable loop took about 100). */
 void es_quantize_s8(const float *in, int8_t *out, int32_t count, float inv_scale, int32_t zp) {
   int32_t i = 0;
 #if defined(__AVX512F__)
@@ -45,6 +51,16 @@ void es_quantize_s8(const float *in, int8_t *out, int32_t count, float inv_scale
     t = _mm256_add_epi32(t, zero_point);
     const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
     _mm_storel_epi64((__m128i *)(void *)(out + i), _mm_packs_epi16(w, w));
+  }
+#elif defined(ES_QUANTIZE_NEON)
+  const float32x4_t scale = vdupq_n_f32(inv_scale);
+  const int32x4_t zero_point = vdupq_n_s32(zp);
+  for (; i + 16 <= count; i += 16) {
+    int32x4_t t[4];
+    for (int j = 0; j < 4; j++) t[j] = vqaddq_s32(vcvtaq_s32_f32(vmulq_f32(vld1q_f32(in + i + 4 * j), scale)), zero_point);
+    const int16x8_t lo = vcombine_s16(vqmovn_s32(t[0]), vqmovn_s32(t[1]));
+    const int16x8_t hi = vcombine_s16(vqmovn_s32(t[2]), vqmovn_s32(t[3]));
+    vst1q_s8(out + i, vcombine_s8(vqmovn_s16(lo), vqmovn_s16(hi)));
   }
 #endif
   for (; i < count; i++) {

@@ -263,11 +263,27 @@ ES_S8_INLINE int32x4_t es_s8_row_dot4(const int8_t *a, const int8_t *const w[4],
 ES_S8_INLINE void es_s8_row_gemm8(const int8_t *a, const int8_t *weights, int32_t k, int32_t n8, const int32_t *bias,
                                   const int32_t *mult, const int8_t *shift, const es_s8_output *o, int8_t *out) {
   static const int8_t keep_last[16] = {0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1};
+  /* a copy the stores to out cannot alias: its constants stay in registers across groups */
+  const es_s8_output oc = *o;
   for (int32_t j0 = 0; j0 < n8; j0 += 8) {
     const int8_t *w0 = weights + (size_t)j0 * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
     const int8_t *w4 = w3 + k, *w5 = w4 + k, *w6 = w5 + k, *w7 = w6 + k;
-    int32x4_t c0 = vdupq_n_s32(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+    int32x4_t c0, c1, c2, c3, c4, c5, c6, c7;
     int32_t i = 0;
+    if (k >= 16) { /* the first 16 values start the accumulators (saddlp): no zeroing moves */
+      const int8x16_t x = vld1q_s8(a);
+      ES_S8_START16(c0, x, vld1q_s8(w0));
+      ES_S8_START16(c1, x, vld1q_s8(w1));
+      ES_S8_START16(c2, x, vld1q_s8(w2));
+      ES_S8_START16(c3, x, vld1q_s8(w3));
+      ES_S8_START16(c4, x, vld1q_s8(w4));
+      ES_S8_START16(c5, x, vld1q_s8(w5));
+      ES_S8_START16(c6, x, vld1q_s8(w6));
+      ES_S8_START16(c7, x, vld1q_s8(w7));
+      i = 16;
+    } else {
+      c0 = vdupq_n_s32(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+    }
     for (; i + 16 <= k; i += 16) {
       const int8x16_t x = vld1q_s8(a + i);
       ES_S8_MAC16(c0, x, vld1q_s8(w0 + i));
@@ -322,8 +338,8 @@ ES_S8_INLINE void es_s8_row_gemm8(const int8_t *a, const int8_t *weights, int32_
       hi = vaddq_s32(hi, vld1q_s32(bias + j0 + 4));
     }
     const int16x8_t sh16 = vmovl_s8(vld1_s8(shift + j0));
-    const es_s8_requant4_consts q_lo = es_s8_requant4_make(vld1q_s32(mult + j0), vmovl_s16(vget_low_s16(sh16)), o);
-    const es_s8_requant4_consts q_hi = es_s8_requant4_make(vld1q_s32(mult + j0 + 4), vmovl_high_s16(sh16), o);
+    const es_s8_requant4_consts q_lo = es_s8_requant4_make(vld1q_s32(mult + j0), vmovl_s16(vget_low_s16(sh16)), &oc);
+    const es_s8_requant4_consts q_hi = es_s8_requant4_make(vld1q_s32(mult + j0 + 4), vmovl_high_s16(sh16), &oc);
     const int16x8_t n16 = vqaddq_s16(vcombine_s16(vqmovn_s32(es_s8_requant4(&q_lo, lo)), vqmovn_s32(es_s8_requant4(&q_hi, hi))),
                                      q_lo.zp);
     vst1_s8(out + j0, vmin_s8(vmax_s8(vqmovn_s16(n16), vget_low_s8(q_lo.lo)), vget_low_s8(q_lo.hi)));

@@ -314,3 +314,32 @@ def test_a_slice_quantized_to_its_own_range_is_requantized_as_onnxruntime_does(t
     assert requantized, [n["op"] for n in graph["nodes"]]
     agreement = _host_run(captured.path)["agreement"]
     assert agreement["max_abs_error"] <= 2 * _output_step(graph) + 1e-7, agreement
+
+
+def test_an_if_branch_reading_a_dequantized_value_reads_it_after_the_rewrite(tmp_path):
+    """torch exports squeeze(2) of a dynamically shaped value as an If whose branches read the value by name; in a
+    quantized model that value is a DequantizeLinear output, which the rewrite renames. The branches must read
+    the new name too, or the If, once its shape test folds, squeezes a value that no longer exists (the SVTR-like
+    recognizer as QOperator was refused: "comes from an op edgespec could not map")."""
+    scale, zero = numpy_helper.from_array(np.array(0.02, np.float32), "s"), numpy_helper.from_array(np.array(128, np.uint8), "z")
+    axes = numpy_helper.from_array(np.array([2], np.int64), "axes")
+    two, one = numpy_helper.from_array(np.array(2, np.int64), "two"), numpy_helper.from_array(np.array(1, np.int64), "one")
+    value = helper.make_tensor_value_info("branch_out", TensorProto.FLOAT, None)
+    squeeze = helper.make_graph([helper.make_node("Squeeze", ["d", "axes"], ["branch_out"])], "then", [], [value])
+    keep = helper.make_graph([helper.make_node("Identity", ["d"], ["branch_out"])], "else", [], [value])
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
+             helper.make_node("DequantizeLinear", ["q", "s", "z"], ["d"]),
+             helper.make_node("Shape", ["d"], ["shape"]),
+             helper.make_node("Gather", ["shape", "two"], ["rows"], axis=0),
+             helper.make_node("Equal", ["rows", "one"], ["is_one"]),
+             helper.make_node("If", ["is_one"], ["squeezed"], then_branch=squeeze, else_branch=keep),
+             helper.make_node("QuantizeLinear", ["squeezed", "s", "z"], ["q2"]),
+             helper.make_node("DequantizeLinear", ["q2", "s", "z"], ["y"])]
+    graph = helper.make_graph(nodes, "if_branch", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, "H", 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [scale, zero, axes, two, one])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    captured = capture_onnx_file(path, out=tmp_path / "bundle", input_shapes=[[1, 4, 1, 6]])
+    graph = json.loads((captured.path / "graph.json").read_text())
+    assert graph["outputs"][0]["shape"] == [1, 4, 6]
+    assert _host_run(captured.path)["agreement"]["max_abs_error"] <= 0.02 + 1e-6  # within one step of the scale

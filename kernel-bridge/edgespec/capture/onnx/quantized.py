@@ -445,6 +445,12 @@ def rw_dtype(model, name: str) -> str:
 
 
 def _renamed_inputs(node, rename: Dict[str, str]):
+    """NODE reading the renamed values, in its subgraphs too: an If's branch reads outer values by name (the
+    exporter's Squeeze of a dynamically shaped axis is an If whose branches squeeze a dequantized value)."""
+    for attribute in node.attribute:
+        for graph in ([attribute.g] if attribute.HasField("g") else []) + list(attribute.graphs):
+            for inner in graph.node:
+                _renamed_inputs(inner, rename)
     if not any(i in rename for i in node.input):
         return node
     for position, name in enumerate(node.input):

@@ -74,6 +74,22 @@ def _onnxruntime_loads(path: Path) -> None:
         raise RuntimeError(f"onnxruntime crashes (signal {-done.returncode}) creating a session for the converted file")
 
 
+class InvalidExport(ValueError):
+    """The exporter wrote a file that is not valid ONNX at its opset (onnxruntime refuses to load it)."""
+
+
+def _valid_for_onnxruntime(path: Path, opset: int) -> None:
+    """torch's TorchScript exporter writes GELU's Erf (an opset-9 op) into an opset-7 file: not a model anyone could
+    have shipped, and onnxruntime refuses it. Such an export is the exporter's failure, not a row to capture."""
+    import onnxruntime
+
+    try:
+        onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as e:
+        if "INVALID_GRAPH" in str(e) or "No Op registered" in str(e) or "No opset import" in str(e):
+            raise InvalidExport(f"the opset-{opset} file is invalid, onnxruntime refuses it: {' '.join(str(e).split())[:160]}")
+
+
 def _quantized(model: EdgeModel, variant: str, path: Path) -> str:
     import onnx
 
@@ -116,9 +132,10 @@ def export(model: EdgeModel, variant: str, path: Path) -> str:
         opset = int(variant[len("opset"):])
         try:
             _legacy(model, path, opset)
+            _valid_for_onnxruntime(path, opset)
             return f"torch.onnx.export(dynamo=False), opset {opset}, dynamic axes"
         except Exception as refused:
-            if opset >= CONVERT_FROM:
+            if opset >= CONVERT_FROM or isinstance(refused, InvalidExport):
                 raise
             import onnx
             from onnx import version_converter
@@ -130,7 +147,45 @@ def export(model: EdgeModel, variant: str, path: Path) -> str:
                 converted = version_converter.convert_version(onnx.load(str(path)), opset)
             except Exception:  # a computed Upsample scale has no opset-7 form: static shapes, as files of that era had
                 _legacy(model, path, CONVERT_FROM, dynamic=False)
-                converted = version_converter.convert_version(onnx.load(str(path)), opset)
-                how = how.replace("export converted", "export (static shapes) converted")
+                static, folded = _constant_upsample_scales(onnx.load(str(path)), model)
+                converted = version_converter.convert_version(static, opset)
+                how = how.replace("export converted", "export (static shapes"
+                                  + (f", {folded} Upsample scales folded to constants" if folded else "") + ") converted")
             onnx.save(converted, str(path))
             return how
+
+
+def _constant_upsample_scales(model_proto, model: EdgeModel):
+    """MODEL_PROTO (a static-shape export) with each Upsample's `scales` input that a subgraph computes (from Shape,
+    Div, Concat, ... or a Constant node) replaced by an initializer of its value, and the nodes left unused removed:
+    the constant scale an opset-7 Upsample attribute needs, which onnx's version converter can only take from an
+    initializer. Valid at the export's static input shapes only. Returns (model, how many scales were folded)."""
+    import numpy as np
+    import onnx
+    import onnxruntime
+    from onnx import numpy_helper
+
+    graph = model_proto.graph
+    initializers = {i.name for i in graph.initializer}
+    computed = sorted({n.input[1] for n in graph.node if n.op_type == "Upsample" and len(n.input) > 1
+                       and n.input[1] not in initializers})
+    if not computed:
+        return model_proto, 0
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model_proto)
+    probe.graph.output.extend([onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None) for name in computed])
+    session = onnxruntime.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
+    feeds = {i.name: np.asarray(v.numpy()) for i, v in zip(session.get_inputs(), example_inputs(model))}
+    values = session.run(computed, feeds)
+    for name, value in zip(computed, values):
+        graph.initializer.append(numpy_helper.from_array(np.asarray(value, np.float32), name))
+    producers = [n for n in graph.node if set(n.output) & set(computed)]
+    for node in producers:
+        graph.node.remove(node)
+    needed = {o.name for o in graph.output}
+    for node in reversed(list(graph.node)):  # drop what no longer feeds an output
+        if set(node.output) & needed:
+            needed.update(node.input)
+        else:
+            graph.node.remove(node)
+    return model_proto, len(computed)

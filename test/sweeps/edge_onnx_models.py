@@ -362,6 +362,253 @@ class OpenWakeWordHead(nn.Module):
         return self.net(x)
 
 
+class _ConvDP(nn.Module):
+    """YuNet's ConvDPUnit: a pointwise conv then a 3x3 depthwise conv, batch norm, optional ReLU."""
+
+    def __init__(self, cin: int, cout: int, relu: bool = True):
+        super().__init__()
+        self.pw = nn.Conv2d(cin, cout, 1)
+        self.dw = nn.Conv2d(cout, cout, 3, 1, 1, groups=cout, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+        self.relu = relu
+
+    def forward(self, x):
+        x = self.bn(self.dw(self.pw(x)))
+        return F.relu(x) if self.relu else x
+
+
+class YuNetLike(nn.Module):
+    """OpenCV zoo's YuNet face detector: a stem conv, ConvDPUnit stages separated by 2x2 max pools, a
+    top-down neck (nearest 2x upsampling added to the finer level), per-level heads at strides 8, 16
+    and 32 for class and objectness (Sigmoid), box and five landmarks, each permuted to NHWC and
+    reshaped to [1, anchors, k]: twelve outputs, as the real file has."""
+
+    def __init__(self, width: int = 16):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, width, 3, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(), _ConvDP(width, width))
+        self.stage1 = nn.Sequential(nn.MaxPool2d(2), _ConvDP(width, width), _ConvDP(width, 2 * width))
+        self.stage2 = nn.Sequential(nn.MaxPool2d(2), _ConvDP(2 * width, 2 * width), _ConvDP(2 * width, 2 * width))  # stride 8
+        self.stage3 = nn.Sequential(nn.MaxPool2d(2), _ConvDP(2 * width, 2 * width))  # stride 16
+        self.stage4 = nn.Sequential(nn.MaxPool2d(2), _ConvDP(2 * width, 2 * width))  # stride 32
+        self.neck = nn.ModuleList([_ConvDP(2 * width, 2 * width) for _ in range(3)])
+        self.shared = nn.ModuleList([_ConvDP(2 * width, 2 * width) for _ in range(3)])
+        self.cls = nn.ModuleList([_ConvDP(2 * width, 1, relu=False) for _ in range(3)])
+        self.obj = nn.ModuleList([_ConvDP(2 * width, 1, relu=False) for _ in range(3)])
+        self.bbox = nn.ModuleList([_ConvDP(2 * width, 4, relu=False) for _ in range(3)])
+        self.kps = nn.ModuleList([_ConvDP(2 * width, 10, relu=False) for _ in range(3)])
+
+    def forward(self, x):
+        c8 = self.stage2(self.stage1(self.stem(x)))
+        c16 = self.stage3(c8)
+        c32 = self.stage4(c16)
+        p32 = self.neck[2](c32)
+        p16 = self.neck[1](c16 + F.interpolate(p32, scale_factor=2.0, mode="nearest"))
+        p8 = self.neck[0](c8 + F.interpolate(p16, scale_factor=2.0, mode="nearest"))
+        feats = [s(p) for s, p in zip(self.shared, (p8, p16, p32))]
+
+        def flat(t, k):
+            return t.permute(0, 2, 3, 1).reshape(1, -1, k)
+
+        return (tuple(torch.sigmoid(flat(h(f), 1)) for h, f in zip(self.cls, feats))
+                + tuple(torch.sigmoid(flat(h(f), 1)) for h, f in zip(self.obj, feats))
+                + tuple(flat(h(f), 4) for h, f in zip(self.bbox, feats))
+                + tuple(flat(h(f), 10) for h, f in zip(self.kps, feats)))
+
+
+class UltraLightSlim(nn.Module):
+    """Ultra-Light-Fast-Generic-Face-Detector's version-slim / RFB at its published opsets: the
+    model as exported in 2019, with nn.Upsample(scale_factor=2) (a constant scale, which ONNX wrote as
+    Upsample with a `scales` attribute at opset 7), a depthwise backbone, per-level heads, softmax
+    scores and raw box regressions concatenated."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = conv_bn(3, 8, 2)
+        self.s4 = nn.Sequential(depthwise_separable(8, 16, 2), depthwise_separable(16, 16))
+        self.s8 = depthwise_separable(16, 32, 2)
+        self.s16 = depthwise_separable(32, 32, 2)
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.cls = nn.ModuleList([nn.Conv2d(c, 6, 3, padding=1) for c in (16, 32, 32)])
+        self.box = nn.ModuleList([nn.Conv2d(c, 12, 3, padding=1) for c in (16, 32, 32)])
+
+    def forward(self, x):
+        f4 = self.s4(self.stem(x))
+        f8 = self.s8(f4)
+        f16 = self.s16(f8)
+        f8 = f8 + self.up(f16)
+        scores = torch.cat([h(f).permute(0, 2, 3, 1).reshape(1, -1, 2) for h, f in zip(self.cls, (f4, f8, f16))], 1)
+        boxes = torch.cat([h(f).permute(0, 2, 3, 1).reshape(1, -1, 4) for h, f in zip(self.box, (f4, f8, f16))], 1)
+        return F.softmax(scores, dim=2), boxes
+
+
+class _SqueezeExcite(nn.Module):
+    """PaddleOCR's MobileNetV3 SE: global average pool, 1x1 conv, ReLU, 1x1 conv, hard sigmoid (slope 0.2)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.reduce = nn.Conv2d(channels, channels // 4, 1)
+        self.expand = nn.Conv2d(channels // 4, channels, 1)
+
+    def forward(self, x):
+        s = F.relu(self.reduce(F.adaptive_avg_pool2d(x, 1)))
+        return x * torch.clamp(0.2 * self.expand(s) + 0.5, 0.0, 1.0)  # Paddle's hardsigmoid, as exported
+
+
+class _MBV3Block(nn.Module):
+    def __init__(self, cin: int, hidden: int, cout: int, kernel: int, stride: int, se: bool, act: str):
+        super().__init__()
+        make_act = nn.Hardswish if act == "hardswish" else nn.ReLU
+        self.expand = nn.Sequential(nn.Conv2d(cin, hidden, 1, bias=False), nn.BatchNorm2d(hidden), make_act())
+        self.dw = nn.Sequential(nn.Conv2d(hidden, hidden, kernel, stride, kernel // 2, groups=hidden, bias=False),
+                                nn.BatchNorm2d(hidden), make_act())
+        self.se = _SqueezeExcite(hidden) if se else nn.Identity()
+        self.project = nn.Sequential(nn.Conv2d(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout))
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        y = self.project(self.se(self.dw(self.expand(x))))
+        return x + y if self.residual else y
+
+
+class DBMobileNetV3(nn.Module):
+    """PaddleOCR's PP-OCR text detector (DBNet, MobileNetV3-small-ish backbone): HardSwish, squeeze-excite with
+    a hard sigmoid, 5x5 depthwise; a DB-FPN with nearest upsampling; a head of conv, BN, ReLU, two
+    ConvTranspose2d (stride 2) and a Sigmoid probability map at the input's size."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8), nn.Hardswish())
+        self.c2 = nn.Sequential(_MBV3Block(8, 16, 8, 3, 1, False, "relu"), _MBV3Block(8, 24, 12, 3, 2, False, "relu"))  # /4
+        self.c3 = _MBV3Block(12, 36, 16, 5, 2, True, "relu")  # /8
+        self.c4 = nn.Sequential(_MBV3Block(16, 48, 24, 3, 2, False, "hardswish"), _MBV3Block(24, 48, 24, 3, 1, True, "hardswish"))
+        self.c5 = _MBV3Block(24, 72, 32, 5, 2, True, "hardswish")  # /32
+        self.inner = nn.ModuleList([nn.Conv2d(c, 16, 1, bias=False) for c in (12, 16, 24, 32)])
+        self.outer = nn.ModuleList([nn.Conv2d(16, 4, 3, padding=1, bias=False) for _ in range(4)])
+        self.head = nn.Sequential(nn.Conv2d(16, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(),
+                                  nn.ConvTranspose2d(4, 4, 2, 2), nn.BatchNorm2d(4), nn.ReLU(), nn.ConvTranspose2d(4, 1, 2, 2))
+
+    def forward(self, x):
+        c2 = self.c2(self.stem(x))
+        c3 = self.c3(c2)
+        c4 = self.c4(c3)
+        c5 = self.c5(c4)
+        in5 = self.inner[3](c5)
+        out4 = self.inner[2](c4) + F.interpolate(in5, scale_factor=2, mode="nearest")
+        out3 = self.inner[1](c3) + F.interpolate(out4, scale_factor=2, mode="nearest")
+        out2 = self.inner[0](c2) + F.interpolate(out3, scale_factor=2, mode="nearest")
+        p5 = F.interpolate(self.outer[3](in5), scale_factor=8, mode="nearest")
+        p4 = F.interpolate(self.outer[2](out4), scale_factor=4, mode="nearest")
+        p3 = F.interpolate(self.outer[1](out3), scale_factor=2, mode="nearest")
+        fused = torch.cat([p5, p4, p3, self.outer[0](out2)], 1)
+        return torch.sigmoid(self.head(fused))
+
+
+class _SVTRAttention(nn.Module):
+    """PaddleOCR's SVTR global mixing: one Linear to q, k, v, reshaped [B, N, 3, heads, d] and permuted,
+    q scaled, q @ k^T, softmax, @ v, back to [B, N, C], a projection."""
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.heads, self.scale = heads, (dim // heads) ** -0.5
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        n, c = x.shape[1], x.shape[2]
+        qkv = self.qkv(x).reshape(-1, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0] * self.scale, qkv[1], qkv[2]
+        attention = F.softmax(q.matmul(k.permute(0, 1, 3, 2)), dim=-1)
+        return self.proj(attention.matmul(v).permute(0, 2, 1, 3).reshape(-1, n, c))
+
+
+class _SVTRBlock(nn.Module):
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.norm1, self.norm2 = nn.LayerNorm(dim, eps=1e-6), nn.LayerNorm(dim, eps=1e-6)
+        self.mixer = _SVTRAttention(dim, heads)
+        self.mlp = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
+
+    def forward(self, x):
+        x = x + self.mixer(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class SVTRTinyLike(nn.Module):
+    """PP-OCRv3's recognizer (SVTR-LCNet neck): a conv stem with HardSwish down to height 1 (average pooled),
+    the 1 x W map as a sequence [B, W, C], two transformer blocks (LayerNorm, multi-head attention,
+    GELU MLP), back to a map, a 1x1 conv with HardSwish, a CTC head (Linear over characters, softmax)."""
+
+    def __init__(self, dim: int = 32, characters: int = 40):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, 2, 1, bias=False), nn.BatchNorm2d(16), nn.Hardswish(),
+                                  nn.Conv2d(16, dim, 3, (2, 1), 1, bias=False), nn.BatchNorm2d(dim), nn.Hardswish(),
+                                  nn.Conv2d(dim, dim, 3, (2, 1), 1, groups=dim, bias=False), nn.BatchNorm2d(dim), nn.Hardswish())
+        self.pool = nn.AvgPool2d((4, 2))
+        self.blocks = nn.Sequential(_SVTRBlock(dim, 4), _SVTRBlock(dim, 4))
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.fuse = nn.Sequential(nn.Conv2d(dim, dim, 1, bias=False), nn.BatchNorm2d(dim), nn.Hardswish())
+        self.ctc = nn.Linear(dim, characters)
+
+    def forward(self, x):
+        f = self.pool(self.stem(x))  # [B, C, 1, W]
+        b, c, h, w = f.shape
+        seq = self.norm(self.blocks(f.flatten(2).permute(0, 2, 1)))
+        f = self.fuse(seq.permute(0, 2, 1).reshape(-1, c, h, w))
+        return F.softmax(self.ctc(f.squeeze(2).permute(0, 2, 1)), dim=2)
+
+
+class MelSpectrogramFront(nn.Module):
+    """openWakeWord's melspectrogram.onnx (a torchlibrosa export): framing and the DFT as Conv1d with fixed
+    Hann-windowed cosine and sine kernels, power (real^2 + imag^2, written with Pow), a MatMul with a
+    mel filterbank, 10 * log10 of the power clamped from below (Clip, Log, Div), reshaped to [1, 1, frames, mels]."""
+
+    def __init__(self, fft: int = 128, hop: int = 64, mels: int = 16):
+        super().__init__()
+        bins = fft // 2 + 1
+        n = torch.arange(fft, dtype=torch.float32)
+        k = torch.arange(bins, dtype=torch.float32)[:, None]
+        window = torch.hann_window(fft, periodic=True)
+        self.real = nn.Conv1d(1, bins, fft, hop, bias=False)
+        self.imag = nn.Conv1d(1, bins, fft, hop, bias=False)
+        self.real.weight.data = (torch.cos(2 * torch.pi * k * n / fft) * window)[:, None, :]
+        self.imag.weight.data = (-torch.sin(2 * torch.pi * k * n / fft) * window)[:, None, :]
+        # triangular filters over the bins, evenly spaced (a stand-in for librosa's mel scale)
+        centers = torch.linspace(0, bins - 1, mels + 2)
+        ramp = torch.arange(bins, dtype=torch.float32)[:, None]
+        left, mid, right = centers[:-2], centers[1:-1], centers[2:]
+        bank = torch.clamp(torch.minimum((ramp - left) / (mid - left), (right - ramp) / (right - mid)), min=0.0)
+        self.register_buffer("melbank", bank)
+        self.fft = fft
+
+    def forward(self, samples):
+        x = samples[:, None, :]
+        power = torch.pow(self.real(x), 2.0) + torch.pow(self.imag(x), 2.0)  # [B, bins, frames]
+        mel = torch.matmul(power.transpose(1, 2), self.melbank)
+        db = 10.0 * torch.log10(torch.clamp(mel, min=1e-10))
+        return (db / 10.0 + 2.0)[:, None]  # openWakeWord's scaling, as the model of its v0.5 exports
+
+
+class SpeechEmbeddingLike(nn.Module):
+    """openWakeWord's embedding model (Google's speech_embedding, converted by tf2onnx): a [1, 76, 32, 1] NHWC
+    input transposed to NCHW, convs of 3x1 and 1x3 with LeakyReLU(0.2), max pools, a last conv to 96
+    channels over what is left, reshaped to [1, 1, 1, 96]."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 24, 3, 1, 1), nn.LeakyReLU(0.2),
+            nn.Conv2d(24, 24, (3, 1), 1, (1, 0)), nn.LeakyReLU(0.2), nn.Conv2d(24, 24, (1, 3), 1, (0, 1)), nn.LeakyReLU(0.2),
+            nn.MaxPool2d(2, 2),
+            nn.Conv2d(24, 32, (3, 1), 1, (1, 0)), nn.LeakyReLU(0.2), nn.Conv2d(32, 32, (1, 3), 1, (0, 1)), nn.LeakyReLU(0.2),
+            nn.MaxPool2d(2, 2),
+            nn.Conv2d(32, 32, (3, 1), 1, (1, 0)), nn.LeakyReLU(0.2), nn.Conv2d(32, 32, (1, 3), 1, (0, 1)), nn.LeakyReLU(0.2),
+            nn.MaxPool2d((2, 2), (2, 2)),
+            nn.Conv2d(32, 96, (9, 4)))
+
+    def forward(self, x):
+        return self.net(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+
+
 @dataclass
 class EdgeModel:
     name: str
@@ -408,6 +655,22 @@ MODELS: List[EdgeModel] = [
               kind="wake word (conv1d + GRU over MFCC)"),
     EdgeModel("openwakeword_head_f64", OpenWakeWordHead, [[1, 16, 96]], ["x"], ["score"], _batch(["x", "score"]),
               dtype=torch.float64, kind="wake word (openWakeWord head, float64)"),
+    EdgeModel("yunet_like", YuNetLike, [[1, 3, 96, 96]], ["input"],
+              [f"{k}_{s}" for k in ("cls", "obj", "bbox", "kps") for s in (8, 16, 32)],
+              kind="face detection (OpenCV zoo YuNet: ConvDPUnit, twelve Sigmoid / Reshape heads)"),
+    EdgeModel("ultralight_slim", UltraLightSlim, [[1, 3, 96, 128]], ["input"], ["scores", "boxes"],
+              kind="face detection (Ultra-Light slim, constant-scale Upsample)"),
+    EdgeModel("db_mobilenetv3", DBMobileNetV3, [[1, 3, 64, 64]], ["x"], ["sigmoid_0.tmp_0"],
+              {"x": {0: "batch", 2: "h", 3: "w"}, "sigmoid_0.tmp_0": {0: "batch", 2: "h", 3: "w"}},
+              kind="OCR detection (PP-OCR DB, MobileNetV3: HardSwish, SE hard sigmoid, ConvTranspose)"),
+    EdgeModel("svtr_tiny_like", SVTRTinyLike, [[1, 3, 32, 64]], ["x"], ["softmax_0.tmp_0"],
+              {"x": {0: "batch", 3: "w"}, "softmax_0.tmp_0": {0: "batch", 1: "steps"}},
+              kind="OCR recognition (PP-OCRv3 SVTR: LayerNorm, attention, GELU, CTC softmax)"),
+    EdgeModel("melspectrogram_front", MelSpectrogramFront, [[1, 1280]], ["input"], ["output"],
+              {"input": {0: "batch", 1: "samples"}, "output": {0: "batch", 2: "time"}},
+              kind="wake word front end (openWakeWord melspectrogram: DFT conv, Pow, mel MatMul, Clip, log10)"),
+    EdgeModel("speech_embedding_like", SpeechEmbeddingLike, [[1, 76, 32, 1]], ["input_1"], ["conv2d_19"],
+              _batch(["input_1", "conv2d_19"]), kind="wake word embedding (openWakeWord: 3x1 / 1x3 convs, LeakyReLU)"),
 ]
 
 

@@ -227,6 +227,182 @@ def voice_activity(frames: int = 32, features: int = 40, unroll: bool = True):
     return keras.Model(inp, out, name="voice_activity"), (1, frames, features)
 
 
+def face_mesh(size: int = 64):
+    """MediaPipe's face landmark (face mesh) model: a conv stem with PReLU, residual blocks of a 3x3 depthwise and
+    a 1x1 conv with PReLU, stride-2 blocks whose shortcut is a 2x2 max pool padded with zero channels (PAD on
+    the channel axis), and two heads: 468 x 3 landmarks as a 1x1 conv output [1, 1, 1, 1404] and a face score
+    [1, 1, 1, 1]."""
+    keras, layers = _seeded()
+    import tensorflow as tf
+
+    def block(x, channels, stride, name):
+        h = layers.DepthwiseConv2D(3, strides=stride, padding="same", name=f"{name}_dw")(x)
+        h = layers.Conv2D(channels, 1, name=f"{name}_pw")(h)
+        skip = layers.MaxPooling2D(2, name=f"{name}_pool")(x) if stride == 2 else x
+        extra = channels - x.shape[-1]
+        if extra:
+            skip = layers.Lambda(lambda t: tf.pad(t, [[0, 0], [0, 0], [0, 0], [0, extra]]), name=f"{name}_chpad")(skip)
+        return layers.PReLU(shared_axes=[1, 2], name=f"{name}_prelu")(layers.Add(name=f"{name}_add")([h, skip]))
+
+    inp = keras.Input((size, size, 3), name="input_1")
+    h = layers.PReLU(shared_axes=[1, 2], name="stem_prelu")(layers.Conv2D(16, 3, strides=2, padding="same", name="stem")(inp))
+    for i, (channels, stride) in enumerate([(16, 1), (32, 2), (32, 1), (48, 2), (48, 1), (64, 2), (64, 1)]):
+        h = block(h, channels, stride, f"block{i}")
+    side = h.shape[1]
+    mesh = layers.Conv2D(32, 3, padding="same", name="mesh_conv")(h)
+    mesh = layers.PReLU(shared_axes=[1, 2], name="mesh_prelu")(mesh)
+    landmarks = layers.Conv2D(1404, side, name="conv2d_21")(mesh)
+    score = layers.Conv2D(1, side, name="conv2d_31")(layers.PReLU(shared_axes=[1, 2], name="flag_prelu")(
+        layers.Conv2D(16, 3, padding="same", name="flag_conv")(h)))
+    model = keras.Model(inp, [landmarks, score], name="face_mesh")
+    _seed_prelu(model)
+    return model, (1, size, size, 3)
+
+
+def palm_detection(size: int = 64):
+    """MediaPipe's palm detector: BlazeBlocks (5x5 depthwise, 1x1 conv, a max-pooled and channel-padded shortcut,
+    ReLU), a feature pyramid whose coarse level is resized bilinearly and added to the finer one, and per-level
+    anchor heads reshaped to [1, anchors, k] and concatenated: scores [1, N, 1] and boxes with 7 keypoints
+    [1, N, 18]."""
+    keras, layers = _seeded()
+    import tensorflow as tf
+
+    def blaze(x, channels, stride, name):
+        h = layers.DepthwiseConv2D(5, strides=stride, padding="same", name=f"{name}_dw")(x)
+        h = layers.Conv2D(channels, 1, name=f"{name}_pw")(h)
+        skip = layers.MaxPooling2D(2, name=f"{name}_pool")(x) if stride == 2 else x
+        extra = channels - x.shape[-1]
+        if extra:
+            skip = layers.Lambda(lambda t: tf.pad(t, [[0, 0], [0, 0], [0, 0], [0, extra]]), name=f"{name}_chpad")(skip)
+        return layers.ReLU(name=f"{name}_relu")(layers.Add(name=f"{name}_add")([h, skip]))
+
+    inp = keras.Input((size, size, 3), name="input")
+    h = layers.Conv2D(16, 5, strides=2, padding="same", activation="relu", name="stem")(inp)  # /2
+    h = blaze(h, 16, 1, "b1")
+    h = blaze(h, 24, 2, "b2")  # /4
+    s8 = blaze(blaze(h, 32, 2, "b3"), 32, 1, "b4")  # /8
+    s16 = blaze(blaze(s8, 48, 2, "b5"), 48, 1, "b6")  # /16
+    up = layers.UpSampling2D(2, interpolation="bilinear", name="fpn_up")(s16)
+    up = layers.Conv2D(32, 1, activation="relu", name="fpn_lateral")(up)
+    p8 = blaze(layers.Add(name="fpn_add")([s8, up]), 32, 1, "fpn_smooth")
+    heads = []
+    for level, (feature, anchors) in enumerate([(p8, 2), (s16, 6)]):
+        scores = layers.Conv2D(anchors, 1, name=f"classificator_{level}")(feature)
+        boxes = layers.Conv2D(anchors * 18, 1, name=f"regressor_{level}")(feature)
+        heads.append((layers.Reshape((-1, 1), name=f"cls_flat_{level}")(scores),
+                      layers.Reshape((-1, 18), name=f"reg_flat_{level}")(boxes)))
+    classificators = layers.Concatenate(axis=1, name="classificators")([c for c, _ in heads])
+    regressors = layers.Concatenate(axis=1, name="regressors")([r for _, r in heads])
+    return keras.Model(inp, [regressors, classificators], name="palm_detection"), (1, size, size, 3)
+
+
+def db_text_detector(size: int = 64):
+    """PaddleOCR's DB text detector as a .tflite (Paddle -> ONNX -> TF exports): a MobileNetV3 backbone with
+    hard-swish and squeeze-excite gated by a hard sigmoid, an FPN with nearest upsampling and additions, all
+    levels upsampled and concatenated, a head of conv, batch norm, ReLU and two transposed convolutions, a
+    sigmoid probability map at the input's size."""
+    keras, layers = _seeded()
+
+    def inverted(x, expand, out_channels, kernel, stride, squeeze, act, name):
+        activation = "hard_swish" if act == "hs" else "relu"
+        h = layers.Conv2D(expand, 1, use_bias=False, name=f"{name}_expand")(x)
+        h = layers.Activation(activation, name=f"{name}_expand_act")(layers.BatchNormalization(name=f"{name}_expand_bn")(h))
+        h = layers.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False, name=f"{name}_dw")(h)
+        h = layers.Activation(activation, name=f"{name}_dw_act")(layers.BatchNormalization(name=f"{name}_dw_bn")(h))
+        if squeeze:
+            s = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_se_pool")(h)
+            s = layers.Conv2D(expand // 4, 1, activation="relu", name=f"{name}_se_reduce")(s)
+            s = layers.Conv2D(expand, 1, activation="hard_sigmoid", name=f"{name}_se_expand")(s)
+            h = layers.Multiply(name=f"{name}_se_mul")([h, s])
+        h = layers.BatchNormalization(name=f"{name}_project_bn")(layers.Conv2D(out_channels, 1, use_bias=False, name=f"{name}_project")(h))
+        return layers.Add(name=f"{name}_add")([h, x]) if stride == 1 and x.shape[-1] == out_channels else h
+
+    inp = keras.Input((size, size, 3), name="x")
+    h = layers.Activation("hard_swish", name="stem_act")(layers.BatchNormalization(name="stem_bn")(
+        layers.Conv2D(8, 3, strides=2, padding="same", use_bias=False, name="stem")(inp)))
+    c2 = inverted(inverted(h, 16, 8, 3, 1, False, "relu", "b1"), 24, 12, 3, 2, False, "relu", "b2")  # /4
+    c3 = inverted(c2, 36, 16, 5, 2, True, "relu", "b3")  # /8
+    c4 = inverted(inverted(c3, 48, 24, 3, 2, False, "hs", "b4"), 48, 24, 3, 1, True, "hs", "b5")  # /16
+    c5 = inverted(c4, 72, 32, 5, 2, True, "hs", "b6")  # /32
+    inner = [layers.Conv2D(16, 1, use_bias=False, name=f"in{i}")(c) for i, c in enumerate((c2, c3, c4, c5))]
+    up = lambda t, k, name: layers.UpSampling2D(k, interpolation="nearest", name=name)(t)  # noqa: E731
+    out4 = layers.Add(name="fpn4")([inner[2], up(inner[3], 2, "up5")])
+    out3 = layers.Add(name="fpn3")([inner[1], up(out4, 2, "up4")])
+    out2 = layers.Add(name="fpn2")([inner[0], up(out3, 2, "up3")])
+    outs = [layers.Conv2D(4, 3, padding="same", use_bias=False, name=f"out{i}")(t) for i, t in enumerate((out2, out3, out4, inner[3]))]
+    fused = layers.Concatenate(name="fuse")([up(outs[3], 8, "p5"), up(outs[2], 4, "p4"), up(outs[1], 2, "p3"), outs[0]])
+    h = layers.ReLU(name="head_relu1")(layers.BatchNormalization(name="head_bn1")(layers.Conv2D(4, 3, padding="same", use_bias=False, name="head_conv")(fused)))
+    h = layers.ReLU(name="head_relu2")(layers.BatchNormalization(name="head_bn2")(layers.Conv2DTranspose(4, 2, strides=2, name="head_up1")(h)))
+    out = layers.Conv2DTranspose(1, 2, strides=2, activation="sigmoid", name="head_up2")(h)
+    model = keras.Model(inp, out, name="db_text_detector")
+    _seed_batch_norm(model)
+    return model, (1, size, size, 3)
+
+
+def svtr_recognizer(height: int = 32, width: int = 64, dim: int = 32, characters: int = 40):
+    """PaddleOCR's PP-OCRv3 recognizer (SVTR neck) as a .tflite: a conv stem with hard-swish pooled to height 1,
+    the 1 x W map as a sequence, two transformer blocks (LayerNormalization, Keras MultiHeadAttention, a GELU
+    MLP, residual adds), a 1x1 conv with hard-swish, a CTC head (Dense softmax per step)."""
+    keras, layers = _seeded()
+    inp = keras.Input((height, width, 3), name="x")
+    h = layers.Conv2D(16, 3, strides=2, padding="same", use_bias=False, name="stem1")(inp)
+    h = layers.Activation("hard_swish", name="stem1_act")(layers.BatchNormalization(name="stem1_bn")(h))
+    h = layers.Conv2D(dim, 3, strides=(2, 1), padding="same", use_bias=False, name="stem2")(h)
+    h = layers.Activation("hard_swish", name="stem2_act")(layers.BatchNormalization(name="stem2_bn")(h))
+    h = layers.AveragePooling2D((height // 4, 2), name="to_height_1")(h)  # [1, 1, W/4, dim]
+    steps = width // 4
+    seq = layers.Reshape((steps, dim), name="to_sequence")(h)
+    for i in range(2):
+        a = layers.LayerNormalization(epsilon=1e-6, name=f"block{i}_norm1")(seq)
+        a = layers.MultiHeadAttention(num_heads=4, key_dim=dim // 4, name=f"block{i}_attention")(a, a)
+        seq = layers.Add(name=f"block{i}_add1")([seq, a])
+        m = layers.LayerNormalization(epsilon=1e-6, name=f"block{i}_norm2")(seq)
+        m = layers.Dense(2 * dim, activation="gelu", name=f"block{i}_mlp1")(m)
+        seq = layers.Add(name=f"block{i}_add2")([seq, layers.Dense(dim, name=f"block{i}_mlp2")(m)])
+    seq = layers.LayerNormalization(epsilon=1e-6, name="norm")(seq)
+    h = layers.Reshape((1, steps, dim), name="to_map")(seq)
+    h = layers.Activation("hard_swish", name="fuse_act")(layers.BatchNormalization(name="fuse_bn")(
+        layers.Conv2D(dim, 1, use_bias=False, name="fuse")(h)))
+    out = layers.Dense(characters, activation="softmax", name="ctc")(layers.Reshape((steps, dim), name="ctc_sequence")(h))
+    model = keras.Model(inp, out, name="svtr_recognizer")
+    _seed_batch_norm(model)
+    return model, (1, height, width, 3)
+
+
+def melspectrogram(samples: int = 1280, fft: int = 128, hop: int = 64, mels: int = 16):
+    """openWakeWord's melspectrogram front end as a .tflite: framing and the DFT as a Conv1D with fixed
+    Hann-windowed cosine and sine kernels, power (square, add), a Dense with a mel filterbank (no bias),
+    10 * log10 of the power clamped from below (MAXIMUM, LOG, MUL), openWakeWord's x / 10 + 2."""
+    keras, layers = _seeded()
+    import numpy as np
+    import tensorflow as tf
+
+    bins = fft // 2 + 1
+    n = np.arange(fft)
+    k = np.arange(bins)[:, None]
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * n / fft)
+    kernel = np.concatenate([np.cos(2 * np.pi * k * n / fft) * window, -np.sin(2 * np.pi * k * n / fft) * window]).T
+    centers = np.linspace(0, bins - 1, mels + 2)
+    ramp = np.arange(bins)[:, None]
+    bank = np.clip(np.minimum((ramp - centers[:-2]) / (centers[1:-1] - centers[:-2]),
+                              (centers[2:] - ramp) / (centers[2:] - centers[1:-1])), 0, None)
+    inp = keras.Input((samples,), name="input")
+    frames = layers.Reshape((samples, 1), name="to_channels")(inp)
+    dft = layers.Conv1D(2 * bins, fft, strides=hop, use_bias=False, name="stft")
+    spectrum = dft(frames)
+    dft.set_weights([kernel[:, None, :].astype("float32")])
+    real = layers.Lambda(lambda t: t[..., :bins], name="real")(spectrum)
+    imag = layers.Lambda(lambda t: t[..., bins:], name="imag")(spectrum)
+    power = layers.Add(name="power")([layers.Multiply(name="real2")([real, real]), layers.Multiply(name="imag2")([imag, imag])])
+    mel_layer = layers.Dense(mels, use_bias=False, name="melbank")
+    mel = mel_layer(power)
+    mel_layer.set_weights([bank.astype("float32")])
+    db = layers.Lambda(lambda t: 10.0 * tf.math.log(tf.maximum(t, 1e-10)) / np.log(10.0), name="log10")(mel)
+    out = layers.Lambda(lambda t: t / 10.0 + 2.0, name="scale")(db)
+    out = layers.Reshape((1, -1, mels), name="to_image")(out)
+    return keras.Model(inp, out, name="melspectrogram"), (1, samples)
+
+
 MODELS: Dict[str, Callable] = {
     "blazeface": blazeface,
     "hand_landmark": hand_landmark,
@@ -234,6 +410,11 @@ MODELS: Dict[str, Callable] = {
     "wake_word": wake_word,
     "ocr_crnn": ocr_crnn,
     "voice_activity": voice_activity,
+    "face_mesh": face_mesh,
+    "palm_detection": palm_detection,
+    "db_text_detector": db_text_detector,
+    "svtr_recognizer": svtr_recognizer,
+    "melspectrogram": melspectrogram,
 }
 
 FORMATS: List[str] = ["float32", "float16", "hybrid", "int8", "int8-float-io", "uint8-io"]

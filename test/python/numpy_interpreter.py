@@ -133,6 +133,29 @@ def leaky_relu(x, *, negative_slope=0.01):
     return np.where(x >= 0, x, x * negative_slope)
 
 
+@op("quantize_dynamic")
+def quantize_dynamic(x, *, scheme, axis=0):
+    """Each slice before `axis` rounded to the grid its run-time range gives (ops.json), in float64 with the
+    float32 scale the frameworks compute; no rounding ties in random data."""
+    rows = x.reshape(int(np.prod(x.shape[:axis])), -1).astype(np.float64)
+    away = lambda v: np.sign(v) * np.floor(np.abs(v) + 0.5)  # noqa: E731
+    out = np.zeros_like(rows)
+    for r, row in enumerate(rows):
+        lo, hi = min(row.min(), 0.0), max(row.max(), 0.0)
+        if scheme == "int8_symmetric":
+            top = np.abs(row).max()
+            if top > 0:
+                out[r] = np.clip(away(row * (127 / top)), -127, 127) * float(np.float32(top / 127))
+        elif hi > lo:
+            unsigned = scheme == "uint8_asymmetric"
+            scale = float(np.float32(np.float32(hi - lo) / np.float32(255))) if unsigned else float(np.float32((hi - lo) / 255))
+            qmin, qmax = (0, 255) if unsigned else (-128, 127)
+            zero = np.clip(np.round(-lo / scale) if unsigned else away(-128 - lo / scale), qmin, qmax)
+            q = (np.round(row / scale) if unsigned else away(row / scale)) + zero
+            out[r] = (np.clip(q, qmin, qmax) - zero) * scale
+    return out.reshape(x.shape)
+
+
 op("maximum")(np.maximum)
 op("minimum")(np.minimum)
 op("exp")(np.exp)

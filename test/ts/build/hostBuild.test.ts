@@ -75,6 +75,21 @@ describe('host builds of small models agree with the reference interpreter', () 
     expect(relativeError(actual[0], expected[0])).toBeLessThan(1e-5);
   });
 
+  test('quantize_dynamic: each scheme, per batch item after a convolution (NHWC) and over the whole tensor', async () => {
+    const b = new GraphBuilder('quantize_dynamic');
+    const x = b.input('x', [2, 3, 5, 5]);
+    let t = b.node('conv2d', [x, b.weight('w', [4, 3, 3, 3], 'conv')], [2, 4, 5, 5], { stride: [1, 1], padding: [1, 1, 1, 1], groups: 1 }, 'conv');
+    t = b.node('quantize_dynamic', [t], [2, 4, 5, 5], { scheme: 'int8_asymmetric', axis: 1 }, 'round_conv', ['tflite.CONV_2D']);
+    t = b.node('reshape', [t], [2, 100], { shape: [2, 100] }, 'flatten');
+    t = b.node('add', [t], [2, 100], { scalar: -1.5 }, 'shift');
+    b.output(b.node('quantize_dynamic', [t], [2, 100], { scheme: 'int8_symmetric', axis: 1 }, 'round_rows'), 'rows');
+    b.output(b.node('quantize_dynamic', [t], [2, 100], { scheme: 'uint8_asymmetric' }, 'round_all'), 'all');
+    const { actual, expected } = await buildAndRun('quantize_dynamic', b.build());
+    // every value is on a grid of at most 256 steps per row
+    expect(new Set(expected[1].slice(0, 100)).size).toBeLessThanOrEqual(255);
+    actual.forEach((a, i) => expect(relativeError(a, expected[i])).toBeLessThan(1e-5));
+  });
+
   test('prelu per channel and with one slope, elu, selu, softplus, mish and softsign (NHWC and flat)', async () => {
     const b = new GraphBuilder('activations');
     const x = b.input('x', [1, 3, 5, 5]);

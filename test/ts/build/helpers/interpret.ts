@@ -206,6 +206,33 @@ export function interpret(g: IrGraph, inputs: Map<string, Value>): Map<string, V
   return new Map(g.outputs.map(o => [o.name, get(o.tensor)]));
 }
 
+/** quantize_dynamic (ops.json) in float64, the scale as the float32 the frameworks compute: each slice before
+ * `axis` rounded to its run-time grid and written back as real values. No rounding ties in random data. */
+function quantizeDynamic(x: Value, scheme: string, axis: number): Value {
+  const rows = x.shape.slice(0, axis).reduce((p, d) => p * d, 1);
+  const cols = x.data.length / rows;
+  const away = (v: number) => Math.sign(v) * Math.round(Math.abs(v));
+  const out = new Float64Array(x.data.length);
+  for (let r = 0; r < rows; r++) {
+    const row = Array.from(x.data.slice(r * cols, (r + 1) * cols));
+    const lo = Math.min(0, ...row), hi = Math.max(0, ...row);
+    const range = Math.max(Math.abs(Math.min(...row)), Math.abs(Math.max(...row)));
+    row.forEach((v, i) => {
+      let real = 0;
+      if (scheme === 'int8_symmetric' && range > 0) {
+        real = clamp(away(v * (127 / range)), -127, 127) * Math.fround(range / 127);
+      } else if (scheme !== 'int8_symmetric' && hi > lo) {
+        const scale = scheme === 'uint8_asymmetric' ? Math.fround(Math.fround(hi - lo) / 255) : Math.fround((hi - lo) / 255);
+        const [qmin, qmax] = scheme === 'uint8_asymmetric' ? [0, 255] : [-128, 127];
+        const zero = clamp(scheme === 'uint8_asymmetric' ? Math.round(-lo / scale) : away(-128 - lo / scale), qmin, qmax);
+        real = (clamp((scheme === 'uint8_asymmetric' ? Math.round(v / scale) : away(v / scale)) + zero, qmin, qmax) - zero) * scale;
+      }
+      out[r * cols + i] = real;
+    });
+  }
+  return { shape: x.shape, data: out };
+}
+
 function run(node: IrNode, get: (n: string) => Value, tensor: (n: string) => IrTensor): Value[] {
   const x = get(node.inputs[0]);
   const yShape = tensor(node.outputs[0]).shape;
@@ -296,6 +323,7 @@ function run(node: IrNode, get: (n: string) => Value, tensor: (n: string) => IrT
       ? (v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)))) / 2
       : (v * (1 + erf(v / Math.SQRT2))) / 2)];
     case 'leaky_relu': return [map(x, v => (v >= 0 ? v : v * node.attrs.negativeSlope))];
+    case 'quantize_dynamic': return [quantizeDynamic(x, node.attrs.scheme, node.attrs.axis)];
     case 'elu': return [map(x, v => (v > 0 ? v : node.attrs.alpha * Math.expm1(v)))];
     case 'selu': return [map(x, v => 1.0507009873554805 * (v > 0 ? v : 1.6732632423543772 * Math.expm1(v)))];
     case 'softplus': return [map(x, v => (v * node.attrs.beta > node.attrs.threshold ? v : Math.log1p(Math.exp(v * node.attrs.beta)) / node.attrs.beta))];

@@ -145,7 +145,7 @@ def test_a_dynamically_quantized_model_rounds_its_inputs_as_onnxruntime_does(flo
     assert graph["op_inventory"]["onnx.ConvInteger"] == 3 and graph["op_inventory"]["onnx.MatMulInteger"] == 1
     assert [n["op"] for n in graph["nodes"]].count("quantize_dynamic") == 4
     assert any("dynamically quantized (hybrid)" in note and "the same sums" in note for note in captured.notes)
-    assert not any("on-the-fly quantization moves" in note or "not the exact integer sums" in note for note in captured.notes)
+    assert not any("on-the-fly quantization moves" in note or "MatMulInteger sums saturate" in note for note in captured.notes)
     reference = load_file(str(captured.path / "reference.safetensors"))
     agreement = _host_run(captured.path, agreeing=False)["agreement"]
     largest = float(np.max(np.abs(reference["output.0"])))
@@ -159,9 +159,9 @@ def test_onnxruntimes_saturated_sums_are_said_and_the_image_keeps_the_exact_ones
     how far that moves the output. The image computes the exact sums: its distance from the reference is that
     (measured 0.0198, 7 % of the largest output; the note gives 3 digits), not more."""
     captured = capture_onnx_file(_quantized(float_model, "dynamic"), out=tmp_path / "bundle")
-    [said] = [note for note in captured.notes if "not the exact integer sums" in note]
-    assert "1 of the model's 1 MatMulInteger" in said and "saturating int16" in said, said
-    moved = float(said.split("moves onnxruntime's output ")[1].split(" ")[0])
+    [said] = [note for note in captured.notes if "MatMulInteger sums saturate" in note]
+    assert "(1 of the model's 1 nodes" in said and "saturating int16" in said, said
+    moved = float(said.split("moves its output ")[1].split(" ")[0])
     agreement = _host_run(captured.path, agreeing=False)["agreement"]
     assert moved > 0 and abs(agreement["max_abs_error"] - moved) <= 1e-5 * agreement["max_abs_reference"] + 5e-3 * moved, (agreement, moved)
 

@@ -57,9 +57,9 @@ def run_case(model: EdgeModel, variant: str, work: Path, target: str) -> CaseRes
         moved = [n for n in captured.notes if "on-the-fly quantization moves its output" in n]
         if moved:  # a dynamically quantized LSTM: how far onnxruntime's own rounding inside it is from float32
             message += "; " + moved[0].split(": expect")[0].replace("on the reference input, ", "")
-        inexact = [n for n in captured.notes if "not the exact integer sums" in n]
+        inexact = [n for n in captured.notes if "MatMulInteger sums saturate" in n]
         if inexact:  # onnxruntime's saturated MatMulInteger sums on this x86 CPU, which the image does not copy
-            message += "; " + inexact[0].split(" (quantize with")[0]
+            message += "; " + inexact[0].split(". ")[0]
         return CaseResult(label, "fail", "compare", one_line(message), detail, seconds())
     return CaseResult(label, "pass", detail=detail, seconds=seconds())
 

@@ -80,11 +80,12 @@ def saturation_note(model, input_names: Sequence[str], inputs: Sequence[np.ndarr
     checked, inexact, largest = inexact_matmuls(model, input_names, inputs)
     if not inexact:
         return ""
-    return (f"onnxruntime's sums of {inexact} of the model's {checked} MatMulInteger nodes on the reference input are not "
-            f"the exact integer sums of their own inputs (up to {largest} off: its x86 kernels without VNNI add uint8 x "
-            "int8 product pairs in saturating int16). The image computes the exact sums, as onnxruntime does on ARM64 "
-            "and on x86 with VNNI" + (f"; on this reference that moves onnxruntime's output {moved}" if moved else "")
-            + " (quantize with reduce_range=True or uint8 weights to avoid the saturation)")
+    return (f"onnxruntime's MatMulInteger sums saturate on this CPU ({inexact} of the model's {checked} nodes up to "
+            f"{largest} off the exact integer sums of their own inputs)"
+            + (f", which moves its output {moved} on the reference input" if moved else "")
+            + ". Its x86 kernels without VNNI add uint8 x int8 product pairs in saturating int16; the image computes the "
+            "exact sums, as onnxruntime does on ARM64 and on x86 with VNNI (quantize with reduce_range=True or uint8 "
+            "weights to avoid the saturation)")
 
 
 def dynamic_notes(model, reference, input_names: Sequence[str], output_names: Sequence[str],

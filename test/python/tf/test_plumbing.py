@@ -172,6 +172,28 @@ def test_keras_layer_norm_as_tflite_is_captured_from_its_decomposition_and_agree
     assert agreement["max_abs_error"] <= 1e-4 * agreement["max_abs_reference"]
 
 
+KERAS_LAYER_NORM_INT8 = KERAS_LAYER_NORM.replace("open(sys.argv[1], \"wb\").write(tf.lite.TFLiteConverter.from_keras_model(model).convert())", """
+import numpy as np
+c = tf.lite.TFLiteConverter.from_keras_model(model)
+c.optimizations = [tf.lite.Optimize.DEFAULT]
+c.representative_dataset = lambda: ([np.random.default_rng(i).standard_normal((1, 6, 8)).astype(np.float32)] for i in range(8))
+c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+open(sys.argv[1], "wb").write(c.convert())""")
+
+
+def test_an_int8_keras_layer_norm_computes_its_squared_difference_in_float_and_agrees(tmp_path):
+    """A full-int8 .tflite of a transformer (PaddleOCR's SVTR recognizer, MobileViT) carries LayerNormalization's
+    int8 SQUARED_DIFFERENCE, which edgespec refused. It is a float32 step between the inputs' dequantize and the
+    output's quantize, as the composite rules compute, and agrees with TFLite within the int8 bar."""
+    assert "TFLITE_BUILTINS_INT8" in KERAS_LAYER_NORM_INT8
+    run_python(KERAS_LAYER_NORM_INT8, str(tmp_path / "ln.tflite"), cwd=tmp_path)
+    bundle = tmp_path / "bundle"
+    cli_result([str(tmp_path / "ln.tflite"), "--out", str(bundle)], tmp_path)
+    graph = load_graph(bundle)
+    assert "tflite.SQUARED_DIFFERENCE" in graph["op_inventory"]
+    assert any(t.get("quantization") for t in graph["tensors"].values())
+    _build_and_run(bundle, tmp_path / "build")  # status ok: within the int8 bar
+
 def test_onnx_normalizations_are_captured_built_and_agree(tmp_path):
     rng = np.random.default_rng(3)
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 6, 4, 5])

@@ -103,7 +103,7 @@ from keras import layers
 keras.utils.set_random_seed(0)
 inp = keras.Input((8, 8, 3), batch_size=1)
 h = layers.Conv2D(4, 3)(inp)
-h = layers.Lambda(lambda t: tf.math.squared_difference(t, t[..., ::-1]))(h)
+h = layers.Lambda(lambda t: tf.where(t > 0.0, t, t[..., ::-1]))(h)  # GREATER and SELECT: no int8 kernels
 h = layers.Conv2D(4, 1, activation="sigmoid")(h)
 model = keras.Model(inp, layers.Flatten()(h))
 c = tf.lite.TFLiteConverter.from_keras_model(model)
@@ -117,10 +117,10 @@ open(sys.argv[1], "wb").write(c.convert())
 def test_unsupported_int8_ops_are_listed_and_nothing_is_written(tmp_path):
     from conftest import run_capture_cli, run_python
 
-    model = tmp_path / "squared_difference.tflite"
+    model = tmp_path / "select.tflite"
     run_python(UNSUPPORTED, str(model))
     code, events, stderr = run_capture_cli([str(model), "--out", str(tmp_path / "bundle")], tmp_path)
     assert code == 1 and "Traceback" not in stderr
     [error] = [e for e in events if e["event"] == "error"]
-    assert "tflite.SQUARED_DIFFERENCE" in error["message"]
+    assert "tflite.SELECT" in error["message"] and "tflite.GREATER" in error["message"]
     assert not (tmp_path / "bundle").exists()

@@ -216,13 +216,19 @@ def _scalar_minus(low: TfliteLowering, op: FbOperator, constant: int, x: int, fu
 
 
 def squared_difference(low: TfliteLowering, op: FbOperator) -> None:
-    """(a - b)^2 as sub then pow 2 (Keras LayerNormalization's variance); float models only."""
-    if low.tensor(op.outputs[0]).type_name != "float32":
-        raise Unmappable("an integer SQUARED_DIFFERENCE has no edgespec kernel")
+    """(a - b)^2 as sub then pow 2 (Keras LayerNormalization's variance). In an int8 model (a transformer's
+    LayerNormalization quantized) the difference is a float32 step between the inputs' dequantize and the
+    output's quantize, as the composite rules compute (composite_rules.py), and only the square keeps the
+    model's quantization: TFLite's int8 kernel squares the exact difference of the codes, which the float step
+    matches up to the final rounding."""
     a, b = op.inputs[0], op.inputs[1]
     if low.is_constant(a) and not low.is_constant(b):
         a, b = b, a  # (c - x)^2 = (x - c)^2
-    difference = low.declare(op.outputs[0], ".difference", holds_value=False)
+    if low.tensor(op.outputs[0]).type_name == "float32":
+        difference = low.declare(op.outputs[0], ".difference", holds_value=False)
+    else:
+        difference = low.builder.add_tensor(f"{low.tensor(op.outputs[0]).name}.difference", low.shape(op.outputs[0]),
+                                            "float32", "activation")
     low.add_node("sub", [low.value(a), low.value(b)], [difference], {})
     low.emit("pow", [difference], {"exponent": 2.0})
 

@@ -6,15 +6,17 @@ TFLite's int32 sums up to float rounding.
 What the builtin kernels quantize (TFLite 2.21, each op checked against tf.lite.Interpreter per op):
 - FULLY_CONNECTED: each row of the input viewed as [-1, input size]; AsymmetricQuantizeFloats when the op's
   option asymmetric_quantize_inputs is set (the converter sets it), SymmetricQuantizeFloats otherwise;
+- BATCH_MATMUL with a constant right operand (adj_x false): each row of the left operand, asymmetric or
+  symmetric as FULLY_CONNECTED;
 - CONV_2D with per-channel weight scales and DEPTHWISE_CONV_2D: each batch item, AsymmetricQuantizeFloats;
   CONV_2D with one weight scale: each batch item, SymmetricQuantizeFloats.
-Other ops that read int8 weights (BATCH_MATMUL, UNIDIRECTIONAL_SEQUENCE_LSTM, ...) still compute in float32.
+Other ops that read int8 weights (UNIDIRECTIONAL_SEQUENCE_LSTM, ...) still compute in float32.
 """
 from __future__ import annotations
 
 from typing import Optional, Tuple
 
-HYBRID_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D")
+HYBRID_OPS = ("FULLY_CONNECTED", "BATCH_MATMUL", "CONV_2D", "DEPTHWISE_CONV_2D")
 
 
 def input_rounding(low, op) -> Optional[Tuple[str, int]]:
@@ -22,6 +24,11 @@ def input_rounding(low, op) -> Optional[Tuple[str, int]]:
     if op.op not in HYBRID_OPS or len(op.inputs) < 2 or op.inputs[1] not in low.hybrid_weights:
         return None
     shape = low.shape(op.inputs[0])
+    if op.op == "BATCH_MATMUL":
+        if op.options.get("adjX"):
+            return None
+        asymmetric = bool(op.options.get("asymmetricQuantizeInputs"))
+        return ("int8_asymmetric" if asymmetric else "int8_symmetric"), len(shape) - 1
     if op.op == "FULLY_CONNECTED":
         depth = low.shape(op.inputs[1])[-1]
         axis = next((a for a in range(len(shape)) if _product(shape[a:]) == depth), None)

@@ -198,8 +198,8 @@ class TfliteLowering:
                 "rounded at run time as TFLite's hybrid kernels round them (quantize_dynamic): the same sums up to float "
                 "rounding")
         if rounded < count:
-            said += ("; ops TFLite runs hybrid that edgespec computes in float32 without that rounding (BATCH_MATMUL, "
-                     "LSTM, ...) differ from TFLite by about it")
+            said += ("; ops TFLite runs hybrid that edgespec computes in float32 without that rounding (an LSTM, a "
+                     "BATCH_MATMUL with adj_x, ...) differ from TFLite by about it")
         self.builder.notes.append(said)
 
     def _refuse_quantized_model(self) -> None:

@@ -87,7 +87,8 @@ def _valid_for_onnxruntime(path: Path, opset: int) -> None:
         onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     except Exception as e:
         if "INVALID_GRAPH" in str(e) or "No Op registered" in str(e) or "No opset import" in str(e):
-            raise InvalidExport(f"the opset-{opset} file is invalid, onnxruntime refuses it: {' '.join(str(e).split())[:160]}")
+            said = " ".join(str(e).replace(f"Load model from {path} failed:", "").split())
+            raise InvalidExport(f"the opset-{opset} file is invalid, onnxruntime refuses it: {said[:160]}")
 
 
 def _quantized(model: EdgeModel, variant: str, path: Path) -> str:

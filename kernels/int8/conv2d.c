@@ -248,29 +248,58 @@ static void copy_band(const patch_args *p, int32_t c0, int32_t y0, int32_t rows,
  * its padding (in_zp) into bands of output rows whose input rows fit in TILE_BAND_BYTES, and
  * each 4 x 4 tile runs es_s8_tile_dot once per span of the patch, straight from the band: kh
  * spans of kw * icg values (dilation 1 in x) or kh * kw spans of icg, against the weights'
- * matching span. Returns 0, having done nothing, when a span is shorter than 8 values (the
- * tile's scalar tail), a group has more than OCC output channels, or one output row's input
- * rows do not fit. */
+ * matching span; or, where the spans are short (spans_pay), over each pixel's spans packed into
+ * one row. Returns 0, having done nothing, when a span is shorter than 8 values (the tile's
+ * scalar tail), a group has more than OCC output channels, or one output row's input rows do
+ * not fit. */
+/* About the instructions es_s8_tile_dot_spans takes for one span of n values of a 4 x 4 tile:
+ * 56 per 16 values, 40 for 8 more, 44 for the masked last 1 to 7, and about 16 to start it. */
+static inline int32_t span_cost(int32_t n) { return n / 16 * 56 + (n % 16 >= 8 ? 40 : 0) + (n % 8 ? 44 : 0) + 16; }
+
+/* Whether a tile should read its nseg spans of len values in place rather than one packed row
+ * of nseg * len (pack_spans): short spans with a remainder (a 3x3 or 7x7 stem on 3 channels:
+ * spans of 9 or 21 values) waste most of a step each, where a packed row pays its remainder
+ * once, plus the packing (two instructions per 16 bytes and two per span, for each of the 4
+ * pixels), shared by the ocg / 4 tiles of those pixels. */
+static inline int spans_pay(int32_t nseg, int32_t len, int32_t ocg) {
+  const int64_t tiles = (ocg + 3) / 4;
+  const int64_t spans = (int64_t)nseg * span_cost(len);
+  const int64_t packed = span_cost(nseg * len) + 4 * (int64_t)nseg * (2 * ((len + 15) / 16) + 2) / tiles;
+  return 10 * packed >= 9 * spans;
+}
+
+/* row[0, nseg * len) = the nseg spans of len values at base + off[s], in 16-byte copies: each
+ * may read up to 15 bytes past its span (the band has 16 bytes of slack) and write up to 15
+ * past it, into the next span's place (written after it) or the row's 16 bytes of slack. */
+static inline void pack_spans(int8_t *row, const int8_t *base, const ptrdiff_t *off, int32_t nseg, int32_t len) {
+  for (int32_t s = 0; s < nseg; s++)
+    for (int32_t i = 0; i < len; i += 16) memcpy(row + s * len + i, base + off[s] + i, 16);
+}
+
 static __attribute__((noinline)) int conv_tile_bands(const patch_args *p, int32_t batch, int32_t groups, int32_t oh,
                                                      int32_t ocg, const int8_t *weights, const int32_t *bias,
                                                      const int32_t *mult, const int8_t *shift, const es_s8_output *o,
                                                      int8_t *out, int32_t oc) {
-  enum { MAX_SEGMENTS = 64 };
+  enum { MAX_SEGMENTS = 64, PACKED_MAX = 512 };
   const int32_t merged = p->dw == 1, nseg = merged ? p->kh : p->kh * p->kw;
   const int32_t seg_len = merged ? p->kw * p->icg : p->icg;
   const int32_t wp = (p->ow - 1) * p->sw + (p->kw - 1) * p->dw + 1, span_h = (p->kh - 1) * p->dh + 1;
   const int32_t row_bytes = wp * p->icg;
   if (seg_len < 8 || nseg > MAX_SEGMENTS || ocg > OCC || (int64_t)span_h * row_bytes > TILE_BAND_BYTES) return 0;
+  const int32_t k = p->kh * p->kw * p->icg, pixels = oh * p->ow;
+  const int packed = nseg > 1 && k <= PACKED_MAX && !spans_pay(nseg, seg_len, ocg);
   int32_t band_oh = (TILE_BAND_BYTES / row_bytes - span_h) / p->sh + 1;
   if (band_oh > oh) band_oh = oh;
-  int8_t band[TILE_BAND_BYTES] __attribute__((aligned(16)));
+  int8_t band[TILE_BAND_BYTES + 16] __attribute__((aligned(16)));
+  int8_t packed_rows[4][PACKED_MAX + 16] __attribute__((aligned(16)));
+  if (packed) fill_run(band + TILE_BAND_BYTES, 0, 16);
+  const ptrdiff_t no_offset = 0;
   es_s8_columns columns[OCC / 4];
   ptrdiff_t seg_off[MAX_SEGMENTS];
   for (int32_t s = 0; s < nseg; s++) {
     const int32_t ky = merged ? s : s / p->kw, kx = merged ? 0 : s % p->kw;
     seg_off[s] = ((ptrdiff_t)ky * p->dh * wp + (ptrdiff_t)kx * p->dw) * p->icg;
   }
-  const int32_t k = p->kh * p->kw * p->icg, pixels = oh * p->ow;
   for (int32_t b = 0; b < batch; b++) {
     patch_args pb = *p;
     pb.in = p->in + (size_t)b * p->ih * p->iw * p->ic;
@@ -291,12 +320,17 @@ static __attribute__((noinline)) int conv_tile_bands(const patch_args *p, int32_
             const int32_t pixel = p0 + (r < rows ? r : rows - 1), oy = pixel / p->ow, ox = pixel % p->ow;
             base[r] = band + ((size_t)(oy - oy0) * p->sh * wp + (size_t)ox * p->sw) * p->icg;
           }
+          if (packed) {
+            for (int32_t r = 0; r < rows; r++) pack_spans(packed_rows[r], base[r], seg_off, nseg, seg_len);
+            for (int32_t r = 0; r < 4; r++) base[r] = packed_rows[r < rows ? r : rows - 1];
+          }
           for (int32_t j0 = 0; j0 < ocg; j0 += 4) {
             const int32_t cols = ocg - j0 < 4 ? ocg - j0 : 4;
             const int8_t *w[4];
             for (int32_t j = 0; j < 4; j++) w[j] = weights + (size_t)(oc0 + j0 + (j < cols ? j : cols - 1)) * k;
             es_s8_tile t = es_s8_tile_zero();
-            tile_spans(&t, base, seg_off, nseg, w, seg_len);
+            if (packed) tile_spans(&t, base, &no_offset, 1, w, k);
+            else tile_spans(&t, base, seg_off, nseg, w, seg_len);
             tile_store(&t, &columns[j0 / 4], o, out_b + (size_t)p0 * oc + oc0 + j0, oc, rows, cols);
           }
         }

@@ -674,6 +674,8 @@ int main(void) {
       {"3x3 s2 dilation (2,1) 33->17 on 61x70 (bands)", 1, 61, 70, 33, 17, 3, 3, 2, 2, 2, 1, 1, 0, 2, 1, 1, 0, 1, -128, 127, 0},
       {"3x5 s(1,2) dilation 2 groups 3 on 90x120 (bands, odd spans)", 1, 90, 120, 21, 6, 3, 5, 1, 2, 2, 4, 2, 4, 2, 2, 3, 0, 1, -128, 127, 0},
       {"3x3 p1 256->7 on 4x88 (one row's band too wide: gathered)", 1, 4, 88, 256, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -128, 127, 0},
+      /* NEON and portable: short spans packed into one row per pixel, over three bands */
+      {"3x3 s2 p1 3->16 on 200x96 (bands, spans of 9 packed)", 1, 200, 96, 3, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 1, -128, 127, 0},
   };
   static const conv_case dws[] = {
       {"3x3 s1 p1 c=32, clamp",                         1, 14, 13, 32, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, -128, 60, 0},

@@ -59,6 +59,9 @@ class Direction:
     h0: State
     c0: State
     prefix: str
+    # quantize_dynamic attributes for the state before each recurrent product (onnxruntime's DynamicQuantizeLSTM
+    # rounds it at run time); None computes in float
+    state_rounding: Optional[Dict[str, Any]] = None
 
 
 @dataclass
@@ -114,7 +117,8 @@ class _Unroller:
             flat.append(self.node("reshape", [piece], f"{prefix}x_gates.t{t}", gates, {"shape": [self.batch, gates]}))
         return flat
 
-    def recurrent(self, h, r: np.ndarray, prefix: str, weights: str, bias: Optional[np.ndarray] = None) -> Optional[str]:
+    def recurrent(self, h, r: np.ndarray, prefix: str, weights: str, bias: Optional[np.ndarray] = None,
+                  rounding: Optional[Dict[str, Any]] = None) -> Optional[str]:
         """h @ r.T (+ bias) for the state h (a tensor or a State); None when it is zero and there is no bias.
         `weights` names r and bias, which all steps share."""
         if isinstance(h, State) and h.is_zero:
@@ -124,6 +128,8 @@ class _Unroller:
             value = h.constant.astype(np.float64) @ r.T.astype(np.float64) + (0 if bias is None else bias)
             return self.sink.add_weight(f"{prefix}.const", value.astype(np.float32))
         source = h.tensor if isinstance(h, State) else h
+        if rounding is not None:
+            source = self.node("quantize_dynamic", [source], f"{prefix}.rounded_state", self.hidden, rounding)
         inputs = [source, self.shared_weight(weights, r)]
         if bias is not None and np.any(bias):
             inputs.append(self.shared_weight(f"{weights}.bias", bias))
@@ -142,7 +148,7 @@ def lstm_layer(sink: RecurrentSink, x: str, x_shape: List[int], time_axis: int, 
     hs: Dict[int, str] = {}
     for t in order:
         s = f"{p}t{t}."
-        hr = u.recurrent(h, direction.r, f"{s}h_proj", f"{p}R")
+        hr = u.recurrent(h, direction.r, f"{s}h_proj", f"{p}R", rounding=direction.state_rounding)
         gates = xs[t] if hr is None else u.node("add", [xs[t], hr], f"{s}gates", 4 * hidden)
         i, f, g, o = u.split(gates, [hidden] * 4, [f"{s}{n}_pre" for n in "ifgo"])
         i = u.node("sigmoid", [i], f"{s}i", hidden)

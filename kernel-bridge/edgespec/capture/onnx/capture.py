@@ -219,7 +219,7 @@ def capture_onnx_file(path, *, name: Optional[str] = None, out=None, seed: int =
         keep_float_origins(reference, builder)
     if quantization is not None and quantization.dynamic:
         prepared.extend(dynamic_notes(model, reference, lowered.input_names, lowered.output_names, inputs, outputs,
-                                      quantization.dynamic_float))
+                                      quantization.dynamic_lstms))
     intermediates = onnxruntime_intermediates(reference, lowered, inputs)
     for io, array in zip(builder.outputs, outputs):
         if list(array.shape) != io["shape"]:

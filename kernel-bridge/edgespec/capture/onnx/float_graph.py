@@ -103,16 +103,3 @@ def rewrite_distance(model, names: Sequence[str], output_names: Sequence[str], i
     error = max(float(np.max(np.abs(np.asarray(f, np.float64) - np.asarray(o, np.float64)))) for f, o in zip(floats, outputs))
     return error, max(float(np.max(np.abs(o))) for o in outputs) or 1.0
 
-
-def dynamic_rounding_note(model, names: Sequence[str], output_names: Sequence[str], inputs: Sequence[np.ndarray],
-                          outputs: Sequence[np.ndarray]) -> str:
-    """How far onnxruntime's output of a dynamically quantized model is from the float rewrite, which computes its
-    DynamicQuantizeLSTM nodes in float32 (run by onnxruntime on the reference input): about what the image differs
-    by. Empty when onnxruntime cannot run the rewrite."""
-    distance = rewrite_distance(model, names, output_names, inputs, outputs)
-    if distance is None:
-        return ""
-    error, largest = distance
-    return (f"on the reference input, onnxruntime's on-the-fly quantization moves its output {error:.3g} "
-            f"({100 * error / largest:.1f} % of its largest value) from the same weights computed in float32, which the "
-            "image computes: expect the image to differ from onnxruntime's output by about that")

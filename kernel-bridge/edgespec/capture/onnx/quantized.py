@@ -11,8 +11,9 @@ model's own int8 quantization, which the int8 build uses as given (as for an int
 - Dynamic ("hybrid") quantization: DynamicQuantizeLinear + MatMulInteger / ConvInteger + Cast + Mul
   becomes DynamicQuantizeLinear -> DequantizeLinear (the input's run-time rounding, which the lowering
   turns into one quantize_dynamic op) -> MatMul / Conv with the weights dequantized: the image then
-  computes onnxruntime's integer sums up to float rounding. DynamicQuantizeLSTM becomes an LSTM in
-  float32 (onnxruntime quantizes its input and state on the fly inside, so the two differ by that rounding).
+  computes onnxruntime's integer sums up to float rounding. DynamicQuantizeLSTM becomes an LSTM with float
+  weights, marked (doc_string) so that the lowering rounds its whole input and its state before each
+  step as onnxruntime does.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import numpy as np
 from ...errors import ModelInputError
 
 QDQ_OPS = {"QuantizeLinear", "DequantizeLinear"}
+DYNAMIC_LSTM = "edgespec: a DynamicQuantizeLSTM, its input and state quantized at run time"
 DYNAMIC_OPS = {"DynamicQuantizeLinear", "MatMulInteger", "ConvInteger", "DynamicQuantizeLSTM"}
 # QOperator op -> (float op, positions of (value, scale, zero point) inputs, output (scale, zero point) positions)
 QOPERATOR = {
@@ -64,7 +66,7 @@ class Quantization:
     notes: List[str] = field(default_factory=list)
     uint8: int = 0  # how many activations the model quantizes to uint8
     dynamic: int = 0  # how many dynamically quantized nodes became float ops
-    dynamic_float: int = 0  # of which compute in float32 without onnxruntime's run-time rounding (LSTMs)
+    dynamic_lstms: int = 0  # of which DynamicQuantizeLSTM
 
     @property
     def any(self) -> bool:
@@ -343,7 +345,9 @@ def _lstm(rw: _Rewrite, node):
     ins = [node.input[0], real(1, 8, 9), real(2, 10, 11)] + [_input(node, i) for i in range(3, 8)]
     while ins and not ins[-1]:
         ins.pop()
-    return helper.make_node("LSTM", ins, list(node.output), name=node.name or node.output[0], **_attrs(node))
+    lstm = helper.make_node("LSTM", ins, list(node.output), name=node.name or node.output[0], **_attrs(node))
+    lstm.doc_string = DYNAMIC_LSTM  # the lowering rounds its input and state as onnxruntime does
+    return lstm
 
 
 # ----- QDQ -> float + the model's quantization -----
@@ -500,19 +504,18 @@ def dequantize_model(model) -> Tuple[Quantization, List[str]]:
                      "(QLinearConv, QLinearAdd, ...) became float ops between DequantizeLinear and QuantizeLinear")
     lstms = sum(n.op_type == "DynamicQuantizeLSTM" for n in model.graph.node)
     dynamic = dynamic_to_float(model)
-    if dynamic > lstms:
-        notes.append(f"a dynamically quantized (hybrid) model: its {dynamic - lstms} MatMulInteger / ConvInteger "
-                     f"node{'s' if dynamic - lstms != 1 else ''} became float ops on the int8 weights' real values "
-                     "(scale x integer), each input rounded at run time as onnxruntime's DynamicQuantizeLinear rounds "
-                     "it (one quantize_dynamic op): the same sums up to float rounding")
-    if lstms:
-        notes.append(f"its {lstms} DynamicQuantizeLSTM node{'s' if lstms != 1 else ''} became float32 LSTMs with the "
-                     "int8 weights dequantized; onnxruntime quantizes their input and state on the fly, the image "
-                     "computes them in float32, so the two differ by about that quantization")
+    if dynamic:
+        products = dynamic - lstms
+        parts = ([f"{products} MatMulInteger / ConvInteger node{'s' if products != 1 else ''} became float ops"] if products else []) \
+            + ([f"{lstms} DynamicQuantizeLSTM node{'s' if lstms != 1 else ''} became LSTMs"] if lstms else [])
+        notes.append(f"a dynamically quantized (hybrid) model: its {' and its '.join(parts)} on the int8 weights' real "
+                     "values (scale x integer), each input (and an LSTM's state before each step) rounded at run time "
+                     "as onnxruntime's DynamicQuantizeLinear rounds it (quantize_dynamic): the same sums up to float "
+                     "rounding")
     found = qdq_to_float(model)
     found.notes = notes + found.notes
     found.dynamic = dynamic
-    found.dynamic_float = lstms
+    found.dynamic_lstms = lstms
     if found.activations:
         uint8 = " (uint8 run as int8: codes and zero points minus 128, the same real values)" if found.uint8 else ""
         found.notes.append(f"a statically quantized model: {len(found.activations)} activations keep the model's own "

@@ -14,6 +14,7 @@ from typing import List
 import numpy as np
 
 from .lowering import OnnxLowering, Unmappable
+from .quantized import DYNAMIC_LSTM
 from ..recurrent import Direction, DirectionResult, RecurrentSink, State, gru_layer, lstm_layer, rnn_layer, stack_steps
 
 _DEFAULT_ACTIVATIONS = {"LSTM": ["sigmoid", "tanh", "tanh"], "GRU": ["sigmoid", "tanh"], "RNN": ["tanh"]}
@@ -106,13 +107,19 @@ def _recurrent(low: OnnxLowering, node) -> None:
         lambda suffix, array: low.weight(node.input[1], np.ascontiguousarray(array, np.float32), f"{out}.{suffix}"),
         lambda op, inputs, outputs, attrs: low.add_node(op, inputs, outputs, attrs))
     x = low.value(node.input[0])
+    rounding = None
+    if node.doc_string == DYNAMIC_LSTM:  # onnxruntime rounds the whole input, then the state before each step
+        rounding = {"scheme": "uint8_asymmetric", "axis": 0}
+        rounded = low.builder.add_tensor(f"{out}.x_rounded", x_shape, "float32", "activation")
+        low.add_node("quantize_dynamic", [x], [rounded], rounding)
+        x = rounded
     blocks = _CANONICAL_BLOCKS[kind]
     results: List[DirectionResult] = []
     for d in range(directions):
         reverse = direction == "reverse" or d == 1
         layer = Direction(_reordered(w[d], blocks, hidden), _reordered(r[d], blocks, hidden),
                           _reordered(b[d][:gates * hidden], blocks, hidden), _reordered(b[d][gates * hidden:], blocks, hidden),
-                          reverse, h0[d], c0[d], f"d{d}." if directions > 1 else "")
+                          reverse, h0[d], c0[d], f"d{d}." if directions > 1 else "", rounding)
         if kind == "LSTM":
             results.append(lstm_layer(sink, x, x_shape, time_axis, layer))
         elif kind == "RNN":

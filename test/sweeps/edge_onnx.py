@@ -96,7 +96,7 @@ def markdown(results: List[CaseResult], seconds: float, target: str, selection: 
         "own scales and zero points (held to the int8 bar: 5 % of the largest output, top-1 up to ties); float16",
         "rows compute in float32. Dynamic rows round each MatMulInteger / ConvInteger input as onnxruntime's",
         "DynamicQuantizeLinear does (`quantize_dynamic`) and compute the exact integer sums in float on the weights'",
-        "real values (a DynamicQuantizeLSTM stays float32, which the capture says); they are held to the int8 bar,",
+        "real values (a DynamicQuantizeLSTM's input and its state before each step likewise); they are held to the int8 bar,",
         "since a value within float rounding of a rounding tie may round the other way (face_detector and",
         "hand_landmarks: 0.04 % and 0.2 % of the output). Where onnxruntime's x86 kernels without VNNI saturate a",
         "MatMulInteger's uint8 x int8 pair sums in int16, the capture says so and how far that moves onnxruntime's",

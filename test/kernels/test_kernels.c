@@ -713,6 +713,12 @@ int main(void) {
    * scalar columns: 187 = 2 x 64 + 32 + 16 + 8 + 3. */
   for (int m = 1; m <= 17; m++) test_gemm("few rows relu6", m, 37, 187, 1, 0, 6);
   test_gemm("lone row no bias", 1, 640, 128, 0, -inf, inf);
+  /* x86: strips whose weight rows lie 1 KiB or more apart are packed first, in slices of the
+   * reduction that fit the panel (16384 floats: 1024 rows of a 16-column strip; with
+   * -DES_FP32_PANEL=2048, 128 rows, so the second case is sliced too). */
+  test_gemm("packed strips relu6", 13, 70, 300, 1, 0, 6);
+  test_gemm("packed strips, long k, no bias", 14, 200, 260, 0, -inf, inf);
+  test_gemm("packed strips in slices of k relu", 12, 1100, 264, 1, 0, inf);
   test_gemm("lone row relu", 1, 128, 640, 1, 0, inf);
   test_matmul(3, 5, 7, 9, 0);
   test_matmul(4, 8, 16, 17, 1);

@@ -257,6 +257,11 @@ export interface BuildTensor {
   bytes: number;
   /** Its name in the bundle's reference.safetensors. */
   reference: string;
+  /**
+   * An int8 image's output dequantized from an int8 value: that value's scale. Two answers one
+   * step apart are as close as the output's int8 grid allows, so the int8 bar is never below it.
+   */
+  quantization_step?: number;
 }
 
 /**

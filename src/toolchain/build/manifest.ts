@@ -2,6 +2,8 @@ import { BuildManifest, BuildTensor, Graph, GraphIO } from '../../common/types';
 import { ElfFile } from './elf';
 import { kernelsUsed } from './emitModelSource';
 import { LoweredModel } from './lowerModel';
+import type { LoweredInt8 } from './quantize/lowerInt8';
+import { outputQuantizationSteps } from './quantize/mixedSchedule';
 import { MemoryNeeds } from './memoryCheck';
 import { KernelVariant, TargetSpec } from './targets';
 
@@ -23,7 +25,7 @@ export interface ManifestInputs {
   kernelVariant: KernelVariant;
 }
 
-function tensorsOf(list: GraphIO[], references: string[]): BuildTensor[] {
+function tensorsOf(list: GraphIO[], references: string[], steps: (number | undefined)[] = []): BuildTensor[] {
   return list.map((io, i) => ({
     name: io.name,
     tensor: io.tensor,
@@ -32,7 +34,8 @@ function tensorsOf(list: GraphIO[], references: string[]): BuildTensor[] {
     layout: io.layout,
     // the image holds integer inputs and outputs (indices, argmax) as the framework gives them
     bytes: io.shape.reduce((a, b) => a * b, 1) * (io.dtype === 'int64' ? 8 : 4),
-    reference: references[i] ?? io.name
+    reference: references[i] ?? io.name,
+    ...(steps[i] !== undefined ? { quantization_step: steps[i] } : {})
   }));
 }
 
@@ -57,7 +60,7 @@ export function writeManifest(m: ManifestInputs): BuildManifest {
     image_bytes: m.image.bytes,
     image_sha256: m.image.sha256,
     inputs: tensorsOf(graph.inputs, graph.reference.inputs),
-    outputs: tensorsOf(graph.outputs, graph.reference.outputs),
+    outputs: tensorsOf(graph.outputs, graph.reference.outputs, 'quantized' in lowered ? outputQuantizationSteps((lowered as LoweredInt8).quantized) : []),
     ...(target.qemu ? { qemu: { ...target.qemu } } : {}),
     ...(target.name !== 'qemu-virt' && target.name !== 'efi' && target.name !== 'rpi3' ? { host: { argv: ['INPUT_FILE', 'OUTPUT_FILE'] as ('INPUT_FILE' | 'OUTPUT_FILE')[] } } : {}),
     ...(target.userMode ? { linux: { ...target.userMode } } : {}),

@@ -12,6 +12,15 @@ export const TOLERANCE_SCALE = 1e-4;
 export const INT8_TOLERANCE_SCALE = 5e-2;
 
 /**
+ * The int8 bar in absolute terms: INT8_TOLERANCE_SCALE of the largest reference value, but never
+ * less than one step of the outputs' int8 grid (build.json quantization_step): a softmax whose
+ * largest probability is 0.05, on a 1/256 grid, cannot be nearer than one step when it differs.
+ */
+export function int8Floor(outputs: readonly { quantization_step?: number }[]): number {
+  return Math.max(0, ...outputs.map(o => o.quantization_step ?? 0));
+}
+
+/**
  * A float16 model's reference (graph.json reference.arithmetic "float16"): onnxruntime rounds the
  * outputs (and, where its kernels compute in float16, intermediates) to float16, whose half step is
  * 2^-11 ≈ 4.9e-4 of a value; the image computes in float32. Four half steps of the largest value.
@@ -81,7 +90,7 @@ export interface OutputPair {
  * A non-finite reference value with a finite output disagrees as well. Integer outputs
  * (`exact`, listed in exact_outputs) agree only when equal to their reference.
  */
-export function computeAgreement(pairs: OutputPair[], toleranceScale = TOLERANCE_SCALE): { agreement: Agreement; nonFinite: number } {
+export function computeAgreement(pairs: OutputPair[], toleranceScale = TOLERANCE_SCALE, minTolerance = 0): { agreement: Agreement; nonFinite: number } {
   let maxAbsRef = 0;
   for (const { reference } of pairs) {
     for (let i = 0; i < reference.length; i++) if (Number.isFinite(reference[i])) maxAbsRef = Math.max(maxAbsRef, Math.abs(reference[i]));
@@ -111,7 +120,7 @@ export function computeAgreement(pairs: OutputPair[], toleranceScale = TOLERANCE
       maxRel = Math.max(maxRel, abs / Math.max(Math.abs(reference[i]), relFloor));
     }
   }
-  const tolerance = toleranceScale * maxAbsRef;
+  const tolerance = Math.max(toleranceScale * maxAbsRef, minTolerance);
   const first = pairs[0];
   const top5 = topK(first.output, 5);
   const referenceTop5 = topK(first.reference, 5);

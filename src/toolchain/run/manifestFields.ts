@@ -83,6 +83,8 @@ export function checkedManifestFields(manifest: unknown, file: string, rebuild: 
       const shape = t.shape as number[];
       const bytes = byteSize(shape, dtype);
       if (!isCount(t.bytes) || t.bytes !== bytes || bytes > MAX_TENSOR_BYTES) return bad(`${where}.bytes`, `the size of its dtype and shape (${bytes}), at most ${MAX_TENSOR_BYTES}`);
+      const step = t.quantization_step;
+      if (step !== undefined && !(typeof step === 'number' && Number.isFinite(step) && step > 0)) return bad(`${where}.quantization_step`, 'a positive number (the scale of the int8 value the output is dequantized from)');
       return { ...(t as unknown as BuildTensor), dtype, shape };
     });
   };

@@ -4,7 +4,7 @@ import { DType, RunReport } from '../../common/types';
 import { requireTool } from '../tools/tools';
 import { EdgespecError } from '../errors';
 import { Reporter } from '../events';
-import { computeAgreement, FLOAT16_TOLERANCE_SCALE, INT8_TOLERANCE_SCALE, roundToFloat16, TOLERANCE_SCALE } from './agreement';
+import { computeAgreement, FLOAT16_TOLERANCE_SCALE, INT8_TOLERANCE_SCALE, int8Floor, roundToFloat16, TOLERANCE_SCALE } from './agreement';
 import { writeFileAtomic } from './atomicWrite';
 import { isEdgespecBuildDir, readBuildDir, RunnableBuild } from './buildDir';
 import { toNumbers } from '../bundle/dtype';
@@ -206,7 +206,8 @@ async function reportRun(
         reference: toNumbers(ref.data, ref.dtype as DType),
         ...(build.outputs[i].dtype === 'int32' || build.outputs[i].dtype === 'int64' ? { exact: { name: build.outputs[i].name } } : {})
       })),
-      int8Bar ? INT8_TOLERANCE_SCALE : input.referenceArithmetic === 'float16' ? FLOAT16_TOLERANCE_SCALE : TOLERANCE_SCALE
+      int8Bar ? INT8_TOLERANCE_SCALE : input.referenceArithmetic === 'float16' ? FLOAT16_TOLERANCE_SCALE : TOLERANCE_SCALE,
+      int8Bar ? int8Floor(build.outputs) : 0
     );
     report.agreement = agreement;
     if (nonFinite > 0) {

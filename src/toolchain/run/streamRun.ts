@@ -12,7 +12,7 @@ import { Reporter } from '../events';
 import { decodeIoFile, encodeIoFile, IO_KIND_INPUTS, IO_KIND_OUTPUTS } from '../guest/ioFile';
 import { removeOnInterrupt } from '../interrupt';
 import { runServeSession, ServeSessionError, ServeSessionResult } from '../serve/session';
-import { computeAgreement, INT8_TOLERANCE_SCALE, TOLERANCE_SCALE } from './agreement';
+import { computeAgreement, INT8_TOLERANCE_SCALE, int8Floor, TOLERANCE_SCALE } from './agreement';
 import { writeFileAtomic } from './atomicWrite';
 import { readBuildDir, RunnableBuild } from './buildDir';
 import { toNumbers } from '../bundle/dtype';
@@ -190,7 +190,8 @@ function streamReport(build: RunnableBuild, steps: StreamStep[], expectation: Ex
     if (expected) {
       const { agreement } = computeAgreement(
         build.outputs.map((spec, i) => ({ output: toNumbers(outputs[i], spec.dtype), reference: toNumbers(expected[i], spec.dtype as DType) })),
-        int8Bar ? INT8_TOLERANCE_SCALE : TOLERANCE_SCALE
+        int8Bar ? INT8_TOLERANCE_SCALE : TOLERANCE_SCALE,
+        int8Bar ? int8Floor(build.outputs) : 0
       );
       base.agreement = agreement;
       if (!agreement.within_tolerance || !(int8Bar ? agreement.top1_match : agreement.top5_match)) base.status = 'mismatch';

@@ -87,6 +87,16 @@ describe('int8 host builds of small models agree with fp32', () => {
       expect(log).toContain('int8: post-training static quantization');
       expect(result.manifest.kernels.some(k => k.endsWith('_s8.c'))).toBe(true);
       expect(result.manifest.arena.bytes).toBeLessThanOrEqual(Math.ceil(1.05 * result.manifest.arena.lower_bound) + 64);
+      // build.json names each dequantized output's int8 step (the int8 bar's floor): its grid
+      // of 256 values spans the calibrated range, which holds the reference output
+      result.manifest.outputs.forEach((o, i) => {
+        if (o.quantization_step === undefined) return;
+        const range = Math.max(0, ...outputs[i]) - Math.min(0, ...outputs[i]);
+        // (0.99: a [0, 1] output keeps TFLite's fixed scale 1/256)
+        expect(o.quantization_step * 255).toBeGreaterThanOrEqual(range * 0.99);
+        expect(o.quantization_step * 255).toBeLessThan(range * 4 + 1e-6);
+      });
+      if (name === 'convBnRelu') expect(result.manifest.outputs[0].quantization_step).toBeGreaterThan(0);
       const actual = await runHostImage(result.dir, inputs);
       actual.forEach((a, i) => {
         expect(relativeError(a, outputs[i])).toBeLessThan(TOLERANCE);

@@ -1,4 +1,4 @@
-import { computeAgreement, INT8_TOLERANCE_SCALE, roundToFloat16, topK } from '../../../src/toolchain/run/agreement';
+import { computeAgreement, INT8_TOLERANCE_SCALE, int8Floor, roundToFloat16, topK } from '../../../src/toolchain/run/agreement';
 
 describe('topK', () => {
   it('orders the largest first and breaks ties by index', () => {
@@ -146,6 +146,26 @@ describe('ties in quantized and float16 outputs', () => {
     const reference = Float32Array.from([9, 8, 7, 6, 5, 5, 1]);
     const output = Float32Array.from([9, 8, 7, 6, 4.9, 5, 1]);
     expect(computeAgreement([{ output, reference }], INT8_TOLERANCE_SCALE).agreement.top5_match).toBe(true);
+  });
+});
+
+describe('the int8 bar', () => {
+  it('is never below one step of the outputs\' int8 grid', () => {
+    // a softmax whose largest probability is 0.047 on a 1/256 grid: one step off is 3.9e-3, more than 5 % of 0.047
+    const reference = Float32Array.from([12, 10, 9, 8].map(q => q / 256));
+    const output = Float32Array.from([12, 11, 9, 8].map(q => q / 256));
+    expect(computeAgreement([{ output, reference }], INT8_TOLERANCE_SCALE).agreement.within_tolerance).toBe(false);
+    const floor = int8Floor([{ quantization_step: 1 / 256 }, {}]);
+    expect(floor).toBe(1 / 256);
+    const { agreement } = computeAgreement([{ output, reference }], INT8_TOLERANCE_SCALE, floor);
+    expect(agreement.within_tolerance).toBe(true);
+    expect(agreement.tolerance).toBe(1 / 256);
+    // two steps are still a mismatch
+    const twoOff = Float32Array.from([12, 12, 9, 8].map(q => q / 256));
+    expect(computeAgreement([{ output: twoOff, reference }], INT8_TOLERANCE_SCALE, floor).agreement.within_tolerance).toBe(false);
+  });
+  it('keeps the relative bar when no output names a step', () => {
+    expect(int8Floor([{}, {}])).toBe(0);
   });
 });
 

@@ -54,3 +54,15 @@ export interface QuantizedSchedule {
   /** Steps that stayed fp32 (op and layer), for the build log. */
   fallbacks: string[];
 }
+
+/**
+ * For each output of the schedule, the scale of the int8 tensor it is dequantized from, or
+ * undefined when an fp32 step writes it.
+ */
+export function outputQuantizationSteps(q: QuantizedSchedule): (number | undefined)[] {
+  return q.outputs.map(io => {
+    const writer = q.steps.find(s => s.writes.includes(io.tensor));
+    if (!writer || writer.op !== 'dequantize' || writer.reads.length !== 1) return undefined;
+    return q.dtypes.get(writer.reads[0]) === 's8' ? q.params.get(writer.reads[0])?.scale : undefined;
+  });
+}

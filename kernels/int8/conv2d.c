@@ -250,8 +250,8 @@ static void copy_band(const patch_args *p, int32_t c0, int32_t y0, int32_t rows,
  * spans of kw * icg values (dilation 1 in x) or kh * kw spans of icg, against the weights'
  * matching span; or, where the spans are short (spans_pay), over each pixel's spans packed into
  * one row. Returns 0, having done nothing, when a span is shorter than 8 values (the tile's
- * scalar tail), a group has more than OCC output channels, or one output row's input rows do
- * not fit. */
+ * scalar tail), a group has more than OCC output channels, one output row's input rows do not
+ * fit, or the bands' last blocks of pixels would repeat more than 1/16 of the rows. */
 /* About the instructions es_s8_tile_dot_spans takes for one span of n values of a 4 x 4 tile:
  * 56 per 16 values, 40 for 8 more, 44 for the masked last 1 to 7, and about 16 to start it. */
 static inline int32_t span_cost(int32_t n) { return n / 16 * 56 + (n % 16 >= 8 ? 40 : 0) + (n % 8 ? 44 : 0) + 16; }
@@ -290,6 +290,11 @@ static __attribute__((noinline)) int conv_tile_bands(const patch_args *p, int32_
   const int packed = nseg > 1 && k <= PACKED_MAX && !spans_pay(nseg, seg_len, ocg);
   int32_t band_oh = (TILE_BAND_BYTES / row_bytes - span_h) / p->sh + 1;
   if (band_oh > oh) band_oh = oh;
+  /* Blocks of 4 pixels end at a band's end: when a band's pixels are not a multiple of 4, its
+   * last block computes repeated rows (ResNet18's 14-wide layers in one-row bands: 16 for 14).
+   * Beyond 1/16 of the work, the gathering path below, whose blocks run on through the image. */
+  const int32_t band_pixels = band_oh * p->ow, waste = (band_pixels + 3) / 4 * 4 - band_pixels;
+  if (waste * 16 > band_pixels) return 0;
   int8_t band[TILE_BAND_BYTES + 16] __attribute__((aligned(16)));
   int8_t packed_rows[4][PACKED_MAX + 16] __attribute__((aligned(16)));
   if (packed) fill_run(band + TILE_BAND_BYTES, 0, 16);

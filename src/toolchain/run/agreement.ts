@@ -17,7 +17,9 @@ export const INT8_TOLERANCE_SCALE = 5e-2;
  * largest probability is 0.05, on a 1/256 grid, cannot be nearer than one step when it differs.
  */
 export function int8Floor(outputs: readonly { quantization_step?: number }[]): number {
-  return Math.max(0, ...outputs.map(o => o.quantization_step ?? 0));
+  // a step's difference of two float32 values, each dequantized and rounded, may exceed the
+  // step by an ulp (1/255 measured as 0.0039215703): the floor carries that rounding's slack
+  return Math.max(0, ...outputs.map(o => o.quantization_step ?? 0)) * (1 + 1e-5);
 }
 
 /**

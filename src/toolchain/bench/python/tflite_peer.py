@@ -28,6 +28,8 @@ import time
 
 import numpy as np
 
+from line_protocol import answer_time_requests
+
 
 def _version(dist: str) -> str:
     try:
@@ -129,14 +131,8 @@ def main(argv=None) -> int:
     ready = {"event": "ready", "runtime": args.runtime, "version": peer.version, "input_dtype": peer.input_dtype,
              "machine": os.uname().machine, "output": peer.output().ravel().tolist(), **peer.extra()}
     print(json.dumps(ready), flush=True)
-    for line in sys.stdin:
-        words = line.split()
-        if not words or words[0] == "quit":
-            break
-        if words[0] != "time" or len(words) != 3:
-            print(json.dumps({"event": "error", "message": f"unknown request {line.strip()!r}"}), flush=True)
-            continue
-        runs, warmup = int(words[1]), int(words[2])
+
+    def time_runs(runs: int, warmup: int):
         for _ in range(warmup):
             peer.invoke()
         times = []
@@ -144,7 +140,9 @@ def main(argv=None) -> int:
             start = time.perf_counter_ns()
             peer.invoke()
             times.append((time.perf_counter_ns() - start) / 1e6)
-        print(json.dumps({"event": "times", "times_ms": times}), flush=True)
+        return times
+
+    answer_time_requests(time_runs)
     return 0
 
 

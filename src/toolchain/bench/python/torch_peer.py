@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from line_protocol import answer_time_requests
+
 
 def load_bundle_weights(model, bundle: Path):
     """Loads every state_dict tensor the bundle holds under the same name and shape."""
@@ -117,15 +119,7 @@ def main() -> int:
 
 
 def serve(model, inputs) -> None:
-    for line in sys.stdin:
-        words = line.split()
-        if not words or words[0] == "quit":
-            break
-        if words[0] != "time" or len(words) != 3:
-            print(json.dumps({"event": "error", "message": f"unknown request {line.strip()!r}"}), flush=True)
-            continue
-        times_ms = time_runs(model, inputs, int(words[1]), int(words[2]))
-        print(json.dumps({"event": "times", "times_ms": times_ms}), flush=True)
+    answer_time_requests(lambda runs, warmup: time_runs(model, inputs, runs, warmup))
 
 
 if __name__ == "__main__":

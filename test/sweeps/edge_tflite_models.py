@@ -56,22 +56,29 @@ def _seed_prelu(model) -> None:
             layer.alpha.assign(rng.uniform(0.05, 0.4, layer.alpha.shape).astype("float32"))
 
 
+def _padded_shortcut_block(layers, x, channels: int, stride: int, kernel: int, name: str, activation_name: str, activation):
+    """MediaPipe's residual block: a depthwise KERNELxKERNEL and a 1x1 conv, added to a shortcut that is 2x2
+    max-pooled when the block strides and padded with zero channels (PAD on the channel axis) when it widens,
+    then activation(activation_name)."""
+    import tensorflow as tf
+
+    h = layers.DepthwiseConv2D(kernel, strides=stride, padding="same", name=f"{name}_dw")(x)
+    h = layers.Conv2D(channels, 1, name=f"{name}_pw")(h)
+    skip = layers.MaxPooling2D(2, name=f"{name}_pool")(x) if stride == 2 else x
+    extra = channels - x.shape[-1]
+    if extra > 0:
+        skip = layers.Lambda(lambda t: tf.pad(t, [[0, 0], [0, 0], [0, 0], [0, extra]]), name=f"{name}_chpad")(skip)
+    return activation(activation_name)(layers.Add(name=f"{name}_add")([h, skip]))
+
+
 def blazeface(size: int = 128):
     """MediaPipe's short-range face detector: 5x5 depthwise + 1x1 "BlazeBlocks" whose skip path is
     a 2x2 max pool (stride 2) and zero channel padding, ReLU, two anchor heads (16x16 x 2 and 8x8 x 6)
     whose regressors and scores are reshaped to [anchors, k] and concatenated."""
     keras, layers = _seeded()
-    import tensorflow as tf
 
     def blaze_block(x, out_channels, stride=1, name=""):
-        in_channels = x.shape[-1]
-        h = layers.DepthwiseConv2D(5, strides=stride, padding="same", name=f"{name}_dw")(x)
-        h = layers.Conv2D(out_channels, 1, name=f"{name}_pw")(h)
-        skip = layers.MaxPooling2D(2, name=f"{name}_pool")(x) if stride == 2 else x
-        if out_channels > in_channels:
-            extra = out_channels - in_channels
-            skip = layers.Lambda(lambda t: tf.pad(t, [[0, 0], [0, 0], [0, 0], [0, extra]]), name=f"{name}_chpad")(skip)
-        return layers.ReLU(name=f"{name}_relu")(layers.Add(name=f"{name}_add")([h, skip]))
+        return _padded_shortcut_block(layers, x, out_channels, stride, 5, name, f"{name}_relu", lambda n: layers.ReLU(name=n))
 
     inp = keras.Input((size, size, 3), name="input")
     h = layers.Conv2D(24, 5, strides=2, padding="same", activation="relu", name="stem")(inp)
@@ -233,16 +240,10 @@ def face_mesh(size: int = 64):
     the channel axis), and two heads: 468 x 3 landmarks as a 1x1 conv output [1, 1, 1, 1404] and a face score
     [1, 1, 1, 1]."""
     keras, layers = _seeded()
-    import tensorflow as tf
 
     def block(x, channels, stride, name):
-        h = layers.DepthwiseConv2D(3, strides=stride, padding="same", name=f"{name}_dw")(x)
-        h = layers.Conv2D(channels, 1, name=f"{name}_pw")(h)
-        skip = layers.MaxPooling2D(2, name=f"{name}_pool")(x) if stride == 2 else x
-        extra = channels - x.shape[-1]
-        if extra:
-            skip = layers.Lambda(lambda t: tf.pad(t, [[0, 0], [0, 0], [0, 0], [0, extra]]), name=f"{name}_chpad")(skip)
-        return layers.PReLU(shared_axes=[1, 2], name=f"{name}_prelu")(layers.Add(name=f"{name}_add")([h, skip]))
+        return _padded_shortcut_block(layers, x, channels, stride, 3, name, f"{name}_prelu",
+                                      lambda n: layers.PReLU(shared_axes=[1, 2], name=n))
 
     inp = keras.Input((size, size, 3), name="input_1")
     h = layers.PReLU(shared_axes=[1, 2], name="stem_prelu")(layers.Conv2D(16, 3, strides=2, padding="same", name="stem")(inp))
@@ -265,16 +266,9 @@ def palm_detection(size: int = 64):
     anchor heads reshaped to [1, anchors, k] and concatenated: scores [1, N, 1] and boxes with 7 keypoints
     [1, N, 18]."""
     keras, layers = _seeded()
-    import tensorflow as tf
 
     def blaze(x, channels, stride, name):
-        h = layers.DepthwiseConv2D(5, strides=stride, padding="same", name=f"{name}_dw")(x)
-        h = layers.Conv2D(channels, 1, name=f"{name}_pw")(h)
-        skip = layers.MaxPooling2D(2, name=f"{name}_pool")(x) if stride == 2 else x
-        extra = channels - x.shape[-1]
-        if extra:
-            skip = layers.Lambda(lambda t: tf.pad(t, [[0, 0], [0, 0], [0, 0], [0, extra]]), name=f"{name}_chpad")(skip)
-        return layers.ReLU(name=f"{name}_relu")(layers.Add(name=f"{name}_add")([h, skip]))
+        return _padded_shortcut_block(layers, x, channels, stride, 5, name, f"{name}_relu", lambda n: layers.ReLU(name=n))
 
     inp = keras.Input((size, size, 3), name="input")
     h = layers.Conv2D(16, 5, strides=2, padding="same", activation="relu", name="stem")(inp)  # /2

@@ -102,7 +102,7 @@ describe('build --out replaces only a directory that edgespec made', () => {
     await fs.writeFile(path.join(out, 'run-outputs', '0-y.npy'), 'npy');
     await fs.writeFile(path.join(out, 'sequence-host.zip'), 'zip');
     const run = await runCli(['build', bundle, '--target', 'host', '--out', out], NO_CACHE);
-    expect(run.exitCode).toBe(0);
+    expect({ exitCode: run.exitCode, stderr: run.exitCode === 0 ? '' : run.stderr }).toEqual({ exitCode: 0, stderr: '' });
     expect((await fs.readdir(out)).sort()).toEqual((await fs.readdir(goodBuild)).sort());
   });
 

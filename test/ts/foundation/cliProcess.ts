@@ -1,5 +1,5 @@
 import execa from 'execa';
-import { existsSync, mkdirSync, rmdirSync, statSync } from 'fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { CliEvent } from '../../../src/common/types';
@@ -12,14 +12,18 @@ const STALE_LOCK_MS = 120_000;
 const EXERCISED = ['src/common/', 'src/toolchain/bundle/', 'src/toolchain/doctor/', 'src/toolchain/ops/', 'src/toolchain/commands/', 'src/toolchain/cli.ts', 'src/toolchain/events.ts', 'src/toolchain/errors.ts', 'src/toolchain/paths.ts'];
 
 /**
- * Compiles src/ into lib/ (what bin/edgespec runs), once at a time: test files running in
- * parallel workers would otherwise rewrite lib/ under each other's subprocesses. tsc emits
+ * Compiles src/ into lib/ (what bin/edgespec runs) when a source changed since the last compile,
+ * once at a time: test files running in parallel workers would otherwise rewrite lib/ under each
+ * other's subprocesses (a CLI that loads a half-written lib/ file exits 1). tsc emits
  * even with type errors; errors in other parts of the toolchain are reported, not fatal here
  * (the CI's build step fails on them).
  */
 export async function buildToolchain(): Promise<void> {
   await acquireLock();
   try {
+    // tsc rewrites every file of lib/ even when nothing changed, and a CLI another worker runs at
+    // that moment may load a half-written one: compile only when a source is newer than lib/
+    if (libIsCurrent()) return;
     const tsc = repoPath('node_modules', 'typescript', 'bin', 'tsc');
     const result = await execa(process.execPath, [tsc, '-p', 'tsconfig.toolchain.json', '--pretty', 'false'], { cwd: repoRoot, reject: false });
     if (result.exitCode === 0) return;
@@ -32,6 +36,20 @@ export async function buildToolchain(): Promise<void> {
   } finally {
     rmdirSync(LOCK);
   }
+}
+
+/** lib/toolchain/cli.js is newer than every file under src/toolchain and src/common and the tsconfigs. */
+function libIsCurrent(): boolean {
+  const cli = repoPath('lib', 'toolchain', 'cli.js');
+  if (!existsSync(cli)) return false;
+  const built = statSync(cli).mtimeMs;
+  const newest = (entry: string): number => {
+    const stat = statSync(entry);
+    if (!stat.isDirectory()) return stat.mtimeMs;
+    return readdirSync(entry).reduce((latest, name) => Math.max(latest, newest(path.join(entry, name))), stat.mtimeMs);
+  };
+  const sources = [repoPath('src', 'toolchain'), repoPath('src', 'common'), repoPath('tsconfig.toolchain.json'), repoPath('tsconfig.base.json')];
+  return sources.every(source => newest(source) < built);
 }
 
 async function acquireLock(): Promise<void> {

@@ -165,6 +165,8 @@ ES_INLINE void transpose8(es_v8 r[8]) {
 }
 #endif
 
+#include "conv2d_winograd.h"
+
 /* Weights of output channels [o, o + width) of the slice, transposed: panel[kk][j]. */
 static void pack(const conv_args *a, int32_t o, int32_t width, int32_t k0, int32_t kc, float *panel) {
 #if !ES_NEON
@@ -397,6 +399,13 @@ void es_conv2d_f32(const float *in, es_shape4 is, const float *weights, const fl
   for (int32_t n = 0; n < os.n; n++) {
     const float *in_n = in + (size_t)n * is.h * is.w * is.c;
     float *out_n = out + (size_t)n * os.h * os.w * os.c;
+#ifdef ES_FP32_HAS_WINOGRAD
+    if (winograd_fits(kh, kw, stride_h, stride_w, dilation_h, dilation_w, groups, is.c, os.c, os.h, os.w)) {
+      winograd_conv(in_n, is.h, is.w, is.c, weights, bias, out_n, os.h, os.w, os.c, pad_top, pad_left,
+                    es_bounds_make(act_min, act_max));
+      continue;
+    }
+#endif
     for (int32_t g = 0; g < groups; g++) {
 #if ES_NEON
       const int32_t slice = KC;

@@ -664,16 +664,18 @@ int main(void) {
       {"in place: 3x3 s1 5->8 rows 5 apart",     1, 6,  28, 5, 8,  3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -1, 1},
       {"in place: 3x3 s3 3->8 rows 9 apart",     1, 12, 75, 3, 8,  3, 3, 3, 3, 0, 0, 0, 0, 1, 1, 1, 1, 0, INFINITY},
       /* x86 Winograd F(2x2, 3x3): odd maps (tiles past the last row and column), padding 0,
-       * 1 and asymmetric (tiles over every border), 8 columns left after 16-wide strips,
-       * blocks of tiles that end in 4, 2 and 1 rows, batch 2, the largest channel product
-       * it takes (128 x 128), and one past it (direct path). */
+       * 1 and asymmetric (tiles over every border), 8 columns left after 16-wide tiles,
+       * blocks of tiles that end in 4, 2 and 1 rows, batch 2, 128 x 128 channels in one
+       * strip, 256 -> 136 in strips of 96 and 40, and the same on a map too small for
+       * strips (direct path). */
       {"winograd 3x3 p1 8x8 16->16 relu",        1, 8,  8,  16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, INFINITY},
       {"winograd 3x3 p1 odd 13x11 24->40",       1, 13, 11, 24, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -INFINITY, INFINITY},
       {"winograd 3x3 p0 17x10 8->24 relu6",      1, 17, 10, 8,  24, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0, 6},
       {"winograd 3x3 pad 2,0,1,2 9x14 32->8",    1, 9,  14, 32, 8,  3, 3, 1, 1, 2, 0, 1, 2, 1, 1, 1, 1, -1, 1},
       {"winograd 3x3 p1 batch 2 10x9 16->32",    2, 10, 9,  16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -INFINITY, INFINITY},
       {"winograd 3x3 p1 7x7 128->128",           1, 7,  7, 128, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, INFINITY},
-      {"3x3 p1 8x8 256->136 (past winograd)",    1, 8,  8, 256, 136, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, INFINITY},
+      {"winograd strips 10x10 256->136",         1, 10, 10, 256, 136, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, INFINITY},
+      {"3x3 8x8 256->136 (strips, 16 tiles: direct)", 1, 8, 8, 256, 136, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, INFINITY},
   };
   for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) test_conv(&convs[i]);
 

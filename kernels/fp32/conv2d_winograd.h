@@ -16,11 +16,12 @@
 #if !ES_NEON && (defined(__x86_64__) || defined(__i386__))
 #define ES_FP32_HAS_WINOGRAD 1
 
-/* Floats of the path's stack buffers (transformed weights, one block's transformed inputs
- * and products): src/toolchain/build/fp32Blocking.ts passes a quarter of the target's stack;
- * the default is its choice for an 8 MiB stack. */
-#ifndef ES_FP32_WINOGRAD
-#define ES_FP32_WINOGRAD 524288
+/* Floats of stack scratch of conv2d.c's x86 paths (here: transformed weights, one block's
+ * transformed inputs and products; in conv2d.c: a padded copy of the input):
+ * src/toolchain/build/fp32Blocking.ts passes a quarter of the target's stack; the default is
+ * its choice for an 8 MiB stack. */
+#ifndef ES_FP32_SCRATCH
+#define ES_FP32_SCRATCH 524288
 #endif
 
 enum {
@@ -39,16 +40,16 @@ ES_INLINE int64_t winograd_floats(int32_t ic, int32_t width) {
 }
 
 /* The widest strip of output channels (a multiple of 16, or 8) whose buffers fit in
- * ES_FP32_WINOGRAD floats, at most oc; 0 when not even 8 fit. */
+ * ES_FP32_SCRATCH floats, at most oc; 0 when not even 8 fit. */
 static int32_t winograd_strip_width(int32_t ic, int32_t oc) {
   int32_t width = oc;
-  while (width > 16 && winograd_floats(ic, width) > ES_FP32_WINOGRAD) width = (width - 1) / 16 * 16;
-  if (winograd_floats(ic, width) > ES_FP32_WINOGRAD) width = 8;
-  return winograd_floats(ic, width) <= ES_FP32_WINOGRAD ? width : 0;
+  while (width > 16 && winograd_floats(ic, width) > ES_FP32_SCRATCH) width = (width - 1) / 16 * 16;
+  if (winograd_floats(ic, width) > ES_FP32_SCRATCH) width = 8;
+  return winograd_floats(ic, width) <= ES_FP32_SCRATCH ? width : 0;
 }
 
 /* Whether the path takes this convolution: 3x3, stride and dilation 1, one group, channels in
- * whole vectors, a strip of at least 8 output channels within ES_FP32_WINOGRAD floats and a
+ * whole vectors, a strip of at least 8 output channels within ES_FP32_SCRATCH floats and a
  * map of at least 16 tiles of 2x2 (on smaller maps transforming the weights costs more than
  * the tiles save), or 24 when the output channels take several strips: each block of tiles
  * reads a strip's transformed weights again, and 16 tiles in blocks of 12 and 4 read them

@@ -167,12 +167,12 @@ fi
 # the CPU, src/toolchain/build/fp32Blocking.ts): short slices and a panel of one or two strips,
 # so that every convolution with more than 64 reduction values is cut into several slices;
 # Winograd buffers of 64 KiB, so that some of the Winograd cases take the direct path.
-host_blocks_flags=("${host_cflags[@]}" -Werror -DES_FP32_KC=64 -DES_FP32_PANEL=2048 -DES_FP32_WINOGRAD=16384)
+host_blocks_flags=("${host_cflags[@]}" -Werror -DES_FP32_KC=64 -DES_FP32_PANEL=2048 -DES_FP32_SCRATCH=16384)
 log=$work/host-blocks.log
 if objs=$(compile gcc "$work/host-blocks" host_blocks_flags "${kernel_sources[@]}" 2>"$log") &&
    gcc $objs "$work"/host-tests/*.o -lm -o "$work/test_kernels_blocks" 2>>"$log"; then
   "$work/test_kernels_blocks" >"$log" 2>&1
-  count_suite "kernels, host target flags with -DES_FP32_KC=64 -DES_FP32_PANEL=2048 -DES_FP32_WINOGRAD=16384" "$log" $?
+  count_suite "kernels, host target flags with -DES_FP32_KC=64 -DES_FP32_PANEL=2048 -DES_FP32_SCRATCH=16384" "$log" $?
 else
   fail "kernels, host target flags with other fp32 blocks: build failed" "$log"
 fi

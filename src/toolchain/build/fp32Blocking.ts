@@ -10,9 +10,10 @@
  *   L2 (each pixel block's patch rows are gathered once for all of them).
  * - Both shrink until the kernel's stack buffers (panel, MR patch rows, the slice's piece
  *   list) take at most a third of the target's stack: bare-metal targets have 64 KiB.
- * - WINOGRAD, the floats of the x86 Winograd path's stack buffers (kernels/fp32/
- *   conv2d_winograd.h: transformed weights, one block's inputs and products): a quarter of
- *   the stack; a 3x3 convolution whose buffers would not fit takes the direct path.
+ * - SCRATCH, the floats of stack scratch of conv2d.c's x86 paths: the Winograd path's
+ *   transformed weights, inputs and products (conv2d_winograd.h), or a zero-padded copy of
+ *   an input with few channels: a quarter of the stack; a convolution whose scratch would not
+ *   fit takes the direct path.
  */
 
 /** What the chooser needs to know about a CPU. */
@@ -30,8 +31,8 @@ export interface Fp32Blocks {
   kc: number;
   /** Floats of packed weights per pass. */
   panel: number;
-  /** Floats of the Winograd path's stack buffers (x86). */
-  winograd: number;
+  /** Floats of stack scratch for conv2d.c's x86 paths (Winograd, padded copies). */
+  scratch: number;
 }
 
 /**
@@ -61,12 +62,12 @@ export function chooseFp32Blocks(cpu: CpuCaches): Fp32Blocks {
   const byCache = Math.floor(cpu.l2Bytes / 8 / stripBytes(kc));
   const byStack = Math.floor((stackBudget - buffersBesidesPanel(kc)) / stripBytes(kc));
   const strips = Math.max(1, Math.min(byCache, byStack));
-  return { kc, panel: (strips * stripBytes(kc)) / FLOAT, winograd: Math.floor(cpu.stackBytes / 4 / FLOAT) };
+  return { kc, panel: (strips * stripBytes(kc)) / FLOAT, scratch: Math.floor(cpu.stackBytes / 4 / FLOAT) };
 }
 
 /** The compile flags that pass the blocks to the kernels. */
 export function fp32BlockFlags(blocks: Fp32Blocks): string[] {
-  return [`-DES_FP32_KC=${blocks.kc}`, `-DES_FP32_PANEL=${blocks.panel}`, `-DES_FP32_WINOGRAD=${blocks.winograd}`];
+  return [`-DES_FP32_KC=${blocks.kc}`, `-DES_FP32_PANEL=${blocks.panel}`, `-DES_FP32_SCRATCH=${blocks.scratch}`];
 }
 
 /** One line for build.log and the bench's header. */

@@ -13,11 +13,11 @@ const cpu = (vector: CpuCaches['vector'], l1d: number, l2: number, stack: number
 
 describe('chooseFp32Blocks', () => {
   it('AVX2 with 32 KiB L1d and 512 KiB L2 (the AMD EPYC of docs/benchmark.md): slices of 256, four 16-column strips per pass', () => {
-    expect(chooseFp32Blocks(cpu('avx2', 32 * KIB, 512 * KIB, 8 * MIB))).toEqual({ kc: 256, panel: 16384, winograd: 524288 });
+    expect(chooseFp32Blocks(cpu('avx2', 32 * KIB, 512 * KIB, 8 * MIB))).toEqual({ kc: 256, panel: 16384, scratch: 524288 });
   });
 
   it('AVX-512 with 32 KiB L1d and 1 MiB L2: a 32-column strip of 256 would fill L1d, so slices of 128, and eight strips per pass', () => {
-    expect(chooseFp32Blocks(cpu('avx512', 32 * KIB, 1 * MIB, 8 * MIB))).toEqual({ kc: 128, panel: 8 * 128 * 32, winograd: 524288 });
+    expect(chooseFp32Blocks(cpu('avx512', 32 * KIB, 1 * MIB, 8 * MIB))).toEqual({ kc: 128, panel: 8 * 128 * 32, scratch: 524288 });
   });
 
   it('a larger L1d takes longer slices: AVX2 with 64 KiB L1d', () => {
@@ -25,36 +25,36 @@ describe('chooseFp32Blocks', () => {
   });
 
   it('Cortex-A53 bare metal (rpi3, 64 KiB stack): the stack, not the caches, keeps slices at 128 and the panel at 16 KiB', () => {
-    expect(chooseFp32Blocks(cpu('neon', 32 * KIB, 512 * KIB, 64 * KIB))).toEqual({ kc: 128, panel: 4096, winograd: 4096 });
+    expect(chooseFp32Blocks(cpu('neon', 32 * KIB, 512 * KIB, 64 * KIB))).toEqual({ kc: 128, panel: 4096, scratch: 4096 });
   });
 
   it('the same core under Linux (8 MiB stack) takes what its caches allow', () => {
-    expect(chooseFp32Blocks(cpu('neon', 32 * KIB, 512 * KIB, 8 * MIB))).toEqual({ kc: 256, panel: 16384, winograd: 524288 });
+    expect(chooseFp32Blocks(cpu('neon', 32 * KIB, 512 * KIB, 8 * MIB))).toEqual({ kc: 256, panel: 16384, scratch: 524288 });
   });
 
   it('a tiny stack still gets one strip of the smallest slice', () => {
     const blocks = chooseFp32Blocks(cpu('neon', 32 * KIB, 512 * KIB, 8 * KIB));
-    expect(blocks).toEqual({ kc: 64, panel: 64 * 16, winograd: 512 });
+    expect(blocks).toEqual({ kc: 64, panel: 64 * 16, scratch: 512 });
   });
 
-  it('always satisfies conv2d.c: kc a multiple of 8, the panel whole strips of the tile, within a third of the stack where that is possible; the Winograd buffers within a quarter', () => {
+  it('always satisfies conv2d.c: kc a multiple of 8, the panel whole strips of the tile, within a third of the stack where that is possible; the x86 scratch within a quarter', () => {
     for (const vector of ['neon', 'sse', 'avx2', 'avx512'] as const)
       for (const l1d of [16, 32, 48, 64, 128].map(k => k * KIB))
         for (const l2 of [256 * KIB, 512 * KIB, 1280 * KIB, 2 * MIB])
           for (const stack of [64 * KIB, 128 * KIB, 8 * MIB]) {
-            const { kc, panel, winograd } = chooseFp32Blocks(cpu(vector, l1d, l2, stack));
+            const { kc, panel, scratch } = chooseFp32Blocks(cpu(vector, l1d, l2, stack));
             const columns = fp32Tile(vector).columns;
             expect(kc % 8).toBe(0);
             expect(panel % (kc * columns)).toBe(0);
             expect(panel).toBeGreaterThanOrEqual(kc * columns);
             expect(kc * columns * 4).toBeLessThanOrEqual(Math.max(l1d / 2, 64 * columns * 4));
             expect(panel * 4).toBeLessThanOrEqual(stack / 3);
-            expect(winograd * 4).toBeLessThanOrEqual(stack / 4);
+            expect(scratch * 4).toBeLessThanOrEqual(stack / 4);
           }
   });
 
   it('passes the blocks as the defines conv2d.c reads', () => {
-    expect(fp32BlockFlags({ kc: 128, panel: 4096, winograd: 4096 })).toEqual(['-DES_FP32_KC=128', '-DES_FP32_PANEL=4096', '-DES_FP32_WINOGRAD=4096']);
+    expect(fp32BlockFlags({ kc: 128, panel: 4096, scratch: 4096 })).toEqual(['-DES_FP32_KC=128', '-DES_FP32_PANEL=4096', '-DES_FP32_SCRATCH=4096']);
   });
 });
 

@@ -4,6 +4,26 @@
 
 #include "internal.h"
 
+/* The larger of m and v per lane, v where it is NaN: `v > m || v != v`, as in the scalar loop. */
+ES_INLINE es_v8 max_nan(es_v8 m, es_v8 v) {
+  const es_v8i take = (v > m) | (v != v);
+  return (es_v8)((take & (es_v8i)v) | (~take & (es_v8i)m));
+}
+
+/* Channels [c0, c0 + 8 * NV) of one output pixel over the window's taps inside the input,
+ * the maxima in registers. */
+#define ES_POOL_VECTORS(NV)                                                                  \
+  do {                                                                                       \
+    es_v8 m[NV];                                                                             \
+    for (int v = 0; v < NV; v++) m[v] = es_v8_splat(-INFINITY);                              \
+    for (int32_t ky = ky0; ky < ky1; ky++)                                                   \
+      for (int32_t kx = kx0; kx < kx1; kx++) {                                               \
+        const float *ip = in_n + ((size_t)(y0 + ky * dilation_h) * is.w + x0 + kx * dilation_w) * C + c0; \
+        for (int v = 0; v < NV; v++) m[v] = max_nan(m[v], es_v8_load(ip + 8 * v));          \
+      }                                                                                      \
+    for (int v = 0; v < NV; v++) es_v8_store(o + c0 + 8 * v, &m[v]);                        \
+  } while (0)
+
 void es_max_pool2d_f32(const float *in, es_shape4 is, float *out, es_shape4 os, int32_t kh,
                        int32_t kw, int32_t stride_h, int32_t stride_w, int32_t pad_top,
                        int32_t pad_left, int32_t pad_bottom, int32_t pad_right,
@@ -19,19 +39,25 @@ void es_max_pool2d_f32(const float *in, es_shape4 is, float *out, es_shape4 os, 
     for (int32_t y = 0; y < os.h; y++)
       for (int32_t x = 0; x < os.w; x++) {
         float *o = out + (((size_t)n * os.h + y) * os.w + x) * C;
-        for (int32_t c = 0; c < C; c++) o[c] = -INFINITY;
-        for (int32_t ky = 0; ky < kh; ky++) {
-          const int32_t iy = y * stride_h - pad_top + ky * dilation_h;
-          if (iy < 0 || iy >= is.h) continue;
-          for (int32_t kx = 0; kx < kw; kx++) {
-            const int32_t ix = x * stride_w - pad_left + kx * dilation_w;
-            if (ix < 0 || ix >= is.w) continue;
-            const float *ip = in_n + ((size_t)iy * is.w + ix) * C;
-            for (int32_t c = 0; c < C; c++) {
-              const float v = ip[c];
-              o[c] = (v > o[c] || v != v) ? v : o[c];
+        /* The taps inside the input, then channels in vectors with the maxima in registers:
+         * element by element through `o` (which may alias the input as far as the compiler
+         * knows) ShuffleNet's 3x3 pool of 112x112x24 took 226 us, 104 like this. */
+        const int32_t y0 = y * stride_h - pad_top, x0 = x * stride_w - pad_left;
+        const int32_t ky0 = y0 < 0 ? (-y0 + dilation_h - 1) / dilation_h : 0;
+        const int32_t kx0 = x0 < 0 ? (-x0 + dilation_w - 1) / dilation_w : 0;
+        const int32_t ky1 = y0 >= is.h ? 0 : ES_MIN(kh, (is.h - 1 - y0) / dilation_h + 1);
+        const int32_t kx1 = x0 >= is.w ? 0 : ES_MIN(kw, (is.w - 1 - x0) / dilation_w + 1);
+        int32_t c0 = 0;
+        for (; c0 + 32 <= C; c0 += 32) ES_POOL_VECTORS(4);
+        for (; c0 + 8 <= C; c0 += 8) ES_POOL_VECTORS(1);
+        for (int32_t c = c0; c < C; c++) {
+          float m = -INFINITY;
+          for (int32_t ky = ky0; ky < ky1; ky++)
+            for (int32_t kx = kx0; kx < kx1; kx++) {
+              const float v = in_n[((size_t)(y0 + ky * dilation_h) * is.w + x0 + kx * dilation_w) * C + c];
+              m = (v > m || v != v) ? v : m;
             }
-          }
+          o[c] = m;
         }
         es_clamp_span(o, o, (size_t)C, act_min, act_max);
       }

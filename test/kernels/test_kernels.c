@@ -762,6 +762,8 @@ int main(void) {
   test_max_pool(&dilated);
   static const pool_case wide = {"3x3 s2 p1 19 channels", 1, 11, 12, 19, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 1, 0};
   test_max_pool(&wide); /* 8-channel vectors and a remainder */
+  static const pool_case wider = {"3x3 s2 p1 43 channels", 1, 9, 10, 43, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 1, 0};
+  test_max_pool(&wider); /* 4 vectors at once, one more, a remainder */
   /* Vectors of channels (4 with NEON, 8 elsewhere) summed in registers, a scalar remainder,
    * and the fused clamp in each; then a global pool of 64 channels (KWS's). */
   test_avg_pool(&wide, 0.0f, 0.25f);

@@ -16,10 +16,13 @@ void es_group_norm_f32(const float *in, const float *gamma, const float *beta, f
     const float *x = in + (size_t)n * channels * spatial;
     float *y = out + (size_t)n * channels * spatial;
     for (int32_t g = 0; g < groups; g++) {
+      /* Summed relative to the group's first element, as in layer_norm.c: groups of 6272
+       * values near 50 were 1.4e-5 of the largest output off (the sum's rounding), 1.2e-6 so. */
+      const float shift = x[(size_t)g * per * c_stride];
       float sum = 0.0f;
       for (int32_t c = g * per; c < (g + 1) * per; c++)
-        for (int32_t s = 0; s < spatial; s++) sum += x[c * c_stride + s * s_stride];
-      const float mean = sum / count;
+        for (int32_t s = 0; s < spatial; s++) sum += x[c * c_stride + s * s_stride] - shift;
+      const float mean = shift + sum / count;
       float squares = 0.0f;
       for (int32_t c = g * per; c < (g + 1) * per; c++)
         for (int32_t s = 0; s < spatial; s++) {

@@ -70,16 +70,19 @@ static size_t gn_param(size_t i, const void *p) {
   return c->last ? i % c->channels : (i / c->spatial) % c->channels;
 }
 
-static void test_group_norm(int batch, int channels, int spatial, int groups, int last, int affine, int in_place) {
+static void test_group_norm(int batch, int channels, int spatial, int groups, int last, int affine, int in_place,
+                            float offset) {
   const size_t n = (size_t)batch * channels * spatial;
   float *in = t_random(n, -3, 3), *out = in_place ? in : t_buffer(n);
+  for (size_t i = 0; i < n; i++) in[i] += offset;
   float *gamma = affine ? t_random(channels, 0.5f, 1.5f) : NULL, *beta = affine ? t_random(channels, -1, 1) : NULL;
   const gn_ctx ctx = {channels, spatial, groups, last};
   double *ref = ref_norm(in, gamma, beta, n, (size_t)batch * groups, gn_at, gn_param, &ctx, 1e-5);
   es_group_norm_f32(in, gamma, beta, out, batch, channels, spatial, groups, last, 1e-5f);
   char name[112];
-  snprintf(name, sizeof name, "group_norm n=%d c=%d s=%d groups=%d %s%s%s", batch, channels, spatial, groups,
-           last ? "channels last" : "channels first", affine ? " affine" : "", in_place ? " in place" : "");
+  snprintf(name, sizeof name, "group_norm n=%d c=%d s=%d groups=%d %s%s%s offset=%g", batch, channels, spatial,
+           groups, last ? "channels last" : "channels first", affine ? " affine" : "", in_place ? " in place" : "",
+           offset);
   t_check(name, out, ref, n, 2e-5);
   if (!in_place) t_free(out);
   t_free(in), free(ref);
@@ -140,10 +143,11 @@ void test_norms(void) {
   test_layer_norm(3, 7, 0, 1, 0);
   test_layer_norm(2, 300, 1, 1, 100);
   test_layer_norm(5, 1, 1, 0, 0);
-  test_group_norm(2, 8, 30, 4, 0, 1, 0);
-  test_group_norm(1, 8, 30, 4, 1, 1, 0);
-  test_group_norm(1, 6, 49, 6, 1, 0, 1); /* instance norm */
-  test_group_norm(3, 5, 7, 1, 0, 1, 1);
+  test_group_norm(2, 8, 30, 4, 0, 1, 0, 0);
+  test_group_norm(1, 8, 30, 4, 1, 1, 0, 0);
+  test_group_norm(1, 6, 49, 6, 1, 0, 1, 0); /* instance norm */
+  test_group_norm(3, 5, 7, 1, 0, 1, 1, 0);
+  test_group_norm(1, 32, 784, 4, 1, 1, 0, 50); /* groups of 6272 values near 50 */
   /* slice [1:4:2, ::-1, 2] of [5][6][3] */
   test_strided_copy("slice with steps 2, -1", 2, (const int32_t[]){2, 6}, (const int32_t[]){36, -3}, 18 + 15 + 2, 90);
   /* expand [3][1][4] to [2][3][5][4] */

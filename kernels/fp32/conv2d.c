@@ -141,30 +141,6 @@ static void gather(const conv_args *a, const float *in, int32_t group, int32_t m
   }
 }
 
-#if !ES_NEON
-/* Transposes the 8 x 8 block r in registers: three rounds of two-input shuffles (unpack,
- * pairs, 128-bit halves on AVX). */
-ES_INLINE void transpose8(es_v8 r[8]) {
-  const es_v8i lo = {0, 8, 1, 9, 4, 12, 5, 13}, hi = {2, 10, 3, 11, 6, 14, 7, 15};
-  const es_v8i pairs_lo = {0, 1, 8, 9, 4, 5, 12, 13}, pairs_hi = {2, 3, 10, 11, 6, 7, 14, 15};
-  const es_v8i halves_lo = {0, 1, 2, 3, 8, 9, 10, 11}, halves_hi = {4, 5, 6, 7, 12, 13, 14, 15};
-  es_v8 t[8], u[8];
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = __builtin_shuffle(r[i], r[i + 1], lo);
-    t[i + 1] = __builtin_shuffle(r[i], r[i + 1], hi);
-  }
-  for (int i = 0; i < 8; i += 4)
-    for (int h = 0; h < 2; h++) {
-      u[i + 2 * h] = __builtin_shuffle(t[i + h], t[i + h + 2], pairs_lo);
-      u[i + 2 * h + 1] = __builtin_shuffle(t[i + h], t[i + h + 2], pairs_hi);
-    }
-  for (int i = 0; i < 4; i++) {
-    r[i] = __builtin_shuffle(u[i], u[i + 4], halves_lo);
-    r[i + 4] = __builtin_shuffle(u[i], u[i + 4], halves_hi);
-  }
-}
-#endif
-
 #include "conv2d_winograd.h"
 
 /* Weights of output channels [o, o + width) of the slice, transposed: panel[kk][j]. */
@@ -180,7 +156,7 @@ static void pack(const conv_args *a, int32_t o, int32_t width, int32_t k0, int32
       es_v8 r[8];
       for (int i = 0; i < 8; i++) r[i] = es_v8_load(src + (size_t)i * a->k + kk);
       for (int i = 0; i < 8; i++) __builtin_prefetch(src + (size_t)i * a->k + kk + KC);
-      transpose8(r);
+      es_v8_transpose8(r);
       for (int i = 0; i < 8; i++) es_v8_store(panel + (size_t)(kk + i) * width + j0, &r[i]);
     }
     for (; kk < kc; kk++)

@@ -74,7 +74,7 @@ static void winograd_weights(const float *w, int32_t ic, int32_t oc, float *u) {
       for (int t = 0; t < 9; t++) {
         es_v8 r[8];
         for (int i = 0; i < 8; i++) r[i] = es_v8_load(w + (size_t)(o0 + i) * k + t * ic + c0);
-        transpose8(r);
+        es_v8_transpose8(r);
         for (int i = 0; i < 8; i++) g[t][i] = r[i];
       }
       const es_v8 half = es_v8_splat(0.5f);

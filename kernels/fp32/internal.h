@@ -54,6 +54,28 @@ ES_INLINE void es_v8_store(float *p, const es_v8 *v) { memcpy(p, v, sizeof *v); 
 
 ES_INLINE es_v8 es_v8_splat(float x) { return (es_v8){x, x, x, x, x, x, x, x}; }
 
+/* Transposes the 8 x 8 block r in registers: three rounds of two-input shuffles (unpack,
+ * pairs, 128-bit halves on AVX). Used by the conv2d weight packing and by transpose.c. */
+ES_INLINE void es_v8_transpose8(es_v8 r[8]) {
+  const es_v8i lo = {0, 8, 1, 9, 4, 12, 5, 13}, hi = {2, 10, 3, 11, 6, 14, 7, 15};
+  const es_v8i pairs_lo = {0, 1, 8, 9, 4, 5, 12, 13}, pairs_hi = {2, 3, 10, 11, 6, 7, 14, 15};
+  const es_v8i halves_lo = {0, 1, 2, 3, 8, 9, 10, 11}, halves_hi = {4, 5, 6, 7, 12, 13, 14, 15};
+  es_v8 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shuffle(r[i], r[i + 1], lo);
+    t[i + 1] = __builtin_shuffle(r[i], r[i + 1], hi);
+  }
+  for (int i = 0; i < 8; i += 4)
+    for (int h = 0; h < 2; h++) {
+      u[i + 2 * h] = __builtin_shuffle(t[i + h], t[i + h + 2], pairs_lo);
+      u[i + 2 * h + 1] = __builtin_shuffle(t[i + h], t[i + h + 2], pairs_hi);
+    }
+  for (int i = 0; i < 4; i++) {
+    r[i] = __builtin_shuffle(u[i], u[i + 4], halves_lo);
+    r[i + 4] = __builtin_shuffle(u[i], u[i + 4], halves_hi);
+  }
+}
+
 #define ES_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define ES_MAX(a, b) ((a) > (b) ? (a) : (b))
 

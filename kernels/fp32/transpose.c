@@ -1,7 +1,8 @@
 /* es_transpose_f32: out.shape[k] = in_shape[perm[k]], rank <= 6. Output axes that stay
- * neighbours in the input are merged first; a batch of 2-D transposes (NCHW <-> NHWC) takes
- * two plain loops. Otherwise walks the output in order; when the last axis stays last, whole
- * rows are copied. */
+ * neighbours in the input are merged first. When the last output axis is also the input's
+ * innermost, whole rows are copied; otherwise every movement is a batch of 2-D transposes
+ * between the last output axis and the one the input holds innermost (NCHW <-> NHWC, a
+ * channel shuffle), done in register blocks. */
 #include <string.h>
 
 #include "internal.h"
@@ -47,88 +48,106 @@ ES_INLINE void interleave3(const float *a, const float *b, const float *c, size_
     out[3 * s + 2] = c[s];
   }
 }
-#endif
 
-/* out[b][s][r] = in[b][r][s]. */
-static void transpose_batched(const float *in, size_t batch, size_t rows, size_t cols, float *out) {
-  for (size_t b = 0; b < batch; b++, in += rows * cols, out += rows * cols) {
-#if !ES_NEON
-    if (rows == 2) {
-      interleave2(in, in + cols, cols, out);
-      continue;
-    }
-    if (rows == 3) {
-      interleave3(in, in + cols, in + 2 * cols, cols, out);
-      continue;
-    }
-#endif
-    for (size_t s = 0; s < cols; s++)
-      for (size_t r = 0; r < rows; r++) out[s * rows + r] = in[r * cols + s];
-  }
+enum { BLOCK = 8 };
+
+/* The BLOCK x BLOCK block at in (rows in_ld apart) to out (rows out_ld apart), transposed. */
+ES_INLINE void block_transpose(const float *in, size_t in_ld, float *out, size_t out_ld) {
+  es_v8 r[8];
+  for (int i = 0; i < 8; i++) r[i] = es_v8_load(in + (size_t)i * in_ld);
+  es_v8_transpose8(r);
+  for (int i = 0; i < 8; i++) es_v8_store(out + (size_t)i * out_ld, &r[i]);
 }
+#else
+enum { BLOCK = 4 };
 
-/* When perm, with neighbouring axes merged, is a batch of 2-D transposes: does it and
- * returns 1. Walking the output axis by axis cost about 50 cycles per 3-channel pixel of an
- * NCHW input. */
-static int transpose_as_batched(const float *in, const int32_t *in_shape, const int32_t *perm,
-                                int32_t rank, float *out) {
-  int32_t first[6], last[6], groups = 0; /* output axis groups: input axes first..last */
-  for (int32_t k = 0; k < rank; k++) {
-    if (groups > 0 && perm[k] == last[groups - 1] + 1) {
-      last[groups - 1] = perm[k];
-    } else {
-      first[groups] = last[groups] = perm[k];
-      groups++;
-    }
+ES_INLINE void block_transpose(const float *in, size_t in_ld, float *out, size_t out_ld) {
+  const float32x4_t r0 = vld1q_f32(in), r1 = vld1q_f32(in + in_ld), r2 = vld1q_f32(in + 2 * in_ld),
+                    r3 = vld1q_f32(in + 3 * in_ld);
+  /* pairs of rows interleaved, then 64-bit halves: column c of the block in out row c */
+  const float64x2_t t0 = vreinterpretq_f64_f32(vtrn1q_f32(r0, r1)), t1 = vreinterpretq_f64_f32(vtrn2q_f32(r0, r1));
+  const float64x2_t t2 = vreinterpretq_f64_f32(vtrn1q_f32(r2, r3)), t3 = vreinterpretq_f64_f32(vtrn2q_f32(r2, r3));
+  vst1q_f32(out, vreinterpretq_f32_f64(vtrn1q_f64(t0, t2)));
+  vst1q_f32(out + out_ld, vreinterpretq_f32_f64(vtrn1q_f64(t1, t3)));
+  vst1q_f32(out + 2 * out_ld, vreinterpretq_f32_f64(vtrn2q_f64(t0, t2)));
+  vst1q_f32(out + 3 * out_ld, vreinterpretq_f32_f64(vtrn2q_f64(t1, t3)));
+}
+#endif
+
+/* out[j * out_ld + i] = in[i * in_ld + j] for i < rows, j < cols: whole blocks in registers,
+ * the edges element by element. Element by element throughout, ShuffleNetV2's channel
+ * shuffles and NCHW -> NHWC conversions took 14 % of its time on the host. */
+static void transpose_2d(const float *in, size_t rows, size_t cols, size_t in_ld, float *out, size_t out_ld) {
+#if !ES_NEON
+  if (out_ld == rows && rows == 2) {
+    interleave2(in, in + in_ld, cols, out);
+    return;
   }
-  size_t size[6];
-  for (int32_t g = 0; g < groups; g++) {
-    size[g] = 1;
-    for (int32_t i = first[g]; i <= last[g]; i++) size[g] *= (size_t)in_shape[i];
+  if (out_ld == rows && rows == 3) {
+    interleave3(in, in + in_ld, in + 2 * in_ld, cols, out);
+    return;
   }
-  /* [rows][cols] -> [cols][rows], or the same under a leading batch axis. */
-  if (groups == 2 && first[0] > first[1]) {
-    transpose_batched(in, 1, size[1], size[0], out);
-    return 1;
+#endif
+  const size_t rows_b = rows / BLOCK * BLOCK, cols_b = cols / BLOCK * BLOCK;
+  for (size_t i = 0; i < rows_b; i += BLOCK) {
+    for (size_t j = 0; j < cols_b; j += BLOCK) block_transpose(in + i * in_ld + j, in_ld, out + j * out_ld + i, out_ld);
+    for (size_t j = cols_b; j < cols; j++)
+      for (size_t r = i; r < i + BLOCK; r++) out[j * out_ld + r] = in[r * in_ld + j];
   }
-  if (groups == 3 && first[0] == 0 && first[1] > first[2]) {
-    transpose_batched(in, size[0], size[2], size[1], out);
-    return 1;
-  }
-  return 0;
+  for (size_t i = rows_b; i < rows; i++)
+    for (size_t j = 0; j < cols; j++) out[j * out_ld + i] = in[i * in_ld + j];
 }
 
 void es_transpose_f32(const float *in, const int32_t *in_shape, const int32_t *perm, int32_t rank,
                       float *out) {
   if (rank <= 0 || rank > 6) return;
-  if (transpose_as_batched(in, in_shape, perm, rank, out)) return;
   size_t in_stride[6], total = 1;
-  int32_t out_shape[6];
   for (int32_t k = rank - 1; k >= 0; k--) {
     in_stride[k] = total;
     total *= (size_t)in_shape[k];
   }
   if (total == 0) return;
-  size_t stride[6]; /* input stride of each output axis */
+  /* Output axes merged where neighbours in the input: size and input stride of each. */
+  size_t size[6], stride[6];
+  int32_t axes = 0, prev = -2;
   for (int32_t k = 0; k < rank; k++) {
-    out_shape[k] = in_shape[perm[k]];
-    stride[k] = in_stride[perm[k]];
-  }
-  const int32_t last = rank - 1;
-  const size_t row = (size_t)out_shape[last];
-  const int contiguous_rows = stride[last] == 1;
-  int32_t index[6] = {0};
-  size_t src = 0;
-  for (size_t done = 0; done < total; done += row) {
-    if (contiguous_rows) {
-      memcpy(out + done, in + src, row * sizeof(float));
+    if (in_shape[perm[k]] == 1) continue; /* moves nothing */
+    if (axes > 0 && perm[k] == prev + 1) {
+      size[axes - 1] *= (size_t)in_shape[perm[k]];
+      stride[axes - 1] = in_stride[perm[k]];
     } else {
-      for (size_t j = 0; j < row; j++) out[done + j] = in[src + j * stride[last]];
+      size[axes] = (size_t)in_shape[perm[k]];
+      stride[axes] = in_stride[perm[k]];
+      axes++;
     }
-    for (int32_t k = last - 1; k >= 0; k--) { /* odometer over all axes but the last */
+    prev = perm[k];
+  }
+  if (axes == 0) { /* every axis of size 1 */
+    out[0] = in[0];
+    return;
+  }
+  size_t out_stride[6];
+  out_stride[axes - 1] = 1;
+  for (int32_t k = axes - 2; k >= 0; k--) out_stride[k] = out_stride[k + 1] * size[k + 1];
+  const int32_t last = axes - 1;
+  /* The axis the input holds innermost, unless it stays last: a batch of 2-D transposes. */
+  int32_t inner = -1;
+  for (int32_t k = 0; k < last; k++)
+    if (stride[k] == 1) inner = k;
+  const size_t row = size[last], step = inner < 0 ? row : row * size[inner];
+  int32_t index[6] = {0};
+  size_t src = 0, dst = 0;
+  for (size_t done = 0; done < total; done += step) {
+    if (inner < 0) memcpy(out + dst, in + src, row * sizeof(float));
+    else transpose_2d(in + src, row, size[inner], stride[last], out + dst, out_stride[inner]);
+    int32_t k = last - 1; /* odometer over the axes besides the last and the inner one */
+    for (; k >= 0; k--) {
+      if (k == inner) continue;
       src += stride[k];
-      if (++index[k] < out_shape[k]) break;
-      src -= stride[k] * (size_t)out_shape[k];
+      dst += out_stride[k];
+      if (++index[k] < (int32_t)size[k]) break;
+      src -= stride[k] * size[k];
+      dst -= out_stride[k] * size[k];
       index[k] = 0;
     }
   }

@@ -809,6 +809,15 @@ int main(void) {
   test_transpose("channel shuffle, 2 groups of 21", 3, shuffle2, groups_last);
   const int32_t rgb16[3] = {3, 4, 4}, p_rgb16[3] = {1, 2, 0};
   test_transpose("3 x 16 -> 16 x 3", 3, rgb16, p_rgb16);
+  /* Register blocks (8 x 8 on x86, 4 x 4 with NEON) with rows and columns left over:
+   * NCHW -> NHWC with 21 channels; ShuffleNetV2's shuffle as the layout pass leaves it
+   * ([pixels][2][channels] -> [channels][2][pixels], a batch of strided 2-D transposes);
+   * axes of size 1 between the moved ones. */
+  const int32_t c21[4] = {2, 21, 5, 7}, shuffle_nchw[3] = {37, 2, 19}, reversed[3] = {2, 1, 0};
+  test_transpose("nchw->nhwc, 21 channels, 35 pixels", 4, c21, nchw_to_nhwc);
+  test_transpose("[37][2][19] -> [19][2][37]", 3, shuffle_nchw, reversed);
+  const int32_t ones[5] = {9, 1, 12, 1, 3}, p_ones[5] = {4, 3, 2, 1, 0};
+  test_transpose("size-1 axes, reversed", 5, ones, p_ones);
 
   const int32_t pads4[8] = {0, 1, 2, 0, 1, 3, 2, 2};
   test_pad("rank 4", 4, s4, pads4);

@@ -235,14 +235,18 @@ fi
 int8_sources=("$kernels"/int8/*.c)
 # suites whose entry points test_int8.c's main calls
 int8_suite_sources=("$here/test_windows_int8.c" "$here/test_indices_int8.c")
-# Under the sanitizers: the portable C path, and the AVX2 path (kernels/int8/panel_avx2.h) where
-# the CPU has AVX2.
+# Under the sanitizers: the portable C path, the AVX2 path (kernels/int8/panel_avx2.h) where
+# the CPU has AVX2, and the AVX-512 VNNI path (panel_vnni.h, the masked channel tails) where
+# it has that.
 int8_sanitize_variants=(portable)
 grep -qw avx2 /proc/cpuinfo 2>/dev/null && int8_sanitize_variants+=(avx2)
+grep -qw avx512_vnni /proc/cpuinfo 2>/dev/null && grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo &&
+  int8_sanitize_variants+=(vnni)
 for variant in "${int8_sanitize_variants[@]}"; do
   log=$work/int8-host-sanitizers-$variant.log
   int8_sanitize_flags=("${sanitize_flags[@]}")
   [ "$variant" = avx2 ] && int8_sanitize_flags+=(-mavx2 -mfma)
+  [ "$variant" = vnni ] && int8_sanitize_flags+=(-mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512vnni)
   if objs=$(compile gcc "$work/int8-host-sanitizers-$variant" int8_sanitize_flags "${int8_sources[@]}" "$here/test_int8.c" \
               "${int8_suite_sources[@]}" "$here/harness.c" 2>"$log") &&
      gcc -fsanitize=address,undefined $objs -lm -o "$work/test_int8_sanitizers_$variant" 2>>"$log"; then

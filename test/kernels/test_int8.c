@@ -295,6 +295,31 @@ static void test_pools(void) {
   free(x); free(got); free(want);
 }
 
+/* max_pool2d_s8 against a plain reference: channel counts that take the 32- and 8-code
+ * vectors and the element tail, dilation, and windows wholly in the padding (act_min). */
+static void test_max_pool_shapes(void) {
+  static const struct { int h, w, c, k, s, p, d, lo, hi; } cases[] = {
+      {7, 6, 43, 3, 1, 1, 1, -128, 127}, {5, 5, 24, 2, 1, 2, 1, -20, 127}, {9, 8, 11, 3, 2, 2, 2, -128, 60}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const int h = cases[i].h, w = cases[i].w, c = cases[i].c, k = cases[i].k, s = cases[i].s, p = cases[i].p, d = cases[i].d;
+    const int oh = (h + 2 * p - d * (k - 1) - 1) / s + 1, ow = (w + 2 * p - d * (k - 1) - 1) / s + 1;
+    int8_t *x = rand_s8((size_t)h * w * c, -128, 127), *got = malloc((size_t)oh * ow * c), *want = malloc((size_t)oh * ow * c);
+    for (int oy = 0; oy < oh; oy++) for (int ox = 0; ox < ow; ox++) for (int ch = 0; ch < c; ch++) {
+      int best = -129;
+      for (int ky = 0; ky < k; ky++) for (int kx = 0; kx < k; kx++) {
+        const int iy = oy * s - p + ky * d, ix = ox * s - p + kx * d;
+        if (iy >= 0 && iy < h && ix >= 0 && ix < w && x[((size_t)iy * w + ix) * c + ch] > best) best = x[((size_t)iy * w + ix) * c + ch];
+      }
+      want[((size_t)oy * ow + ox) * c + ch] = (int8_t)(best == -129 ? cases[i].lo : clampi(best, cases[i].lo, cases[i].hi));
+    }
+    es_max_pool2d_s8(x, (es_shape4){1, h, w, c}, got, (es_shape4){1, oh, ow, c}, k, k, s, s, p, p, d, d, cases[i].lo, cases[i].hi);
+    char name[96];
+    snprintf(name, sizeof name, "max_pool2d_s8 %dx%dx%d k%d s%d p%d d%d", h, w, c, k, s, p, d);
+    check_s8(name, got, want, (size_t)oh * ow * c);
+    free(x); free(got); free(want);
+  }
+}
+
 /* reduce_max_s8 / reduce_min_s8: codes compared as they are, every code in some column. */
 static void test_reduce_extremes_s8(void) {
   const int outer = 3, reduce = 86, inner = 5;
@@ -324,6 +349,40 @@ static void test_strided_copy_s8(void) {
     for (int c = 0; c < 16; c++) want[r * 16 + c] = x[(2 * r + 1) * 16 + (15 - c)];
   es_strided_copy_s8(x, got, 2, (const int32_t[]){8, 16}, (const int32_t[]){32, -1}, 16 + 15);
   check_s8("strided_copy_s8 rows 1::2, columns reversed", got, want, 128);
+
+  /* Transposes (the last axis strided, another contiguous: 8 x 8 blocks with rows and columns
+   * left over), some with a reversed or repeated (stride 0) axis besides: 300 seeded walks
+   * against a plain odometer. */
+  int failures = 0;
+  for (int t = 0; t < 300; t++) {
+    const int rank = rnd(2, 5);
+    int32_t shape[5], in_shape[5], strides[5], perm[5], in_stride[5];
+    size_t n_in = 1, n_out = 1;
+    for (int d = 0; d < rank; d++) in_shape[d] = rnd(1, d == rank - 1 ? 37 : 20), n_in *= (size_t)in_shape[d];
+    for (int d = rank - 1, s = 1; d >= 0; d--) in_stride[d] = s, s *= in_shape[d];
+    for (int d = 0; d < rank; d++) perm[d] = d;
+    for (int d = rank - 1; d > 0; d--) { const int j = rnd(0, d), p = perm[d]; perm[d] = perm[j], perm[j] = p; }
+    int32_t offset = 0;
+    for (int d = 0; d < rank; d++) {
+      shape[d] = in_shape[perm[d]], strides[d] = in_stride[perm[d]], n_out *= (size_t)shape[d];
+      const int kind = rnd(0, 7);
+      if (kind == 0 && strides[d] != 1) { offset += (shape[d] - 1) * strides[d]; strides[d] = -strides[d]; }
+      else if (kind == 1 && strides[d] != 1) strides[d] = 0;
+    }
+    int8_t *src = rand_s8(n_in, -128, 127), *dst = malloc(n_out), *ref = malloc(n_out);
+    int32_t index[5] = {0};
+    for (size_t k = 0; k < n_out; k++) {
+      ptrdiff_t at = offset;
+      for (int d = 0; d < rank; d++) at += (ptrdiff_t)index[d] * strides[d];
+      ref[k] = src[at];
+      for (int d = rank - 1; d >= 0 && ++index[d] == shape[d]; d--) index[d] = 0;
+    }
+    es_strided_copy_s8(src, dst, rank, shape, strides, offset);
+    if (memcmp(dst, ref, n_out) != 0) failures++;
+    free(src), free(dst), free(ref);
+  }
+  check_s8("strided_copy_s8 300 transposes (reversed and repeated axes among them)", (const int8_t[]){(int8_t)failures},
+           (const int8_t[]){0}, 1);
 }
 
 /* gather_s8: rows of every code, one index repeated. */
@@ -359,6 +418,25 @@ static void test_mean_concat_clamp_quantize(void) {
   }
   es_concat_s8((const int8_t *const[]){p0, p1}, (const int32_t[]){3, 5}, 2, cat, 2, 4, zps, mults, shifts, 4);
   check_s8("concat_s8 copy + requantized piece (scale ratio 1.5)", cat, cat_want, sizeof cat);
+  {
+    /* Pieces large enough to be requantized through a table (ShuffleNetV2's NHWC concats):
+     * every code of both requantized inputs appears. */
+    enum { PIXELS = 300, C0 = 24, C1 = 24, C2 = 5 };
+    int8_t *q0 = rand_s8(PIXELS * C0, -128, 127), *q1 = rand_s8(PIXELS * C1, -128, 127), *q2 = rand_s8(PIXELS * C2, -128, 127);
+    for (int v = 0; v < 256; v++) q0[v] = q1[PIXELS * C1 - 1 - v] = (int8_t)(v - 128);
+    int8_t *big = malloc(PIXELS * (C0 + C1 + C2)), *big_want = malloc(PIXELS * (C0 + C1 + C2));
+    const int32_t bzps[3] = {-128, 7, 0}, bmults[3] = {1892227183, 1389631006, 0}, bshifts[3] = {0, -1, 0};
+    for (int p = 0; p < PIXELS; p++) {
+      int8_t *row = big_want + p * (C0 + C1 + C2);
+      for (int j = 0; j < C0; j++) row[j] = (int8_t)clampi(-3 + ref_requant(q0[p * C0 + j] + 128, bmults[0], bshifts[0]), -128, 127);
+      for (int j = 0; j < C1; j++) row[C0 + j] = (int8_t)clampi(-3 + ref_requant(q1[p * C1 + j] - 7, bmults[1], bshifts[1]), -128, 127);
+      memcpy(row + C0 + C1, q2 + p * C2, C2);
+    }
+    es_concat_s8((const int8_t *const[]){q0, q1, q2}, (const int32_t[]){C0, C1, C2}, 3, big, PIXELS, 1, bzps, bmults,
+                 bshifts, -3);
+    check_s8("concat_s8 [300][24 + 24 + 5], two pieces requantized through tables", big, big_want, PIXELS * (C0 + C1 + C2));
+    free(q0), free(q1), free(q2), free(big), free(big_want);
+  }
 
   int8_t cl[256], cl_want[256], all[256];
   for (int i = 0; i < 256; i++) { all[i] = (int8_t)(i - 128); cl_want[i] = (int8_t)clampi(i - 128, -7, 90); }
@@ -714,6 +792,7 @@ int main(void) {
   sweep_conv();
   test_add();
   test_pools();
+  test_max_pool_shapes();
   test_mean_concat_clamp_quantize();
   test_reduce_extremes_s8();
   test_strided_copy_s8();

@@ -84,8 +84,16 @@ ES_INLINE void es_tile(const float *a, int32_t lda, const float *w, int32_t ldw,
 
 /* With AVX-512's 32 registers 8 x 32 ran at
  * 40-56 GMAC/s on this project's hosts; elsewhere 6 x 16 (12 accumulators) fits the 16
- * registers of AVX2 (30-34 GMAC/s). */
-#if defined(__AVX512F__)
+ * registers of AVX2 (30-34 GMAC/s). ES_FP32_SPLIT_512 (from the build, src/toolchain/build/
+ * fp32Blocking.ts): an AVX-512 CPU whose multiply-add units are 256 bits wide and split each
+ * 512-bit one in two (AMD Zen 4). There the 8 x 32 tile in 16-lane vectors ran 2-25 % slower
+ * than 6 x 16 in 8-lane ones on every GEMM of MobileNetV2 (12544 x 32 x 16: 37 against 49
+ * GMAC/s; a 12 x 16 tile 0-10 % slower, 8 x 16 10-20 %), but 9-20 % faster on the long
+ * reductions of conv2d.c's gathered patches (ResNet18's 3x3 512 -> 512 at 7x7: 48 against 44
+ * GMAC/s), so a file that includes this one with ES_TILE_LONG_REDUCTIONS defined (conv2d.c)
+ * keeps it. */
+#if defined(__AVX512F__) && (!defined(ES_FP32_SPLIT_512) || defined(ES_TILE_LONG_REDUCTIONS))
+#define ES_TILE_WIDE 1 /* pairs of 8-lane vectors run as 16-lane ones (es_tile below) */
 enum { ES_TILE_MR = 8, ES_TILE_VL = 8, ES_TILE_NV = 4 };
 #else
 enum { ES_TILE_MR = 6, ES_TILE_VL = 8, ES_TILE_NV = 2 };
@@ -151,7 +159,7 @@ enum { ES_TILE_MR = 6, ES_TILE_VL = 8, ES_TILE_NV = 2 };
   }
 
 ES_DEFINE_TILE(es_tile_v8, es_v8, 8, es_v8_load, es_v8_store, es_v8_splat, es_v8_bounds_apply)
-#if ES_VF_LANES == 16
+#ifdef ES_TILE_WIDE
 ES_DEFINE_TILE(es_tile_vf, es_vf, 16, es_vf_load, es_vf_store, es_vf_splat, es_vf_bounds_apply)
 #endif
 
@@ -183,7 +191,7 @@ ES_DEFINE_TILE(es_tile_vf, es_vf, 16, es_vf_load, es_vf_store, es_vf_splat, es_v
 
 ES_DEFINE_TILE_SEGMENTS(es_tile_segments_v8, es_v8, 8, es_v8_load, es_v8_store, es_v8_splat,
                         es_v8_bounds_apply)
-#if ES_VF_LANES == 16
+#ifdef ES_TILE_WIDE
 ES_DEFINE_TILE_SEGMENTS(es_tile_segments_vf, es_vf, 16, es_vf_load, es_vf_store, es_vf_splat,
                         es_vf_bounds_apply)
 #endif
@@ -192,7 +200,7 @@ ES_INLINE void es_tile_segments(const float *a, int32_t lda, int32_t n_seg, cons
                                 const int32_t *seg_len, const float *w, int32_t ldw,
                                 const float *bias, float *out, int32_t ldo, const int mr,
                                 const int nv, int accumulate, const es_kernel_bounds *bounds) {
-#if ES_VF_LANES == 16
+#ifdef ES_TILE_WIDE
   if (nv % 2 == 0)
     es_tile_segments_vf(a, lda, n_seg, seg_offset, seg_len, w, ldw, bias, out, ldo, mr, nv / 2,
                         accumulate, bounds);
@@ -210,7 +218,7 @@ ES_INLINE void es_tile_segments(const float *a, int32_t lda, int32_t n_seg, cons
 ES_INLINE void es_tile(const float *a, int32_t lda, const float *w, int32_t ldw,
                        const float *bias, float *out, int32_t ldo, int32_t k, const int mr,
                        const int nv, int accumulate, const es_kernel_bounds *bounds) {
-#if ES_VF_LANES == 16
+#ifdef ES_TILE_WIDE
   if (nv % 2 == 0)
     es_tile_vf(a, lda, w, ldw, bias, out, ldo, k, mr, nv / 2, accumulate, bounds);
   else

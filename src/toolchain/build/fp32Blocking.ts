@@ -14,6 +14,9 @@
  *   transformed weights, inputs and products (conv2d_winograd.h), or a zero-padded copy of
  *   an input with few channels: a quarter of the stack; a convolution whose scratch would not
  *   fit takes the direct path.
+ * - SPLIT_512, on an AVX-512 CPU whose multiply-add units are 256 bits wide (AMD Zen 4): the
+ *   GEMM and the Winograd products take AVX2's 6 x 16 tile (gemm_tile.h says what it
+ *   measured); conv2d.c's direct path keeps the 8 x 32 one, so KC and PANEL are sized for it.
  */
 
 /** What the chooser needs to know about a CPU. */
@@ -24,6 +27,8 @@ export interface CpuCaches {
   l2Bytes: number;
   /** The stack the model runs on. */
   stackBytes: number;
+  /** AVX-512 whose 512-bit multiply-adds run as two 256-bit halves (AMD Zen 4). */
+  splitsWideMultiplyAdd?: boolean;
 }
 
 export interface Fp32Blocks {
@@ -33,6 +38,8 @@ export interface Fp32Blocks {
   panel: number;
   /** Floats of stack scratch for conv2d.c's x86 paths (Winograd, padded copies). */
   scratch: number;
+  /** The GEMM's 6 x 16 tile on an AVX-512 CPU that splits 512-bit multiply-adds. */
+  split512: boolean;
 }
 
 /**
@@ -62,17 +69,21 @@ export function chooseFp32Blocks(cpu: CpuCaches): Fp32Blocks {
   const byCache = Math.floor(cpu.l2Bytes / 8 / stripBytes(kc));
   const byStack = Math.floor((stackBudget - buffersBesidesPanel(kc)) / stripBytes(kc));
   const strips = Math.max(1, Math.min(byCache, byStack));
-  return { kc, panel: (strips * stripBytes(kc)) / FLOAT, scratch: Math.floor(cpu.stackBytes / 4 / FLOAT) };
+  return {
+    kc, panel: (strips * stripBytes(kc)) / FLOAT, scratch: Math.floor(cpu.stackBytes / 4 / FLOAT),
+    split512: cpu.vector === 'avx512' && cpu.splitsWideMultiplyAdd === true
+  };
 }
 
 /** The compile flags that pass the blocks to the kernels. */
 export function fp32BlockFlags(blocks: Fp32Blocks): string[] {
-  return [`-DES_FP32_KC=${blocks.kc}`, `-DES_FP32_PANEL=${blocks.panel}`, `-DES_FP32_SCRATCH=${blocks.scratch}`];
+  return [`-DES_FP32_KC=${blocks.kc}`, `-DES_FP32_PANEL=${blocks.panel}`, `-DES_FP32_SCRATCH=${blocks.scratch}`, ...(blocks.split512 ? ['-DES_FP32_SPLIT_512'] : [])];
 }
 
 /** One line for build.log and the bench's header. */
 export function describeFp32Blocks(cpu: CpuCaches, blocks: Fp32Blocks, source: string): string {
   const kib = (b: number) => `${Math.round(b / 1024)} KiB`;
-  return `fp32 conv blocks: reduction slice ${blocks.kc}, ${kib(blocks.panel * FLOAT)} of packed weights per pass ` +
+  return `fp32 conv blocks: reduction slice ${blocks.kc}, ${kib(blocks.panel * FLOAT)} of packed weights per pass` +
+    `${blocks.split512 ? ', the GEMM in 6 x 16 tiles (512-bit multiply-adds split in two)' : ''} ` +
     `(${cpu.vector}, L1d ${kib(cpu.l1dBytes)}, L2 ${kib(cpu.l2Bytes)}, stack ${kib(cpu.stackBytes)}; ${source})`;
 }

@@ -51,14 +51,23 @@ export function readCacheSizes(dir = CACHE_DIR): { l1dBytes?: number; l2Bytes?: 
   return out;
 }
 
-/** The vector width from /proc/cpuinfo's flags (x86) or features (AArch64), and the model name. */
-export function parseCpuinfo(text: string, arch: string): { model: string; vector: CpuCaches['vector'] } {
+/** AMD family 19h (Zen 3 and Zen 4; of those only Zen 4 has AVX-512) runs a 512-bit multiply-add as two 256-bit halves. */
+const SPLIT_512_FAMILIES: { vendor: string; family: number }[] = [{ vendor: 'AuthenticAMD', family: 0x19 }];
+
+/**
+ * The vector width from /proc/cpuinfo's flags (x86) or features (AArch64), the model name, and
+ * whether its AVX-512 multiply-adds are split in two (from the vendor and family).
+ */
+export function parseCpuinfo(text: string, arch: string): { model: string; vector: CpuCaches['vector']; splitsWideMultiplyAdd: boolean } {
   const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(text)?.[1].trim();
   const model = field('model name') ?? field('Model') ?? field('CPU part') ?? 'unknown CPU';
-  if (arch === 'arm64') return { model, vector: 'neon' };
+  if (arch === 'arm64') return { model, vector: 'neon', splitsWideMultiplyAdd: false };
   const flags = new Set((field('flags') ?? '').split(/\s+/));
   const vector = flags.has('avx512f') ? 'avx512' : flags.has('avx2') ? 'avx2' : 'sse';
-  return { model, vector };
+  const vendor = field('vendor_id') ?? '';
+  const family = Number(field('cpu family') ?? NaN);
+  const splitsWideMultiplyAdd = vector === 'avx512' && SPLIT_512_FAMILIES.some(f => f.vendor === vendor && f.family === family);
+  return { model, vector, splitsWideMultiplyAdd };
 }
 
 let cached: HostCpu | undefined;
@@ -66,12 +75,12 @@ let cached: HostCpu | undefined;
 /** The build machine's CPU, read once per process. */
 export function readHostCpu(stackBytes: number): HostCpu {
   if (cached && cached.caches.stackBytes === stackBytes) return cached;
-  const { model, vector } = parseCpuinfo(readText('/proc/cpuinfo') ?? '', process.arch);
+  const { model, vector, splitsWideMultiplyAdd } = parseCpuinfo(readText('/proc/cpuinfo') ?? '', process.arch);
   const sizes = readCacheSizes();
   const assumed = [sizes.l1dBytes === undefined ? 'L1d' : '', sizes.l2Bytes === undefined ? 'L2' : ''].filter(Boolean);
   cached = {
     model,
-    caches: { vector, l1dBytes: sizes.l1dBytes ?? DEFAULT_L1D, l2Bytes: sizes.l2Bytes ?? DEFAULT_L2, stackBytes },
+    caches: { vector, l1dBytes: sizes.l1dBytes ?? DEFAULT_L1D, l2Bytes: sizes.l2Bytes ?? DEFAULT_L2, stackBytes, ...(splitsWideMultiplyAdd ? { splitsWideMultiplyAdd } : {}) },
     source: `${model}, read from /proc/cpuinfo and ${CACHE_DIR}${assumed.length ? `; ${assumed.join(' and ')} not reported, assumed` : ''}`
   };
   return cached;

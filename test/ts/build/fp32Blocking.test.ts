@@ -13,11 +13,11 @@ const cpu = (vector: CpuCaches['vector'], l1d: number, l2: number, stack: number
 
 describe('chooseFp32Blocks', () => {
   it('AVX2 with 32 KiB L1d and 512 KiB L2 (the AMD EPYC of docs/benchmark.md): slices of 256, four 16-column strips per pass', () => {
-    expect(chooseFp32Blocks(cpu('avx2', 32 * KIB, 512 * KIB, 8 * MIB))).toEqual({ kc: 256, panel: 16384, scratch: 524288 });
+    expect(chooseFp32Blocks(cpu('avx2', 32 * KIB, 512 * KIB, 8 * MIB))).toEqual({ kc: 256, panel: 16384, scratch: 524288, split512: false });
   });
 
   it('AVX-512 with 32 KiB L1d and 1 MiB L2: a 32-column strip of 256 would fill L1d, so slices of 128, and eight strips per pass', () => {
-    expect(chooseFp32Blocks(cpu('avx512', 32 * KIB, 1 * MIB, 8 * MIB))).toEqual({ kc: 128, panel: 8 * 128 * 32, scratch: 524288 });
+    expect(chooseFp32Blocks(cpu('avx512', 32 * KIB, 1 * MIB, 8 * MIB))).toEqual({ kc: 128, panel: 8 * 128 * 32, scratch: 524288, split512: false });
   });
 
   it('a larger L1d takes longer slices: AVX2 with 64 KiB L1d', () => {
@@ -25,16 +25,16 @@ describe('chooseFp32Blocks', () => {
   });
 
   it('Cortex-A53 bare metal (rpi3, 64 KiB stack): the stack, not the caches, keeps slices at 128 and the panel at 16 KiB', () => {
-    expect(chooseFp32Blocks(cpu('neon', 32 * KIB, 512 * KIB, 64 * KIB))).toEqual({ kc: 128, panel: 4096, scratch: 4096 });
+    expect(chooseFp32Blocks(cpu('neon', 32 * KIB, 512 * KIB, 64 * KIB))).toEqual({ kc: 128, panel: 4096, scratch: 4096, split512: false });
   });
 
   it('the same core under Linux (8 MiB stack) takes what its caches allow', () => {
-    expect(chooseFp32Blocks(cpu('neon', 32 * KIB, 512 * KIB, 8 * MIB))).toEqual({ kc: 256, panel: 16384, scratch: 524288 });
+    expect(chooseFp32Blocks(cpu('neon', 32 * KIB, 512 * KIB, 8 * MIB))).toEqual({ kc: 256, panel: 16384, scratch: 524288, split512: false });
   });
 
   it('a tiny stack still gets one strip of the smallest slice', () => {
     const blocks = chooseFp32Blocks(cpu('neon', 32 * KIB, 512 * KIB, 8 * KIB));
-    expect(blocks).toEqual({ kc: 64, panel: 64 * 16, scratch: 512 });
+    expect(blocks).toEqual({ kc: 64, panel: 64 * 16, scratch: 512, split512: false });
   });
 
   it('always satisfies conv2d.c: kc a multiple of 8, the panel whole strips of the tile, within a third of the stack where that is possible; the x86 scratch within a quarter', () => {
@@ -53,8 +53,15 @@ describe('chooseFp32Blocks', () => {
           }
   });
 
-  it('passes the blocks as the defines conv2d.c reads', () => {
-    expect(fp32BlockFlags({ kc: 128, panel: 4096, scratch: 4096 })).toEqual(['-DES_FP32_KC=128', '-DES_FP32_PANEL=4096', '-DES_FP32_SCRATCH=4096']);
+  it('AVX-512 that splits its multiply-adds in two (AMD Zen 4): the same blocks for conv2d.c\'s 8 x 32 tile, and the GEMM told to take 6 x 16', () => {
+    const zen4 = { ...cpu('avx512', 32 * KIB, 1 * MIB, 8 * MIB), splitsWideMultiplyAdd: true };
+    expect(chooseFp32Blocks(zen4)).toEqual({ kc: 128, panel: 8 * 128 * 32, scratch: 524288, split512: true });
+    expect(chooseFp32Blocks({ ...cpu('avx2', 32 * KIB, 1 * MIB, 8 * MIB), splitsWideMultiplyAdd: true }).split512).toBe(false);
+  });
+
+  it('passes the blocks as the defines conv2d.c, gemm.c and gemm_tile.h read', () => {
+    expect(fp32BlockFlags({ kc: 128, panel: 4096, scratch: 4096, split512: false })).toEqual(['-DES_FP32_KC=128', '-DES_FP32_PANEL=4096', '-DES_FP32_SCRATCH=4096']);
+    expect(fp32BlockFlags({ kc: 128, panel: 32768, scratch: 524288, split512: true })).toEqual(['-DES_FP32_KC=128', '-DES_FP32_PANEL=32768', '-DES_FP32_SCRATCH=524288', '-DES_FP32_SPLIT_512']);
   });
 });
 
@@ -86,10 +93,18 @@ describe('what the build machine reports', () => {
 
   it('takes the widest vector the flags name, and the model name', () => {
     const intel = 'model name\t: Intel(R) Xeon(R) CPU @ 2.80GHz\nflags\t\t: fpu sse sse2 avx avx2 fma avx512f avx512vnni\n';
-    expect(parseCpuinfo(intel, 'x64')).toEqual({ model: 'Intel(R) Xeon(R) CPU @ 2.80GHz', vector: 'avx512' });
+    expect(parseCpuinfo(intel, 'x64')).toEqual({ model: 'Intel(R) Xeon(R) CPU @ 2.80GHz', vector: 'avx512', splitsWideMultiplyAdd: false });
     expect(parseCpuinfo('model name\t: AMD EPYC\nflags\t\t: sse2 avx avx2 fma\n', 'x64').vector).toBe('avx2');
     expect(parseCpuinfo('flags\t\t: sse2\n', 'x64').vector).toBe('sse');
     expect(parseCpuinfo('processor\t: 0\nFeatures\t: fp asimd\n', 'arm64').vector).toBe('neon');
+  });
+
+  it('knows AMD family 19h with AVX-512 (Zen 4) splits 512-bit multiply-adds; Zen 3 has no AVX-512, Intel and Zen 5 do not split', () => {
+    const amd = (family: number, flags: string) => `vendor_id\t: AuthenticAMD\ncpu family\t: ${family}\nmodel\t\t: 17\nmodel name\t: AMD EPYC\nflags\t\t: ${flags}\n`;
+    expect(parseCpuinfo(amd(25, 'avx2 fma avx512f avx512vnni'), 'x64')).toEqual({ model: 'AMD EPYC', vector: 'avx512', splitsWideMultiplyAdd: true });
+    expect(parseCpuinfo(amd(25, 'avx2 fma'), 'x64').splitsWideMultiplyAdd).toBe(false);
+    expect(parseCpuinfo(amd(26, 'avx2 fma avx512f'), 'x64').splitsWideMultiplyAdd).toBe(false);
+    expect(parseCpuinfo(`vendor_id\t: GenuineIntel\ncpu family\t: 6\nflags\t\t: avx2 avx512f\n`, 'x64').splitsWideMultiplyAdd).toBe(false);
   });
 });
 

@@ -241,14 +241,43 @@ static void tile_2mr_v8_rows(const float *a, int32_t lda, int32_t n_seg, const i
 }
 #endif
 
+#if defined(ES_FP32_SPLIT_512) && defined(ES_TILE_WIDE)
+/* On a CPU that splits 512-bit multiply-adds (gemm_tile.h), a group of fewer output channels
+ * than the 8 x 32 tile's strip takes AVX2's 6 x 16 tile in 8-lane vectors instead: first
+ * layers of 16 and 24 channels ran 25 % faster with it (3 -> 16 at 224x224, stride 2:
+ * 199 -> 148 us), while longer reductions over more channels keep the wider tile. */
+#define ES_CONV_NARROW_TILE 1
+enum { NARROW_MR = 6, NARROW_NV = 2 };
+#endif
+
+#if !ES_NEON
+/* The tile, or with `narrow` (a constant) the 6 x 16 one in 8-lane vectors. */
+ES_INLINE void conv_tile(const int narrow, const float *a, int32_t lda, const float *w, int32_t ldw,
+                         const float *bias, float *out, int32_t ldo, int32_t k, const int mr, const int nv,
+                         int accumulate, const es_kernel_bounds *bounds) {
+  if (narrow) es_tile_v8(a, lda, w, ldw, bias, out, ldo, k, mr, nv, accumulate, bounds);
+  else es_tile(a, lda, w, ldw, bias, out, ldo, k, mr, nv, accumulate, bounds);
+}
+
+ES_INLINE void conv_tile_segments(const int narrow, const float *a, int32_t lda, int32_t n_seg,
+                                  const int32_t *seg_offset, const int32_t *seg_len, const float *w, int32_t ldw,
+                                  const float *bias, float *out, int32_t ldo, const int mr, const int nv,
+                                  int accumulate, const es_kernel_bounds *bounds) {
+  if (narrow) es_tile_segments_v8(a, lda, n_seg, seg_offset, seg_len, w, ldw, bias, out, ldo, mr, nv, accumulate, bounds);
+  else es_tile_segments(a, lda, n_seg, seg_offset, seg_len, w, ldw, bias, out, ldo, mr, nv, accumulate, bounds);
+}
+#endif
+
 /* A pass: output channels [o0, o0 + n_strips * strip_width) of one group over one slice. */
 ES_INLINE void pass(const conv_args *a, const float *in, float *out, int32_t group, int32_t o0,
                     int32_t n_strips, const int nv, int32_t k0, int32_t kc, const piece *pieces,
-                    int32_t n_pieces, float *panel, float *patch, const es_kernel_bounds *bounds) {
+                    int32_t n_pieces, float *panel, float *patch, const es_kernel_bounds *bounds,
+                    const int narrow) {
   const int32_t width = nv * VL, m_total = a->oh * a->ow;
   const int accumulate = k0 > 0, last = k0 + kc == a->k;
   for (int32_t s = 0; s < n_strips; s++) pack(a, o0 + s * width, width, k0, kc, panel + (size_t)s * kc * width);
 #if ES_NEON
+  (void)narrow;
   for (int32_t m = 0; m < m_total; m += MR) {
     const int32_t rows = ES_MIN(MR, m_total - m);
 #else
@@ -256,22 +285,28 @@ ES_INLINE void pass(const conv_args *a, const float *in, float *out, int32_t gro
    * MR = 6, 7 x 7 with MR = 8): rows left over run in smaller tiles, a lone row at about a
    * quarter of the tile's rate. With the 6-row tile, 7x7 maps had one row over: ResNet18's
    * 512 -> 512 layers ran 20 % slower than with the 8-row tile. */
-  int32_t short_blocks = (MR - m_total % MR) % MR;
-  if (short_blocks * (MR - 1) > m_total) short_blocks = 0;
-  const int32_t long_end = m_total - short_blocks * (MR - 1); /* blocks of MR before it */
+#ifdef ES_CONV_NARROW_TILE
+  const int mr = narrow ? NARROW_MR : MR;
+#else
+  const int mr = MR;
+  (void)narrow;
+#endif
+  int32_t short_blocks = (mr - m_total % mr) % mr;
+  if (short_blocks * (mr - 1) > m_total) short_blocks = 0;
+  const int32_t long_end = m_total - short_blocks * (mr - 1); /* blocks of mr before it */
   int32_t seg_offset[MAX_PIECES], seg_len[MAX_PIECES]; /* the pieces, within a pixel's window */
   for (int32_t i = 0; i < n_pieces; i++) {
     seg_offset[i] = (pieces[i].ky * a->dh * a->iw + pieces[i].kx) * a->ic + pieces[i].c;
     seg_len[i] = pieces[i].len;
   }
-  for (int32_t m = 0; m < m_total; m += m < long_end ? MR : MR - 1) {
-    const int32_t rows = ES_MIN(m < long_end ? MR : MR - 1, m_total - m);
+  for (int32_t m = 0; m < m_total; m += m < long_end ? mr : mr - 1) {
+    const int32_t rows = ES_MIN(m < long_end ? mr : mr - 1, m_total - m);
     /* A block whose windows lie inside the input is read where it is, without the gather
      * (a sixth of the time of ResNet18's stem, 4-8 % of its 3x3 layers, most of that of
      * first convolutions with 3 input channels). */
-    const float *direct = rows >= MR - 1 ? in_place_rows(a, in, m, rows) : NULL;
+    const float *direct = rows >= mr - 1 ? in_place_rows(a, in, m, rows) : NULL;
     /* One vector of output channels: two blocks at once where both are read in place. */
-    if (nv == 1 && direct && rows == MR && m + 2 * MR <= long_end && in_place_rows(a, in, m, 2 * MR)) {
+    if (!narrow && nv == 1 && direct && rows == MR && m + 2 * MR <= long_end && in_place_rows(a, in, m, 2 * MR)) {
       for (int32_t s = 0; s < n_strips; s++) {
         const int32_t o = o0 + s * width;
         tile_2mr_v8_rows(direct, a->sw * a->ic, n_pieces, seg_offset, seg_len, panel + (size_t)s * kc * width,
@@ -288,12 +323,12 @@ ES_INLINE void pass(const conv_args *a, const float *in, float *out, int32_t gro
         const float *bias = a->bias ? a->bias + o : NULL;
         float *dst = out + (size_t)m * a->oc + o;
         const int32_t lda = a->sw * a->ic;
-        if (rows == MR)
-          es_tile_segments(direct, lda, n_pieces, seg_offset, seg_len, w, width, bias, dst, a->oc, MR, nv,
-                           accumulate, last ? bounds : NULL);
+        if (rows == mr)
+          conv_tile_segments(narrow, direct, lda, n_pieces, seg_offset, seg_len, w, width, bias, dst, a->oc, mr,
+                             nv, accumulate, last ? bounds : NULL);
         else
-          es_tile_segments(direct, lda, n_pieces, seg_offset, seg_len, w, width, bias, dst, a->oc, MR - 1,
-                           nv, accumulate, last ? bounds : NULL);
+          conv_tile_segments(narrow, direct, lda, n_pieces, seg_offset, seg_len, w, width, bias, dst, a->oc,
+                             mr - 1, nv, accumulate, last ? bounds : NULL);
       }
       continue;
     }
@@ -304,11 +339,14 @@ ES_INLINE void pass(const conv_args *a, const float *in, float *out, int32_t gro
       const float *bias = a->bias ? a->bias + o : NULL;
       const float *w = panel + (size_t)s * kc * width;
       float *dst = out + (size_t)m * a->oc + o;
+#if ES_NEON
       if (rows == MR) {
         es_tile(patch, KC, w, width, bias, dst, a->oc, kc, MR, nv, accumulate, last ? bounds : NULL);
-#if !ES_NEON
-      } else if (rows == MR - 1) {
-        es_tile(patch, KC, w, width, bias, dst, a->oc, kc, MR - 1, nv, accumulate, last ? bounds : NULL);
+#else
+      if (rows == mr) {
+        conv_tile(narrow, patch, KC, w, width, bias, dst, a->oc, kc, mr, nv, accumulate, last ? bounds : NULL);
+      } else if (rows == mr - 1) {
+        conv_tile(narrow, patch, KC, w, width, bias, dst, a->oc, kc, mr - 1, nv, accumulate, last ? bounds : NULL);
 #endif
       } else {
 #if ES_NEON
@@ -323,10 +361,10 @@ ES_INLINE void pass(const conv_args *a, const float *in, float *out, int32_t gro
           const float *pr = patch + (size_t)r * KC;
           float *dr = dst + (size_t)r * a->oc;
           const es_kernel_bounds *b = last ? bounds : NULL;
-          if (take == 4) es_tile(pr, KC, w, width, bias, dr, a->oc, kc, 4, nv, accumulate, b);
-          else if (take == 3) es_tile(pr, KC, w, width, bias, dr, a->oc, kc, 3, nv, accumulate, b);
-          else if (take == 2) es_tile(pr, KC, w, width, bias, dr, a->oc, kc, 2, nv, accumulate, b);
-          else es_tile(pr, KC, w, width, bias, dr, a->oc, kc, 1, nv, accumulate, b);
+          if (take == 4) conv_tile(narrow, pr, KC, w, width, bias, dr, a->oc, kc, 4, nv, accumulate, b);
+          else if (take == 3) conv_tile(narrow, pr, KC, w, width, bias, dr, a->oc, kc, 3, nv, accumulate, b);
+          else if (take == 2) conv_tile(narrow, pr, KC, w, width, bias, dr, a->oc, kc, 2, nv, accumulate, b);
+          else conv_tile(narrow, pr, KC, w, width, bias, dr, a->oc, kc, 1, nv, accumulate, b);
           r += take;
         }
 #endif
@@ -391,6 +429,48 @@ static int pad_into_copy(const float *in, es_shape4 is, const float *weights, co
 }
 #endif
 
+/* The direct path for every group of one image: slices of the reduction, passes of strips of
+ * output channels (nv_full vectors wide), the channels past the last vector in plain loops. */
+ES_INLINE void convolve_groups(const conv_args *a, const float *in_n, float *out_n, piece *pieces, float *panel,
+                               float *patch, const es_kernel_bounds *bounds, es_bounds plain_bounds, const int narrow) {
+#ifdef ES_CONV_NARROW_TILE
+  const int nv_full = narrow ? NARROW_NV : NV;
+#else
+  const int nv_full = NV;
+#endif
+  const int32_t vector_channels = a->ocg / VL * VL; /* per group, through the tile */
+  for (int32_t g = 0; g < a->groups; g++) {
+#if ES_NEON
+    const int32_t slice = KC;
+#else
+    const int32_t slice = es_div_ceil(a->k, es_div_ceil(a->k, KC)); /* equal slices */
+#endif
+    for (int32_t k0 = 0; k0 < a->k; k0 += slice) {
+      const int32_t kc = ES_MIN(slice, a->k - k0);
+      const int32_t n_pieces = slice_pieces(a, k0, kc, pieces);
+      /* Full-width strips, as many per pass as the panel holds; then one narrower strip
+       * per remaining power of two of vectors. */
+      const int32_t per_pass = ES_MAX(1, PANEL / (kc * nv_full * VL));
+      int32_t o = 0;
+      while (o + nv_full * VL <= vector_channels) {
+        const int32_t strips = ES_MIN(per_pass, (vector_channels - o) / (nv_full * VL));
+        pass(a, in_n, out_n, g, g * a->ocg + o, strips, nv_full, k0, kc, pieces, n_pieces, panel, patch, bounds, narrow);
+        o += strips * nv_full * VL;
+      }
+      if (nv_full >= 4 && o + 2 * VL <= vector_channels) {
+        pass(a, in_n, out_n, g, g * a->ocg + o, 1, 2, k0, kc, pieces, n_pieces, panel, patch, bounds, narrow);
+        o += 2 * VL;
+      }
+      if (nv_full >= 2 && o + VL <= vector_channels) { /* one vector: the wide tile's blocks (tile_2mr_v8) */
+        pass(a, in_n, out_n, g, g * a->ocg + o, 1, 1, k0, kc, pieces, n_pieces, panel, patch, bounds, 0);
+        o += VL;
+      }
+    }
+    if (vector_channels < a->ocg)
+      conv_plain(a, in_n, out_n, g * a->ocg + vector_channels, (g + 1) * a->ocg, plain_bounds);
+  }
+}
+
 void es_conv2d_f32(const float *in, es_shape4 is, const float *weights, const float *bias,
                    float *out, es_shape4 os, int32_t kh, int32_t kw, int32_t stride_h,
                    int32_t stride_w, int32_t pad_top, int32_t pad_left, int32_t dilation_h,
@@ -408,7 +488,6 @@ void es_conv2d_f32(const float *in, es_shape4 is, const float *weights, const fl
                        stride_w, pad_top, pad_left, dilation_h, dilation_w, groups, is.c / groups,
                        os.c / groups, kh * kw * (is.c / groups)};
   const es_kernel_bounds bounds = es_kernel_bounds_make(act_min, act_max);
-  const int32_t vector_channels = a.ocg / VL * VL; /* per group, through the tile */
   float panel[PANEL] __attribute__((aligned(64)));
   /* x86: + the vector that gather may write past the last row */
   float patch[MR * KC + (ES_NEON ? 0 : VL)] __attribute__((aligned(64)));
@@ -424,35 +503,12 @@ void es_conv2d_f32(const float *in, es_shape4 is, const float *weights, const fl
       continue;
     }
 #endif
-    for (int32_t g = 0; g < groups; g++) {
-#if ES_NEON
-      const int32_t slice = KC;
-#else
-      const int32_t slice = es_div_ceil(a.k, es_div_ceil(a.k, KC)); /* equal slices */
-#endif
-      for (int32_t k0 = 0; k0 < a.k; k0 += slice) {
-        const int32_t kc = ES_MIN(slice, a.k - k0);
-        const int32_t n_pieces = slice_pieces(&a, k0, kc, pieces);
-        /* Full-width strips, as many per pass as the panel holds; then one narrower strip
-         * per remaining power of two of vectors. */
-        const int32_t per_pass = ES_MAX(1, PANEL / (kc * NV * VL));
-        int32_t o = 0;
-        while (o + NV * VL <= vector_channels) {
-          const int32_t strips = ES_MIN(per_pass, (vector_channels - o) / (NV * VL));
-          pass(&a, in_n, out_n, g, g * a.ocg + o, strips, NV, k0, kc, pieces, n_pieces, panel, patch, &bounds);
-          o += strips * NV * VL;
-        }
-        if (NV >= 4 && o + 2 * VL <= vector_channels) {
-          pass(&a, in_n, out_n, g, g * a.ocg + o, 1, 2, k0, kc, pieces, n_pieces, panel, patch, &bounds);
-          o += 2 * VL;
-        }
-        if (NV >= 2 && o + VL <= vector_channels) {
-          pass(&a, in_n, out_n, g, g * a.ocg + o, 1, 1, k0, kc, pieces, n_pieces, panel, patch, &bounds);
-          o += VL;
-        }
-      }
-      if (vector_channels < a.ocg)
-        conv_plain(&a, in_n, out_n, g * a.ocg + vector_channels, (g + 1) * a.ocg, es_bounds_make(act_min, act_max));
+#ifdef ES_CONV_NARROW_TILE
+    if (a.ocg < NV * VL) {
+      convolve_groups(&a, in_n, out_n, pieces, panel, patch, &bounds, es_bounds_make(act_min, act_max), 1);
+      continue;
     }
+#endif
+    convolve_groups(&a, in_n, out_n, pieces, panel, patch, &bounds, es_bounds_make(act_min, act_max), 0);
   }
 }

@@ -6,7 +6,7 @@
  * past. Edge rows and columns repeat the last valid one inside the tile, except a lone row
  * (batch 1, or the last of a tall matrix), which NEON computes once (es_s8_row_dot4).
  * With AVX-512 VNNI, K <= PANEL_KMAX and at least PANEL_MIN_ROWS rows, panels of 32 packed columns instead
- * (panel_vnni.h); with AVX2 (no VNNI), K <= PANEL2_KMAX and at least 2 rows, the int16
+ * (panel_vnni.h), and a lone row es_s8_vnni_row_gemm; with AVX2 (no VNNI), K <= PANEL2_KMAX and at least 2 rows, the int16
  * panels of panel_avx2.h. */
 #include "panel_avx2.h"
 #include "panel_vnni.h"
@@ -20,6 +20,10 @@ void es_gemm_s8(const int8_t *a, const int8_t *weights, const int32_t *bias, int
   if (m <= 0 || n <= 0) return;
   const es_s8_output o = {out_zp, act_min, act_max};
 #if defined(ES_S8_VNNI)
+  if (m == 1) {
+    es_s8_vnni_row_gemm(a, weights, k, n, bias, mult, shift, &o, out);
+    return;
+  }
   if (k <= PANEL_KMAX && m >= PANEL_MIN_ROWS) {
     es_s8_panel panel;
     for (int32_t n0 = 0; n0 < n; n0 += PANEL_N) {

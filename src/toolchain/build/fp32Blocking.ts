@@ -16,7 +16,8 @@
  *   fit takes the direct path.
  * - SPLIT_512, on an AVX-512 CPU whose multiply-add units are 256 bits wide (AMD Zen 4): the
  *   GEMM and the Winograd products take AVX2's 6 x 16 tile (gemm_tile.h says what it
- *   measured); conv2d.c's direct path keeps the 8 x 32 one, so KC and PANEL are sized for it.
+ *   measured); conv2d.c's direct path keeps the 8 x 32 one (6 x 16 only for groups of fewer than
+ *   32 output channels), so KC and PANEL are sized for it.
  */
 
 /** What the chooser needs to know about a CPU. */

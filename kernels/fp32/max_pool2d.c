@@ -2,6 +2,7 @@
  * NaN propagates as in PyTorch. */
 #include <math.h>
 
+#include "edgespec/pool_window.h"
 #include "internal.h"
 
 /* The larger of m and v per lane, v where it is NaN: `v > m || v != v`, as in the scalar loop. */
@@ -43,10 +44,9 @@ void es_max_pool2d_f32(const float *in, es_shape4 is, float *out, es_shape4 os, 
          * element by element through `o` (which may alias the input as far as the compiler
          * knows) ShuffleNet's 3x3 pool of 112x112x24 took 226 us, 104 like this. */
         const int32_t y0 = y * stride_h - pad_top, x0 = x * stride_w - pad_left;
-        const int32_t ky0 = y0 < 0 ? (-y0 + dilation_h - 1) / dilation_h : 0;
-        const int32_t kx0 = x0 < 0 ? (-x0 + dilation_w - 1) / dilation_w : 0;
-        const int32_t ky1 = y0 >= is.h ? 0 : ES_MIN(kh, (is.h - 1 - y0) / dilation_h + 1);
-        const int32_t kx1 = x0 >= is.w ? 0 : ES_MIN(kw, (is.w - 1 - x0) / dilation_w + 1);
+        int32_t ky0, ky1, kx0, kx1;
+        es_pool_taps_inside(y0, is.h, kh, dilation_h, &ky0, &ky1);
+        es_pool_taps_inside(x0, is.w, kw, dilation_w, &kx0, &kx1);
         int32_t c0 = 0;
         for (; c0 + 32 <= C; c0 += 32) ES_POOL_VECTORS(4);
         for (; c0 + 8 <= C; c0 += 8) ES_POOL_VECTORS(1);

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "edgespec/kernels_int8.h"
+#include "edgespec/pool_window.h"
 
 /* Plain loops, kept from becoming memcpy / memset calls (picolibc's cost about 7
  * instructions per byte on bare metal). */
@@ -66,12 +67,9 @@ void es_max_pool2d_s8(const int8_t *in, es_shape4 is, int8_t *out, es_shape4 os,
       for (int32_t x = 0; x < os.w; x++) {
         int8_t *o = out + (((size_t)b * os.h + y) * os.w + x) * C;
         const int32_t y0 = y * stride_h - pad_top, x0 = x * stride_w - pad_left;
-        const int32_t ky0 = y0 < 0 ? (-y0 + dilation_h - 1) / dilation_h : 0;
-        const int32_t kx0 = x0 < 0 ? (-x0 + dilation_w - 1) / dilation_w : 0;
-        int32_t ky1 = y0 >= is.h ? 0 : (is.h - 1 - y0) / dilation_h + 1;
-        int32_t kx1 = x0 >= is.w ? 0 : (is.w - 1 - x0) / dilation_w + 1;
-        ky1 = ky1 < kh ? ky1 : kh;
-        kx1 = kx1 < kw ? kx1 : kw;
+        int32_t ky0, ky1, kx0, kx1;
+        es_pool_taps_inside(y0, is.h, kh, dilation_h, &ky0, &ky1);
+        es_pool_taps_inside(x0, is.w, kw, dilation_w, &kx0, &kx1);
         int32_t c = 0;
         if (ky0 >= ky1 || kx0 >= kx1) {
           /* A window entirely in the padding has no value: like fp32's -inf, it clamps to act_min. */

@@ -13,6 +13,7 @@
 #include "panel_avx2.h"
 #include "panel_vnni.h"
 #include "tile_s8.h"
+#include "edgespec/pool_window.h"
 
 ES_S8_REGISTER_HEAVY
 /* Keeps GCC from turning copy_bytes and fill_bytes back into memcpy and memset calls. */
@@ -90,18 +91,41 @@ static void gather(const patch_args *p, int32_t pixel, int32_t c0, int32_t k0, i
 }
 
 #if defined(ES_S8_VNNI)
-/* The whole patch row of `pixel` when its window lies inside the input and each kernel row
- * is one span of it (one group, dilation_w 1): kh inlined copies of kw * ic bytes. Returns 0
- * otherwise. Through gather's out-of-line pieces, ShuffleNetV2's first layer (3 channels,
- * 9 bytes per kernel row) spent most of its 478 us gathering. */
-static inline int gather_inside(const patch_args *p, int32_t pixel, int8_t *row) {
-  const int32_t y0 = pixel / p->ow * p->sh - p->pt, x0 = pixel % p->ow * p->sw - p->pl;
-  if (p->dw != 1 || p->icg != p->ic || y0 < 0 || y0 + (p->kh - 1) * p->dh >= p->ih || x0 < 0 || x0 + p->kw > p->iw)
-    return 0;
-  const int32_t row_len = p->kw * p->ic;
-  const int8_t *src = p->in + ((size_t)y0 * p->iw + x0) * p->ic;
-  for (int32_t ky = 0; ky < p->kh; ky++) copy_bytes(row + ky * row_len, src + (size_t)ky * p->dh * p->iw * p->ic, row_len);
-  return 1;
+/* The whole patch row of `pixel` for the group's input channels from c0 on, sign bits
+ * flipped for vpdpbusd (panel_vnni.h), in_zp where the window leaves the input: one
+ * vector copy per kernel row when a kernel row is one span of the input (one group,
+ * dilation_w 1), else one per tap. */
+static inline void gather_flipped(const patch_args *p, int32_t y0, int32_t x0, int32_t c0, uint8_t *row) {
+  const int32_t row_len = p->kw * p->icg;
+  const int merged = p->dw == 1 && p->icg == p->ic;
+  const int8_t *end = p->in + (size_t)p->ih * p->iw * p->ic;
+  if (merged && x0 >= 0 && x0 + p->kw <= p->iw && y0 >= 0 && y0 + (p->kh - 1) * p->dh < p->ih) {
+    const int8_t *src = p->in + ((size_t)y0 * p->iw + x0) * p->ic + c0;
+    for (int32_t ky = 0; ky < p->kh; ky++, row += row_len, src += (size_t)p->dh * p->iw * p->ic) es_s8_flip_copy(row, src, row_len, end);
+    return;
+  }
+  for (int32_t ky = 0; ky < p->kh; ky++, row += row_len) {
+    const int32_t y = y0 + ky * p->dh;
+    if (y < 0 || y >= p->ih) {
+      es_s8_flip_fill(row, p->zp, row_len);
+      continue;
+    }
+    const int8_t *line = p->in + (size_t)y * p->iw * p->ic + c0;
+    if (merged) {
+      int32_t first, last;
+      es_pool_taps_inside(x0, p->iw, p->kw, 1, &first, &last);
+      if (last <= first) first = last = p->kw;
+      if (first > 0) es_s8_flip_fill(row, p->zp, first * p->icg);
+      es_s8_flip_copy(row + first * p->icg, line + (ptrdiff_t)(x0 + first) * p->ic, (last - first) * p->icg, end);
+      if (last < p->kw) es_s8_flip_fill(row + last * p->icg, p->zp, (p->kw - last) * p->icg);
+      continue;
+    }
+    for (int32_t kx = 0; kx < p->kw; kx++) {
+      const int32_t x = x0 + kx * p->dw;
+      if (x < 0 || x >= p->iw) es_s8_flip_fill(row + kx * p->icg, p->zp, p->icg);
+      else es_s8_flip_copy(row + kx * p->icg, line + (ptrdiff_t)x * p->ic, p->icg, end);
+    }
+  }
 }
 #endif
 
@@ -373,25 +397,30 @@ void es_conv2d_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *w
   const es_s8_output o = {out_zp, act_min, act_max};
 #if defined(ES_S8_VNNI)
   if (k <= PANEL_KMAX && pixels >= PANEL_MIN_ROWS) {
-    es_s8_panel panel;
-    int8_t rows_buf[PANEL_MR][PANEL_KMAX];
-    for (int32_t b = 0; b < os.n; b++) {
-      const patch_args p = {in + (size_t)b * is.h * is.w * is.c, is.h, is.w, is.c, os.w, kh, kw, stride_h, stride_w,
-                            pad_top, pad_left, dilation_h, dilation_w, icg, k, (int8_t)in_zp};
-      int8_t *out_b = out + (size_t)b * pixels * os.c;
-      for (int32_t g = 0; g < groups; g++) {
-        const int8_t *wg = weights + (size_t)g * ocg * k;
-        for (int32_t n0 = 0; n0 < ocg; n0 += PANEL_N) {
-          es_s8_panel_pack(&panel, wg, k, n0, ocg - n0 < PANEL_N ? ocg - n0 : PANEL_N, bias ? bias + g * ocg : NULL,
-                           mult + g * ocg, shift + g * ocg);
-          for (int32_t p0 = 0; p0 < pixels; p0 += PANEL_MR) {
-            const int32_t rows = pixels - p0 < PANEL_MR ? pixels - p0 : PANEL_MR;
-            const int8_t *rp[PANEL_MR];
-            for (int32_t r = 0; r < PANEL_MR; r++) {
-              if (r < rows && !(groups == 1 && gather_inside(&p, p0 + r, rows_buf[r]))) gather(&p, p0 + r, g * icg, 0, k, rows_buf[r]);
-              rp[r] = rows_buf[r < rows ? r : rows - 1];
-            }
-            es_s8_panel_rows(&panel, rp, rows, &o, out_b + (size_t)p0 * os.c + g * ocg + n0, os.c);
+    es_s8_panel_set set;
+    uint8_t rows_buf[2][PANEL_MR][PANEL_ROW_BYTES] __attribute__((aligned(64)));
+    const int32_t per_set = es_s8_panel_set_columns(k);
+    for (int32_t g = 0; g < groups; g++) {
+      for (int32_t n0 = 0; n0 < ocg; n0 += per_set) {
+        es_s8_panel_set_pack(&set, weights + (size_t)g * ocg * k, k, n0, ocg - n0 < per_set ? ocg - n0 : per_set,
+                             bias ? bias + g * ocg : NULL, mult + g * ocg, shift + g * ocg);
+        for (int32_t b = 0; b < os.n; b++) {
+          const patch_args p = {in + (size_t)b * is.h * is.w * is.c, is.h, is.w, is.c, os.w, kh, kw, stride_h, stride_w,
+                                pad_top, pad_left, dilation_h, dilation_w, icg, k, (int8_t)in_zp};
+          int8_t *out_b = out + (size_t)b * pixels * os.c + g * ocg + n0;
+          /* The next block's rows are gathered before this block's are multiplied, so that
+           * the broadcasts read stores made a block earlier; rows past the last pixel repeat
+           * it (computed, not stored). */
+          int32_t oy = 0, ox = 0;
+          for (int32_t p0 = 0, i = 0; p0 < pixels + PANEL_MR; p0 += PANEL_MR, i ^= 1) {
+            if (p0 < pixels)
+              for (int32_t r = 0; r < PANEL_MR; r++) {
+                gather_flipped(&p, oy * stride_h - pad_top, ox * stride_w - pad_left, g * icg, rows_buf[i][r]);
+                if (p0 + r + 1 < pixels && ++ox == os.w) ox = 0, oy++;
+              }
+            if (p0 == 0) continue;
+            const int32_t q0 = p0 - PANEL_MR, rows = pixels - q0 < PANEL_MR ? pixels - q0 : PANEL_MR;
+            es_s8_panel_set_rows(&set, rows_buf[i ^ 1][0], rows, &o, out_b + (size_t)q0 * os.c, os.c);
           }
         }
       }

@@ -5,8 +5,8 @@
  * shift) are made once and its 4 weight rows stay in cache while the rows of `a` stream
  * past. Edge rows and columns repeat the last valid one inside the tile, except a lone row
  * (batch 1, or the last of a tall matrix), which NEON computes once (es_s8_row_dot4).
- * With AVX-512 VNNI, K <= PANEL_KMAX and at least PANEL_MIN_ROWS rows, panels of 32 packed columns instead
- * (panel_vnni.h), and a lone row es_s8_vnni_row_gemm; with AVX2 (no VNNI), K <= PANEL2_KMAX and at least 2 rows, the int16
+ * With AVX-512 VNNI, K <= PANEL_KMAX and at least PANEL_MIN_ROWS rows, sets of panels of 32 packed columns
+ * times blocks of 8 rows with their sign bits flipped (panel_vnni.h), and a lone row es_s8_vnni_row_gemm; with AVX2 (no VNNI), K <= PANEL2_KMAX and at least 2 rows, the int16
  * panels of panel_avx2.h. */
 #include "panel_avx2.h"
 #include "panel_vnni.h"
@@ -25,14 +25,22 @@ void es_gemm_s8(const int8_t *a, const int8_t *weights, const int32_t *bias, int
     return;
   }
   if (k <= PANEL_KMAX && m >= PANEL_MIN_ROWS) {
-    es_s8_panel panel;
-    for (int32_t n0 = 0; n0 < n; n0 += PANEL_N) {
-      es_s8_panel_pack(&panel, weights, k, n0, n - n0 < PANEL_N ? n - n0 : PANEL_N, bias, mult, shift);
-      for (int32_t r0 = 0; r0 < m; r0 += PANEL_MR) {
-        const int32_t rows = m - r0 < PANEL_MR ? m - r0 : PANEL_MR;
-        const int8_t *rp[PANEL_MR];
-        for (int32_t r = 0; r < PANEL_MR; r++) rp[r] = a + (size_t)(r0 + (r < rows ? r : rows - 1)) * k;
-        es_s8_panel_rows(&panel, rp, rows, &o, out + (size_t)r0 * n + n0, n);
+    es_s8_panel_set set;
+    uint8_t rows_buf[2][PANEL_MR][PANEL_ROW_BYTES] __attribute__((aligned(64)));
+    const int32_t per_set = es_s8_panel_set_columns(k);
+    const int8_t *end = a + (size_t)m * k;
+    for (int32_t n0 = 0; n0 < n; n0 += per_set) {
+      es_s8_panel_set_pack(&set, weights, k, n0, n - n0 < per_set ? n - n0 : per_set, bias, mult, shift);
+      int32_t r0 = 0;
+      if (k <= 16 && k % 4 == 0) /* whole blocks straight from a */
+        for (; r0 + PANEL_MR <= m; r0 += PANEL_MR) es_s8_panel_set_rows_direct(&set, a + (size_t)r0 * k, k, PANEL_MR, &o, out + (size_t)r0 * n + n0, n);
+      /* Each block's rows are flipped a block before they are multiplied (as in conv2d.c). */
+      for (int32_t i = 0, first = r0; r0 < m + PANEL_MR; r0 += PANEL_MR, i ^= 1) {
+        if (r0 < m)
+          for (int32_t r = 0; r < PANEL_MR; r++) es_s8_flip_copy(rows_buf[i][r], a + (size_t)(r0 + r < m ? r0 + r : m - 1) * k, k, end);
+        if (r0 == first) continue;
+        const int32_t q0 = r0 - PANEL_MR, rows = m - q0 < PANEL_MR ? m - q0 : PANEL_MR;
+        es_s8_panel_set_rows(&set, rows_buf[i ^ 1][0], rows, &o, out + (size_t)q0 * n + n0, n);
       }
     }
     return;

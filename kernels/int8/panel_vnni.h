@@ -16,102 +16,157 @@
 #if defined(ES_S8_VNNI)
 
 enum {
-  PANEL_N = 32,     /* output columns per panel */
-  PANEL_KMAX = 2048, /* longest reduction packed (64 KiB of stack) */
-  PANEL_MR = 8,      /* rows per register block */
-  PANEL_MIN_ROWS = 8 /* fewer rows do not pay for the packing: tile_s8.h instead */
+  PANEL_N = 32,                     /* output columns per panel */
+  PANEL_KMAX = 2048,                /* longest reduction packed */
+  PANEL_MR = 8,                     /* rows per register block */
+  PANEL_MIN_ROWS = 8,               /* fewer rows do not pay for the packing: tile_s8.h instead */
+  PANEL_SET_BYTES = 1 << 17,        /* packed weights of the panels that one block of rows meets */
+  PANEL_SET_MAX = 8,                /* panels per set */
+  PANEL_ROW_BYTES = PANEL_KMAX + 64 /* a flipped row's stride: written 64 bytes at a time */
 };
 
 typedef struct {
-  int8_t w[PANEL_KMAX / 4][PANEL_N][4] __attribute__((aligned(64)));
   int32_t bias[PANEL_N] __attribute__((aligned(64))), mult[PANEL_N] __attribute__((aligned(64)));
   int32_t shift[PANEL_N] __attribute__((aligned(64)));
-  int32_t k, cols;
-} es_s8_panel;
+} es_s8_panel_consts;
 
-/* Columns [n0, n0 + cols) of weights [N][k] (cols <= PANEL_N, k <= PANEL_KMAX), their
- * bias less 128 * the column's weight sum, mult and shift; missing columns are zero. */
-static inline void es_s8_panel_pack(es_s8_panel *p, const int8_t *weights, int32_t k, int32_t n0, int32_t cols,
-                                    const int32_t *bias, const int32_t *mult, const int8_t *shift) {
+/* Up to PANEL_SET_MAX panels of PANEL_N columns, each [k4][PANEL_N][4] (k4 = k / 4 rounded
+ * up) at w + panel * k4 * PANEL_N * 4, with their bias less 128 * the column's weight sum,
+ * mult and shift; missing columns and the bytes past k are zero. */
+typedef struct {
+  int8_t w[PANEL_SET_BYTES] __attribute__((aligned(64)));
+  es_s8_panel_consts c[PANEL_SET_MAX];
+  int32_t k4, cols;
+} es_s8_panel_set;
+
+/* Columns one set holds for a reduction of k (<= PANEL_KMAX): a multiple of PANEL_N. */
+static inline int32_t es_s8_panel_set_columns(int32_t k) {
+  const int32_t panels = PANEL_SET_BYTES / (((k + 3) / 4) * PANEL_N * 4);
+  return (panels < PANEL_SET_MAX ? panels : PANEL_SET_MAX) * PANEL_N;
+}
+
+/* Columns [n0, n0 + cols) of weights [N][k] (cols <= es_s8_panel_set_columns(k)). */
+static inline void es_s8_panel_set_pack(es_s8_panel_set *s, const int8_t *weights, int32_t k, int32_t n0, int32_t cols,
+                                        const int32_t *bias, const int32_t *mult, const int8_t *shift) {
   const int32_t k4 = (k + 3) / 4, full = k / 4;
-  for (int32_t j = 0; j < PANEL_N; j++) {
-    if (j >= cols) {
-      for (int32_t q = 0; q < k4; q++) memset(p->w[q][j], 0, 4);
-      p->bias[j] = 0, p->mult[j] = 0, p->shift[j] = 0;
-      continue;
+  const int32_t panels = (cols + PANEL_N - 1) / PANEL_N;
+  for (int32_t pi = 0; pi < panels; pi++) {
+    int8_t(*w)[PANEL_N][4] = (int8_t(*)[PANEL_N][4])(s->w + (size_t)pi * k4 * PANEL_N * 4);
+    es_s8_panel_consts *c = &s->c[pi];
+    for (int32_t j = 0; j < PANEL_N; j++) {
+      const int32_t col = pi * PANEL_N + j;
+      if (col >= cols) {
+        for (int32_t q = 0; q < k4; q++) memset(w[q][j], 0, 4);
+        c->bias[j] = 0, c->mult[j] = 0, c->shift[j] = 0;
+        continue;
+      }
+      const int8_t *src = weights + (size_t)(n0 + col) * k;
+      for (int32_t q = 0; q < full; q++) memcpy(w[q][j], src + 4 * q, 4);
+      if (full < k4) {
+        memset(w[full][j], 0, 4);
+        memcpy(w[full][j], src + 4 * full, (size_t)(k - 4 * full));
+      }
+      int32_t sum = 0;
+      for (int32_t i = 0; i < k; i++) sum += src[i];
+      c->bias[j] = (bias ? bias[n0 + col] : 0) - 128 * sum;
+      c->mult[j] = mult[n0 + col];
+      c->shift[j] = shift[n0 + col];
     }
-    const int8_t *src = weights + (size_t)(n0 + j) * k;
-    for (int32_t q = 0; q < full; q++) memcpy(p->w[q][j], src + 4 * q, 4);
-    if (full < k4) {
-      memset(p->w[full][j], 0, 4);
-      memcpy(p->w[full][j], src + 4 * full, (size_t)(k - 4 * full));
-    }
-    int32_t sum = 0;
-    for (int32_t i = 0; i < k; i++) sum += src[i];
-    p->bias[j] = (bias ? bias[n0 + j] : 0) - 128 * sum;
-    p->mult[j] = mult[n0 + j];
-    p->shift[j] = shift[n0 + j];
   }
-  p->k = k;
-  p->cols = cols;
+  s->k4 = k4;
+  s->cols = cols;
 }
 
-/* 4 bytes of a row from i on (fewer at the end of the row, zero-filled), sign bits
- * flipped, broadcast to every lane. */
-static inline __m512i es_s8_panel_broadcast(const int8_t *a, int32_t i, int32_t k) {
-  int32_t v = 0;
-  if (k - i >= 4) memcpy(&v, a + i, 4);
-  else memcpy(&v, a + i, (size_t)(k - i));
-  return _mm512_set1_epi32(v ^ (int32_t)0x80808080u);
+/* n bytes of src with their sign bits flipped (int8 x -> uint8 x + 128), the form vpdpbusd
+ * multiplies as unsigned; done once per gathered row rather than per broadcast. Whole
+ * 64-byte stores: up to 63 bytes past dst + n are overwritten (callers leave room), since
+ * a masked store does not forward to the broadcasts that read the row next. src is read
+ * past n only where that stays before src_end. */
+static inline void es_s8_flip_copy(uint8_t *dst, const int8_t *src, int32_t n, const int8_t *src_end) {
+  const __m512i sign = _mm512_set1_epi8((char)0x80);
+  for (; n >= 64; n -= 64, dst += 64, src += 64) _mm512_storeu_si512(dst, _mm512_xor_si512(_mm512_loadu_si512(src), sign));
+  if (n > 0) {
+    const __m512i v = src_end - src >= 64 ? _mm512_loadu_si512(src) : _mm512_maskz_loadu_epi8(((__mmask64)1 << n) - 1, src);
+    _mm512_storeu_si512(dst, _mm512_xor_si512(v, sign));
+  }
 }
 
-/* Rows a[0..rows) (K-contiguous; the rest of the 8 pointers repeat a valid row) times
- * the panel's first 16 * halves columns (halves a constant: 1 when the panel holds at most
- * 16, so that nothing is computed for the empty half: MobileNetV1's 16-channel pointwise
- * layers spent half their time there), requantized into out[r * ldo + j] for j < cols. */
-static inline __attribute__((always_inline)) void es_s8_panel_rows_h(const es_s8_panel *p, const int8_t *const a[PANEL_MR],
-                                                                     int32_t rows, const es_s8_output *o, int8_t *out,
-                                                                     ptrdiff_t ldo, const int halves) {
-  __m512i acc[PANEL_MR][2];
-  for (int r = 0; r < PANEL_MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
-  const int32_t k = p->k, full = k / 4;
-  int32_t q = 0;
-  for (; q < full; q++) {
-    const __m512i w0 = _mm512_load_si512(p->w[q][0]), w1 = halves == 2 ? _mm512_load_si512(p->w[q][16]) : w0;
-    for (int r = 0; r < PANEL_MR; r++) {
-      int32_t v;
-      memcpy(&v, a[r] + 4 * q, 4);
-      const __m512i x = _mm512_set1_epi32(v ^ (int32_t)0x80808080u);
-      acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], x, w0);
-      if (halves == 2) acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], x, w1);
-    }
+/* n bytes of the flipped form of `value` (whole 64-byte stores, as es_s8_flip_copy). */
+static inline void es_s8_flip_fill(uint8_t *dst, int8_t value, int32_t n) {
+  const __m512i v = _mm512_set1_epi8((char)(value ^ 0x80));
+  for (; n > 0; n -= 64, dst += 64) _mm512_storeu_si512(dst, v);
+}
+
+/* PANEL_MR rows (rows + r * ld, readable to k rounded up to 4; rows past `nrows` are computed
+ * and not stored), already flipped or (flip) flipped here, times one panel's first 16 * halves
+ * columns (halves a constant: 1 when the panel holds at most 16, so that nothing is computed
+ * for the empty half), requantized into out[r * ldo + j] for j < cols. Each 4-byte step of a
+ * flipped row is one broadcast from memory feeding one or two vpdpbusd. */
+static inline __attribute__((always_inline)) void es_s8_panel_rows_h(const int8_t *w, const es_s8_panel_consts *c,
+                                                                     int32_t cols, int32_t k4, const uint8_t *rows,
+                                                                     ptrdiff_t ld, int32_t nrows, const es_s8_output *o,
+                                                                     int8_t *out, ptrdiff_t ldo, const int halves,
+                                                                     const int flip) {
+  /* Named accumulators: GCC 12 keeps an array of them in registers only by copying each
+   * one to another register around every vpdpbusd (three instructions where one does). */
+  const __m512i zero = _mm512_setzero_si512();
+  __m512i a00 = zero, a10 = zero, a20 = zero, a30 = zero, a40 = zero, a50 = zero, a60 = zero, a70 = zero;
+  __m512i a01 = zero, a11 = zero, a21 = zero, a31 = zero, a41 = zero, a51 = zero, a61 = zero, a71 = zero;
+  for (int32_t q = 0; q < k4; q++) {
+    const __m512i w0 = _mm512_load_si512(w + (size_t)q * PANEL_N * 4);
+    const __m512i w1 = halves == 2 ? _mm512_load_si512(w + (size_t)q * PANEL_N * 4 + 64) : w0;
+    const uint8_t *x = rows + 4 * q;
+#define ES_S8_PANEL_ROW(r)                                                      \
+  {                                                                             \
+    int32_t v;                                                                  \
+    memcpy(&v, x + (r) * ld, 4);                                                \
+    const __m512i b = _mm512_set1_epi32(flip ? v ^ (int32_t)0x80808080u : v);   \
+    a##r##0 = _mm512_dpbusd_epi32(a##r##0, b, w0);                              \
+    if (halves == 2) a##r##1 = _mm512_dpbusd_epi32(a##r##1, b, w1);             \
   }
-  if (4 * q < k) {
-    /* The last 1 to 3 bytes: zero-filled, so 128 times a packed zero weight. */
-    const __m512i w0 = _mm512_load_si512(p->w[q][0]), w1 = halves == 2 ? _mm512_load_si512(p->w[q][16]) : w0;
-    for (int r = 0; r < PANEL_MR; r++) {
-      const __m512i x = es_s8_panel_broadcast(a[r], 4 * q, k);
-      acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], x, w0);
-      if (halves == 2) acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], x, w1);
-    }
+    ES_S8_PANEL_ROW(0) ES_S8_PANEL_ROW(1) ES_S8_PANEL_ROW(2) ES_S8_PANEL_ROW(3)
+    ES_S8_PANEL_ROW(4) ES_S8_PANEL_ROW(5) ES_S8_PANEL_ROW(6) ES_S8_PANEL_ROW(7)
+#undef ES_S8_PANEL_ROW
   }
-  const __mmask32 store = p->cols >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << p->cols) - 1);
+  const __m512i acc[PANEL_MR][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31},
+                                    {a40, a41}, {a50, a51}, {a60, a61}, {a70, a71}};
+  const __mmask32 store = cols >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << cols) - 1);
   for (int32_t h = 0; h < halves; h++) {
-    const __m512i bias = _mm512_load_si512(p->bias + 16 * h), mult = _mm512_load_si512(p->mult + 16 * h);
-    const __m512i shift = _mm512_load_si512(p->shift + 16 * h);
+    const __m512i bias = _mm512_load_si512(c->bias + 16 * h), mult = _mm512_load_si512(c->mult + 16 * h);
+    const __m512i shift = _mm512_load_si512(c->shift + 16 * h);
     for (int32_t r = 0; r < PANEL_MR; r++) {
-      if (r >= rows) break;
+      if (r >= nrows) break;
       const __m512i y = es_s8_requant16(_mm512_add_epi32(acc[r][h], bias), mult, shift, o);
       _mm_mask_storeu_epi8(out + r * ldo + 16 * h, (__mmask16)(store >> (16 * h)), _mm512_cvtepi32_epi8(y));
     }
   }
 }
 
-static inline __attribute__((always_inline)) void es_s8_panel_rows(const es_s8_panel *p, const int8_t *const a[PANEL_MR],
-                                                                   int32_t rows, const es_s8_output *o, int8_t *out,
-                                                                   ptrdiff_t ldo) {
-  if (p->cols <= 16) es_s8_panel_rows_h(p, a, rows, o, out, ldo, 1);
-  else es_s8_panel_rows_h(p, a, rows, o, out, ldo, 2);
+/* The block of PANEL_MR rows (es_s8_panel_rows_h; flip a constant) times every column of the
+ * set, into out[r * ldo + j]. */
+static inline __attribute__((always_inline)) void es_s8_panel_set_rows_f(const es_s8_panel_set *s, const uint8_t *rows,
+                                                                         ptrdiff_t ld, int32_t nrows, const es_s8_output *o,
+                                                                         int8_t *out, ptrdiff_t ldo, const int flip) {
+  const size_t panel_bytes = (size_t)s->k4 * PANEL_N * 4;
+  for (int32_t n0 = 0, pi = 0; n0 < s->cols; n0 += PANEL_N, pi++) {
+    const int32_t cols = s->cols - n0 < PANEL_N ? s->cols - n0 : PANEL_N;
+    const int8_t *w = s->w + pi * panel_bytes;
+    if (cols <= 16) es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 1, flip);
+    else es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 2, flip);
+  }
+}
+
+/* Rows flipped beforehand, PANEL_ROW_BYTES apart. */
+static inline void es_s8_panel_set_rows(const es_s8_panel_set *s, const uint8_t *rows, int32_t nrows,
+                                        const es_s8_output *o, int8_t *out, ptrdiff_t ldo) {
+  es_s8_panel_set_rows_f(s, rows, PANEL_ROW_BYTES, nrows, o, out, ldo, 0);
+}
+
+/* Rows of a matrix as they are, ld apart, flipped per broadcast: for short rows, where
+ * flipping them into a buffer first costs more than it saves. */
+static inline void es_s8_panel_set_rows_direct(const es_s8_panel_set *s, const int8_t *rows, ptrdiff_t ld,
+                                               int32_t nrows, const es_s8_output *o, int8_t *out, ptrdiff_t ldo) {
+  es_s8_panel_set_rows_f(s, (const uint8_t *)rows, ld, nrows, o, out, ldo, 1);
 }
 
 /* 8 columns' 8-lane sums -> one vector of the 8 totals in column order. */

@@ -199,6 +199,16 @@ static void sweep_gemm(void) {
     test_gemm("long", 7, long_ks[ki], 18, ki % 2 == 0, 1);
   }
   sweep_end("gemm_s8 long reductions (255 to 8193: past the AVX-512 and AVX2 panels' limits), 1 and 7 rows");
+  sweep_begin();
+  /* short rows read in place (K 4 to 16, whole blocks of 8 rows) and past one set of panels */
+  static const int short_ks[] = {4, 8, 12, 16};
+  for (size_t ki = 0; ki < sizeof short_ks / sizeof short_ks[0]; ki++) {
+    test_gemm("short", 24, short_ks[ki], 17, ki % 2, 1);
+    test_gemm("short", 29, short_ks[ki], 40, 0, ki % 2);
+  }
+  test_gemm("sets", 11, 2048, 70, 0, 1);
+  test_gemm("sets", 9, 64, 300, 1, 1);
+  sweep_end("gemm_s8 short rows (K 4-16, 24 and 29 rows) and more columns than one set of panels");
 }
 
 /* Depthwise with every channel count from 1 to 70 (blocks of 16 and 8 and their tails),
@@ -239,7 +249,15 @@ static void sweep_conv(void) {
   /* one output pixel, and a 1x1 output of a full-size kernel (fully connected as conv) */
   const conv_case one = {"sweep", 1, 4, 4, 7, 19, 4, 4, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 1, -128, 127, 0};
   test_conv(&one);
-  sweep_end("conv2d_s8 sweep: 1-19 input and 1-40 output channels, kernels 1/3/5, strides 1-2, padding, groups 2, K=9000, one pixel");
+  /* more output channels than one set of VNNI panels holds (224 at K = 576, 64 at K = 2048),
+   * two images, and a 10x4 kernel over one channel (a 4-byte kernel row) */
+  const conv_case sets = {"sweep", 2, 5, 6, 64, 300, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -128, 127, 0};
+  test_conv(&sets);
+  const conv_case wide_k = {"sweep", 1, 3, 4, 2048, 70, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 1, -128, 127, 0};
+  test_conv(&wide_k);
+  const conv_case kws = {"sweep", 1, 21, 10, 1, 20, 10, 4, 2, 2, 4, 1, 5, 1, 1, 1, 1, 0, 1, -128, 127, 0};
+  test_conv(&kws);
+  sweep_end("conv2d_s8 sweep: 1-19 input and 1-40 output channels, kernels 1/3/5, strides 1-2, padding, groups 2, K=9000, one pixel, 300 and 70 output channels, a 10x4 kernel");
 }
 
 /* --- elementwise, pools, reductions ----------------------------------------------------- */

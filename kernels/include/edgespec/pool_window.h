@@ -1,5 +1,5 @@
-/* The taps of a pooling window that lie inside the input, for es_max_pool2d_f32 and
- * es_max_pool2d_s8 (not part of the kernel API). */
+/* The taps of a window that lie inside the input, for es_max_pool2d_f32, es_max_pool2d_s8
+ * and es_conv2d_s8's patch gather (not part of the kernel API). */
 #ifndef EDGESPEC_POOL_WINDOW_H
 #define EDGESPEC_POOL_WINDOW_H
 

@@ -21,6 +21,9 @@ typedef struct {
   const int8_t *shift;
   int32_t channels, in_zp;
   es_s8_output o;
+#if defined(ES_S8_VNNI)
+  const es_s8_requant16_consts *q; /* per block of 16 channels, the first DW_QBLOCKS */
+#endif
 } dw_args;
 
 /* Channels [c, c + n) of one output pixel, from taps [t0, t0 + taps) of the pixel's
@@ -219,11 +222,18 @@ static inline dw_acc dw_acc_start(const dw_args *d, int32_t c) {
   return a;
 }
 
-static inline void dw_acc_store(const dw_args *d, const dw_acc *a, int32_t c, int8_t *out) {
+static inline es_s8_requant16_consts dw_requant(const dw_args *d, int32_t c) {
   const __mmask16 m = dw_mask(d, c);
-  const __m512i mult = _mm512_maskz_loadu_epi32(m, d->mult + c);
-  const __m512i shift = DW_LOAD(d->shift + c, m);
-  _mm_mask_storeu_epi8(out + c, m, _mm512_cvtepi32_epi8(es_s8_requant16(a->v, mult, shift, &d->o)));
+  return es_s8_requant16_make(_mm512_maskz_loadu_epi32(m, d->mult + c), DW_LOAD(d->shift + c, m), &d->o);
+}
+
+/* The requantization constants of the first DW_QBLOCKS blocks of channels are made once
+ * per call (dw_args.q), not per pixel; later blocks make theirs per pixel. */
+enum { DW_QBLOCKS = 16 };
+
+static inline void dw_acc_store(const dw_args *d, const dw_acc *a, int32_t c, int8_t *out) {
+  const es_s8_requant16_consts q = c / 16 < DW_QBLOCKS ? d->q[c / 16] : dw_requant(d, c);
+  _mm_mask_storeu_epi8(out + c, dw_mask(d, c), _mm512_cvtepi32_epi8(es_s8_requant16_apply(&q, a->v)));
 }
 
 /* As the NEON interior_3x3: the 9 weight vectors (as int32) stay in registers. */
@@ -234,8 +244,7 @@ static void interior_3x3(const dw_args *d, const int8_t *const rows[3], int32_t 
     const __mmask16 m = dw_mask(d, c);
     __m512i w[9];
     for (int t = 0; t < 9; t++) w[t] = DW_LOAD(d->w + (size_t)t * channels + c, m);
-    const __m512i mult = _mm512_maskz_loadu_epi32(m, d->mult + c);
-    const __m512i shift = DW_LOAD(d->shift + c, m);
+    const es_s8_requant16_consts q = dw_requant(d, c);
     const __m512i bias = d->bias ? _mm512_maskz_loadu_epi32(m, d->bias + c) : _mm512_setzero_si512();
     for (int32_t i = 0; i < count; i++) {
       const size_t at = (size_t)(x0 + i * step) * channels + (size_t)c;
@@ -246,7 +255,7 @@ static void interior_3x3(const dw_args *d, const int8_t *const rows[3], int32_t 
         acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(DW_LOAD(p + tap_dx, m), w[3 * ky + 1]));
         acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(DW_LOAD(p + 2 * tap_dx, m), w[3 * ky + 2]));
       }
-      _mm_mask_storeu_epi8(out + (size_t)i * channels + c, m, _mm512_cvtepi32_epi8(es_s8_requant16(acc, mult, shift, &d->o)));
+      _mm_mask_storeu_epi8(out + (size_t)i * channels + c, m, _mm512_cvtepi32_epi8(es_s8_requant16_apply(&q, acc)));
     }
   }
 }
@@ -384,7 +393,13 @@ void es_conv2d_depthwise_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const
                             int32_t out_zp, const int32_t *mult, const int8_t *shift,
                             int32_t act_min, int32_t act_max) {
   const int32_t channels = os.c, taps = kh * kw;
+#if defined(ES_S8_VNNI)
+  es_s8_requant16_consts q[DW_QBLOCKS];
+  dw_args d = {weights, bias, mult, shift, channels, in_zp, {out_zp, act_min, act_max}, q};
+  for (int32_t c = 0; c < channels && c / 16 < DW_QBLOCKS; c += 16) q[c / 16] = dw_requant(&d, c);
+#else
   const dw_args d = {weights, bias, mult, shift, channels, in_zp, {out_zp, act_min, act_max}};
+#endif
 #ifdef DW_MASKED_TAIL
   const int32_t vec_end = channels;
 #else

@@ -190,14 +190,21 @@ static __attribute__((noinline, unused)) void es_s8_vnni_row_gemm(const int8_t *
     const int32_t cols = n - j0 < 16 ? n - j0 : 16;
     const int8_t *w[16];
     for (int j = 0; j < 16; j++) w[j] = weights + (size_t)(j0 + (j < cols ? j : cols - 1)) * k;
-    __m256i acc[16];
-    for (int j = 0; j < 16; j++) acc[j] = _mm256_setzero_si256();
+    /* Named accumulators, as in es_s8_panel_rows_h. */
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
+    __m256i a8 = zero, a9 = zero, a10 = zero, a11 = zero, a12 = zero, a13 = zero, a14 = zero, a15 = zero;
     for (int32_t i = 0; i < k; i += 32) {
       const __mmask32 m = k - i >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << (k - i)) - 1);
       const __m256i x = _mm256_maskz_loadu_epi8(m, a + i), x_abs = _mm256_abs_epi8(x);
-      for (int j = 0; j < 16; j++)
-        acc[j] = _mm256_dpbusd_epi32(acc[j], x_abs, _mm256_sign_epi8(_mm256_maskz_loadu_epi8(m, w[j] + i), x));
+#define ES_S8_ROW_COLUMN(j) a##j = _mm256_dpbusd_epi32(a##j, x_abs, _mm256_sign_epi8(_mm256_maskz_loadu_epi8(m, w[j] + i), x));
+      ES_S8_ROW_COLUMN(0) ES_S8_ROW_COLUMN(1) ES_S8_ROW_COLUMN(2) ES_S8_ROW_COLUMN(3)
+      ES_S8_ROW_COLUMN(4) ES_S8_ROW_COLUMN(5) ES_S8_ROW_COLUMN(6) ES_S8_ROW_COLUMN(7)
+      ES_S8_ROW_COLUMN(8) ES_S8_ROW_COLUMN(9) ES_S8_ROW_COLUMN(10) ES_S8_ROW_COLUMN(11)
+      ES_S8_ROW_COLUMN(12) ES_S8_ROW_COLUMN(13) ES_S8_ROW_COLUMN(14) ES_S8_ROW_COLUMN(15)
+#undef ES_S8_ROW_COLUMN
     }
+    const __m256i acc[16] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15};
     const __mmask16 keep = (__mmask16)((1u << cols) - 1u);
     const __m512i sum = _mm512_inserti64x4(_mm512_castsi256_si512(es_s8_fold8(acc)), es_s8_fold8(acc + 8), 1);
     const __m512i b = bias ? _mm512_maskz_loadu_epi32(keep, bias + j0) : _mm512_setzero_si512();

@@ -259,6 +259,141 @@ static void interior_3x3(const dw_args *d, const int8_t *const rows[3], int32_t 
     }
   }
 }
+/* Stride 1 across (any stride down): an output row is a flat run of os.w * C bytes, and
+ * tap (ky, kx) reads the same run of an input row shifted by kx * dilation_w * C bytes, so
+ * 64 output bytes (several pixels when C < 64) take one load per tap, whatever C is. The
+ * input rows are copied with their padding (in_zp) and sign bits flipped (unsigned for
+ * vpdpbusd; the bias gives back 128 * the taps' weight sum); 4 taps' loads are interleaved
+ * bytewise (punpck bw then wd, within 128-bit lanes) so that each 32-bit lane holds one
+ * output byte's 4 taps, and one vpdpbusd per 16 output bytes takes 4 taps' products: the
+ * vpmulld path took one vpmulld per tap per 16 bytes. The channel of a lane repeats every
+ * C bytes, so the weights, bias and requantization constants come in `phases` versions
+ * (C / gcd(C, 64)); packing the 32-bit results (packssdw, packsswb within lanes) undoes
+ * the interleave. */
+enum {
+  DWF_GROUPS = 7,           /* up to 28 taps (5x5) */
+  DWF_PHASES = 8,           /* C / gcd(C, 64) at most */
+  DWF_ROW_BYTES = 32768     /* the kh padded rows of two output rows */
+};
+
+typedef struct {
+  __m512i w[DWF_GROUPS][4]; /* group, vector: 4 taps' weights per 32-bit lane */
+  __m512i bias[4];
+  es_s8_requant16_consts q[4];
+} dwf_phase;
+
+static int32_t dwf_gcd(int32_t a, int32_t b) {
+  while (b) {
+    const int32_t t = a % b;
+    a = b, b = t;
+  }
+  return a;
+}
+
+/* One output row (out_row bytes) from the padded rows at `set`; groups a constant where inlined. */
+static inline __attribute__((always_inline)) void dwf_row(const dwf_phase *ph, int32_t phases, const uint8_t *set,
+                                                          const ptrdiff_t *tap_at, int8_t *out_r, int32_t out_row,
+                                                          const int32_t groups) {
+  for (int32_t j = 0, p = 0; j < out_row; j += 64, p = p + 1 == phases ? 0 : p + 1) {
+    const dwf_phase *f = &ph[p];
+    const uint8_t *x = set + j;
+    __m512i a0 = f->bias[0], a1 = f->bias[1], a2 = f->bias[2], a3 = f->bias[3];
+    for (int32_t g = 0; g < groups; g++) {
+      const __m512i x0 = _mm512_loadu_si512(x + tap_at[4 * g]), x1 = _mm512_loadu_si512(x + tap_at[4 * g + 1]);
+      const __m512i x2 = _mm512_loadu_si512(x + tap_at[4 * g + 2]), x3 = _mm512_loadu_si512(x + tap_at[4 * g + 3]);
+      const __m512i lo01 = _mm512_unpacklo_epi8(x0, x1), hi01 = _mm512_unpackhi_epi8(x0, x1);
+      const __m512i lo23 = _mm512_unpacklo_epi8(x2, x3), hi23 = _mm512_unpackhi_epi8(x2, x3);
+      a0 = _mm512_dpbusd_epi32(a0, _mm512_unpacklo_epi16(lo01, lo23), f->w[g][0]);
+      a1 = _mm512_dpbusd_epi32(a1, _mm512_unpackhi_epi16(lo01, lo23), f->w[g][1]);
+      a2 = _mm512_dpbusd_epi32(a2, _mm512_unpacklo_epi16(hi01, hi23), f->w[g][2]);
+      a3 = _mm512_dpbusd_epi32(a3, _mm512_unpackhi_epi16(hi01, hi23), f->w[g][3]);
+    }
+    const __m512i r0 = es_s8_requant16_apply(&f->q[0], a0), r1 = es_s8_requant16_apply(&f->q[1], a1);
+    const __m512i r2 = es_s8_requant16_apply(&f->q[2], a2), r3 = es_s8_requant16_apply(&f->q[3], a3);
+    const __m512i bytes = _mm512_packs_epi16(_mm512_packs_epi32(r0, r1), _mm512_packs_epi32(r2, r3));
+    const __mmask64 m = out_row - j >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (out_row - j)) - 1;
+    _mm512_mask_storeu_epi8(out_r + j, m, bytes);
+  }
+}
+
+/* Returns 0 (nothing done) where the shape is not for this path. */
+static int dw_flat_rows(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *weights, const int32_t *bias,
+                        int8_t *out, es_shape4 os, int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
+                        int32_t pad_top, int32_t pad_left, int32_t dilation_h, int32_t dilation_w, const int32_t *mult,
+                        const int8_t *shift, const es_s8_output *o) {
+  const int32_t C = os.c, taps = kh * kw, groups = (taps + 3) / 4, phases = C / dwf_gcd(C, 64);
+  const int32_t span = ((os.w - 1) + (kw - 1) * dilation_w + 1) * C; /* padded row bytes read */
+  const int32_t row_stride = (span + 128 + 63) / 64 * 64, out_row = os.w * C; /* room for the stores past span + 64 */
+  /* (and a few pixels per phase: the constants are made per call) */
+  if (stride_w != 1 || groups > DWF_GROUPS || phases > DWF_PHASES || (int64_t)2 * kh * row_stride > DWF_ROW_BYTES ||
+      os.h * os.w < 4 * phases)
+    return 0;
+  dwf_phase ph[DWF_PHASES];
+  uint8_t rows[DWF_ROW_BYTES] __attribute__((aligned(64)));
+  ptrdiff_t tap_at[4 * DWF_GROUPS]; /* tap t's bytes in a set of padded rows (t >= taps: weights 0) */
+  for (int32_t t = 0; t < 4 * groups; t++) tap_at[t] = t < taps ? (ptrdiff_t)(t / kw) * row_stride + t % kw * dilation_w * C : 0;
+  /* Per channel: 4 taps' weights of each group as one 32-bit word, and the bias less 128 *
+   * the weight sum (C <= 64 * DWF_PHASES). */
+  int32_t words[DWF_GROUPS][64 * DWF_PHASES], folded[64 * DWF_PHASES], shifts[64 * DWF_PHASES];
+  for (int32_t c = 0; c < C; c++) {
+    int32_t sum = 0;
+    shifts[c] = shift[c];
+    for (int32_t t = 0; t < taps; t++) sum += weights[(size_t)t * C + c];
+    folded[c] = (bias ? bias[c] : 0) - 128 * sum;
+    for (int32_t g = 0; g < groups; g++) {
+      uint8_t word[4];
+      for (int32_t j = 0; j < 4; j++) word[j] = 4 * g + j < taps ? (uint8_t)weights[(size_t)(4 * g + j) * C + c] : 0;
+      memcpy(&words[g][c], word, 4);
+    }
+  }
+  /* lane (128-bit lane L, dword i) of vector v holds output byte 16 L + 4 v + i of a chunk */
+  for (int32_t p = 0; p < phases; p++)
+    for (int32_t v = 0; v < 4; v++) {
+      int32_t idx[16];
+      for (int32_t lane = 0; lane < 16; lane++) idx[lane] = (64 * p + 16 * (lane / 4) + 4 * v + lane % 4) % C;
+      const __m512i at = _mm512_loadu_si512(idx);
+      ph[p].bias[v] = _mm512_i32gather_epi32(at, folded, 4);
+      ph[p].q[v] = es_s8_requant16_make(_mm512_i32gather_epi32(at, mult, 4), _mm512_i32gather_epi32(at, shifts, 4), o);
+      for (int32_t g = 0; g < groups; g++) ph[p].w[g][v] = _mm512_i32gather_epi32(at, words[g], 4);
+    }
+  const __m512i sign = _mm512_set1_epi8((char)0x80), pad = _mm512_set1_epi8((char)(in_zp ^ 0x80));
+  const int32_t x_first = -pad_left; /* the input column at padded byte 0 */
+  const int32_t in_lo = (x_first < 0 ? -x_first : 0) * C;
+  const int32_t in_hi = (is.w - x_first) * C < span ? (is.w - x_first) * C : span;
+  for (int32_t b = 0; b < os.n; b++) {
+    const int8_t *in_b = in + (size_t)b * is.h * is.w * C;
+    /* The kh padded rows of output row oy, in set oy % 2: built one output row ahead, so
+     * that the loads read stores made a row earlier. */
+    for (int32_t oy = 0; oy <= os.h; oy++) {
+      for (int32_t ky = 0; oy < os.h && ky < kh; ky++) {
+        uint8_t *r = rows + (size_t)((oy & 1) * kh + ky) * row_stride;
+        const int32_t iy = oy * stride_h - pad_top + ky * dilation_h;
+        if (iy < 0 || iy >= is.h || in_hi <= in_lo) {
+          for (int32_t j = 0; j < span + 64; j += 64) _mm512_store_si512(r + j, pad);
+          continue;
+        }
+        const int8_t *src = in_b + (size_t)iy * is.w * C + (ptrdiff_t)x_first * C;
+        int32_t j = 0;
+        for (; j + 64 <= in_lo; j += 64) _mm512_store_si512(r + j, pad);
+        if (j < in_lo) _mm512_store_si512(r + j, pad);
+        /* the input part; bytes before in_lo and from in_hi on are padding */
+        for (j = in_lo; j < in_hi; j += 64) {
+          const __mmask64 m = in_hi - j >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (in_hi - j)) - 1;
+          _mm512_mask_storeu_epi8(r + j, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src + j), sign));
+        }
+        /* the right padding and the 64 bytes past the span that the last chunk reads */
+        for (j = in_hi; j < span + 64; j += 64) _mm512_storeu_si512(r + j, pad);
+      }
+      if (oy == 0) continue;
+      const uint8_t *set = rows + (size_t)((oy - 1) & 1) * kh * row_stride;
+      int8_t *out_r = out + (((size_t)b * os.h + oy - 1) * os.w) * C;
+      if (groups == 3) dwf_row(ph, phases, set, tap_at, out_r, out_row, 3);
+      else dwf_row(ph, phases, set, tap_at, out_r, out_row, groups);
+    }
+  }
+  return 1;
+}
+
 #undef DW_LOAD
 #define DW_MASKED_TAIL 1 /* the blocks take the channels past the last whole one too */
 
@@ -394,6 +529,9 @@ void es_conv2d_depthwise_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const
                             int32_t act_min, int32_t act_max) {
   const int32_t channels = os.c, taps = kh * kw;
 #if defined(ES_S8_VNNI)
+  if (dw_flat_rows(in, is, in_zp, weights, bias, out, os, kh, kw, stride_h, stride_w, pad_top, pad_left, dilation_h,
+                   dilation_w, mult, shift, &(es_s8_output){out_zp, act_min, act_max}))
+    return;
   es_s8_requant16_consts q[DW_QBLOCKS];
   dw_args d = {weights, bias, mult, shift, channels, in_zp, {out_zp, act_min, act_max}, q};
   for (int32_t c = 0; c < channels && c / 16 < DW_QBLOCKS; c += 16) q[c / 16] = dw_requant(&d, c);

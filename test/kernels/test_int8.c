@@ -227,7 +227,21 @@ static void sweep_depthwise(void) {
     if (ch % 17 == 0) c.n = 2;
     test_conv(&c);
   }
-  sweep_end("depthwise_s8 sweep: channels 1-70, kernels 1x1/3x1/3x3/5x5, strides 1-2, padding, dilation 2, clamps");
+  /* rows as flat runs of bytes (AVX-512 VNNI, stride 1 across): channel counts with 1 to 8
+   * versions of the weights per 64 bytes, 5x5 (7 groups of 4 taps), dilation, stride 2 down,
+   * asymmetric padding, two images, rows wider than one vector */
+  static const conv_case flat[] = {
+      {"flat kws", 1, 25, 5, 64, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -128, 127, 0},
+      {"flat c128", 2, 6, 7, 128, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -128, 127, 0},
+      {"flat c96", 1, 9, 11, 96, 0, 3, 3, 2, 1, 0, 1, 1, 1, 1, 1, 1, 1, 0, -128, 127, 0},
+      {"flat c512", 1, 6, 6, 512, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -10, 90, 0},
+      {"flat c24 5x5", 1, 14, 13, 24, 0, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1, 1, 1, -128, 127, 0},
+      {"flat c8 dilated", 1, 20, 19, 8, 0, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, 1, 1, -128, 127, 1},
+      {"flat c3 wide", 1, 5, 90, 3, 0, 3, 3, 1, 1, 0, 2, 1, 0, 1, 1, 1, 1, 1, -128, 127, 0},
+      {"flat c40 3x1", 1, 12, 9, 40, 0, 3, 1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, -128, 127, 0},
+  };
+  for (size_t i = 0; i < sizeof flat / sizeof flat[0]; i++) test_conv(&flat[i]);
+  sweep_end("depthwise_s8 sweep: channels 1-70, kernels 1x1/3x1/3x3/5x5, strides 1-2, padding, dilation 2, clamps; flat rows of 3-512 channels");
 }
 
 /* Convolutions around the patch-GEMM blocks: few and many pixels, K odd and past the

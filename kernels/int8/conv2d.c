@@ -129,6 +129,76 @@ static inline void gather_flipped(const patch_args *p, int32_t y0, int32_t x0, i
 }
 #endif
 
+#if defined(ES_S8_VNNI)
+enum {
+  PADDED_BYTES = 1 << 18, /* the padded copy of one image's input, at most */
+  PADDED_SEGMENTS = 64    /* patch row segments (kernel rows, or taps when they are not one span) */
+};
+
+/* The patch rows read in place: the image's input is copied once with its padding (in_zp)
+ * and sign bits flipped, and each output pixel's patch row is nseg segments of it (a
+ * kernel row of kw * icg bytes when that is one span of the input, else a tap's icg
+ * bytes), found from the pixel's position; the panels hold each segment's weights padded
+ * to a multiple of 4 (the bytes read past a segment meet zero weights). Nothing is
+ * gathered per pixel. Returns 0 (nothing done) when the copy or the packed reduction does
+ * not fit. */
+static int conv_vnni_padded(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *weights, const int32_t *bias,
+                            int8_t *out, es_shape4 os, int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
+                            int32_t pad_top, int32_t pad_left, int32_t dilation_h, int32_t dilation_w, int32_t groups,
+                            const int32_t *mult, const int8_t *shift, const es_s8_output *o) {
+  const int32_t icg = is.c / groups, ocg = os.c / groups, k = kh * kw * icg;
+  const int merged = dilation_w == 1 && groups == 1;
+  const int32_t seg_len = merged ? kw * icg : icg, nseg = merged ? kh : kh * kw, k4 = nseg * ((seg_len + 3) / 4);
+  const int32_t rows = (os.h - 1) * stride_h + (kh - 1) * dilation_h + 1;
+  const int32_t cols = (os.w - 1) * stride_w + (kw - 1) * dilation_w + 1;
+  const size_t pitch = (size_t)cols * is.c, bytes = (size_t)rows * pitch + 64; /* + 64: the last segment's last step */
+  if (4 * k4 > PANEL_KMAX || nseg > PADDED_SEGMENTS || bytes > PADDED_BYTES) return 0;
+  uint8_t padded[PADDED_BYTES] __attribute__((aligned(64)));
+  es_s8_panel_set set;
+  ptrdiff_t seg_off[PADDED_SEGMENTS];
+  for (int32_t s = 0; s < nseg; s++)
+    seg_off[s] = merged ? (ptrdiff_t)s * dilation_h * pitch
+                        : (ptrdiff_t)(s / kw) * dilation_h * pitch + (ptrdiff_t)(s % kw) * dilation_w * is.c;
+  const int32_t pixels = os.h * os.w, per_set = es_s8_panel_set_columns(4 * k4);
+  /* columns [lo, hi) of a padded row hold input columns lo - pad_left .. */
+  const int32_t lo = pad_left < cols ? pad_left : cols, hi = is.w + pad_left < cols ? is.w + pad_left : cols;
+  for (int32_t b = 0; b < os.n; b++) {
+    const int8_t *in_b = in + (size_t)b * is.h * is.w * is.c, *in_end = in_b + (size_t)is.h * is.w * is.c;
+    for (int32_t y = 0; y < rows; y++) {
+      uint8_t *row = padded + (size_t)y * pitch;
+      const int32_t iy = y - pad_top;
+      if (iy < 0 || iy >= is.h || hi <= lo) {
+        es_s8_flip_fill(row, (int8_t)in_zp, (int32_t)pitch);
+        continue;
+      }
+      if (lo > 0) es_s8_flip_fill(row, (int8_t)in_zp, lo * is.c);
+      es_s8_flip_copy(row + (size_t)lo * is.c, in_b + ((size_t)iy * is.w + (lo - pad_left)) * is.c, (hi - lo) * is.c, in_end);
+      if (hi < cols) es_s8_flip_fill(row + (size_t)hi * is.c, (int8_t)in_zp, (cols - hi) * is.c);
+    }
+    es_s8_flip_fill(padded + (size_t)rows * pitch, (int8_t)in_zp, 64);
+    for (int32_t g = 0; g < groups; g++) {
+      for (int32_t n0 = 0; n0 < ocg; n0 += per_set) {
+        es_s8_panel_set_pack(&set, weights + (size_t)g * ocg * k, k, seg_len, n0, ocg - n0 < per_set ? ocg - n0 : per_set,
+                             bias ? bias + g * ocg : NULL, mult + g * ocg, shift + g * ocg);
+        int8_t *out_g = out + (size_t)b * pixels * os.c + g * ocg + n0;
+        int32_t oy = 0, ox = 0;
+        for (int32_t p0 = 0; p0 < pixels; p0 += PANEL_MR) {
+          const int32_t n = pixels - p0 < PANEL_MR ? pixels - p0 : PANEL_MR;
+          const uint8_t *a[PANEL_MR];
+          for (int32_t r = 0; r < PANEL_MR; r++) {
+            a[r] = padded + (size_t)oy * stride_h * pitch + (size_t)ox * stride_w * is.c + g * icg;
+            if (r + 1 < n && ++ox == os.w) ox = 0, oy++; /* rows past n repeat the last pixel */
+          }
+          if (++ox == os.w) ox = 0, oy++;
+          es_s8_panel_set_rows_seg(&set, a, seg_off, nseg, n, o, out_g + (size_t)p0 * os.c, os.c);
+        }
+      }
+    }
+  }
+  return 1;
+}
+#endif
+
 #if defined(ES_S8_AVX2)
 typedef struct {
   const patch_args *p;
@@ -396,13 +466,17 @@ void es_conv2d_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *w
   if (pixels <= 0 || os.c <= 0) return;
   const es_s8_output o = {out_zp, act_min, act_max};
 #if defined(ES_S8_VNNI)
+  if (pixels >= PANEL_MIN_ROWS &&
+      conv_vnni_padded(in, is, in_zp, weights, bias, out, os, kh, kw, stride_h, stride_w, pad_top, pad_left, dilation_h,
+                       dilation_w, groups, mult, shift, &o))
+    return;
   if (k <= PANEL_KMAX && pixels >= PANEL_MIN_ROWS) {
     es_s8_panel_set set;
     uint8_t rows_buf[2][PANEL_MR][PANEL_ROW_BYTES] __attribute__((aligned(64)));
     const int32_t per_set = es_s8_panel_set_columns(k);
     for (int32_t g = 0; g < groups; g++) {
       for (int32_t n0 = 0; n0 < ocg; n0 += per_set) {
-        es_s8_panel_set_pack(&set, weights + (size_t)g * ocg * k, k, n0, ocg - n0 < per_set ? ocg - n0 : per_set,
+        es_s8_panel_set_pack(&set, weights + (size_t)g * ocg * k, k, k, n0, ocg - n0 < per_set ? ocg - n0 : per_set,
                              bias ? bias + g * ocg : NULL, mult + g * ocg, shift + g * ocg);
         for (int32_t b = 0; b < os.n; b++) {
           const patch_args p = {in + (size_t)b * is.h * is.w * is.c, is.h, is.w, is.c, os.w, kh, kw, stride_h, stride_w,

@@ -45,10 +45,13 @@ static inline int32_t es_s8_panel_set_columns(int32_t k) {
   return (panels < PANEL_SET_MAX ? panels : PANEL_SET_MAX) * PANEL_N;
 }
 
-/* Columns [n0, n0 + cols) of weights [N][k] (cols <= es_s8_panel_set_columns(k)). */
-static inline void es_s8_panel_set_pack(es_s8_panel_set *s, const int8_t *weights, int32_t k, int32_t n0, int32_t cols,
-                                        const int32_t *bias, const int32_t *mult, const int8_t *shift) {
-  const int32_t k4 = (k + 3) / 4, full = k / 4;
+/* Columns [n0, n0 + cols) of weights [N][k], each row k / seg_len segments of seg_len
+ * bytes, every segment zero-padded to a multiple of 4 (so that rows can be read a segment
+ * at a time from anywhere: es_s8_panel_rows_seg_h); seg_len = k for plain rows. cols <=
+ * es_s8_panel_set_columns of the packed length. */
+static inline void es_s8_panel_set_pack(es_s8_panel_set *s, const int8_t *weights, int32_t k, int32_t seg_len, int32_t n0,
+                                        int32_t cols, const int32_t *bias, const int32_t *mult, const int8_t *shift) {
+  const int32_t nseg = k / seg_len, qs = (seg_len + 3) / 4, k4 = nseg * qs, full = seg_len / 4;
   const int32_t panels = (cols + PANEL_N - 1) / PANEL_N;
   for (int32_t pi = 0; pi < panels; pi++) {
     int8_t(*w)[PANEL_N][4] = (int8_t(*)[PANEL_N][4])(s->w + (size_t)pi * k4 * PANEL_N * 4);
@@ -61,10 +64,14 @@ static inline void es_s8_panel_set_pack(es_s8_panel_set *s, const int8_t *weight
         continue;
       }
       const int8_t *src = weights + (size_t)(n0 + col) * k;
-      for (int32_t q = 0; q < full; q++) memcpy(w[q][j], src + 4 * q, 4);
-      if (full < k4) {
-        memset(w[full][j], 0, 4);
-        memcpy(w[full][j], src + 4 * full, (size_t)(k - 4 * full));
+      for (int32_t g = 0; g < nseg; g++) {
+        const int8_t *seg = src + (size_t)g * seg_len;
+        int8_t(*dst)[PANEL_N][4] = w + (size_t)g * qs;
+        for (int32_t q = 0; q < full; q++) memcpy(dst[q][j], seg + 4 * q, 4);
+        if (full < qs) {
+          memset(dst[full][j], 0, 4);
+          memcpy(dst[full][j], seg + 4 * full, (size_t)(seg_len - 4 * full));
+        }
       }
       int32_t sum = 0;
       for (int32_t i = 0; i < k; i++) sum += src[i];
@@ -95,6 +102,24 @@ static inline void es_s8_flip_copy(uint8_t *dst, const int8_t *src, int32_t n, c
 static inline void es_s8_flip_fill(uint8_t *dst, int8_t value, int32_t n) {
   const __m512i v = _mm512_set1_epi8((char)(value ^ 0x80));
   for (; n > 0; n -= 64, dst += 64) _mm512_storeu_si512(dst, v);
+}
+
+/* Requantizes PANEL_MR rows of 16 * halves accumulators into out[r * ldo + j], j < cols,
+ * r < nrows. */
+static inline __attribute__((always_inline)) void es_s8_panel_store_h(const es_s8_panel_consts *c, int32_t cols,
+                                                                      const __m512i acc[PANEL_MR][2], int32_t nrows,
+                                                                      const es_s8_output *o, int8_t *out, ptrdiff_t ldo,
+                                                                      const int halves) {
+  const __mmask32 store = cols >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << cols) - 1);
+  for (int32_t h = 0; h < halves; h++) {
+    const es_s8_requant16_consts q = es_s8_requant16_make(_mm512_load_si512(c->mult + 16 * h), _mm512_load_si512(c->shift + 16 * h), o);
+    const __m512i bias = _mm512_load_si512(c->bias + 16 * h);
+    for (int32_t r = 0; r < PANEL_MR; r++) {
+      if (r >= nrows) break;
+      const __m512i y = es_s8_requant16_apply(&q, _mm512_add_epi32(acc[r][h], bias));
+      _mm_mask_storeu_epi8(out + r * ldo + 16 * h, (__mmask16)(store >> (16 * h)), _mm512_cvtepi32_epi8(y));
+    }
+  }
 }
 
 /* PANEL_MR rows (rows + r * ld, readable to k rounded up to 4; rows past `nrows` are computed
@@ -130,15 +155,56 @@ static inline __attribute__((always_inline)) void es_s8_panel_rows_h(const int8_
   }
   const __m512i acc[PANEL_MR][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31},
                                     {a40, a41}, {a50, a51}, {a60, a61}, {a70, a71}};
-  const __mmask32 store = cols >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << cols) - 1);
-  for (int32_t h = 0; h < halves; h++) {
-    const __m512i bias = _mm512_load_si512(c->bias + 16 * h), mult = _mm512_load_si512(c->mult + 16 * h);
-    const __m512i shift = _mm512_load_si512(c->shift + 16 * h);
-    for (int32_t r = 0; r < PANEL_MR; r++) {
-      if (r >= nrows) break;
-      const __m512i y = es_s8_requant16(_mm512_add_epi32(acc[r][h], bias), mult, shift, o);
-      _mm_mask_storeu_epi8(out + r * ldo + 16 * h, (__mmask16)(store >> (16 * h)), _mm512_cvtepi32_epi8(y));
+  es_s8_panel_store_h(c, cols, acc, nrows, o, out, ldo, halves);
+}
+
+/* As es_s8_panel_rows_h, for rows given as PANEL_MR pointers (repeat the last valid one)
+ * to flipped bytes read in nseg segments of qs 4-byte steps at a[r] + seg_off[s] (the
+ * panel packed with es_s8_panel_set_pack's segments): a convolution's patch rows read in
+ * place from a padded copy of its input. */
+static inline __attribute__((always_inline)) void es_s8_panel_rows_seg_h(const int8_t *w, const es_s8_panel_consts *c,
+                                                                         int32_t cols, const uint8_t *const a[PANEL_MR],
+                                                                         const ptrdiff_t *seg_off, int32_t nseg, int32_t qs,
+                                                                         int32_t nrows, const es_s8_output *o, int8_t *out,
+                                                                         ptrdiff_t ldo, const int halves) {
+  const __m512i zero = _mm512_setzero_si512();
+  __m512i a00 = zero, a10 = zero, a20 = zero, a30 = zero, a40 = zero, a50 = zero, a60 = zero, a70 = zero;
+  __m512i a01 = zero, a11 = zero, a21 = zero, a31 = zero, a41 = zero, a51 = zero, a61 = zero, a71 = zero;
+  for (int32_t g = 0; g < nseg; g++) {
+    const ptrdiff_t off = seg_off[g];
+    const uint8_t *x0 = a[0] + off, *x1 = a[1] + off, *x2 = a[2] + off, *x3 = a[3] + off;
+    const uint8_t *x4 = a[4] + off, *x5 = a[5] + off, *x6 = a[6] + off, *x7 = a[7] + off;
+    for (int32_t q = 0; q < qs; q++, w += PANEL_N * 4) {
+      const __m512i w0 = _mm512_load_si512(w), w1 = halves == 2 ? _mm512_load_si512(w + 64) : w0;
+#define ES_S8_PANEL_ROW(r)                                                      \
+  {                                                                             \
+    int32_t v;                                                                  \
+    memcpy(&v, x##r + 4 * q, 4);                                                \
+    const __m512i b = _mm512_set1_epi32(v);                                     \
+    a##r##0 = _mm512_dpbusd_epi32(a##r##0, b, w0);                              \
+    if (halves == 2) a##r##1 = _mm512_dpbusd_epi32(a##r##1, b, w1);             \
+  }
+      ES_S8_PANEL_ROW(0) ES_S8_PANEL_ROW(1) ES_S8_PANEL_ROW(2) ES_S8_PANEL_ROW(3)
+      ES_S8_PANEL_ROW(4) ES_S8_PANEL_ROW(5) ES_S8_PANEL_ROW(6) ES_S8_PANEL_ROW(7)
+#undef ES_S8_PANEL_ROW
     }
+  }
+  const __m512i acc[PANEL_MR][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31},
+                                    {a40, a41}, {a50, a51}, {a60, a61}, {a70, a71}};
+  es_s8_panel_store_h(c, cols, acc, nrows, o, out, ldo, halves);
+}
+
+/* The block of PANEL_MR pointed-to rows (es_s8_panel_rows_seg_h) times every column of the set. */
+static inline void es_s8_panel_set_rows_seg(const es_s8_panel_set *s, const uint8_t *const a[PANEL_MR],
+                                            const ptrdiff_t *seg_off, int32_t nseg, int32_t nrows,
+                                            const es_s8_output *o, int8_t *out, ptrdiff_t ldo) {
+  const size_t panel_bytes = (size_t)s->k4 * PANEL_N * 4;
+  const int32_t qs = s->k4 / nseg;
+  for (int32_t n0 = 0, pi = 0; n0 < s->cols; n0 += PANEL_N, pi++) {
+    const int32_t cols = s->cols - n0 < PANEL_N ? s->cols - n0 : PANEL_N;
+    const int8_t *w = s->w + pi * panel_bytes;
+    if (cols <= 16) es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 1);
+    else es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 2);
   }
 }
 

@@ -271,7 +271,17 @@ static void sweep_conv(void) {
   test_conv(&wide_k);
   const conv_case kws = {"sweep", 1, 21, 10, 1, 20, 10, 4, 2, 2, 4, 1, 5, 1, 1, 1, 1, 0, 1, -128, 127, 0};
   test_conv(&kws);
-  sweep_end("conv2d_s8 sweep: 1-19 input and 1-40 output channels, kernels 1/3/5, strides 1-2, padding, groups 2, K=9000, one pixel, 300 and 70 output channels, a 10x4 kernel");
+  /* patch rows read in place from the padded copy: dilation (a tap per segment), groups with
+   * dilation, stride 2 with 3 channels (9-byte kernel rows padded to 12), and an input whose
+   * padded copy is past the budget (the gather path) */
+  static const conv_case in_place[] = {
+      {"sweep dilated", 1, 9, 10, 6, 10, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, 0, 1, -128, 127, 0},
+      {"sweep groups dilated", 2, 8, 9, 8, 12, 3, 3, 1, 2, 1, 2, 1, 2, 1, 2, 2, 0, 1, -128, 127, 0},
+      {"sweep rgb s2", 1, 17, 16, 3, 8, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, 1, 0, 1, -128, 127, 1},
+      {"sweep wide input", 1, 190, 190, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -128, 127, 0},
+  };
+  for (size_t i = 0; i < sizeof in_place / sizeof in_place[0]; i++) test_conv(&in_place[i]);
+  sweep_end("conv2d_s8 sweep: 1-19 input and 1-40 output channels, kernels 1/3/5, strides 1-2, padding, groups 2, K=9000, one pixel, 300 and 70 output channels, a 10x4 kernel, dilation, groups with dilation, past the padded copy's budget");
 }
 
 /* --- elementwise, pools, reductions ----------------------------------------------------- */

@@ -45,39 +45,74 @@ static inline int32_t es_s8_panel_set_columns(int32_t k) {
   return (panels < PANEL_SET_MAX ? panels : PANEL_SET_MAX) * PANEL_N;
 }
 
+/* r[i] = dword i of each of r[0..16) (a 16 x 16 transpose of 32-bit lanes). */
+static inline void es_s8_transpose16_epi32(__m512i r[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  /* r[4b + c] now holds dword c of rows 4b..4b+3 in each 128-bit lane */
+  for (int i = 0; i < 4; i++) {
+    t[i] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0x88);
+    t[i + 4] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0xdd);
+    t[i + 8] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0x88);
+    t[i + 12] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0xdd);
+  }
+  for (int i = 0; i < 4; i++) {
+    r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xdd);
+    r[i + 4] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0x88);
+    r[i + 12] = _mm512_shuffle_i32x4(t[i + 4], t[i + 12], 0xdd);
+  }
+}
+
 /* Columns [n0, n0 + cols) of weights [N][k], each row k / seg_len segments of seg_len
  * bytes, every segment zero-padded to a multiple of 4 (so that rows can be read a segment
  * at a time from anywhere: es_s8_panel_rows_seg_h); seg_len = k for plain rows. cols <=
- * es_s8_panel_set_columns of the packed length. */
+ * es_s8_panel_set_columns of the packed length. 16 columns' 16 steps at a time: 16 row
+ * loads transposed as dwords (packing one dword at a time was two thirds of a 9-row GEMM),
+ * and the column sums from vpdpbusd with ones. */
 static inline void es_s8_panel_set_pack(es_s8_panel_set *s, const int8_t *weights, int32_t k, int32_t seg_len, int32_t n0,
                                         int32_t cols, const int32_t *bias, const int32_t *mult, const int8_t *shift) {
-  const int32_t nseg = k / seg_len, qs = (seg_len + 3) / 4, k4 = nseg * qs, full = seg_len / 4;
+  const int32_t nseg = k / seg_len, qs = (seg_len + 3) / 4, k4 = nseg * qs;
   const int32_t panels = (cols + PANEL_N - 1) / PANEL_N;
+  const __m512i ones = _mm512_set1_epi8(1);
   for (int32_t pi = 0; pi < panels; pi++) {
-    int8_t(*w)[PANEL_N][4] = (int8_t(*)[PANEL_N][4])(s->w + (size_t)pi * k4 * PANEL_N * 4);
+    int8_t *w = s->w + (size_t)pi * k4 * PANEL_N * 4;
     es_s8_panel_consts *c = &s->c[pi];
-    for (int32_t j = 0; j < PANEL_N; j++) {
-      const int32_t col = pi * PANEL_N + j;
-      if (col >= cols) {
-        for (int32_t q = 0; q < k4; q++) memset(w[q][j], 0, 4);
-        c->bias[j] = 0, c->mult[j] = 0, c->shift[j] = 0;
-        continue;
-      }
-      const int8_t *src = weights + (size_t)(n0 + col) * k;
-      for (int32_t g = 0; g < nseg; g++) {
-        const int8_t *seg = src + (size_t)g * seg_len;
-        int8_t(*dst)[PANEL_N][4] = w + (size_t)g * qs;
-        for (int32_t q = 0; q < full; q++) memcpy(dst[q][j], seg + 4 * q, 4);
-        if (full < qs) {
-          memset(dst[full][j], 0, 4);
-          memcpy(dst[full][j], seg + 4 * full, (size_t)(seg_len - 4 * full));
+    for (int32_t h = 0; h < 2; h++) {
+      const int32_t j0 = pi * PANEL_N + 16 * h; /* first column of the 16 */
+      __m512i sum = _mm512_setzero_si512();
+      for (int32_t g = 0; g < nseg; g++)
+        for (int32_t q0 = 0; q0 < qs; q0 += 16) {
+          const int32_t bytes = seg_len - 4 * q0 < 64 ? seg_len - 4 * q0 : 64;
+          const __mmask64 m = bytes >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << bytes) - 1;
+          __m512i r[16];
+          for (int32_t jj = 0; jj < 16; jj++)
+            r[jj] = j0 + jj < cols ? _mm512_maskz_loadu_epi8(m, weights + (size_t)(n0 + j0 + jj) * k + (size_t)g * seg_len + 4 * q0)
+                                   : _mm512_setzero_si512();
+          es_s8_transpose16_epi32(r);
+          for (int32_t i = 0; i < 16 && q0 + i < qs; i++) {
+            _mm512_store_si512(w + ((size_t)(g * qs + q0 + i) * PANEL_N + 16 * h) * 4, r[i]);
+            sum = _mm512_dpbusd_epi32(sum, ones, r[i]);
+          }
         }
+      int32_t sums[16];
+      _mm512_storeu_si512(sums, sum);
+      for (int32_t jj = 0; jj < 16; jj++) {
+        const int32_t col = j0 + jj;
+        const int in = col < cols;
+        c->bias[16 * h + jj] = in ? (bias ? bias[n0 + col] : 0) - 128 * sums[jj] : 0;
+        c->mult[16 * h + jj] = in ? mult[n0 + col] : 0;
+        c->shift[16 * h + jj] = in ? shift[n0 + col] : 0;
       }
-      int32_t sum = 0;
-      for (int32_t i = 0; i < k; i++) sum += src[i];
-      c->bias[j] = (bias ? bias[n0 + col] : 0) - 128 * sum;
-      c->mult[j] = mult[n0 + col];
-      c->shift[j] = shift[n0 + col];
     }
   }
   s->k4 = k4;
@@ -111,6 +146,23 @@ static inline __attribute__((always_inline)) void es_s8_panel_store_h(const es_s
                                                                       const es_s8_output *o, int8_t *out, ptrdiff_t ldo,
                                                                       const int halves) {
   const __mmask32 store = cols >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << cols) - 1);
+  if (halves == 1 && cols <= 8) {
+    /* Two rows' 8 lanes per requantized vector: half the requantization, which is most of
+     * the work when the reduction is short (a 3-channel first layer). */
+    const __m512i mult = _mm512_load_si512(c->mult), shift = _mm512_load_si512(c->shift);
+    const __m512i bias = _mm512_load_si512(c->bias);
+    const es_s8_requant16_consts q = es_s8_requant16_make(_mm512_shuffle_i64x2(mult, mult, 0x44),
+                                                          _mm512_shuffle_i64x2(shift, shift, 0x44), o);
+    const __m512i bias2 = _mm512_shuffle_i64x2(bias, bias, 0x44);
+    for (int32_t r = 0; r < PANEL_MR; r += 2) {
+      if (r >= nrows) break;
+      const __m512i pair = _mm512_shuffle_i64x2(acc[r][0], acc[r + 1][0], 0x44);
+      const __m128i y = _mm512_cvtepi32_epi8(es_s8_requant16_apply(&q, _mm512_add_epi32(pair, bias2)));
+      _mm_mask_storeu_epi8(out + r * ldo, (__mmask16)store, y);
+      if (r + 1 < nrows) _mm_mask_storeu_epi8(out + (r + 1) * ldo - 8, (__mmask16)(store << 8), y);
+    }
+    return;
+  }
   for (int32_t h = 0; h < halves; h++) {
     const es_s8_requant16_consts q = es_s8_requant16_make(_mm512_load_si512(c->mult + 16 * h), _mm512_load_si512(c->shift + 16 * h), o);
     const __m512i bias = _mm512_load_si512(c->bias + 16 * h);
@@ -122,8 +174,8 @@ static inline __attribute__((always_inline)) void es_s8_panel_store_h(const es_s
   }
 }
 
-/* PANEL_MR rows (rows + r * ld, readable to k rounded up to 4; rows past `nrows` are computed
- * and not stored), already flipped or (flip) flipped here, times one panel's first 16 * halves
+/* mr (a constant, 8 or 4) rows (rows + r * ld, readable to k rounded up to 4; rows past
+ * `nrows` are computed and not stored), already flipped or (flip) flipped here, times one panel's first 16 * halves
  * columns (halves a constant: 1 when the panel holds at most 16, so that nothing is computed
  * for the empty half), requantized into out[r * ldo + j] for j < cols. Each 4-byte step of a
  * flipped row is one broadcast from memory feeding one or two vpdpbusd. */
@@ -131,7 +183,7 @@ static inline __attribute__((always_inline)) void es_s8_panel_rows_h(const int8_
                                                                      int32_t cols, int32_t k4, const uint8_t *rows,
                                                                      ptrdiff_t ld, int32_t nrows, const es_s8_output *o,
                                                                      int8_t *out, ptrdiff_t ldo, const int halves,
-                                                                     const int flip) {
+                                                                     const int flip, const int mr) {
   /* Named accumulators: GCC 12 keeps an array of them in registers only by copying each
    * one to another register around every vpdpbusd (three instructions where one does). */
   const __m512i zero = _mm512_setzero_si512();
@@ -142,7 +194,7 @@ static inline __attribute__((always_inline)) void es_s8_panel_rows_h(const int8_
     const __m512i w1 = halves == 2 ? _mm512_load_si512(w + (size_t)q * PANEL_N * 4 + 64) : w0;
     const uint8_t *x = rows + 4 * q;
 #define ES_S8_PANEL_ROW(r)                                                      \
-  {                                                                             \
+  if ((r) < mr) {                                                               \
     int32_t v;                                                                  \
     memcpy(&v, x + (r) * ld, 4);                                                \
     const __m512i b = _mm512_set1_epi32(flip ? v ^ (int32_t)0x80808080u : v);   \
@@ -166,7 +218,7 @@ static inline __attribute__((always_inline)) void es_s8_panel_rows_seg_h(const i
                                                                          int32_t cols, const uint8_t *const a[PANEL_MR],
                                                                          const ptrdiff_t *seg_off, int32_t nseg, int32_t qs,
                                                                          int32_t nrows, const es_s8_output *o, int8_t *out,
-                                                                         ptrdiff_t ldo, const int halves) {
+                                                                         ptrdiff_t ldo, const int halves, const int mr) {
   const __m512i zero = _mm512_setzero_si512();
   __m512i a00 = zero, a10 = zero, a20 = zero, a30 = zero, a40 = zero, a50 = zero, a60 = zero, a70 = zero;
   __m512i a01 = zero, a11 = zero, a21 = zero, a31 = zero, a41 = zero, a51 = zero, a61 = zero, a71 = zero;
@@ -177,7 +229,7 @@ static inline __attribute__((always_inline)) void es_s8_panel_rows_seg_h(const i
     for (int32_t q = 0; q < qs; q++, w += PANEL_N * 4) {
       const __m512i w0 = _mm512_load_si512(w), w1 = halves == 2 ? _mm512_load_si512(w + 64) : w0;
 #define ES_S8_PANEL_ROW(r)                                                      \
-  {                                                                             \
+  if ((r) < mr) {                                                               \
     int32_t v;                                                                  \
     memcpy(&v, x##r + 4 * q, 4);                                                \
     const __m512i b = _mm512_set1_epi32(v);                                     \
@@ -203,8 +255,11 @@ static inline void es_s8_panel_set_rows_seg(const es_s8_panel_set *s, const uint
   for (int32_t n0 = 0, pi = 0; n0 < s->cols; n0 += PANEL_N, pi++) {
     const int32_t cols = s->cols - n0 < PANEL_N ? s->cols - n0 : PANEL_N;
     const int8_t *w = s->w + pi * panel_bytes;
-    if (cols <= 16) es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 1);
-    else es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 2);
+    /* a block of at most 4 rows (the end of the pixels) computes 4 */
+    if (cols <= 16 && nrows <= 4) es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 1, 4);
+    else if (cols <= 16) es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 1, 8);
+    else if (nrows <= 4) es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 2, 4);
+    else es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 2, 8);
   }
 }
 
@@ -217,8 +272,11 @@ static inline __attribute__((always_inline)) void es_s8_panel_set_rows_f(const e
   for (int32_t n0 = 0, pi = 0; n0 < s->cols; n0 += PANEL_N, pi++) {
     const int32_t cols = s->cols - n0 < PANEL_N ? s->cols - n0 : PANEL_N;
     const int8_t *w = s->w + pi * panel_bytes;
-    if (cols <= 16) es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 1, flip);
-    else es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 2, flip);
+    /* a block of at most 4 rows (the end of the matrix) computes 4 */
+    if (cols <= 16 && nrows <= 4) es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 1, flip, 4);
+    else if (cols <= 16) es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 1, flip, 8);
+    else if (nrows <= 4) es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 2, flip, 4);
+    else es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 2, flip, 8);
   }
 }
 

@@ -145,7 +145,7 @@ enum {
 static int conv_vnni_padded(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *weights, const int32_t *bias,
                             int8_t *out, es_shape4 os, int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
                             int32_t pad_top, int32_t pad_left, int32_t dilation_h, int32_t dilation_w, int32_t groups,
-                            const int32_t *mult, const int8_t *shift, const es_s8_output *o) {
+                            const int32_t *mult, const int8_t *shift, const es_s8_output *o, int32_t pack_slot) {
   const int32_t icg = is.c / groups, ocg = os.c / groups, k = kh * kw * icg;
   const int merged = dilation_w == 1 && groups == 1;
   const int32_t seg_len = merged ? kw * icg : icg, nseg = merged ? kh : kh * kw, k4 = nseg * ((seg_len + 3) / 4);
@@ -154,7 +154,8 @@ static int conv_vnni_padded(const int8_t *in, es_shape4 is, int32_t in_zp, const
   const size_t pitch = (size_t)cols * is.c, bytes = (size_t)rows * pitch + 64; /* + 64: the last segment's last step */
   if (4 * k4 > PANEL_KMAX || nseg > PADDED_SEGMENTS || bytes > PADDED_BYTES) return 0;
   uint8_t padded[PADDED_BYTES] __attribute__((aligned(64)));
-  es_s8_panel_set set;
+  es_s8_panel_room room;
+  const es_s8_packed *cached = es_s8_panel_cache(pack_slot, weights, k, seg_len, groups, ocg, bias, mult, shift);
   ptrdiff_t seg_off[PADDED_SEGMENTS];
   for (int32_t s = 0; s < nseg; s++)
     seg_off[s] = merged ? (ptrdiff_t)s * dilation_h * pitch
@@ -178,8 +179,11 @@ static int conv_vnni_padded(const int8_t *in, es_shape4 is, int32_t in_zp, const
     es_s8_flip_fill(padded + (size_t)rows * pitch, (int8_t)in_zp, 64);
     for (int32_t g = 0; g < groups; g++) {
       for (int32_t n0 = 0; n0 < ocg; n0 += per_set) {
-        es_s8_panel_set_pack(&set, weights + (size_t)g * ocg * k, k, seg_len, n0, ocg - n0 < per_set ? ocg - n0 : per_set,
-                             bias ? bias + g * ocg : NULL, mult + g * ocg, shift + g * ocg);
+        const es_s8_panel_set set =
+            cached ? cached->set[g * cached->chunks + n0 / per_set]
+                   : es_s8_panel_pack(room.w, room.c, weights + (size_t)g * ocg * k, k, seg_len, n0,
+                                      ocg - n0 < per_set ? ocg - n0 : per_set, bias ? bias + g * ocg : NULL, mult + g * ocg,
+                                      shift + g * ocg);
         int8_t *out_g = out + (size_t)b * pixels * os.c + g * ocg + n0;
         int32_t oy = 0, ox = 0;
         for (int32_t p0 = 0; p0 < pixels; p0 += PANEL_MR) {
@@ -460,24 +464,31 @@ void es_conv2d_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *w
                   const int32_t *bias, int8_t *out, es_shape4 os, int32_t kh, int32_t kw,
                   int32_t stride_h, int32_t stride_w, int32_t pad_top, int32_t pad_left,
                   int32_t dilation_h, int32_t dilation_w, int32_t groups, int32_t out_zp,
-                  const int32_t *mult, const int8_t *shift, int32_t act_min, int32_t act_max) {
+                  const int32_t *mult, const int8_t *shift, int32_t act_min, int32_t act_max,
+                  int32_t pack_slot) {
   const int32_t icg = is.c / groups, ocg = os.c / groups, k = kh * kw * icg;
   const int32_t pixels = os.h * os.w;
   if (pixels <= 0 || os.c <= 0) return;
+  (void)pack_slot; /* used by the VNNI panels only */
   const es_s8_output o = {out_zp, act_min, act_max};
 #if defined(ES_S8_VNNI)
-  if (pixels >= PANEL_MIN_ROWS &&
+  /* with a pack slot the packing is paid once, so few pixels take the panels too */
+  const int panels = pixels >= PANEL_MIN_ROWS || pack_slot > 0;
+  if (panels &&
       conv_vnni_padded(in, is, in_zp, weights, bias, out, os, kh, kw, stride_h, stride_w, pad_top, pad_left, dilation_h,
-                       dilation_w, groups, mult, shift, &o))
+                       dilation_w, groups, mult, shift, &o, pack_slot))
     return;
-  if (k <= PANEL_KMAX && pixels >= PANEL_MIN_ROWS) {
-    es_s8_panel_set set;
+  if (k <= PANEL_KMAX && panels) {
+    es_s8_panel_room room;
+    const es_s8_packed *cached = es_s8_panel_cache(pack_slot, weights, k, k, groups, ocg, bias, mult, shift);
     uint8_t rows_buf[2][PANEL_MR][PANEL_ROW_BYTES] __attribute__((aligned(64)));
     const int32_t per_set = es_s8_panel_set_columns(k);
     for (int32_t g = 0; g < groups; g++) {
       for (int32_t n0 = 0; n0 < ocg; n0 += per_set) {
-        es_s8_panel_set_pack(&set, weights + (size_t)g * ocg * k, k, k, n0, ocg - n0 < per_set ? ocg - n0 : per_set,
-                             bias ? bias + g * ocg : NULL, mult + g * ocg, shift + g * ocg);
+        const es_s8_panel_set set =
+            cached ? cached->set[g * cached->chunks + n0 / per_set]
+                   : es_s8_panel_pack(room.w, room.c, weights + (size_t)g * ocg * k, k, k, n0, ocg - n0 < per_set ? ocg - n0 : per_set,
+                                      bias ? bias + g * ocg : NULL, mult + g * ocg, shift + g * ocg);
         for (int32_t b = 0; b < os.n; b++) {
           const patch_args p = {in + (size_t)b * is.h * is.w * is.c, is.h, is.w, is.c, os.w, kh, kw, stride_h, stride_w,
                                 pad_top, pad_left, dilation_h, dilation_w, icg, k, (int8_t)in_zp};

@@ -5,8 +5,9 @@
  * shift) are made once and its 4 weight rows stay in cache while the rows of `a` stream
  * past. Edge rows and columns repeat the last valid one inside the tile, except a lone row
  * (batch 1, or the last of a tall matrix), which NEON computes once (es_s8_row_dot4).
- * With AVX-512 VNNI, K <= PANEL_KMAX and at least PANEL_MIN_ROWS rows, sets of panels of 32 packed columns
- * times blocks of 8 rows with their sign bits flipped (panel_vnni.h), and a lone row es_s8_vnni_row_gemm; with AVX2 (no VNNI), K <= PANEL2_KMAX and at least 2 rows, the int16
+ * With AVX-512 VNNI, K <= PANEL_KMAX and at least PANEL_MIN_ROWS rows (or any rows when the weights
+ * stay packed for a pack slot), sets of panels of 32 packed columns times blocks of 8 rows
+ * with their sign bits flipped (panel_vnni.h), and a lone row otherwise es_s8_vnni_row_gemm; with AVX2 (no VNNI), K <= PANEL2_KMAX and at least 2 rows, the int16
  * panels of panel_avx2.h. */
 #include "panel_avx2.h"
 #include "panel_vnni.h"
@@ -16,28 +17,36 @@ ES_S8_REGISTER_HEAVY
 
 void es_gemm_s8(const int8_t *a, const int8_t *weights, const int32_t *bias, int8_t *out,
                 int32_t m, int32_t k, int32_t n, int32_t out_zp, const int32_t *mult,
-                const int8_t *shift, int32_t act_min, int32_t act_max) {
+                const int8_t *shift, int32_t act_min, int32_t act_max, int32_t pack_slot) {
   if (m <= 0 || n <= 0) return;
+  (void)pack_slot; /* used by the VNNI panels only */
   const es_s8_output o = {out_zp, act_min, act_max};
 #if defined(ES_S8_VNNI)
-  if (m == 1) {
+  /* weights packed once for a pack slot (kernels_int8.h) */
+  const es_s8_packed *cached = k <= PANEL_KMAX ? es_s8_panel_cache(pack_slot, weights, k, k, 1, n, bias, mult, shift) : NULL;
+  if (m == 1 && !cached) {
     es_s8_vnni_row_gemm(a, weights, k, n, bias, mult, shift, &o, out);
     return;
   }
-  if (k <= PANEL_KMAX && m >= PANEL_MIN_ROWS) {
-    es_s8_panel_set set;
+  if (k <= PANEL_KMAX && (m >= PANEL_MIN_ROWS || cached)) {
+    es_s8_panel_room room;
     uint8_t rows_buf[2][PANEL_MR][PANEL_ROW_BYTES] __attribute__((aligned(64)));
     const int32_t per_set = es_s8_panel_set_columns(k);
     const int8_t *end = a + (size_t)m * k;
     for (int32_t n0 = 0; n0 < n; n0 += per_set) {
-      es_s8_panel_set_pack(&set, weights, k, k, n0, n - n0 < per_set ? n - n0 : per_set, bias, mult, shift);
+      const es_s8_panel_set set = cached ? cached->set[n0 / per_set]
+                                         : es_s8_panel_pack(room.w, room.c, weights, k, k, n0, n - n0 < per_set ? n - n0 : per_set,
+                                                            bias, mult, shift);
       int32_t r0 = 0;
       if (k <= 16 && k % 4 == 0) /* whole blocks straight from a */
         for (; r0 + PANEL_MR <= m; r0 += PANEL_MR) es_s8_panel_set_rows_direct(&set, a + (size_t)r0 * k, k, PANEL_MR, &o, out + (size_t)r0 * n + n0, n);
       /* Each block's rows are flipped a block before they are multiplied (as in conv2d.c). */
       for (int32_t i = 0, first = r0; r0 < m + PANEL_MR; r0 += PANEL_MR, i ^= 1) {
-        if (r0 < m)
-          for (int32_t r = 0; r < PANEL_MR; r++) es_s8_flip_copy(rows_buf[i][r], a + (size_t)(r0 + r < m ? r0 + r : m - 1) * k, k, end);
+        if (r0 < m) {
+          /* the rows es_s8_panel_set_rows reads: 1, 4 or 8 (past m, the last row again) */
+          const int32_t read = m - r0 == 1 ? 1 : m - r0 <= 4 ? 4 : PANEL_MR;
+          for (int32_t r = 0; r < read; r++) es_s8_flip_copy(rows_buf[i][r], a + (size_t)(r0 + r < m ? r0 + r : m - 1) * k, k, end);
+        }
         if (r0 == first) continue;
         const int32_t q0 = r0 - PANEL_MR, rows = m - q0 < PANEL_MR ? m - q0 : PANEL_MR;
         es_s8_panel_set_rows(&set, rows_buf[i ^ 1][0], rows, &o, out + (size_t)q0 * n + n0, n);

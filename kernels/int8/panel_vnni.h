@@ -2,14 +2,17 @@
  * (not part of the kernel API; x86 hosts built with -march=native).
  *
  * The 4 x 4 dot-product tile of tile_s8.h wastes most of a 64-byte vector when K is small
- * (MobileNetV2's K of 16 to 32) and pays a shuffle tree per tile. Here 32 output columns'
- * weights are packed once per call into a panel [K/4][32][4] on the stack, so one 64-byte
- * load holds 4 reduction steps of 16 columns; each row broadcasts 4 of its bytes (made
- * unsigned by flipping the sign bit, as in tile_s8.h) and vpdpbusd accumulates 16
- * columns at once. 8 rows x 32 columns stay in 16 registers over the whole of K, and each
- * row's 32 sums are requantized as two vectors with no horizontal reduction. */
+ * (MobileNetV2's K of 16 to 32) and pays a shuffle tree per tile. Here sets of panels of 32
+ * output columns' weights [K/4][32][4] are packed (on the stack per call, or once per pack
+ * slot into the heap), so one 64-byte load holds 4 reduction steps of 16 columns; each row,
+ * its sign bits flipped once (unsigned for vpdpbusd), broadcasts 4 bytes from memory and
+ * vpdpbusd accumulates 16 columns at once. 8 rows x 32 columns stay in 16 registers over the
+ * whole of K, and each row's 32 sums are requantized as two vectors with no horizontal
+ * reduction. */
 #ifndef EDGESPEC_INT8_PANEL_VNNI_H
 #define EDGESPEC_INT8_PANEL_VNNI_H
+
+#include <stdlib.h>
 
 #include "requant_s8.h"
 
@@ -32,12 +35,18 @@ typedef struct {
 
 /* Up to PANEL_SET_MAX panels of PANEL_N columns, each [k4][PANEL_N][4] (k4 = k / 4 rounded
  * up) at w + panel * k4 * PANEL_N * 4, with their bias less 128 * the column's weight sum,
- * mult and shift; missing columns and the bytes past k are zero. */
+ * mult and shift (c[panel]); missing columns and the bytes past k are zero. */
+typedef struct {
+  const int8_t *w;
+  const es_s8_panel_consts *c;
+  int32_t k4, cols;
+} es_s8_panel_set;
+
+/* Room for one set packed on the stack. */
 typedef struct {
   int8_t w[PANEL_SET_BYTES] __attribute__((aligned(64)));
   es_s8_panel_consts c[PANEL_SET_MAX];
-  int32_t k4, cols;
-} es_s8_panel_set;
+} es_s8_panel_room;
 
 /* Columns one set holds for a reduction of k (<= PANEL_KMAX): a multiple of PANEL_N. */
 static inline int32_t es_s8_panel_set_columns(int32_t k) {
@@ -79,14 +88,15 @@ static inline void es_s8_transpose16_epi32(__m512i r[16]) {
  * es_s8_panel_set_columns of the packed length. 16 columns' 16 steps at a time: 16 row
  * loads transposed as dwords (packing one dword at a time was two thirds of a 9-row GEMM),
  * and the column sums from vpdpbusd with ones. */
-static inline void es_s8_panel_set_pack(es_s8_panel_set *s, const int8_t *weights, int32_t k, int32_t seg_len, int32_t n0,
-                                        int32_t cols, const int32_t *bias, const int32_t *mult, const int8_t *shift) {
+static inline es_s8_panel_set es_s8_panel_pack(int8_t *packed, es_s8_panel_consts *consts, const int8_t *weights, int32_t k,
+                                               int32_t seg_len, int32_t n0, int32_t cols, const int32_t *bias,
+                                               const int32_t *mult, const int8_t *shift) {
   const int32_t nseg = k / seg_len, qs = (seg_len + 3) / 4, k4 = nseg * qs;
   const int32_t panels = (cols + PANEL_N - 1) / PANEL_N;
   const __m512i ones = _mm512_set1_epi8(1);
   for (int32_t pi = 0; pi < panels; pi++) {
-    int8_t *w = s->w + (size_t)pi * k4 * PANEL_N * 4;
-    es_s8_panel_consts *c = &s->c[pi];
+    int8_t *w = packed + (size_t)pi * k4 * PANEL_N * 4;
+    es_s8_panel_consts *c = &consts[pi];
     for (int32_t h = 0; h < 2; h++) {
       const int32_t j0 = pi * PANEL_N + 16 * h; /* first column of the 16 */
       __m512i sum = _mm512_setzero_si512();
@@ -115,8 +125,47 @@ static inline void es_s8_panel_set_pack(es_s8_panel_set *s, const int8_t *weight
       }
     }
   }
-  s->k4 = k4;
-  s->cols = cols;
+  const es_s8_panel_set set = {packed, consts, k4, cols};
+  return set;
+}
+
+/* The sets of a call, packed once: its weights, bias, mult and shift are constants of the
+ * image (a pack slot from the build, kernels_int8.h), so they stay packed for every later
+ * call, as XNNPACK packs a model's weights when it is loaded. */
+typedef struct {
+  int32_t k, seg_len, groups, ocg, per_set, chunks;
+  es_s8_panel_set set[]; /* groups x chunks */
+} es_s8_packed;
+
+static es_s8_packed *es_s8_pack_cache[ES_S8_PACK_SLOTS + 1] __attribute__((unused));
+
+/* The call's sets from slot `slot`, packed on its first call; NULL where there is no slot (0)
+ * or no memory for it (the caller packs each set on the stack then). */
+static __attribute__((unused, noinline)) const es_s8_packed *es_s8_panel_cache(int32_t slot, const int8_t *weights, int32_t k, int32_t seg_len,
+                                                                           int32_t groups, int32_t ocg, const int32_t *bias,
+                                                                           const int32_t *mult, const int8_t *shift) {
+  if (slot <= 0 || slot > ES_S8_PACK_SLOTS) return NULL;
+  es_s8_packed *p = es_s8_pack_cache[slot];
+  if (p) return p->k == k && p->seg_len == seg_len && p->groups == groups && p->ocg == ocg ? p : NULL;
+  const int32_t k4 = k / seg_len * ((seg_len + 3) / 4), per_set = es_s8_panel_set_columns(4 * k4);
+  const int32_t chunks = (ocg + per_set - 1) / per_set, panels = (ocg + PANEL_N - 1) / PANEL_N;
+  const size_t head = (sizeof(es_s8_packed) + sizeof(es_s8_panel_set) * (size_t)groups * chunks + 63) / 64 * 64;
+  const size_t bytes = head + (size_t)groups * panels * ((size_t)k4 * PANEL_N * 4 + sizeof(es_s8_panel_consts));
+  p = aligned_alloc(64, (bytes + 63) / 64 * 64);
+  if (!p) return NULL;
+  p->k = k, p->seg_len = seg_len, p->groups = groups, p->ocg = ocg, p->per_set = per_set, p->chunks = chunks;
+  uint8_t *at = (uint8_t *)p + head;
+  for (int32_t g = 0; g < groups; g++)
+    for (int32_t i = 0; i < chunks; i++) {
+      const int32_t n0 = i * per_set, cols = ocg - n0 < per_set ? ocg - n0 : per_set, np = (cols + PANEL_N - 1) / PANEL_N;
+      int8_t *w = (int8_t *)at;
+      es_s8_panel_consts *c = (es_s8_panel_consts *)(at + (size_t)np * k4 * PANEL_N * 4);
+      p->set[g * chunks + i] = es_s8_panel_pack(w, c, weights + (size_t)g * ocg * k, k, seg_len, n0, cols,
+                                                bias ? bias + g * ocg : NULL, mult + g * ocg, shift + g * ocg);
+      at += (size_t)np * ((size_t)k4 * PANEL_N * 4 + sizeof(es_s8_panel_consts));
+    }
+  es_s8_pack_cache[slot] = p;
+  return p;
 }
 
 /* n bytes of src with their sign bits flipped (int8 x -> uint8 x + 128), the form vpdpbusd
@@ -174,7 +223,7 @@ static inline __attribute__((always_inline)) void es_s8_panel_store_h(const es_s
   }
 }
 
-/* mr (a constant, 8 or 4) rows (rows + r * ld, readable to k rounded up to 4; rows past
+/* mr (a constant: 8, 4 or 1) rows (rows + r * ld, readable to k rounded up to 4; rows past
  * `nrows` are computed and not stored), already flipped or (flip) flipped here, times one panel's first 16 * halves
  * columns (halves a constant: 1 when the panel holds at most 16, so that nothing is computed
  * for the empty half), requantized into out[r * ldo + j] for j < cols. Each 4-byte step of a
@@ -256,7 +305,9 @@ static inline void es_s8_panel_set_rows_seg(const es_s8_panel_set *s, const uint
     const int32_t cols = s->cols - n0 < PANEL_N ? s->cols - n0 : PANEL_N;
     const int8_t *w = s->w + pi * panel_bytes;
     /* a block of at most 4 rows (the end of the pixels) computes 4 */
-    if (cols <= 16 && nrows <= 4) es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 1, 4);
+    if (nrows == 1 && cols <= 16) es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 1, 1);
+    else if (nrows == 1) es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 2, 1);
+    else if (cols <= 16 && nrows <= 4) es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 1, 4);
     else if (cols <= 16) es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 1, 8);
     else if (nrows <= 4) es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 2, 4);
     else es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 2, 8);
@@ -272,8 +323,10 @@ static inline __attribute__((always_inline)) void es_s8_panel_set_rows_f(const e
   for (int32_t n0 = 0, pi = 0; n0 < s->cols; n0 += PANEL_N, pi++) {
     const int32_t cols = s->cols - n0 < PANEL_N ? s->cols - n0 : PANEL_N;
     const int8_t *w = s->w + pi * panel_bytes;
-    /* a block of at most 4 rows (the end of the matrix) computes 4 */
-    if (cols <= 16 && nrows <= 4) es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 1, flip, 4);
+    /* a block of at most 4 rows (the end of the matrix) computes 4; one row (batch 1), 1 */
+    if (nrows == 1 && cols <= 16) es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 1, flip, 1);
+    else if (nrows == 1) es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 2, flip, 1);
+    else if (cols <= 16 && nrows <= 4) es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 1, flip, 4);
     else if (cols <= 16) es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 1, flip, 8);
     else if (nrows <= 4) es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 2, flip, 4);
     else es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 2, flip, 8);

@@ -98,6 +98,12 @@ typedef struct {
   int extreme; /* every input -128 and every weight -127: the largest int16 pairs and int32 sums */
 } conv_case;
 
+/* A pack slot no other case uses (kernels_int8.h); 0 once they run out (packed per call). */
+static int32_t next_pack_slot(void) {
+  static int32_t used = 0;
+  return used < ES_S8_PACK_SLOTS ? ++used : 0;
+}
+
 static int out_size(int in, int k, int s, int before, int after, int d) {
   return (in + before + after - d * (k - 1) - 1) / s + 1;
 }
@@ -143,11 +149,22 @@ static void test_conv(const conv_case *c) {
                            c->dh, c->dw, out_zp, mult, shift, c->lo, c->hi);
   } else {
     es_conv2d_s8(x, is, in_zp, w, folded, got, os, c->kh, c->kw, c->sh, c->sw, c->pt, c->pl, c->dh, c->dw, c->groups,
-                 out_zp, mult, shift, c->lo, c->hi);
+                 out_zp, mult, shift, c->lo, c->hi, 0);
   }
   char name[128];
   snprintf(name, sizeof name, "%s %s", c->depthwise ? "depthwise_s8" : "conv2d_s8", c->name);
   check_s8(name, got, want, out_n);
+  if (!c->depthwise) {
+    /* with a pack slot: the call that packs the weights, then one that finds them packed */
+    const int32_t slot = next_pack_slot();
+    for (int call = 1; call <= 2; call++) {
+      memset(got, 0x5a, out_n);
+      es_conv2d_s8(x, is, in_zp, w, folded, got, os, c->kh, c->kw, c->sh, c->sw, c->pt, c->pl, c->dh, c->dw, c->groups,
+                   out_zp, mult, shift, c->lo, c->hi, slot);
+      snprintf(name, sizeof name, "conv2d_s8 %s, pack slot %d call %d", c->name, (int)slot, call);
+      check_s8(name, got, want, out_n);
+    }
+  }
   free(x); free(w); free(bias); free(folded); free(mult); free(shift); free(got); free(want);
 }
 
@@ -172,10 +189,17 @@ static void test_gemm(const char *label, int m, int k, int n, int extreme, int w
     const int32_t acc = (bias[j] + a_zp * sum) + dot; /* the unfolded bias plus TFLite's sum */
     want[(size_t)r * n + j] = (int8_t)clampi(out_zp + ref_requant(acc, mult[j], shift[j]), -128, 127);
   }
-  es_gemm_s8(a, w, bias, got, m, k, n, out_zp, mult, shift, -128, 127);
+  es_gemm_s8(a, w, bias, got, m, k, n, out_zp, mult, shift, -128, 127, 0);
   char name[96];
   snprintf(name, sizeof name, "gemm_s8 %s m=%d k=%d n=%d", label, m, k, n);
   check_s8(name, got, want, (size_t)m * n);
+  const int32_t slot = next_pack_slot(); /* packed on the first call, found packed on the second */
+  for (int call = 1; call <= 2; call++) {
+    memset(got, 0x5a, (size_t)m * n);
+    es_gemm_s8(a, w, bias, got, m, k, n, out_zp, mult, shift, -128, 127, slot);
+    snprintf(name, sizeof name, "gemm_s8 %s m=%d k=%d n=%d, pack slot %d call %d", label, m, k, n, (int)slot, call);
+    check_s8(name, got, want, (size_t)m * n);
+  }
   free(a); free(w); free(bias); free(mult); free(shift); free(got); free(want);
 }
 

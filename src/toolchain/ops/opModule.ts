@@ -89,6 +89,12 @@ export interface Int8Context {
   /** Given quantization: x and y have the same parameters. */
   sameGivenParams(x: string, y: string): boolean;
   addWeight(w: RawWeight): string;
+  /**
+   * The pack slot of a call whose weights, bias and requantization tables are these constants
+   * (kernels_int8.h: the host's VNNI panels pack them on the first call and keep them): one
+   * number per distinct list, 0 past the kernels' PACK_SLOTS.
+   */
+  packSlot(constants: readonly string[]): number;
   /** The dtype a tensor is held in, if it is held yet. */
   dtypeOf(name: string): Dtype | undefined;
   /** Where a tensor of the int8 schedule lives. */

@@ -14,6 +14,7 @@ import * as path from 'path';
 import { buildBundle } from '../../../src/toolchain/build/buildBundle';
 import { graphToIr } from '../../../src/toolchain/build/graphToIr';
 import { activationParams, fixedMultiplier, quantizeValue, requantize } from '../../../src/toolchain/build/quantize/params';
+import { PACK_SLOTS } from '../../../src/toolchain/build/quantize/quantizeSchedule';
 import { EdgespecError } from '../../../src/toolchain/errors';
 import { BuiltGraph, rng, writeBundle } from '../build/helpers/graphBuilder';
 import { relativeError, runHostImage } from '../build/helpers/hostRun';
@@ -41,6 +42,11 @@ function referenceFor(built: BuiltGraph, seed: number): { inputs: Float32Array[]
 const argmax = (v: ArrayLike<number>) => Array.from(v).reduce((best, x, i, a) => (x > a[best] ? i : best), 0);
 
 describe('quantization arithmetic', () => {
+  test('the build numbers pack slots up to the kernels\' ES_S8_PACK_SLOTS', async () => {
+    const header = await fs.readFile(path.join(__dirname, '../../../kernels/include/edgespec/kernels_int8.h'), 'utf8');
+    expect(Number(/#define ES_S8_PACK_SLOTS (\d+)/.exec(header)![1])).toBe(PACK_SLOTS);
+  });
+
   test('fixed-point multipliers represent the real multiplier to 31 bits', () => {
     for (const real of [1e-6, 0.0007, 0.25, 0.5, 0.999999, 1, 1.5, 3.3, 1000]) {
       const { mult, shift } = fixedMultiplier(real);
@@ -103,6 +109,14 @@ describe('int8 host builds of small models agree with fp32', () => {
         expect(o.quantization_step * 255).toBeLessThan(range * 4 + 1e-6);
       });
       if (name === 'convBnRelu') expect(result.manifest.outputs[0].quantization_step).toBeGreaterThan(0);
+      // every es_gemm_s8 / es_conv2d_s8 call passes a pack slot of its own (kernels_int8.h): the
+      // host's VNNI panels keep the slot's packed weights, so two calls must never share one
+      const modelC = await fs.readFile(path.join(result.dir, 'model.c'), 'utf8');
+      const slots = [...modelC.matchAll(/es_(?:gemm|conv2d)_s8\(([^;]*)\);/g)].map(m => Number(m[1].split(',').pop()!.trim()));
+      expect(slots.length).toBe((modelC.match(/es_(?:gemm|conv2d)_s8\(/g) ?? []).length);
+      if (name === 'convBnRelu') expect(slots.length).toBeGreaterThan(0);
+      slots.forEach(slot => expect(slot).toBeGreaterThan(0));
+      expect(new Set(slots).size).toBe(slots.length);
       const actual = await runHostImage(result.dir, inputs);
       actual.forEach((a, i) => {
         expect(relativeError(a, outputs[i])).toBeLessThan(TOLERANCE);

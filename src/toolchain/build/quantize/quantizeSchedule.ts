@@ -32,6 +32,9 @@ export function quantizeSchedule(fp: Schedule, ranges: Ranges, given?: GivenQuan
   return new Quantizer(fp, ranges, given).run();
 }
 
+/** kernels_int8.h's ES_S8_PACK_SLOTS: pack slots 1 to this; a test reads the header. */
+export const PACK_SLOTS = 4096;
+
 class Quantizer implements Int8Context {
   private readonly steps: MixedStep[] = [];
   private readonly tensors = new Map<string, ScheduledTensor>();
@@ -40,6 +43,7 @@ class Quantizer implements Int8Context {
   private readonly params = new Map<string, QParams>();
   private readonly converted = new Map<string, string>();
   private readonly fallbacks: string[] = [];
+  private readonly packSlots = new Map<string, number>();
   readonly fpWeights: Map<string, PackedWeight>;
 
   constructor(private readonly fp: Schedule, private readonly ranges: Ranges, readonly given?: GivenQuantization) {
@@ -150,6 +154,16 @@ class Quantizer implements Int8Context {
   sameGivenParams(x: string, y: string): boolean {
     const a = this.given!.activations.get(x), b = this.given!.activations.get(y);
     return a !== undefined && b !== undefined && a.scale === b.scale && a.zp === b.zp;
+  }
+
+  packSlot(constants: readonly string[]): number {
+    const key = constants.join('\u0000');
+    let slot = this.packSlots.get(key);
+    if (slot === undefined) {
+      slot = this.packSlots.size + 1 <= PACK_SLOTS ? this.packSlots.size + 1 : 0;
+      this.packSlots.set(key, slot);
+    }
+    return slot;
   }
 
   addWeight(w: RawWeight): string {

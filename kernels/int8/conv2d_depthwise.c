@@ -11,6 +11,8 @@
  * - AVX2: 8 channels per block; two taps interleaved, widened to int16, vpmaddwd.
  * - Portable: int32 lanes in plain loops. Channels past the last block take the
  *   portable loop everywhere, except a block of 8 of them on NEON (block8). */
+#include <stdlib.h>
+
 #include "requant_s8.h"
 
 enum { MAX_TAPS = 64 }; /* taps whose pointers are found once per pixel; larger kernels take one pass per 64 */
@@ -316,22 +318,18 @@ static inline __attribute__((always_inline)) void dwf_row(const dwf_phase *ph, i
   }
 }
 
-/* Returns 0 (nothing done) where the shape is not for this path. */
-static int dw_flat_rows(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *weights, const int32_t *bias,
-                        int8_t *out, es_shape4 os, int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
-                        int32_t pad_top, int32_t pad_left, int32_t dilation_h, int32_t dilation_w, const int32_t *mult,
-                        const int8_t *shift, const es_s8_output *o) {
-  const int32_t C = os.c, taps = kh * kw, groups = (taps + 3) / 4, phases = C / dwf_gcd(C, 64);
-  const int32_t span = ((os.w - 1) + (kw - 1) * dilation_w + 1) * C; /* padded row bytes read */
-  const int32_t row_stride = (span + 128 + 63) / 64 * 64, out_row = os.w * C; /* room for the stores past span + 64 */
-  /* (and a few pixels per phase: the constants are made per call) */
-  if (stride_w != 1 || groups > DWF_GROUPS || phases > DWF_PHASES || (int64_t)2 * kh * row_stride > DWF_ROW_BYTES ||
-      os.h * os.w < 4 * phases)
-    return 0;
-  dwf_phase ph[DWF_PHASES];
-  uint8_t rows[DWF_ROW_BYTES] __attribute__((aligned(64)));
-  ptrdiff_t tap_at[4 * DWF_GROUPS]; /* tap t's bytes in a set of padded rows (t >= taps: weights 0) */
-  for (int32_t t = 0; t < 4 * groups; t++) tap_at[t] = t < taps ? (ptrdiff_t)(t / kw) * row_stride + t % kw * dilation_w * C : 0;
+/* The weights, folded bias and requantization constants of each phase, made into `room`, or
+ * once per pack slot (kernels_int8.h) into the heap and kept. */
+typedef struct {
+  int32_t C, taps;
+  dwf_phase ph[];
+} dwf_packed;
+
+static dwf_packed *dwf_cache[ES_S8_PACK_SLOTS + 1];
+
+static void dwf_make(dwf_phase *ph, const int8_t *weights, const int32_t *bias, const int32_t *mult, const int8_t *shift,
+                     int32_t C, int32_t taps, int32_t phases, const es_s8_output *o) {
+  const int32_t groups = (taps + 3) / 4;
   /* Per channel: 4 taps' weights of each group as one 32-bit word, and the bias less 128 *
    * the weight sum (C <= 64 * DWF_PHASES). */
   int32_t words[DWF_GROUPS][64 * DWF_PHASES], folded[64 * DWF_PHASES], shifts[64 * DWF_PHASES];
@@ -356,6 +354,44 @@ static int dw_flat_rows(const int8_t *in, es_shape4 is, int32_t in_zp, const int
       ph[p].q[v] = es_s8_requant16_make(_mm512_i32gather_epi32(at, mult, 4), _mm512_i32gather_epi32(at, shifts, 4), o);
       for (int32_t g = 0; g < groups; g++) ph[p].w[g][v] = _mm512_i32gather_epi32(at, words[g], 4);
     }
+}
+
+static const dwf_phase *dwf_phases(dwf_phase *room, const int8_t *weights, const int32_t *bias, const int32_t *mult,
+                                   const int8_t *shift, int32_t C, int32_t taps, int32_t phases, const es_s8_output *o,
+                                   int32_t slot) {
+  if (slot > 0 && slot <= ES_S8_PACK_SLOTS) {
+    dwf_packed *p = dwf_cache[slot];
+    if (p) {
+      if (p->C == C && p->taps == taps) return p->ph;
+    } else if ((p = aligned_alloc(64, (sizeof(dwf_packed) + 63) / 64 * 64 + sizeof(dwf_phase) * (size_t)phases))) {
+      /* ph[] starts 64 bytes in: the header is padded by the struct's alignment */
+      p->C = C, p->taps = taps;
+      dwf_make(p->ph, weights, bias, mult, shift, C, taps, phases, o);
+      dwf_cache[slot] = p;
+      return p->ph;
+    }
+  }
+  dwf_make(room, weights, bias, mult, shift, C, taps, phases, o);
+  return room;
+}
+
+/* Returns 0 (nothing done) where the shape is not for this path. */
+static int dw_flat_rows(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *weights, const int32_t *bias,
+                        int8_t *out, es_shape4 os, int32_t kh, int32_t kw, int32_t stride_h, int32_t stride_w,
+                        int32_t pad_top, int32_t pad_left, int32_t dilation_h, int32_t dilation_w, const int32_t *mult,
+                        const int8_t *shift, const es_s8_output *o, int32_t pack_slot) {
+  const int32_t C = os.c, taps = kh * kw, groups = (taps + 3) / 4, phases = C / dwf_gcd(C, 64);
+  const int32_t span = ((os.w - 1) + (kw - 1) * dilation_w + 1) * C; /* padded row bytes read */
+  const int32_t row_stride = (span + 128 + 63) / 64 * 64, out_row = os.w * C; /* room for the stores past span + 64 */
+  /* (and a few pixels per phase where the constants are made per call: no pack slot) */
+  if (stride_w != 1 || groups > DWF_GROUPS || phases > DWF_PHASES || (int64_t)2 * kh * row_stride > DWF_ROW_BYTES ||
+      (os.h * os.w < 4 * phases && pack_slot <= 0))
+    return 0;
+  dwf_phase room[DWF_PHASES];
+  uint8_t rows[DWF_ROW_BYTES] __attribute__((aligned(64)));
+  ptrdiff_t tap_at[4 * DWF_GROUPS]; /* tap t's bytes in a set of padded rows (t >= taps: weights 0) */
+  for (int32_t t = 0; t < 4 * groups; t++) tap_at[t] = t < taps ? (ptrdiff_t)(t / kw) * row_stride + t % kw * dilation_w * C : 0;
+  const dwf_phase *ph = dwf_phases(room, weights, bias, mult, shift, C, taps, phases, o, pack_slot);
   const __m512i sign = _mm512_set1_epi8((char)0x80), pad = _mm512_set1_epi8((char)(in_zp ^ 0x80));
   const int32_t x_first = -pad_left; /* the input column at padded byte 0 */
   const int32_t in_lo = (x_first < 0 ? -x_first : 0) * C;
@@ -526,11 +562,12 @@ void es_conv2d_depthwise_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const
                             int32_t kw, int32_t stride_h, int32_t stride_w, int32_t pad_top,
                             int32_t pad_left, int32_t dilation_h, int32_t dilation_w,
                             int32_t out_zp, const int32_t *mult, const int8_t *shift,
-                            int32_t act_min, int32_t act_max) {
+                            int32_t act_min, int32_t act_max, int32_t pack_slot) {
   const int32_t channels = os.c, taps = kh * kw;
+  (void)pack_slot; /* used by the VNNI flat rows only */
 #if defined(ES_S8_VNNI)
   if (dw_flat_rows(in, is, in_zp, weights, bias, out, os, kh, kw, stride_h, stride_w, pad_top, pad_left, dilation_h,
-                   dilation_w, mult, shift, &(es_s8_output){out_zp, act_min, act_max}))
+                   dilation_w, mult, shift, &(es_s8_output){out_zp, act_min, act_max}, pack_slot))
     return;
   es_s8_requant16_consts q[DW_QBLOCKS];
   dw_args d = {weights, bias, mult, shift, channels, in_zp, {out_zp, act_min, act_max}, q};

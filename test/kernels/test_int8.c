@@ -146,7 +146,7 @@ static void test_conv(const conv_case *c) {
   es_shape4 is = {c->n, c->h, c->w, c->ic}, os = {c->n, oh, ow, oc};
   if (c->depthwise) {
     es_conv2d_depthwise_s8(x, is, in_zp, w, folded, got, os, c->kh, c->kw, c->sh, c->sw, c->pt, c->pl,
-                           c->dh, c->dw, out_zp, mult, shift, c->lo, c->hi);
+                           c->dh, c->dw, out_zp, mult, shift, c->lo, c->hi, 0);
   } else {
     es_conv2d_s8(x, is, in_zp, w, folded, got, os, c->kh, c->kw, c->sh, c->sw, c->pt, c->pl, c->dh, c->dw, c->groups,
                  out_zp, mult, shift, c->lo, c->hi, 0);
@@ -154,16 +154,18 @@ static void test_conv(const conv_case *c) {
   char name[128];
   snprintf(name, sizeof name, "%s %s", c->depthwise ? "depthwise_s8" : "conv2d_s8", c->name);
   check_s8(name, got, want, out_n);
-  if (!c->depthwise) {
-    /* with a pack slot: the call that packs the weights, then one that finds them packed */
-    const int32_t slot = next_pack_slot();
-    for (int call = 1; call <= 2; call++) {
-      memset(got, 0x5a, out_n);
+  /* with a pack slot: the call that packs the weights, then one that finds them packed */
+  const int32_t slot = next_pack_slot();
+  for (int call = 1; call <= 2; call++) {
+    memset(got, 0x5a, out_n);
+    if (c->depthwise)
+      es_conv2d_depthwise_s8(x, is, in_zp, w, folded, got, os, c->kh, c->kw, c->sh, c->sw, c->pt, c->pl,
+                             c->dh, c->dw, out_zp, mult, shift, c->lo, c->hi, slot);
+    else
       es_conv2d_s8(x, is, in_zp, w, folded, got, os, c->kh, c->kw, c->sh, c->sw, c->pt, c->pl, c->dh, c->dw, c->groups,
                    out_zp, mult, shift, c->lo, c->hi, slot);
-      snprintf(name, sizeof name, "conv2d_s8 %s, pack slot %d call %d", c->name, (int)slot, call);
-      check_s8(name, got, want, out_n);
-    }
+    snprintf(name, sizeof name, "%s %s, pack slot %d call %d", c->depthwise ? "depthwise_s8" : "conv2d_s8", c->name, (int)slot, call);
+    check_s8(name, got, want, out_n);
   }
   free(x); free(w); free(bias); free(folded); free(mult); free(shift); free(got); free(want);
 }

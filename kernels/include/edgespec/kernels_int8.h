@@ -33,10 +33,10 @@ void es_quantize_s8(const float *in, int8_t *out, int32_t count, float inv_scale
 /* dequantize: x = scale * (q - zp). */
 void es_dequantize_s8(const int8_t *in, float *out, int32_t count, float scale, int32_t zp);
 
-/* es_conv2d_s8 and es_gemm_s8 take a pack slot: 0, or a number from 1 to ES_S8_PACK_SLOTS
+/* es_conv2d_s8, es_conv2d_depthwise_s8 and es_gemm_s8 take a pack slot: 0, or a number from 1 to ES_S8_PACK_SLOTS
  * that no call with other weights, bias, mult or shift uses, which says that these are
  * constants of the image (the build's weights). A path that repacks the weights for its CPU
- * (the host's AVX-512 VNNI panels) then packs them on the slot's first call and keeps them
+ * (the host's AVX-512 VNNI panels and depthwise phases) then packs them on the slot's first call and keeps them
  * (heap memory, for the life of the process); with 0 it packs them on every call. Other
  * paths ignore it. */
 #define ES_S8_PACK_SLOTS 4096
@@ -56,7 +56,7 @@ void es_conv2d_depthwise_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const
                             int32_t kw, int32_t stride_h, int32_t stride_w, int32_t pad_top,
                             int32_t pad_left, int32_t dilation_h, int32_t dilation_w,
                             int32_t out_zp, const int32_t *mult, const int8_t *shift,
-                            int32_t act_min, int32_t act_max);
+                            int32_t act_min, int32_t act_max, int32_t pack_slot);
 
 /* out[m][n] = requant(bias[n] + sum_k a[m][k] * w[n][k]): pointwise conv and linear.
  * weights [N][K] (rows per output channel); bias [N] zero-point folded (bias - a_zp * sum_k w). */

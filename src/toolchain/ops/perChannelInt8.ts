@@ -72,7 +72,7 @@ export function lowerPerChannel(step: Extract<KernelStep, { kernel: 'conv2d' | '
   const sq = ctx.addWeight({ name: byBytes('shift', shiftBytes), source: fw.source, module, shape: [channels], packing: 'int8 requantization shifts', bytes: shiftBytes, elementBytes: 1 });
   const [lo, hi] = activationBounds(a.act.min, a.act.max, pout);
   const reads = [x, wq, bq, mq, sq];
-  const slot = step.kernel === 'conv2d_depthwise' ? 0 : ctx.packSlot([step.kernel, wq, bq, mq, sq]);
+  const slot = ctx.packSlot([step.kernel, wq, bq, mq, sq]);
   ctx.outputS8(a.y, pout, y => {
     if (step.kernel === 'gemm') {
       const g = step.args;
@@ -87,7 +87,7 @@ export function lowerPerChannel(step: Extract<KernelStep, { kernel: 'conv2d' | '
     const depthwise = step.kernel === 'conv2d_depthwise';
     ctx.push({
       kernel: depthwise ? 'conv2d_depthwise_s8' : 'conv2d_s8', from: step.from, op: step.op, reads, writes: [y], inPlace: [],
-      call: p => `es_${depthwise ? 'conv2d_depthwise' : 'conv2d'}_s8(${p.read(x)}, ${shape4(c.is)}, ${pin.zp}, ${p.read(wq)}, ${p.read(bq)},\n      ${p.write(y)}, ${shape4(c.os)}, ${geometry}, ${depthwise ? '' : `${c.groups}, `}${pout.zp}, ${p.read(mq)}, ${p.read(sq)}, ${lo}, ${hi}${depthwise ? '' : `, ${slot}`})`
+      call: p => `es_${depthwise ? 'conv2d_depthwise' : 'conv2d'}_s8(${p.read(x)}, ${shape4(c.is)}, ${pin.zp}, ${p.read(wq)}, ${p.read(bq)},\n      ${p.write(y)}, ${shape4(c.os)}, ${geometry}, ${depthwise ? '' : `${c.groups}, `}${pout.zp}, ${p.read(mq)}, ${p.read(sq)}, ${lo}, ${hi}, ${slot})`
     });
   }, step.from);
 }

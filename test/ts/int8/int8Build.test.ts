@@ -109,11 +109,12 @@ describe('int8 host builds of small models agree with fp32', () => {
         expect(o.quantization_step * 255).toBeLessThan(range * 4 + 1e-6);
       });
       if (name === 'convBnRelu') expect(result.manifest.outputs[0].quantization_step).toBeGreaterThan(0);
-      // every es_gemm_s8 / es_conv2d_s8 call passes a pack slot of its own (kernels_int8.h): the
-      // host's VNNI panels keep the slot's packed weights, so two calls must never share one
+      // every es_gemm_s8 / es_conv2d(_depthwise)_s8 call passes a pack slot of its own
+      // (kernels_int8.h): the host's VNNI paths keep the slot's packed weights, so two calls
+      // must never share one
       const modelC = await fs.readFile(path.join(result.dir, 'model.c'), 'utf8');
-      const slots = [...modelC.matchAll(/es_(?:gemm|conv2d)_s8\(([^;]*)\);/g)].map(m => Number(m[1].split(',').pop()!.trim()));
-      expect(slots.length).toBe((modelC.match(/es_(?:gemm|conv2d)_s8\(/g) ?? []).length);
+      const slots = [...modelC.matchAll(/es_(?:gemm|conv2d|conv2d_depthwise)_s8\(([^;]*)\);/g)].map(m => Number(m[1].split(',').pop()!.trim()));
+      expect(slots.length).toBe((modelC.match(/es_(?:gemm|conv2d|conv2d_depthwise)_s8\(/g) ?? []).length);
       if (name === 'convBnRelu') expect(slots.length).toBeGreaterThan(0);
       slots.forEach(slot => expect(slot).toBeGreaterThan(0));
       expect(new Set(slots).size).toBe(slots.length);

@@ -7,6 +7,48 @@
 /* TFLite's int8 add: inputs shifted left by 20 bits keep precision through the rescale. */
 #define ES_ADD_LEFT_SHIFT 20
 
+#if defined(ES_S8_VNNI)
+/* An input's rescale, es_requantize((x - zp) << 20, mult, shift), for 16 lanes. With v = x - zp
+ * (|v| <= 255) the high multiply is floor((v * mult + 2^10) / 2^11) = v * (mult >> 11) +
+ * ((v * (mult & 2047) + 2^10) >> 11), every term within 32 bits, and for shift <= 0 the
+ * divide rounds in 32 bits too: 12 instructions where the 64-bit requantization took 16.
+ * TFLite gives the input of the larger scale a multiplier of exactly 1/2 (2^30, shift 0):
+ * then the result is v << 19, one shift. Positive shifts take the general requantization. */
+enum { ADD_HALF, ADD_SPLIT, ADD_GENERAL };
+
+typedef struct {
+  int kind;
+  __m512i zp, mh, ml, half, neg, e;
+  es_s8_requant16_consts q;
+} add_rescale;
+
+static add_rescale add_rescale_make(int32_t zp, int32_t mult, int32_t shift) {
+  const es_s8_output raw = {0, INT32_MIN, INT32_MAX}; /* no zero point, no clamp */
+  add_rescale r;
+  memset(&r, 0, sizeof r);
+  r.kind = mult == (1 << 30) && shift == 0 ? ADD_HALF : shift <= 0 ? ADD_SPLIT : ADD_GENERAL;
+  r.zp = _mm512_set1_epi32(zp);
+  r.mh = _mm512_set1_epi32(mult >> 11);
+  r.ml = _mm512_set1_epi32(mult & 2047);
+  r.e = _mm512_set1_epi32(-shift);
+  r.half = _mm512_set1_epi32(shift < 0 ? 1 << (-shift - 1) : 0);
+  r.neg = _mm512_set1_epi32(shift < 0 ? -1 : 0);
+  r.q = es_s8_requant16_make(_mm512_set1_epi32(mult), _mm512_set1_epi32(shift), &raw);
+  return r;
+}
+
+static inline __m512i add_rescale16(const add_rescale *r, __m128i x) {
+  const __m512i v = _mm512_sub_epi32(_mm512_cvtepi8_epi32(x), r->zp);
+  if (r->kind == ADD_HALF) return _mm512_slli_epi32(v, ES_ADD_LEFT_SHIFT - 1);
+  if (r->kind == ADD_GENERAL) return es_s8_requant16_apply(&r->q, _mm512_slli_epi32(v, ES_ADD_LEFT_SHIFT));
+  const __m512i y = _mm512_add_epi32(_mm512_mullo_epi32(v, r->mh),
+                                     _mm512_srai_epi32(_mm512_add_epi32(_mm512_mullo_epi32(v, r->ml), _mm512_set1_epi32(1 << 10)), 11));
+  /* RoundingDivideByPOT(y, e): (y + 2^(e-1) - [y < 0]) >> e, nothing for e = 0 */
+  const __m512i up = _mm512_add_epi32(_mm512_add_epi32(y, r->half), _mm512_and_si512(_mm512_srai_epi32(y, 31), r->neg));
+  return _mm512_srav_epi32(up, r->e);
+}
+#endif
+
 void es_add_s8(const int8_t *a, int32_t a_zp, int32_t a_mult, int32_t a_shift, const int8_t *b,
                int32_t b_zp, int32_t b_mult, int32_t b_shift, int8_t *out, int32_t count,
                int32_t out_zp, int32_t out_mult, int32_t out_shift, int32_t act_min,
@@ -35,17 +77,12 @@ void es_add_s8(const int8_t *a, int32_t a_zp, int32_t a_mult, int32_t a_shift, c
     vst1q_s8(out + i, es_s8_narrow16(&qo, r[0], r[1], r[2], r[3]));
   }
 #elif defined(ES_S8_VNNI)
-  const es_s8_output raw = {0, INT32_MIN, INT32_MAX}; /* the input rescale: no zero point, no clamp */
-  const __m512i ma = _mm512_set1_epi32(a_mult), sha = _mm512_set1_epi32(a_shift);
-  const __m512i mb = _mm512_set1_epi32(b_mult), shb = _mm512_set1_epi32(b_shift);
-  const __m512i mo = _mm512_set1_epi32(out_mult), sho = _mm512_set1_epi32(out_shift);
-  const __m512i a_off = _mm512_set1_epi32(a_zp * (1 << ES_ADD_LEFT_SHIFT)), b_off = _mm512_set1_epi32(b_zp * (1 << ES_ADD_LEFT_SHIFT));
+  const add_rescale ra = add_rescale_make(a_zp, a_mult, a_shift), rb = add_rescale_make(b_zp, b_mult, b_shift);
+  const es_s8_requant16_consts qo = es_s8_requant16_make(_mm512_set1_epi32(out_mult), _mm512_set1_epi32(out_shift), &o);
   for (; i + 16 <= count; i += 16) {
-    const __m512i xa = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(a + i)));
-    const __m512i xb = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(b + i)));
-    const __m512i sa = es_s8_requant16(_mm512_sub_epi32(_mm512_slli_epi32(xa, ES_ADD_LEFT_SHIFT), a_off), ma, sha, &raw);
-    const __m512i sb = es_s8_requant16(_mm512_sub_epi32(_mm512_slli_epi32(xb, ES_ADD_LEFT_SHIFT), b_off), mb, shb, &raw);
-    _mm_storeu_si128((__m128i *)(out + i), _mm512_cvtepi32_epi8(es_s8_requant16(_mm512_add_epi32(sa, sb), mo, sho, &o)));
+    const __m512i sa = add_rescale16(&ra, _mm_loadu_si128((const __m128i *)(a + i)));
+    const __m512i sb = add_rescale16(&rb, _mm_loadu_si128((const __m128i *)(b + i)));
+    _mm_storeu_si128((__m128i *)(out + i), _mm512_cvtepi32_epi8(es_s8_requant16_apply(&qo, _mm512_add_epi32(sa, sb))));
   }
 #elif defined(ES_S8_AVX2)
   const es_s8_output raw = {0, INT32_MIN, INT32_MAX};

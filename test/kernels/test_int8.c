@@ -328,6 +328,26 @@ static void test_add(void) {
   es_add_s8(a, a_zp, am, as, b, b_zp, bm, bs, got, 37, out_zp, om, os, -100, 120);
   check_s8("add_s8 37 elements (vector steps and a tail)", got, want, 37);
   free(a); free(b); free(got); free(want);
+  /* every code of each input through each kind of input rescale: the multiplier TFLite gives
+   * the input of the larger scale (1/2: 2^30, shift 0), others with shifts 0 to -31, the
+   * largest multiplier, and positive shifts */
+  static const int32_t mults[] = {1 << 30, 1 << 30, 1518500250, 2147483647, 1207959552, 1073741825, 1900000000, 1 << 30};
+  static const int32_t shifts[] = {0, -3, 0, -1, -7, -31, 2, 1};
+  int8_t x[256], y[256], got2[256], want2[256];
+  for (int i = 0; i < 256; i++) x[i] = (int8_t)(i - 128), y[i] = (int8_t)(127 - (i * 37) % 256);
+  sweep_begin();
+  for (int ia = 0; ia < 8; ia++)
+    for (int ib = 0; ib < 8; ib++) {
+      const int32_t za = rnd(-128, 127), zb = rnd(-128, 127), zo = rnd(-20, 20), mo = rnd(1 << 30, 2147483647), so = rnd(-24, -16);
+      for (int i = 0; i < 256; i++) {
+        const int32_t sa = ref_requant((x[i] - za) * (1 << 20), mults[ia], shifts[ia]);
+        const int32_t sb = ref_requant((y[i] - zb) * (1 << 20), mults[ib], shifts[ib]);
+        want2[i] = (int8_t)clampi(zo + ref_requant(sa + sb, mo, so), -128, 127);
+      }
+      es_add_s8(x, za, mults[ia], shifts[ia], y, zb, mults[ib], shifts[ib], got2, 256, zo, mo, so, -128, 127);
+      check_s8("add_s8 rescales", got2, want2, 256);
+    }
+  sweep_end("add_s8 sweep: all 256 codes through 8 x 8 input rescales (1/2, shifts 0 to -31 and positive, the largest multiplier)");
 }
 
 static void test_pools(void) {

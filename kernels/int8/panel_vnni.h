@@ -223,51 +223,22 @@ static inline __attribute__((always_inline)) void es_s8_panel_store_h(const es_s
   }
 }
 
-/* mr (a constant: 8, 4 or 1) rows (rows + r * ld, readable to k rounded up to 4; rows past
- * `nrows` are computed and not stored), already flipped or (flip) flipped here, times one panel's first 16 * halves
+/* mr (a constant: 8, 4 or 1) rows given as pointers (rows past `nrows` are computed and not
+ * stored: point them at a valid row), read in nseg segments of qs 4-byte steps at a[r] +
+ * seg_off[s] (the panel packed with es_s8_panel_pack's segments; one segment for plain
+ * rows, several for a convolution's patch rows read in place from a padded copy of its
+ * input), already flipped or (flip) flipped here, times one panel's first 16 * halves
  * columns (halves a constant: 1 when the panel holds at most 16, so that nothing is computed
  * for the empty half), requantized into out[r * ldo + j] for j < cols. Each 4-byte step of a
- * flipped row is one broadcast from memory feeding one or two vpdpbusd. */
-static inline __attribute__((always_inline)) void es_s8_panel_rows_h(const int8_t *w, const es_s8_panel_consts *c,
-                                                                     int32_t cols, int32_t k4, const uint8_t *rows,
-                                                                     ptrdiff_t ld, int32_t nrows, const es_s8_output *o,
-                                                                     int8_t *out, ptrdiff_t ldo, const int halves,
-                                                                     const int flip, const int mr) {
-  /* Named accumulators: GCC 12 keeps an array of them in registers only by copying each
-   * one to another register around every vpdpbusd (three instructions where one does). */
-  const __m512i zero = _mm512_setzero_si512();
-  __m512i a00 = zero, a10 = zero, a20 = zero, a30 = zero, a40 = zero, a50 = zero, a60 = zero, a70 = zero;
-  __m512i a01 = zero, a11 = zero, a21 = zero, a31 = zero, a41 = zero, a51 = zero, a61 = zero, a71 = zero;
-  for (int32_t q = 0; q < k4; q++) {
-    const __m512i w0 = _mm512_load_si512(w + (size_t)q * PANEL_N * 4);
-    const __m512i w1 = halves == 2 ? _mm512_load_si512(w + (size_t)q * PANEL_N * 4 + 64) : w0;
-    const uint8_t *x = rows + 4 * q;
-#define ES_S8_PANEL_ROW(r)                                                      \
-  if ((r) < mr) {                                                               \
-    int32_t v;                                                                  \
-    memcpy(&v, x + (r) * ld, 4);                                                \
-    const __m512i b = _mm512_set1_epi32(flip ? v ^ (int32_t)0x80808080u : v);   \
-    a##r##0 = _mm512_dpbusd_epi32(a##r##0, b, w0);                              \
-    if (halves == 2) a##r##1 = _mm512_dpbusd_epi32(a##r##1, b, w1);             \
-  }
-    ES_S8_PANEL_ROW(0) ES_S8_PANEL_ROW(1) ES_S8_PANEL_ROW(2) ES_S8_PANEL_ROW(3)
-    ES_S8_PANEL_ROW(4) ES_S8_PANEL_ROW(5) ES_S8_PANEL_ROW(6) ES_S8_PANEL_ROW(7)
-#undef ES_S8_PANEL_ROW
-  }
-  const __m512i acc[PANEL_MR][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31},
-                                    {a40, a41}, {a50, a51}, {a60, a61}, {a70, a71}};
-  es_s8_panel_store_h(c, cols, acc, nrows, o, out, ldo, halves);
-}
-
-/* As es_s8_panel_rows_h, for rows given as PANEL_MR pointers (repeat the last valid one)
- * to flipped bytes read in nseg segments of qs 4-byte steps at a[r] + seg_off[s] (the
- * panel packed with es_s8_panel_set_pack's segments): a convolution's patch rows read in
- * place from a padded copy of its input. */
+ * flipped row is one broadcast from memory feeding one or two vpdpbusd. Named accumulators:
+ * GCC 12 keeps an array of them in registers only by copying each one to another register
+ * around every vpdpbusd (three instructions where one does). */
 static inline __attribute__((always_inline)) void es_s8_panel_rows_seg_h(const int8_t *w, const es_s8_panel_consts *c,
                                                                          int32_t cols, const uint8_t *const a[PANEL_MR],
                                                                          const ptrdiff_t *seg_off, int32_t nseg, int32_t qs,
                                                                          int32_t nrows, const es_s8_output *o, int8_t *out,
-                                                                         ptrdiff_t ldo, const int halves, const int mr) {
+                                                                         ptrdiff_t ldo, const int halves, const int mr,
+                                                                         const int flip) {
   const __m512i zero = _mm512_setzero_si512();
   __m512i a00 = zero, a10 = zero, a20 = zero, a30 = zero, a40 = zero, a50 = zero, a60 = zero, a70 = zero;
   __m512i a01 = zero, a11 = zero, a21 = zero, a31 = zero, a41 = zero, a51 = zero, a61 = zero, a71 = zero;
@@ -281,7 +252,7 @@ static inline __attribute__((always_inline)) void es_s8_panel_rows_seg_h(const i
   if ((r) < mr) {                                                               \
     int32_t v;                                                                  \
     memcpy(&v, x##r + 4 * q, 4);                                                \
-    const __m512i b = _mm512_set1_epi32(v);                                     \
+    const __m512i b = _mm512_set1_epi32(flip ? v ^ (int32_t)0x80808080u : v);   \
     a##r##0 = _mm512_dpbusd_epi32(a##r##0, b, w0);                              \
     if (halves == 2) a##r##1 = _mm512_dpbusd_epi32(a##r##1, b, w1);             \
   }
@@ -295,55 +266,50 @@ static inline __attribute__((always_inline)) void es_s8_panel_rows_seg_h(const i
   es_s8_panel_store_h(c, cols, acc, nrows, o, out, ldo, halves);
 }
 
-/* The block of PANEL_MR pointed-to rows (es_s8_panel_rows_seg_h) times every column of the set. */
-static inline void es_s8_panel_set_rows_seg(const es_s8_panel_set *s, const uint8_t *const a[PANEL_MR],
-                                            const ptrdiff_t *seg_off, int32_t nseg, int32_t nrows,
-                                            const es_s8_output *o, int8_t *out, ptrdiff_t ldo) {
+/* The block of PANEL_MR pointed-to rows (es_s8_panel_rows_seg_h; flip a constant) times every
+ * column of the set, into out[r * ldo + j]: a block of at most 4 rows (the end of the matrix
+ * or of the pixels) computes 4, one row (batch 1) 1. */
+static inline __attribute__((always_inline)) void es_s8_panel_set_rows_f(const es_s8_panel_set *s, const uint8_t *const a[PANEL_MR],
+                                                                         const ptrdiff_t *seg_off, int32_t nseg, int32_t nrows,
+                                                                         const es_s8_output *o, int8_t *out, ptrdiff_t ldo,
+                                                                         const int flip) {
   const size_t panel_bytes = (size_t)s->k4 * PANEL_N * 4;
   const int32_t qs = s->k4 / nseg;
   for (int32_t n0 = 0, pi = 0; n0 < s->cols; n0 += PANEL_N, pi++) {
-    const int32_t cols = s->cols - n0 < PANEL_N ? s->cols - n0 : PANEL_N;
+    const int32_t cols = s->cols - n0 < PANEL_N ? s->cols - n0 : PANEL_N, halves = cols <= 16 ? 1 : 2;
     const int8_t *w = s->w + pi * panel_bytes;
-    /* a block of at most 4 rows (the end of the pixels) computes 4 */
-    if (nrows == 1 && cols <= 16) es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 1, 1);
-    else if (nrows == 1) es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 2, 1);
-    else if (cols <= 16 && nrows <= 4) es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 1, 4);
-    else if (cols <= 16) es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 1, 8);
-    else if (nrows <= 4) es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 2, 4);
-    else es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, 2, 8);
+#define ES_S8_PANEL_CALL(h, mr) es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, h, mr, flip)
+    if (nrows == 1) halves == 1 ? ES_S8_PANEL_CALL(1, 1) : ES_S8_PANEL_CALL(2, 1);
+    else if (nrows <= 4) halves == 1 ? ES_S8_PANEL_CALL(1, 4) : ES_S8_PANEL_CALL(2, 4);
+    else halves == 1 ? ES_S8_PANEL_CALL(1, 8) : ES_S8_PANEL_CALL(2, 8);
+#undef ES_S8_PANEL_CALL
   }
 }
 
-/* The block of PANEL_MR rows (es_s8_panel_rows_h; flip a constant) times every column of the
- * set, into out[r * ldo + j]. */
-static inline __attribute__((always_inline)) void es_s8_panel_set_rows_f(const es_s8_panel_set *s, const uint8_t *rows,
-                                                                         ptrdiff_t ld, int32_t nrows, const es_s8_output *o,
-                                                                         int8_t *out, ptrdiff_t ldo, const int flip) {
-  const size_t panel_bytes = (size_t)s->k4 * PANEL_N * 4;
-  for (int32_t n0 = 0, pi = 0; n0 < s->cols; n0 += PANEL_N, pi++) {
-    const int32_t cols = s->cols - n0 < PANEL_N ? s->cols - n0 : PANEL_N;
-    const int8_t *w = s->w + pi * panel_bytes;
-    /* a block of at most 4 rows (the end of the matrix) computes 4; one row (batch 1), 1 */
-    if (nrows == 1 && cols <= 16) es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 1, flip, 1);
-    else if (nrows == 1) es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 2, flip, 1);
-    else if (cols <= 16 && nrows <= 4) es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 1, flip, 4);
-    else if (cols <= 16) es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 1, flip, 8);
-    else if (nrows <= 4) es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 2, flip, 4);
-    else es_s8_panel_rows_h(w, &s->c[pi], cols, s->k4, rows, ld, nrows, o, out + n0, ldo, 2, flip, 8);
-  }
+/* Pointed-to rows, flipped beforehand, read in segments. */
+static inline void es_s8_panel_set_rows_seg(const es_s8_panel_set *s, const uint8_t *const a[PANEL_MR],
+                                            const ptrdiff_t *seg_off, int32_t nseg, int32_t nrows,
+                                            const es_s8_output *o, int8_t *out, ptrdiff_t ldo) {
+  es_s8_panel_set_rows_f(s, a, seg_off, nseg, nrows, o, out, ldo, 0);
 }
 
 /* Rows flipped beforehand, PANEL_ROW_BYTES apart. */
 static inline void es_s8_panel_set_rows(const es_s8_panel_set *s, const uint8_t *rows, int32_t nrows,
                                         const es_s8_output *o, int8_t *out, ptrdiff_t ldo) {
-  es_s8_panel_set_rows_f(s, rows, PANEL_ROW_BYTES, nrows, o, out, ldo, 0);
+  const uint8_t *a[PANEL_MR];
+  for (int r = 0; r < PANEL_MR; r++) a[r] = rows + r * PANEL_ROW_BYTES;
+  const ptrdiff_t whole = 0;
+  es_s8_panel_set_rows_f(s, a, &whole, 1, nrows, o, out, ldo, 0);
 }
 
 /* Rows of a matrix as they are, ld apart, flipped per broadcast: for short rows, where
  * flipping them into a buffer first costs more than it saves. */
 static inline void es_s8_panel_set_rows_direct(const es_s8_panel_set *s, const int8_t *rows, ptrdiff_t ld,
                                                int32_t nrows, const es_s8_output *o, int8_t *out, ptrdiff_t ldo) {
-  es_s8_panel_set_rows_f(s, (const uint8_t *)rows, ld, nrows, o, out, ldo, 1);
+  const uint8_t *a[PANEL_MR];
+  for (int r = 0; r < PANEL_MR; r++) a[r] = (const uint8_t *)rows + r * ld;
+  const ptrdiff_t whole = 0;
+  es_s8_panel_set_rows_f(s, a, &whole, 1, nrows, o, out, ldo, 1);
 }
 
 /* 8 columns' 8-lane sums -> one vector of the 8 totals in column order. */
@@ -367,7 +333,7 @@ static __attribute__((noinline, unused)) void es_s8_vnni_row_gemm(const int8_t *
     const int32_t cols = n - j0 < 16 ? n - j0 : 16;
     const int8_t *w[16];
     for (int j = 0; j < 16; j++) w[j] = weights + (size_t)(j0 + (j < cols ? j : cols - 1)) * k;
-    /* Named accumulators, as in es_s8_panel_rows_h. */
+    /* Named accumulators, as in es_s8_panel_rows_seg_h. */
     const __m256i zero = _mm256_setzero_si256();
     __m256i a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
     __m256i a8 = zero, a9 = zero, a10 = zero, a11 = zero, a12 = zero, a13 = zero, a14 = zero, a15 = zero;

@@ -33,7 +33,7 @@ static add_rescale add_rescale_make(int32_t zp, int32_t mult, int32_t shift) {
   r.e = _mm512_set1_epi32(-shift);
   r.half = _mm512_set1_epi32(shift < 0 ? 1 << (-shift - 1) : 0);
   r.neg = _mm512_set1_epi32(shift < 0 ? -1 : 0);
-  r.q = es_s8_requant16_make(_mm512_set1_epi32(mult), _mm512_set1_epi32(shift), &raw);
+  if (r.kind == ADD_GENERAL) r.q = es_s8_requant16_make(_mm512_set1_epi32(mult), _mm512_set1_epi32(shift), &raw);
   return r;
 }
 

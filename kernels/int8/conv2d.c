@@ -164,26 +164,19 @@ static int conv_vnni_padded(const int8_t *in, es_shape4 is, int32_t in_zp, const
   /* columns [lo, hi) of a padded row hold input columns lo - pad_left .. */
   const int32_t lo = pad_left < cols ? pad_left : cols, hi = is.w + pad_left < cols ? is.w + pad_left : cols;
   for (int32_t b = 0; b < os.n; b++) {
-    const int8_t *in_b = in + (size_t)b * is.h * is.w * is.c, *in_end = in_b + (size_t)is.h * is.w * is.c;
+    const int8_t *in_b = in + (size_t)b * is.h * is.w * is.c;
     for (int32_t y = 0; y < rows; y++) {
-      uint8_t *row = padded + (size_t)y * pitch;
-      const int32_t iy = y - pad_top;
-      if (iy < 0 || iy >= is.h || hi <= lo) {
-        es_s8_flip_fill(row, (int8_t)in_zp, (int32_t)pitch);
-        continue;
-      }
-      if (lo > 0) es_s8_flip_fill(row, (int8_t)in_zp, lo * is.c);
-      es_s8_flip_copy(row + (size_t)lo * is.c, in_b + ((size_t)iy * is.w + (lo - pad_left)) * is.c, (hi - lo) * is.c, in_end);
-      if (hi < cols) es_s8_flip_fill(row + (size_t)hi * is.c, (int8_t)in_zp, (cols - hi) * is.c);
+      /* where a row has input, padded column lo = pad_left is its column 0 */
+      const int32_t iy = y - pad_top, inside = iy >= 0 && iy < is.h && lo < hi;
+      es_s8_flip_pad_row(padded + (size_t)y * pitch, (int32_t)pitch, inside ? lo * is.c : 0, inside ? hi * is.c : 0,
+                         inside ? in_b + (size_t)iy * is.w * is.c : NULL, (int8_t)in_zp);
     }
     es_s8_flip_fill(padded + (size_t)rows * pitch, (int8_t)in_zp, 64);
     for (int32_t g = 0; g < groups; g++) {
       for (int32_t n0 = 0; n0 < ocg; n0 += per_set) {
-        const es_s8_panel_set set =
-            cached ? cached->set[g * cached->chunks + n0 / per_set]
-                   : es_s8_panel_pack(room.w, room.c, weights + (size_t)g * ocg * k, k, seg_len, n0,
-                                      ocg - n0 < per_set ? ocg - n0 : per_set, bias ? bias + g * ocg : NULL, mult + g * ocg,
-                                      shift + g * ocg);
+        const es_s8_panel_set set = cached ? cached->set[g * cached->chunks + n0 / per_set]
+                                           : es_s8_panel_pack_group(room.w, room.c, weights, k, seg_len, ocg, g, n0, per_set,
+                                                                    bias, mult, shift);
         int8_t *out_g = out + (size_t)b * pixels * os.c + g * ocg + n0;
         int32_t oy = 0, ox = 0;
         for (int32_t p0 = 0; p0 < pixels; p0 += PANEL_MR) {
@@ -485,10 +478,9 @@ void es_conv2d_s8(const int8_t *in, es_shape4 is, int32_t in_zp, const int8_t *w
     const int32_t per_set = es_s8_panel_set_columns(k);
     for (int32_t g = 0; g < groups; g++) {
       for (int32_t n0 = 0; n0 < ocg; n0 += per_set) {
-        const es_s8_panel_set set =
-            cached ? cached->set[g * cached->chunks + n0 / per_set]
-                   : es_s8_panel_pack(room.w, room.c, weights + (size_t)g * ocg * k, k, k, n0, ocg - n0 < per_set ? ocg - n0 : per_set,
-                                      bias ? bias + g * ocg : NULL, mult + g * ocg, shift + g * ocg);
+        const es_s8_panel_set set = cached ? cached->set[g * cached->chunks + n0 / per_set]
+                                           : es_s8_panel_pack_group(room.w, room.c, weights, k, k, ocg, g, n0, per_set,
+                                                                    bias, mult, shift);
         for (int32_t b = 0; b < os.n; b++) {
           const patch_args p = {in + (size_t)b * is.h * is.w * is.c, is.h, is.w, is.c, os.w, kh, kw, stride_h, stride_w,
                                 pad_top, pad_left, dilation_h, dilation_w, icg, k, (int8_t)in_zp};

@@ -13,6 +13,7 @@
  *   portable loop everywhere, except a block of 8 of them on NEON (block8). */
 #include <stdlib.h>
 
+#include "panel_vnni.h" /* es_s8_flip_pad_row (AVX-512 VNNI) */
 #include "requant_s8.h"
 
 enum { MAX_TAPS = 64 }; /* taps whose pointers are found once per pixel; larger kernels take one pass per 64 */
@@ -392,33 +393,18 @@ static int dw_flat_rows(const int8_t *in, es_shape4 is, int32_t in_zp, const int
   ptrdiff_t tap_at[4 * DWF_GROUPS]; /* tap t's bytes in a set of padded rows (t >= taps: weights 0) */
   for (int32_t t = 0; t < 4 * groups; t++) tap_at[t] = t < taps ? (ptrdiff_t)(t / kw) * row_stride + t % kw * dilation_w * C : 0;
   const dwf_phase *ph = dwf_phases(room, weights, bias, mult, shift, C, taps, phases, o, pack_slot);
-  const __m512i sign = _mm512_set1_epi8((char)0x80), pad = _mm512_set1_epi8((char)(in_zp ^ 0x80));
-  const int32_t x_first = -pad_left; /* the input column at padded byte 0 */
-  const int32_t in_lo = (x_first < 0 ? -x_first : 0) * C;
-  const int32_t in_hi = (is.w - x_first) * C < span ? (is.w - x_first) * C : span;
+  /* padded byte in_lo is the input row's first byte; in_hi is where the input ends */
+  const int32_t in_lo = pad_left * C, in_hi = (is.w + pad_left) * C < span ? (is.w + pad_left) * C : span;
   for (int32_t b = 0; b < os.n; b++) {
     const int8_t *in_b = in + (size_t)b * is.h * is.w * C;
     /* The kh padded rows of output row oy, in set oy % 2: built one output row ahead, so
-     * that the loads read stores made a row earlier. */
+     * that the loads read stores made a row earlier; each padded for the 64 bytes past the
+     * span that the last chunk reads. */
     for (int32_t oy = 0; oy <= os.h; oy++) {
       for (int32_t ky = 0; oy < os.h && ky < kh; ky++) {
-        uint8_t *r = rows + (size_t)((oy & 1) * kh + ky) * row_stride;
-        const int32_t iy = oy * stride_h - pad_top + ky * dilation_h;
-        if (iy < 0 || iy >= is.h || in_hi <= in_lo) {
-          for (int32_t j = 0; j < span + 64; j += 64) _mm512_store_si512(r + j, pad);
-          continue;
-        }
-        const int8_t *src = in_b + (size_t)iy * is.w * C + (ptrdiff_t)x_first * C;
-        int32_t j = 0;
-        for (; j + 64 <= in_lo; j += 64) _mm512_store_si512(r + j, pad);
-        if (j < in_lo) _mm512_store_si512(r + j, pad);
-        /* the input part; bytes before in_lo and from in_hi on are padding */
-        for (j = in_lo; j < in_hi; j += 64) {
-          const __mmask64 m = in_hi - j >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (in_hi - j)) - 1;
-          _mm512_mask_storeu_epi8(r + j, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src + j), sign));
-        }
-        /* the right padding and the 64 bytes past the span that the last chunk reads */
-        for (j = in_hi; j < span + 64; j += 64) _mm512_storeu_si512(r + j, pad);
+        const int32_t iy = oy * stride_h - pad_top + ky * dilation_h, inside = iy >= 0 && iy < is.h;
+        es_s8_flip_pad_row(rows + (size_t)((oy & 1) * kh + ky) * row_stride, span + 64, inside ? in_lo : 0,
+                           inside ? in_hi : 0, inside ? in_b + (size_t)iy * is.w * C : NULL, (int8_t)in_zp);
       }
       if (oy == 0) continue;
       const uint8_t *set = rows + (size_t)((oy - 1) & 1) * kh * row_stride;

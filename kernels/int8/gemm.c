@@ -35,8 +35,7 @@ void es_gemm_s8(const int8_t *a, const int8_t *weights, const int32_t *bias, int
     const int8_t *end = a + (size_t)m * k;
     for (int32_t n0 = 0; n0 < n; n0 += per_set) {
       const es_s8_panel_set set = cached ? cached->set[n0 / per_set]
-                                         : es_s8_panel_pack(room.w, room.c, weights, k, k, n0, n - n0 < per_set ? n - n0 : per_set,
-                                                            bias, mult, shift);
+                                         : es_s8_panel_pack_group(room.w, room.c, weights, k, k, n, 0, n0, per_set, bias, mult, shift);
       int32_t r0 = 0;
       if (k <= 16 && k % 4 == 0) /* whole blocks straight from a */
         for (; r0 + PANEL_MR <= m; r0 += PANEL_MR) es_s8_panel_set_rows_direct(&set, a + (size_t)r0 * k, k, PANEL_MR, &o, out + (size_t)r0 * n + n0, n);

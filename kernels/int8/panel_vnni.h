@@ -129,11 +129,21 @@ static inline es_s8_panel_set es_s8_panel_pack(int8_t *packed, es_s8_panel_const
   return set;
 }
 
+/* The set of group g (its ocg columns and weights, [g * ocg, (g + 1) * ocg) of the call's)
+ * that starts at column n0 and holds at most per_set columns. */
+static inline es_s8_panel_set es_s8_panel_pack_group(int8_t *packed, es_s8_panel_consts *consts, const int8_t *weights,
+                                                     int32_t k, int32_t seg_len, int32_t ocg, int32_t g, int32_t n0,
+                                                     int32_t per_set, const int32_t *bias, const int32_t *mult,
+                                                     const int8_t *shift) {
+  return es_s8_panel_pack(packed, consts, weights + (size_t)g * ocg * k, k, seg_len, n0, ocg - n0 < per_set ? ocg - n0 : per_set,
+                          bias ? bias + g * ocg : NULL, mult + g * ocg, shift + g * ocg);
+}
+
 /* The sets of a call, packed once: its weights, bias, mult and shift are constants of the
  * image (a pack slot from the build, kernels_int8.h), so they stay packed for every later
  * call, as XNNPACK packs a model's weights when it is loaded. */
 typedef struct {
-  int32_t k, seg_len, groups, ocg, per_set, chunks;
+  int32_t k, seg_len, groups, ocg, chunks;
   es_s8_panel_set set[]; /* groups x chunks */
 } es_s8_packed;
 
@@ -153,15 +163,14 @@ static __attribute__((unused, noinline)) const es_s8_packed *es_s8_panel_cache(i
   const size_t bytes = head + (size_t)groups * panels * ((size_t)k4 * PANEL_N * 4 + sizeof(es_s8_panel_consts));
   p = aligned_alloc(64, (bytes + 63) / 64 * 64);
   if (!p) return NULL;
-  p->k = k, p->seg_len = seg_len, p->groups = groups, p->ocg = ocg, p->per_set = per_set, p->chunks = chunks;
+  p->k = k, p->seg_len = seg_len, p->groups = groups, p->ocg = ocg, p->chunks = chunks;
   uint8_t *at = (uint8_t *)p + head;
   for (int32_t g = 0; g < groups; g++)
     for (int32_t i = 0; i < chunks; i++) {
       const int32_t n0 = i * per_set, cols = ocg - n0 < per_set ? ocg - n0 : per_set, np = (cols + PANEL_N - 1) / PANEL_N;
       int8_t *w = (int8_t *)at;
       es_s8_panel_consts *c = (es_s8_panel_consts *)(at + (size_t)np * k4 * PANEL_N * 4);
-      p->set[g * chunks + i] = es_s8_panel_pack(w, c, weights + (size_t)g * ocg * k, k, seg_len, n0, cols,
-                                                bias ? bias + g * ocg : NULL, mult + g * ocg, shift + g * ocg);
+      p->set[g * chunks + i] = es_s8_panel_pack_group(w, c, weights, k, seg_len, ocg, g, n0, per_set, bias, mult, shift);
       at += (size_t)np * ((size_t)k4 * PANEL_N * 4 + sizeof(es_s8_panel_consts));
     }
   es_s8_pack_cache[slot] = p;
@@ -186,6 +195,22 @@ static inline void es_s8_flip_copy(uint8_t *dst, const int8_t *src, int32_t n, c
 static inline void es_s8_flip_fill(uint8_t *dst, int8_t value, int32_t n) {
   const __m512i v = _mm512_set1_epi8((char)(value ^ 0x80));
   for (; n > 0; n -= 64, dst += 64) _mm512_storeu_si512(dst, v);
+}
+
+/* A padded row of len bytes, flipped: bytes [lo, hi) from src (the input byte of byte lo),
+ * the rest the flipped `zp` (all of them when hi <= lo). The padding goes in whole 64-byte
+ * stores (up to 63 bytes past len are overwritten: callers leave room), the input part
+ * after the padding before it, in masked stores that end where it ends (the depthwise rows,
+ * built one output row ahead, were 2-5 % slower when whole stores ran past it). */
+static inline void es_s8_flip_pad_row(uint8_t *row, int32_t len, int32_t lo, int32_t hi, const int8_t *src, int8_t zp) {
+  const __m512i pad = _mm512_set1_epi8((char)(zp ^ 0x80)), sign = _mm512_set1_epi8((char)0x80);
+  if (hi <= lo) lo = hi = len;
+  for (int32_t j = 0; j < lo; j += 64) _mm512_storeu_si512(row + j, pad);
+  for (int32_t j = lo; j < hi; j += 64) {
+    const __mmask64 m = hi - j >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (hi - j)) - 1;
+    _mm512_mask_storeu_epi8(row + j, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src + (j - lo)), sign));
+  }
+  for (int32_t j = hi; j < len; j += 64) _mm512_storeu_si512(row + j, pad);
 }
 
 /* Requantizes PANEL_MR rows of 16 * halves accumulators into out[r * ldo + j], j < cols,

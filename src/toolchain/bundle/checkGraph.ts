@@ -194,8 +194,18 @@ function quantizationProblems(graph: Graph): string[] {
   return problems;
 }
 
-export function listLines(lines: string[], limit = 25): string {
-  const shown = lines.slice(0, limit).map(l => `  - ${l}`);
-  if (lines.length > limit) shown.push(`  ... and ${lines.length - limit} more`);
+export function listLines(lines: string[], limit = 25, maxChars = 2500): string {
+  // At most `limit` lines, each cut at 200 characters, and at most maxChars in all: a bundle with
+  // long names (the fuzz suite found 27 problems that made a 4,327-character message) still gets
+  // an error one can read.
+  const shown: string[] = [];
+  let chars = 0;
+  for (const l of lines.slice(0, limit)) {
+    const line = `  - ${l.length > 200 ? `${l.slice(0, 200)}…` : l}`;
+    if (shown.length > 0 && chars + line.length > maxChars) break;
+    shown.push(line);
+    chars += line.length + 1;
+  }
+  if (lines.length > shown.length) shown.push(`  ... and ${lines.length - shown.length} more`);
   return shown.join('\n');
 }

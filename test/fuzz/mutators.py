@@ -3,6 +3,7 @@ tree (TFLite's object API) or of a protobuf message (ONNX), keeping the rest int
 inputs get past the first syntax check and reach the parser's deeper code."""
 from __future__ import annotations
 
+import copy
 import json
 import random
 from typing import Any, List, Tuple
@@ -11,6 +12,13 @@ from typing import Any, List, Tuple
 INTERESTING = [0, 1, -1, 2, 3, -128, 127, 255, 2 ** 31 - 1, -2 ** 31, 2 ** 31, 2 ** 53 + 1, 2 ** 63, 2 ** 64,
                -2 ** 63, 1.0, 0.5, -0.0, 1e308, 1e-320, "", "x", "../x", "a" * 300, "é\u0000", None, True, False,
                [], {}, [0], [-1], [1, 2, 3, 4], {"a": 1}]
+
+
+def _interesting(rng: random.Random) -> Any:
+    """One of INTERESTING, copied: the lists and dicts among them are put into documents that
+    later mutations change (an inserted element, a new key), and the shared constants grew
+    through a run until a safetensors run ran out of memory in _json_slots."""
+    return copy.deepcopy(rng.choice(INTERESTING))
 
 
 def _json_slots(doc: Any) -> List[Tuple[Any, Any]]:
@@ -29,13 +37,13 @@ def _json_slots(doc: Any) -> List[Tuple[Any, Any]]:
 def mutate_json_value(doc: Any, rng: random.Random) -> Any:
     slots = _json_slots(doc)
     if not slots:
-        return rng.choice(INTERESTING)
+        return _interesting(rng)
     for _ in range(rng.choice((1, 1, 1, 2, 3))):
         container, key = rng.choice(slots)
         value = container[key]
         action = rng.randrange(9)
         if action == 0:
-            container[key] = rng.choice(INTERESTING)
+            container[key] = _interesting(rng)
         elif action == 1 and isinstance(value, (int, float)) and not isinstance(value, bool):
             container[key] = value + rng.choice((-1, 1, -value - 1, value, 2 ** 32, 0.0, 0.5))
         elif action == 2:
@@ -57,7 +65,7 @@ def mutate_json_value(doc: Any, rng: random.Random) -> Any:
         elif action == 8 and isinstance(value, list) and value:
             rng.shuffle(value)
         else:
-            container[key] = rng.choice(INTERESTING)
+            container[key] = _interesting(rng)
     return doc
 
 

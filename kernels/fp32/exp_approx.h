@@ -18,6 +18,9 @@
 #define EDGESPEC_FP32_EXP_APPROX_H
 
 #include "internal.h"
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 #define ES_EXP_MIN_X -86.5f
 #define ES_EXP_MAX_X 89.0f
@@ -55,26 +58,71 @@ ES_INLINE float32x4_t es_exp4(float32x4_t x) {
 }
 #endif
 
-typedef uint32_t es_v8u __attribute__((vector_size(32)));
+#if ES_VF_LANES == 16
+typedef uint32_t es_vfu __attribute__((vector_size(64)));
+#else
+typedef uint32_t es_vfu __attribute__((vector_size(32)));
+#endif
 
-/* The same computation on es_v8 (no FMA needed: n * ES_EXP_LN2_HI is exact). By pointer,
- * as in es_v8_bounds_apply. */
-ES_INLINE void es_v8_exp(es_v8 *v) {
-  es_v8 x = *v;
-  const es_v8 hi = es_v8_splat(ES_EXP_MAX_X), lo = es_v8_splat(ES_EXP_MIN_X);
-  const es_v8i above = x > hi; /* false for NaN, so NaN stays */
-  x = (es_v8)((above & (es_v8i)hi) | (~above & (es_v8i)x));
-  const es_v8i below = x < lo;
-  x = (es_v8)((below & (es_v8i)lo) | (~below & (es_v8i)x));
-  const es_v8 rounder = es_v8_splat(ES_EXP_ROUNDER);
-  const es_v8 z = x * ES_EXP_LOG2E + rounder;
-  const es_v8 n = z - rounder;
-  const es_v8 r = (x - n * ES_EXP_LN2_HI) - n * ES_EXP_LN2_LO;
-  const es_v8 scale = (es_v8)(((es_v8u)z << 23) + ES_EXP_HALF_BITS);
-  const es_v8 q = ((ES_EXP_C6 * r + ES_EXP_C5) * r + ES_EXP_C4) * r + ES_EXP_C3;
-  const es_v8 expm1_r = r * r * (q * r + ES_EXP_C2) + r;
-  const es_v8 half = scale * expm1_r + scale;
-  *v = half + half;
+/* x clamped to [ES_EXP_MIN_X, ES_EXP_MAX_X], NaN kept. x86's MINPS/MAXPS return their
+ * second operand when either is NaN: one instruction per bound where a compare and a blend
+ * take two. */
+ES_INLINE void es_vf_clamp_exp_range(es_vf *v) {
+  es_vf x = *v;
+#if ES_VF_LANES == 16 && defined(__AVX512F__)
+  *v = (es_vf)_mm512_max_ps((__m512)es_vf_splat(ES_EXP_MIN_X), _mm512_min_ps((__m512)es_vf_splat(ES_EXP_MAX_X), (__m512)x));
+#elif ES_VF_LANES == 8 && defined(__AVX__)
+  *v = (es_vf)_mm256_max_ps((__m256)es_vf_splat(ES_EXP_MIN_X), _mm256_min_ps((__m256)es_vf_splat(ES_EXP_MAX_X), (__m256)x));
+#else
+  const es_vf hi = es_vf_splat(ES_EXP_MAX_X), lo = es_vf_splat(ES_EXP_MIN_X);
+  const es_vfi above = x > hi; /* false for NaN, so NaN stays */
+  x = (es_vf)((above & (es_vfi)hi) | (~above & (es_vfi)x));
+  const es_vfi below = x < lo;
+  *v = (es_vf)((below & (es_vfi)lo) | (~below & (es_vfi)x));
+#endif
 }
+
+/* The same computation on es_vf, the target's widest vector (no FMA needed: n * ES_EXP_LN2_HI
+ * is exact), stopping one step short: *v becomes e^x / 2, which callers double inside their
+ * own multiply-add (1 + e^x as fma(h, 2, 1) is the same float as 1 + (h + h), since h + h is
+ * exact). By pointer, as in es_vf_bounds_apply. */
+ES_INLINE void es_vf_exp_half(es_vf *v) {
+  es_vf x = *v;
+  es_vf_clamp_exp_range(&x);
+  const es_vf rounder = es_vf_splat(ES_EXP_ROUNDER);
+  const es_vf z = x * ES_EXP_LOG2E + rounder;
+  const es_vf n = z - rounder;
+  const es_vf r = (x - n * ES_EXP_LN2_HI) - n * ES_EXP_LN2_LO;
+  const es_vf scale = (es_vf)(((es_vfu)z << 23) + ES_EXP_HALF_BITS);
+  const es_vf q = ((ES_EXP_C6 * r + ES_EXP_C5) * r + ES_EXP_C4) * r + ES_EXP_C3;
+  const es_vf expm1_r = r * r * (q * r + ES_EXP_C2) + r;
+  *v = scale * expm1_r + scale;
+}
+
+/* A logistic kernel on es_vf: out[i] = EXPR(x, h) with h = e^-x / 2; the tail goes through
+ * the same vector code, so every element agrees. */
+#define ES_DEFINE_LOGISTIC_KERNEL(NAME, EXPR)                                     \
+  ES_INLINE void NAME##_vector(es_vf *v) {                                      \
+    const es_vf x = *v;                                                         \
+    es_vf h = -x;                                                               \
+    es_vf_exp_half(&h);                                                         \
+    *v = EXPR;                                                                  \
+  }                                                                             \
+  void NAME(const float *in, float *out, int32_t count) {                       \
+    int32_t i = 0;                                                              \
+    for (; i + ES_VF_LANES <= count; i += ES_VF_LANES) {                        \
+      es_vf v = es_vf_load(in + i);                                             \
+      NAME##_vector(&v);                                                        \
+      es_vf_store(out + i, &v);                                                 \
+    }                                                                           \
+    if (i < count) {                                                            \
+      float tail[ES_VF_LANES] = {0};                                            \
+      memcpy(tail, in + i, (size_t)(count - i) * sizeof(float));                \
+      es_vf v = es_vf_load(tail);                                               \
+      NAME##_vector(&v);                                                        \
+      es_vf_store(tail, &v);                                                    \
+      memcpy(out + i, tail, (size_t)(count - i) * sizeof(float));               \
+    }                                                                           \
+  }
 
 #endif

@@ -5,17 +5,9 @@
 ES_INLINE float32x4_t silu4(float32x4_t x) {
   return vdivq_f32(x, vaddq_f32(vdupq_n_f32(1.0f), es_exp4(vnegq_f32(x))));
 }
-#endif
-
-ES_INLINE void silu8(es_v8 *v) {
-  es_v8 e = -*v;
-  es_v8_exp(&e);
-  *v = *v / (1.0f + e);
-}
 
 void es_silu_f32(const float *in, float *out, int32_t count) {
   int32_t i = 0;
-#if ES_NEON
   for (; i + 4 <= count; i += 4) vst1q_f32(out + i, silu4(vld1q_f32(in + i)));
   if (i < count) { /* the tail goes through the same vector code, so every element agrees */
     float tail[4] = {0};
@@ -23,19 +15,7 @@ void es_silu_f32(const float *in, float *out, int32_t count) {
     vst1q_f32(tail, silu4(vld1q_f32(tail)));
     memcpy(out + i, tail, (size_t)(count - i) * sizeof(float));
   }
-#else
-  for (; i + 8 <= count; i += 8) {
-    es_v8 v = es_v8_load(in + i);
-    silu8(&v);
-    es_v8_store(out + i, &v);
-  }
-  if (i < count) {
-    float tail[8] = {0};
-    memcpy(tail, in + i, (size_t)(count - i) * sizeof(float));
-    es_v8 v = es_v8_load(tail);
-    silu8(&v);
-    es_v8_store(tail, &v);
-    memcpy(out + i, tail, (size_t)(count - i) * sizeof(float));
-  }
-#endif
 }
+#else
+ES_DEFINE_LOGISTIC_KERNEL(es_silu_f32, x / (h * 2.0f + 1.0f))
+#endif

@@ -714,6 +714,16 @@ int main(void) {
       {"3x3 s2 tf-same 16x16 -> 8x8 c=16", 1, 16, 16, 16, 0, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1, 0, 1, -INFINITY, INFINITY},
       {"3x3 s2 p1 15x15 -> 8x8 c=24 no bias", 1, 15, 15, 24, 0, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, 0, INFINITY},
       {"3x3 s1 p1 width 9 c=8",         1, 3,  9,  8,  0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -INFINITY, INFINITY},
+      /* 5x5 in blocks of 4 pixels: inside blocks and blocks past the border on both sides
+       * (14 and 11 wide), every block past it (7 wide), tf-same stride 2 (pad 1 before, 2
+       * after), a channel remainder, a map narrower than the kernel, two images. */
+      {"5x5 s1 p2 14x14 c=40 relu6",    1, 14, 14, 40, 0, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 0, 1, 0, 6},
+      {"5x5 s1 p2 9x11 c=21 no bias",   1, 9,  11, 21, 0, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 0, 0, -INFINITY, INFINITY},
+      {"5x5 s1 p2 7x7 c=48",            1, 7,  7,  48, 0, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 0, 1, -INFINITY, INFINITY},
+      {"5x5 s2 tf-same 14x14 c=24",     1, 14, 14, 24, 0, 5, 5, 2, 2, 1, 1, 2, 2, 1, 1, 0, 1, -INFINITY, INFINITY},
+      {"5x5 s2 p2 17x10 c=36 batch 2",  2, 17, 10, 36, 0, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 0, 1, 0, INFINITY},
+      {"5x5 s1 p2 3x2 c=16",            1, 3,  2,  16, 0, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 0, 1, -INFINITY, INFINITY},
+      {"3x3 s1 p1 12x13 c=20 (blocks past both borders)", 1, 12, 13, 20, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, -1, 1},
   };
   for (size_t i = 0; i < sizeof dws / sizeof dws[0]; i++) test_depthwise(&dws[i]);
 

@@ -213,14 +213,14 @@ static inline void es_s8_flip_pad_row(uint8_t *row, int32_t len, int32_t lo, int
   for (int32_t j = hi; j < len; j += 64) _mm512_storeu_si512(row + j, pad);
 }
 
-/* Requantizes PANEL_MR rows of 16 * halves accumulators into out[r * ldo + j], j < cols,
- * r < nrows. */
+/* Requantizes PANEL_MR rows of 16 * halves accumulators (halves 0: the low 8 lanes of each
+ * row's first) into out[r * ldo + j], j < cols, r < nrows. */
 static inline __attribute__((always_inline)) void es_s8_panel_store_h(const es_s8_panel_consts *c, int32_t cols,
                                                                       const __m512i acc[PANEL_MR][2], int32_t nrows,
                                                                       const es_s8_output *o, int8_t *out, ptrdiff_t ldo,
                                                                       const int halves) {
   const __mmask32 store = cols >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << cols) - 1);
-  if (halves == 1 && cols <= 8) {
+  if (halves <= 1 && cols <= 8) {
     /* Two rows' 8 lanes per requantized vector: half the requantization, which is most of
      * the work when the reduction is short (a 3-channel first layer). */
     const __m512i mult = _mm512_load_si512(c->mult), shift = _mm512_load_si512(c->shift);
@@ -254,7 +254,7 @@ static inline __attribute__((always_inline)) void es_s8_panel_store_h(const es_s
  * rows, several for a convolution's patch rows read in place from a padded copy of its
  * input), already flipped or (flip) flipped here, times one panel's first 16 * halves
  * columns (halves a constant: 1 when the panel holds at most 16, so that nothing is computed
- * for the empty half), requantized into out[r * ldo + j] for j < cols. Each 4-byte step of a
+ * for the empty half; 0 for at most 8, in 256-bit vectors), requantized into out[r * ldo + j] for j < cols. Each 4-byte step of a
  * flipped row is one broadcast from memory feeding one or two vpdpbusd. Named accumulators:
  * GCC 12 keeps an array of them in registers only by copying each one to another register
  * around every vpdpbusd (three instructions where one does). */
@@ -264,6 +264,32 @@ static inline __attribute__((always_inline)) void es_s8_panel_rows_seg_h(const i
                                                                          int32_t nrows, const es_s8_output *o, int8_t *out,
                                                                          ptrdiff_t ldo, const int halves, const int mr,
                                                                          const int flip) {
+  if (halves == 0) { /* at most 8 columns: 256-bit vpdpbusd, two per cycle where a 512-bit one takes the cycle */
+    const __m256i z = _mm256_setzero_si256();
+    __m256i q0 = z, q1 = z, q2 = z, q3 = z, q4 = z, q5 = z, q6 = z, q7 = z;
+    for (int32_t g = 0; g < nseg; g++) {
+      const ptrdiff_t off = seg_off[g];
+      const uint8_t *x0 = a[0] + off, *x1 = a[1] + off, *x2 = a[2] + off, *x3 = a[3] + off;
+      const uint8_t *x4 = a[4] + off, *x5 = a[5] + off, *x6 = a[6] + off, *x7 = a[7] + off;
+      for (int32_t q = 0; q < qs; q++, w += PANEL_N * 4) {
+        const __m256i w0 = _mm256_load_si256((const __m256i *)(const void *)w);
+#define ES_S8_PANEL_ROW8(r)                                                    \
+  if ((r) < mr) {                                                               \
+    int32_t v;                                                                  \
+    memcpy(&v, x##r + 4 * q, 4);                                                \
+    q##r = _mm256_dpbusd_epi32(q##r, _mm256_set1_epi32(flip ? v ^ (int32_t)0x80808080u : v), w0); \
+  }
+        ES_S8_PANEL_ROW8(0) ES_S8_PANEL_ROW8(1) ES_S8_PANEL_ROW8(2) ES_S8_PANEL_ROW8(3)
+        ES_S8_PANEL_ROW8(4) ES_S8_PANEL_ROW8(5) ES_S8_PANEL_ROW8(6) ES_S8_PANEL_ROW8(7)
+#undef ES_S8_PANEL_ROW8
+      }
+    }
+    const __m512i acc[PANEL_MR][2] = {{_mm512_castsi256_si512(q0)}, {_mm512_castsi256_si512(q1)}, {_mm512_castsi256_si512(q2)},
+                                      {_mm512_castsi256_si512(q3)}, {_mm512_castsi256_si512(q4)}, {_mm512_castsi256_si512(q5)},
+                                      {_mm512_castsi256_si512(q6)}, {_mm512_castsi256_si512(q7)}};
+    es_s8_panel_store_h(c, cols, acc, nrows, o, out, ldo, 0);
+    return;
+  }
   const __m512i zero = _mm512_setzero_si512();
   __m512i a00 = zero, a10 = zero, a20 = zero, a30 = zero, a40 = zero, a50 = zero, a60 = zero, a70 = zero;
   __m512i a01 = zero, a11 = zero, a21 = zero, a31 = zero, a41 = zero, a51 = zero, a61 = zero, a71 = zero;
@@ -301,12 +327,14 @@ static inline __attribute__((always_inline)) void es_s8_panel_set_rows_f(const e
   const size_t panel_bytes = (size_t)s->k4 * PANEL_N * 4;
   const int32_t qs = s->k4 / nseg;
   for (int32_t n0 = 0, pi = 0; n0 < s->cols; n0 += PANEL_N, pi++) {
-    const int32_t cols = s->cols - n0 < PANEL_N ? s->cols - n0 : PANEL_N, halves = cols <= 16 ? 1 : 2;
+    const int32_t cols = s->cols - n0 < PANEL_N ? s->cols - n0 : PANEL_N, halves = cols <= 8 ? 0 : cols <= 16 ? 1 : 2;
     const int8_t *w = s->w + pi * panel_bytes;
 #define ES_S8_PANEL_CALL(h, mr) es_s8_panel_rows_seg_h(w, &s->c[pi], cols, a, seg_off, nseg, qs, nrows, o, out + n0, ldo, h, mr, flip)
-    if (nrows == 1) halves == 1 ? ES_S8_PANEL_CALL(1, 1) : ES_S8_PANEL_CALL(2, 1);
-    else if (nrows <= 4) halves == 1 ? ES_S8_PANEL_CALL(1, 4) : ES_S8_PANEL_CALL(2, 4);
-    else halves == 1 ? ES_S8_PANEL_CALL(1, 8) : ES_S8_PANEL_CALL(2, 8);
+#define ES_S8_PANEL_CALLS(mr) (halves == 0 ? ES_S8_PANEL_CALL(0, mr) : halves == 1 ? ES_S8_PANEL_CALL(1, mr) : ES_S8_PANEL_CALL(2, mr))
+    if (nrows == 1) ES_S8_PANEL_CALLS(1);
+    else if (nrows <= 4) ES_S8_PANEL_CALLS(4);
+    else ES_S8_PANEL_CALLS(8);
+#undef ES_S8_PANEL_CALLS
 #undef ES_S8_PANEL_CALL
   }
 }

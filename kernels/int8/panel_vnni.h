@@ -264,53 +264,41 @@ static inline __attribute__((always_inline)) void es_s8_panel_rows_seg_h(const i
                                                                          int32_t nrows, const es_s8_output *o, int8_t *out,
                                                                          ptrdiff_t ldo, const int halves, const int mr,
                                                                          const int flip) {
-  if (halves == 0) { /* at most 8 columns: 256-bit vpdpbusd, two per cycle where a 512-bit one takes the cycle */
-    const __m256i z = _mm256_setzero_si256();
-    __m256i q0 = z, q1 = z, q2 = z, q3 = z, q4 = z, q5 = z, q6 = z, q7 = z;
-    for (int32_t g = 0; g < nseg; g++) {
-      const ptrdiff_t off = seg_off[g];
-      const uint8_t *x0 = a[0] + off, *x1 = a[1] + off, *x2 = a[2] + off, *x3 = a[3] + off;
-      const uint8_t *x4 = a[4] + off, *x5 = a[5] + off, *x6 = a[6] + off, *x7 = a[7] + off;
-      for (int32_t q = 0; q < qs; q++, w += PANEL_N * 4) {
-        const __m256i w0 = _mm256_load_si256((const __m256i *)(const void *)w);
-#define ES_S8_PANEL_ROW8(r)                                                    \
-  if ((r) < mr) {                                                               \
-    int32_t v;                                                                  \
-    memcpy(&v, x##r + 4 * q, 4);                                                \
-    q##r = _mm256_dpbusd_epi32(q##r, _mm256_set1_epi32(flip ? v ^ (int32_t)0x80808080u : v), w0); \
-  }
-        ES_S8_PANEL_ROW8(0) ES_S8_PANEL_ROW8(1) ES_S8_PANEL_ROW8(2) ES_S8_PANEL_ROW8(3)
-        ES_S8_PANEL_ROW8(4) ES_S8_PANEL_ROW8(5) ES_S8_PANEL_ROW8(6) ES_S8_PANEL_ROW8(7)
-#undef ES_S8_PANEL_ROW8
-      }
-    }
-    const __m512i acc[PANEL_MR][2] = {{_mm512_castsi256_si512(q0)}, {_mm512_castsi256_si512(q1)}, {_mm512_castsi256_si512(q2)},
-                                      {_mm512_castsi256_si512(q3)}, {_mm512_castsi256_si512(q4)}, {_mm512_castsi256_si512(q5)},
-                                      {_mm512_castsi256_si512(q6)}, {_mm512_castsi256_si512(q7)}};
-    es_s8_panel_store_h(c, cols, acc, nrows, o, out, ldo, 0);
-    return;
-  }
+  /* halves 0 (at most 8 columns): 256-bit vpdpbusd into q0..q7, two per cycle where a 512-bit
+   * one takes the cycle; else 512-bit ones into a00..a71. */
   const __m512i zero = _mm512_setzero_si512();
   __m512i a00 = zero, a10 = zero, a20 = zero, a30 = zero, a40 = zero, a50 = zero, a60 = zero, a70 = zero;
   __m512i a01 = zero, a11 = zero, a21 = zero, a31 = zero, a41 = zero, a51 = zero, a61 = zero, a71 = zero;
+  const __m256i z = _mm256_setzero_si256();
+  __m256i q0 = z, q1 = z, q2 = z, q3 = z, q4 = z, q5 = z, q6 = z, q7 = z;
   for (int32_t g = 0; g < nseg; g++) {
     const ptrdiff_t off = seg_off[g];
     const uint8_t *x0 = a[0] + off, *x1 = a[1] + off, *x2 = a[2] + off, *x3 = a[3] + off;
     const uint8_t *x4 = a[4] + off, *x5 = a[5] + off, *x6 = a[6] + off, *x7 = a[7] + off;
     for (int32_t q = 0; q < qs; q++, w += PANEL_N * 4) {
-      const __m512i w0 = _mm512_load_si512(w), w1 = halves == 2 ? _mm512_load_si512(w + 64) : w0;
+      const __m512i w0 = halves ? _mm512_load_si512(w) : zero, w1 = halves == 2 ? _mm512_load_si512(w + 64) : w0;
+      const __m256i w8 = halves ? z : _mm256_load_si256((const __m256i *)(const void *)w);
 #define ES_S8_PANEL_ROW(r)                                                      \
   if ((r) < mr) {                                                               \
     int32_t v;                                                                  \
     memcpy(&v, x##r + 4 * q, 4);                                                \
-    const __m512i b = _mm512_set1_epi32(flip ? v ^ (int32_t)0x80808080u : v);   \
-    a##r##0 = _mm512_dpbusd_epi32(a##r##0, b, w0);                              \
-    if (halves == 2) a##r##1 = _mm512_dpbusd_epi32(a##r##1, b, w1);             \
+    if (flip) v ^= (int32_t)0x80808080u;                                        \
+    if (halves == 0) q##r = _mm256_dpbusd_epi32(q##r, _mm256_set1_epi32(v), w8); \
+    else {                                                                      \
+      const __m512i b = _mm512_set1_epi32(v);                                   \
+      a##r##0 = _mm512_dpbusd_epi32(a##r##0, b, w0);                            \
+      if (halves == 2) a##r##1 = _mm512_dpbusd_epi32(a##r##1, b, w1);           \
+    }                                                                           \
   }
       ES_S8_PANEL_ROW(0) ES_S8_PANEL_ROW(1) ES_S8_PANEL_ROW(2) ES_S8_PANEL_ROW(3)
       ES_S8_PANEL_ROW(4) ES_S8_PANEL_ROW(5) ES_S8_PANEL_ROW(6) ES_S8_PANEL_ROW(7)
 #undef ES_S8_PANEL_ROW
     }
+  }
+  if (halves == 0) {
+    a00 = _mm512_castsi256_si512(q0), a10 = _mm512_castsi256_si512(q1), a20 = _mm512_castsi256_si512(q2);
+    a30 = _mm512_castsi256_si512(q3), a40 = _mm512_castsi256_si512(q4), a50 = _mm512_castsi256_si512(q5);
+    a60 = _mm512_castsi256_si512(q6), a70 = _mm512_castsi256_si512(q7);
   }
   const __m512i acc[PANEL_MR][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31},
                                     {a40, a41}, {a50, a51}, {a60, a61}, {a70, a71}};

@@ -11,15 +11,21 @@ export async function main(argv: string[]): Promise<void> {
     .description('Build a purpose-built ARM64 image for a captured model, boot it in QEMU, and check its answer.')
     .exitOverride()
     .showHelpAfterError();
+  let finished = false; // the command has given its result
   let lastReporter: Reporter = createReporter(argv.includes('--json'));
   const ctx: CommandContext = {
     reporter(opts) {
-      lastReporter = createReporter(Boolean(opts.json));
+      lastReporter = noticingResults(createReporter(Boolean(opts.json)), () => (finished = true));
       return lastReporter;
     }
   };
   for (const register of commands) register(program, ctx);
-  stopCleanlyOnSignals(signal => lastReporter.error('interrupted', `stopped by ${signal} before finishing; nothing was published`, 'run the command again'));
+  // A signal in the moments between the result and the exit stops the process all the same (the
+  // exit status says so), but what the command published stays, and the message must not deny it.
+  stopCleanlyOnSignals(signal =>
+    finished
+      ? lastReporter.log(`stopped by ${signal} after the command had finished; its result stands`, 'warn')
+      : lastReporter.error('interrupted', `stopped by ${signal} before finishing; nothing was published`, 'run the command again'));
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
@@ -45,4 +51,18 @@ export async function main(argv: string[]): Promise<void> {
     if (process.env.EDGESPEC_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     process.exitCode = 1;
   }
+}
+
+/** The reporter, calling `onResult` once the command's result has been reported. */
+function noticingResults(reporter: Reporter, onResult: () => void): Reporter {
+  return {
+    json: reporter.json,
+    progress: (stage, done, total, message) => reporter.progress(stage, done, total, message),
+    log: (message, level) => reporter.log(message, level),
+    result: (command, data, human) => {
+      reporter.result(command, data, human);
+      onResult();
+    },
+    error: (code, message, hint, details) => reporter.error(code, message, hint, details)
+  };
 }

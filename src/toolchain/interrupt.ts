@@ -141,8 +141,19 @@ export function stopCleanlyOnSignals(report: (signal: keyof typeof EXIT_CODES) =
       if (stopping) return;
       stopping = true;
       undoAll();
-      report(signal);
+      if (!childReportsStops) report(signal);
       process.exit(EXIT_CODES[signal]);
     });
   }
+}
+
+let childReportsStops = false;
+
+/**
+ * The command's work runs in a child that says itself what a signal stopped (the Python capture:
+ * nothing half-written, or, a moment later, the bundle it had already published), so this process
+ * stops without a message of its own, which could only guess.
+ */
+export function childReportsInterrupts(): void {
+  childReportsStops = true;
 }

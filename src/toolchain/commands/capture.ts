@@ -3,6 +3,7 @@ import { constants } from 'os';
 import { pythonEnv } from '../tools/locate';
 import { findTool, missingToolError } from '../tools/tools';
 import { EdgespecError } from '../errors';
+import { childReportsInterrupts } from '../interrupt';
 import type { RegisterCommand } from './context';
 
 /**
@@ -22,6 +23,7 @@ export const registerCapture: RegisterCommand = program => {
       if (!python.found || !python.path) throw missingToolError(python);
       const bridge = await findTool('edgespec-python');
       if (!bridge.found) throw missingToolError(bridge);
+      childReportsInterrupts();
       const child = await execa(python.path, ['-m', 'edgespec', 'capture', ...args], {
         stdio: 'inherit',
         reject: false,

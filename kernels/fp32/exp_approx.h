@@ -68,17 +68,13 @@ typedef uint32_t es_vfu __attribute__((vector_size(32)));
  * second operand when either is NaN: one instruction per bound where a compare and a blend
  * take two. */
 ES_INLINE void es_vf_clamp_exp_range(es_vf *v) {
-  es_vf x = *v;
 #if ES_VF_LANES == 16 && defined(__AVX512F__)
-  *v = (es_vf)_mm512_max_ps((__m512)es_vf_splat(ES_EXP_MIN_X), _mm512_min_ps((__m512)es_vf_splat(ES_EXP_MAX_X), (__m512)x));
+  *v = (es_vf)_mm512_max_ps((__m512)es_vf_splat(ES_EXP_MIN_X), _mm512_min_ps((__m512)es_vf_splat(ES_EXP_MAX_X), (__m512)*v));
 #elif ES_VF_LANES == 8 && defined(__AVX__)
-  *v = (es_vf)_mm256_max_ps((__m256)es_vf_splat(ES_EXP_MIN_X), _mm256_min_ps((__m256)es_vf_splat(ES_EXP_MAX_X), (__m256)x));
+  *v = (es_vf)_mm256_max_ps((__m256)es_vf_splat(ES_EXP_MIN_X), _mm256_min_ps((__m256)es_vf_splat(ES_EXP_MAX_X), (__m256)*v));
 #else
-  const es_vf hi = es_vf_splat(ES_EXP_MAX_X), lo = es_vf_splat(ES_EXP_MIN_X);
-  const es_vfi above = x > hi; /* false for NaN, so NaN stays */
-  x = (es_vf)((above & (es_vfi)hi) | (~above & (es_vfi)x));
-  const es_vfi below = x < lo;
-  *v = (es_vf)((below & (es_vfi)lo) | (~below & (es_vfi)x));
+  const es_bounds range = es_bounds_make(ES_EXP_MIN_X, ES_EXP_MAX_X);
+  es_vf_bounds_apply(&range, v); /* compares are false for NaN, so NaN stays */
 #endif
 }
 

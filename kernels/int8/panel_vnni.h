@@ -254,8 +254,9 @@ static inline __attribute__((always_inline)) void es_s8_panel_store_h(const es_s
  * rows, several for a convolution's patch rows read in place from a padded copy of its
  * input), already flipped or (flip) flipped here, times one panel's first 16 * halves
  * columns (halves a constant: 1 when the panel holds at most 16, so that nothing is computed
- * for the empty half; 0 for at most 8, in 256-bit vectors), requantized into out[r * ldo + j] for j < cols. Each 4-byte step of a
- * flipped row is one broadcast from memory feeding one or two vpdpbusd. Named accumulators:
+ * for the empty half; 0 for at most 8, in 256-bit vectors), requantized into out[r * ldo + j]
+ * for j < cols. Each 4-byte step of a flipped row is one broadcast from memory feeding one or
+ * two vpdpbusd. Named accumulators:
  * GCC 12 keeps an array of them in registers only by copying each one to another register
  * around every vpdpbusd (three instructions where one does). */
 static inline __attribute__((always_inline)) void es_s8_panel_rows_seg_h(const int8_t *w, const es_s8_panel_consts *c,
